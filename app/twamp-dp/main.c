@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * twamp-dp: the appliance daemon. This issue: configuration checking only
+ * (--check, --check-keys); the data plane arrives with the next issue.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tw_config.h"
+
+#ifndef TWAMP_DP_VERSION
+#define TWAMP_DP_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: twamp-dp -c FILE           run the appliance with FILE\n"
+		"       twamp-dp --check FILE      validate FILE, print the effective config\n"
+		"       twamp-dp --check-keys FILE validate a key file (no secrets printed)\n"
+		"       twamp-dp --version | -h\n"
+		"\n"
+		"  -c, --config FILE   configuration (YAML, see docs/config.md)\n"
+		"  -n, --check FILE    check only: effective config on stdout, exit 0;\n"
+		"                      or every error on stderr, exit 1\n"
+		"  -k, --check-keys FILE  check a key file\n"
+		"  -V, --version       print the version\n"
+		"  -h, --help          this text\n");
+}
+
+static void print_diag(const struct tw_config_diag *d)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->msgs[i].text);
+	if (d->truncated)
+		fprintf(stderr, "twamp-dp: too many messages; %u errors in all\n",
+			d->n_errors);
+}
+
+static int check(const char *path)
+{
+	struct tw_config_diag diag = { 0 };
+	struct tw_config *cfg;
+	int rc = tw_config_load(path, &cfg, &diag);
+
+	print_diag(&diag);
+	tw_config_diag_free(&diag);
+	if (rc < 0)
+		return 1;
+	rc = tw_config_dump(cfg, stdout);
+	tw_config_free(cfg);
+	if (rc < 0 || fflush(stdout) != 0) {
+		perror("twamp-dp: stdout");
+		return 1;
+	}
+	return 0;
+}
+
+static int check_keys(const char *path)
+{
+	struct tw_config_diag diag = { 0 };
+	struct tw_config_keys keys;
+	int rc = tw_config_keys_load(path, &keys, &diag);
+
+	print_diag(&diag);
+	tw_config_diag_free(&diag);
+	if (rc < 0)
+		return 1;
+	for (unsigned i = 0; i < keys.n; i++)
+		printf("%s: \"%s\"  # %zu octets\n",
+		       keys.v[i].is_secret ? "secret" : "passphrase", keys.v[i].id,
+		       keys.v[i].len);
+	tw_config_keys_free(&keys);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", required_argument, NULL, 'n' },
+		{ "check-keys", required_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *checkf = NULL, *keysf = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:n:k:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'n':
+			checkf = optarg;
+			break;
+		case 'k':
+			keysf = optarg;
+			break;
+		case 'V':
+			printf("twamp-dp %s\n", TWAMP_DP_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "twamp-dp: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (keysf != NULL)
+		return check_keys(keysf);
+	if (checkf != NULL)
+		return check(checkf);
+	if (config != NULL) {
+		fprintf(stderr, "twamp-dp: data plane not built yet; use --check\n");
+		return 2;
+	}
+	usage(stderr);
+	return 2;
+}
