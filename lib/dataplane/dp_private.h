@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lib/dataplane internals shared by port.c, worker.c and exception.c. */
+#ifndef TW_DP_PRIVATE_H
+#define TW_DP_PRIVATE_H
+
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_ring.h>
+
+#include "tw_dataplane.h"
+
+extern int tw_dp_logtype;
+#define TW_DP_LOG(level, fmt, ...)                                             \
+	rte_log(RTE_LOG_##level, tw_dp_logtype, "tw_dp: " fmt "\n", ##__VA_ARGS__)
+
+#define DP_NO_PORT UINT16_MAX
+
+/* How a port's hardware RX timestamps map to NTP. */
+enum dp_hwts {
+	DP_HWTS_NONE,
+	DP_HWTS_UNIX_US, /* net_pcap: microseconds since 1970 */
+	DP_HWTS_CLOCK,   /* NIC clock ticks, calibrated with rte_eth_read_clock */
+};
+
+struct dp_port {
+	struct tw_dp_port_conf conf;
+	uint16_t port_id;
+	uint16_t tap_id;
+	uint16_t nq;             /* RX/TX queue pairs (<= workers) */
+	bool probed;             /* we probed the device: we remove it */
+	bool tap_probed;
+	bool started, tap_started;
+	char devname[RTE_DEV_NAME_MAX_LEN];
+	char tap_devname[32];
+	char tap_ifname[16];
+	struct rte_ether_addr mac;
+	struct tw_dp_match match;
+	struct rte_ring *exc_ring;  /* workers -> service: port to kernel */
+	struct rte_ring *tap_ring;  /* service -> worker 0: kernel to port */
+	enum dp_hwts hwts;
+	struct tw_dp_clock_anchor hw_anchor; /* DP_HWTS_CLOCK: NIC ticks -> NTP */
+};
+
+struct dp_worker {
+	struct tw_dp *dp;
+	unsigned idx;
+	struct tw_dp_stats st;
+} __rte_cache_aligned;
+
+struct tw_dp {
+	struct tw_dp_conf conf;
+	struct dp_port ports[TW_DP_PORTS_MAX];
+	unsigned n_ports;
+	struct rte_mempool *pool;
+	struct tw_dp_clock clock;
+	uint64_t clock_next;     /* TSC of the next anchor refresh */
+	uint64_t hw_ts_flag;     /* RTE_MBUF_DYNFLAG_RX_TIMESTAMP, 0 if unregistered */
+	int hw_ts_offset;
+	tw_dp_udp_fn udp_fn;
+	void *udp_arg;
+	bool started;
+	bool quit;               /* __atomic */
+	uint64_t udp_owned[65536 / 64];
+	struct dp_worker *workers;        /* n_workers + 1: the last is the service */
+};
+
+/* rtnetlink (netlink.c): 0 or -errno. */
+int tw_dp_nl_addr_add(unsigned ifindex, const struct tw_dp_prefix *p);
+int tw_dp_nl_link_up(unsigned ifindex);
+
+/* exception.c */
+void tw_dp_exc_drain(struct dp_port *p);
+
+#endif

@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+
+#include "dp_private.h"
+
+RTE_LOG_REGISTER_DEFAULT(tw_dp_logtype, INFO);
+
+/* Process-wide by nature: dynamic mbuf fields are registered once per process. */
+int tw_dp_rx_ntp_offset = -1;
+
+#define DEFAULT_DESC 1024
+#define DEFAULT_EXC_RING 1024
+#define POOL_CACHE 256
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Log and report an error; returns the negative code for chaining. */
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	TW_DP_LOG(ERR, "%s", msg);
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", msg);
+	return rc;
+}
+
+static bool name_ok(const char *n)
+{
+	size_t len = strnlen(n, TW_DP_NAME_MAX);
+
+	if (len == 0 || len >= TW_DP_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') ||
+		      (n[i] >= '0' && n[i] <= '9') || n[i] == '_' || n[i] == '-' ||
+		      n[i] == '.'))
+			return false;
+	return true;
+}
+
+static int check_conf(const struct tw_dp_conf *c, char *err, size_t errlen)
+{
+	if (c == NULL || c->ports == NULL || c->n_ports == 0 ||
+	    c->n_ports > TW_DP_PORTS_MAX)
+		return fail(err, errlen, -EINVAL, "1 to %d ports needed", TW_DP_PORTS_MAX);
+	if (c->n_workers == 0 || c->n_workers > TW_DP_WORKERS_MAX)
+		return fail(err, errlen, -EINVAL, "1 to %d workers needed", TW_DP_WORKERS_MAX);
+	if (c->exc_ring_size != 0 && !rte_is_power_of_2(c->exc_ring_size))
+		return fail(err, errlen, -EINVAL, "exception ring size %u not a power of 2",
+			    c->exc_ring_size);
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		const struct tw_dp_port_conf *p = &c->ports[i];
+		unsigned n4 = 0, n6 = 0;
+
+		if (!name_ok(p->name))
+			return fail(err, errlen, -EINVAL,
+				    "port %u: name must be 1-%d of [A-Za-z0-9_.-]", i,
+				    TW_DP_NAME_MAX - 1);
+		if (strnlen(p->device, TW_DP_DEVICE_MAX) == 0 ||
+		    strnlen(p->device, TW_DP_DEVICE_MAX) == TW_DP_DEVICE_MAX)
+			return fail(err, errlen, -EINVAL, "port %s: no device", p->name);
+		if (p->vlan > 4094)
+			return fail(err, errlen, -EINVAL, "port %s: VLAN %u out of 0..4094",
+				    p->name, p->vlan);
+		if (p->n_addrs > RTE_DIM(p->addrs))
+			return fail(err, errlen, -EINVAL, "port %s: too many addresses", p->name);
+		for (unsigned a = 0; a < p->n_addrs; a++) {
+			const struct tw_dp_prefix *x = &p->addrs[a];
+
+			if (x->family == AF_INET && x->len <= 32)
+				n4++;
+			else if (x->family == AF_INET6 && x->len <= 128)
+				n6++;
+			else
+				return fail(err, errlen, -EINVAL,
+					    "port %s: address %u: bad family or prefix",
+					    p->name, a);
+		}
+		if (n4 > TW_DP_ADDRS_MAX || n6 > TW_DP_ADDRS_MAX)
+			return fail(err, errlen, -EINVAL,
+				    "port %s: at most %d addresses per family", p->name,
+				    TW_DP_ADDRS_MAX);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(c->ports[j].name, p->name) == 0)
+				return fail(err, errlen, -EINVAL, "port %s: duplicate name",
+					    p->name);
+	}
+	return 0;
+}
+
+/* Probe a device string unless already present; find its port id. */
+static int probe(struct dp_port *p, char *err, size_t errlen)
+{
+	const char *dev = p->conf.device;
+	struct rte_dev_iterator it;
+	uint16_t pid;
+	int rc;
+
+	rc = rte_dev_probe(dev);
+	if (rc == 0)
+		p->probed = true;
+	else if (rc != -EEXIST)
+		return fail(err, errlen, rc, "port %s (%s): probe failed: %s",
+			    p->conf.name, dev, rte_strerror(-rc));
+	p->port_id = DP_NO_PORT;
+	RTE_ETH_FOREACH_MATCHING_DEV(pid, dev, &it) {
+		if (p->port_id == DP_NO_PORT)
+			p->port_id = pid;
+	}
+	if (p->port_id == DP_NO_PORT)
+		return fail(err, errlen, -ENODEV, "port %s (%s): no ethdev after probe",
+			    p->conf.name, dev);
+	rte_eth_dev_get_name_by_port(p->port_id, p->devname);
+	return 0;
+}
+
+static uint16_t desc(uint16_t want, const struct rte_eth_desc_lim *lim)
+{
+	uint16_t n = want != 0 ? want : DEFAULT_DESC;
+
+	if (lim->nb_max != 0 && n > lim->nb_max)
+		n = lim->nb_max;
+	if (n < lim->nb_min)
+		n = lim->nb_min;
+	if (lim->nb_align > 1)
+		n = (uint16_t)RTE_ALIGN_CEIL(n, lim->nb_align);
+	return n;
+}
+
+static void fill_match(struct tw_dp *dp, struct dp_port *p)
+{
+	struct tw_dp_match *m = &p->match;
+
+	m->vlan = p->conf.vlan;
+	m->udp_owned = dp->udp_owned;
+	for (unsigned a = 0; a < p->conf.n_addrs; a++) {
+		const struct tw_dp_prefix *x = &p->conf.addrs[a];
+
+		if (x->family == AF_INET)
+			memcpy(m->v4[m->n_v4++], x->addr, 4);
+		else
+			memcpy(m->v6[m->n_v6++], x->addr, 16);
+	}
+}
+
+/* The NIC clock against the TSC: ticks per second over ~10 ms, then an anchor. */
+static void hwts_calibrate(struct tw_dp *dp, struct dp_port *p)
+{
+	uint64_t c0, c1, t0, t1, hz;
+
+	if (rte_eth_read_clock(p->port_id, &c0) != 0) {
+		TW_DP_LOG(WARNING, "port %s: RX timestamps but no readable clock; using TSC",
+			  p->conf.name);
+		p->hwts = DP_HWTS_NONE;
+		return;
+	}
+	t0 = rte_rdtsc();
+	rte_delay_us_sleep(10000);
+	rte_eth_read_clock(p->port_id, &c1);
+	t1 = rte_rdtsc();
+	if (c1 <= c0 || t1 <= t0) {
+		p->hwts = DP_HWTS_NONE;
+		return;
+	}
+	hz = (uint64_t)(((unsigned __int128)(c1 - c0) * rte_get_tsc_hz()) / (t1 - t0));
+	p->hwts = DP_HWTS_CLOCK;
+	tw_dp_clock_anchor_set(&p->hw_anchor, c1, 0, hz);
+	p->hw_anchor.ntp = tw_dp_clock_ntp(&dp->clock, t1);
+}
+
+static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errlen)
+{
+	struct rte_eth_conf ec = { 0 };
+	struct rte_eth_dev_info di;
+	uint16_t nrx, ntx;
+	int rc, sock;
+
+	rc = rte_eth_dev_info_get(p->port_id, &di);
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s (%s): dev_info: %s", p->conf.name,
+			    p->conf.device, rte_strerror(-rc));
+	p->nq = (uint16_t)RTE_MIN(RTE_MIN(dp->conf.n_workers, di.max_rx_queues),
+				  di.max_tx_queues);
+	if (p->nq == 0)
+		return fail(err, errlen, -ENOTSUP, "port %s (%s): device has no queues",
+			    p->conf.name, p->conf.device);
+	if (p->nq > 1 && di.flow_type_rss_offloads != 0) {
+		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		ec.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & di.flow_type_rss_offloads;
+	} else {
+		p->nq = 1;
+	}
+	/* offloads only where the device says it has them */
+	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+		p->hwts = DP_HWTS_CLOCK;
+	}
+	if (strcmp(di.driver_name, "net_pcap") == 0)
+		p->hwts = DP_HWTS_UNIX_US; /* fills the field in µs, no capability flag */
+	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+
+	rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &ec);
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s (%s): configure: %s", p->conf.name,
+			    p->conf.device, rte_strerror(-rc));
+	nrx = desc(p->conf.rx_desc, &di.rx_desc_lim);
+	ntx = desc(p->conf.tx_desc, &di.tx_desc_lim);
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nrx, &ntx);
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s (%s): descriptors: %s", p->conf.name,
+			    p->conf.device, rte_strerror(-rc));
+	p->conf.rx_desc = nrx;
+	p->conf.tx_desc = ntx;
+	sock = rte_eth_dev_socket_id(p->port_id);
+	if (sock < 0)
+		sock = (int)rte_socket_id();
+	for (uint16_t q = 0; q < p->nq; q++) {
+		struct rte_eth_rxconf rxc = di.default_rxconf;
+		struct rte_eth_txconf txc = di.default_txconf;
+
+		rxc.offloads = ec.rxmode.offloads;
+		txc.offloads = ec.txmode.offloads;
+		rc = rte_eth_rx_queue_setup(p->port_id, q, nrx, (unsigned)sock, &rxc, dp->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(p->port_id, q, ntx, (unsigned)sock, &txc);
+		if (rc != 0)
+			return fail(err, errlen, rc, "port %s (%s): queue %u setup: %s",
+				    p->conf.name, p->conf.device, q, rte_strerror(-rc));
+	}
+	rc = rte_eth_macaddr_get(p->port_id, &p->mac);
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s (%s): MAC: %s", p->conf.name,
+			    p->conf.device, rte_strerror(-rc));
+	return 0;
+}
+
+static int tap_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errlen)
+{
+	char args[128], mac[RTE_ETHER_ADDR_FMT_SIZE];
+	struct rte_eth_conf ec = { 0 };
+	struct tw_dp_port_conf *c = &p->conf;
+	unsigned idx = (unsigned)(p - dp->ports);
+	char rname[RTE_RING_NAMESIZE];
+	uint32_t rs = dp->conf.exc_ring_size ? dp->conf.exc_ring_size : DEFAULT_EXC_RING;
+	unsigned ifindex;
+	int rc;
+
+	snprintf(rname, sizeof(rname), "tw_exc_%u_%s", idx, c->name);
+	p->exc_ring = rte_ring_create(rname, rs, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	snprintf(rname, sizeof(rname), "tw_tap_%u_%s", idx, c->name);
+	p->tap_ring = rte_ring_create(rname, rs, SOCKET_ID_ANY,
+				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (p->exc_ring == NULL || p->tap_ring == NULL)
+		return fail(err, errlen, -rte_errno, "port %s: exception rings: %s",
+			    c->name, rte_strerror(rte_errno));
+
+	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+	snprintf(p->tap_ifname, sizeof(p->tap_ifname), "tw-%s", c->name);
+	snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_tw%u", idx);
+	snprintf(args, sizeof(args), "%s,iface=%s,mac=%s", p->tap_devname,
+		 p->tap_ifname, mac);
+	rc = rte_dev_probe(args);
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s: TAP %s: %s", c->name, p->tap_ifname,
+			    rte_strerror(-rc));
+	p->tap_probed = true;
+	rc = rte_eth_dev_get_port_by_name(p->tap_devname, &p->tap_id);
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s: TAP %s: no ethdev", c->name,
+			    p->tap_ifname);
+	rc = rte_eth_dev_configure(p->tap_id, 1, 1, &ec);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(p->tap_id, 0, 512, SOCKET_ID_ANY, NULL, dp->pool);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(p->tap_id, 0, 512, SOCKET_ID_ANY, NULL);
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s: TAP %s setup: %s", c->name,
+			    p->tap_ifname, rte_strerror(-rc));
+
+	ifindex = if_nametoindex(p->tap_ifname);
+	if (ifindex == 0)
+		return fail(err, errlen, -ENODEV, "port %s: TAP %s: no interface", c->name,
+			    p->tap_ifname);
+	for (unsigned a = 0; a < c->n_addrs; a++) {
+		rc = tw_dp_nl_addr_add(ifindex, &c->addrs[a]);
+		if (rc != 0)
+			return fail(err, errlen, rc, "port %s: TAP %s: address %u: %s",
+				    c->name, p->tap_ifname, a, strerror(-rc));
+	}
+	return 0;
+}
+
+/* Mbufs: every RX/TX descriptor, both rings, the TAP queues, lcore caches, bursts. */
+static uint32_t pool_size(const struct tw_dp *dp, const struct tw_dp_port_conf *pc)
+{
+	uint64_t n = 0;
+	uint32_t rs = dp->conf.exc_ring_size ? dp->conf.exc_ring_size : DEFAULT_EXC_RING;
+
+	for (unsigned i = 0; i < dp->conf.n_ports; i++) {
+		uint64_t rxd = pc[i].rx_desc ? pc[i].rx_desc : DEFAULT_DESC;
+		uint64_t txd = pc[i].tx_desc ? pc[i].tx_desc : DEFAULT_DESC;
+
+		n += dp->conf.n_workers * (rxd + txd);
+		if (pc[i].exception)
+			n += 2ull * rs + 2 * 512;
+	}
+	n += (dp->conf.n_workers + 1) * (POOL_CACHE + 2 * TW_DP_BURST);
+	n = rte_align64pow2(n) - 1; /* a ring-backed pool is most efficient at 2^k - 1 */
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+struct tw_dp *tw_dp_ports_create(const struct tw_dp_conf *conf, char *err,
+				 size_t errlen)
+{
+	static const struct rte_mbuf_dynfield ntp_field = {
+		.name = "tw_dp_rx_ntp",
+		.size = sizeof(tw_ntp_t),
+		.align = __alignof__(tw_ntp_t),
+	};
+	struct tw_dp *dp;
+	uint32_t nmb;
+	int rc;
+
+	rc = check_conf(conf, err, errlen);
+	if (rc < 0) {
+		rte_errno = -rc;
+		return NULL;
+	}
+	dp = rte_zmalloc("tw_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL) {
+		fail(err, errlen, -ENOMEM, "out of memory");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	dp->conf = *conf;
+	dp->conf.ports = NULL;
+	dp->n_ports = conf->n_ports;
+	dp->workers = rte_zmalloc("tw_dp_workers",
+				  (conf->n_workers + 1) * sizeof(*dp->workers),
+				  RTE_CACHE_LINE_SIZE);
+	if (dp->workers == NULL) {
+		rc = fail(err, errlen, -ENOMEM, "out of memory");
+		goto error;
+	}
+	for (unsigned w = 0; w <= conf->n_workers; w++) {
+		dp->workers[w].dp = dp;
+		dp->workers[w].idx = w;
+	}
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		dp->ports[i].conf = conf->ports[i];
+		dp->ports[i].port_id = DP_NO_PORT;
+		dp->ports[i].tap_id = DP_NO_PORT;
+		fill_match(dp, &dp->ports[i]);
+	}
+
+	rc = tw_dp_clock_init(&dp->clock, rte_get_tsc_hz());
+	if (rc < 0) {
+		rc = fail(err, errlen, -EIO, "cannot calibrate the TSC clock");
+		goto error;
+	}
+	dp->clock_next = rte_rdtsc() + rte_get_tsc_hz();
+	tw_dp_rx_ntp_offset = rte_mbuf_dynfield_register(&ntp_field);
+	if (tw_dp_rx_ntp_offset < 0) {
+		rc = fail(err, errlen, -rte_errno, "mbuf dynamic field: %s",
+			  rte_strerror(rte_errno));
+		goto error;
+	}
+	/* net_pcap and timestamping NICs fill this once it is registered */
+	if (rte_mbuf_dyn_rx_timestamp_register(&dp->hw_ts_offset, &dp->hw_ts_flag) != 0)
+		dp->hw_ts_flag = 0;
+
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		rc = probe(&dp->ports[i], err, errlen);
+		if (rc < 0)
+			goto error;
+	}
+	nmb = conf->n_mbufs ? conf->n_mbufs : pool_size(dp, conf->ports);
+	dp->pool = rte_pktmbuf_pool_create("tw_dp_mbufs", nmb, POOL_CACHE, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE,
+					   rte_eth_dev_socket_id(dp->ports[0].port_id));
+	if (dp->pool == NULL) {
+		rc = fail(err, errlen, -rte_errno, "mbuf pool of %u: %s", nmb,
+			  rte_strerror(rte_errno));
+		goto error;
+	}
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct dp_port *p = &dp->ports[i];
+
+		rc = port_setup(dp, p, err, errlen);
+		if (rc == 0 && p->conf.exception)
+			rc = tap_setup(dp, p, err, errlen);
+		if (rc < 0)
+			goto error;
+		TW_DP_LOG(INFO, "port %s (%s): ethdev %u, %u queue(s)%s%s", p->conf.name,
+			  p->devname, p->port_id, p->nq,
+			  p->conf.exception ? ", exception TAP " : "",
+			  p->conf.exception ? p->tap_ifname : "");
+	}
+	return dp;
+error:
+	tw_dp_ports_destroy(dp);
+	rte_errno = -rc;
+	return NULL;
+}
+
+int tw_dp_ports_start(struct tw_dp *dp, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (dp == NULL)
+		return -EINVAL;
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct dp_port *p = &dp->ports[i];
+
+		rc = rte_eth_dev_start(p->port_id);
+		if (rc != 0) {
+			fail(err, errlen, rc, "port %s (%s): start failed: %s", p->conf.name,
+			     p->conf.device, rte_strerror(-rc));
+			goto error;
+		}
+		p->started = true;
+		if (p->hwts == DP_HWTS_CLOCK)
+			hwts_calibrate(dp, p);
+		if (p->tap_id != DP_NO_PORT) {
+			rc = rte_eth_dev_start(p->tap_id);
+			if (rc != 0) {
+				fail(err, errlen, rc, "port %s: TAP %s start failed: %s",
+				     p->conf.name, p->tap_ifname, rte_strerror(-rc));
+				goto error;
+			}
+			p->tap_started = true;
+			rc = tw_dp_nl_link_up(if_nametoindex(p->tap_ifname));
+			if (rc != 0) {
+				fail(err, errlen, rc, "port %s: TAP %s link up: %s",
+				     p->conf.name, p->tap_ifname, strerror(-rc));
+				goto error;
+			}
+		}
+	}
+	dp->started = true;
+	__atomic_store_n(&dp->quit, false, __ATOMIC_RELEASE);
+	return 0;
+error:
+	tw_dp_ports_stop(dp);
+	return rc;
+}
+
+int tw_dp_ports_stop(struct tw_dp *dp)
+{
+	int first = 0;
+
+	if (dp == NULL)
+		return -EINVAL;
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct dp_port *p = &dp->ports[i];
+		int rc;
+
+		if (p->started) {
+			rc = rte_eth_dev_stop(p->port_id);
+			if (rc != 0 && first == 0)
+				first = rc;
+			p->started = false;
+		}
+		if (p->tap_started) {
+			rc = rte_eth_dev_stop(p->tap_id);
+			if (rc != 0 && first == 0)
+				first = rc;
+			p->tap_started = false;
+		}
+		tw_dp_exc_drain(p);
+	}
+	dp->started = false;
+	return first;
+}
+
+void tw_dp_ports_destroy(struct tw_dp *dp)
+{
+	if (dp == NULL)
+		return;
+	tw_dp_ports_stop(dp);
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct dp_port *p = &dp->ports[i];
+
+		if (p->tap_id != DP_NO_PORT) {
+			rte_eth_dev_close(p->tap_id);
+			p->tap_id = DP_NO_PORT;
+		}
+		if (p->tap_probed) /* removes the kernel interface too */
+			rte_eal_hotplug_remove("vdev", p->tap_devname);
+		if (p->port_id != DP_NO_PORT) {
+			struct rte_eth_dev_info di;
+			struct rte_device *dev = NULL;
+
+			if (rte_eth_dev_info_get(p->port_id, &di) == 0)
+				dev = di.device;
+			rte_eth_dev_close(p->port_id);
+			if (p->probed && dev != NULL)
+				rte_dev_remove(dev);
+		}
+		rte_ring_free(p->exc_ring);
+		rte_ring_free(p->tap_ring);
+	}
+	rte_mempool_free(dp->pool);
+	rte_free(dp->workers);
+	rte_free(dp);
+}
+
+int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
+{
+	if (dp == NULL)
+		return -EINVAL;
+	if (dp->started)
+		return -EBUSY;
+	dp->udp_fn = fn;
+	dp->udp_arg = arg;
+	return 0;
+}
+
+int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
+{
+	uint64_t bit;
+
+	if (dp == NULL)
+		return -EINVAL;
+	bit = 1ull << (udp_port & 63);
+	if (own)
+		__atomic_fetch_or(&dp->udp_owned[udp_port >> 6], bit, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&dp->udp_owned[udp_port >> 6], ~bit, __ATOMIC_RELEASE);
+	return 0;
+}
+
+unsigned tw_dp_port_count(const struct tw_dp *dp)
+{
+	return dp != NULL ? dp->n_ports : 0;
+}
+
+int tw_dp_port_ids(const struct tw_dp *dp, unsigned idx, uint16_t *port_id,
+		   uint16_t *tap_id)
+{
+	if (dp == NULL || idx >= dp->n_ports)
+		return -EINVAL;
+	if (port_id != NULL)
+		*port_id = dp->ports[idx].port_id;
+	if (tap_id != NULL)
+		*tap_id = dp->ports[idx].tap_id;
+	return 0;
+}
+
+struct tw_dp_clock *tw_dp_clock(struct tw_dp *dp)
+{
+	return dp != NULL ? &dp->clock : NULL;
+}

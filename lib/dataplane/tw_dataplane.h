@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * twamp-dp data plane: ports, worker loop, exception path (DESIGN.md §1, §4).
+ *
+ * Life cycle, all from the main (control) thread:
+ *   tw_dp_ports_create() -> [tw_dp_set_udp_handler(), tw_dp_udp_port_own()]
+ *   -> tw_dp_ports_start() -> launch tw_dp_worker_main() per worker lcore
+ *   (or call tw_dp_worker_poll() yourself) while calling tw_dp_service()
+ *   -> tw_dp_quit(), wait for the workers -> tw_dp_ports_stop()
+ *   -> tw_dp_ports_destroy().
+ *
+ * Each port gets one RX/TX queue pair per worker (RSS when the device offers
+ * it and there is more than one worker, else a single queue that worker 0
+ * polls). With exception enabled a TAP interface "tw-<name>" with the port's
+ * MAC and addresses stands in for the port in the kernel: workers put what
+ * the fast path does not own on a per-port ring, tw_dp_service() writes it to
+ * the TAP, and hands what the kernel sends back to worker 0 for transmission
+ * (only workers touch port queues).
+ *
+ * Every received mbuf carries its RX time as NTP in a dynamic field, read with
+ * tw_dp_rx_ntp(): the hardware timestamp when the device delivered one (and
+ * its clock is known), otherwise the TSC read once per burst before any other
+ * work.
+ */
+#ifndef TW_DATAPLANE_H
+#define TW_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "tw_dp_clock.h"
+#include "tw_dp_parse.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Port name length with NUL: "tw-" + name must fit IFNAMSIZ (16). */
+#define TW_DP_NAME_MAX 13
+/** Device string length with NUL. */
+#define TW_DP_DEVICE_MAX 256
+/** Limits of one data plane. */
+#define TW_DP_PORTS_MAX 8
+#define TW_DP_WORKERS_MAX 32
+/** Packets per burst on every path. */
+#define TW_DP_BURST 32
+
+/** One address with its prefix length. */
+struct tw_dp_prefix {
+	int family;        /**< AF_INET or AF_INET6 */
+	uint8_t len;       /**< prefix length: <= 32 or <= 128 */
+	uint8_t addr[16];  /**< network order; IPv4 in the first 4 octets */
+};
+
+/**
+ * One port, independent of the YAML config struct (the app maps its config
+ * onto this).
+ */
+struct tw_dp_port_conf {
+	char name[TW_DP_NAME_MAX];     /**< [A-Za-z0-9_.-], 1..12 chars */
+	/** DPDK device: "net_af_packet0,iface=veth0", "0000:01:00.0", ... */
+	char device[TW_DP_DEVICE_MAX];
+	struct tw_dp_prefix addrs[2 * TW_DP_ADDRS_MAX]; /**< up to 4 per family */
+	unsigned n_addrs;
+	uint16_t vlan;                 /**< 802.1Q VID 1..4094, 0 = untagged */
+	uint16_t rx_desc, tx_desc;     /**< 0 = 1024; clamped to the device limits */
+	bool exception;                /**< create the TAP exception path */
+};
+
+/** The data plane. */
+struct tw_dp_conf {
+	const struct tw_dp_port_conf *ports;
+	unsigned n_ports;              /**< 1..TW_DP_PORTS_MAX */
+	unsigned n_workers;            /**< 1..TW_DP_WORKERS_MAX */
+	uint32_t n_mbufs;              /**< 0 = computed from queues and rings */
+	uint32_t exc_ring_size;        /**< power of 2; 0 = 1024 */
+	/** Idle back-off of tw_dp_worker_main() after an empty poll, in
+	 *  microseconds; 0 = pure polling (production). */
+	uint32_t idle_sleep_us;
+};
+
+struct tw_dp;
+
+/**
+ * Counters of one lcore (a worker, or the service). The X-macro generates
+ * the indices and names; append at the end.
+ */
+#define TW_DP_COUNTERS(X)                                                      \
+	X(RX, "rx", "packets received from the ports")                        \
+	X(RX_HW_TS, "rx_hw_ts", "packets with a hardware RX timestamp")       \
+	X(OWNED, "udp_owned", "UDP packets for the fast-path handler")        \
+	X(TX, "tx", "fast-path packets transmitted")                           \
+	X(EXC_QUEUED, "exc_queued", "packets queued for the exception path")  \
+	X(EXC_IN, "exc_in", "packets written to the TAP (port -> kernel)")    \
+	X(EXC_OUT, "exc_out", "packets sent from the TAP (kernel -> port)")
+
+#define TW_DP_CNT_ENUM(name, id, text) TW_DP_CNT_##name,
+/** Counter indices. */
+enum tw_dp_counter {
+	TW_DP_COUNTERS(TW_DP_CNT_ENUM)
+	TW_DP_CNT__MAX
+};
+#undef TW_DP_CNT_ENUM
+
+/** Counters of one lcore; each lcore writes only its own. */
+struct tw_dp_stats {
+	uint64_t cnt[TW_DP_CNT__MAX];
+	uint64_t drop[TW_DP_DROP__MAX];
+} __rte_cache_aligned;
+
+/** What the fast-path UDP handler decides per packet. */
+enum tw_dp_verdict {
+	TW_DP_V_EXCEPTION = 0, /**< hand to the kernel (the default) */
+	TW_DP_V_TX = 1,        /**< transmit on the port it came from */
+	TW_DP_V_DROP = 2,      /**< free; counted as drop "handler" */
+};
+
+/**
+ * Handler for UDP packets the fast path owns (the reflector plugs in here).
+ * Called by a worker with a burst from one port; mbufs carry l2_len, l3_len
+ * and packet_type; rewrites happen in place; a verdict per packet.
+ *
+ * @param arg     the pointer given to tw_dp_set_udp_handler()
+ * @param worker  worker index
+ * @param port    port index in the configuration
+ * @param pkts    @p n packets
+ * @param verdict @p n verdicts to fill (preset to TW_DP_V_EXCEPTION)
+ */
+typedef void (*tw_dp_udp_fn)(void *arg, unsigned worker, unsigned port,
+			     struct rte_mbuf **pkts, uint16_t n, uint8_t *verdict);
+
+/**
+ * Probe and configure every port (not started): device probe (an already
+ * probed device is used as is), queues, mbuf pool, exception rings, the TAP
+ * with the port's MAC and addresses (rtnetlink). Needs EAL.
+ *
+ * @param conf   the configuration (copied)
+ * @param err    buffer for a message naming the port and device on failure
+ * @param errlen its size
+ * @return the data plane, or NULL with rte_errno set (EINVAL bad
+ *         configuration, ENODEV probe failure, ENOMEM, or the driver's error).
+ */
+struct tw_dp *tw_dp_ports_create(const struct tw_dp_conf *conf, char *err,
+				 size_t errlen);
+
+/**
+ * Start every port and its TAP, bring the TAP link up.
+ * @return 0, or -errno of the first port that failed (named in @p err);
+ *         ports started before it are stopped again.
+ */
+int tw_dp_ports_start(struct tw_dp *dp, char *err, size_t errlen);
+
+/**
+ * Stop every port (workers must have returned, see tw_dp_quit()) and free
+ * what is still queued on the exception rings.
+ * @return 0, or the first -errno from rte_eth_dev_stop() (all are stopped).
+ */
+int tw_dp_ports_stop(struct tw_dp *dp);
+
+/** Close and remove the ports and TAPs this data plane probed; free all. NULL is a no-op. */
+void tw_dp_ports_destroy(struct tw_dp *dp);
+
+/**
+ * Install the owned-UDP handler (before tw_dp_ports_start()).
+ * NULL restores the stub: count and hand to the exception path.
+ * @return 0, or -EBUSY when started.
+ */
+int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg);
+
+/**
+ * Mark a UDP destination port as owned by the fast path (or release it).
+ * Any thread; takes effect for the next bursts.
+ * @return 0, or -EINVAL on NULL.
+ */
+int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own);
+
+/**
+ * One worker iteration: for every port queue of worker @p worker: RX burst,
+ * timestamp, classify, handler, TX, exception enqueue; worker 0 also sends
+ * what the TAPs produced.
+ * @return packets handled (>= 0), or -EINVAL for a bad worker index.
+ */
+int tw_dp_worker_poll(struct tw_dp *dp, unsigned worker);
+
+/** The argument for tw_dp_worker_main() of worker @p worker, or NULL. */
+void *tw_dp_worker_arg(struct tw_dp *dp, unsigned worker);
+
+/**
+ * lcore entry (rte_eal_remote_launch): polls until tw_dp_quit().
+ * @return 0.
+ */
+int tw_dp_worker_main(void *arg);
+
+/** Ask every worker loop to return (any thread, signal-safe). */
+void tw_dp_quit(struct tw_dp *dp);
+
+/** True once tw_dp_quit() was called. */
+bool tw_dp_quitting(const struct tw_dp *dp);
+
+/**
+ * Control-thread service: move packets exception ring -> TAP and TAP ->
+ * port (through worker 0), refresh the clock anchor once a second.
+ * @return packets moved.
+ */
+unsigned tw_dp_service(struct tw_dp *dp);
+
+/** The data plane's clock (for the handler and the control thread). */
+struct tw_dp_clock *tw_dp_clock(struct tw_dp *dp);
+
+/**
+ * Sum the counters of every lcore into @p out.
+ * @return 0, or -EINVAL on NULL.
+ */
+int tw_dp_stats_get(const struct tw_dp *dp, struct tw_dp_stats *out);
+
+/** Short identifier ("rx", ...) of a counter, or "unknown". */
+const char *tw_dp_counter_name(unsigned counter);
+
+/** Number of ports and the DPDK port id / TAP port id of port @p idx. */
+unsigned tw_dp_port_count(const struct tw_dp *dp);
+int tw_dp_port_ids(const struct tw_dp *dp, unsigned idx, uint16_t *port_id,
+		   uint16_t *tap_id);
+
+/** Offset of the RX NTP timestamp dynamic field (valid after create). */
+extern int tw_dp_rx_ntp_offset;
+
+/** The RX time of a packet received by a worker, NTP format. */
+static inline tw_ntp_t tw_dp_rx_ntp(const struct rte_mbuf *m)
+{
+	return *RTE_MBUF_DYNFIELD(m, tw_dp_rx_ntp_offset, const tw_ntp_t *);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TW_DATAPLANE_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Fast-path frame classification: Ethernet (+802.1Q) / IPv4 / IPv6 / UDP.
+ *
+ * Works on plain octets (no DPDK), so it is unit-tested and fuzzed without
+ * EAL. The worker hands it the first segment of each received frame.
+ * Every length is checked before it is read; nothing is written to the frame.
+ */
+#ifndef TW_DP_PARSE_H
+#define TW_DP_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Why the fast path dropped a packet. The X-macro generates the enum and
+ * the names; append at the end.
+ */
+#define TW_DP_DROPS(X)                                                         \
+	X(RUNT, "runt", "frame shorter than its Ethernet header")             \
+	X(VLAN, "vlan", "VLAN tag missing or not the port's")                 \
+	X(L3_TRUNC, "l3_trunc", "IP header truncated or inconsistent")        \
+	X(L3_CKSUM, "l3_cksum", "bad IPv4 header checksum")                   \
+	X(L4_TRUNC, "l4_trunc", "UDP header truncated or length inconsistent")\
+	X(HANDLER, "handler", "dropped by the fast-path UDP handler")         \
+	X(EXC_RING_FULL, "exc_ring_full", "exception ring full")              \
+	X(TAP_TX, "tap_tx", "TAP interface did not take the packet")          \
+	X(TAP_RING_FULL, "tap_ring_full", "TAP -> port ring full")            \
+	X(PORT_TX, "port_tx", "port TX queue full")                           \
+	X(VLAN_INSERT, "vlan_insert", "could not add the VLAN tag")           \
+	X(NO_EXCEPTION, "no_exception", "not for the fast path, no exception path")
+
+#define TW_DP_DROP_ENUM(name, id, text) TW_DP_DROP_##name,
+/** Drop reasons (indices into the per-lcore drop counters). */
+enum tw_dp_drop {
+	TW_DP_DROPS(TW_DP_DROP_ENUM)
+	TW_DP_DROP__MAX
+};
+#undef TW_DP_DROP_ENUM
+
+/** What the classifier decided for one frame. */
+enum tw_dp_class {
+	TW_DP_CLS_OWNED = 0,     /**< UDP to our address on a fast-path port */
+	TW_DP_CLS_EXCEPTION = 1, /**< for the kernel: ARP/ND, ICMP, TCP, other UDP... */
+	TW_DP_CLS_DROP = 2,      /**< malformed; see tw_dp_l34.drop */
+};
+
+/** Max addresses per family a port carries. */
+#define TW_DP_ADDRS_MAX 4
+
+/** What a port accepts on its fast path. Written by the control thread. */
+struct tw_dp_match {
+	uint16_t vlan;                          /**< 802.1Q VID, 0 = untagged */
+	uint8_t n_v4, n_v6;
+	uint8_t v4[TW_DP_ADDRS_MAX][4];         /**< network order */
+	uint8_t v6[TW_DP_ADDRS_MAX][16];
+	const uint64_t *udp_owned;              /**< 65536-bit map of UDP ports, may be NULL */
+};
+
+/** Parse result: offsets and the fields a reflector needs first. */
+struct tw_dp_l34 {
+	uint16_t l2_len;     /**< 14, or 18 with a VLAN tag */
+	uint16_t l3_len;     /**< IPv4 IHL*4 or 40 */
+	uint16_t udp_len;    /**< UDP length field (header included) */
+	uint16_t ether_type; /**< inner EtherType */
+	uint16_t vlan;       /**< VID if tagged, else 0 */
+	uint16_t sport, dport;
+	uint8_t ipv;         /**< 4, 6 or 0 (not IP) */
+	uint8_t ttl;         /**< TTL / Hop Limit */
+	uint8_t proto;       /**< IPv4 protocol / IPv6 next header */
+	uint8_t drop;        /**< enum tw_dp_drop when the class is DROP */
+};
+
+/** Flags for tw_dp_parse(): what the NIC already checked. */
+#define TW_DP_PARSE_L3_CKSUM_GOOD 0x1u /**< skip the IPv4 header checksum */
+#define TW_DP_PARSE_L3_CKSUM_BAD 0x2u  /**< the NIC found it bad */
+
+/** True when @p port is marked in the 65536-bit map @p map. */
+static inline bool tw_dp_port_is_owned(const uint64_t *map, uint16_t port)
+{
+	return map != NULL &&
+	       (__atomic_load_n(&map[port >> 6], __ATOMIC_RELAXED) >> (port & 63)) & 1;
+}
+
+/**
+ * Classify one frame.
+ *
+ * OWNED: IPv4 (unfragmented, header checksum good) or IPv6 (UDP as the
+ * first next header) UDP to one of @p m's addresses and to a port marked in
+ * @p m->udp_owned, with consistent IP and UDP lengths; on a VLAN port only
+ * frames tagged with its VID get here.
+ * EXCEPTION: everything else that is well formed enough for the kernel to
+ * judge (non-IP EtherTypes, ICMP, TCP, fragments, extension headers, UDP to
+ * other ports or addresses, multicast).
+ * DROP: runts, a wrong or missing VLAN tag, truncated or inconsistent IP or
+ * UDP headers, a bad IPv4 header checksum; @p out->drop says which.
+ *
+ * @param m     the port's match (never NULL)
+ * @param f     frame octets
+ * @param len   octets available at @p f
+ * @param flags TW_DP_PARSE_* hints from the NIC
+ * @param out   filled for every class (offsets as far as parsed)
+ * @return an enum tw_dp_class.
+ */
+enum tw_dp_class tw_dp_parse(const struct tw_dp_match *m, const uint8_t *f,
+			     uint32_t len, unsigned flags, struct tw_dp_l34 *out);
+
+/** Short identifier ("runt", ...) of a drop reason, or "unknown". */
+const char *tw_dp_drop_name(unsigned reason);
+
+/** One-line description of a drop reason, or "unknown". */
+const char *tw_dp_drop_text(unsigned reason);
+
+/** RFC 1071 checksum of an IPv4 header (the checksum field included). */
+uint16_t tw_dp_ipv4_hdr_sum(const uint8_t *h, unsigned hlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TW_DP_PARSE_H */

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include "dp_private.h"
+
+#define TW_DP_CNT_ID(name, id, text) id,
+static const char *const counter_ids[] = { TW_DP_COUNTERS(TW_DP_CNT_ID) };
+
+const char *tw_dp_counter_name(unsigned counter)
+{
+	return counter < TW_DP_CNT__MAX ? counter_ids[counter] : "unknown";
+}
+
+static inline tw_ntp_t hw_ntp(const struct tw_dp *dp, const struct dp_port *p,
+			      const struct rte_mbuf *m)
+{
+	uint64_t v = *RTE_MBUF_DYNFIELD(m, dp->hw_ts_offset, const rte_mbuf_timestamp_t *);
+
+	if (p->hwts == DP_HWTS_UNIX_US)
+		return tw_ntp_from_unix(v / 1000000u, (uint32_t)(v % 1000000u) * 1000u);
+	return tw_dp_clock_anchor_ntp(&p->hw_anchor, v);
+}
+
+static inline unsigned parse_flags(const struct rte_mbuf *m)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return TW_DP_PARSE_L3_CKSUM_GOOD;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return TW_DP_PARSE_L3_CKSUM_BAD;
+	return 0;
+}
+
+static void free_counted(struct tw_dp_stats *st, struct rte_mbuf **pkts, uint16_t n,
+			 enum tw_dp_drop why)
+{
+	if (n == 0)
+		return;
+	st->drop[why] += n;
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/* Hand packets to the exception ring (or drop them when the port has none). */
+static void to_exception(struct dp_port *p, struct tw_dp_stats *st,
+			 struct rte_mbuf **pkts, uint16_t n)
+{
+	unsigned q;
+
+	if (n == 0)
+		return;
+	if (p->exc_ring == NULL) {
+		free_counted(st, pkts, n, TW_DP_DROP_NO_EXCEPTION);
+		return;
+	}
+	q = rte_ring_enqueue_burst(p->exc_ring, (void **)pkts, n, NULL);
+	st->cnt[TW_DP_CNT_EXC_QUEUED] += q;
+	free_counted(st, pkts + q, (uint16_t)(n - q), TW_DP_DROP_EXC_RING_FULL);
+}
+
+static void tx(struct dp_port *p, uint16_t q, struct tw_dp_stats *st,
+	       struct rte_mbuf **pkts, uint16_t n, enum tw_dp_counter what)
+{
+	uint16_t sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(p->port_id, q, pkts, n);
+	st->cnt[what] += sent;
+	free_counted(st, pkts + sent, (uint16_t)(n - sent), TW_DP_DROP_PORT_TX);
+}
+
+/* The owned-UDP handler and its verdicts: TX, exception or drop. */
+static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
+		  struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+{
+	struct dp_port *p = &dp->ports[pidx];
+	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST];
+	uint8_t verdict[TW_DP_BURST] = { 0 };
+	uint16_t nt = 0, nd = 0;
+
+	w->st.cnt[TW_DP_CNT_OWNED] += n;
+	if (dp->udp_fn == NULL) {
+		for (uint16_t i = 0; i < n; i++)
+			exc[(*ne)++] = pkts[i];
+		return;
+	}
+	dp->udp_fn(dp->udp_arg, w->idx, pidx, pkts, n, verdict);
+	for (uint16_t i = 0; i < n; i++) {
+		switch (verdict[i]) {
+		case TW_DP_V_TX:
+			txp[nt++] = pkts[i];
+			break;
+		case TW_DP_V_DROP:
+			dropp[nd++] = pkts[i];
+			break;
+		default:
+			exc[(*ne)++] = pkts[i];
+			break;
+		}
+	}
+	tx(p, q, &w->st, txp, nt, TW_DP_CNT_TX);
+	free_counted(&w->st, dropp, nd, TW_DP_DROP_HANDLER);
+}
+
+static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
+			  uint16_t q)
+{
+	struct dp_port *p = &dp->ports[pidx];
+	struct rte_mbuf *pkts[TW_DP_BURST], *own[TW_DP_BURST], *exc[TW_DP_BURST];
+	struct rte_mbuf *bad[TW_DP_BURST];
+	uint16_t n, no = 0, ne = 0, nb = 0;
+	tw_ntp_t now;
+	uint64_t hwflag = dp->hw_ts_flag;
+
+	n = rte_eth_rx_burst(p->port_id, q, pkts, TW_DP_BURST);
+	if (n == 0)
+		return 0;
+	/* RX timestamp before any other work on the burst */
+	now = tw_dp_clock_ntp(&dp->clock, rte_rdtsc());
+	w->st.cnt[TW_DP_CNT_RX] += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		tw_ntp_t *ts = RTE_MBUF_DYNFIELD(m, tw_dp_rx_ntp_offset, tw_ntp_t *);
+
+		if ((m->ol_flags & hwflag) && p->hwts != DP_HWTS_NONE) {
+			*ts = hw_ntp(dp, p, m);
+			w->st.cnt[TW_DP_CNT_RX_HW_TS]++;
+		} else {
+			*ts = now;
+		}
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct tw_dp_l34 l;
+		enum tw_dp_class c;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		c = tw_dp_parse(&p->match, rte_pktmbuf_mtod(m, const uint8_t *),
+				rte_pktmbuf_data_len(m), parse_flags(m), &l);
+		/* headers split over segments: let the kernel judge */
+		if (c == TW_DP_CLS_DROP && m->nb_segs > 1 &&
+		    (l.drop == TW_DP_DROP_L3_TRUNC || l.drop == TW_DP_DROP_L4_TRUNC))
+			c = TW_DP_CLS_EXCEPTION;
+		switch (c) {
+		case TW_DP_CLS_OWNED:
+			m->l2_len = l.l2_len;
+			m->l3_len = l.l3_len;
+			m->packet_type = (l.vlan ? RTE_PTYPE_L2_ETHER_VLAN : RTE_PTYPE_L2_ETHER) |
+					 (l.ipv == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6) |
+					 RTE_PTYPE_L4_UDP;
+			own[no++] = m;
+			break;
+		case TW_DP_CLS_EXCEPTION:
+			exc[ne++] = m;
+			break;
+		default:
+			w->st.drop[l.drop]++;
+			bad[nb++] = m;
+			break;
+		}
+	}
+	if (nb != 0)
+		rte_pktmbuf_free_bulk(bad, nb);
+	if (no != 0)
+		owned(dp, w, pidx, q, own, no, exc, &ne);
+	to_exception(p, &w->st, exc, ne);
+	return n;
+}
+
+/* Worker 0 transmits what the kernel sent on the TAP: only workers touch port queues. */
+static uint16_t tap_to_port(struct dp_port *p, struct dp_worker *w)
+{
+	struct rte_mbuf *pkts[TW_DP_BURST];
+	unsigned n;
+
+	n = rte_ring_dequeue_burst(p->tap_ring, (void **)pkts, TW_DP_BURST, NULL);
+	tx(p, 0, &w->st, pkts, (uint16_t)n, TW_DP_CNT_EXC_OUT);
+	return (uint16_t)n;
+}
+
+int tw_dp_worker_poll(struct tw_dp *dp, unsigned worker)
+{
+	struct dp_worker *w;
+	int total = 0;
+
+	if (dp == NULL || worker >= dp->conf.n_workers)
+		return -EINVAL;
+	w = &dp->workers[worker];
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct dp_port *p = &dp->ports[i];
+
+		if (worker < p->nq)
+			total += poll_port(dp, w, i, (uint16_t)worker);
+		if (worker == 0 && p->tap_ring != NULL)
+			total += tap_to_port(p, w);
+	}
+	return total;
+}
+
+void *tw_dp_worker_arg(struct tw_dp *dp, unsigned worker)
+{
+	if (dp == NULL || worker >= dp->conf.n_workers)
+		return NULL;
+	return &dp->workers[worker];
+}
+
+int tw_dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct tw_dp *dp = w->dp;
+
+	while (!__atomic_load_n(&dp->quit, __ATOMIC_ACQUIRE)) {
+		if (tw_dp_worker_poll(dp, w->idx) == 0 && dp->conf.idle_sleep_us != 0)
+			rte_delay_us_sleep(dp->conf.idle_sleep_us);
+	}
+	return 0;
+}
+
+void tw_dp_quit(struct tw_dp *dp)
+{
+	if (dp != NULL)
+		__atomic_store_n(&dp->quit, true, __ATOMIC_RELEASE);
+}
+
+bool tw_dp_quitting(const struct tw_dp *dp)
+{
+	return dp == NULL || __atomic_load_n(&dp->quit, __ATOMIC_ACQUIRE);
+}
+
+int tw_dp_stats_get(const struct tw_dp *dp, struct tw_dp_stats *out)
+{
+	if (dp == NULL || out == NULL)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w <= dp->conf.n_workers; w++) {
+		const struct tw_dp_stats *s = &dp->workers[w].st;
+
+		for (unsigned i = 0; i < TW_DP_CNT__MAX; i++)
+			out->cnt[i] += __atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < TW_DP_DROP__MAX; i++)
+			out->drop[i] += __atomic_load_n(&s->drop[i], __ATOMIC_RELAXED);
+	}
+	return 0;
+}
