@@ -518,7 +518,7 @@ int tw_proto_owamp_request_encode(const struct tw_ctrl_request *m,
 	total = owamp_request_len(m->num_slots);
 	if (total == 0)
 		return -TW_PROTO_E_LENGTH;
-	if (m->slots == NULL)
+	if (m->slots == NULL && m->slot_wire == NULL)
 		return -TW_PROTO_E_INVAL;
 	if (cap < total)
 		return -TW_PROTO_E_NOSPACE;
@@ -526,17 +526,27 @@ int tw_proto_owamp_request_encode(const struct tw_ctrl_request *m,
 		return -TW_PROTO_E_IPVN;
 	if (m->conf_sender == 0 && m->conf_receiver == 0)
 		return -TW_PROTO_E_CONF;
-	for (uint32_t i = 0; i < m->num_slots; i++)
-		if (m->slots[i].type > TW_OWAMP_SLOT_FIXED)
+	for (uint32_t i = 0; i < m->num_slots; i++) {
+		uint8_t type = m->slots != NULL ? m->slots[i].type :
+				m->slot_wire[(size_t)i * TW_OWAMP_SLOT_LEN];
+
+		if (type > TW_OWAMP_SLOT_FIXED)
 			return -TW_PROTO_E_SLOT;
+	}
 	request_put(m, TW_OWAMP_CMD_REQUEST_SESSION, m->conf_sender != 0,
 		    m->conf_receiver != 0, m->num_slots, m->num_packets, false,
 		    buf);
 	p = buf + TW_CTRL_REQUEST_TW_SESSION_LEN;
 	for (uint32_t i = 0; i < m->num_slots; i++, p += TW_OWAMP_SLOT_LEN) {
+		struct tw_owamp_slot sl;
+
+		if (m->slots != NULL)
+			sl = m->slots[i];
+		else
+			tw_proto_owamp_slot_get(m, i, &sl);
 		memset(p, 0, 8);
-		p[0] = m->slots[i].type;
-		tw_ts_put(p + 8, m->slots[i].parameter);
+		p[0] = sl.type;
+		tw_ts_put(p + 8, sl.parameter);
 	}
 	memcpy(p, m->hmac2, TW_CTRL_HMAC_LEN);
 	return (int)total;
@@ -940,42 +950,79 @@ static void skips_put(uint8_t *p, const struct tw_owamp_skip *s, uint32_t n)
 	}
 }
 
+static int sess_desc_check(const struct tw_owamp_sess_desc *s)
+{
+	if (s->skips != NULL)
+		return skips_check(s->skips, s->num_skips);
+	if (s->num_skips > 0 && s->skip_wire == NULL)
+		return -TW_PROTO_E_INVAL;
+	return skips_check_wire(s->skip_wire, s->num_skips);
+}
+
+static void sess_desc_put(uint8_t *p, const struct tw_owamp_sess_desc *s)
+{
+	memset(p, 0, (size_t)sess_desc_len(s->num_skips));
+	memcpy(p, s->sid, TW_CTRL_SID_LEN);
+	tw_put_be32(p + 16, s->next_seqno);
+	tw_put_be32(p + 20, s->num_skips);
+	if (s->skips != NULL)
+		skips_put(p + SESS_DESC_HDR, s->skips, s->num_skips);
+	else if (s->num_skips > 0)
+		memcpy(p + SESS_DESC_HDR, s->skip_wire,
+		       (size_t)s->num_skips * TW_OWAMP_SKIP_LEN);
+}
+
+/* Session i of m: from the array, or the next one of the decoded records. */
+static int stop_next(const struct tw_owamp_stop_sessions *m, uint32_t i,
+		     size_t *roff, struct tw_owamp_sess_desc *d)
+{
+	int rc;
+
+	if (m->sessions != NULL) {
+		*d = m->sessions[i];
+		return sess_desc_check(d);
+	}
+	if (m->records == NULL || *roff >= m->records_len)
+		return -TW_PROTO_E_INVAL;
+	rc = tw_proto_owamp_sess_desc_decode(m->records + *roff,
+					     m->records_len - *roff, d);
+	if (rc < 0)
+		return rc == -TW_PROTO_E_TRUNCATED ? -TW_PROTO_E_INVAL : rc;
+	*roff += (size_t)rc;
+	return 0;
+}
+
 int tw_proto_owamp_stop_sessions_encode(const struct tw_owamp_stop_sessions *m,
 					uint8_t *buf, size_t cap)
 {
+	struct tw_owamp_sess_desc d;
 	uint64_t total = 2 * TW_CTRL_BLOCK;
+	size_t roff = 0;
 	uint8_t *p;
 	int rc;
 
-	if (m->num_sessions > 0 && m->sessions == NULL)
-		return -TW_PROTO_E_INVAL;
 	for (uint32_t i = 0; i < m->num_sessions; i++) {
-		const struct tw_owamp_sess_desc *s = &m->sessions[i];
-
-		if (s->num_skips > 0 && s->skips == NULL)
-			return -TW_PROTO_E_INVAL;
-		rc = skips_check(s->skips, s->num_skips);
+		rc = stop_next(m, i, &roff, &d);
 		if (rc < 0)
 			return rc;
-		total += sess_desc_len(s->num_skips);
+		total += sess_desc_len(d.num_skips);
 		if (total > TW_CTRL_MSG_MAX)
 			return -TW_PROTO_E_LENGTH;
 	}
+	if (m->sessions == NULL && roff != m->records_len)
+		return -TW_PROTO_E_INVAL;
 	if (cap < total)
 		return -TW_PROTO_E_NOSPACE;
-	memset(buf, 0, (size_t)total - TW_CTRL_HMAC_LEN);
+	memset(buf, 0, TW_CTRL_BLOCK);
 	buf[0] = TW_OWAMP_CMD_STOP_SESSIONS;
 	buf[1] = m->accept;
 	tw_put_be32(buf + 4, m->num_sessions);
 	p = buf + TW_CTRL_BLOCK;
+	roff = 0;
 	for (uint32_t i = 0; i < m->num_sessions; i++) {
-		const struct tw_owamp_sess_desc *s = &m->sessions[i];
-
-		memcpy(p, s->sid, TW_CTRL_SID_LEN);
-		tw_put_be32(p + 16, s->next_seqno);
-		tw_put_be32(p + 20, s->num_skips);
-		skips_put(p + SESS_DESC_HDR, s->skips, s->num_skips);
-		p += sess_desc_len(s->num_skips);
+		(void)stop_next(m, i, &roff, &d);
+		sess_desc_put(p, &d);
+		p += sess_desc_len(d.num_skips);
 	}
 	memcpy(p, m->hmac, TW_CTRL_HMAC_LEN);
 	return (int)total;

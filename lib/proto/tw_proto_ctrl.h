@@ -326,9 +326,13 @@ struct tw_ctrl_request {
 	uint16_t reflect_octets;    /**< RFC 6038, only with TW_MODE_REFLECT_OCTETS */
 	uint16_t reflect_padding;   /**< "Length of padding to reflect" (idem) */
 	uint8_t hmac[TW_CTRL_HMAC_LEN];
-	/** OWAMP encode: num_slots slots. */
+	/** OWAMP encode: num_slots slots (NULL: taken from slot_wire). */
 	const struct tw_owamp_slot *slots;
-	/** OWAMP decode: the slots on the wire (16 * num_slots octets). */
+	/**
+	 * OWAMP decode: the slots on the wire (16 * num_slots octets); encode
+	 * uses it when slots is NULL, so a decoded request re-encodes (the
+	 * Fetch-Session data reproduces it, RFC 4656 §3.9).
+	 */
 	const uint8_t *slot_wire;
 	uint8_t hmac2[TW_CTRL_HMAC_LEN]; /**< OWAMP: the HMAC after the slots */
 };
@@ -497,24 +501,29 @@ struct tw_owamp_sess_desc {
 	uint8_t sid[TW_CTRL_SID_LEN];
 	uint32_t next_seqno;
 	uint32_t num_skips;
-	const struct tw_owamp_skip *skips; /**< encode input */
-	const uint8_t *skip_wire;          /**< decode output, 8 * num_skips octets */
+	const struct tw_owamp_skip *skips; /**< encode input (or NULL) */
+	/** decode output, 8 * num_skips octets; encode input when skips is NULL */
+	const uint8_t *skip_wire;
 };
 
 /** OWAMP Stop-Sessions (RFC 4656 §3.8). */
 struct tw_owamp_stop_sessions {
 	uint8_t accept;
 	uint32_t num_sessions;
-	const struct tw_owamp_sess_desc *sessions; /**< encode input */
-	const uint8_t *records;   /**< decode: first session record, in buf */
-	size_t records_len;       /**< decode: octets of all records */
+	const struct tw_owamp_sess_desc *sessions; /**< encode input (or NULL) */
+	/** decode: the session records, in buf; encode input when sessions is NULL */
+	const uint8_t *records;
+	size_t records_len;       /**< octets of all records */
 	uint8_t hmac[TW_CTRL_HMAC_LEN];
 };
 
 /**
  * Encode an OWAMP Stop-Sessions with its session records, each padded with
- * zeros to a block boundary.
- * @return the length, -TW_PROTO_E_NOSPACE, -TW_PROTO_E_INVAL (NULL arrays),
+ * zeros to a block boundary. The records come from m->sessions or, when it
+ * is NULL, from a decoded m->records/records_len (which must hold exactly
+ * num_sessions records).
+ * @return the length, -TW_PROTO_E_NOSPACE, -TW_PROTO_E_INVAL (NULL arrays,
+ *         records_len not matching num_sessions records),
  *         -TW_PROTO_E_RANGE (skip ranges not in order or first > last),
  *         -TW_PROTO_E_LENGTH (above TW_CTRL_MSG_MAX).
  */
