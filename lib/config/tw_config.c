@@ -22,6 +22,7 @@
 struct slots {
 	const struct ynode *node;   /* the mapping (or NULL) */
 	const struct ynode *v[MAXK];
+	unsigned errs;              /* errors while reading this item */
 };
 
 struct pctx {
@@ -362,13 +363,14 @@ static bool get_enum(struct pctx *p, const struct ynode *n, const char *path,
 {
 	char exp[256];
 
-	if (!scalar(p, n, path))
-		return false;
-	for (unsigned i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], n->str) == 0) {
+	/* checked before scalar(): the cipher "null" is also a YAML null */
+	for (unsigned i = 0; n->type == YN_SCALAR && names[i] != NULL; i++)
+		if (strcmp(names[i], n->str) == 0 && strlen(n->str) == n->len) {
 			*out = i;
 			return true;
 		}
+	if (!scalar(p, n, path))
+		return false;
 	join_names(exp, sizeof(exp), names);
 	cfg_err(&p->c, n, "%s: '%s' is not one of: %s", path, SHOW(n), exp);
 	return false;
@@ -997,6 +999,7 @@ static void parse_light(struct pctx *p, const struct ynode *n)
 		struct tw_config_light *l = &cfg->light[cfg->n_light];
 		struct slots *s = &p->light[cfg->n_light];
 		char path[40];
+		bool port_ok = true;
 
 		snprintf(path, sizeof(path), "reflector.light[%d]", i);
 		if (!map_fields(p, n->kids[i], path, light_keys, s))
@@ -1005,8 +1008,14 @@ static void parse_light(struct pctx *p, const struct ynode *n)
 		s->node = n->kids[i];
 		l->port = TW_CONFIG_DEFAULT_PORT;
 		l->protocol = TW_CONFIG_PROTO_STAMP;
-		if (s->v[L_PORT] != NULL)
-			GET_UINT(p, s->v[L_PORT], FP(path, "port"), 1, 65535, l->port);
+		if (s->v[L_PORT] != NULL) {
+			uint64_t v;
+
+			if (get_uint(p, s->v[L_PORT], FP(path, "port"), 1, 65535, &v))
+				l->port = (uint16_t)v;
+			else
+				port_ok = false;
+		}
 		if (s->v[L_PROTO] != NULL) {
 			unsigned e;
 
@@ -1029,11 +1038,13 @@ static void parse_light(struct pctx *p, const struct ynode *n)
 		if (s->v[L_ALLOW] != NULL)
 			parse_addr_list(p, s->v[L_ALLOW], FP(path, "allow"), 0, l->allow,
 					&l->n_allow, false);
-		for (unsigned j = 0; j + 1 < cfg->n_light; j++)
-			if (cfg->light[j].port == l->port)
+		for (unsigned j = 0; port_ok && j + 1 < cfg->n_light; j++)
+			if (cfg->light[j].port == l->port) {
 				cfg_err(&p->c, s->v[L_PORT] ? s->v[L_PORT] : s->node,
 					"%s.port: UDP port %u is already a light port "
 					"(reflector.light[%u])", path, l->port, j);
+				break;
+			}
 	}
 }
 
@@ -1255,6 +1266,8 @@ static void parse_sas(struct pctx *p, const struct ynode *n)
 		unsigned encap = 0;
 		bool ok_src = false, ok_dst = false;
 
+		unsigned errs0 = p->c.errors;
+
 		snprintf(path, sizeof(path), "ipsec.sas[%d]", i);
 		if (!map_fields(p, n->kids[i], path, sa_keys, s))
 			continue;
@@ -1317,6 +1330,7 @@ static void parse_sas(struct pctx *p, const struct ynode *n)
 				cfg_err(&p->c, s->v[A_SPI], "%s.spi: SPI 0x%x (%s) is already "
 					"used by ipsec.sas[%u]", path, sa->spi,
 					dir_names[sa->dir], j);
+		s->errs = p->c.errors - errs0;
 	}
 }
 
@@ -1440,6 +1454,18 @@ static void check_test_mode(struct pctx *p, const struct slots *s, const char *p
 			  "TWAMP Light (AES 16 + HMAC 32)");
 }
 
+static bool in_prefix(const struct tw_config_addr *net, const struct tw_config_addr *a)
+{
+	unsigned bits = net->prefix;
+
+	if (net->family != a->family)
+		return false;
+	for (unsigned b = 0; b < bits; b++)
+		if ((net->addr[b / 8] ^ a->addr[b / 8]) & (0x80 >> (b % 8)))
+			return false;
+	return true;
+}
+
 static bool family_on_ports(const struct pctx *p, unsigned family)
 {
 	return family == 4 ? p->ipv4 : p->ipv6;
@@ -1510,13 +1536,6 @@ static void validate(struct pctx *p)
 		if (l->stateful && l->protocol != TW_CONFIG_PROTO_STAMP)
 			cfg_err(&p->c, p->light[i].v[L_STATEFUL], "%s.stateful: only a "
 				"STAMP reflector can be stateful (RFC 8762 §4.2)", path);
-		for (unsigned j = 0; j < cfg->n_statics; j++)
-			if (cfg->statics[j].port == l->port && cfg->statics[j].protocol !=
-			    l->protocol)
-				cfg_err(&p->c, p->statics[j].v[ST_PROTO] ?
-					p->statics[j].v[ST_PROTO] : p->statics[j].node,
-					"reflector.static_sessions[%u].protocol: port %u is "
-					"a %s light port", j, l->port, proto_names[l->protocol]);
 	}
 	for (unsigned i = 0; i < cfg->n_statics; i++) {
 		const struct tw_config_static *st = &cfg->statics[i];
@@ -1556,6 +1575,17 @@ static void validate(struct pctx *p)
 					ss->peer.family, ADDR(&ss->peer));
 			continue;
 		}
+		/* the port whose subnet holds the peer, else the first of its family */
+		for (unsigned j = 0; j < cfg->n_ports && !ss->port[0]; j++) {
+			const struct tw_config_port *pt = &cfg->ports[j];
+			const struct tw_config_addr *l = ss->peer.family == 4 ? pt->ipv4 :
+							 pt->ipv6;
+			unsigned nl = ss->peer.family == 4 ? pt->n_ipv4 : pt->n_ipv6;
+
+			for (unsigned k = 0; k < nl; k++)
+				if (in_prefix(&l[k], &ss->peer))
+					set_str(ss->port, sizeof(ss->port), pt->name);
+		}
 		for (unsigned j = 0; j < cfg->n_ports && !ss->port[0]; j++)
 			if ((ss->peer.family == 4 ? cfg->ports[j].n_ipv4 :
 						    cfg->ports[j].n_ipv6) > 0)
@@ -1577,7 +1607,9 @@ static void validate(struct pctx *p)
 		char path[32];
 
 		snprintf(path, sizeof(path), "ipsec.sas[%u]", i);
-		if (sa->proto == TW_CONFIG_SA_AH && sa->cipher != TW_CONFIG_CIPHER_NULL)
+		if (s->errs > 0)
+			; /* the algorithms may be defaults standing in for typos */
+		else if (sa->proto == TW_CONFIG_SA_AH && sa->cipher != TW_CONFIG_CIPHER_NULL)
 			cfg_err(&p->c, s->v[A_CIPHER], "%s.cipher: AH does not encrypt; "
 				"use cipher null or proto esp", path);
 		else if (sa->auth == TW_CONFIG_AUTH_NONE && !aead)
@@ -1591,7 +1623,7 @@ static void validate(struct pctx *p)
 		else if (aead && sa->auth != TW_CONFIG_AUTH_NONE)
 			cfg_err(&p->c, s->v[A_AUTH], "%s.auth: %s already provides "
 				"integrity; use auth none", path, cipher_names[sa->cipher]);
-		if (sa->cipher != TW_CONFIG_CIPHER_NULL) {
+		if (sa->cipher != TW_CONFIG_CIPHER_NULL && sa->proto == TW_CONFIG_SA_ESP) {
 			if (sa->cipher_key[0] == '\0')
 				cfg_err(&p->c, s->v[A_CIPHER], "%s: cipher %s needs a "
 					"cipher_key", path, cipher_names[sa->cipher]);
