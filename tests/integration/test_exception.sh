@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Exception path end to end: a net_af_packet port on the test bed's veth with
+# its TAP; ARP, ICMP, ICMPv6/ND, TCP and UDP from the peer namespace must reach
+# the kernel through the TAP and come back out of the port. Prints TAP.
+#
+#   tests/integration/test_exception.sh BUILD_DIR
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-${BUILD:-build}}
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+BIN="$BUILD/tests/integration/dp_exception"
+PY=/usr/bin/python3
+TOOL="$top/tests/integration/peer_tool.py"
+TESTBED="$top/scripts/testbed.sh"
+DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2
+TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621
+EAL=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0 --log-level=lib.eal:notice)
+
+N=0 FAILED=0 APP=0 SERVERS=()
+PLAN=19
+LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
+
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
+check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; fi; }
+peer() { ip netns exec tw-peer "$@"; }
+dut() { ip netns exec tw-dut "$@"; }
+
+cleanup() {
+  local pid
+  for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null; done
+  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
+    kill -TERM "$APP" 2>/dev/null
+    sleep 1
+    kill -KILL "$APP" 2>/dev/null
+  fi
+  "$TESTBED" down >/dev/null 2>&1
+  rm -rf "$LOG"
+}
+trap cleanup EXIT
+# background jobs are started with a plain `ip netns exec` (it execs), never
+# through a shell function, so $! is the process itself
+trap 'exit 130' INT TERM
+
+echo "1..$PLAN"
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$BIN" ]; then
+  for i in $(seq 1 $PLAN); do echo "ok $i - # SKIP needs root and $BIN"; done
+  exit 0
+fi
+command -v ping >/dev/null && HAVE_PING=1 || HAVE_PING=0
+command -v arping >/dev/null && HAVE_ARPING=1 || HAVE_ARPING=0
+
+"$TESTBED" down >/dev/null 2>&1
+check "test bed up" "$TESTBED" up
+
+ip netns exec tw-dut "$BIN" "${EAL[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
+  --addr $DUT_V4/24 --addr $DUT_V6/64 --own-udp $UDP_OWNED >"$LOG/app.out" 2>"$LOG/app.err" &
+APP=$!
+for _ in $(seq 1 100); do
+  grep -qx ready "$LOG/app.out" 2>/dev/null && break
+  kill -0 "$APP" 2>/dev/null || break
+  sleep 0.1
+done
+if grep -qx ready "$LOG/app.out"; then ok "dp_exception starts"; else
+  notok "dp_exception starts"; sed 's/^/# /' "$LOG/app.err"; fi
+
+# the TAP stands in for the port: same MAC, the port's addresses, link up
+veth_mac=$(dut cat /sys/class/net/tw-dut/address 2>/dev/null)
+tap_mac=$(dut cat /sys/class/net/tw-uplink/address 2>/dev/null)
+check "TAP tw-uplink has the port's MAC ($veth_mac)" test -n "$veth_mac" -a "$veth_mac" = "$tap_mac"
+check "TAP carries $DUT_V4/24 and $DUT_V6/64, link up" \
+  sh -c "ip netns exec tw-dut ip -br addr show dev tw-uplink | grep -q ' $DUT_V4/24 .*$DUT_V6/64' &&
+         ip netns exec tw-dut ip link show tw-uplink | grep -q ',UP'"
+
+if [ $HAVE_ARPING -eq 1 ]; then
+  arp_out=$(peer arping -c 2 -w 3 -I tw-peer0 $DUT_V4 2>&1)
+  arp_mac=$(echo "$arp_out" | grep -oiE '\[[0-9a-f:]{17}\]' | head -1 | tr -d '[]' | tr A-F a-f)
+else
+  arp_mac=$(peer $PY "$TOOL" arp tw-peer0 $PEER_V4 $DUT_V4 2>/dev/null)
+fi
+check "ARP: $DUT_V4 is-at the port's MAC" test -n "$arp_mac" -a "$arp_mac" = "$veth_mac"
+
+if [ $HAVE_PING -eq 1 ]; then
+  check "ping $DUT_V4" peer ping -c 3 -i 0.2 -W 2 $DUT_V4
+  check "ping $DUT_V6 (neighbour discovery through the TAP)" peer ping -c 3 -i 0.2 -W 2 $DUT_V6
+else
+  check "ping $DUT_V4" peer $PY "$TOOL" ping $DUT_V4
+  check "ping $DUT_V6 (neighbour discovery through the TAP)" peer $PY "$TOOL" ping $DUT_V6
+fi
+check "no duplicate echo replies (the kernel does not answer on the veth)" \
+  sh -c "! ip netns exec tw-peer ping -c 3 -i 0.2 -W 2 $DUT_V4 2>/dev/null | grep -q DUP"
+
+start_server() { # KIND ADDR PORT
+  ip netns exec tw-dut $PY "$TOOL" "serve-$1" "$2" "$3" 30 >"$LOG/srv-$1-$3-${2//:/_}" 2>&1 &
+  SERVERS+=($!)
+  for _ in $(seq 1 50); do
+    grep -q listening "$LOG/srv-$1-$3-${2//:/_}" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+start_server tcp $DUT_V4 $TCP_PORT
+start_server tcp $DUT_V6 $TCP_PORT
+start_server udp $DUT_V4 $UDP_OWNED
+start_server udp $DUT_V4 $UDP_OTHER
+start_server udp $DUT_V6 $UDP_OWNED
+check "TCP connect + echo to $DUT_V4:$TCP_PORT (listener on the TAP)" peer $PY "$TOOL" tcp $DUT_V4 $TCP_PORT
+check "TCP connect + echo to [$DUT_V6]:$TCP_PORT" peer $PY "$TOOL" tcp $DUT_V6 $TCP_PORT
+check "UDP to a port the fast path does not own reaches the kernel" peer $PY "$TOOL" udp $DUT_V4 $UDP_OTHER
+check "UDP to owned port $UDP_OWNED: handler stub passes it to the kernel (IPv4)" \
+  peer $PY "$TOOL" udp $DUT_V4 $UDP_OWNED
+check "UDP to owned port $UDP_OWNED: handler stub passes it to the kernel (IPv6)" \
+  peer $PY "$TOOL" udp $DUT_V6 $UDP_OWNED
+
+kill -TERM "$APP" 2>/dev/null
+rc=124
+for _ in $(seq 1 100); do
+  if ! kill -0 "$APP" 2>/dev/null; then wait "$APP"; rc=$?; break; fi
+  sleep 0.1
+done
+APP=0
+check "SIGTERM: clean stop, exit 0 (got $rc)" test "$rc" -eq 0
+sed 's/^/# /' <(grep -E '^(counter|drop) ' "$LOG/app.out" | grep -v ' 0$')
+
+cnt() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }' "$LOG/app.out"; }
+rx=$(cnt counter rx) exc_in=$(cnt counter exc_in) exc_out=$(cnt counter exc_out)
+owned=$(cnt counter udp_owned) queued=$(cnt counter exc_queued)
+check "counters: rx=$rx, every packet queued and written to the TAP (exc_queued=$queued exc_in=$exc_in)" \
+  test "${rx:-0}" -gt 0 -a "${queued:-0}" -eq "${rx:-0}" -a "${exc_in:-0}" -eq "${rx:-0}"
+check "counters: kernel replies sent out of the port (exc_out=$exc_out), UDP to owned port seen (udp_owned=$owned >= 2)" \
+  test "${exc_out:-0}" -gt 0 -a "${owned:-0}" -ge 2
+drops=$(awk '$1 == "drop" { s += $3 } END { print s + 0 }' "$LOG/app.out")
+check "counters: no drops ($drops)" test "$drops" -eq 0
+check "TAP removed on exit" sh -c "! ip netns exec tw-dut ip link show tw-uplink"
+
+for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null; done
+SERVERS=()
+"$TESTBED" down >/dev/null 2>&1
+check "test bed down leaves no namespace or link" \
+  sh -c "! ip netns list | grep -qE '^tw-(dut|peer)( |\$)' && ! ip link show tw-dut 2>/dev/null"
+[ "$N" -eq "$PLAN" ] || echo "# planned $PLAN, ran $N"
+exit $((FAILED > 0))
