@@ -49,7 +49,11 @@ extern "C" {
 	X(ADDRESS, "invalid address field")                                    \
 	X(RANGE, "field value out of range")                                   \
 	X(PADDING, "padding length inconsistent with the packet")              \
-	X(INVAL, "invalid argument")
+	X(INVAL, "invalid argument")                                           \
+	X(HMAC, "HMAC verification failed")                                    \
+	X(TOKEN, "token does not decrypt to the challenge (wrong key)")        \
+	X(CRYPTO, "crypto library failure")                                    \
+	X(NOMEM, "out of memory")
 
 #define TW_PROTO_ERR_ENUM(name, str) TW_PROTO_E_##name,
 /** Error codes; functions return them negated. 0 is success. */
