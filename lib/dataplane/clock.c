@@ -27,7 +27,8 @@ int tw_dp_clock_anchor_set(struct tw_dp_clock_anchor *a, uint64_t tsc,
 	a->tsc = tsc;
 	a->ntp = tw_ntp_from_unix(unix_ns / NS_PER_SEC,
 				  (uint32_t)(unix_ns % NS_PER_SEC));
-	a->mult = (uint64_t)(((unsigned __int128)1 << 64) / hz);
+	a->shift = 63u - (unsigned)__builtin_clzll(hz - 1);
+	a->mult = (uint64_t)(((unsigned __int128)1 << (64 + a->shift)) / hz);
 	a->hz = hz;
 	return 0;
 }
@@ -44,6 +45,7 @@ void tw_dp_clock_publish(struct tw_dp_clock *clk,
 	__atomic_store_n(&clk->a.ntp, a->ntp, __ATOMIC_RELAXED);
 	__atomic_store_n(&clk->a.mult, a->mult, __ATOMIC_RELAXED);
 	__atomic_store_n(&clk->a.hz, a->hz, __ATOMIC_RELAXED);
+	__atomic_store_n(&clk->a.shift, a->shift, __ATOMIC_RELAXED);
 	__atomic_store_n(&clk->errest, errest, __ATOMIC_RELAXED);
 	__atomic_store_n(&clk->seq, s + 2, __ATOMIC_RELEASE);
 }
@@ -59,6 +61,7 @@ static void clock_read(const struct tw_dp_clock *clk,
 		a->ntp = __atomic_load_n(&clk->a.ntp, __ATOMIC_RELAXED);
 		a->mult = __atomic_load_n(&clk->a.mult, __ATOMIC_RELAXED);
 		a->hz = __atomic_load_n(&clk->a.hz, __ATOMIC_RELAXED);
+		a->shift = __atomic_load_n(&clk->a.shift, __ATOMIC_RELAXED);
 		*errest = __atomic_load_n(&clk->errest, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((s & 1) || s != __atomic_load_n(&clk->seq, __ATOMIC_RELAXED));

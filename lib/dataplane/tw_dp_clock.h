@@ -26,14 +26,18 @@ extern "C" {
 #endif
 
 /**
- * One linear map TSC -> NTP: ntp = ntp0 + ((tsc - tsc0) * mult) >> 32,
- * mult = 2^64 / hz (NTP fraction units per tick, scaled by 2^32).
+ * One linear map TSC -> NTP:
+ *   ntp = ntp0 + round((tsc - tsc0) * mult / 2^(32 + shift)),
+ *   mult = 2^(64 + shift) / hz, shift the largest with 2^shift < hz,
+ * so mult keeps 63 significant bits (an hour without re-anchoring stays
+ * within a nanosecond of exact) and the product fits 128 bits for years.
  */
 struct tw_dp_clock_anchor {
 	uint64_t tsc;   /**< TSC at the anchor */
 	tw_ntp_t ntp;   /**< NTP time at the anchor */
-	uint64_t mult;  /**< 2^64 / tsc_hz */
+	uint64_t mult;  /**< 2^(64 + shift) / hz */
 	uint64_t hz;    /**< TSC ticks per second the map uses */
+	uint32_t shift; /**< see above */
 };
 
 /** The clock: an anchor under a sequence counter, plus its error estimate. */
@@ -67,11 +71,14 @@ int tw_dp_clock_anchor_set(struct tw_dp_clock_anchor *a, uint64_t tsc,
 static inline tw_ntp_t tw_dp_clock_anchor_ntp(const struct tw_dp_clock_anchor *a,
 					      uint64_t tsc)
 {
+	unsigned sh = 32 + a->shift;
+	unsigned __int128 half = (unsigned __int128)1 << (sh - 1);
+
 	if (tsc >= a->tsc)
 		return a->ntp + (uint64_t)(((unsigned __int128)(tsc - a->tsc) *
-					    a->mult) >> 32);
+					    a->mult + half) >> sh);
 	return a->ntp - (uint64_t)(((unsigned __int128)(a->tsc - tsc) *
-				    a->mult) >> 32);
+				    a->mult + half) >> sh);
 }
 
 /** Read the CPU's time stamp counter (what the fast path stamps with). */
