@@ -26,35 +26,38 @@ fi
 
 total_pass=0
 total_fail=0
+total_skip=0
 failed_names=()
 
 # run_suite NAME CMD...: run CMD, echo its output, count its TAP lines.
 run_suite() {
   local name=$1; shift
-  local out rc pass fail plan
+  local out rc pass fail skip plan
   out=$(mktemp)
   echo "== $name: $*"
   "$@" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
-  pass=$(grep -cE '^ok [0-9]+' "$out")
-  fail=$(grep -cE '^not ok [0-9]+' "$out")
+  # "# SKIP" counts as skipped whether it follows "ok" or (cmocka) "not ok"
+  skip=$(grep -cE '^(not )?ok [0-9]+.*# SKIP' "$out")
+  pass=$(grep -E '^ok [0-9]+' "$out" | grep -cv '# SKIP')
+  fail=$(grep -E '^not ok [0-9]+' "$out" | grep -cv '# SKIP')
   plan=$(grep -oE '^1\.\.[0-9]+' "$out" | tail -1 | cut -d. -f3)
-  if [ -n "$plan" ] && [ $((pass + fail)) -lt "$plan" ]; then
-    echo "# $name: $((plan - pass - fail)) planned tests did not report"
-    fail=$((plan - pass))
+  if [ -n "$plan" ] && [ $((pass + fail + skip)) -lt "$plan" ]; then
+    echo "# $name: $((plan - pass - fail - skip)) planned tests did not report"
+    fail=$((plan - pass - skip))
   fi
   if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
     echo "# $name: exited $rc without a failing test: counted as one failure"
     fail=1
   fi
   [ "$fail" -gt 0 ] && failed_names+=("$name ($fail)")
-  echo "== $name: $pass passed, $fail failed"
+  echo "== $name: $pass passed, $fail failed, $skip skipped"
+  total_skip=$((total_skip + skip))
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))
   rm -f "$out"
 }
 
-want() { [ $# -eq 0 ] || [[ " $* " == *" $1 "* ]]; }
 suites=("$@")
 sel() { [ ${#suites[@]} -eq 0 ] && return 0; local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
@@ -82,5 +85,5 @@ echo
 if [ ${#failed_names[@]} -gt 0 ]; then
   echo "failing suites: ${failed_names[*]}"
 fi
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]
