@@ -27,7 +27,9 @@ int tw_dp_clock_anchor_set(struct tw_dp_clock_anchor *a, uint64_t tsc,
 	a->tsc = tsc;
 	a->ntp = tw_ntp_from_unix(unix_ns / NS_PER_SEC,
 				  (uint32_t)(unix_ns % NS_PER_SEC));
+	/* 2^(shift+1) < hz: mult < 2^63, so d * mult + half fits 128 bits for any d */
 	a->shift = 63u - (unsigned)__builtin_clzll(hz - 1);
+	a->shift = a->shift > 0 ? a->shift - 1 : 0;
 	a->mult = (uint64_t)(((unsigned __int128)1 << (64 + a->shift)) / hz);
 	a->hz = hz;
 	return 0;
@@ -97,9 +99,13 @@ uint16_t tw_dp_clock_errest_from_kernel(int state, int status, long esterror_us,
 	long us = synced ? esterror_us : maxerror_us;
 	struct tw_errest e;
 
+	uint64_t ns;
+
 	if (us < 0)
 		us = 0;
-	e = tw_errest_from_ns((uint64_t)us * 1000u + window_ns, synced, false);
+	ns = (uint64_t)us > (UINT64_MAX - window_ns) / 1000u ? UINT64_MAX :
+	     (uint64_t)us * 1000u + window_ns;
+	e = tw_errest_from_ns(ns, synced, false);
 	return tw_errest_encode(&e);
 }
 

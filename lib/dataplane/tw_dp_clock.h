@@ -28,9 +28,10 @@ extern "C" {
 /**
  * One linear map TSC -> NTP:
  *   ntp = ntp0 + round((tsc - tsc0) * mult / 2^(32 + shift)),
- *   mult = 2^(64 + shift) / hz, shift the largest with 2^shift < hz,
- * so mult keeps 63 significant bits (an hour without re-anchoring stays
- * within a nanosecond of exact) and the product fits 128 bits for years.
+ *   mult = 2^(64 + shift) / hz, shift the largest with 2^(shift + 1) < hz,
+ * so mult keeps 62 significant bits (an hour without re-anchoring stays
+ * within a nanosecond of exact) and the rounded product fits 128 bits for
+ * any 64-bit TSC difference.
  */
 struct tw_dp_clock_anchor {
 	uint64_t tsc;   /**< TSC at the anchor */
