@@ -126,7 +126,7 @@ enum tw_ctrl_accept {
  */
 #define TW_CTRL_MSG_MAX          (1u << 20)
 
-/** Round @p n up to a multiple of the 16-octet block. */
+/** Round @p n up to a multiple of the 16-octet block (no overflow check). */
 static inline size_t tw_ctrl_pad16(size_t n)
 {
 	return (n + 15u) & ~(size_t)15u;
@@ -412,10 +412,10 @@ struct tw_ctrl_start_sessions {
 	uint8_t hmac[TW_CTRL_HMAC_LEN];
 };
 
-/** @return 32 or -TW_PROTO_E_NOSPACE. */
+/** Encode a Start-Sessions (command 2). @return 32 or -TW_PROTO_E_NOSPACE. */
 int tw_proto_ctrl_start_sessions_encode(const struct tw_ctrl_start_sessions *m,
 					uint8_t *buf, size_t cap);
-/** @return 32, -TW_PROTO_E_TRUNCATED or -TW_PROTO_E_COMMAND (not 2). */
+/** Decode a Start-Sessions. @return 32, -TW_PROTO_E_TRUNCATED or -TW_PROTO_E_COMMAND (not 2). */
 int tw_proto_ctrl_start_sessions_decode(const uint8_t *buf, size_t len,
 					struct tw_ctrl_start_sessions *out);
 
@@ -425,10 +425,10 @@ struct tw_ctrl_start_ack {
 	uint8_t hmac[TW_CTRL_HMAC_LEN];
 };
 
-/** @return 32 or -TW_PROTO_E_NOSPACE. */
+/** Encode a Start-Ack. @return 32 or -TW_PROTO_E_NOSPACE. */
 int tw_proto_ctrl_start_ack_encode(const struct tw_ctrl_start_ack *m,
 				   uint8_t *buf, size_t cap);
-/** @return 32 or -TW_PROTO_E_TRUNCATED. */
+/** Decode a Start-Ack. @return 32 or -TW_PROTO_E_TRUNCATED. */
 int tw_proto_ctrl_start_ack_decode(const uint8_t *buf, size_t len,
 				   struct tw_ctrl_start_ack *out);
 
@@ -439,10 +439,14 @@ struct tw_ctrl_stop_sessions {
 	uint8_t hmac[TW_CTRL_HMAC_LEN];
 };
 
-/** @return 32 or -TW_PROTO_E_NOSPACE. */
+/** Encode a TWAMP Stop-Sessions (command 3). @return 32 or -TW_PROTO_E_NOSPACE. */
 int tw_proto_twamp_stop_sessions_encode(const struct tw_ctrl_stop_sessions *m,
 					uint8_t *buf, size_t cap);
-/** @return 32, -TW_PROTO_E_TRUNCATED or -TW_PROTO_E_COMMAND (not 3). */
+/**
+ * Decode a TWAMP Stop-Sessions. Number of Sessions is reported; checking it
+ * against the sessions in progress is the caller's (RFC 5357 §3.8).
+ * @return 32, -TW_PROTO_E_TRUNCATED or -TW_PROTO_E_COMMAND (not 3).
+ */
 int tw_proto_twamp_stop_sessions_decode(const uint8_t *buf, size_t len,
 					struct tw_ctrl_stop_sessions *out);
 
@@ -459,32 +463,39 @@ struct tw_ctrl_n_sessions {
 };
 
 /**
- * Encode one of the RFC 5938 messages.
+ * Encode a Start-N-Sessions (7); the three below work the same way.
  * @return 32 + 16 * N, -TW_PROTO_E_NOSPACE, -TW_PROTO_E_RANGE (N = 0),
  *         -TW_PROTO_E_LENGTH (above TW_CTRL_MSG_MAX), -TW_PROTO_E_INVAL
  *         (sids NULL).
  */
 int tw_proto_twamp_start_n_encode(const struct tw_ctrl_n_sessions *m,
 				  uint8_t *buf, size_t cap);
+/** Encode a Start-N-Ack (8); as tw_proto_twamp_start_n_encode(). */
 int tw_proto_twamp_start_n_ack_encode(const struct tw_ctrl_n_sessions *m,
 				      uint8_t *buf, size_t cap);
+/** Encode a Stop-N-Sessions (9); as tw_proto_twamp_start_n_encode(). */
 int tw_proto_twamp_stop_n_encode(const struct tw_ctrl_n_sessions *m,
 				 uint8_t *buf, size_t cap);
+/** Encode a Stop-N-Ack (10); as tw_proto_twamp_start_n_encode(). */
 int tw_proto_twamp_stop_n_ack_encode(const struct tw_ctrl_n_sessions *m,
 				     uint8_t *buf, size_t cap);
 
 /**
- * Decode one of the RFC 5938 messages; out->sids points into @p buf.
+ * Decode a Start-N-Sessions (7); out->sids points into @p buf. The three
+ * below work the same way, each checking its own command number.
  * @return 32 + 16 * N, -TW_PROTO_E_TRUNCATED (fewer SIDs than N),
  *         -TW_PROTO_E_COMMAND, -TW_PROTO_E_RANGE (N = 0),
  *         -TW_PROTO_E_LENGTH (above TW_CTRL_MSG_MAX).
  */
 int tw_proto_twamp_start_n_decode(const uint8_t *buf, size_t len,
 				  struct tw_ctrl_n_sessions *out);
+/** Decode a Start-N-Ack (8); as tw_proto_twamp_start_n_decode(). */
 int tw_proto_twamp_start_n_ack_decode(const uint8_t *buf, size_t len,
 				      struct tw_ctrl_n_sessions *out);
+/** Decode a Stop-N-Sessions (9); as tw_proto_twamp_start_n_decode(). */
 int tw_proto_twamp_stop_n_decode(const uint8_t *buf, size_t len,
 				 struct tw_ctrl_n_sessions *out);
+/** Decode a Stop-N-Ack (10); as tw_proto_twamp_start_n_decode(). */
 int tw_proto_twamp_stop_n_ack_decode(const uint8_t *buf, size_t len,
 				     struct tw_ctrl_n_sessions *out);
 
@@ -560,10 +571,10 @@ struct tw_owamp_fetch_session {
 	uint8_t hmac[TW_CTRL_HMAC_LEN];
 };
 
-/** @return 48 or -TW_PROTO_E_NOSPACE. */
+/** Encode a Fetch-Session (command 4). @return 48 or -TW_PROTO_E_NOSPACE. */
 int tw_proto_owamp_fetch_session_encode(const struct tw_owamp_fetch_session *m,
 					uint8_t *buf, size_t cap);
-/** @return 48, -TW_PROTO_E_TRUNCATED or -TW_PROTO_E_COMMAND (not 4). */
+/** Decode a Fetch-Session. @return 48, -TW_PROTO_E_TRUNCATED or -TW_PROTO_E_COMMAND (not 4). */
 int tw_proto_owamp_fetch_session_decode(const uint8_t *buf, size_t len,
 					struct tw_owamp_fetch_session *out);
 
@@ -599,11 +610,13 @@ int tw_proto_owamp_fetch_ack_decode(const uint8_t *buf, size_t len,
  * block, and the packet records block. Each block is padded with zeros to
  * 16 octets and ends with an HMAC.
  */
+/** Octets of the skip ranges block for @p num_skips ranges. */
 static inline size_t tw_proto_owamp_skips_block_len(uint32_t num_skips)
 {
 	return tw_ctrl_pad16((size_t)num_skips * TW_OWAMP_SKIP_LEN) + TW_CTRL_HMAC_LEN;
 }
 
+/** Octets of the packet records block for @p num_records records. */
 static inline size_t tw_proto_owamp_records_block_len(uint32_t num_records)
 {
 	return tw_ctrl_pad16((size_t)num_records * TW_OWAMP_RECORD_LEN) + TW_CTRL_HMAC_LEN;
