@@ -249,7 +249,7 @@ int tw_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
 {
 	const struct test_offsets *o = offsets(l);
 	struct tw_test_reflector r;
-	size_t keep, avail;
+	size_t pad;
 	int n = tw_test_reply_len(l, rx_len);
 
 	if (n < 0)
@@ -269,17 +269,14 @@ int tw_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
 	 * Re-use the sender's padding, dropping its highest-numbered octets
 	 * (RFC 5357 §4.2.1); this also carries the octets to reflect to the
 	 * start of the reply's padding (RFC 6038 §5.2.1). With Symmetrical
-	 * Size both headers are equal and nothing moves.
+	 * Size both headers are equal and nothing moves. The sizes from
+	 * tw_test_reply_len() guarantee the sender supplied every padding
+	 * octet of the reply (n - refl_hdr <= rx_len - sender_hdr), so no
+	 * octet of the reply is left over from an earlier packet.
 	 */
-	avail = rx_len - l->sender_hdr;
-	keep = (size_t)n - l->refl_hdr;
-	if (keep > avail)
-		keep = avail;
-	if (l->sender_hdr != l->refl_hdr && keep > 0)
-		memmove(buf + l->refl_hdr, buf + l->sender_hdr, keep);
-	/* never reached by tw_test_reply_len()'s sizes; kept as a guard */
-	if (l->refl_hdr + keep < (size_t)n)
-		memset(buf + l->refl_hdr + keep, 0, (size_t)n - l->refl_hdr - keep);
+	pad = (size_t)n - l->refl_hdr;
+	if (l->sender_hdr != l->refl_hdr && pad > 0)
+		memmove(buf + l->refl_hdr, buf + l->sender_hdr, pad);
 	reflector_fields(l, buf, &r);
 	return n;
 }
