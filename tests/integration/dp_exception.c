@@ -7,6 +7,8 @@
  *   dp_exception EAL-ARGS -- --device DEV [--name NAME] [--addr A/LEN]...
  *                [--vlan VID] [--own-udp PORT]... [--idle-us N]
  *
+ * With one lcore the worker loop and the service share it; with more, every
+ * worker lcore runs tw_dp_worker_main() and the main lcore the service.
  * Prints "ready" once the port and TAP are up, and at exit one line per
  * counter: "counter NAME VALUE" and "drop NAME VALUE".
  */
@@ -22,6 +24,8 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 
 #include "tw_dataplane.h"
 
@@ -126,6 +130,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (rte_lcore_count() > 1)
+		conf.n_workers = rte_lcore_count() - 1;
 	if (pc.device[0] == '\0') {
 		usage(argv[0]);
 		return 2;
@@ -148,19 +154,29 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	if (conf.n_workers > 1 || rte_lcore_count() > 1) {
+		unsigned w = 0, lc;
+
+		/* workers on the worker lcores, the service on the main one */
+		RTE_LCORE_FOREACH_WORKER(lc)
+			rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, w++), lc);
+	}
 	printf("ready\n");
 	fflush(stdout);
 
-	/* one lcore: the worker loop and the exception service take turns */
 	while (!stop) {
-		int n = tw_dp_worker_poll(dp, 0);
+		int n = 0;
 
+		/* one lcore: the worker loop and the exception service take turns */
+		if (rte_lcore_count() == 1)
+			n = tw_dp_worker_poll(dp, 0);
 		n += (int)tw_dp_service(dp);
 		if (n == 0 && conf.idle_sleep_us != 0)
 			rte_delay_us_sleep(conf.idle_sleep_us);
 	}
 
 	tw_dp_quit(dp);
+	rte_eal_mp_wait_lcore();
 	/* drain: what the kernel already queued on the TAP still goes out */
 	for (int i = 0; i < 4; i++) {
 		tw_dp_service(dp);

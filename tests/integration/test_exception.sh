@@ -15,9 +15,10 @@ TESTBED="$top/scripts/testbed.sh"
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2
 TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621
 EAL=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0 --log-level=lib.eal:notice)
+EAL2=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0,1 --log-level=lib.eal:notice)
 
 N=0 FAILED=0 APP=0 SERVERS=()
-PLAN=19
+PLAN=23
 LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -131,7 +132,36 @@ check "counters: kernel replies sent out of the port (exc_out=$exc_out), UDP to 
   test "${exc_out:-0}" -gt 0 -a "${owned:-0}" -ge 2
 drops=$(awk '$1 == "drop" { s += $3 } END { print s + 0 }' "$LOG/app.out")
 check "counters: no drops ($drops)" test "$drops" -eq 0
-check "TAP removed on exit" sh -c "! ip netns exec tw-dut ip link show tw-uplink"
+check "TAP removed on exit" sh -c "! ip netns exec tw-dut ip link show tw-uplink 2>/dev/null"
+
+# the same with a worker lcore: tw_dp_worker_main() on lcore 1, the service on 0
+ip netns exec tw-dut "$BIN" "${EAL2[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
+  --addr $DUT_V4/24 --addr $DUT_V6/64 >"$LOG/app2.out" 2>"$LOG/app2.err" &
+APP=$!
+for _ in $(seq 1 100); do
+  grep -qx ready "$LOG/app2.out" 2>/dev/null && break
+  kill -0 "$APP" 2>/dev/null || break
+  sleep 0.1
+done
+check "two lcores (worker lcore + service): starts" grep -qx ready "$LOG/app2.out"
+if [ $HAVE_PING -eq 1 ]; then
+  check "two lcores: ping $DUT_V4 and $DUT_V6" \
+    sh -c "ip netns exec tw-peer ping -c 2 -i 0.2 -W 2 $DUT_V4 && ip netns exec tw-peer ping -c 2 -i 0.2 -W 2 $DUT_V6"
+else
+  check "two lcores: ping $DUT_V4 and $DUT_V6" \
+    sh -c "ip netns exec tw-peer $PY $TOOL ping $DUT_V4 && ip netns exec tw-peer $PY $TOOL ping $DUT_V6"
+fi
+check "two lcores: TCP connect + echo to $DUT_V4:$TCP_PORT" peer $PY "$TOOL" tcp $DUT_V4 $TCP_PORT
+kill -INT "$APP" 2>/dev/null
+rc=124
+for _ in $(seq 1 100); do
+  if ! kill -0 "$APP" 2>/dev/null; then wait "$APP"; rc=$?; break; fi
+  sleep 0.1
+done
+APP=0
+rx2=$(awk '$1 == "counter" && $2 == "rx" { print $3 }' "$LOG/app2.out")
+check "two lcores: SIGINT stops the worker lcore, exit 0 (got $rc, rx=$rx2)" \
+  test "$rc" -eq 0 -a "${rx2:-0}" -gt 0
 
 for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null; done
 SERVERS=()
