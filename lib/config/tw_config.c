@@ -1476,8 +1476,9 @@ static void validate(struct pctx *p)
 	struct tw_config *cfg = p->cfg;
 	struct tw_config_control *c = &cfg->control;
 
-	if (p->top.v[T_PORTS] == NULL && cfg->n_ports == 0)
-		cfg_err(&p->c, p->top.node, "ports: at least one port is needed");
+	if (cfg->n_ports == 0 && (p->top.v[T_PORTS] == NULL || cfg_is_null(p->top.v[T_PORTS])))
+		cfg_err(&p->c, p->top.v[T_PORTS] ? p->top.v[T_PORTS] : p->top.node,
+			"ports: at least one port is needed");
 
 	/* control listen addresses */
 	if (c->n_listen == 0 && p->ctrl.v[C_LISTEN] == NULL) {
