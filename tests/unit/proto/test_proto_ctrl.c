@@ -1765,6 +1765,59 @@ static void test_mode_bits(void **state)
 	assert_int_equal(TW_MODE_PTP, 512);
 }
 
+/* ============================================ mode matrix */
+
+/*
+ * The security mode never changes the plaintext layout (the caller encrypts);
+ * only Reflect Octets and Individual Session Control do.
+ */
+static void test_mode_matrix(void **state)
+{
+	static const uint32_t sec[] = {
+		TW_MODE_UNAUTH, TW_MODE_AUTH, TW_MODE_ENCRYPTED, TW_MODE_MIXED,
+		TW_MODE_AUTH | TW_MODE_IKEV2, TW_MODE_ENCRYPTED | TW_MODE_IKEV2,
+	};
+	uint8_t buf[112];
+	struct tw_ctrl_request r;
+	struct tw_ctrl_accept_session a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sec) / sizeof(sec[0]); i++) {
+		uint32_t m = sec[i];
+
+		assert_int_equal(tw_proto_twamp_request_encode(&req4_m, m, buf, 112), 112);
+		assert_memory_equal(buf, req4_wire, 112);
+		assert_int_equal(tw_proto_twamp_request_encode(&req6_m,
+			m | TW_MODE_REFLECT_OCTETS, buf, 112), 112);
+		assert_memory_equal(buf, req6_wire, 112);
+		assert_int_equal(tw_proto_twamp_request_decode(req6_wire, 112,
+			m | TW_MODE_REFLECT_OCTETS, &r), 112);
+		assert_int_equal(r.reflect_octets, 0x1234);
+		assert_int_equal(tw_proto_ctrl_accept_session_encode(&accr_m,
+			m | TW_MODE_REFLECT_OCTETS, buf, 48), 48);
+		assert_memory_equal(buf, accr_wire, 48);
+		assert_int_equal(tw_proto_ctrl_accept_session_decode(acc_wire, 48, m, &a), 48);
+		assert_int_equal(tw_proto_ctrl_msg_len(TW_CTRL_TWAMP, m,
+			TW_CTRL_EXPECT_COMMAND, req4_wire, 16, NULL), 112);
+		assert_int_equal(tw_proto_ctrl_msg_len(TW_CTRL_TWAMP, m,
+			TW_CTRL_EXPECT_COMMAND, ss_wire, 16, NULL), 32);
+		assert_int_equal(tw_proto_ctrl_msg_len(TW_CTRL_TWAMP, m | TW_MODE_INDIVIDUAL,
+			TW_CTRL_EXPECT_COMMAND, sn_wire, 16, NULL), 64);
+		assert_int_equal(tw_proto_ctrl_mode_check(TW_CTRL_TWAMP, 0x3ff, m), 0);
+	}
+}
+
+static void test_keyid_from_spis_clears(void **state)
+{
+	static const uint8_t spii[8] = { SEQ8(0x01) }, spir[8] = { SEQ8(0x11) };
+	uint8_t keyid[80];
+
+	(void)state;
+	memset(keyid, 0xff, sizeof(keyid));
+	tw_proto_ctrl_keyid_from_spis(keyid, spii, spir);
+	assert_memory_equal(keyid, setup_wire + 4, 80);
+}
+
 /* ============================================ main */
 
 #define GENERIC(label, c)                                                     \
@@ -1851,6 +1904,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_accept_normalize),
 		cmocka_unit_test(test_mode_bits),
+		cmocka_unit_test(test_mode_matrix),
+		cmocka_unit_test(test_keyid_from_spis_clears),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
