@@ -30,7 +30,8 @@ static const alignas(16) uint8_t zero_iv[16];
 
 struct tw_crypto_engine {
 	enum tw_crypto_impl impl;
-	IMB_MGR *mgr;
+	IMB_MGR *mgr;     /* bursts: the widest multi-buffer code (AVX-512) */
+	IMB_MGR *single;  /* one packet: SHA-NI code when the CPU has it */
 	EVP_MD_CTX *work;
 	/* Per-burst scratch: ciphertext copies being verified and tags. */
 	alignas(64) uint8_t scratch[TW_CRYPTO_BURST_MAX][COVER_MAX];
@@ -65,10 +66,22 @@ struct tw_crypto_engine *tw_crypto_engine_create(enum tw_crypto_impl impl)
 		IMB_ARCH arch = IMB_ARCH_NONE;
 
 		e->mgr = alloc_mb_mgr(0);
-		if (e->mgr == NULL)
+		e->single = alloc_mb_mgr(0);
+		if (e->mgr == NULL || e->single == NULL)
 			goto fail;
 		init_mb_mgr_auto(e->mgr, &arch);
 		if (arch == IMB_ARCH_NONE || imb_get_errno(e->mgr) != 0)
+			goto fail;
+		/*
+		 * Flushing one job through 16-lane AVX-512 SHA1 costs a whole
+		 * 16-lane pass; the SSE manager's SHA-NI code does one packet
+		 * at about half the cost (docs/performance.md).
+		 */
+		if (imb_get_feature_flags() & IMB_FEATURE_SHANI)
+			init_mb_mgr_sse(e->single);
+		else
+			init_mb_mgr_auto(e->single, &arch);
+		if (imb_get_errno(e->single) != 0)
 			goto fail;
 	} else {
 		e->work = EVP_MD_CTX_new();
@@ -87,6 +100,8 @@ void tw_crypto_engine_destroy(struct tw_crypto_engine *e)
 		return;
 	if (e->mgr != NULL)
 		free_mb_mgr(e->mgr);
+	if (e->single != NULL)
+		free_mb_mgr(e->single);
 	EVP_MD_CTX_free(e->work);
 	tw_crypto_wipe(e, sizeof(*e));
 	free(e);
@@ -330,7 +345,7 @@ static int imb_burst(struct tw_crypto_engine *e,
 		     const uint16_t lens[], unsigned n, int results[],
 		     bool enc)
 {
-	IMB_MGR *m = e->mgr;
+	IMB_MGR *m = n == 1 ? e->single : e->mgr;
 	IMB_JOB *job;
 	int good = 0;
 
