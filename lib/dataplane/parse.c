@@ -33,15 +33,36 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 }
 
-uint16_t tw_dp_ipv4_hdr_sum(const uint8_t *h, unsigned hlen)
+static uint64_t add_words(uint64_t sum, const uint8_t *p, uint32_t len)
 {
-	uint32_t sum = 0;
+	uint32_t i;
 
-	for (unsigned i = 0; i + 1 < hlen; i += 2)
-		sum += be16(h + i);
+	for (i = 0; i + 1 < len; i += 2)
+		sum += be16(p + i);
+	if (i < len)
+		sum += (uint32_t)p[i] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint64_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+uint16_t tw_dp_ipv4_hdr_sum(const uint8_t *h, unsigned hlen)
+{
+	return fold(add_words(0, h, hlen));
+}
+
+uint16_t tw_dp_udp_sum(const uint8_t *ip, unsigned ipv, const uint8_t *udp,
+		       uint32_t len)
+{
+	uint64_t sum = IPPROTO_UDP_ + (uint64_t)len;
+
+	sum = ipv == 4 ? add_words(sum, ip + 12, 8) : add_words(sum, ip + 8, 32);
+	return fold(add_words(sum, udp, len));
 }
 
 static enum tw_dp_class drop(struct tw_dp_l34 *out, enum tw_dp_drop why)
@@ -66,10 +87,13 @@ static bool v6_ours(const struct tw_dp_match *m, const uint8_t *a)
 	return false;
 }
 
-/* UDP header at l4, @avail octets of IP payload: lengths, then ownership. */
-static enum tw_dp_class udp(const struct tw_dp_match *m, const uint8_t *l4,
-			    uint32_t avail, bool ours, struct tw_dp_l34 *out)
+/* UDP header at l4, @avail octets of IP payload: lengths, ownership, checksum. */
+static enum tw_dp_class udp(const struct tw_dp_match *m, const uint8_t *ip,
+			    const uint8_t *l4, uint32_t avail, bool ours,
+			    unsigned flags, struct tw_dp_l34 *out)
 {
+	uint16_t ck;
+
 	if (avail < UDP_HLEN)
 		return drop(out, TW_DP_DROP_L4_TRUNC);
 	out->sport = be16(l4);
@@ -77,9 +101,18 @@ static enum tw_dp_class udp(const struct tw_dp_match *m, const uint8_t *l4,
 	out->udp_len = be16(l4 + 4);
 	if (out->udp_len < UDP_HLEN || out->udp_len > avail)
 		return drop(out, TW_DP_DROP_L4_TRUNC);
-	if (ours && tw_dp_port_is_owned(m->udp_owned, out->dport))
+	if (!ours || !tw_dp_port_is_owned(m->udp_owned, out->dport))
+		return TW_DP_CLS_EXCEPTION;
+	if (flags & TW_DP_PARSE_L4_CKSUM_BAD)
+		return drop(out, TW_DP_DROP_L4_CKSUM);
+	if (flags & TW_DP_PARSE_L4_CKSUM_GOOD)
 		return TW_DP_CLS_OWNED;
-	return TW_DP_CLS_EXCEPTION;
+	ck = be16(l4 + 6);
+	if (ck == 0 && out->ipv == 4) /* RFC 768: no checksum sent */
+		return TW_DP_CLS_OWNED;
+	if (ck == 0 || tw_dp_udp_sum(ip, out->ipv, l4, out->udp_len) != 0)
+		return drop(out, TW_DP_DROP_L4_CKSUM);
+	return TW_DP_CLS_OWNED;
 }
 
 /* RFC 791 §3.1: version/IHL, total length, flags/fragment offset, TTL, protocol. */
@@ -102,17 +135,17 @@ static enum tw_dp_class ipv4(const struct tw_dp_match *m, const uint8_t *h,
 	if (out->proto != IPPROTO_UDP_ || (be16(h + 6) & 0x3fff) != 0)
 		return TW_DP_CLS_EXCEPTION;
 	if (!v4_ours(m, h + 16))
-		return udp(m, h + ihl, tot - ihl, false, out);
+		return udp(m, h, h + ihl, tot - ihl, false, flags, out);
 	if (flags & TW_DP_PARSE_L3_CKSUM_BAD)
 		return drop(out, TW_DP_DROP_L3_CKSUM);
 	if (!(flags & TW_DP_PARSE_L3_CKSUM_GOOD) && tw_dp_ipv4_hdr_sum(h, ihl) != 0)
 		return drop(out, TW_DP_DROP_L3_CKSUM);
-	return udp(m, h + ihl, tot - ihl, true, out);
+	return udp(m, h, h + ihl, tot - ihl, true, flags, out);
 }
 
 /* RFC 8200 §3: fixed 40-octet header; only UDP as the first next header. */
 static enum tw_dp_class ipv6(const struct tw_dp_match *m, const uint8_t *h,
-			     uint32_t len, struct tw_dp_l34 *out)
+			     uint32_t len, unsigned flags, struct tw_dp_l34 *out)
 {
 	uint32_t plen;
 
@@ -127,7 +160,7 @@ static enum tw_dp_class ipv6(const struct tw_dp_match *m, const uint8_t *h,
 	out->ttl = h[7];
 	if (out->proto != IPPROTO_UDP_)
 		return TW_DP_CLS_EXCEPTION;
-	return udp(m, h + IPV6_HLEN, plen, v6_ours(m, h + 24), out);
+	return udp(m, h, h + IPV6_HLEN, plen, v6_ours(m, h + 24), flags, out);
 }
 
 enum tw_dp_class tw_dp_parse(const struct tw_dp_match *m, const uint8_t *f,
@@ -156,6 +189,6 @@ enum tw_dp_class tw_dp_parse(const struct tw_dp_match *m, const uint8_t *f,
 	if (type == ETHERTYPE_IPV4)
 		return ipv4(m, f + off, len - off, flags, out);
 	if (type == ETHERTYPE_IPV6)
-		return ipv6(m, f + off, len - off, out);
+		return ipv6(m, f + off, len - off, flags, out);
 	return TW_DP_CLS_EXCEPTION;
 }

@@ -213,6 +213,8 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 	/* offloads only where the device says it has them */
 	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 		p->hwts = DP_HWTS_CLOCK;

@@ -33,7 +33,8 @@ extern "C" {
 	X(TAP_RING_FULL, "tap_ring_full", "TAP -> port ring full")            \
 	X(PORT_TX, "port_tx", "port TX queue full")                           \
 	X(VLAN_INSERT, "vlan_insert", "could not add the VLAN tag")           \
-	X(NO_EXCEPTION, "no_exception", "not for the fast path, no exception path")
+	X(NO_EXCEPTION, "no_exception", "not for the fast path, no exception path")\
+	X(L4_CKSUM, "l4_cksum", "bad UDP checksum (or zero over IPv6)")
 
 #define TW_DP_DROP_ENUM(name, id, text) TW_DP_DROP_##name,
 /** Drop reasons (indices into the per-lcore drop counters). */
@@ -79,6 +80,8 @@ struct tw_dp_l34 {
 /** Flags for tw_dp_parse(): what the NIC already checked. */
 #define TW_DP_PARSE_L3_CKSUM_GOOD 0x1u /**< skip the IPv4 header checksum */
 #define TW_DP_PARSE_L3_CKSUM_BAD 0x2u  /**< the NIC found it bad */
+#define TW_DP_PARSE_L4_CKSUM_GOOD 0x4u /**< skip the UDP checksum */
+#define TW_DP_PARSE_L4_CKSUM_BAD 0x8u  /**< the NIC found it bad */
 
 /** True when @p port is marked in the 65536-bit map @p map. */
 static inline bool tw_dp_port_is_owned(const uint64_t *map, uint16_t port)
@@ -92,13 +95,15 @@ static inline bool tw_dp_port_is_owned(const uint64_t *map, uint16_t port)
  *
  * OWNED: IPv4 (unfragmented, header checksum good) or IPv6 (UDP as the
  * first next header) UDP to one of @p m's addresses and to a port marked in
- * @p m->udp_owned, with consistent IP and UDP lengths; on a VLAN port only
- * frames tagged with its VID get here.
+ * @p m->udp_owned, with consistent IP and UDP lengths and a good UDP
+ * checksum (IPv4 may carry none, RFC 768; IPv6 must, RFC 8200 §8.1); on a
+ * VLAN port only frames tagged with its VID get here.
  * EXCEPTION: everything else that is well formed enough for the kernel to
  * judge (non-IP EtherTypes, ICMP, TCP, fragments, extension headers, UDP to
  * other ports or addresses, multicast).
  * DROP: runts, a wrong or missing VLAN tag, truncated or inconsistent IP or
- * UDP headers, a bad IPv4 header checksum; @p out->drop says which.
+ * UDP headers, a bad IPv4 header or UDP checksum on an owned packet;
+ * @p out->drop says which.
  *
  * @param m     the port's match (never NULL)
  * @param f     frame octets
@@ -118,6 +123,18 @@ const char *tw_dp_drop_text(unsigned reason);
 
 /** RFC 1071 checksum of an IPv4 header (the checksum field included). */
 uint16_t tw_dp_ipv4_hdr_sum(const uint8_t *h, unsigned hlen);
+
+/**
+ * RFC 768 / RFC 8200 §8.1 UDP checksum over the pseudo-header and the
+ * datagram at @p udp (its checksum field included): 0 when it verifies.
+ *
+ * @param ip    the IPv4 or IPv6 header (addresses are read from it)
+ * @param ipv   4 or 6
+ * @param udp   the UDP header
+ * @param len   UDP length (header included)
+ */
+uint16_t tw_dp_udp_sum(const uint8_t *ip, unsigned ipv, const uint8_t *udp,
+		       uint32_t len);
 
 #ifdef __cplusplus
 }

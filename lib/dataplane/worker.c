@@ -26,15 +26,22 @@ static inline tw_ntp_t hw_ntp(const struct tw_dp *dp, const struct dp_port *p,
 	return tw_dp_clock_anchor_ntp(&p->hw_anchor, v);
 }
 
+/* What the NIC already checked (only where the port enabled the offload). */
 static inline unsigned parse_flags(const struct rte_mbuf *m)
 {
-	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	unsigned f = 0;
 
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
-		return TW_DP_PARSE_L3_CKSUM_GOOD;
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return TW_DP_PARSE_L3_CKSUM_BAD;
-	return 0;
+	if (ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		f |= TW_DP_PARSE_L3_CKSUM_GOOD;
+	else if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		f |= TW_DP_PARSE_L3_CKSUM_BAD;
+	if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		f |= TW_DP_PARSE_L4_CKSUM_GOOD;
+	else if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		f |= TW_DP_PARSE_L4_CKSUM_BAD;
+	return f;
 }
 
 static void free_counted(struct tw_dp_stats *st, struct rte_mbuf **pkts, uint16_t n,

@@ -22,7 +22,7 @@ static struct tw_dp_match match(uint16_t vlan)
 	return m;
 }
 
-/* Input: [config octet][frame...]; config bit 0 = VLAN 100 port, bits 1-2 = NIC flags. */
+/* Input: [config octet][frame...]; config bit 0 = VLAN 100 port, bits 1-4 = NIC flags. */
 static void run_parse(const uint8_t *data, size_t len)
 {
 	struct tw_dp_match m;
@@ -34,7 +34,7 @@ static void run_parse(const uint8_t *data, size_t len)
 	if (len < 1)
 		return;
 	m = match(data[0] & 1 ? 100 : 0);
-	flags = (data[0] >> 1) & 3;
+	flags = (data[0] >> 1) & 0xf;
 	len--;
 	f = malloc(len ? len : 1); /* exact size: ASan sees any over-read */
 	TW_FUZZ_ASSERT(f != NULL);
@@ -53,6 +53,13 @@ static void run_parse(const uint8_t *data, size_t len)
 		TW_FUZZ_ASSERT(l.proto == 17 && l.udp_len >= 8);
 		TW_FUZZ_ASSERT((size_t)l.l2_len + l.l3_len + l.udp_len <= len);
 		TW_FUZZ_ASSERT(tw_dp_port_is_owned(owned, l.dport));
+		TW_FUZZ_ASSERT(!(flags & TW_DP_PARSE_L4_CKSUM_BAD));
+		if (!(flags & TW_DP_PARSE_L4_CKSUM_GOOD)) {
+			const uint8_t *u = f + l.l2_len + l.l3_len;
+
+			TW_FUZZ_ASSERT((l.ipv == 4 && u[6] == 0 && u[7] == 0) ||
+				       tw_dp_udp_sum(f + l.l2_len, l.ipv, u, l.udp_len) == 0);
+		}
 		if (l.ipv == 4) {
 			TW_FUZZ_ASSERT(l.l3_len >= 20 && l.l3_len <= 60);
 			TW_FUZZ_ASSERT(memcmp(f + l.l2_len + 16, V4, 4) == 0);
@@ -100,6 +107,11 @@ static void emit_frame(tw_fuzz_emit_fn emit, void *ctx, uint8_t cfg, bool v6,
 	b[o] = 0x9c, b[o + 1] = 0x40;
 	b[o + 2] = (uint8_t)(dport >> 8), b[o + 3] = (uint8_t)dport;
 	b[o + 5] = 8 + 20;
+	{
+		uint16_t s = tw_dp_udp_sum(b + ip, v6 ? 6 : 4, b + o, 8 + 20);
+
+		b[o + 6] = (uint8_t)(s >> 8), b[o + 7] = (uint8_t)s;
+	}
 	o += 8 + 20;
 	emit(ctx, b, o);
 }

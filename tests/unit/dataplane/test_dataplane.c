@@ -75,6 +75,7 @@ static size_t udp4(uint8_t *f, uint16_t vlan, unsigned ihl, uint16_t dport,
 	put16(u + 4, (uint16_t)(8 + payload));
 	put16(u + 6, 0);
 	memset(u + 8, 0x5a, payload);
+	put16(u + 6, tw_dp_udp_sum(ip, 4, u, (uint32_t)(8 + payload)));
 	return l2 + hl + 8 + payload;
 }
 
@@ -94,7 +95,9 @@ static size_t udp6(uint8_t *f, uint16_t vlan, uint8_t nh, uint16_t dport,
 	put16(u, 40000);
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)(8 + payload));
+	put16(u + 6, 0);
 	memset(u + 8, 0x5a, payload);
+	put16(u + 6, tw_dp_udp_sum(ip, 6, u, (uint32_t)(8 + payload)));
 	return l2 + 40 + 8 + payload;
 }
 
@@ -335,7 +338,7 @@ static void test_v4_udp_lengths(void **state)
 	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_DROP);
 	assert_int_equal(l.drop, TW_DP_DROP_L4_TRUNC);
 	put16(f + 34 + 4, 20); /* shorter than the IP payload: trailing octets */
-	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	assert_int_equal(classify(&m, f, n, TW_DP_PARSE_L4_CKSUM_GOOD, &l), TW_DP_CLS_OWNED);
 	assert_int_equal(l.udp_len, 20);
 }
 
@@ -568,6 +571,75 @@ static void test_ipv4_hdr_sum_known_answer(void **state)
 	memcpy(z, h, 20);
 	z[10] = z[11] = 0;
 	assert_int_equal(tw_dp_ipv4_hdr_sum(z, 20), 0xb861);
+}
+
+/* Known answers, cross-checked with scapy: 198.18.0.2 / 2001:2::2 port 40000 ->
+ * .1 / ::1 port 862, payload "hello". */
+static void test_udp_sum_known_answer(void **state)
+{
+	uint8_t ip4[20] = { 0x45, [9] = 17, [12] = 198, 18, 0, 2, 198, 18, 0, 1 };
+	uint8_t ip6[40] = { 0x60, [6] = 17, [8] = 0x20, 0x01, 0, 2, [23] = 2,
+			    [24] = 0x20, 0x01, 0, 2, [39] = 1 };
+	uint8_t u[13] = { 0x9c, 0x40, 0x03, 0x5e, 0, 13, 0, 0, 'h', 'e', 'l', 'l', 'o' };
+
+	(void)state;
+	assert_int_equal(tw_dp_udp_sum(ip4, 4, u, 13), 0x903b);
+	assert_int_equal(tw_dp_udp_sum(ip6, 6, u, 13), 0xdc5a);
+	put16(u + 6, 0x903b);
+	assert_int_equal(tw_dp_udp_sum(ip4, 4, u, 13), 0);
+	put16(u + 6, 0xdc5a);
+	assert_int_equal(tw_dp_udp_sum(ip6, 6, u, 13), 0);
+}
+
+static void test_v4_udp_cksum(void **state)
+{
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	size_t n = udp4(f, 0, 5, 862, OUR_V4, 41); /* odd length */
+	struct tw_dp_l34 l;
+
+	(void)state;
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	f[n - 1] ^= 0x40;
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_DROP);
+	assert_int_equal(l.drop, TW_DP_DROP_L4_CKSUM);
+	assert_int_equal(classify(&m, f, n, TW_DP_PARSE_L4_CKSUM_GOOD, &l), TW_DP_CLS_OWNED);
+	/* RFC 768: zero means "no checksum" over IPv4 */
+	put16(f + 34 + 6, 0);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	assert_int_equal(classify(&m, f, n, TW_DP_PARSE_L4_CKSUM_BAD, &l), TW_DP_CLS_DROP);
+	assert_int_equal(l.drop, TW_DP_DROP_L4_CKSUM);
+}
+
+static void test_udp_cksum_not_ours_to_kernel(void **state)
+{
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	size_t n = udp4(f, 0, 5, 9999, OUR_V4, 20);
+	struct tw_dp_l34 l;
+
+	(void)state;
+	f[n - 1] ^= 1; /* the kernel judges (and counts) it */
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_EXCEPTION);
+}
+
+static void test_v6_udp_cksum(void **state)
+{
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	size_t n = udp6(f, 0, 17, 862, OUR_V6, 41);
+	struct tw_dp_l34 l;
+
+	(void)state;
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	f[14 + 8] ^= 0x01; /* source address is covered by the pseudo-header */
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_DROP);
+	assert_int_equal(l.drop, TW_DP_DROP_L4_CKSUM);
+	f[14 + 8] ^= 0x01;
+	/* RFC 8200 §8.1: a zero UDP checksum over IPv6 is discarded */
+	put16(f + 54 + 6, 0);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_DROP);
+	assert_int_equal(l.drop, TW_DP_DROP_L4_CKSUM);
 }
 
 static void test_drop_names(void **state)
@@ -861,6 +933,10 @@ int main(void)
 		cmocka_unit_test_setup(test_vlan_runt_and_arp, setup_owned),
 		cmocka_unit_test_setup(test_owned_map_helper, setup_owned),
 		cmocka_unit_test(test_ipv4_hdr_sum_known_answer),
+		cmocka_unit_test(test_udp_sum_known_answer),
+		cmocka_unit_test_setup(test_v4_udp_cksum, setup_owned),
+		cmocka_unit_test_setup(test_udp_cksum_not_ours_to_kernel, setup_owned),
+		cmocka_unit_test_setup(test_v6_udp_cksum, setup_owned),
 		cmocka_unit_test(test_drop_names),
 		cmocka_unit_test(test_anchor_rejects_bad_hz),
 		cmocka_unit_test(test_anchor_identity),

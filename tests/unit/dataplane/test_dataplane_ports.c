@@ -263,6 +263,7 @@ static size_t frame(uint8_t *f, bool v6, uint16_t dport)
 	put16(f + o, 40000);
 	put16(f + o + 2, dport);
 	put16(f + o + 4, 8 + 16);
+	put16(f + o + 6, tw_dp_udp_sum(f + 14, v6 ? 6 : 4, f + o, 8 + 16));
 	return o + 8 + 16;
 }
 
