@@ -612,6 +612,29 @@ int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
 	return TW_STAMP_HMAC_NONE;
 }
 
+/* RFC 8972 §4: what a Session-Sender may use of a reflected packet */
+int tw_stamp_reflected_check(const uint8_t *buf, size_t len, size_t start)
+{
+	struct tw_stamp_tlv_iter it;
+	struct tw_stamp_tlv t;
+	bool stopped = false;
+	int usable = 0;
+
+	tw_stamp_tlv_iter_init(&it, buf, len, start);
+	while (tw_stamp_tlv_next(&it, &t) == 1) {
+		if (t.flags & TW_STAMP_TLV_I)
+			return -TW_PROTO_E_HMAC;
+		if (t.flags & TW_STAMP_TLV_M)
+			stopped = true;
+		if (!stopped)
+			usable++;
+	}
+	/* an overrunning TLV may still carry I in its flags octet */
+	if (it.err != 0 && it.off < len && (buf[it.off] & TW_STAMP_TLV_I))
+		return -TW_PROTO_E_HMAC;
+	return usable;
+}
+
 /* ---- reflector processing ---- */
 
 /* RFC 8972 §4.2.2: answer the sender's address requests. */

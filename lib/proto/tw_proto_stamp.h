@@ -433,6 +433,18 @@ enum tw_stamp_hmac_state {
 int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
 			   bool required, size_t *hmac_off);
 
+/**
+ * Session-Sender's first look at the TLVs of a reflected packet (RFC 8972
+ * §4): a TLV with I set means every TLV is discarded; processing stops
+ * before the first TLV with M set or one that overruns the packet; TLVs
+ * with U set (not processed by the reflector) are to be skipped by the
+ * caller while iterating.
+ *
+ * @return how many leading TLVs may be used, or -TW_PROTO_E_HMAC when
+ *         any TLV carries the I flag.
+ */
+int tw_stamp_reflected_check(const uint8_t *buf, size_t len, size_t start);
+
 /* ---- Session-Reflector TLV processing (RFC 8972 §4) ---- */
 
 /** What the reflector knows about the packet it answers. */

@@ -90,8 +90,11 @@ static int walk(const uint8_t *buf, size_t len, size_t start, unsigned *count)
 static void run_tlv_iter(const uint8_t *data, size_t len)
 {
 	unsigned n;
+	int u;
 
 	walk(data, len, 0, &n);
+	u = tw_stamp_reflected_check(data, len, 0);
+	TW_FUZZ_ASSERT(u == -TW_PROTO_E_HMAC || (u >= 0 && (unsigned)u <= n));
 }
 
 /* Each typed decoder on each TLV: decode, encode, decode gives the same. */

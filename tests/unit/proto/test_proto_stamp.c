@@ -1067,6 +1067,54 @@ static void test_reflect_bad_start(void **state)
 	assert_int_equal(o.reply_dscp, 10);
 }
 
+static void test_reflected_check(void **state)
+{
+	uint8_t buf[256] = { 0 };
+	size_t a = 44, b, c, end;
+
+	(void)state;
+	b = add(buf, a, TW_STAMP_TLV_COS, 4);
+	c = add(buf, b, 200, 0);
+	end = add(buf, c, TW_STAMP_TLV_DIRECT, 12);
+	buf[a] = 0;
+	buf[b] = U; /* usable count includes it; the caller skips it */
+	buf[c] = 0;
+	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), 3);
+	buf[c] = M;
+	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), 2);
+	buf[c] = 0;
+	assert_int_equal(tw_stamp_reflected_check(buf, end - 1, 44), 2);
+	buf[b] = I;
+	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+	buf[b] = 0;
+	buf[c] = I | M;
+	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+	buf[c] = 0;
+	buf[c + 3] = 50; /* overruns; its flags octet carries I */
+	buf[c] = I;
+	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+	assert_int_equal(tw_stamp_reflected_check(buf, 44, 44), 0);
+}
+
+/* The reflector's output, read by the sender: U and M as set, no I. */
+static void test_reflect_then_sender_check(void **state)
+{
+	struct tw_stamp_reflect_ctx c = ctx4();
+	struct tw_stamp_reflect_out o;
+	uint8_t buf[256] = { 0 };
+	size_t end = add(buf, 44, TW_STAMP_TLV_PADDING, 4);
+
+	(void)state;
+	end = add(buf, end, 201, 1);
+	end = add(buf, end, TW_STAMP_TLV_COS, 3);
+	end = add(buf, end, TW_STAMP_TLV_DIRECT, 12);
+	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), 2);
+	c.integrity_failed = true;
+	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1119,6 +1167,8 @@ int main(void)
 		cmocka_unit_test(test_reflect_followup),
 		cmocka_unit_test(test_reflect_access_and_hmac),
 		cmocka_unit_test(test_reflect_bad_start),
+		cmocka_unit_test(test_reflected_check),
+		cmocka_unit_test(test_reflect_then_sender_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
