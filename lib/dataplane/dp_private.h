@@ -38,7 +38,7 @@ struct dp_port {
 	struct rte_ring *exc_ring;  /* workers -> service: port to kernel */
 	struct rte_ring *tap_ring;  /* service -> worker 0: kernel to port */
 	enum dp_hwts hwts;
-	struct tw_dp_clock_anchor hw_anchor; /* DP_HWTS_CLOCK: NIC ticks -> NTP */
+	struct tw_dp_clock hw_clock; /* DP_HWTS_CLOCK: NIC ticks -> NTP, seqlock */
 };
 
 struct dp_worker {
@@ -70,5 +70,8 @@ int tw_dp_nl_link_up(unsigned ifindex);
 
 /* exception.c */
 void tw_dp_exc_drain(struct dp_port *p);
+
+/* port.c: re-anchor the NIC clock of a DP_HWTS_CLOCK port (control thread) */
+void tw_dp_hwts_refresh(struct tw_dp *dp, struct dp_port *p);
 
 #endif

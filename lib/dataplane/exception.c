@@ -93,6 +93,8 @@ unsigned tw_dp_service(struct tw_dp *dp)
 	now = rte_rdtsc();
 	if (now >= dp->clock_next) {
 		tw_dp_clock_refresh(&dp->clock);
+		for (unsigned i = 0; i < dp->n_ports; i++)
+			tw_dp_hwts_refresh(dp, &dp->ports[i]);
 		dp->clock_next = now + rte_get_tsc_hz();
 	}
 	return moved;

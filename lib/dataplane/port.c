@@ -162,29 +162,77 @@ static void fill_match(struct tw_dp *dp, struct dp_port *p)
 	}
 }
 
-/* The NIC clock against the TSC: ticks per second over ~10 ms, then an anchor. */
+/* One (NIC clock, TSC) pair: the TSC midpoint around the clock read. */
+static int hwts_sample(const struct dp_port *p, uint64_t *nic, uint64_t *tsc)
+{
+	uint64_t t0 = rte_rdtsc(), t1;
+
+	if (rte_eth_read_clock(p->port_id, nic) != 0)
+		return -1;
+	t1 = rte_rdtsc();
+	*tsc = t0 + (t1 - t0) / 2;
+	return 0;
+}
+
+static uint64_t ntp_to_unix_ns(tw_ntp_t t)
+{
+	int64_t s;
+	uint32_t ns;
+
+	tw_ntp_to_unix(t, &s, &ns);
+	return (uint64_t)s * 1000000000ull + ns;
+}
+
+/*
+ * NIC clock -> UTC: its rate against the TSC over ~10 ms, then an anchor
+ * through the TSC clock; tw_dp_service() re-anchors it with the rate seen
+ * between anchors. Untested here: no virtual PMD offers rte_eth_read_clock.
+ */
 static void hwts_calibrate(struct tw_dp *dp, struct dp_port *p)
 {
+	struct tw_dp_clock_anchor a;
 	uint64_t c0, c1, t0, t1, hz;
 
-	if (rte_eth_read_clock(p->port_id, &c0) != 0) {
+	if (hwts_sample(p, &c0, &t0) != 0) {
 		TW_DP_LOG(WARNING, "port %s: RX timestamps but no readable clock; using TSC",
 			  p->conf.name);
 		p->hwts = DP_HWTS_NONE;
 		return;
 	}
-	t0 = rte_rdtsc();
 	rte_delay_us_sleep(10000);
-	rte_eth_read_clock(p->port_id, &c1);
-	t1 = rte_rdtsc();
-	if (c1 <= c0 || t1 <= t0) {
+	if (hwts_sample(p, &c1, &t1) != 0 || c1 <= c0 || t1 <= t0) {
 		p->hwts = DP_HWTS_NONE;
 		return;
 	}
 	hz = (uint64_t)(((unsigned __int128)(c1 - c0) * rte_get_tsc_hz()) / (t1 - t0));
-	p->hwts = DP_HWTS_CLOCK;
-	tw_dp_clock_anchor_set(&p->hw_anchor, c1, 0, hz);
-	p->hw_anchor.ntp = tw_dp_clock_ntp(&dp->clock, t1);
+	if (tw_dp_clock_anchor_set(&a, c1, ntp_to_unix_ns(tw_dp_clock_ntp(&dp->clock, t1)),
+				   hz) != 0) {
+		p->hwts = DP_HWTS_NONE;
+		return;
+	}
+	p->hw_clock.nominal_hz = hz;
+	tw_dp_clock_publish(&p->hw_clock, &a, tw_dp_clock_errest(&dp->clock));
+	p->hw_clock.refreshes = 1;
+	TW_DP_LOG(INFO, "port %s: hardware RX timestamps, NIC clock %" PRIu64 " Hz",
+		  p->conf.name, hz);
+}
+
+void tw_dp_hwts_refresh(struct tw_dp *dp, struct dp_port *p)
+{
+	struct tw_dp_clock_anchor a;
+	uint64_t c, t, ns, prev_ns, hz = p->hw_clock.a.hz;
+
+	if (p->hwts != DP_HWTS_CLOCK || !p->started || hwts_sample(p, &c, &t) != 0)
+		return;
+	ns = ntp_to_unix_ns(tw_dp_clock_ntp(&dp->clock, t));
+	prev_ns = ntp_to_unix_ns(p->hw_clock.a.ntp);
+	if (c > p->hw_clock.a.tsc && ns > prev_ns)
+		hz = tw_dp_clock_rate(p->hw_clock.nominal_hz, c - p->hw_clock.a.tsc,
+				      ns - prev_ns);
+	if (tw_dp_clock_anchor_set(&a, c, ns, hz) == 0) {
+		tw_dp_clock_publish(&p->hw_clock, &a, tw_dp_clock_errest(&dp->clock));
+		p->hw_clock.refreshes++;
+	}
 }
 
 static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errlen)

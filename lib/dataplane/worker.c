@@ -23,7 +23,7 @@ static inline tw_ntp_t hw_ntp(const struct tw_dp *dp, const struct dp_port *p,
 
 	if (p->hwts == DP_HWTS_UNIX_US)
 		return tw_ntp_from_unix(v / 1000000u, (uint32_t)(v % 1000000u) * 1000u);
-	return tw_dp_clock_anchor_ntp(&p->hw_anchor, v);
+	return tw_dp_clock_ntp(&p->hw_clock, v);
 }
 
 /* What the NIC already checked (only where the port enabled the offload). */
