@@ -310,9 +310,12 @@ struct tw_test_reflect_info {
  * Turn the received (decrypted) sender packet in @p buf into the
  * reflector's reply, in place: copy Sender Sequence Number, Timestamp and
  * Error Estimate, write the reflector fields with Timestamp 0 and HMAC
- * zeroed, move the octets to reflect (RFC 6038) to the reflector's padding
- * and zero every reply octet that did not come from the sender (no stale
- * buffer contents ever leave). In auth/enc modes the caller then computes
+ * zeroed (MBZ too), and fill the reply's padding with the sender's,
+ * highest-numbered octets dropped, so the octets to reflect (RFC 6038)
+ * lead it. Every reply octet is either written here or sent by the
+ * sender: no stale buffer contents leave. Without Symmetrical Size this
+ * moves the padding by (refl_hdr - sender_hdr) octets; with it nothing
+ * moves. In auth/enc modes the caller then computes
  * the HMAC over the first refl_crypt octets, writes it at
  * TW_TEST_REFL_HMAC_OFF and encrypts.
  *
