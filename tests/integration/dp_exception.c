@@ -6,6 +6,7 @@
  *
  *   dp_exception EAL-ARGS -- --device DEV [--name NAME] [--addr A/LEN]...
  *                [--vlan VID] [--own-udp PORT]... [--idle-us N]
+ *                [--no-exception] [--seconds S]
  *
  * With one lcore the worker loop and the service share it; with more, every
  * worker lcore runs tw_dp_worker_main() and the main lcore the service.
@@ -67,7 +68,8 @@ static int parse_prefix(const char *s, struct tw_dp_prefix *p)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s EAL-ARGS -- --device DEV [--name NAME] "
-		"[--addr A/LEN]... [--vlan VID] [--own-udp PORT]... [--idle-us N]\n",
+		"[--addr A/LEN]... [--vlan VID] [--own-udp PORT]... [--idle-us N] "
+		"[--no-exception] [--seconds S]\n",
 		prog);
 }
 
@@ -80,6 +82,8 @@ int main(int argc, char **argv)
 		{ "vlan", required_argument, NULL, 'v' },
 		{ "own-udp", required_argument, NULL, 'u' },
 		{ "idle-us", required_argument, NULL, 'i' },
+		{ "no-exception", no_argument, NULL, 'x' },
+		{ "seconds", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tw_dp_port_conf pc = { .name = "uplink", .exception = true };
@@ -87,6 +91,8 @@ int main(int argc, char **argv)
 				   .idle_sleep_us = 200 };
 	uint16_t own[16];
 	unsigned n_own = 0;
+	double seconds = 0, elapsed;
+	uint64_t t_start, t_end;
 	struct tw_dp_stats st;
 	struct tw_dp *dp;
 	char err[512];
@@ -124,6 +130,12 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			conf.idle_sleep_us = (uint32_t)atoi(optarg);
+			break;
+		case 'x':
+			pc.exception = false;
+			break;
+		case 's':
+			seconds = atof(optarg);
 			break;
 		default:
 			usage(argv[0]);
@@ -164,7 +176,9 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 
-	while (!stop) {
+	t_start = rte_rdtsc();
+	t_end = seconds > 0 ? t_start + (uint64_t)(seconds * (double)rte_get_tsc_hz()) : UINT64_MAX;
+	while (!stop && rte_rdtsc() < t_end) {
 		int n = 0;
 
 		/* one lcore: the worker loop and the exception service take turns */
@@ -177,6 +191,7 @@ int main(int argc, char **argv)
 
 	tw_dp_quit(dp);
 	rte_eal_mp_wait_lcore();
+	elapsed = (double)(rte_rdtsc() - t_start) / (double)rte_get_tsc_hz();
 	/* drain: what the kernel already queued on the TAP still goes out */
 	for (int i = 0; i < 4; i++) {
 		tw_dp_service(dp);
@@ -188,6 +203,8 @@ int main(int argc, char **argv)
 		printf("counter %s %" PRIu64 "\n", tw_dp_counter_name(i), st.cnt[i]);
 	for (unsigned i = 0; i < TW_DP_DROP__MAX; i++)
 		printf("drop %s %" PRIu64 "\n", tw_dp_drop_name(i), st.drop[i]);
+	printf("seconds %.3f rx_mpps %.3f\n", elapsed,
+	       (double)st.cnt[TW_DP_CNT_RX] / elapsed / 1e6);
 	fflush(stdout);
 	tw_dp_ports_destroy(dp);
 	rte_eal_cleanup();
