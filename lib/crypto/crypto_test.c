@@ -18,6 +18,7 @@
 #include <intel-ipsec-mb.h>
 #include <openssl/evp.h>
 
+#include "crypto_native.h"
 #include "crypto_priv.h"
 #include "tw_crypto.h"
 
@@ -46,6 +47,8 @@ struct tw_crypto_test {
 	alignas(16) uint8_t opad[SHA1_BLOCK];
 	enum tw_crypto_impl impl;
 	enum tw_crypto_test_mode mode;
+	/* native: AES-NI round keys and SHA1 ipad/opad states */
+	struct tw_native_key native;
 	/* OpenSSL: keyed contexts, the IV reset per packet */
 	EVP_CIPHER_CTX *enc, *dec;
 	struct tw_hmac_pre hmac;
@@ -55,7 +58,10 @@ struct tw_crypto_engine *tw_crypto_engine_create(enum tw_crypto_impl impl)
 {
 	struct tw_crypto_engine *e;
 
-	if (impl != TW_CRYPTO_IMPL_IMB && impl != TW_CRYPTO_IMPL_OPENSSL)
+	if (impl != TW_CRYPTO_IMPL_IMB && impl != TW_CRYPTO_IMPL_OPENSSL &&
+	    impl != TW_CRYPTO_IMPL_NATIVE)
+		return NULL;
+	if (impl == TW_CRYPTO_IMPL_NATIVE && !tw_native_supported())
 		return NULL;
 	e = aligned_alloc(64, (sizeof(*e) + 63) & ~(size_t)63);
 	if (e == NULL)
@@ -83,7 +89,7 @@ struct tw_crypto_engine *tw_crypto_engine_create(enum tw_crypto_impl impl)
 			init_mb_mgr_auto(e->single, &arch);
 		if (imb_get_errno(e->single) != 0)
 			goto fail;
-	} else {
+	} else if (impl == TW_CRYPTO_IMPL_OPENSSL) {
 		e->work = EVP_MD_CTX_new();
 		if (e->work == NULL)
 			goto fail;
@@ -188,10 +194,14 @@ tw_crypto_test_create(struct tw_crypto_engine *e,
 	memset(t, 0, sizeof(*t));
 	t->impl = e->impl;
 	t->mode = mode;
-	if (e->impl == TW_CRYPTO_IMPL_IMB)
+	if (e->impl == TW_CRYPTO_IMPL_IMB) {
 		rc = test_init_imb(e, t, test);
-	else
+	} else if (e->impl == TW_CRYPTO_IMPL_NATIVE) {
+		tw_native_key_init(&t->native, test->aes, test->hmac);
+		rc = 0;
+	} else {
 		rc = test_init_ossl(t, test);
+	}
 	if (rc != 0) {
 		tw_crypto_test_destroy(t);
 		return NULL;
@@ -400,6 +410,12 @@ static int one(struct tw_crypto_engine *e, const struct tw_crypto_test *t,
 
 		imb_burst(e, &t, kind, &pkt, &l, 1, &rc, enc);
 		return rc;
+	}
+	if (e->impl == TW_CRYPTO_IMPL_NATIVE) {
+		if (!enc)
+			return tw_native_verify(&t->native, pkt, cover, hoff);
+		tw_native_protect(&t->native, pkt, cover, hoff);
+		return 0;
 	}
 	return enc ? ossl_protect(e, t, pkt, cover, hoff)
 		   : ossl_verify(e, t, pkt, cover, hoff);

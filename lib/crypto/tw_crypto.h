@@ -225,6 +225,7 @@ int tw_crypto_ctrl_open(struct tw_crypto_ctrl *c, uint8_t *msg, size_t len);
 enum tw_crypto_impl {
 	TW_CRYPTO_IMPL_IMB,     /**< intel-ipsec-mb job API (fast path) */
 	TW_CRYPTO_IMPL_OPENSSL, /**< OpenSSL EVP (reference) */
+	TW_CRYPTO_IMPL_NATIVE,  /**< inline AES-NI + SHA-NI, no job queue */
 };
 
 /** Test-session security mode (mixed mode has unauthenticated tests). */
@@ -253,7 +254,7 @@ struct tw_crypto_engine;
 
 /**
  * @return an engine, or NULL (allocation failure, or the CPU lacks what
- *         intel-ipsec-mb needs).
+ *         intel-ipsec-mb needs, or AES-NI/SHA-NI for the native engine).
  */
 struct tw_crypto_engine *tw_crypto_engine_create(enum tw_crypto_impl impl);
 
@@ -354,7 +355,11 @@ int tw_crypto_test_verify_burst(struct tw_crypto_engine *e,
 #define TW_CRYPTO_STAMP_HMAC_OFF 96u /**< base packet HMAC field */
 #define TW_CRYPTO_STAMP_AUTH_MIN 112u
 
-/** Per-session STAMP HMAC key with precomputed inner/outer state. */
+/**
+ * Per-session STAMP HMAC key with precomputed inner/outer state (OpenSSL).
+ * It carries its own scratch state: one thread at a time (the session's
+ * worker).
+ */
 struct tw_crypto_stamp;
 
 /**

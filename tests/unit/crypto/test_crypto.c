@@ -740,6 +740,7 @@ struct pkt_case {
 static const struct pkt_case pkt_cases[] = {
 	PKT_CASES(TW_CRYPTO_IMPL_IMB, "imb"),
 	PKT_CASES(TW_CRYPTO_IMPL_OPENSSL, "openssl"),
+	PKT_CASES(TW_CRYPTO_IMPL_NATIVE, "native"),
 };
 
 struct pkt_env {
@@ -895,7 +896,7 @@ static void test_pkt_impl_mismatch(void **state)
 {
 	struct pkt_env *env = *state;
 	enum tw_crypto_impl other = env->c->impl == TW_CRYPTO_IMPL_IMB
-					    ? TW_CRYPTO_IMPL_OPENSSL
+					    ? TW_CRYPTO_IMPL_NATIVE
 					    : TW_CRYPTO_IMPL_IMB;
 	struct tw_crypto_engine *e2 = tw_crypto_engine_create(other);
 	uint8_t p[128] = { 0 };
@@ -914,8 +915,8 @@ static void test_pkt_impl_mismatch(void **state)
 #define NB 32
 
 struct burst_env {
-	struct tw_crypto_engine *imb, *ossl;
-	struct tw_crypto_test *ti[4], *to[4]; /* 4 sessions */
+	struct tw_crypto_engine *imb, *ossl, *nat;
+	struct tw_crypto_test *ti[4], *to[4], *tn[4]; /* 4 sessions */
 };
 
 static int burst_setup(void **state)
@@ -925,7 +926,8 @@ static int burst_setup(void **state)
 
 	b->imb = tw_crypto_engine_create(TW_CRYPTO_IMPL_IMB);
 	b->ossl = tw_crypto_engine_create(TW_CRYPTO_IMPL_OPENSSL);
-	if (b->imb == NULL || b->ossl == NULL)
+	b->nat = tw_crypto_engine_create(TW_CRYPTO_IMPL_NATIVE);
+	if (b->imb == NULL || b->ossl == NULL || b->nat == NULL)
 		return -1;
 	for (int s = 0; s < 4; s++) {
 		enum tw_crypto_test_mode m = s % 2 ? TW_CRYPTO_TEST_ENC
@@ -935,7 +937,8 @@ static int burst_setup(void **state)
 			return -1;
 		b->ti[s] = tw_crypto_test_create(b->imb, m, &tk);
 		b->to[s] = tw_crypto_test_create(b->ossl, m, &tk);
-		if (b->ti[s] == NULL || b->to[s] == NULL)
+		b->tn[s] = tw_crypto_test_create(b->nat, m, &tk);
+		if (b->ti[s] == NULL || b->to[s] == NULL || b->tn[s] == NULL)
 			return -1;
 	}
 	*state = b;
@@ -949,7 +952,9 @@ static int burst_teardown(void **state)
 	for (int s = 0; s < 4; s++) {
 		tw_crypto_test_destroy(b->ti[s]);
 		tw_crypto_test_destroy(b->to[s]);
+		tw_crypto_test_destroy(b->tn[s]);
 	}
+	tw_crypto_engine_destroy(b->nat);
 	tw_crypto_engine_destroy(b->imb);
 	tw_crypto_engine_destroy(b->ossl);
 	free(b);
@@ -983,6 +988,34 @@ static void burst_same_octets(struct burst_env *b, enum tw_crypto_pkt kind)
 		assert_int_equal(ri[i], 0);
 		assert_memory_equal(bi[i], bo[i], lens[i]);
 	}
+	/* the native engine gives the same octets and accepts them */
+	{
+		static uint8_t bn[NB][256];
+		const struct tw_crypto_test *tn[NB];
+		uint8_t *pn[NB];
+		int rn[NB];
+
+		for (int i = 0; i < NB; i++) {
+			memcpy(bn[i], orig[i], lens[i]);
+			pn[i] = bn[i];
+			tn[i] = b->tn[i % 4];
+		}
+		assert_int_equal(tw_crypto_test_protect_burst(b->nat, tn, kind,
+							      pn, lens, NB, rn),
+				 NB);
+		for (int i = 0; i < NB; i++)
+			assert_memory_equal(bn[i], bo[i], lens[i]);
+		assert_int_equal(tw_crypto_test_verify_burst(b->nat, tn, kind,
+							     pn, lens, NB, rn),
+				 NB);
+		for (int i = 0; i < NB; i++) {
+			size_t h = kind == TW_CRYPTO_PKT_SENDER ? 32 : 96;
+
+			assert_memory_equal(bn[i], orig[i], h);
+			assert_memory_equal(bn[i] + h + 16, orig[i] + h + 16,
+					    lens[i] - h - 16);
+		}
+	}
 	/* each verifies the other's output; corrupt packet 5 */
 	bi[5][0] ^= 1;
 	assert_int_equal(tw_crypto_test_verify_burst(b->imb, ti, kind, po,
@@ -1000,12 +1033,12 @@ static void burst_same_octets(struct burst_env *b, enum tw_crypto_pkt kind)
 	}
 }
 
-static void test_burst_sender_imb_eq_openssl(void **state)
+static void test_burst_sender_engines_agree(void **state)
 {
 	burst_same_octets(*state, TW_CRYPTO_PKT_SENDER);
 }
 
-static void test_burst_reflector_imb_eq_openssl(void **state)
+static void test_burst_reflector_engines_agree(void **state)
 {
 	burst_same_octets(*state, TW_CRYPTO_PKT_REFLECTOR);
 }
@@ -1617,8 +1650,8 @@ int main(void)
 			    &pkt_cases[i]);
 		}
 	}
-	ADD_F(test_burst_sender_imb_eq_openssl, burst_setup, burst_teardown);
-	ADD_F(test_burst_reflector_imb_eq_openssl, burst_setup,
+	ADD_F(test_burst_sender_engines_agree, burst_setup, burst_teardown);
+	ADD_F(test_burst_reflector_engines_agree, burst_setup,
 	      burst_teardown);
 	ADD_F(test_burst_mixed_results, burst_setup, burst_teardown);
 	ADD(test_engine_create_inval);

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Test-packet protection inline with AES-NI and SHA-NI, one packet at a
+ * time with no job queue: a reflected packet in authenticated mode is four
+ * SHA1 compressions and two AES blocks, so the per-job bookkeeping of a
+ * multi-buffer library costs as much as the crypto itself
+ * (docs/performance.md). Same octets as the OpenSSL reference.
+ */
+
+#include <cpuid.h>
+#include <string.h>
+
+#include <immintrin.h>
+
+#include "crypto_native.h"
+#include "tw_crypto.h"
+
+#define TARGET __attribute__((target("aes,sha,sse4.1,ssse3")))
+
+bool tw_native_supported(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_AES) ||
+	    !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+		return false;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return (b & (1u << 29)) != 0; /* SHA extensions */
+}
+
+/* ---- SHA1 compression (FIPS 180-4 §6.1.2) with SHA-NI ---- */
+
+#define RNDS4(abcd, e, g)                                                      \
+	((g) < 5    ? _mm_sha1rnds4_epu32(abcd, e, 0)                          \
+	 : (g) < 10 ? _mm_sha1rnds4_epu32(abcd, e, 1)                          \
+	 : (g) < 15 ? _mm_sha1rnds4_epu32(abcd, e, 2)                          \
+		    : _mm_sha1rnds4_epu32(abcd, e, 3))
+
+TARGET static void sha1_blocks(uint32_t st[5], const uint8_t *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
+					     0x08090a0b0c0d0e0fLL);
+	__m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const void *)st),
+					 0x1b);
+	__m128i e0 = _mm_set_epi32((int)st[4], 0, 0, 0);
+
+	for (; n > 0; n--, p += 64) {
+		__m128i abcd_save = abcd, e0_save = e0, e[2], m[4];
+
+		for (int i = 0; i < 4; i++)
+			m[i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const void *)(p + 16 * i)),
+				bswap);
+		e[0] = _mm_add_epi32(e0, m[0]);
+		e[1] = abcd;
+		abcd = _mm_sha1rnds4_epu32(abcd, e[0], 0);
+		/*
+		 * Group g does rounds 4g..4g+3 with W[g] = m[g % 4]; the
+		 * message schedule for later groups is built as it goes.
+		 */
+#pragma GCC unroll 19
+		for (int g = 1; g < 20; g++) {
+			int cur = g & 1;
+			__m128i w = m[g % 4];
+
+			e[cur] = _mm_sha1nexte_epu32(e[cur], w);
+			e[!cur] = abcd;
+			if (g >= 3 && g <= 18)
+				m[(g + 1) % 4] =
+					_mm_sha1msg2_epu32(m[(g + 1) % 4], w);
+			abcd = RNDS4(abcd, e[cur], g);
+			if (g <= 16)
+				m[(g + 3) % 4] =
+					_mm_sha1msg1_epu32(m[(g + 3) % 4], w);
+			if (g >= 2 && g <= 17)
+				m[(g + 2) % 4] =
+					_mm_xor_si128(m[(g + 2) % 4], w);
+		}
+		e0 = _mm_sha1nexte_epu32(e[0], e0_save);
+		abcd = _mm_add_epi32(abcd, abcd_save);
+	}
+	_mm_storeu_si128((void *)st, _mm_shuffle_epi32(abcd, 0x1b));
+	st[4] = (uint32_t)_mm_extract_epi32(e0, 3);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Finish a hash whose state has absorbed `done` octets, over msg[len]. */
+static void sha1_final(uint32_t st[5], uint64_t done, const uint8_t *msg,
+		       size_t len, uint8_t out[20])
+{
+	uint8_t buf[192];
+	size_t n = (len + 9 + 63) / 64 * 64;
+	uint64_t bits = (done + len) * 8;
+
+	memcpy(buf, msg, len);
+	memset(buf + len, 0, n - len);
+	buf[len] = 0x80;
+	for (int i = 0; i < 8; i++)
+		buf[n - 1 - (size_t)i] = (uint8_t)(bits >> (8 * i));
+	sha1_blocks(st, buf, n / 64);
+	for (int i = 0; i < 5; i++)
+		put_be32(out + 4 * i, st[i]);
+}
+
+static void hmac_pre(const struct tw_native_key *k, const uint8_t *msg,
+		     size_t len, uint8_t out[20])
+{
+	uint32_t st[5];
+	uint8_t inner[20];
+
+	memcpy(st, k->ist, sizeof(st));
+	sha1_final(st, 64, msg, len, inner);
+	memcpy(st, k->ost, sizeof(st));
+	sha1_final(st, 64, inner, sizeof(inner), out);
+}
+
+/* ---- AES-128 (FIPS 197) with AES-NI ---- */
+
+TARGET static __m128i expand_step(__m128i key, __m128i assist)
+{
+	assist = _mm_shuffle_epi32(assist, 0xff);
+	key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+	key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+	key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+	return _mm_xor_si128(key, assist);
+}
+
+#define EXPAND(i, rcon)                                                        \
+	rk[i] = expand_step(rk[(i) - 1],                                       \
+			    _mm_aeskeygenassist_si128(rk[(i) - 1], rcon))
+
+TARGET static void aes_expand(const uint8_t key[16], uint8_t enc[176],
+			      uint8_t dec[176])
+{
+	__m128i rk[11];
+
+	rk[0] = _mm_loadu_si128((const void *)key);
+	EXPAND(1, 0x01);
+	EXPAND(2, 0x02);
+	EXPAND(3, 0x04);
+	EXPAND(4, 0x08);
+	EXPAND(5, 0x10);
+	EXPAND(6, 0x20);
+	EXPAND(7, 0x40);
+	EXPAND(8, 0x80);
+	EXPAND(9, 0x1b);
+	EXPAND(10, 0x36);
+	for (int i = 0; i < 11; i++) {
+		_mm_storeu_si128((void *)(enc + 16 * i), rk[i]);
+		/* Equivalent inverse cipher (FIPS 197 §5.3.5) */
+		_mm_storeu_si128((void *)(dec + 16 * i),
+				 i == 0 || i == 10 ? rk[10 - i]
+						   : _mm_aesimc_si128(rk[10 - i]));
+	}
+	explicit_bzero(rk, sizeof(rk));
+}
+
+TARGET static void cbc_encrypt(const uint8_t rk[176], uint8_t *p, size_t len)
+{
+	__m128i x = _mm_setzero_si128();
+
+	for (size_t off = 0; off < len; off += 16) {
+		x = _mm_xor_si128(x, _mm_loadu_si128((const void *)(p + off)));
+		x = _mm_xor_si128(x, _mm_loadu_si128((const void *)rk));
+		for (int r = 1; r < 10; r++)
+			x = _mm_aesenc_si128(
+				x, _mm_loadu_si128((const void *)(rk + 16 * r)));
+		x = _mm_aesenclast_si128(
+			x, _mm_loadu_si128((const void *)(rk + 160)));
+		_mm_storeu_si128((void *)(p + off), x);
+	}
+}
+
+TARGET static void cbc_decrypt(const uint8_t rk[176], const uint8_t *in,
+			       uint8_t *out, size_t len)
+{
+	__m128i prev = _mm_setzero_si128();
+
+	for (size_t off = 0; off < len; off += 16) {
+		__m128i c = _mm_loadu_si128((const void *)(in + off));
+		__m128i x = _mm_xor_si128(c, _mm_loadu_si128((const void *)rk));
+
+		for (int r = 1; r < 10; r++)
+			x = _mm_aesdec_si128(
+				x, _mm_loadu_si128((const void *)(rk + 16 * r)));
+		x = _mm_aesdeclast_si128(
+			x, _mm_loadu_si128((const void *)(rk + 160)));
+		_mm_storeu_si128((void *)(out + off), _mm_xor_si128(x, prev));
+		prev = c;
+	}
+}
+
+/* ---- per-session keys and per-packet operations ---- */
+
+void tw_native_key_init(struct tw_native_key *k, const uint8_t aes[16],
+			const uint8_t hmac[32])
+{
+	static const uint32_t iv[5] = { 0x67452301, 0xefcdab89, 0x98badcfe,
+					0x10325476, 0xc3d2e1f0 };
+	uint8_t pad[64];
+
+	aes_expand(aes, k->enc, k->dec);
+	memset(pad, 0x36, sizeof(pad));
+	for (int i = 0; i < 32; i++)
+		pad[i] ^= hmac[i];
+	memcpy(k->ist, iv, sizeof(iv));
+	sha1_blocks(k->ist, pad, 1);
+	memset(pad, 0x5c, sizeof(pad));
+	for (int i = 0; i < 32; i++)
+		pad[i] ^= hmac[i];
+	memcpy(k->ost, iv, sizeof(iv));
+	sha1_blocks(k->ost, pad, 1);
+	explicit_bzero(pad, sizeof(pad));
+}
+
+void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
+		       size_t cover, size_t hoff)
+{
+	uint8_t mac[20];
+
+	hmac_pre(k, pkt, cover, mac);
+	memcpy(pkt + hoff, mac, TW_CRYPTO_HMAC_LEN);
+	cbc_encrypt(k->enc, pkt, cover);
+}
+
+int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
+		     size_t cover, size_t hoff)
+{
+	uint8_t plain[96], mac[20];
+	int rc = 0;
+
+	cbc_decrypt(k->dec, pkt, plain, cover);
+	hmac_pre(k, plain, cover, mac);
+	if (!tw_crypto_memeq(mac, pkt + hoff, TW_CRYPTO_HMAC_LEN))
+		rc = -TW_PROTO_E_HMAC;
+	else
+		memcpy(pkt, plain, cover);
+	explicit_bzero(plain, sizeof(plain));
+	return rc;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* AES-NI + SHA-NI test-packet path (crypto_native.c); not installed. */
+#ifndef TW_CRYPTO_NATIVE_H
+#define TW_CRYPTO_NATIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tw_native_key {
+	uint8_t enc[176];  /* AES-128 round keys */
+	uint8_t dec[176];  /* equivalent inverse cipher round keys */
+	uint32_t ist[5];   /* SHA1 state after the HMAC ipad block */
+	uint32_t ost[5];   /* SHA1 state after the HMAC opad block */
+};
+
+/* True when the CPU has AES-NI, SHA-NI, SSSE3 and SSE4.1. */
+bool tw_native_supported(void);
+void tw_native_key_init(struct tw_native_key *k, const uint8_t aes[16],
+			const uint8_t hmac[32]);
+/* HMAC-SHA1/128 over pkt[0, cover) into pkt[hoff], then CBC IV 0. */
+void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
+		       size_t cover, size_t hoff);
+/* 0 (pkt[0, cover) decrypted) or -TW_PROTO_E_HMAC (pkt untouched). */
+int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
+		     size_t cover, size_t hoff);
+
+#endif
