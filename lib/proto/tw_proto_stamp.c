@@ -162,8 +162,8 @@ int tw_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
 			     size_t rx_len, size_t cap,
 			     const struct tw_stamp_reflect_info *ri)
 {
+	const struct stamp_offsets *o;
 	struct tw_stamp_sender s;
-	struct tw_stamp_reflector r;
 	size_t base, n;
 	int rc;
 
@@ -171,23 +171,26 @@ int tw_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
 		return -TW_PROTO_E_INVAL;
 	if (rx_len > MAX_PKT)
 		return -TW_PROTO_E_LENGTH;
-	rc = tw_stamp_sender_decode(mode, buf, rx_len, &s);
-	if (rc < 0)
-		return rc;
+	o = offsets(mode);
 	base = tw_stamp_base_len(mode);
+	if (rx_len >= base) { /* the usual case: read in place, no copy */
+		s.seq = tw_get_be32(buf);
+		s.ts = tw_ts_get(buf + o->ts);
+		s.errest = tw_get_be16(buf + o->ee);
+		s.ssid = tw_get_be16(buf + o->ssid);
+	} else {
+		rc = tw_stamp_sender_decode(mode, buf, rx_len, &s);
+		if (rc < 0)
+			return rc;
+	}
 	n = rx_len > base ? rx_len : base;
 	if (n > cap)
 		return -TW_PROTO_E_NOSPACE;
-	memset(&r, 0, sizeof(r));
-	r.seq = ri->seq;
-	r.errest = ri->errest;
-	r.ssid = s.ssid;
-	r.rx_ts = ri->rx_ts;
-	r.sender_seq = s.seq;
-	r.sender_ts = s.ts;
-	r.sender_errest = s.errest;
-	r.sender_ttl = ri->ttl;
-	reflector_fields(mode, buf, &r);
+	reflector_fields(mode, buf, &(const struct tw_stamp_reflector){
+		.seq = ri->seq, .errest = ri->errest, .ssid = s.ssid,
+		.rx_ts = ri->rx_ts, .sender_seq = s.seq, .sender_ts = s.ts,
+		.sender_errest = s.errest, .sender_ttl = ri->ttl,
+	});
 	return (int)n;
 }
 
