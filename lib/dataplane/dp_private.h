@@ -71,6 +71,9 @@ int tw_dp_nl_link_up(unsigned ifindex);
 /* exception.c */
 void tw_dp_exc_drain(struct dp_port *p);
 
+/* telemetry.c: stop reporting @dp (destroy) */
+void tw_dp_telemetry_forget(struct tw_dp *dp);
+
 /* port.c: re-anchor the NIC clock of a DP_HWTS_CLOCK port (control thread) */
 void tw_dp_hwts_refresh(struct tw_dp *dp, struct dp_port *p);
 

@@ -550,6 +550,7 @@ void tw_dp_ports_destroy(struct tw_dp *dp)
 {
 	if (dp == NULL)
 		return;
+	tw_dp_telemetry_forget(dp);
 	tw_dp_ports_stop(dp);
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		struct dp_port *p = &dp->ports[i];

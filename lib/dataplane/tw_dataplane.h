@@ -219,6 +219,16 @@ struct tw_dp_clock *tw_dp_clock(struct tw_dp *dp);
  */
 int tw_dp_stats_get(const struct tw_dp *dp, struct tw_dp_stats *out);
 
+/**
+ * Serve this data plane's counters through DPDK telemetry:
+ * /twamp/dp/stats (summed), /twamp/dp/lcore,<i> (one worker; i = n_workers is
+ * the service), /twamp/dp/ports. The commands are registered once per
+ * process; the most recently registered data plane is reported, until it is
+ * destroyed.
+ * @return 0, -EINVAL on NULL, or the error of rte_telemetry_register_cmd().
+ */
+int tw_dp_telemetry_register(struct tw_dp *dp);
+
 /** Short identifier ("rx", ...) of a counter, or "unknown". */
 const char *tw_dp_counter_name(unsigned counter);
 

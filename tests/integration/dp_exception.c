@@ -159,6 +159,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < n_own; i++)
 		tw_dp_udp_port_own(dp, own[i], true);
+	if (tw_dp_telemetry_register(dp) != 0)
+		fprintf(stderr, "dp_exception: telemetry commands not registered\n");
 	rc = tw_dp_ports_start(dp, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "dp_exception: %s\n", err);

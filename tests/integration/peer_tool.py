@@ -7,6 +7,8 @@
   peer_tool.py udp ADDR PORT                 send a datagram, expect it back
   peer_tool.py ping ADDR                     one ICMP/ICMPv6 echo (raw socket)
   peer_tool.py arp IFACE SRC_IP DST_IP       one ARP request, prints the MAC
+  peer_tool.py telemetry SOCKET CMD          one DPDK telemetry command, prints
+                                             the JSON value
 
 Exit status 0 on success; servers print "listening" once bound.
 """
@@ -137,6 +139,18 @@ def arp(iface, src, dst):
     return 1
 
 
+def telemetry(path, cmd):
+    import json
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(TIMEOUT)
+    s.connect(path)
+    json.loads(s.recv(4096))  # greeting
+    s.send(cmd.encode())
+    reply = json.loads(s.recv(65536))
+    print(json.dumps(reply[cmd.split(",")[0]]))
+    return 0
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "serve-tcp":
@@ -151,6 +165,8 @@ def main(argv):
         return ping(argv[2])
     if cmd == "arp":
         return arp(argv[2], argv[3], argv[4])
+    if cmd == "telemetry":
+        return telemetry(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
     return 2
 

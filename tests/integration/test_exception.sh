@@ -14,11 +14,14 @@ TOOL="$top/tests/integration/peer_tool.py"
 TESTBED="$top/scripts/testbed.sh"
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2
 TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621
-EAL=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0 --log-level=lib.eal:notice)
+# first run with telemetry (a file prefix of our own), the second without
+PREFIX=tw-exc-$$
+TEL=/var/run/dpdk/$PREFIX/dpdk_telemetry.v2
+EAL=(--no-huge -m 256 --no-pci --no-shconf --file-prefix $PREFIX -l 0 --log-level=lib.eal:notice)
 EAL2=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0,1 --log-level=lib.eal:notice)
 
 N=0 FAILED=0 APP=0 SERVERS=()
-PLAN=23
+PLAN=25
 LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -36,7 +39,7 @@ cleanup() {
     kill -KILL "$APP" 2>/dev/null
   fi
   "$TESTBED" down >/dev/null 2>&1
-  rm -rf "$LOG"
+  rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
 }
 trap cleanup EXIT
 # background jobs are started with a plain `ip netns exec` (it execs), never
@@ -112,6 +115,13 @@ check "UDP to owned port $UDP_OWNED: handler stub passes it to the kernel (IPv4)
   peer $PY "$TOOL" udp $DUT_V4 $UDP_OWNED
 check "UDP to owned port $UDP_OWNED: handler stub passes it to the kernel (IPv6)" \
   peer $PY "$TOOL" udp $DUT_V6 $UDP_OWNED
+
+tel=$($PY "$TOOL" telemetry "$TEL" /twamp/dp/stats 2>&1)
+check "telemetry /twamp/dp/stats: rx and exception counters" \
+  $PY -c "import json,sys; d = json.loads(sys.argv[1]); sys.exit(not (d['rx'] > 0 and d['exc_in'] > 0 and d['exc_out'] > 0 and d['drop_l4_cksum'] == 0))" "$tel"
+tel=$($PY "$TOOL" telemetry "$TEL" /twamp/dp/ports 2>&1)
+check "telemetry /twamp/dp/ports: uplink on net_af_packet0 with TAP tw-uplink" \
+  $PY -c "import json,sys; p = json.loads(sys.argv[1])['uplink']; sys.exit(not (p['device'] == 'net_af_packet0' and p['tap'] == 'tw-uplink' and p['rx_timestamp'] == 'tsc'))" "$tel"
 
 kill -TERM "$APP" 2>/dev/null
 rc=124
