@@ -272,6 +272,20 @@ static void run_reflect(const uint8_t *data, size_t len)
 	rlen = (size_t)n;
 	TW_FUZZ_ASSERT(rlen >= base && rlen >= len);
 	TW_FUZZ_ASSERT(rlen == base || memcmp(buf + base, data + base, rlen - base) == 0);
+	{
+		struct tw_stamp_sender sd;
+		struct tw_stamp_reflector rd;
+
+		TW_FUZZ_ASSERT(tw_stamp_sender_decode(m, data, len, &sd) >= 0);
+		TW_FUZZ_ASSERT(tw_stamp_reflector_decode(m, buf, rlen, &rd) ==
+			       (int)base);
+		TW_FUZZ_ASSERT(rd.seq == 1 && rd.ts == 0 && rd.sender_ttl == 64 &&
+			       rd.ssid == sd.ssid && rd.sender_seq == sd.seq &&
+			       rd.sender_ts == sd.ts &&
+			       rd.sender_errest == sd.errest);
+		TW_FUZZ_ASSERT(m == TW_STAMP_UNAUTH ||
+			       tw_proto_is_zero(rd.hmac, TW_STAMP_HMAC_LEN));
+	}
 	(void)tw_stamp_hmac_tlv_find(buf, rlen, base, m == TW_STAMP_AUTH, &hoff);
 	rb = walk(buf, rlen, base, &before);
 	TW_FUZZ_ASSERT(tw_stamp_reflect_tlvs(&c, buf, rlen, base, &o) == 0);
