@@ -5,7 +5,8 @@
  *   token      Token decrypt; success re-encrypts to the same Token
  *   ctrl       control stream open/decrypt on a server context
  *   ctrl_rt    client seal -> server open round trip of fuzzed messages
- *   test_pkt   test-packet verify: intel-ipsec-mb and OpenSSL agree, a
+ *   test_pkt   test-packet verify: intel-ipsec-mb, OpenSSL and the
+ *              native engine agree, a
  *              failure leaves the packet untouched, success re-protects
  *              to the received octets
  *   stamp      STAMP base HMAC and HMAC TLV checks
@@ -156,8 +157,8 @@ static void seed_ctrl_rt(tw_fuzz_emit_fn emit, void *ctx)
 
 /* ---- test_pkt: mode(1) | kind(1) | packet ---- */
 
-static struct tw_crypto_engine *eng[2];
-static struct tw_crypto_test *tctx[2][2];
+static struct tw_crypto_engine *eng[3];
+static struct tw_crypto_test *tctx[3][2];
 
 static void test_init(void)
 {
@@ -165,8 +166,9 @@ static void test_init(void)
 		return;
 	eng[0] = tw_crypto_engine_create(TW_CRYPTO_IMPL_IMB);
 	eng[1] = tw_crypto_engine_create(TW_CRYPTO_IMPL_OPENSSL);
-	TW_FUZZ_ASSERT(eng[0] != NULL && eng[1] != NULL);
-	for (int i = 0; i < 2; i++)
+	eng[2] = tw_crypto_engine_create(TW_CRYPTO_IMPL_NATIVE);
+	TW_FUZZ_ASSERT(eng[0] != NULL && eng[1] != NULL && eng[2] != NULL);
+	for (int i = 0; i < 3; i++)
 		for (int m = 0; m < 2; m++) {
 			tctx[i][m] = tw_crypto_test_create(
 				eng[i], (enum tw_crypto_test_mode)m,
@@ -177,9 +179,9 @@ static void test_init(void)
 
 static void run_test_pkt(const uint8_t *d, size_t len)
 {
-	uint8_t a[512], b[512];
+	uint8_t a[512], b[512], c[512];
 	enum tw_crypto_pkt kind;
-	int m, ra, rb;
+	int m, ra, rb, rc;
 
 	if (len < 2 || len - 2 > sizeof(a))
 		return;
@@ -190,10 +192,12 @@ static void run_test_pkt(const uint8_t *d, size_t len)
 	len -= 2;
 	memcpy(a, d, len);
 	memcpy(b, d, len);
+	memcpy(c, d, len);
 	ra = tw_crypto_test_verify(eng[0], tctx[0][m], kind, a, len);
 	rb = tw_crypto_test_verify(eng[1], tctx[1][m], kind, b, len);
-	TW_FUZZ_ASSERT(ra == rb);
-	TW_FUZZ_ASSERT(memcmp(a, b, len) == 0);
+	rc = tw_crypto_test_verify(eng[2], tctx[2][m], kind, c, len);
+	TW_FUZZ_ASSERT(ra == rb && ra == rc);
+	TW_FUZZ_ASSERT(memcmp(a, b, len) == 0 && memcmp(a, c, len) == 0);
 	TW_FUZZ_ASSERT(ra == 0 || ra == -TW_PROTO_E_HMAC ||
 		       ra == -TW_PROTO_E_TRUNCATED);
 	if (ra != 0) {
