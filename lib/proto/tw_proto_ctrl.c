@@ -904,7 +904,7 @@ int tw_proto_twamp_stop_n_ack_decode(const uint8_t *buf, size_t len,
 
 static uint64_t sess_desc_len(uint32_t nskips)
 {
-	return tw_ctrl_pad16(SESS_DESC_HDR + (uint64_t)nskips * TW_OWAMP_SKIP_LEN);
+	return tw_proto_ctrl_pad16(SESS_DESC_HDR + (uint64_t)nskips * TW_OWAMP_SKIP_LEN);
 }
 
 int tw_proto_owamp_sess_desc_decode(const uint8_t *buf, size_t len,

@@ -127,7 +127,7 @@ enum tw_ctrl_accept {
 #define TW_CTRL_MSG_MAX          (1u << 20)
 
 /** Round @p n up to a multiple of the 16-octet block (no overflow check). */
-static inline size_t tw_ctrl_pad16(size_t n)
+static inline size_t tw_proto_ctrl_pad16(size_t n)
 {
 	return (n + 15u) & ~(size_t)15u;
 }
@@ -613,13 +613,13 @@ int tw_proto_owamp_fetch_ack_decode(const uint8_t *buf, size_t len,
 /** Octets of the skip ranges block for @p num_skips ranges. */
 static inline size_t tw_proto_owamp_skips_block_len(uint32_t num_skips)
 {
-	return tw_ctrl_pad16((size_t)num_skips * TW_OWAMP_SKIP_LEN) + TW_CTRL_HMAC_LEN;
+	return tw_proto_ctrl_pad16((size_t)num_skips * TW_OWAMP_SKIP_LEN) + TW_CTRL_HMAC_LEN;
 }
 
 /** Octets of the packet records block for @p num_records records. */
 static inline size_t tw_proto_owamp_records_block_len(uint32_t num_records)
 {
-	return tw_ctrl_pad16((size_t)num_records * TW_OWAMP_RECORD_LEN) + TW_CTRL_HMAC_LEN;
+	return tw_proto_ctrl_pad16((size_t)num_records * TW_OWAMP_RECORD_LEN) + TW_CTRL_HMAC_LEN;
 }
 
 /**
