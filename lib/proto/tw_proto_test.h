@@ -133,17 +133,48 @@ struct tw_test_reflector {
 };
 
 /*
- * RFC 4656 §4.1.2 / RFC 5357 §4.1.2 / RFC 6038 §5.1.4: Session-Sender packet.
+ * RFC 4656 §4.1.2 / RFC 5357 §4.1.2: Session-Sender packet, unauthenticated
  *
- * Unauthenticated:                   Authenticated and encrypted:
- *  0 Sequence Number (4)              0 Sequence Number (4)
- *  4 Timestamp (8)                    4 MBZ (12)
- * 12 Error Estimate (2)              16 Timestamp (8)
- * 14 [Sym. Size: MBZ (27 or 28)]     24 Error Estimate (2)
- *    Packet Padding ...              26 MBZ (6)
- *                                    32 HMAC (16)
- *                                    48 [Sym. Size: MBZ (64)]
- *                                       Packet Padding ...
+ *     0                   1                   2                   3
+ *     0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        Sequence Number                        |  0
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                           Timestamp                           |  4
+ *    |                                                               |  8
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |         Error Estimate        |         Packet Padding        |  12
+ *    ~                                                               ~
+ *
+ * Authenticated and encrypted:
+ *
+ *     0                   1                   2                   3
+ *     0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        Sequence Number                        |  0
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        MBZ (12 octets)                        |  4
+ *    |                                                               |  8
+ *    |                                                               |  12
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                           Timestamp                           |  16
+ *    |                                                               |  20
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |         Error Estimate        |         MBZ (6 octets)        |  24
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               +
+ *    |                                                               |  28
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        HMAC (16 octets)                       |  32
+ *    |                                                               |  36
+ *    |                                                               |  40
+ *    |                                                               |  44
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                         Packet Padding                        |  48
+ *    ~                                                               ~
+ *
+ * RFC 6038 §5.1.4 Symmetrical Size: MBZ octets between the header and the
+ * Packet Padding: 27 unauthenticated (28 with RFC 7750 DSCP-ECN, §2.2.2
+ * Figure 4), 64 after the HMAC in auth/enc modes (see the file comment).
  */
 
 /**
@@ -169,27 +200,84 @@ int tw_test_sender_decode(const struct tw_test_layout *l, const uint8_t *buf,
 			  size_t len, struct tw_test_sender *out);
 
 /*
- * RFC 5357 §4.2.1 (erratum 5045) / RFC 7750 §2.2.1: Session-Reflector packet.
+ * RFC 5357 §4.2.1 / RFC 7750 §2.2.1: Session-Reflector packet, unauthenticated
+ * (S-DSCP-ECN only when DSCP-ECN monitoring is negotiated; otherwise the
+ * Packet Padding starts at octet 41)
  *
- * Unauthenticated:                   Authenticated and encrypted:
- *  0 Sequence Number (4)              0 Sequence Number (4)
- *  4 Timestamp (8)                    4 MBZ (12)
- * 12 Error Estimate (2)              16 Timestamp (8)
- * 14 MBZ (2)                         24 Error Estimate (2)
- * 16 Receive Timestamp (8)           26 MBZ (6)
- * 24 Sender Sequence Number (4)      32 Receive Timestamp (8)
- * 28 Sender Timestamp (8)            40 MBZ (8)
- * 36 Sender Error Estimate (2)       48 Sender Sequence Number (4)
- * 38 MBZ (2)                         52 MBZ (12)
- * 40 Sender TTL (1)                  64 Sender Timestamp (8)
- * 41 [DSCP-ECN: S-DSCP-ECN (1)]      72 Sender Error Estimate (2)
- *    Packet Padding ...              74 MBZ (6)
- *                                    80 Sender TTL (1)
- *                                    81 S-DSCP-ECN (1) when negotiated,
- *                                       else MBZ
- *                                    82 MBZ (14)
- *                                    96 HMAC (16)
- *                                   112 Packet Padding ...
+ *     0                   1                   2                   3
+ *     0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        Sequence Number                        |  0
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                           Timestamp                           |  4
+ *    |                                                               |  8
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |         Error Estimate        |              MBZ              |  12
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                       Receive Timestamp                       |  16
+ *    |                                                               |  20
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                     Sender Sequence Number                    |  24
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        Sender Timestamp                       |  28
+ *    |                                                               |  32
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |     Sender Error Estimate     |              MBZ              |  36
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |   Sender TTL  |   S-DSCP-ECN  |         Packet Padding        |  40
+ *    ~                                                               ~
+ *
+ * Authenticated and encrypted (112-octet header, erratum 5045; S-DSCP-ECN
+ * at 81 when negotiated, MBZ otherwise):
+ *
+ *     0                   1                   2                   3
+ *     0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        Sequence Number                        |  0
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        MBZ (12 octets)                        |  4
+ *    |                                                               |  8
+ *    |                                                               |  12
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                           Timestamp                           |  16
+ *    |                                                               |  20
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |         Error Estimate        |         MBZ (6 octets)        |  24
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               +
+ *    |                                                               |  28
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                       Receive Timestamp                       |  32
+ *    |                                                               |  36
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                         MBZ (8 octets)                        |  40
+ *    |                                                               |  44
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                     Sender Sequence Number                    |  48
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        MBZ (12 octets)                        |  52
+ *    |                                                               |  56
+ *    |                                                               |  60
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        Sender Timestamp                       |  64
+ *    |                                                               |  68
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |     Sender Error Estimate     |         MBZ (6 octets)        |  72
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               +
+ *    |                                                               |  76
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |   Sender TTL  |   S-DSCP-ECN  |        MBZ (14 octets)        |  80
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               +
+ *    |                                                               |  84
+ *    |                                                               |  88
+ *    |                                                               |  92
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                        HMAC (16 octets)                       |  96
+ *    |                                                               |  100
+ *    |                                                               |  104
+ *    |                                                               |  108
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                         Packet Padding                        |  112
+ *    ~                                                               ~
  */
 
 /**
