@@ -64,6 +64,9 @@ static int check_conf(const struct tw_dp_conf *c, char *err, size_t errlen)
 		return fail(err, errlen, -EINVAL, "1 to %d ports needed", TW_DP_PORTS_MAX);
 	if (c->n_workers == 0 || c->n_workers > TW_DP_WORKERS_MAX)
 		return fail(err, errlen, -EINVAL, "1 to %d workers needed", TW_DP_WORKERS_MAX);
+	if (c->qsbr != NULL && c->qsbr->max_threads < c->n_workers)
+		return fail(err, errlen, -EINVAL, "QSBR variable has %u threads for %u workers",
+			    c->qsbr->max_threads, c->n_workers);
 	if (c->exc_ring_size != 0 && !rte_is_power_of_2(c->exc_ring_size))
 		return fail(err, errlen, -EINVAL, "exception ring size %u not a power of 2",
 			    c->exc_ring_size);
@@ -269,8 +272,6 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 	}
 	if (strcmp(di.driver_name, "net_pcap") == 0)
 		p->hwts = DP_HWTS_UNIX_US; /* fills the field in µs, no capability flag */
-	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
-		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
 	rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &ec);
 	if (rc != 0)

@@ -33,6 +33,7 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
 
 #include "tw_dp_clock.h"
 #include "tw_dp_parse.h"
@@ -83,6 +84,11 @@ struct tw_dp_conf {
 	/** Idle back-off of tw_dp_worker_main() after an empty poll, in
 	 *  microseconds; 0 = pure polling (production). */
 	uint32_t idle_sleep_us;
+	/** RCU QSBR variable of the lock-free tables (NULL: none). Worker i
+	 *  is QSBR thread i: tw_dp_worker_main() registers it, goes online,
+	 *  reports a quiescent state once per loop and goes offline on quit.
+	 *  Its max_threads must be at least n_workers. */
+	struct rte_rcu_qsbr *qsbr;
 };
 
 struct tw_dp;
@@ -192,8 +198,10 @@ int tw_dp_worker_poll(struct tw_dp *dp, unsigned worker);
 void *tw_dp_worker_arg(struct tw_dp *dp, unsigned worker);
 
 /**
- * lcore entry (rte_eal_remote_launch): polls until tw_dp_quit().
- * @return 0.
+ * lcore entry (rte_eal_remote_launch): polls until tw_dp_quit(), reporting
+ * a QSBR quiescent state once per loop when the configuration has one
+ * (callers of tw_dp_worker_poll() do that themselves).
+ * @return 0, or -EINVAL when the QSBR variable has too few threads.
  */
 int tw_dp_worker_main(void *arg);
 

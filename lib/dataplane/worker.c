@@ -223,9 +223,30 @@ int tw_dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct tw_dp *dp = w->dp;
 
+	struct rte_rcu_qsbr *q = dp->conf.qsbr;
+
+	if (q != NULL) {
+		if (rte_rcu_qsbr_thread_register(q, w->idx) != 0)
+			return -EINVAL;
+		rte_rcu_qsbr_thread_online(q, w->idx);
+	}
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_ACQUIRE)) {
-		if (tw_dp_worker_poll(dp, w->idx) == 0 && dp->conf.idle_sleep_us != 0)
+		int n = tw_dp_worker_poll(dp, w->idx);
+
+		if (q != NULL)
+			rte_rcu_qsbr_quiescent(q, w->idx);
+		if (n == 0 && dp->conf.idle_sleep_us != 0) {
+			/* asleep is quiescent: writers need not wait for us */
+			if (q != NULL)
+				rte_rcu_qsbr_thread_offline(q, w->idx);
 			rte_delay_us_sleep(dp->conf.idle_sleep_us);
+			if (q != NULL)
+				rte_rcu_qsbr_thread_online(q, w->idx);
+		}
+	}
+	if (q != NULL) {
+		rte_rcu_qsbr_thread_offline(q, w->idx);
+		rte_rcu_qsbr_thread_unregister(q, w->idx);
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
  * timestamps exercise the hardware RX timestamp code.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -409,6 +410,63 @@ static void test_no_hw_timestamp_uses_tsc(void **state)
 	tw_dp_ports_destroy(dp);
 }
 
+static void *worker_thread(void *arg)
+{
+	return (void *)(intptr_t)tw_dp_worker_main(arg);
+}
+
+static void test_qsbr_worker_reports_quiescence(void **state)
+{
+	struct tw_dp_port_conf p = good_port("q0", "net_null3");
+	struct tw_dp_conf c = { .ports = &p, .n_ports = 1, .n_workers = 1 };
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *q = aligned_alloc(RTE_CACHE_LINE_SIZE,
+					       RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE));
+	char err[256];
+	struct tw_dp *dp;
+	pthread_t th;
+	void *ret;
+	uint64_t tok;
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(rte_rcu_qsbr_init(q, 1), 0);
+	c.qsbr = q;
+	dp = tw_dp_ports_create(&c, err, sizeof(err));
+	assert_non_null(dp);
+	assert_int_equal(tw_dp_ports_start(dp, err, sizeof(err)), 0);
+	assert_int_equal(pthread_create(&th, NULL, worker_thread, tw_dp_worker_arg(dp, 0)), 0);
+	/* a writer's grace period ends because the worker reports each loop */
+	tok = rte_rcu_qsbr_start(q);
+	assert_int_equal(rte_rcu_qsbr_check(q, tok, true), 1);
+	tok = rte_rcu_qsbr_start(q);
+	assert_int_equal(rte_rcu_qsbr_check(q, tok, true), 1);
+	tw_dp_quit(dp);
+	assert_int_equal(pthread_join(th, &ret), 0);
+	assert_int_equal((intptr_t)ret, 0);
+	/* the worker unregistered on its way out: nothing to wait for */
+	tok = rte_rcu_qsbr_start(q);
+	assert_int_equal(rte_rcu_qsbr_check(q, tok, false), 1);
+	tw_dp_ports_destroy(dp);
+	free(q);
+}
+
+static void test_qsbr_too_few_threads(void **state)
+{
+	struct tw_dp_port_conf p = good_port("q1", "net_null4");
+	struct tw_dp_conf c = { .ports = &p, .n_ports = 1, .n_workers = 2 };
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *q = aligned_alloc(RTE_CACHE_LINE_SIZE,
+					       RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE));
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(rte_rcu_qsbr_init(q, 1), 0);
+	c.qsbr = q;
+	expect_einval(&c, "QSBR");
+	free(q);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_dataplane_ports", "--no-huge", "-m", "256", "--no-pci",
@@ -425,6 +483,8 @@ int main(void)
 		cmocka_unit_test(test_pcap_hw_timestamps_and_verdicts),
 		cmocka_unit_test(test_pcap_tx_frame_written),
 		cmocka_unit_test(test_no_hw_timestamp_uses_tsc),
+		cmocka_unit_test(test_qsbr_worker_reports_quiescence),
+		cmocka_unit_test(test_qsbr_too_few_threads),
 	};
 	int rc;
 
