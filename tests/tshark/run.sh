@@ -13,7 +13,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for gen in "$BUILD"/tests/tshark/pcap_*; do
-  [ -x "$gen" ] || continue
+  [ -f "$gen" ] && [ -x "$gen" ] || continue
   if ! "$gen" "$out" >"$out/$(basename "$gen").log" 2>&1; then
     echo "not ok - $(basename "$gen") failed:"; sed 's/^/# /' "$out/$(basename "$gen").log"
   fi
