@@ -37,51 +37,89 @@ bool tw_native_supported(void)
 	 : (g) < 15 ? _mm_sha1rnds4_epu32(abcd, e, 2)                          \
 		    : _mm_sha1rnds4_epu32(abcd, e, 3))
 
-TARGET static void sha1_blocks(uint32_t st[5], const uint8_t *p, size_t n)
+/*
+ * L independent hashes at once (L = 1 or 2): SHA-NI rounds are bound by
+ * latency, so a second stream mostly fills the gaps of the first.
+ */
+TARGET static inline __attribute__((always_inline)) void
+sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
+	   const int L)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
 					     0x08090a0b0c0d0e0fLL);
-	__m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const void *)st),
-					 0x1b);
-	__m128i e0 = _mm_set_epi32((int)st[4], 0, 0, 0);
+	__m128i abcd[2], e0[2];
 
-	for (; n > 0; n--, p += 64) {
-		__m128i abcd_save = abcd, e0_save = e0, e[2], m[4];
+	for (int l = 0; l < L; l++) {
+		abcd[l] = _mm_shuffle_epi32(
+			_mm_loadu_si128((const void *)st[l]), 0x1b);
+		e0[l] = _mm_set_epi32((int)st[l][4], 0, 0, 0);
+	}
+	for (size_t b = 0; b < n; b++) {
+		__m128i abcd_save[2], e0_save[2], e[2][2], m[2][4];
 
-		for (int i = 0; i < 4; i++)
-			m[i] = _mm_shuffle_epi8(
-				_mm_loadu_si128((const void *)(p + 16 * i)),
-				bswap);
-		e[0] = _mm_add_epi32(e0, m[0]);
-		e[1] = abcd;
-		abcd = _mm_sha1rnds4_epu32(abcd, e[0], 0);
+#pragma GCC unroll 2
+		for (int l = 0; l < L; l++) {
+			abcd_save[l] = abcd[l];
+			e0_save[l] = e0[l];
+			for (int i = 0; i < 4; i++)
+				m[l][i] = _mm_shuffle_epi8(
+					_mm_loadu_si128(
+						(const void *)(p[l] + 64 * b +
+							       16 * i)),
+					bswap);
+			e[l][0] = _mm_add_epi32(e0[l], m[l][0]);
+			e[l][1] = abcd[l];
+			abcd[l] = _mm_sha1rnds4_epu32(abcd[l], e[l][0], 0);
+		}
 		/*
 		 * Group g does rounds 4g..4g+3 with W[g] = m[g % 4]; the
 		 * message schedule for later groups is built as it goes.
 		 */
 #pragma GCC unroll 19
 		for (int g = 1; g < 20; g++) {
-			int cur = g & 1;
-			__m128i w = m[g % 4];
+#pragma GCC unroll 2
+			for (int l = 0; l < L; l++) {
+				int cur = g & 1;
+				__m128i w = m[l][g % 4];
 
-			e[cur] = _mm_sha1nexte_epu32(e[cur], w);
-			e[!cur] = abcd;
-			if (g >= 3 && g <= 18)
-				m[(g + 1) % 4] =
-					_mm_sha1msg2_epu32(m[(g + 1) % 4], w);
-			abcd = RNDS4(abcd, e[cur], g);
-			if (g <= 16)
-				m[(g + 3) % 4] =
-					_mm_sha1msg1_epu32(m[(g + 3) % 4], w);
-			if (g >= 2 && g <= 17)
-				m[(g + 2) % 4] =
-					_mm_xor_si128(m[(g + 2) % 4], w);
+				e[l][cur] = _mm_sha1nexte_epu32(e[l][cur], w);
+				e[l][!cur] = abcd[l];
+				if (g >= 3 && g <= 18)
+					m[l][(g + 1) % 4] = _mm_sha1msg2_epu32(
+						m[l][(g + 1) % 4], w);
+				abcd[l] = RNDS4(abcd[l], e[l][cur], g);
+				if (g <= 16)
+					m[l][(g + 3) % 4] = _mm_sha1msg1_epu32(
+						m[l][(g + 3) % 4], w);
+				if (g >= 2 && g <= 17)
+					m[l][(g + 2) % 4] = _mm_xor_si128(
+						m[l][(g + 2) % 4], w);
+			}
 		}
-		e0 = _mm_sha1nexte_epu32(e[0], e0_save);
-		abcd = _mm_add_epi32(abcd, abcd_save);
+		for (int l = 0; l < L; l++) {
+			e0[l] = _mm_sha1nexte_epu32(e[l][0], e0_save[l]);
+			abcd[l] = _mm_add_epi32(abcd[l], abcd_save[l]);
+		}
 	}
-	_mm_storeu_si128((void *)st, _mm_shuffle_epi32(abcd, 0x1b));
-	st[4] = (uint32_t)_mm_extract_epi32(e0, 3);
+	for (int l = 0; l < L; l++) {
+		_mm_storeu_si128((void *)st[l],
+				 _mm_shuffle_epi32(abcd[l], 0x1b));
+		st[l][4] = (uint32_t)_mm_extract_epi32(e0[l], 3);
+	}
+}
+
+TARGET static void sha1_blocks(uint32_t st[5], const uint8_t *p, size_t n)
+{
+	uint32_t *const s[1] = { st };
+	const uint8_t *const q[1] = { p };
+
+	sha1_lanes(s, q, n, 1);
+}
+
+TARGET static void sha1_blocks_x2(uint32_t *const st[2],
+				  const uint8_t *const p[2], size_t n)
+{
+	sha1_lanes(st, p, n, 2);
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -92,11 +130,10 @@ static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Finish a hash whose state has absorbed `done` octets, over msg[len]. */
-static void sha1_final(uint32_t st[5], uint64_t done, const uint8_t *msg,
-		       size_t len, uint8_t out[20])
+/* Pad msg[len] after `done` octets into buf; returns the block count. */
+static size_t sha1_pad(uint8_t buf[192], uint64_t done, const uint8_t *msg,
+		       size_t len)
 {
-	uint8_t buf[192];
 	size_t n = (len + 9 + 63) / 64 * 64;
 	uint64_t bits = (done + len) * 8;
 
@@ -105,7 +142,46 @@ static void sha1_final(uint32_t st[5], uint64_t done, const uint8_t *msg,
 	buf[len] = 0x80;
 	for (int i = 0; i < 8; i++)
 		buf[n - 1 - (size_t)i] = (uint8_t)(bits >> (8 * i));
-	sha1_blocks(st, buf, n / 64);
+	return n / 64;
+}
+
+/* HMAC-SHA1 of two messages of the same length under two keys. */
+static void hmac_pre_x2(const struct tw_native_key *const k[2],
+			const uint8_t *const msg[2], size_t len,
+			uint8_t out[2][20])
+{
+	uint32_t st[2][5];
+	uint32_t *const sp[2] = { st[0], st[1] };
+	uint8_t buf[2][192];
+	const uint8_t *const bp[2] = { buf[0], buf[1] };
+	size_t n = 0;
+
+	for (int l = 0; l < 2; l++) {
+		memcpy(st[l], k[l]->ist, sizeof(st[l]));
+		n = sha1_pad(buf[l], 64, msg[l], len);
+	}
+	sha1_blocks_x2(sp, bp, n);
+	for (int l = 0; l < 2; l++) {
+		uint8_t inner[20];
+
+		for (int i = 0; i < 5; i++)
+			put_be32(inner + 4 * i, st[l][i]);
+		memcpy(st[l], k[l]->ost, sizeof(st[l]));
+		n = sha1_pad(buf[l], 64, inner, sizeof(inner));
+	}
+	sha1_blocks_x2(sp, bp, n);
+	for (int l = 0; l < 2; l++)
+		for (int i = 0; i < 5; i++)
+			put_be32(out[l] + 4 * i, st[l][i]);
+}
+
+/* Finish a hash whose state has absorbed `done` octets, over msg[len]. */
+static void sha1_final(uint32_t st[5], uint64_t done, const uint8_t *msg,
+		       size_t len, uint8_t out[20])
+{
+	uint8_t buf[192];
+
+	sha1_blocks(st, buf, sha1_pad(buf, done, msg, len));
 	for (int i = 0; i < 5; i++)
 		put_be32(out + 4 * i, st[i]);
 }
@@ -198,6 +274,31 @@ TARGET static void cbc_decrypt(const uint8_t rk[176], const uint8_t *in,
 	}
 }
 
+TARGET static void cbc_encrypt_x2(const uint8_t *const rk[2],
+				  uint8_t *const p[2], size_t len)
+{
+	__m128i x0 = _mm_setzero_si128(), x1 = _mm_setzero_si128();
+
+	for (size_t off = 0; off < len; off += 16) {
+		x0 = _mm_xor_si128(x0, _mm_loadu_si128((const void *)(p[0] + off)));
+		x1 = _mm_xor_si128(x1, _mm_loadu_si128((const void *)(p[1] + off)));
+		x0 = _mm_xor_si128(x0, _mm_loadu_si128((const void *)rk[0]));
+		x1 = _mm_xor_si128(x1, _mm_loadu_si128((const void *)rk[1]));
+		for (int r = 1; r < 10; r++) {
+			x0 = _mm_aesenc_si128(
+				x0, _mm_loadu_si128((const void *)(rk[0] + 16 * r)));
+			x1 = _mm_aesenc_si128(
+				x1, _mm_loadu_si128((const void *)(rk[1] + 16 * r)));
+		}
+		x0 = _mm_aesenclast_si128(
+			x0, _mm_loadu_si128((const void *)(rk[0] + 160)));
+		x1 = _mm_aesenclast_si128(
+			x1, _mm_loadu_si128((const void *)(rk[1] + 160)));
+		_mm_storeu_si128((void *)(p[0] + off), x0);
+		_mm_storeu_si128((void *)(p[1] + off), x1);
+	}
+}
+
 /* ---- per-session keys and per-packet operations ---- */
 
 void tw_native_key_init(struct tw_native_key *k, const uint8_t aes[16],
@@ -245,4 +346,37 @@ int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
 		memcpy(pkt, plain, cover);
 	explicit_bzero(plain, sizeof(plain));
 	return rc;
+}
+
+void tw_native_protect_x2(const struct tw_native_key *const k[2],
+			  uint8_t *const pkt[2], size_t cover, size_t hoff)
+{
+	uint8_t mac[2][20];
+	const uint8_t *const msg[2] = { pkt[0], pkt[1] };
+	const uint8_t *const rk[2] = { k[0]->enc, k[1]->enc };
+
+	hmac_pre_x2(k, msg, cover, mac);
+	memcpy(pkt[0] + hoff, mac[0], TW_CRYPTO_HMAC_LEN);
+	memcpy(pkt[1] + hoff, mac[1], TW_CRYPTO_HMAC_LEN);
+	cbc_encrypt_x2(rk, pkt, cover);
+}
+
+void tw_native_verify_x2(const struct tw_native_key *const k[2],
+			 uint8_t *const pkt[2], size_t cover, size_t hoff,
+			 int rc[2])
+{
+	uint8_t plain[2][96], mac[2][20];
+	const uint8_t *const msg[2] = { plain[0], plain[1] };
+
+	cbc_decrypt(k[0]->dec, pkt[0], plain[0], cover);
+	cbc_decrypt(k[1]->dec, pkt[1], plain[1], cover);
+	hmac_pre_x2(k, msg, cover, mac);
+	for (int l = 0; l < 2; l++) {
+		rc[l] = 0;
+		if (!tw_crypto_memeq(mac[l], pkt[l] + hoff, TW_CRYPTO_HMAC_LEN))
+			rc[l] = -TW_PROTO_E_HMAC;
+		else
+			memcpy(pkt[l], plain[l], cover);
+	}
+	explicit_bzero(plain, sizeof(plain));
 }

@@ -25,4 +25,11 @@ void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
 int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
 		     size_t cover, size_t hoff);
 
+/* The same for two packets of one layout (covered length), interleaved. */
+void tw_native_protect_x2(const struct tw_native_key *const k[2],
+			  uint8_t *const pkt[2], size_t cover, size_t hoff);
+void tw_native_verify_x2(const struct tw_native_key *const k[2],
+			 uint8_t *const pkt[2], size_t cover, size_t hoff,
+			 int rc[2]);
+
 #endif

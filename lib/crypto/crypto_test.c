@@ -435,6 +435,47 @@ int tw_crypto_test_verify(struct tw_crypto_engine *e,
 	return one(e, t, kind, pkt, len, false);
 }
 
+/* Two packets of the same layout go through the interleaved x2 code. */
+static int native_burst(struct tw_crypto_engine *e,
+			const struct tw_crypto_test *const t[],
+			enum tw_crypto_pkt kind, uint8_t *const pkts[],
+			const uint16_t lens[], unsigned n, int results[],
+			bool enc)
+{
+	unsigned i = 0;
+	int good = 0;
+
+	while (i < n) {
+		size_t h0, h1, c0 = 0, c1 = 0;
+
+		if (i + 1 < n && check_args(e, t[i], kind, pkts[i]) == 0 &&
+		    check_args(e, t[i + 1], kind, pkts[i + 1]) == 0) {
+			c0 = layout(t[i], kind, lens[i], &h0);
+			c1 = layout(t[i + 1], kind, lens[i + 1], &h1);
+		}
+		if (c0 != 0 && c0 == c1) {
+			const struct tw_native_key *const k[2] = {
+				&t[i]->native, &t[i + 1]->native
+			};
+			uint8_t *const p[2] = { pkts[i], pkts[i + 1] };
+
+			if (enc) {
+				tw_native_protect_x2(k, p, c0, h0);
+				results[i] = results[i + 1] = 0;
+			} else {
+				tw_native_verify_x2(k, p, c0, h0, results + i);
+			}
+			good += (results[i] == 0) + (results[i + 1] == 0);
+			i += 2;
+			continue;
+		}
+		results[i] = one(e, t[i], kind, pkts[i], lens[i], enc);
+		good += results[i] == 0;
+		i++;
+	}
+	return good;
+}
+
 static int burst(struct tw_crypto_engine *e,
 		 const struct tw_crypto_test *const t[], enum tw_crypto_pkt kind,
 		 uint8_t *const pkts[], const uint16_t lens[], unsigned n,
@@ -447,6 +488,8 @@ static int burst(struct tw_crypto_engine *e,
 		return -TW_PROTO_E_INVAL;
 	if (e->impl == TW_CRYPTO_IMPL_IMB)
 		return imb_burst(e, t, kind, pkts, lens, n, results, enc);
+	if (e->impl == TW_CRYPTO_IMPL_NATIVE)
+		return native_burst(e, t, kind, pkts, lens, n, results, enc);
 	for (unsigned i = 0; i < n; i++) {
 		results[i] = one(e, t[i], kind, pkts[i], lens[i], enc);
 		good += results[i] == 0;

@@ -198,6 +198,20 @@ static void run_test_pkt(const uint8_t *d, size_t len)
 	rc = tw_crypto_test_verify(eng[2], tctx[2][m], kind, c, len);
 	TW_FUZZ_ASSERT(ra == rb && ra == rc);
 	TW_FUZZ_ASSERT(memcmp(a, b, len) == 0 && memcmp(a, c, len) == 0);
+	{
+		/* the native pair path must agree with the single path */
+		const struct tw_crypto_test *const tp[2] = { tctx[2][m],
+							     tctx[2][m] };
+		uint8_t *const pp[2] = { b, c };
+		const uint16_t lp[2] = { (uint16_t)len, (uint16_t)len };
+		int rp[2];
+
+		memcpy(b, d, len);
+		memcpy(c, d, len);
+		tw_crypto_test_verify_burst(eng[2], tp, kind, pp, lp, 2, rp);
+		TW_FUZZ_ASSERT(rp[0] == ra && rp[1] == ra);
+		TW_FUZZ_ASSERT(memcmp(a, b, len) == 0 && memcmp(a, c, len) == 0);
+	}
 	TW_FUZZ_ASSERT(ra == 0 || ra == -TW_PROTO_E_HMAC ||
 		       ra == -TW_PROTO_E_TRUNCATED);
 	if (ra != 0) {

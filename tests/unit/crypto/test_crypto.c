@@ -1043,6 +1043,95 @@ static void test_burst_reflector_engines_agree(void **state)
 	burst_same_octets(*state, TW_CRYPTO_PKT_REFLECTOR);
 }
 
+/*
+ * Native bursts pair packets of one layout through the interleaved code:
+ * same octets as OpenSSL, and a bad packet in a pair fails alone.
+ */
+static void native_pairs(enum tw_crypto_test_mode m, enum tw_crypto_pkt kind)
+{
+	enum { NP = 7 }; /* odd: three pairs and a single */
+	struct tw_crypto_engine *en = tw_crypto_engine_create(
+		TW_CRYPTO_IMPL_NATIVE);
+	struct tw_crypto_engine *eo = tw_crypto_engine_create(
+		TW_CRYPTO_IMPL_OPENSSL);
+	struct tw_crypto_test *sn[3], *so[3];
+	const struct tw_crypto_test *tn[NP], *to[NP];
+	uint8_t a[NP][160], b[NP][160], orig[NP][160], bad[160];
+	uint8_t *pa[NP], *pb[NP];
+	uint16_t lens[NP];
+	int ra[NP], rb[NP];
+	size_t h = kind == TW_CRYPTO_PKT_SENDER ? 32 : 96;
+
+	assert_non_null(en);
+	assert_non_null(eo);
+	for (int s = 0; s < 3; s++) {
+		struct tw_crypto_session_keys tk;
+
+		assert_int_equal(tw_crypto_random(&tk, sizeof(tk)), 0);
+		sn[s] = tw_crypto_test_create(en, m, &tk);
+		so[s] = tw_crypto_test_create(eo, m, &tk);
+		assert_non_null(sn[s]);
+		assert_non_null(so[s]);
+	}
+	for (int i = 0; i < NP; i++) {
+		lens[i] = (uint16_t)(h + 16 + (size_t)i * 5);
+		assert_int_equal(tw_crypto_random(orig[i], lens[i]), 0);
+		memcpy(a[i], orig[i], lens[i]);
+		memcpy(b[i], orig[i], lens[i]);
+		pa[i] = a[i];
+		pb[i] = b[i];
+		tn[i] = sn[i % 3];
+		to[i] = so[i % 3];
+	}
+	assert_int_equal(tw_crypto_test_protect_burst(en, tn, kind, pa, lens,
+						      NP, ra), NP);
+	assert_int_equal(tw_crypto_test_protect_burst(eo, to, kind, pb, lens,
+						      NP, rb), NP);
+	for (int i = 0; i < NP; i++)
+		assert_memory_equal(a[i], b[i], lens[i]);
+	a[3][h + 2] ^= 0x40; /* second packet of the second pair */
+	memcpy(bad, a[3], lens[3]);
+	assert_int_equal(tw_crypto_test_verify_burst(en, tn, kind, pa, lens,
+						     NP, ra), NP - 1);
+	for (int i = 0; i < NP; i++) {
+		assert_int_equal(ra[i], i == 3 ? -TW_PROTO_E_HMAC : 0);
+		if (i == 3)
+			assert_memory_equal(a[i], bad, lens[i]);
+		else
+			assert_memory_equal(a[i], orig[i], h);
+	}
+	for (int s = 0; s < 3; s++) {
+		tw_crypto_test_destroy(sn[s]);
+		tw_crypto_test_destroy(so[s]);
+	}
+	tw_crypto_engine_destroy(en);
+	tw_crypto_engine_destroy(eo);
+}
+
+static void test_native_pairs_sender_auth(void **state)
+{
+	(void)state;
+	native_pairs(TW_CRYPTO_TEST_AUTH, TW_CRYPTO_PKT_SENDER);
+}
+
+static void test_native_pairs_sender_enc(void **state)
+{
+	(void)state;
+	native_pairs(TW_CRYPTO_TEST_ENC, TW_CRYPTO_PKT_SENDER);
+}
+
+static void test_native_pairs_reflector_auth(void **state)
+{
+	(void)state;
+	native_pairs(TW_CRYPTO_TEST_AUTH, TW_CRYPTO_PKT_REFLECTOR);
+}
+
+static void test_native_pairs_reflector_enc(void **state)
+{
+	(void)state;
+	native_pairs(TW_CRYPTO_TEST_ENC, TW_CRYPTO_PKT_REFLECTOR);
+}
+
 static void test_burst_mixed_results(void **state)
 {
 	struct burst_env *b = *state;
@@ -1654,6 +1743,10 @@ int main(void)
 	ADD_F(test_burst_reflector_engines_agree, burst_setup,
 	      burst_teardown);
 	ADD_F(test_burst_mixed_results, burst_setup, burst_teardown);
+	ADD(test_native_pairs_sender_auth);
+	ADD(test_native_pairs_sender_enc);
+	ADD(test_native_pairs_reflector_auth);
+	ADD(test_native_pairs_reflector_enc);
 	ADD(test_engine_create_inval);
 	ADD(test_stamp_sign_vector);
 	ADD(test_stamp_tamper);
