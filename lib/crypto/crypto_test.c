@@ -58,6 +58,9 @@ struct tw_crypto_engine *tw_crypto_engine_create(enum tw_crypto_impl impl)
 {
 	struct tw_crypto_engine *e;
 
+	if (impl == TW_CRYPTO_IMPL_BEST)
+		impl = tw_native_supported() ? TW_CRYPTO_IMPL_NATIVE
+					     : TW_CRYPTO_IMPL_IMB;
 	if (impl != TW_CRYPTO_IMPL_IMB && impl != TW_CRYPTO_IMPL_OPENSSL &&
 	    impl != TW_CRYPTO_IMPL_NATIVE)
 		return NULL;

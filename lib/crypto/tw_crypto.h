@@ -226,6 +226,10 @@ enum tw_crypto_impl {
 	TW_CRYPTO_IMPL_IMB,     /**< intel-ipsec-mb job API (fast path) */
 	TW_CRYPTO_IMPL_OPENSSL, /**< OpenSSL EVP (reference) */
 	TW_CRYPTO_IMPL_NATIVE,  /**< inline AES-NI + SHA-NI, no job queue */
+	/** The fastest this CPU runs (docs/performance.md): NATIVE when it
+	 * has AES-NI and SHA-NI, else IMB. tw_crypto_engine_impl() tells
+	 * which one was taken. */
+	TW_CRYPTO_IMPL_BEST,
 };
 
 /** Test-session security mode (mixed mode has unauthenticated tests). */

@@ -1162,7 +1162,12 @@ static void test_engine_create_inval(void **state)
 	struct tw_crypto_session_keys tk = { { 0 }, { 0 } };
 
 	(void)state;
-	assert_null(tw_crypto_engine_create((enum tw_crypto_impl)5));
+	assert_null(tw_crypto_engine_create((enum tw_crypto_impl)9));
+	e = tw_crypto_engine_create(TW_CRYPTO_IMPL_BEST);
+	assert_non_null(e);
+	assert_true(tw_crypto_engine_impl(e) == TW_CRYPTO_IMPL_NATIVE ||
+		    tw_crypto_engine_impl(e) == TW_CRYPTO_IMPL_IMB);
+	tw_crypto_engine_destroy(e);
 	e = tw_crypto_engine_create(TW_CRYPTO_IMPL_IMB);
 	assert_non_null(e);
 	assert_int_equal(tw_crypto_engine_impl(e), TW_CRYPTO_IMPL_IMB);
