@@ -44,7 +44,7 @@ struct dp_port {
 struct dp_worker {
 	struct tw_dp *dp;
 	unsigned idx;
-	struct tw_dp_stats st;
+	struct tw_dp_stats st[TW_DP_PORTS_MAX]; /* per port */
 } __rte_cache_aligned;
 
 struct tw_dp {

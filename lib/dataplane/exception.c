@@ -75,20 +75,20 @@ static unsigned tap_to_ring(struct dp_port *p, struct tw_dp_stats *st)
 
 unsigned tw_dp_service(struct tw_dp *dp)
 {
-	struct tw_dp_stats *st;
+	struct dp_worker *svc;
 	unsigned moved = 0;
 	uint64_t now;
 
 	if (dp == NULL)
 		return 0;
-	st = &dp->workers[dp->conf.n_workers].st;
+	svc = &dp->workers[dp->conf.n_workers];
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		struct dp_port *p = &dp->ports[i];
 
 		if (p->tap_id == DP_NO_PORT || !p->tap_started)
 			continue;
-		moved += port_to_tap(p, st);
-		moved += tap_to_ring(p, st);
+		moved += port_to_tap(p, &svc->st[i]);
+		moved += tap_to_ring(p, &svc->st[i]);
 	}
 	now = rte_rdtsc();
 	if (now >= dp->clock_next) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * DPDK telemetry: /twamp/dp/stats, /twamp/dp/lcore,<i>, /twamp/dp/ports.
+ * DPDK telemetry: /twamp/dp/stats, /twamp/dp/lcore,<i>, /twamp/dp/port,<name>,
+ * /twamp/dp/ports.
  * 22.11 callbacks take no user argument, so the data plane being reported is
  * a process-wide pointer under a lock (destroy clears it).
  */
@@ -48,6 +49,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 
 static int tel_lcore(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct tw_dp_stats st;
 	char *end;
 	unsigned long w;
 	int rc = -EINVAL;
@@ -56,20 +58,32 @@ static int tel_lcore(const char *cmd, const char *params, struct rte_tel_data *d
 	if (params == NULL || *params == '\0')
 		return -EINVAL;
 	w = strtoul(params, &end, 10);
-	if (*end != '\0')
+	if (*end != '\0' || w > TW_DP_WORKERS_MAX)
 		return -EINVAL;
 	rte_spinlock_lock(&tel_lock);
-	if (tel_dp != NULL && w <= tel_dp->conf.n_workers) {
-		struct tw_dp_stats st;
-		const struct tw_dp_stats *s = &tel_dp->workers[w].st;
-
-		for (unsigned i = 0; i < TW_DP_CNT__MAX; i++)
-			st.cnt[i] = __atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED);
-		for (unsigned i = 0; i < TW_DP_DROP__MAX; i++)
-			st.drop[i] = __atomic_load_n(&s->drop[i], __ATOMIC_RELAXED);
+	if (tel_dp != NULL && tw_dp_stats_sum(tel_dp, (int)w, -1, &st) == 0) {
 		rte_tel_data_start_dict(d);
 		rte_tel_data_add_dict_string(d, "role",
 					     w == tel_dp->conf.n_workers ? "service" : "worker");
+		add_stats(d, &st);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel_lock);
+	return rc;
+}
+
+static int tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tw_dp_stats st;
+	int rc = -EINVAL, idx;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	rte_spinlock_lock(&tel_lock);
+	idx = tw_dp_port_index(tel_dp, params);
+	if (idx >= 0 && tw_dp_stats_sum(tel_dp, -1, idx, &st) == 0) {
+		rte_tel_data_start_dict(d);
 		add_stats(d, &st);
 		rc = 0;
 	}
@@ -122,6 +136,9 @@ int tw_dp_telemetry_register(struct tw_dp *dp)
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/twamp/dp/lcore", tel_lcore,
 				"Counters of one lcore. Parameter: worker index (the last is the service)");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/twamp/dp/port", tel_port,
+				"Counters of one port over all lcores. Parameter: port name");
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/twamp/dp/ports", tel_ports,
 				"Ports: device, ethdev id, queues, TAP, RX timestamp source. No parameters");

@@ -114,7 +114,7 @@ enum tw_dp_counter {
 };
 #undef TW_DP_CNT_ENUM
 
-/** Counters of one lcore; each lcore writes only its own. */
+/** Counters of one lcore and port; each lcore writes only its own. */
 struct tw_dp_stats {
 	uint64_t cnt[TW_DP_CNT__MAX];
 	uint64_t drop[TW_DP_DROP__MAX];
@@ -222,15 +222,26 @@ unsigned tw_dp_service(struct tw_dp *dp);
 struct tw_dp_clock *tw_dp_clock(struct tw_dp *dp);
 
 /**
- * Sum the counters of every lcore into @p out.
+ * Sum the counters of every lcore and port into @p out.
  * @return 0, or -EINVAL on NULL.
  */
 int tw_dp_stats_get(const struct tw_dp *dp, struct tw_dp_stats *out);
 
 /**
+ * Sum counters of one lcore and/or one port (-1: all). Lcore indices are
+ * worker indices; n_workers is the service (exception path, TAP side).
+ * @return 0, or -EINVAL on NULL or an index out of range.
+ */
+int tw_dp_stats_sum(const struct tw_dp *dp, int lcore, int port,
+		    struct tw_dp_stats *out);
+
+/** Index of the port named @p name, -ENOENT, or -EINVAL on NULL. */
+int tw_dp_port_index(const struct tw_dp *dp, const char *name);
+
+/**
  * Serve this data plane's counters through DPDK telemetry:
  * /twamp/dp/stats (summed), /twamp/dp/lcore,<i> (one worker; i = n_workers is
- * the service), /twamp/dp/ports. The commands are registered once per
+ * the service), /twamp/dp/port,<name> (one port), /twamp/dp/ports. The commands are registered once per
  * process; the most recently registered data plane is reported, until it is
  * destroyed.
  * @return 0, -EINVAL on NULL, or the error of rte_telemetry_register_cmd().

@@ -91,7 +91,7 @@ static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 	uint8_t verdict[TW_DP_BURST] = { 0 };
 	uint16_t nt = 0, nd = 0;
 
-	w->st.cnt[TW_DP_CNT_OWNED] += n;
+	w->st[pidx].cnt[TW_DP_CNT_OWNED] += n;
 	if (dp->udp_fn == NULL) {
 		for (uint16_t i = 0; i < n; i++)
 			exc[(*ne)++] = pkts[i];
@@ -111,14 +111,15 @@ static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 			break;
 		}
 	}
-	tx(p, q, &w->st, txp, nt, TW_DP_CNT_TX);
-	free_counted(&w->st, dropp, nd, TW_DP_DROP_HANDLER);
+	tx(p, q, &w->st[pidx], txp, nt, TW_DP_CNT_TX);
+	free_counted(&w->st[pidx], dropp, nd, TW_DP_DROP_HANDLER);
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 			  uint16_t q)
 {
 	struct dp_port *p = &dp->ports[pidx];
+	struct tw_dp_stats *st = &w->st[pidx];
 	struct rte_mbuf *pkts[TW_DP_BURST], *own[TW_DP_BURST], *exc[TW_DP_BURST];
 	struct rte_mbuf *bad[TW_DP_BURST];
 	uint16_t n, no = 0, ne = 0, nb = 0;
@@ -130,14 +131,14 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 		return 0;
 	/* RX timestamp before any other work on the burst */
 	now = tw_dp_clock_ntp(&dp->clock, rte_rdtsc());
-	w->st.cnt[TW_DP_CNT_RX] += n;
+	st->cnt[TW_DP_CNT_RX] += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		tw_ntp_t *ts = RTE_MBUF_DYNFIELD(m, tw_dp_rx_ntp_offset, tw_ntp_t *);
 
 		if ((m->ol_flags & hwflag) && p->hwts != DP_HWTS_NONE) {
 			*ts = hw_ntp(dp, p, m);
-			w->st.cnt[TW_DP_CNT_RX_HW_TS]++;
+			st->cnt[TW_DP_CNT_RX_HW_TS]++;
 		} else {
 			*ts = now;
 		}
@@ -168,7 +169,7 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 			exc[ne++] = m;
 			break;
 		default:
-			w->st.drop[l.drop]++;
+			st->drop[l.drop]++;
 			bad[nb++] = m;
 			break;
 		}
@@ -177,18 +178,18 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 		rte_pktmbuf_free_bulk(bad, nb);
 	if (no != 0)
 		owned(dp, w, pidx, q, own, no, exc, &ne);
-	to_exception(p, &w->st, exc, ne);
+	to_exception(p, st, exc, ne);
 	return n;
 }
 
 /* Worker 0 transmits what the kernel sent on the TAP: only workers touch port queues. */
-static uint16_t tap_to_port(struct dp_port *p, struct dp_worker *w)
+static uint16_t tap_to_port(struct dp_port *p, struct tw_dp_stats *st)
 {
 	struct rte_mbuf *pkts[TW_DP_BURST];
 	unsigned n;
 
 	n = rte_ring_dequeue_burst(p->tap_ring, (void **)pkts, TW_DP_BURST, NULL);
-	tx(p, 0, &w->st, pkts, (uint16_t)n, TW_DP_CNT_EXC_OUT);
+	tx(p, 0, st, pkts, (uint16_t)n, TW_DP_CNT_EXC_OUT);
 	return (uint16_t)n;
 }
 
@@ -206,7 +207,7 @@ int tw_dp_worker_poll(struct tw_dp *dp, unsigned worker)
 		if (worker < p->nq)
 			total += poll_port(dp, w, i, (uint16_t)worker);
 		if (worker == 0 && p->tap_ring != NULL)
-			total += tap_to_port(p, w);
+			total += tap_to_port(p, &w->st[i]);
 	}
 	return total;
 }
@@ -262,18 +263,41 @@ bool tw_dp_quitting(const struct tw_dp *dp)
 	return dp == NULL || __atomic_load_n(&dp->quit, __ATOMIC_ACQUIRE);
 }
 
-int tw_dp_stats_get(const struct tw_dp *dp, struct tw_dp_stats *out)
+int tw_dp_stats_sum(const struct tw_dp *dp, int lcore, int port,
+		    struct tw_dp_stats *out)
 {
-	if (dp == NULL || out == NULL)
+	if (dp == NULL || out == NULL || lcore > (int)dp->conf.n_workers ||
+	    port >= (int)dp->n_ports)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	for (unsigned w = 0; w <= dp->conf.n_workers; w++) {
-		const struct tw_dp_stats *s = &dp->workers[w].st;
+		if (lcore >= 0 && (unsigned)lcore != w)
+			continue;
+		for (unsigned p = 0; p < dp->n_ports; p++) {
+			const struct tw_dp_stats *s = &dp->workers[w].st[p];
 
-		for (unsigned i = 0; i < TW_DP_CNT__MAX; i++)
-			out->cnt[i] += __atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED);
-		for (unsigned i = 0; i < TW_DP_DROP__MAX; i++)
-			out->drop[i] += __atomic_load_n(&s->drop[i], __ATOMIC_RELAXED);
+			if (port >= 0 && (unsigned)port != p)
+				continue;
+			for (unsigned i = 0; i < TW_DP_CNT__MAX; i++)
+				out->cnt[i] += __atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED);
+			for (unsigned i = 0; i < TW_DP_DROP__MAX; i++)
+				out->drop[i] += __atomic_load_n(&s->drop[i], __ATOMIC_RELAXED);
+		}
 	}
 	return 0;
+}
+
+int tw_dp_stats_get(const struct tw_dp *dp, struct tw_dp_stats *out)
+{
+	return tw_dp_stats_sum(dp, -1, -1, out);
+}
+
+int tw_dp_port_index(const struct tw_dp *dp, const char *name)
+{
+	if (dp == NULL || name == NULL)
+		return -EINVAL;
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		if (strcmp(dp->ports[i].conf.name, name) == 0)
+			return (int)i;
+	return -ENOENT;
 }

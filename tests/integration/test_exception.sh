@@ -21,7 +21,7 @@ EAL=(--no-huge -m 256 --no-pci --no-shconf --file-prefix $PREFIX -l 0 --log-leve
 EAL2=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0,1 --log-level=lib.eal:notice)
 
 N=0 FAILED=0 APP=0 SERVERS=()
-PLAN=25
+PLAN=26
 LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -119,6 +119,9 @@ check "UDP to owned port $UDP_OWNED: handler stub passes it to the kernel (IPv6)
 tel=$($PY "$TOOL" telemetry "$TEL" /twamp/dp/stats 2>&1)
 check "telemetry /twamp/dp/stats: rx and exception counters" \
   $PY -c "import json,sys; d = json.loads(sys.argv[1]); sys.exit(not (d['rx'] > 0 and d['exc_in'] > 0 and d['exc_out'] > 0 and d['drop_l4_cksum'] == 0))" "$tel"
+tel=$($PY "$TOOL" telemetry "$TEL" /twamp/dp/port,uplink 2>&1)
+check "telemetry /twamp/dp/port,uplink: per-port counters" \
+  $PY -c "import json,sys; d = json.loads(sys.argv[1]); sys.exit(not (d['rx'] > 0 and 0 < d['exc_in'] <= d['rx']))" "$tel"
 tel=$($PY "$TOOL" telemetry "$TEL" /twamp/dp/ports 2>&1)
 check "telemetry /twamp/dp/ports: uplink on net_af_packet0 with TAP tw-uplink" \
   $PY -c "import json,sys; p = json.loads(sys.argv[1])['uplink']; sys.exit(not (p['device'] == 'net_af_packet0' and p['tap'] == 'tw-uplink' and p['rx_timestamp'] == 'tsc'))" "$tel"

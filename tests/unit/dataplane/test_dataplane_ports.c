@@ -410,6 +410,40 @@ static void test_no_hw_timestamp_uses_tsc(void **state)
 	tw_dp_ports_destroy(dp);
 }
 
+static void test_stats_per_port_and_lcore(void **state)
+{
+	struct tw_dp_port_conf p[2] = { good_port("a", "net_null5"),
+					good_port("b", "net_null6,size=128") };
+	struct tw_dp_conf c = { .ports = p, .n_ports = 2, .n_workers = 1 };
+	struct tw_dp_stats all, pa, pb, w0, svc;
+	char err[256];
+	struct tw_dp *dp = tw_dp_ports_create(&c, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(dp);
+	assert_int_equal(tw_dp_port_index(dp, "a"), 0);
+	assert_int_equal(tw_dp_port_index(dp, "b"), 1);
+	assert_int_equal(tw_dp_port_index(dp, "c"), -ENOENT);
+	assert_int_equal(tw_dp_port_index(NULL, "a"), -EINVAL);
+	assert_int_equal(tw_dp_ports_start(dp, err, sizeof(err)), 0);
+	assert_true(tw_dp_worker_poll(dp, 0) > 0);
+	assert_int_equal(tw_dp_stats_get(dp, &all), 0);
+	assert_int_equal(tw_dp_stats_sum(dp, -1, 0, &pa), 0);
+	assert_int_equal(tw_dp_stats_sum(dp, -1, 1, &pb), 0);
+	assert_int_equal(tw_dp_stats_sum(dp, 0, -1, &w0), 0);
+	assert_int_equal(tw_dp_stats_sum(dp, 1, -1, &svc), 0);
+	/* one burst from each port, all on worker 0, nothing on the service */
+	assert_int_equal(pa.cnt[TW_DP_CNT_RX], TW_DP_BURST);
+	assert_int_equal(pb.cnt[TW_DP_CNT_RX], TW_DP_BURST);
+	assert_int_equal(all.cnt[TW_DP_CNT_RX], 2 * TW_DP_BURST);
+	assert_int_equal(w0.cnt[TW_DP_CNT_RX], 2 * TW_DP_BURST);
+	assert_int_equal(svc.cnt[TW_DP_CNT_RX], 0);
+	assert_int_equal(tw_dp_stats_sum(dp, 2, -1, &svc), -EINVAL);
+	assert_int_equal(tw_dp_stats_sum(dp, -1, 2, &svc), -EINVAL);
+	assert_int_equal(tw_dp_stats_sum(dp, -1, -1, NULL), -EINVAL);
+	tw_dp_ports_destroy(dp);
+}
+
 static void *worker_thread(void *arg)
 {
 	return (void *)(intptr_t)tw_dp_worker_main(arg);
@@ -485,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_no_hw_timestamp_uses_tsc),
 		cmocka_unit_test(test_qsbr_worker_reports_quiescence),
 		cmocka_unit_test(test_qsbr_too_few_threads),
+		cmocka_unit_test(test_stats_per_port_and_lcore),
 	};
 	int rc;
 
