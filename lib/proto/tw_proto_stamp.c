@@ -9,7 +9,7 @@
 
 #define MAX_PKT 65527u /* UDP Length minus the UDP header */
 
-int tw_stamp_ssid_check(uint16_t ssid)
+int tw_proto_stamp_ssid_check(uint16_t ssid)
 {
 	return ssid == 0 ? -TW_PROTO_E_SSID : 0;
 }
@@ -40,9 +40,9 @@ static const struct stamp_offsets *offsets(enum tw_stamp_mode mode)
 }
 
 /* RFC 8762 §4.2.1, §4.2.2, RFC 8972 §3: Session-Sender base packet */
-int tw_stamp_sender_encode(enum tw_stamp_mode mode,
-			   const struct tw_stamp_sender *m, uint8_t *buf,
-			   size_t cap)
+int tw_proto_stamp_sender_encode(enum tw_stamp_mode mode,
+				 const struct tw_stamp_sender *m, uint8_t *buf,
+				 size_t cap)
 {
 	const struct stamp_offsets *o;
 	size_t base;
@@ -50,7 +50,7 @@ int tw_stamp_sender_encode(enum tw_stamp_mode mode,
 	if (!mode_ok(mode))
 		return -TW_PROTO_E_INVAL;
 	o = offsets(mode);
-	base = tw_stamp_base_len(mode);
+	base = tw_proto_stamp_base_len(mode);
 	if (cap < base)
 		return -TW_PROTO_E_NOSPACE;
 	memset(buf, 0, base);
@@ -74,8 +74,8 @@ static size_t base_copy(uint8_t tmp[TW_STAMP_BASE_AUTH], size_t base,
 	return n;
 }
 
-int tw_stamp_sender_decode(enum tw_stamp_mode mode, const uint8_t *buf,
-			   size_t len, struct tw_stamp_sender *out)
+int tw_proto_stamp_sender_decode(enum tw_stamp_mode mode, const uint8_t *buf,
+				 size_t len, struct tw_stamp_sender *out)
 {
 	uint8_t p[TW_STAMP_BASE_AUTH];
 	const struct stamp_offsets *o;
@@ -83,10 +83,11 @@ int tw_stamp_sender_decode(enum tw_stamp_mode mode, const uint8_t *buf,
 
 	if (!mode_ok(mode))
 		return -TW_PROTO_E_INVAL;
-	if (len < (mode == TW_STAMP_AUTH ? TW_STAMP_BASE_AUTH : TW_STAMP_MIN_UNAUTH))
+	if (len < (mode == TW_STAMP_AUTH ? TW_STAMP_BASE_AUTH
+					 : TW_STAMP_MIN_UNAUTH))
 		return -TW_PROTO_E_TRUNCATED;
 	o = offsets(mode);
-	n = base_copy(p, tw_stamp_base_len(mode), buf, len);
+	n = base_copy(p, tw_proto_stamp_base_len(mode), buf, len);
 	memset(out, 0, sizeof(*out));
 	out->seq = tw_get_be32(p);
 	out->ts = tw_ts_get(p + o->ts);
@@ -103,7 +104,7 @@ static void reflector_fields(enum tw_stamp_mode mode, uint8_t *buf,
 {
 	const struct stamp_offsets *o = offsets(mode);
 
-	memset(buf, 0, tw_stamp_base_len(mode));
+	memset(buf, 0, tw_proto_stamp_base_len(mode));
 	tw_put_be32(buf, m->seq);
 	tw_ts_put(buf + o->ts, m->ts);
 	tw_put_be16(buf + o->ee, m->errest);
@@ -115,22 +116,22 @@ static void reflector_fields(enum tw_stamp_mode mode, uint8_t *buf,
 	buf[o->s_ttl] = m->sender_ttl;
 }
 
-int tw_stamp_reflector_encode(enum tw_stamp_mode mode,
-			      const struct tw_stamp_reflector *m, uint8_t *buf,
-			      size_t cap)
+int tw_proto_stamp_reflector_encode(enum tw_stamp_mode mode,
+				    const struct tw_stamp_reflector *m,
+				    uint8_t *buf, size_t cap)
 {
 	if (!mode_ok(mode))
 		return -TW_PROTO_E_INVAL;
-	if (cap < tw_stamp_base_len(mode))
+	if (cap < tw_proto_stamp_base_len(mode))
 		return -TW_PROTO_E_NOSPACE;
 	reflector_fields(mode, buf, m);
 	if (mode == TW_STAMP_AUTH)
 		memcpy(buf + TW_STAMP_HMAC_OFF, m->hmac, TW_STAMP_HMAC_LEN);
-	return (int)tw_stamp_base_len(mode);
+	return (int)tw_proto_stamp_base_len(mode);
 }
 
-int tw_stamp_reflector_decode(enum tw_stamp_mode mode, const uint8_t *buf,
-			      size_t len, struct tw_stamp_reflector *out)
+int tw_proto_stamp_reflector_decode(enum tw_stamp_mode mode, const uint8_t *buf,
+				    size_t len, struct tw_stamp_reflector *out)
 {
 	uint8_t p[TW_STAMP_BASE_AUTH];
 	const struct stamp_offsets *o;
@@ -142,7 +143,7 @@ int tw_stamp_reflector_decode(enum tw_stamp_mode mode, const uint8_t *buf,
 					 : TW_STAMP_MIN_REFL_UNAUTH))
 		return -TW_PROTO_E_TRUNCATED;
 	o = offsets(mode);
-	n = base_copy(p, tw_stamp_base_len(mode), buf, len);
+	n = base_copy(p, tw_proto_stamp_base_len(mode), buf, len);
 	memset(out, 0, sizeof(*out));
 	out->seq = tw_get_be32(p);
 	out->ts = tw_ts_get(p + o->ts);
@@ -158,9 +159,9 @@ int tw_stamp_reflector_decode(enum tw_stamp_mode mode, const uint8_t *buf,
 	return (int)n;
 }
 
-int tw_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
-			     size_t rx_len, size_t cap,
-			     const struct tw_stamp_reflect_info *ri)
+int tw_proto_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
+				   size_t rx_len, size_t cap,
+				   const struct tw_stamp_reflect_info *ri)
 {
 	const struct stamp_offsets *o;
 	struct tw_stamp_sender s;
@@ -172,14 +173,14 @@ int tw_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
 	if (rx_len > MAX_PKT)
 		return -TW_PROTO_E_LENGTH;
 	o = offsets(mode);
-	base = tw_stamp_base_len(mode);
+	base = tw_proto_stamp_base_len(mode);
 	if (rx_len >= base) { /* the usual case: read in place, no copy */
 		s.seq = tw_get_be32(buf);
 		s.ts = tw_ts_get(buf + o->ts);
 		s.errest = tw_get_be16(buf + o->ee);
 		s.ssid = tw_get_be16(buf + o->ssid);
 	} else {
-		rc = tw_stamp_sender_decode(mode, buf, rx_len, &s);
+		rc = tw_proto_stamp_sender_decode(mode, buf, rx_len, &s);
 		if (rc < 0)
 			return rc;
 	}
@@ -196,8 +197,8 @@ int tw_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
 
 /* ---- TLVs: RFC 8972 §4 ---- */
 
-void tw_stamp_tlv_iter_init(struct tw_stamp_tlv_iter *it, const uint8_t *buf,
-			    size_t len, size_t start)
+void tw_proto_stamp_tlv_iter_init(struct tw_stamp_tlv_iter *it,
+				  const uint8_t *buf, size_t len, size_t start)
 {
 	it->buf = buf;
 	it->len = len;
@@ -205,7 +206,8 @@ void tw_stamp_tlv_iter_init(struct tw_stamp_tlv_iter *it, const uint8_t *buf,
 	it->err = start > len ? -TW_PROTO_E_TLV : 0;
 }
 
-int tw_stamp_tlv_next(struct tw_stamp_tlv_iter *it, struct tw_stamp_tlv *t)
+int tw_proto_stamp_tlv_next(struct tw_stamp_tlv_iter *it,
+			    struct tw_stamp_tlv *t)
 {
 	size_t rem;
 	uint16_t vlen;
@@ -233,8 +235,8 @@ int tw_stamp_tlv_next(struct tw_stamp_tlv_iter *it, struct tw_stamp_tlv *t)
 	return 1;
 }
 
-int tw_stamp_tlv_put(uint8_t *buf, size_t cap, uint8_t flags, uint8_t type,
-		     const uint8_t *value, uint16_t vlen)
+int tw_proto_stamp_tlv_put(uint8_t *buf, size_t cap, uint8_t flags,
+			   uint8_t type, const uint8_t *value, uint16_t vlen)
 {
 	size_t n = TW_STAMP_TLV_HDR + (size_t)vlen;
 
@@ -265,9 +267,10 @@ static int subs_ok(const uint8_t *p, size_t len, bool location)
 	struct tw_stamp_tlv s;
 	int r;
 
-	tw_stamp_tlv_iter_init(&it, p, len, 0);
-	while ((r = tw_stamp_tlv_next(&it, &s)) == 1) {
-		int want_len = location ? tw_stamp_loc_sub_len(s.type) : -1;
+	tw_proto_stamp_tlv_iter_init(&it, p, len, 0);
+	while ((r = tw_proto_stamp_tlv_next(&it, &s)) == 1) {
+		int want_len = location ? tw_proto_stamp_loc_sub_len(s.type)
+					: -1;
 
 		if (want_len > 0 && s.len != want_len)
 			return -TW_PROTO_E_TLV;
@@ -276,14 +279,16 @@ static int subs_ok(const uint8_t *p, size_t len, bool location)
 }
 
 /* RFC 8972 §4.1: Extra Padding TLV */
-int tw_stamp_tlv_encode_padding(uint8_t flags, uint16_t len,
-				const uint8_t *pad, uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_padding(uint8_t flags, uint16_t len,
+				      const uint8_t *pad, uint8_t *buf,
+				      size_t cap)
 {
-	return tw_stamp_tlv_put(buf, cap, flags, TW_STAMP_TLV_PADDING, pad, len);
+	return tw_proto_stamp_tlv_put(buf, cap, flags, TW_STAMP_TLV_PADDING, pad,
+				     len);
 }
 
 /* RFC 8972 §4.2, §4.2.1: Location TLV and its sub-TLVs */
-int tw_stamp_loc_sub_len(uint8_t type)
+int tw_proto_stamp_loc_sub_len(uint8_t type)
 {
 	if (type >= TW_STAMP_LOC_SRC_MAC && type <= TW_STAMP_LOC_SRC_EUI64)
 		return 8;
@@ -311,8 +316,8 @@ static size_t loc_sub_data(uint8_t type)
 	}
 }
 
-int tw_stamp_tlv_decode_location(const struct tw_stamp_tlv *t,
-				 struct tw_stamp_location *out)
+int tw_proto_stamp_tlv_decode_location(const struct tw_stamp_tlv *t,
+				       struct tw_stamp_location *out)
 {
 	int r;
 
@@ -330,10 +335,10 @@ int tw_stamp_tlv_decode_location(const struct tw_stamp_tlv *t,
 	return 0;
 }
 
-int tw_stamp_loc_sub_decode(const struct tw_stamp_tlv *sub,
-			    struct tw_stamp_loc_addr *out)
+int tw_proto_stamp_loc_sub_decode(const struct tw_stamp_tlv *sub,
+				  struct tw_stamp_loc_addr *out)
 {
-	int len = tw_stamp_loc_sub_len(sub->type);
+	int len = tw_proto_stamp_loc_sub_len(sub->type);
 
 	if (len < 0)
 		return len;
@@ -346,15 +351,15 @@ int tw_stamp_loc_sub_decode(const struct tw_stamp_tlv *sub,
 	return 0;
 }
 
-int tw_stamp_tlv_encode_location(uint8_t flags, uint16_t dst_port,
-				 uint16_t src_port,
-				 const struct tw_stamp_loc_addr *subs, size_t n,
-				 uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_location(uint8_t flags, uint16_t dst_port,
+				       uint16_t src_port,
+				       const struct tw_stamp_loc_addr *subs,
+				       size_t n, uint8_t *buf, size_t cap)
 {
 	size_t total = TW_STAMP_TLV_HDR + 4, o;
 
 	for (size_t i = 0; i < n; i++) {
-		int len = tw_stamp_loc_sub_len(subs[i].type);
+		int len = tw_proto_stamp_loc_sub_len(subs[i].type);
 
 		if (len < 0 || total > 0xffff)
 			return -TW_PROTO_E_RANGE;
@@ -372,7 +377,8 @@ int tw_stamp_tlv_encode_location(uint8_t flags, uint16_t dst_port,
 	tw_put_be16(buf + 6, src_port);
 	o = 8;
 	for (size_t i = 0; i < n; i++) {
-		uint16_t len = (uint16_t)tw_stamp_loc_sub_len(subs[i].type);
+		uint16_t len =
+			(uint16_t)tw_proto_stamp_loc_sub_len(subs[i].type);
 
 		buf[o] = subs[i].flags;
 		buf[o + 1] = subs[i].type;
@@ -384,8 +390,8 @@ int tw_stamp_tlv_encode_location(uint8_t flags, uint16_t dst_port,
 }
 
 /* RFC 8972 §4.3: Timestamp Information TLV */
-int tw_stamp_tlv_decode_tsinfo(const struct tw_stamp_tlv *t,
-			       struct tw_stamp_tsinfo *out)
+int tw_proto_stamp_tlv_decode_tsinfo(const struct tw_stamp_tlv *t,
+				     struct tw_stamp_tsinfo *out)
 {
 	int r;
 
@@ -405,8 +411,9 @@ int tw_stamp_tlv_decode_tsinfo(const struct tw_stamp_tlv *t,
 	return 0;
 }
 
-int tw_stamp_tlv_encode_tsinfo(uint8_t flags, const struct tw_stamp_tsinfo *ti,
-			       uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_tsinfo(uint8_t flags,
+				     const struct tw_stamp_tsinfo *ti,
+				     uint8_t *buf, size_t cap)
 {
 	size_t total = TW_STAMP_TLV_HDR + 4 + (size_t)ti->sub_len;
 
@@ -427,8 +434,8 @@ int tw_stamp_tlv_encode_tsinfo(uint8_t flags, const struct tw_stamp_tsinfo *ti,
 }
 
 /* RFC 8972 §4.4: Class of Service TLV */
-int tw_stamp_tlv_decode_cos(const struct tw_stamp_tlv *t,
-			    struct tw_stamp_cos *out)
+int tw_proto_stamp_tlv_decode_cos(const struct tw_stamp_tlv *t,
+				  struct tw_stamp_cos *out)
 {
 	const uint8_t *v = t->value;
 	int r = want(t, TW_STAMP_TLV_COS, 4);
@@ -450,8 +457,8 @@ static void cos_put(uint8_t *v, const struct tw_stamp_cos *c)
 	v[3] = 0;
 }
 
-int tw_stamp_tlv_encode_cos(uint8_t flags, const struct tw_stamp_cos *c,
-			    uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_cos(uint8_t flags, const struct tw_stamp_cos *c,
+				  uint8_t *buf, size_t cap)
 {
 	if (c->dscp1 > 63 || c->dscp2 > 63 || c->ecn > 3 || c->rp > 3)
 		return -TW_PROTO_E_RANGE;
@@ -465,8 +472,8 @@ int tw_stamp_tlv_encode_cos(uint8_t flags, const struct tw_stamp_cos *c,
 }
 
 /* RFC 8972 §4.5: Direct Measurement TLV */
-int tw_stamp_tlv_decode_direct(const struct tw_stamp_tlv *t,
-			       struct tw_stamp_direct *out)
+int tw_proto_stamp_tlv_decode_direct(const struct tw_stamp_tlv *t,
+				     struct tw_stamp_direct *out)
 {
 	int r = want(t, TW_STAMP_TLV_DIRECT, 12);
 
@@ -478,8 +485,9 @@ int tw_stamp_tlv_decode_direct(const struct tw_stamp_tlv *t,
 	return 0;
 }
 
-int tw_stamp_tlv_encode_direct(uint8_t flags, const struct tw_stamp_direct *d,
-			       uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_direct(uint8_t flags,
+				     const struct tw_stamp_direct *d,
+				     uint8_t *buf, size_t cap)
 {
 	if (cap < 16)
 		return -TW_PROTO_E_NOSPACE;
@@ -493,8 +501,8 @@ int tw_stamp_tlv_encode_direct(uint8_t flags, const struct tw_stamp_direct *d,
 }
 
 /* RFC 8972 §4.6: Access Report TLV */
-int tw_stamp_tlv_decode_access(const struct tw_stamp_tlv *t,
-			       struct tw_stamp_access *out)
+int tw_proto_stamp_tlv_decode_access(const struct tw_stamp_tlv *t,
+				     struct tw_stamp_access *out)
 {
 	int r = want(t, TW_STAMP_TLV_ACCESS, 4);
 	uint8_t id;
@@ -509,8 +517,9 @@ int tw_stamp_tlv_decode_access(const struct tw_stamp_tlv *t,
 	return 0;
 }
 
-int tw_stamp_tlv_encode_access(uint8_t flags, const struct tw_stamp_access *a,
-			       uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_access(uint8_t flags,
+				     const struct tw_stamp_access *a,
+				     uint8_t *buf, size_t cap)
 {
 	if (a->id > 15)
 		return -TW_PROTO_E_RANGE;
@@ -527,8 +536,8 @@ int tw_stamp_tlv_encode_access(uint8_t flags, const struct tw_stamp_access *a,
 }
 
 /* RFC 8972 §4.7: Follow-Up Telemetry TLV */
-int tw_stamp_tlv_decode_followup(const struct tw_stamp_tlv *t,
-				 struct tw_stamp_followup *out)
+int tw_proto_stamp_tlv_decode_followup(const struct tw_stamp_tlv *t,
+				       struct tw_stamp_followup *out)
 {
 	int r = want(t, TW_STAMP_TLV_FOLLOWUP, 16);
 
@@ -550,9 +559,9 @@ static void followup_put(uint8_t *v, const struct tw_stamp_followup *f)
 	v[15] = 0;
 }
 
-int tw_stamp_tlv_encode_followup(uint8_t flags,
-				 const struct tw_stamp_followup *f,
-				 uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_followup(uint8_t flags,
+				       const struct tw_stamp_followup *f,
+				       uint8_t *buf, size_t cap)
 {
 	if (cap < 20)
 		return -TW_PROTO_E_NOSPACE;
@@ -564,8 +573,8 @@ int tw_stamp_tlv_encode_followup(uint8_t flags,
 }
 
 /* RFC 8972 §4.8: HMAC TLV */
-int tw_stamp_tlv_decode_hmac(const struct tw_stamp_tlv *t,
-			     uint8_t hmac[TW_STAMP_HMAC_LEN])
+int tw_proto_stamp_tlv_decode_hmac(const struct tw_stamp_tlv *t,
+				   uint8_t hmac[TW_STAMP_HMAC_LEN])
 {
 	int r = want(t, TW_STAMP_TLV_HMAC, TW_STAMP_HMAC_LEN);
 
@@ -575,16 +584,16 @@ int tw_stamp_tlv_decode_hmac(const struct tw_stamp_tlv *t,
 	return 0;
 }
 
-int tw_stamp_tlv_encode_hmac(uint8_t flags,
-			     const uint8_t hmac[TW_STAMP_HMAC_LEN],
-			     uint8_t *buf, size_t cap)
+int tw_proto_stamp_tlv_encode_hmac(uint8_t flags,
+				   const uint8_t hmac[TW_STAMP_HMAC_LEN],
+				   uint8_t *buf, size_t cap)
 {
-	return tw_stamp_tlv_put(buf, cap, flags, TW_STAMP_TLV_HMAC, hmac,
+	return tw_proto_stamp_tlv_put(buf, cap, flags, TW_STAMP_TLV_HMAC, hmac,
 				TW_STAMP_HMAC_LEN);
 }
 
-int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
-			   bool required, size_t *hmac_off)
+int tw_proto_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
+				 bool required, size_t *hmac_off)
 {
 	struct tw_stamp_tlv_iter it;
 	struct tw_stamp_tlv t;
@@ -592,8 +601,8 @@ int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
 	bool found = false;
 	int r;
 
-	tw_stamp_tlv_iter_init(&it, buf, len, start);
-	while ((r = tw_stamp_tlv_next(&it, &t)) == 1) {
+	tw_proto_stamp_tlv_iter_init(&it, buf, len, start);
+	while ((r = tw_proto_stamp_tlv_next(&it, &t)) == 1) {
 		ntlv++;
 		if (t.type == TW_STAMP_TLV_HMAC) {
 			if (found || t.len != TW_STAMP_HMAC_LEN)
@@ -607,7 +616,8 @@ int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
 		}
 	}
 	if (r < 0) /* trailing octets after an HMAC are not a padding TLV */
-		return found || required ? TW_STAMP_HMAC_BAD : TW_STAMP_HMAC_NONE;
+		return found || required ? TW_STAMP_HMAC_BAD
+					  : TW_STAMP_HMAC_NONE;
 	if (found)
 		return TW_STAMP_HMAC_PRESENT;
 	if (required && ntlv > 0 && !(ntlv == 1 && npad == 1))
@@ -616,15 +626,15 @@ int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
 }
 
 /* RFC 8972 §4: what a Session-Sender may use of a reflected packet */
-int tw_stamp_reflected_check(const uint8_t *buf, size_t len, size_t start)
+int tw_proto_stamp_reflected_check(const uint8_t *buf, size_t len, size_t start)
 {
 	struct tw_stamp_tlv_iter it;
 	struct tw_stamp_tlv t;
 	bool stopped = false;
 	int usable = 0;
 
-	tw_stamp_tlv_iter_init(&it, buf, len, start);
-	while (tw_stamp_tlv_next(&it, &t) == 1) {
+	tw_proto_stamp_tlv_iter_init(&it, buf, len, start);
+	while (tw_proto_stamp_tlv_next(&it, &t) == 1) {
 		if (t.flags & TW_STAMP_TLV_I)
 			return -TW_PROTO_E_HMAC;
 		if (t.flags & TW_STAMP_TLV_M)
@@ -652,10 +662,10 @@ static uint8_t reflect_location(const struct tw_stamp_reflect_ctx *c,
 		return TW_STAMP_TLV_M;
 	tw_put_be16(v, c->dst_port);
 	tw_put_be16(v + 2, c->src_port);
-	tw_stamp_tlv_iter_init(&it, v, len, 4);
-	while ((r = tw_stamp_tlv_next(&it, &s)) == 1) {
+	tw_proto_stamp_tlv_iter_init(&it, v, len, 4);
+	while ((r = tw_proto_stamp_tlv_next(&it, &s)) == 1) {
 		uint8_t *h = v + s.off, *val = h + TW_STAMP_TLV_HDR;
-		int want_len = tw_stamp_loc_sub_len(s.type);
+		int want_len = tw_proto_stamp_loc_sub_len(s.type);
 
 		if (want_len < 0) {
 			h[0] = TW_STAMP_TLV_U;
@@ -682,10 +692,12 @@ static uint8_t reflect_location(const struct tw_stamp_reflect_ctx *c,
 		const uint8_t *ip = dst ? c->dst_ip : c->src_ip;
 
 		if (c->ipv6) {
-			h[1] = dst ? TW_STAMP_LOC_DST_IPV6 : TW_STAMP_LOC_SRC_IPV6;
+			h[1] = dst ? TW_STAMP_LOC_DST_IPV6
+				   : TW_STAMP_LOC_SRC_IPV6;
 			memcpy(val, ip, 16);
 		} else {
-			h[1] = dst ? TW_STAMP_LOC_DST_IPV4 : TW_STAMP_LOC_SRC_IPV4;
+			h[1] = dst ? TW_STAMP_LOC_DST_IPV4
+				   : TW_STAMP_LOC_SRC_IPV4;
 			memcpy(val, ip, 4);
 		}
 	}
@@ -706,8 +718,8 @@ static uint8_t reflect_tsinfo(const struct tw_stamp_reflect_ctx *c,
 	v[1] = c->ts_in;
 	v[2] = c->sync_out;
 	v[3] = c->ts_out;
-	tw_stamp_tlv_iter_init(&it, v, len, 4);
-	while ((r = tw_stamp_tlv_next(&it, &s)) == 1)
+	tw_proto_stamp_tlv_iter_init(&it, v, len, 4);
+	while ((r = tw_proto_stamp_tlv_next(&it, &s)) == 1)
 		v[s.off] = TW_STAMP_TLV_U;
 	return r < 0 ? TW_STAMP_TLV_M : 0;
 }
@@ -797,9 +809,9 @@ static uint8_t reflect_one(const struct tw_stamp_reflect_ctx *c,
 	}
 }
 
-int tw_stamp_reflect_tlvs(const struct tw_stamp_reflect_ctx *ctx, uint8_t *buf,
-			  size_t len, size_t start,
-			  struct tw_stamp_reflect_out *out)
+int tw_proto_stamp_reflect_tlvs(const struct tw_stamp_reflect_ctx *ctx,
+				uint8_t *buf, size_t len, size_t start,
+				struct tw_stamp_reflect_out *out)
 {
 	struct tw_stamp_tlv_iter it;
 	struct tw_stamp_tlv t;
@@ -810,8 +822,8 @@ int tw_stamp_reflect_tlvs(const struct tw_stamp_reflect_ctx *ctx, uint8_t *buf,
 		return -TW_PROTO_E_INVAL;
 	memset(out, 0, sizeof(*out));
 	out->reply_dscp = ctx->tos >> 2;
-	tw_stamp_tlv_iter_init(&it, buf, len, start);
-	while ((r = tw_stamp_tlv_next(&it, &t)) == 1) {
+	tw_proto_stamp_tlv_iter_init(&it, buf, len, start);
+	while ((r = tw_proto_stamp_tlv_next(&it, &t)) == 1) {
 		uint8_t f;
 
 		out->ntlv++;

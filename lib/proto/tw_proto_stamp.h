@@ -19,7 +19,7 @@
  * SSID decision: on the wire 0 means "no SSID" (a base STAMP or TWAMP
  * Light sender, or a reflector without RFC 8972 that zeroes it), so
  * decoders accept it. A Session-Sender that sends TLVs must use a non-zero
- * SSID (tw_stamp_ssid_check()): only then can it tell from a zeroed SSID
+ * SSID (tw_proto_stamp_ssid_check()): only then can it tell from a zeroed SSID
  * in the reply that the reflector ignored its extensions (RFC 8972 §3).
  *
  * HMAC TLV placement (RFC 8972 §4.8): it must follow every TLV except
@@ -29,7 +29,7 @@
  * a packet whose only TLV is an Extra Padding TLV needs no HMAC TLV.
  *
  * Nothing here computes an HMAC: lib/crypto does, over the octets this
- * library locates (tw_stamp_hmac_tlv_find()).
+ * library locates (tw_proto_stamp_hmac_tlv_find()).
  */
 #ifndef TW_PROTO_STAMP_H
 #define TW_PROTO_STAMP_H
@@ -59,16 +59,17 @@ enum tw_stamp_mode {
 };
 
 /** Base packet size of a mode. */
-static inline size_t tw_stamp_base_len(enum tw_stamp_mode mode)
+static inline size_t tw_proto_stamp_base_len(enum tw_stamp_mode mode)
 {
-	return mode == TW_STAMP_AUTH ? TW_STAMP_BASE_AUTH : TW_STAMP_BASE_UNAUTH;
+	return mode == TW_STAMP_AUTH ? TW_STAMP_BASE_AUTH
+				      : TW_STAMP_BASE_UNAUTH;
 }
 
 /**
  * A Session-Sender's SSID when it sends TLVs.
  * @return 0, or -TW_PROTO_E_SSID for 0.
  */
-int tw_stamp_ssid_check(uint16_t ssid);
+int tw_proto_stamp_ssid_check(uint16_t ssid);
 
 /* ---- base packets ---- */
 
@@ -166,9 +167,9 @@ struct tw_stamp_reflector {
  *
  * @return the base length, -TW_PROTO_E_NOSPACE or -TW_PROTO_E_INVAL.
  */
-int tw_stamp_sender_encode(enum tw_stamp_mode mode,
-			   const struct tw_stamp_sender *m, uint8_t *buf,
-			   size_t cap);
+int tw_proto_stamp_sender_encode(enum tw_stamp_mode mode,
+				 const struct tw_stamp_sender *m, uint8_t *buf,
+				 size_t cap);
 
 /**
  * Decode a base sender packet. Unauthenticated packets from 14 octets up
@@ -178,8 +179,8 @@ int tw_stamp_sender_encode(enum tw_stamp_mode mode,
  *         is below @p len; -TW_PROTO_E_TRUNCATED (below 14, or below 112
  *         in authenticated mode) or -TW_PROTO_E_INVAL.
  */
-int tw_stamp_sender_decode(enum tw_stamp_mode mode, const uint8_t *buf,
-			   size_t len, struct tw_stamp_sender *out);
+int tw_proto_stamp_sender_decode(enum tw_stamp_mode mode, const uint8_t *buf,
+				 size_t len, struct tw_stamp_sender *out);
 
 /*
  * RFC 8762 §4.3.1 and RFC 8972 §3 Figure 2: Session-Reflector, unauthenticated
@@ -261,10 +262,10 @@ int tw_stamp_sender_decode(enum tw_stamp_mode mode, const uint8_t *buf,
  *    ~                                                               ~
  */
 
-/** Encode the base reflector packet. Returns as tw_stamp_sender_encode(). */
-int tw_stamp_reflector_encode(enum tw_stamp_mode mode,
-			      const struct tw_stamp_reflector *m, uint8_t *buf,
-			      size_t cap);
+/** Encode the base reflector packet; returns as the sender's encode. */
+int tw_proto_stamp_reflector_encode(enum tw_stamp_mode mode,
+				    const struct tw_stamp_reflector *m,
+				    uint8_t *buf, size_t cap);
 
 /**
  * Decode a base reflector packet. Unauthenticated packets from 41 octets
@@ -273,12 +274,12 @@ int tw_stamp_reflector_encode(enum tw_stamp_mode mode,
  * @return where TLVs start (min(@p len, base)), -TW_PROTO_E_TRUNCATED or
  *         -TW_PROTO_E_INVAL.
  */
-int tw_stamp_reflector_decode(enum tw_stamp_mode mode, const uint8_t *buf,
-			      size_t len, struct tw_stamp_reflector *out);
+int tw_proto_stamp_reflector_decode(enum tw_stamp_mode mode, const uint8_t *buf,
+				    size_t len, struct tw_stamp_reflector *out);
 
 /** What the reflector adds to its reply (host order). */
 struct tw_stamp_reflect_info {
-	uint32_t seq;      /**< own counter (stateful) or the sender's (stateless) */
+	uint32_t seq;      /**< own (stateful) or the sender's (stateless) */
 	tw_ntp_t rx_ts;
 	uint16_t errest;
 	uint8_t ttl;       /**< received TTL / Hop Limit */
@@ -287,22 +288,22 @@ struct tw_stamp_reflect_info {
 /**
  * Turn the received sender packet in @p buf into the reflector's base
  * reply in place (RFC 8762 §4.3): Sender fields and SSID copied, own
- * fields written, Timestamp 0 (set it with tw_stamp_set_ts() at TX), HMAC
+ * fields written, Timestamp 0 (set it with tw_proto_stamp_set_ts() at TX), HMAC
  * zeroed (sign afterwards). Octets after the base packet (the TLVs) stay
- * where they are; process them with tw_stamp_reflect_tlvs(). A sender
+ * where they are; process them with tw_proto_stamp_reflect_tlvs(). A sender
  * packet shorter than the base gets a base-sized reply (RFC 8762 §4.6)
  * with nothing stale in it.
  *
  * @return the reply length max(@p rx_len, base), -TW_PROTO_E_TRUNCATED,
  *         -TW_PROTO_E_NOSPACE (@p cap too small) or -TW_PROTO_E_INVAL.
  */
-int tw_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
-			     size_t rx_len, size_t cap,
-			     const struct tw_stamp_reflect_info *ri);
+int tw_proto_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
+				   size_t rx_len, size_t cap,
+				   const struct tw_stamp_reflect_info *ri);
 
 /** Write the transmit Timestamp (offset 4 unauthenticated, 16 auth). */
-static inline void tw_stamp_set_ts(enum tw_stamp_mode mode, uint8_t *buf,
-				   tw_ntp_t ts)
+static inline void tw_proto_stamp_set_ts(enum tw_stamp_mode mode, uint8_t *buf,
+					 tw_ntp_t ts)
 {
 	tw_ts_put(buf + (mode == TW_STAMP_AUTH ? 16 : 4), ts);
 }
@@ -359,8 +360,8 @@ struct tw_stamp_tlv_iter {
 };
 
 /** Start iterating the TLVs of @p buf from offset @p start. */
-void tw_stamp_tlv_iter_init(struct tw_stamp_tlv_iter *it, const uint8_t *buf,
-			    size_t len, size_t start);
+void tw_proto_stamp_tlv_iter_init(struct tw_stamp_tlv_iter *it,
+				  const uint8_t *buf, size_t len, size_t start);
 
 /**
  * Next TLV.
@@ -370,7 +371,8 @@ void tw_stamp_tlv_iter_init(struct tw_stamp_tlv_iter *it, const uint8_t *buf,
  *         (it->off then stays at the bad TLV and every later call returns
  *         the same error).
  */
-int tw_stamp_tlv_next(struct tw_stamp_tlv_iter *it, struct tw_stamp_tlv *t);
+int tw_proto_stamp_tlv_next(struct tw_stamp_tlv_iter *it,
+			    struct tw_stamp_tlv *t);
 
 /**
  * Write a TLV header and @p vlen octets of value (zeros when @p value is
@@ -378,8 +380,8 @@ int tw_stamp_tlv_next(struct tw_stamp_tlv_iter *it, struct tw_stamp_tlv *t);
  *
  * @return 4 + @p vlen, or -TW_PROTO_E_NOSPACE.
  */
-int tw_stamp_tlv_put(uint8_t *buf, size_t cap, uint8_t flags, uint8_t type,
-		     const uint8_t *value, uint16_t vlen);
+int tw_proto_stamp_tlv_put(uint8_t *buf, size_t cap, uint8_t flags,
+			   uint8_t type, const uint8_t *value, uint16_t vlen);
 
 /*
  * Typed TLVs. Every decode returns 0, -TW_PROTO_E_INVAL when the TLV is not
@@ -389,8 +391,9 @@ int tw_stamp_tlv_put(uint8_t *buf, size_t cap, uint8_t flags, uint8_t type,
  */
 
 /* RFC 8972 §4.1: Extra Padding TLV — Value = padding (any length). */
-int tw_stamp_tlv_encode_padding(uint8_t flags, uint16_t len,
-				const uint8_t *pad, uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_encode_padding(uint8_t flags, uint16_t len,
+				      const uint8_t *pad, uint8_t *buf,
+				      size_t cap);
 
 /*
  * RFC 8972 §4.2: Location TLV.
@@ -416,19 +419,19 @@ struct tw_stamp_loc_addr {
 };
 
 /** Value length of a known sub-TLV type: 8 or 16, or -TW_PROTO_E_INVAL. */
-int tw_stamp_loc_sub_len(uint8_t type);
+int tw_proto_stamp_loc_sub_len(uint8_t type);
 
 /** Decode; also checks the sub-TLV chain and each known sub-TLV's Length. */
-int tw_stamp_tlv_decode_location(const struct tw_stamp_tlv *t,
-				 struct tw_stamp_location *out);
+int tw_proto_stamp_tlv_decode_location(const struct tw_stamp_tlv *t,
+				       struct tw_stamp_location *out);
 /** Decode one sub-TLV found by iterating @p loc->sub. */
-int tw_stamp_loc_sub_decode(const struct tw_stamp_tlv *sub,
-			    struct tw_stamp_loc_addr *out);
+int tw_proto_stamp_loc_sub_decode(const struct tw_stamp_tlv *sub,
+				  struct tw_stamp_loc_addr *out);
 /** Encode a Location TLV with @p n sub-TLVs of known types. */
-int tw_stamp_tlv_encode_location(uint8_t flags, uint16_t dst_port,
-				 uint16_t src_port,
-				 const struct tw_stamp_loc_addr *subs, size_t n,
-				 uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_encode_location(uint8_t flags, uint16_t dst_port,
+				       uint16_t src_port,
+				       const struct tw_stamp_loc_addr *subs,
+				       size_t n, uint8_t *buf, size_t cap);
 
 /*
  * RFC 8972 §4.3: Timestamp Information TLV.
@@ -452,10 +455,11 @@ struct tw_stamp_tsinfo {
 #define TW_STAMP_TSM_SW 2
 #define TW_STAMP_TSM_CP 3
 
-int tw_stamp_tlv_decode_tsinfo(const struct tw_stamp_tlv *t,
-			       struct tw_stamp_tsinfo *out);
-int tw_stamp_tlv_encode_tsinfo(uint8_t flags, const struct tw_stamp_tsinfo *ti,
-			       uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_decode_tsinfo(const struct tw_stamp_tlv *t,
+				     struct tw_stamp_tsinfo *out);
+int tw_proto_stamp_tlv_encode_tsinfo(uint8_t flags,
+				     const struct tw_stamp_tsinfo *ti,
+				     uint8_t *buf, size_t cap);
 
 /*
  * RFC 8972 §4.4: Class of Service TLV (Length 4).
@@ -464,11 +468,11 @@ int tw_stamp_tlv_encode_tsinfo(uint8_t flags, const struct tw_stamp_tsinfo *ti,
 struct tw_stamp_cos {
 	uint8_t dscp1, dscp2, ecn, rp;
 };
-int tw_stamp_tlv_decode_cos(const struct tw_stamp_tlv *t,
-			    struct tw_stamp_cos *out);
-/** @return 8, -TW_PROTO_E_NOSPACE, or -TW_PROTO_E_RANGE (DSCP > 63, ECN/RP > 3). */
-int tw_stamp_tlv_encode_cos(uint8_t flags, const struct tw_stamp_cos *c,
-			    uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_decode_cos(const struct tw_stamp_tlv *t,
+				  struct tw_stamp_cos *out);
+/** @return 8, -TW_PROTO_E_NOSPACE, -TW_PROTO_E_RANGE (DSCP > 63, ECN/RP > 3) */
+int tw_proto_stamp_tlv_encode_cos(uint8_t flags, const struct tw_stamp_cos *c,
+				  uint8_t *buf, size_t cap);
 
 /*
  * RFC 8972 §4.5: Direct Measurement TLV (Length 12).
@@ -477,10 +481,11 @@ int tw_stamp_tlv_encode_cos(uint8_t flags, const struct tw_stamp_cos *c,
 struct tw_stamp_direct {
 	uint32_t s_txc, r_rxc, r_txc;
 };
-int tw_stamp_tlv_decode_direct(const struct tw_stamp_tlv *t,
-			       struct tw_stamp_direct *out);
-int tw_stamp_tlv_encode_direct(uint8_t flags, const struct tw_stamp_direct *d,
-			       uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_decode_direct(const struct tw_stamp_tlv *t,
+				     struct tw_stamp_direct *out);
+int tw_proto_stamp_tlv_encode_direct(uint8_t flags,
+				     const struct tw_stamp_direct *d,
+				     uint8_t *buf, size_t cap);
 
 /*
  * RFC 8972 §4.6: Access Report TLV (Length 4).
@@ -492,10 +497,11 @@ struct tw_stamp_access {
 	uint8_t id;
 	uint8_t return_code;
 };
-int tw_stamp_tlv_decode_access(const struct tw_stamp_tlv *t,
-			       struct tw_stamp_access *out);
-int tw_stamp_tlv_encode_access(uint8_t flags, const struct tw_stamp_access *a,
-			       uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_decode_access(const struct tw_stamp_tlv *t,
+				     struct tw_stamp_access *out);
+int tw_proto_stamp_tlv_encode_access(uint8_t flags,
+				     const struct tw_stamp_access *a,
+				     uint8_t *buf, size_t cap);
 
 /*
  * RFC 8972 §4.7: Follow-Up Telemetry TLV (Length 16).
@@ -507,18 +513,18 @@ struct tw_stamp_followup {
 	tw_ntp_t ts;
 	uint8_t ts_mode;
 };
-int tw_stamp_tlv_decode_followup(const struct tw_stamp_tlv *t,
-				 struct tw_stamp_followup *out);
-int tw_stamp_tlv_encode_followup(uint8_t flags,
-				 const struct tw_stamp_followup *f,
-				 uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_decode_followup(const struct tw_stamp_tlv *t,
+				       struct tw_stamp_followup *out);
+int tw_proto_stamp_tlv_encode_followup(uint8_t flags,
+				       const struct tw_stamp_followup *f,
+				       uint8_t *buf, size_t cap);
 
 /* RFC 8972 §4.8: HMAC TLV (Length 16) — Value = HMAC-SHA-256/128. */
-int tw_stamp_tlv_decode_hmac(const struct tw_stamp_tlv *t,
-			     uint8_t hmac[TW_STAMP_HMAC_LEN]);
-int tw_stamp_tlv_encode_hmac(uint8_t flags,
-			     const uint8_t hmac[TW_STAMP_HMAC_LEN],
-			     uint8_t *buf, size_t cap);
+int tw_proto_stamp_tlv_decode_hmac(const struct tw_stamp_tlv *t,
+				   uint8_t hmac[TW_STAMP_HMAC_LEN]);
+int tw_proto_stamp_tlv_encode_hmac(uint8_t flags,
+				   const uint8_t hmac[TW_STAMP_HMAC_LEN],
+				   uint8_t *buf, size_t cap);
 
 /* ---- HMAC TLV placement (RFC 8972 §4.8) ---- */
 
@@ -540,8 +546,8 @@ enum tw_stamp_hmac_state {
  *                  or configured for unauthenticated mode)
  * @return an enum tw_stamp_hmac_state.
  */
-int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
-			   bool required, size_t *hmac_off);
+int tw_proto_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
+				 bool required, size_t *hmac_off);
 
 /**
  * Session-Sender's first look at the TLVs of a reflected packet (RFC 8972
@@ -553,7 +559,8 @@ int tw_stamp_hmac_tlv_find(const uint8_t *buf, size_t len, size_t start,
  * @return how many leading TLVs may be used, or -TW_PROTO_E_HMAC when
  *         any TLV carries the I flag.
  */
-int tw_stamp_reflected_check(const uint8_t *buf, size_t len, size_t start);
+int tw_proto_stamp_reflected_check(const uint8_t *buf, size_t len,
+				   size_t start);
 
 /* ---- Session-Reflector TLV processing (RFC 8972 §4) ---- */
 
@@ -565,7 +572,7 @@ struct tw_stamp_reflect_ctx {
 	uint16_t src_port, dst_port;  /**< of the received packet */
 	bool ipv6;
 	uint8_t src_ip[16], dst_ip[16]; /**< received; IPv4 in first 4 */
-	bool have_mac;             /**< source MAC of the received frame known */
+	bool have_mac;             /**< received frame's source MAC known */
 	bool mac_eui64;            /**< it is an EUI-64 (else EUI-48) */
 	uint8_t src_mac[8];
 	uint32_t r_rxc, r_txc;     /**< in-profile counters (Direct Meas.) */
@@ -601,9 +608,9 @@ struct tw_stamp_reflect_out {
  *
  * @return 0, or -TW_PROTO_E_INVAL when @p start > @p len.
  */
-int tw_stamp_reflect_tlvs(const struct tw_stamp_reflect_ctx *ctx, uint8_t *buf,
-			  size_t len, size_t start,
-			  struct tw_stamp_reflect_out *out);
+int tw_proto_stamp_reflect_tlvs(const struct tw_stamp_reflect_ctx *ctx,
+				uint8_t *buf, size_t len, size_t start,
+				struct tw_stamp_reflect_out *out);
 
 #ifdef __cplusplus
 }

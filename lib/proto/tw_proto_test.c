@@ -37,8 +37,9 @@ static const struct test_offsets *offsets(const struct tw_test_layout *l)
 	return l->mode == TW_TEST_UNAUTH ? &off_unauth : &off_auth;
 }
 
-int tw_test_layout_init(struct tw_test_layout *l, enum tw_test_mode mode,
-			bool sym_size, bool dscp_ecn, uint16_t reflect_len)
+int tw_proto_test_layout_init(struct tw_test_layout *l, enum tw_test_mode mode,
+			      bool sym_size, bool dscp_ecn,
+			      uint16_t reflect_len)
 {
 	bool auth;
 
@@ -91,9 +92,9 @@ static void put_pad(uint8_t *dst, const uint8_t *pad, uint32_t len)
 }
 
 /* RFC 4656 §4.1.2, RFC 5357 §4.1.2, RFC 6038 §5.1.4: Session-Sender packet */
-int tw_test_sender_encode(const struct tw_test_layout *l,
-			  const struct tw_test_sender *m, uint8_t *buf,
-			  size_t cap)
+int tw_proto_test_sender_encode(const struct tw_test_layout *l,
+				const struct tw_test_sender *m, uint8_t *buf,
+				size_t cap)
 {
 	const struct test_offsets *o = offsets(l);
 	int n = total_len(l->sender_hdr, m->pad_len, cap);
@@ -105,13 +106,15 @@ int tw_test_sender_encode(const struct tw_test_layout *l,
 	tw_ts_put(buf + o->ts, m->ts);
 	tw_put_be16(buf + o->ee, m->errest);
 	if (l->mode != TW_TEST_UNAUTH)
-		memcpy(buf + TW_TEST_SENDER_HMAC_OFF, m->hmac, TW_TEST_HMAC_LEN);
+		memcpy(buf + TW_TEST_SENDER_HMAC_OFF, m->hmac,
+		       TW_TEST_HMAC_LEN);
 	put_pad(buf + l->sender_hdr, m->pad, m->pad_len);
 	return n;
 }
 
-int tw_test_sender_decode(const struct tw_test_layout *l, const uint8_t *buf,
-			  size_t len, struct tw_test_sender *out)
+int tw_proto_test_sender_decode(const struct tw_test_layout *l,
+				const uint8_t *buf, size_t len,
+				struct tw_test_sender *out)
 {
 	const struct test_offsets *o = offsets(l);
 
@@ -124,7 +127,8 @@ int tw_test_sender_decode(const struct tw_test_layout *l, const uint8_t *buf,
 	out->ts = tw_ts_get(buf + o->ts);
 	out->errest = tw_get_be16(buf + o->ee);
 	if (l->mode != TW_TEST_UNAUTH)
-		memcpy(out->hmac, buf + TW_TEST_SENDER_HMAC_OFF, TW_TEST_HMAC_LEN);
+		memcpy(out->hmac, buf + TW_TEST_SENDER_HMAC_OFF,
+		       TW_TEST_HMAC_LEN);
 	out->pad = buf + l->sender_hdr;
 	out->pad_len = (uint32_t)(len - l->sender_hdr);
 	return (int)len;
@@ -149,9 +153,9 @@ static void reflector_fields(const struct tw_test_layout *l, uint8_t *buf,
 		buf[o->s_dscp] = m->sender_dscp_ecn;
 }
 
-int tw_test_reflector_encode(const struct tw_test_layout *l,
-			     const struct tw_test_reflector *m, uint8_t *buf,
-			     size_t cap)
+int tw_proto_test_reflector_encode(const struct tw_test_layout *l,
+				   const struct tw_test_reflector *m,
+				   uint8_t *buf, size_t cap)
 {
 	int n = total_len(l->refl_hdr, m->pad_len, cap);
 
@@ -164,9 +168,9 @@ int tw_test_reflector_encode(const struct tw_test_layout *l,
 	return n;
 }
 
-int tw_test_reflector_decode(const struct tw_test_layout *l,
-			     const uint8_t *buf, size_t len,
-			     struct tw_test_reflector *out)
+int tw_proto_test_reflector_decode(const struct tw_test_layout *l,
+				   const uint8_t *buf, size_t len,
+				   struct tw_test_reflector *out)
 {
 	const struct test_offsets *o = offsets(l);
 
@@ -186,14 +190,15 @@ int tw_test_reflector_decode(const struct tw_test_layout *l,
 	if (l->dscp_ecn)
 		out->sender_dscp_ecn = buf[o->s_dscp];
 	if (l->mode != TW_TEST_UNAUTH)
-		memcpy(out->hmac, buf + TW_TEST_REFL_HMAC_OFF, TW_TEST_HMAC_LEN);
+		memcpy(out->hmac, buf + TW_TEST_REFL_HMAC_OFF,
+		       TW_TEST_HMAC_LEN);
 	out->pad = buf + l->refl_hdr;
 	out->pad_len = (uint32_t)(len - l->refl_hdr);
 	return (int)len;
 }
 
 /* RFC 5357 §4.2.1, RFC 6038 §5.2.1: equalise, never below the header */
-int tw_test_reply_len(const struct tw_test_layout *l, size_t rx_len)
+int tw_proto_test_reply_len(const struct tw_test_layout *l, size_t rx_len)
 {
 	uint32_t need;
 
@@ -209,8 +214,8 @@ int tw_test_reply_len(const struct tw_test_layout *l, size_t rx_len)
 	return rx_len > need ? (int)rx_len : (int)need;
 }
 
-int tw_test_session_sizes(const struct tw_test_layout *l, uint32_t padding_len,
-			  struct tw_test_sizes *out)
+int tw_proto_test_session_sizes(const struct tw_test_layout *l,
+				uint32_t padding_len, struct tw_test_sizes *out)
 {
 	uint64_t sender = (uint64_t)l->sender_hdr + padding_len;
 	uint64_t need = (uint64_t)l->refl_hdr + l->reflect_len;
@@ -224,7 +229,7 @@ int tw_test_session_sizes(const struct tw_test_layout *l, uint32_t padding_len,
 	return 0;
 }
 
-uint32_t tw_test_equal_padding(const struct tw_test_layout *l)
+uint32_t tw_proto_test_equal_padding(const struct tw_test_layout *l)
 {
 	uint32_t gap = l->refl_hdr > l->sender_hdr ?
 		       (uint32_t)(l->refl_hdr - l->sender_hdr) : 0;
@@ -232,8 +237,8 @@ uint32_t tw_test_equal_padding(const struct tw_test_layout *l)
 	return gap + l->reflect_len;
 }
 
-int tw_test_sender_write(const struct tw_test_layout *l, uint8_t *buf,
-			 size_t len, uint32_t seq, uint16_t errest)
+int tw_proto_test_sender_write(const struct tw_test_layout *l, uint8_t *buf,
+			       size_t len, uint32_t seq, uint16_t errest)
 {
 	if (len < l->sender_hdr)
 		return -TW_PROTO_E_NOSPACE;
@@ -243,14 +248,14 @@ int tw_test_sender_write(const struct tw_test_layout *l, uint8_t *buf,
 	return l->sender_hdr;
 }
 
-int tw_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
-			    size_t rx_len, size_t cap,
-			    const struct tw_test_reflect_info *ri)
+int tw_proto_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
+				  size_t rx_len, size_t cap,
+				  const struct tw_test_reflect_info *ri)
 {
 	const struct test_offsets *o = offsets(l);
 	struct tw_test_reflector r;
 	size_t pad;
-	int n = tw_test_reply_len(l, rx_len);
+	int n = tw_proto_test_reply_len(l, rx_len);
 
 	if (n < 0)
 		return n;
@@ -270,7 +275,7 @@ int tw_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
 	 * (RFC 5357 §4.2.1); this also carries the octets to reflect to the
 	 * start of the reply's padding (RFC 6038 §5.2.1). With Symmetrical
 	 * Size both headers are equal and nothing moves. The sizes from
-	 * tw_test_reply_len() guarantee the sender supplied every padding
+	 * tw_proto_test_reply_len() guarantee the sender supplied every padding
 	 * octet of the reply (n - refl_hdr <= rx_len - sender_hdr), so no
 	 * octet of the reply is left over from an earlier packet.
 	 */

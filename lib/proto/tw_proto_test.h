@@ -77,7 +77,7 @@ enum tw_test_mode {
 
 /**
  * The negotiated packet layout of one test session. Fill it with
- * tw_test_layout_init() once per session; every field is then read-only.
+ * tw_proto_test_layout_init() once per session; every field is then read-only.
  */
 struct tw_test_layout {
 	uint8_t mode;            /**< enum tw_test_mode */
@@ -87,7 +87,7 @@ struct tw_test_layout {
 	uint16_t sender_hdr;     /**< octets before the sender's padding */
 	uint16_t refl_hdr;       /**< octets before the reflector's padding */
 	uint16_t ts_off;         /**< Timestamp offset (4 or 16) in both */
-	uint16_t sender_crypt;   /**< octets encrypted and HMAC-covered: 0/16/32 */
+	uint16_t sender_crypt;   /**< encrypted + HMAC-covered: 0/16/32 */
 	uint16_t refl_crypt;     /**< same for the reflector: 0/16/96 */
 };
 
@@ -101,8 +101,9 @@ struct tw_test_layout {
  *                    0 when not used
  * @return 0, or -TW_PROTO_E_INVAL for an unknown mode or a NULL @p l.
  */
-int tw_test_layout_init(struct tw_test_layout *l, enum tw_test_mode mode,
-			bool sym_size, bool dscp_ecn, uint16_t reflect_len);
+int tw_proto_test_layout_init(struct tw_test_layout *l, enum tw_test_mode mode,
+			      bool sym_size, bool dscp_ecn,
+			      uint16_t reflect_len);
 
 /* ---- struct-based codecs ---- */
 
@@ -185,9 +186,9 @@ struct tw_test_reflector {
  *         @p cap is too small, -TW_PROTO_E_LENGTH when the packet would
  *         exceed TW_TEST_MAX_LEN.
  */
-int tw_test_sender_encode(const struct tw_test_layout *l,
-			  const struct tw_test_sender *m, uint8_t *buf,
-			  size_t cap);
+int tw_proto_test_sender_encode(const struct tw_test_layout *l,
+				const struct tw_test_sender *m, uint8_t *buf,
+				size_t cap);
 
 /**
  * Decode a sender packet (the whole datagram payload). MBZ octets are
@@ -196,8 +197,9 @@ int tw_test_sender_encode(const struct tw_test_layout *l,
  * @return @p len, -TW_PROTO_E_TRUNCATED when @p len < sender_hdr,
  *         -TW_PROTO_E_LENGTH when @p len > TW_TEST_MAX_LEN.
  */
-int tw_test_sender_decode(const struct tw_test_layout *l, const uint8_t *buf,
-			  size_t len, struct tw_test_sender *out);
+int tw_proto_test_sender_decode(const struct tw_test_layout *l,
+				const uint8_t *buf, size_t len,
+				struct tw_test_sender *out);
 
 /*
  * RFC 5357 §4.2.1 / RFC 7750 §2.2.1: Session-Reflector packet, unauthenticated
@@ -287,9 +289,9 @@ int tw_test_sender_decode(const struct tw_test_layout *l, const uint8_t *buf,
  *
  * @return octets written, -TW_PROTO_E_NOSPACE, -TW_PROTO_E_LENGTH.
  */
-int tw_test_reflector_encode(const struct tw_test_layout *l,
-			     const struct tw_test_reflector *m, uint8_t *buf,
-			     size_t cap);
+int tw_proto_test_reflector_encode(const struct tw_test_layout *l,
+				   const struct tw_test_reflector *m,
+				   uint8_t *buf, size_t cap);
 
 /**
  * Decode a reflector packet; MBZ ignored, @p out->pad points into @p buf.
@@ -297,38 +299,38 @@ int tw_test_reflector_encode(const struct tw_test_layout *l,
  * @return @p len, -TW_PROTO_E_TRUNCATED when @p len < refl_hdr,
  *         -TW_PROTO_E_LENGTH when @p len > TW_TEST_MAX_LEN.
  */
-int tw_test_reflector_decode(const struct tw_test_layout *l,
-			     const uint8_t *buf, size_t len,
-			     struct tw_test_reflector *out);
+int tw_proto_test_reflector_decode(const struct tw_test_layout *l,
+				   const uint8_t *buf, size_t len,
+				   struct tw_test_reflector *out);
 
 /* ---- OWAMP-Test: the sender format, one way (RFC 4656 §4.1.2) ---- */
 
-/* An OWAMP-Test packet is a TWAMP Session-Sender packet: struct tw_test_sender. */
+/* An OWAMP-Test packet is a TWAMP Session-Sender packet (tw_test_sender). */
 
 /**
  * Layout for an OWAMP-Test session (no Symmetrical Size, no DSCP-ECN).
  * @return 0 or -TW_PROTO_E_INVAL.
  */
-static inline int tw_owamp_test_layout_init(struct tw_test_layout *l,
-					    enum tw_test_mode mode)
+static inline int tw_proto_owamp_test_layout_init(struct tw_test_layout *l,
+						  enum tw_test_mode mode)
 {
-	return tw_test_layout_init(l, mode, false, false, 0);
+	return tw_proto_test_layout_init(l, mode, false, false, 0);
 }
 
-/** Encode an OWAMP-Test packet; see tw_test_sender_encode(). */
-static inline int tw_owamp_test_encode(const struct tw_test_layout *l,
-				       const struct tw_test_sender *m,
-				       uint8_t *buf, size_t cap)
+/** Encode an OWAMP-Test packet; see tw_proto_test_sender_encode(). */
+static inline int tw_proto_owamp_test_encode(const struct tw_test_layout *l,
+					     const struct tw_test_sender *m,
+					     uint8_t *buf, size_t cap)
 {
-	return tw_test_sender_encode(l, m, buf, cap);
+	return tw_proto_test_sender_encode(l, m, buf, cap);
 }
 
-/** Decode an OWAMP-Test packet; see tw_test_sender_decode(). */
-static inline int tw_owamp_test_decode(const struct tw_test_layout *l,
-				       const uint8_t *buf, size_t len,
-				       struct tw_test_sender *out)
+/** Decode an OWAMP-Test packet; see tw_proto_test_sender_decode(). */
+static inline int tw_proto_owamp_test_decode(const struct tw_test_layout *l,
+					     const uint8_t *buf, size_t len,
+					     struct tw_test_sender *out)
 {
-	return tw_test_sender_decode(l, buf, len, out);
+	return tw_proto_test_sender_decode(l, buf, len, out);
 }
 
 /* ---- padding arithmetic (RFC 5357 §4.2.1, RFC 6038 §4.2, §5.2.1) ---- */
@@ -345,7 +347,7 @@ static inline int tw_owamp_test_decode(const struct tw_test_layout *l,
  *         -TW_PROTO_E_PADDING when the padding is shorter than the
  *         negotiated Length of padding to reflect.
  */
-int tw_test_reply_len(const struct tw_test_layout *l, size_t rx_len);
+int tw_proto_test_reply_len(const struct tw_test_layout *l, size_t rx_len);
 
 /** Sizes of a session, from Request-TW-Session's Padding Length. */
 struct tw_test_sizes {
@@ -362,28 +364,29 @@ struct tw_test_sizes {
  *         TW_TEST_MAX_LEN or @p padding_len < the Length of padding to
  *         reflect (RFC 6038 §4.2; equal is accepted).
  */
-int tw_test_session_sizes(const struct tw_test_layout *l, uint32_t padding_len,
-			  struct tw_test_sizes *out);
+int tw_proto_test_session_sizes(const struct tw_test_layout *l,
+				uint32_t padding_len,
+				struct tw_test_sizes *out);
 
 /**
  * The smallest Padding Length that gives equal packet sizes in both
  * directions (27 / 28 unauth, 64 auth/enc, 0 with Symmetrical Size, plus
  * the Length of padding to reflect).
  */
-uint32_t tw_test_equal_padding(const struct tw_test_layout *l);
+uint32_t tw_proto_test_equal_padding(const struct tw_test_layout *l);
 
 /* ---- fast path: in-place writers ---- */
 
 /**
  * Write the sender header into @p buf (Sequence Number, Error Estimate,
  * Timestamp 0, MBZ and HMAC zeroed); the padding is left untouched. Stamp
- * the Timestamp with tw_test_set_ts() right before transmission (in
+ * the Timestamp with tw_proto_test_set_ts() right before transmission (in
  * encrypted mode, before encrypting).
  *
  * @return sender_hdr, or -TW_PROTO_E_NOSPACE when @p len < sender_hdr.
  */
-int tw_test_sender_write(const struct tw_test_layout *l, uint8_t *buf,
-			 size_t len, uint32_t seq, uint16_t errest);
+int tw_proto_test_sender_write(const struct tw_test_layout *l, uint8_t *buf,
+			       size_t len, uint32_t seq, uint16_t errest);
 
 /** What the reflector adds to a reply (all host order). */
 struct tw_test_reflect_info {
@@ -408,15 +411,15 @@ struct tw_test_reflect_info {
  * TW_TEST_REFL_HMAC_OFF and encrypts.
  *
  * @param buf    received packet, @p rx_len octets, room for @p cap
- * @return the reply length (see tw_test_reply_len()), its errors, or
+ * @return the reply length (see tw_proto_test_reply_len()), its errors, or
  *         -TW_PROTO_E_NOSPACE when @p cap is below the reply length.
  */
-int tw_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
-			    size_t rx_len, size_t cap,
-			    const struct tw_test_reflect_info *ri);
+int tw_proto_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
+				  size_t rx_len, size_t cap,
+				  const struct tw_test_reflect_info *ri);
 
 /** Sequence Number of a sender packet (at least sender_hdr octets). */
-static inline uint32_t tw_test_get_seq(const uint8_t *buf)
+static inline uint32_t tw_proto_test_get_seq(const uint8_t *buf)
 {
 	return tw_get_be32(buf);
 }
@@ -425,8 +428,8 @@ static inline uint32_t tw_test_get_seq(const uint8_t *buf)
  * Write the transmit Timestamp of a sender or reflector packet (same
  * offset in both: 4 unauthenticated, 16 auth/enc).
  */
-static inline void tw_test_set_ts(const struct tw_test_layout *l, uint8_t *buf,
-				  tw_ntp_t ts)
+static inline void tw_proto_test_set_ts(const struct tw_test_layout *l,
+					uint8_t *buf, tw_ntp_t ts)
 {
 	tw_ts_put(buf + l->ts_off, ts);
 }

@@ -26,21 +26,21 @@ static void run_sender(const uint8_t *data, size_t len)
 	if (len < 1)
 		return;
 	m = mode_of(data[0]);
-	n = tw_stamp_sender_decode(m, data + 1, len - 1, &a);
+	n = tw_proto_stamp_sender_decode(m, data + 1, len - 1, &a);
 	if (n < 0) {
 		TW_FUZZ_ASSERT(n == -TW_PROTO_E_TRUNCATED);
 		return;
 	}
-	TW_FUZZ_ASSERT((size_t)n <= len - 1 && (size_t)n <= tw_stamp_base_len(m));
-	TW_FUZZ_ASSERT(tw_stamp_sender_encode(m, &a, canon, sizeof(canon)) ==
-		       (int)tw_stamp_base_len(m));
+	TW_FUZZ_ASSERT((size_t)n <= len - 1 && (size_t)n <= tw_proto_stamp_base_len(m));
+	TW_FUZZ_ASSERT(tw_proto_stamp_sender_encode(m, &a, canon, sizeof(canon)) ==
+		       (int)tw_proto_stamp_base_len(m));
 	TW_FUZZ_ASSERT(memcmp(canon, data + 1, 4) == 0);
-	TW_FUZZ_ASSERT(tw_stamp_sender_decode(m, canon, sizeof(canon), &b) ==
-		       (int)tw_stamp_base_len(m));
+	TW_FUZZ_ASSERT(tw_proto_stamp_sender_decode(m, canon, sizeof(canon), &b) ==
+		       (int)tw_proto_stamp_base_len(m));
 	TW_FUZZ_ASSERT(b.seq == a.seq && b.ts == a.ts && b.errest == a.errest &&
 		       b.ssid == a.ssid && memcmp(b.hmac, a.hmac, 16) == 0);
-	tw_stamp_sender_encode(m, &b, again, sizeof(again));
-	TW_FUZZ_ASSERT(memcmp(canon, again, tw_stamp_base_len(m)) == 0);
+	tw_proto_stamp_sender_encode(m, &b, again, sizeof(again));
+	TW_FUZZ_ASSERT(memcmp(canon, again, tw_proto_stamp_base_len(m)) == 0);
 }
 
 static void run_reflector(const uint8_t *data, size_t len)
@@ -53,15 +53,15 @@ static void run_reflector(const uint8_t *data, size_t len)
 	if (len < 1)
 		return;
 	m = mode_of(data[0]);
-	n = tw_stamp_reflector_decode(m, data + 1, len - 1, &a);
+	n = tw_proto_stamp_reflector_decode(m, data + 1, len - 1, &a);
 	if (n < 0)
 		return;
-	TW_FUZZ_ASSERT((size_t)n <= len - 1 && (size_t)n <= tw_stamp_base_len(m));
-	tw_stamp_reflector_encode(m, &a, canon, sizeof(canon));
-	TW_FUZZ_ASSERT(tw_stamp_reflector_decode(m, canon, sizeof(canon), &b) ==
-		       (int)tw_stamp_base_len(m));
-	tw_stamp_reflector_encode(m, &b, again, sizeof(again));
-	TW_FUZZ_ASSERT(memcmp(canon, again, tw_stamp_base_len(m)) == 0);
+	TW_FUZZ_ASSERT((size_t)n <= len - 1 && (size_t)n <= tw_proto_stamp_base_len(m));
+	tw_proto_stamp_reflector_encode(m, &a, canon, sizeof(canon));
+	TW_FUZZ_ASSERT(tw_proto_stamp_reflector_decode(m, canon, sizeof(canon), &b) ==
+		       (int)tw_proto_stamp_base_len(m));
+	tw_proto_stamp_reflector_encode(m, &b, again, sizeof(again));
+	TW_FUZZ_ASSERT(memcmp(canon, again, tw_proto_stamp_base_len(m)) == 0);
 }
 
 /* Walk a chain; every TLV lies inside, offsets strictly increase. */
@@ -73,8 +73,8 @@ static int walk(const uint8_t *buf, size_t len, size_t start, unsigned *count)
 	int r;
 
 	*count = 0;
-	tw_stamp_tlv_iter_init(&it, buf, len, start);
-	while ((r = tw_stamp_tlv_next(&it, &t)) == 1) {
+	tw_proto_stamp_tlv_iter_init(&it, buf, len, start);
+	while ((r = tw_proto_stamp_tlv_next(&it, &t)) == 1) {
 		TW_FUZZ_ASSERT(t.off == prev_end);
 		TW_FUZZ_ASSERT(t.value == buf + t.off + TW_STAMP_TLV_HDR);
 		TW_FUZZ_ASSERT(t.off + TW_STAMP_TLV_HDR + t.len <= len);
@@ -93,7 +93,7 @@ static void run_tlv_iter(const uint8_t *data, size_t len)
 	int u;
 
 	walk(data, len, 0, &n);
-	u = tw_stamp_reflected_check(data, len, 0);
+	u = tw_proto_stamp_reflected_check(data, len, 0);
 	TW_FUZZ_ASSERT(u == -TW_PROTO_E_HMAC || (u >= 0 && (unsigned)u <= n));
 }
 
@@ -113,11 +113,11 @@ static void check_typed(const struct tw_stamp_tlv *t)
 		size_t k = 0;
 		bool all_known = true;
 
-		if (tw_stamp_tlv_decode_location(t, &loc) != 0)
+		if (tw_proto_stamp_tlv_decode_location(t, &loc) != 0)
 			return;
-		tw_stamp_tlv_iter_init(&it, loc.sub, loc.sub_len, 0);
-		while (tw_stamp_tlv_next(&it, &s) == 1) {
-			int r = tw_stamp_loc_sub_decode(&s, &a);
+		tw_proto_stamp_tlv_iter_init(&it, loc.sub, loc.sub_len, 0);
+		while (tw_proto_stamp_tlv_next(&it, &s) == 1) {
+			int r = tw_proto_stamp_loc_sub_decode(&s, &a);
 
 			TW_FUZZ_ASSERT(r == 0 || r == -TW_PROTO_E_INVAL);
 			if (r != 0 || k == 64)
@@ -127,81 +127,81 @@ static void check_typed(const struct tw_stamp_tlv *t)
 		}
 		if (!all_known)
 			return;
-		n = tw_stamp_tlv_encode_location(t->flags, loc.dst_port,
+		n = tw_proto_stamp_tlv_encode_location(t->flags, loc.dst_port,
 						 loc.src_port, subs, k, out,
 						 sizeof(out));
 		TW_FUZZ_ASSERT(n == (int)(TW_STAMP_TLV_HDR + t->len));
-		tw_stamp_tlv_iter_init(&it, out, (size_t)n, 0);
-		TW_FUZZ_ASSERT(tw_stamp_tlv_next(&it, &u) == 1);
-		TW_FUZZ_ASSERT(tw_stamp_tlv_decode_location(&u, &loc) == 0);
+		tw_proto_stamp_tlv_iter_init(&it, out, (size_t)n, 0);
+		TW_FUZZ_ASSERT(tw_proto_stamp_tlv_next(&it, &u) == 1);
+		TW_FUZZ_ASSERT(tw_proto_stamp_tlv_decode_location(&u, &loc) == 0);
 		return;
 	}
 	case TW_STAMP_TLV_TSINFO: {
 		struct tw_stamp_tsinfo a, b;
 
-		if (tw_stamp_tlv_decode_tsinfo(t, &a) != 0)
+		if (tw_proto_stamp_tlv_decode_tsinfo(t, &a) != 0)
 			return;
-		n = tw_stamp_tlv_encode_tsinfo(t->flags, &a, out, sizeof(out));
+		n = tw_proto_stamp_tlv_encode_tsinfo(t->flags, &a, out, sizeof(out));
 		TW_FUZZ_ASSERT(n == (int)(TW_STAMP_TLV_HDR + t->len));
 		TW_FUZZ_ASSERT(memcmp(out, t->value - TW_STAMP_TLV_HDR, (size_t)n) == 0);
-		tw_stamp_tlv_iter_init(&it, out, (size_t)n, 0);
-		TW_FUZZ_ASSERT(tw_stamp_tlv_next(&it, &u) == 1);
-		TW_FUZZ_ASSERT(tw_stamp_tlv_decode_tsinfo(&u, &b) == 0);
+		tw_proto_stamp_tlv_iter_init(&it, out, (size_t)n, 0);
+		TW_FUZZ_ASSERT(tw_proto_stamp_tlv_next(&it, &u) == 1);
+		TW_FUZZ_ASSERT(tw_proto_stamp_tlv_decode_tsinfo(&u, &b) == 0);
 		return;
 	}
 	case TW_STAMP_TLV_COS: {
 		struct tw_stamp_cos a, b;
 
-		if (tw_stamp_tlv_decode_cos(t, &a) != 0) {
+		if (tw_proto_stamp_tlv_decode_cos(t, &a) != 0) {
 			TW_FUZZ_ASSERT(t->len != 4);
 			return;
 		}
-		n = tw_stamp_tlv_encode_cos(t->flags, &a, out, sizeof(out));
+		n = tw_proto_stamp_tlv_encode_cos(t->flags, &a, out, sizeof(out));
 		TW_FUZZ_ASSERT(n == 8);
 		TW_FUZZ_ASSERT(memcmp(out, t->value - 4, 6) == 0);
-		tw_stamp_tlv_iter_init(&it, out, 8, 0);
-		TW_FUZZ_ASSERT(tw_stamp_tlv_next(&it, &u) == 1);
-		TW_FUZZ_ASSERT(tw_stamp_tlv_decode_cos(&u, &b) == 0);
+		tw_proto_stamp_tlv_iter_init(&it, out, 8, 0);
+		TW_FUZZ_ASSERT(tw_proto_stamp_tlv_next(&it, &u) == 1);
+		TW_FUZZ_ASSERT(tw_proto_stamp_tlv_decode_cos(&u, &b) == 0);
 		TW_FUZZ_ASSERT(memcmp(&a, &b, sizeof(a)) == 0);
 		return;
 	}
 	case TW_STAMP_TLV_DIRECT: {
 		struct tw_stamp_direct a;
 
-		if (tw_stamp_tlv_decode_direct(t, &a) != 0)
+		if (tw_proto_stamp_tlv_decode_direct(t, &a) != 0)
 			return;
-		n = tw_stamp_tlv_encode_direct(t->flags, &a, out, sizeof(out));
+		n = tw_proto_stamp_tlv_encode_direct(t->flags, &a, out, sizeof(out));
 		TW_FUZZ_ASSERT(n == 16 && memcmp(out, t->value - 4, 16) == 0);
 		return;
 	}
 	case TW_STAMP_TLV_ACCESS: {
 		struct tw_stamp_access a;
-		int r = tw_stamp_tlv_decode_access(t, &a);
+		int r = tw_proto_stamp_tlv_decode_access(t, &a);
 
 		if (r != 0) {
 			TW_FUZZ_ASSERT(r == -TW_PROTO_E_TLV || r == -TW_PROTO_E_RANGE);
 			return;
 		}
 		TW_FUZZ_ASSERT(a.id == 1 || a.id == 2);
-		n = tw_stamp_tlv_encode_access(t->flags, &a, out, sizeof(out));
+		n = tw_proto_stamp_tlv_encode_access(t->flags, &a, out, sizeof(out));
 		TW_FUZZ_ASSERT(n == 8 && out[5] == t->value[1]);
 		return;
 	}
 	case TW_STAMP_TLV_FOLLOWUP: {
 		struct tw_stamp_followup a;
 
-		if (tw_stamp_tlv_decode_followup(t, &a) != 0)
+		if (tw_proto_stamp_tlv_decode_followup(t, &a) != 0)
 			return;
-		n = tw_stamp_tlv_encode_followup(t->flags, &a, out, sizeof(out));
+		n = tw_proto_stamp_tlv_encode_followup(t->flags, &a, out, sizeof(out));
 		TW_FUZZ_ASSERT(n == 20 && memcmp(out, t->value - 4, 17) == 0);
 		return;
 	}
 	case TW_STAMP_TLV_HMAC: {
 		uint8_t h[16];
 
-		if (tw_stamp_tlv_decode_hmac(t, h) != 0)
+		if (tw_proto_stamp_tlv_decode_hmac(t, h) != 0)
 			return;
-		n = tw_stamp_tlv_encode_hmac(t->flags, h, out, sizeof(out));
+		n = tw_proto_stamp_tlv_encode_hmac(t->flags, h, out, sizeof(out));
 		TW_FUZZ_ASSERT(n == 20 && memcmp(out, t->value - 4, 20) == 0);
 		return;
 	}
@@ -215,8 +215,8 @@ static void run_typed(const uint8_t *data, size_t len)
 	struct tw_stamp_tlv_iter it;
 	struct tw_stamp_tlv t;
 
-	tw_stamp_tlv_iter_init(&it, data, len, 0);
-	while (tw_stamp_tlv_next(&it, &t) == 1)
+	tw_proto_stamp_tlv_iter_init(&it, data, len, 0);
+	while (tw_proto_stamp_tlv_next(&it, &t) == 1)
 		check_typed(&t);
 }
 
@@ -227,7 +227,7 @@ static void run_hmac_find(const uint8_t *data, size_t len)
 
 	if (len < 1)
 		return;
-	r = tw_stamp_hmac_tlv_find(data + 1, len - 1, 0, data[0] & 1, &off);
+	r = tw_proto_stamp_hmac_tlv_find(data + 1, len - 1, 0, data[0] & 1, &off);
 	TW_FUZZ_ASSERT(r == TW_STAMP_HMAC_NONE || r == TW_STAMP_HMAC_PRESENT ||
 		       r == TW_STAMP_HMAC_BAD);
 	if (r == TW_STAMP_HMAC_PRESENT) {
@@ -265,10 +265,10 @@ static void run_reflect(const uint8_t *data, size_t len)
 	if (len > sizeof(buf))
 		return;
 	memcpy(buf, data, len);
-	n = tw_stamp_reflect_inplace(m, buf, len, sizeof(buf), &ri);
+	n = tw_proto_stamp_reflect_inplace(m, buf, len, sizeof(buf), &ri);
 	if (n < 0)
 		return;
-	base = tw_stamp_base_len(m);
+	base = tw_proto_stamp_base_len(m);
 	rlen = (size_t)n;
 	TW_FUZZ_ASSERT(rlen >= base && rlen >= len);
 	TW_FUZZ_ASSERT(rlen == base || memcmp(buf + base, data + base, rlen - base) == 0);
@@ -276,8 +276,8 @@ static void run_reflect(const uint8_t *data, size_t len)
 		struct tw_stamp_sender sd;
 		struct tw_stamp_reflector rd;
 
-		TW_FUZZ_ASSERT(tw_stamp_sender_decode(m, data, len, &sd) >= 0);
-		TW_FUZZ_ASSERT(tw_stamp_reflector_decode(m, buf, rlen, &rd) ==
+		TW_FUZZ_ASSERT(tw_proto_stamp_sender_decode(m, data, len, &sd) >= 0);
+		TW_FUZZ_ASSERT(tw_proto_stamp_reflector_decode(m, buf, rlen, &rd) ==
 			       (int)base);
 		TW_FUZZ_ASSERT(rd.seq == 1 && rd.ts == 0 && rd.sender_ttl == 64 &&
 			       rd.ssid == sd.ssid && rd.sender_seq == sd.seq &&
@@ -286,9 +286,9 @@ static void run_reflect(const uint8_t *data, size_t len)
 		TW_FUZZ_ASSERT(m == TW_STAMP_UNAUTH ||
 			       tw_proto_is_zero(rd.hmac, TW_STAMP_HMAC_LEN));
 	}
-	(void)tw_stamp_hmac_tlv_find(buf, rlen, base, m == TW_STAMP_AUTH, &hoff);
+	(void)tw_proto_stamp_hmac_tlv_find(buf, rlen, base, m == TW_STAMP_AUTH, &hoff);
 	rb = walk(buf, rlen, base, &before);
-	TW_FUZZ_ASSERT(tw_stamp_reflect_tlvs(&c, buf, rlen, base, &o) == 0);
+	TW_FUZZ_ASSERT(tw_proto_stamp_reflect_tlvs(&c, buf, rlen, base, &o) == 0);
 	/* processing never changes the chain's shape */
 	ra = walk(buf, rlen, base, &after);
 	TW_FUZZ_ASSERT(ra == rb && after == before);
@@ -307,9 +307,9 @@ static void seeds_base(tw_fuzz_emit_fn emit, void *ctx, bool reflector)
 					     .errest = 0x8101, .ssid = 0x1234 };
 		struct tw_stamp_reflector r = { .seq = 3, .ssid = 0x1234,
 						.sender_ttl = 255 };
-		int n = reflector ? tw_stamp_reflector_encode((enum tw_stamp_mode)m, &r,
+		int n = reflector ? tw_proto_stamp_reflector_encode((enum tw_stamp_mode)m, &r,
 							      buf + 1, sizeof(buf) - 1)
-				  : tw_stamp_sender_encode((enum tw_stamp_mode)m, &s,
+				  : tw_proto_stamp_sender_encode((enum tw_stamp_mode)m, &s,
 							   buf + 1, sizeof(buf) - 1);
 
 		emit(ctx, buf, (size_t)n + 1);
@@ -345,16 +345,16 @@ static size_t all_tlvs(uint8_t *buf, size_t cap)
 	const uint8_t f = TW_STAMP_TLV_SENDER_FLAGS;
 	size_t o = 0;
 
-	o += (size_t)tw_stamp_tlv_encode_padding(f, 6, NULL, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_encode_location(f, 0, 0, subs, 3, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_encode_tsinfo(f, &ti, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_encode_cos(f, &cos, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_encode_direct(f, &dm, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_encode_access(f, &ar, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_encode_followup(f, &fu, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_put(buf + o, cap - o, f, 200, NULL, 2);
-	o += (size_t)tw_stamp_tlv_encode_hmac(f, h, buf + o, cap - o);
-	o += (size_t)tw_stamp_tlv_encode_padding(f, 3, NULL, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_padding(f, 6, NULL, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_location(f, 0, 0, subs, 3, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_tsinfo(f, &ti, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_cos(f, &cos, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_direct(f, &dm, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_access(f, &ar, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_followup(f, &fu, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_put(buf + o, cap - o, f, 200, NULL, 2);
+	o += (size_t)tw_proto_stamp_tlv_encode_hmac(f, h, buf + o, cap - o);
+	o += (size_t)tw_proto_stamp_tlv_encode_padding(f, 3, NULL, buf + o, cap - o);
 	return o;
 }
 
@@ -382,7 +382,7 @@ static void seeds_reflect(tw_fuzz_emit_fn emit, void *ctx)
 	for (int m = 0; m < 2; m++) {
 		uint8_t buf[4 + 512] = { (uint8_t)m, 0xb8, (uint8_t)(m ? 0x0b : 0x02), 1 };
 		struct tw_stamp_sender s = { .seq = 5, .errest = 0x0101, .ssid = 7 };
-		int n = tw_stamp_sender_encode((enum tw_stamp_mode)m, &s, buf + 4, 508);
+		int n = tw_proto_stamp_sender_encode((enum tw_stamp_mode)m, &s, buf + 4, 508);
 		size_t t = all_tlvs(buf + 4 + n, 508 - (size_t)n);
 
 		emit(ctx, buf, 4 + (size_t)n + t);

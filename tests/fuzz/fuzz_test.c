@@ -17,7 +17,7 @@ static struct tw_test_layout pick(const uint8_t *data)
 	struct tw_test_layout l;
 	unsigned k = data[0] % 12u;
 
-	tw_test_layout_init(&l, (enum tw_test_mode)(k / 4), (k & 2) != 0,
+	tw_proto_test_layout_init(&l, (enum tw_test_mode)(k / 4), (k & 2) != 0,
 			    (k & 1) != 0, (uint16_t)(data[1] & 7));
 	return l;
 }
@@ -34,7 +34,7 @@ static void run_sender(const uint8_t *data, size_t len)
 	l = pick(data);
 	data += HDR;
 	len -= HDR;
-	n = tw_test_sender_decode(&l, data, len, &a);
+	n = tw_proto_test_sender_decode(&l, data, len, &a);
 	if (n < 0) {
 		TW_FUZZ_ASSERT(n == -TW_PROTO_E_TRUNCATED || n == -TW_PROTO_E_LENGTH);
 		TW_FUZZ_ASSERT(len < l.sender_hdr || len > TW_TEST_MAX_LEN);
@@ -43,15 +43,15 @@ static void run_sender(const uint8_t *data, size_t len)
 	TW_FUZZ_ASSERT((size_t)n == len);
 	TW_FUZZ_ASSERT(a.pad == data + l.sender_hdr);
 	TW_FUZZ_ASSERT(a.pad_len + l.sender_hdr == len);
-	m = tw_test_sender_encode(&l, &a, canon, sizeof(canon));
+	m = tw_proto_test_sender_encode(&l, &a, canon, sizeof(canon));
 	TW_FUZZ_ASSERT(m == n);
 	/* the fields survive; only MBZ octets may differ from the input */
 	TW_FUZZ_ASSERT(memcmp(canon, data, 4) == 0);
 	TW_FUZZ_ASSERT(memcmp(canon + l.ts_off, data + l.ts_off, 10) == 0);
 	TW_FUZZ_ASSERT(memcmp(canon + l.sender_hdr, data + l.sender_hdr,
 			      len - l.sender_hdr) == 0);
-	TW_FUZZ_ASSERT(tw_test_sender_decode(&l, canon, (size_t)m, &b) == m);
-	TW_FUZZ_ASSERT(tw_test_sender_encode(&l, &b, again, sizeof(again)) == m);
+	TW_FUZZ_ASSERT(tw_proto_test_sender_decode(&l, canon, (size_t)m, &b) == m);
+	TW_FUZZ_ASSERT(tw_proto_test_sender_encode(&l, &b, again, sizeof(again)) == m);
 	TW_FUZZ_ASSERT(memcmp(canon, again, (size_t)m) == 0);
 }
 
@@ -67,7 +67,7 @@ static void run_reflector(const uint8_t *data, size_t len)
 	l = pick(data);
 	data += HDR;
 	len -= HDR;
-	n = tw_test_reflector_decode(&l, data, len, &a);
+	n = tw_proto_test_reflector_decode(&l, data, len, &a);
 	if (n < 0) {
 		TW_FUZZ_ASSERT(len < l.refl_hdr || len > TW_TEST_MAX_LEN);
 		return;
@@ -75,12 +75,12 @@ static void run_reflector(const uint8_t *data, size_t len)
 	TW_FUZZ_ASSERT((size_t)n == len);
 	if (!l.dscp_ecn)
 		TW_FUZZ_ASSERT(a.sender_dscp_ecn == 0);
-	m = tw_test_reflector_encode(&l, &a, canon, sizeof(canon));
+	m = tw_proto_test_reflector_encode(&l, &a, canon, sizeof(canon));
 	TW_FUZZ_ASSERT(m == n);
 	TW_FUZZ_ASSERT(memcmp(canon + l.refl_hdr, data + l.refl_hdr,
 			      len - l.refl_hdr) == 0);
-	TW_FUZZ_ASSERT(tw_test_reflector_decode(&l, canon, (size_t)m, &b) == m);
-	TW_FUZZ_ASSERT(tw_test_reflector_encode(&l, &b, again, sizeof(again)) == m);
+	TW_FUZZ_ASSERT(tw_proto_test_reflector_decode(&l, canon, (size_t)m, &b) == m);
+	TW_FUZZ_ASSERT(tw_proto_test_reflector_encode(&l, &b, again, sizeof(again)) == m);
 	TW_FUZZ_ASSERT(memcmp(canon, again, (size_t)m) == 0);
 }
 
@@ -104,10 +104,10 @@ static void run_reflect(const uint8_t *data, size_t len)
 	cap = data[2] == 0 ? sizeof(buf) : data[2] + 16u;
 	data += HDR + 1;
 	len -= HDR + 1;
-	want = tw_test_reply_len(&l, len);
+	want = tw_proto_test_reply_len(&l, len);
 	memcpy(buf, data, len);
 	memset(buf + len, 0xee, sizeof(buf) - len);
-	n = tw_test_reflect_inplace(&l, buf, len, cap, &ri);
+	n = tw_proto_test_reflect_inplace(&l, buf, len, cap, &ri);
 	if (want < 0) {
 		TW_FUZZ_ASSERT(n == want);
 		return;
@@ -119,8 +119,8 @@ static void run_reflect(const uint8_t *data, size_t len)
 	TW_FUZZ_ASSERT(n == want);
 	TW_FUZZ_ASSERT((size_t)n >= l.refl_hdr && (size_t)n <= cap);
 	TW_FUZZ_ASSERT(n == (int)len || (size_t)n == (size_t)l.refl_hdr + l.reflect_len);
-	TW_FUZZ_ASSERT(tw_test_sender_decode(&l, data, len, &s) == (int)len);
-	TW_FUZZ_ASSERT(tw_test_reflector_decode(&l, buf, (size_t)n, &r) == n);
+	TW_FUZZ_ASSERT(tw_proto_test_sender_decode(&l, data, len, &s) == (int)len);
+	TW_FUZZ_ASSERT(tw_proto_test_reflector_decode(&l, buf, (size_t)n, &r) == n);
 	TW_FUZZ_ASSERT(r.sender_seq == s.seq && r.sender_ts == s.ts &&
 		       r.sender_errest == s.errest && r.seq == 7 && r.ts == 0);
 	/*
@@ -139,7 +139,7 @@ static void run_reflect(const uint8_t *data, size_t len)
 			.pad_len = (uint32_t)n - l.refl_hdr,
 		};
 
-		TW_FUZZ_ASSERT(tw_test_reflector_encode(&l, &e, want,
+		TW_FUZZ_ASSERT(tw_proto_test_reflector_encode(&l, &e, want,
 							sizeof(want)) == n);
 		TW_FUZZ_ASSERT(memcmp(want, buf, (size_t)n) == 0);
 	}
@@ -156,10 +156,10 @@ static void run_padding(const uint8_t *data, size_t len)
 		return;
 	l = pick(data);
 	if (len >= HDR + 6)
-		tw_test_layout_init(&l, (enum tw_test_mode)l.mode, l.sym_size,
+		tw_proto_test_layout_init(&l, (enum tw_test_mode)l.mode, l.sym_size,
 				    l.dscp_ecn, tw_get_be16(data + 6));
 	pad = tw_get_be32(data + 2);
-	r = tw_test_session_sizes(&l, pad, &z);
+	r = tw_proto_test_session_sizes(&l, pad, &z);
 	if (r < 0) {
 		TW_FUZZ_ASSERT(r == -TW_PROTO_E_PADDING);
 		TW_FUZZ_ASSERT(pad < l.reflect_len ||
@@ -171,8 +171,8 @@ static void run_padding(const uint8_t *data, size_t len)
 	TW_FUZZ_ASSERT(z.reply_len >= z.sender_len && z.reply_len >= l.refl_hdr);
 	TW_FUZZ_ASSERT(z.reply_len <= TW_TEST_MAX_LEN);
 	TW_FUZZ_ASSERT(z.symmetric == (z.reply_len == z.sender_len));
-	TW_FUZZ_ASSERT(tw_test_reply_len(&l, z.sender_len) == (int)z.reply_len);
-	if (pad >= tw_test_equal_padding(&l))
+	TW_FUZZ_ASSERT(tw_proto_test_reply_len(&l, z.sender_len) == (int)z.reply_len);
+	if (pad >= tw_proto_test_equal_padding(&l))
 		TW_FUZZ_ASSERT(z.symmetric);
 }
 
@@ -192,12 +192,12 @@ static void emit_layouts(tw_fuzz_emit_fn emit, void *ctx, bool reflector)
 						       .pad = pad };
 			int n;
 
-			s.pad_len = tw_test_equal_padding(&l);
+			s.pad_len = tw_proto_test_equal_padding(&l);
 			r.pad_len = 3;
 			buf[0] = sel[0];
 			buf[1] = sel[1];
-			n = reflector ? tw_test_reflector_encode(&l, &r, buf + 2, 256)
-				      : tw_test_sender_encode(&l, &s, buf + 2, 256);
+			n = reflector ? tw_proto_test_reflector_encode(&l, &r, buf + 2, 256)
+				      : tw_proto_test_sender_encode(&l, &s, buf + 2, 256);
 			if (n > 0)
 				emit(ctx, buf, (size_t)n + 2);
 		}
@@ -223,7 +223,7 @@ static void seeds_reflect(tw_fuzz_emit_fn emit, void *ctx)
 		struct tw_test_layout l = pick(buf);
 		struct tw_test_sender s = { .seq = k, .errest = 0x0101, .pad = pad,
 					    .pad_len = k * 5 };
-		int n = tw_test_sender_encode(&l, &s, buf + 3, 200);
+		int n = tw_proto_test_sender_encode(&l, &s, buf + 3, 200);
 
 		if (n > 0)
 			emit(ctx, buf, (size_t)n + 3);

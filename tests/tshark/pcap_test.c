@@ -10,7 +10,7 @@
  * packet. So the sender packets here carry at most 26 octets of padding
  * (RFC 5357 §4.1.2 recommends 27 to equalise sizes; tshark would then
  * misdecode them). Reflector packets come from the data-plane path,
- * tw_test_reflect_inplace(), fed with the sender packets.
+ * tw_proto_test_reflect_inplace(), fed with the sender packets.
  *
  * Timestamps are chosen with fractions that are multiples of 2^-9 s, so
  * tshark's nanosecond rendering is exact, and are printed in UTC: run
@@ -154,11 +154,11 @@ static int exchange(struct out *o, struct tw_pcap_flow *fwd,
 	tw_ntp_t tx_ts = ts_at(sec, seq * 37 + 101);
 	int n, r;
 
-	tw_test_layout_init(&l, TW_TEST_UNAUTH, false, false, 0);
+	tw_proto_test_layout_init(&l, TW_TEST_UNAUTH, false, false, 0);
 	for (size_t i = 0; i < sizeof(pad); i++)
 		pad[i] = (uint8_t)(0xa0 + seq + i);
 	s.pad = pad;
-	n = tw_test_sender_encode(&l, &s, buf, sizeof(buf));
+	n = tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf));
 	if (n < 0 || pad_len > 26)
 		return -1;
 	fwd->ttl = ttl;
@@ -170,10 +170,10 @@ static int exchange(struct out *o, struct tw_pcap_flow *fwd,
 	if (pad_len > 0)
 		expect_hex(o, "twamp.test.padding", pad, pad_len);
 
-	r = tw_test_reflect_inplace(&l, buf, (size_t)n, sizeof(buf), &ri);
+	r = tw_proto_test_reflect_inplace(&l, buf, (size_t)n, sizeof(buf), &ri);
 	if (r < 0)
 		return -1;
-	tw_test_set_ts(&l, buf, tx_ts);
+	tw_proto_test_set_ts(&l, buf, tx_ts);
 	rev->ttl = 255;
 	if (write_frame(o, rev, buf, (size_t)r) != 0)
 		return -1;
@@ -206,17 +206,17 @@ static int lone_reply(struct out *o, struct tw_pcap_flow *rev,
 	uint8_t pad[128], buf[256];
 	int n, r;
 
-	tw_test_layout_init(&l, TW_TEST_UNAUTH, false, false, 0);
+	tw_proto_test_layout_init(&l, TW_TEST_UNAUTH, false, false, 0);
 	for (size_t i = 0; i < sizeof(pad); i++)
 		pad[i] = (uint8_t)i;
 	s.pad = pad;
-	n = tw_test_sender_encode(&l, &s, buf, sizeof(buf));
+	n = tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf));
 	if (n < 0)
 		return -1;
-	r = tw_test_reflect_inplace(&l, buf, (size_t)n, sizeof(buf), &ri);
+	r = tw_proto_test_reflect_inplace(&l, buf, (size_t)n, sizeof(buf), &ri);
 	if (r < 0)
 		return -1;
-	tw_test_set_ts(&l, buf, ts_at(sec, 7));
+	tw_proto_test_set_ts(&l, buf, ts_at(sec, 7));
 	rev->ttl = 255;
 	if (write_frame(o, rev, buf, (size_t)r) != 0)
 		return -1;

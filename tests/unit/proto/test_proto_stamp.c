@@ -54,7 +54,7 @@ static void test_sender_unauth_octets(void **state)
 	want[14] = 0xab;
 	want[15] = 0xcd;
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, 64), 44);
+	assert_int_equal(tw_proto_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, 64), 44);
 	assert_memory_equal(buf, want, 44);
 	assert_int_equal(buf[44], 0xee);
 }
@@ -74,7 +74,7 @@ static void test_sender_auth_octets(void **state)
 	for (int i = 0; i < 16; i++)
 		want[96 + i] = (uint8_t)(0xe0 + i);
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 128), 112);
+	assert_int_equal(tw_proto_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 128), 112);
 	assert_memory_equal(buf, want, 112);
 }
 
@@ -96,7 +96,7 @@ static void test_reflector_unauth_octets(void **state)
 
 	(void)state;
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_stamp_reflector_encode(TW_STAMP_UNAUTH, &r, buf, 64), 44);
+	assert_int_equal(tw_proto_stamp_reflector_encode(TW_STAMP_UNAUTH, &r, buf, 64), 44);
 	assert_memory_equal(buf, want, 44);
 }
 
@@ -121,7 +121,7 @@ static void test_reflector_auth_octets(void **state)
 	for (int i = 0; i < 16; i++)
 		want[96 + i] = (uint8_t)(0xe0 + i);
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_stamp_reflector_encode(TW_STAMP_AUTH, &r, buf, 128), 112);
+	assert_int_equal(tw_proto_stamp_reflector_encode(TW_STAMP_AUTH, &r, buf, 128), 112);
 	assert_memory_equal(buf, want, 112);
 }
 
@@ -138,20 +138,20 @@ static void test_base_round_trips(void **state)
 			memset(s.hmac, 0, 16);
 			memset(r.hmac, 0, 16);
 		}
-		n = tw_stamp_sender_encode((enum tw_stamp_mode)m, &s, a, 128);
-		assert_int_equal(tw_stamp_sender_decode((enum tw_stamp_mode)m, a, n, &sd), n);
+		n = tw_proto_stamp_sender_encode((enum tw_stamp_mode)m, &s, a, 128);
+		assert_int_equal(tw_proto_stamp_sender_decode((enum tw_stamp_mode)m, a, n, &sd), n);
 		assert_int_equal(sd.seq, s.seq);
 		assert_true(sd.ts == s.ts);
 		assert_int_equal(sd.errest, s.errest);
 		assert_int_equal(sd.ssid, s.ssid);
 		assert_memory_equal(sd.hmac, s.hmac, 16);
-		assert_int_equal(tw_stamp_sender_encode((enum tw_stamp_mode)m, &sd, b, 128), n);
+		assert_int_equal(tw_proto_stamp_sender_encode((enum tw_stamp_mode)m, &sd, b, 128), n);
 		assert_memory_equal(a, b, n);
-		n = tw_stamp_reflector_encode((enum tw_stamp_mode)m, &r, a, 128);
-		assert_int_equal(tw_stamp_reflector_decode((enum tw_stamp_mode)m, a, n, &rd), n);
+		n = tw_proto_stamp_reflector_encode((enum tw_stamp_mode)m, &r, a, 128);
+		assert_int_equal(tw_proto_stamp_reflector_decode((enum tw_stamp_mode)m, a, n, &rd), n);
 		assert_int_equal(rd.ssid, 0xabcd);
 		assert_true(rd.sender_ts == r.sender_ts);
-		assert_int_equal(tw_stamp_reflector_encode((enum tw_stamp_mode)m, &rd, b, 128), n);
+		assert_int_equal(tw_proto_stamp_reflector_encode((enum tw_stamp_mode)m, &rd, b, 128), n);
 		assert_memory_equal(a, b, n);
 	}
 }
@@ -162,10 +162,10 @@ static void test_decode_returns_tlv_start(void **state)
 	uint8_t buf[128] = { 0 };
 
 	(void)state;
-	tw_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, 128);
-	assert_int_equal(tw_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 60, &d), 44);
-	tw_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 128);
-	assert_int_equal(tw_stamp_sender_decode(TW_STAMP_AUTH, buf, 128, &d), 112);
+	tw_proto_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, 128);
+	assert_int_equal(tw_proto_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 60, &d), 44);
+	tw_proto_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 128);
+	assert_int_equal(tw_proto_stamp_sender_decode(TW_STAMP_AUTH, buf, 128, &d), 112);
 }
 
 static void test_decode_truncation(void **state)
@@ -177,16 +177,16 @@ static void test_decode_truncation(void **state)
 	(void)state;
 	memset(buf, 0x77, sizeof(buf));
 	for (size_t len = 0; len < 14; len++)
-		assert_int_equal(tw_stamp_sender_decode(TW_STAMP_UNAUTH, buf, len, &s),
+		assert_int_equal(tw_proto_stamp_sender_decode(TW_STAMP_UNAUTH, buf, len, &s),
 				 -TW_PROTO_E_TRUNCATED);
 	for (size_t len = 0; len < 112; len++) {
-		assert_int_equal(tw_stamp_sender_decode(TW_STAMP_AUTH, buf, len, &s),
+		assert_int_equal(tw_proto_stamp_sender_decode(TW_STAMP_AUTH, buf, len, &s),
 				 -TW_PROTO_E_TRUNCATED);
-		assert_int_equal(tw_stamp_reflector_decode(TW_STAMP_AUTH, buf, len, &r),
+		assert_int_equal(tw_proto_stamp_reflector_decode(TW_STAMP_AUTH, buf, len, &r),
 				 -TW_PROTO_E_TRUNCATED);
 	}
 	for (size_t len = 0; len < 41; len++)
-		assert_int_equal(tw_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, len, &r),
+		assert_int_equal(tw_proto_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, len, &r),
 				 -TW_PROTO_E_TRUNCATED);
 }
 
@@ -199,14 +199,14 @@ static void test_decode_short_twamp_light(void **state)
 
 	(void)state;
 	memset(buf, 0x77, sizeof(buf));
-	assert_int_equal(tw_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 14, &s), 14);
+	assert_int_equal(tw_proto_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 14, &s), 14);
 	assert_int_equal(s.ssid, 0); /* beyond the datagram reads as zero */
 	assert_int_equal(s.seq, 0x77777777);
-	assert_int_equal(tw_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 15, &s), 15);
+	assert_int_equal(tw_proto_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 15, &s), 15);
 	assert_int_equal(s.ssid, 0x7700);
-	assert_int_equal(tw_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 16, &s), 16);
+	assert_int_equal(tw_proto_stamp_sender_decode(TW_STAMP_UNAUTH, buf, 16, &s), 16);
 	assert_int_equal(s.ssid, 0x7777);
-	assert_int_equal(tw_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, 41, &r), 41);
+	assert_int_equal(tw_proto_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, 41, &r), 41);
 	assert_int_equal(r.sender_ttl, 0x77);
 }
 
@@ -218,25 +218,25 @@ static void test_base_errors(void **state)
 
 	(void)state;
 	for (size_t cap = 0; cap < 44; cap++) {
-		assert_int_equal(tw_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, cap),
+		assert_int_equal(tw_proto_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, cap),
 				 -TW_PROTO_E_NOSPACE);
-		assert_int_equal(tw_stamp_reflector_encode(TW_STAMP_UNAUTH, &r, buf, cap),
+		assert_int_equal(tw_proto_stamp_reflector_encode(TW_STAMP_UNAUTH, &r, buf, cap),
 				 -TW_PROTO_E_NOSPACE);
 	}
-	assert_int_equal(tw_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 111),
+	assert_int_equal(tw_proto_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 111),
 			 -TW_PROTO_E_NOSPACE);
-	assert_int_equal(tw_stamp_sender_encode((enum tw_stamp_mode)2, &s, buf, 128),
+	assert_int_equal(tw_proto_stamp_sender_encode((enum tw_stamp_mode)2, &s, buf, 128),
 			 -TW_PROTO_E_INVAL);
-	assert_int_equal(tw_stamp_reflector_decode((enum tw_stamp_mode)5, buf, 128, &r),
+	assert_int_equal(tw_proto_stamp_reflector_decode((enum tw_stamp_mode)5, buf, 128, &r),
 			 -TW_PROTO_E_INVAL);
 }
 
 static void test_ssid_check(void **state)
 {
 	(void)state;
-	assert_int_equal(tw_stamp_ssid_check(0), -TW_PROTO_E_SSID);
-	assert_int_equal(tw_stamp_ssid_check(1), 0);
-	assert_int_equal(tw_stamp_ssid_check(0xffff), 0);
+	assert_int_equal(tw_proto_stamp_ssid_check(0), -TW_PROTO_E_SSID);
+	assert_int_equal(tw_proto_stamp_ssid_check(1), 0);
+	assert_int_equal(tw_proto_stamp_ssid_check(0xffff), 0);
 }
 
 static const struct tw_stamp_reflect_info rinfo = {
@@ -251,11 +251,11 @@ static void test_reflect_inplace_tlvs_kept(void **state)
 	int n;
 
 	(void)state;
-	tw_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, 128);
-	assert_int_equal(tw_stamp_tlv_encode_padding(U, 8, NULL, buf + 44, 84), 12);
-	n = tw_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, 56, 128, &rinfo);
+	tw_proto_stamp_sender_encode(TW_STAMP_UNAUTH, &s, buf, 128);
+	assert_int_equal(tw_proto_stamp_tlv_encode_padding(U, 8, NULL, buf + 44, 84), 12);
+	n = tw_proto_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, 56, 128, &rinfo);
 	assert_int_equal(n, 56);
-	assert_int_equal(tw_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, n, &d), 44);
+	assert_int_equal(tw_proto_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, n, &d), 44);
 	assert_int_equal(d.seq, 9);
 	assert_int_equal(d.ssid, 0xabcd);
 	assert_int_equal(d.sender_seq, 0x01020304);
@@ -264,8 +264,8 @@ static void test_reflect_inplace_tlvs_kept(void **state)
 	assert_int_equal(d.sender_ttl, 250);
 	assert_true(d.ts == 0);
 	assert_int_equal(buf[44], U); /* TLVs untouched until processed */
-	tw_stamp_set_ts(TW_STAMP_UNAUTH, buf, 0x5555);
-	assert_int_equal(tw_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, n, &d), 44);
+	tw_proto_stamp_set_ts(TW_STAMP_UNAUTH, buf, 0x5555);
+	assert_int_equal(tw_proto_stamp_reflector_decode(TW_STAMP_UNAUTH, buf, n, &d), 44);
 	assert_true(d.ts == 0x5555);
 }
 
@@ -281,8 +281,8 @@ static void test_reflect_inplace_short(void **state)
 	(void)state;
 	memset(buf, 0xee, sizeof(buf));
 	memcpy(buf, "\x01\x02\x03\x04\x11\x12\x13\x14\x15\x16\x17\x18\x81\x23", 14);
-	assert_int_equal(tw_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, 14, 44, &rinfo), 44);
-	tw_stamp_reflector_encode(TW_STAMP_UNAUTH, &r, want, 44);
+	assert_int_equal(tw_proto_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, 14, 44, &rinfo), 44);
+	tw_proto_stamp_reflector_encode(TW_STAMP_UNAUTH, &r, want, 44);
 	assert_memory_equal(buf, want, 44);
 }
 
@@ -292,16 +292,16 @@ static void test_reflect_inplace_auth(void **state)
 	uint8_t buf[128];
 
 	(void)state;
-	tw_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 128);
-	assert_int_equal(tw_stamp_reflect_inplace(TW_STAMP_AUTH, buf, 112, 112, &rinfo), 112);
+	tw_proto_stamp_sender_encode(TW_STAMP_AUTH, &s, buf, 128);
+	assert_int_equal(tw_proto_stamp_reflect_inplace(TW_STAMP_AUTH, buf, 112, 112, &rinfo), 112);
 	assert_true(tw_proto_is_zero(buf + TW_STAMP_HMAC_OFF, 16));
 	assert_int_equal(buf[26], 0xab);
 	assert_int_equal(buf[80], 250);
-	assert_int_equal(tw_stamp_reflect_inplace(TW_STAMP_AUTH, buf, 111, 128, &rinfo),
+	assert_int_equal(tw_proto_stamp_reflect_inplace(TW_STAMP_AUTH, buf, 111, 128, &rinfo),
 			 -TW_PROTO_E_TRUNCATED);
-	assert_int_equal(tw_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, 14, 43, &rinfo),
+	assert_int_equal(tw_proto_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, 14, 43, &rinfo),
 			 -TW_PROTO_E_NOSPACE);
-	assert_int_equal(tw_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, SIZE_MAX,
+	assert_int_equal(tw_proto_stamp_reflect_inplace(TW_STAMP_UNAUTH, buf, SIZE_MAX,
 						  SIZE_MAX, &rinfo),
 			 -TW_PROTO_E_LENGTH);
 }
@@ -320,21 +320,21 @@ static void test_iter_good_chain(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	tw_stamp_tlv_iter_init(&it, p, sizeof(p), 2);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), 1);
+	tw_proto_stamp_tlv_iter_init(&it, p, sizeof(p), 2);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 1);
 	assert_int_equal(t.type, 1);
 	assert_int_equal(t.len, 2);
 	assert_int_equal(t.off, 2);
 	assert_ptr_equal(t.value, p + 6);
 	assert_int_equal(t.flags, U);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), 1);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 1);
 	assert_int_equal(t.type, 200);
 	assert_int_equal(t.len, 0);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), 1);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 1);
 	assert_int_equal(t.type, 5);
 	assert_int_equal(t.off, 12);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), 0);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), 0);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 0);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 0);
 }
 
 static void test_iter_empty(void **state)
@@ -344,10 +344,10 @@ static void test_iter_empty(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	tw_stamp_tlv_iter_init(&it, p, 4, 4);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), 0);
-	tw_stamp_tlv_iter_init(&it, p, 4, 5);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
+	tw_proto_stamp_tlv_iter_init(&it, p, 4, 4);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 0);
+	tw_proto_stamp_tlv_iter_init(&it, p, 4, 5);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
 }
 
 static void test_iter_overrun_value(void **state)
@@ -357,10 +357,10 @@ static void test_iter_overrun_value(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	tw_stamp_tlv_iter_init(&it, p, sizeof(p), 0);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
+	tw_proto_stamp_tlv_iter_init(&it, p, sizeof(p), 0);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
 	assert_int_equal(it.off, 0);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV); /* sticky */
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV); /* sticky */
 }
 
 static void test_iter_overrun_header(void **state)
@@ -371,9 +371,9 @@ static void test_iter_overrun_header(void **state)
 
 	(void)state;
 	for (size_t len = 5; len <= sizeof(p); len++) {
-		tw_stamp_tlv_iter_init(&it, p, len, 0);
-		assert_int_equal(tw_stamp_tlv_next(&it, &t), 1);
-		assert_int_equal(tw_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
+		tw_proto_stamp_tlv_iter_init(&it, p, len, 0);
+		assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 1);
+		assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
 		assert_int_equal(it.off, 4);
 	}
 }
@@ -385,8 +385,8 @@ static void test_iter_max_length(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	tw_stamp_tlv_iter_init(&it, p, sizeof(p), 0);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
+	tw_proto_stamp_tlv_iter_init(&it, p, sizeof(p), 0);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), -TW_PROTO_E_TLV);
 }
 
 static void test_tlv_put(void **state)
@@ -396,10 +396,10 @@ static void test_tlv_put(void **state)
 	uint8_t buf[16];
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_put(buf, 16, U, 252, v, 3), 7);
+	assert_int_equal(tw_proto_stamp_tlv_put(buf, 16, U, 252, v, 3), 7);
 	assert_memory_equal(buf, want, 7);
-	assert_int_equal(tw_stamp_tlv_put(buf, 6, U, 252, v, 3), -TW_PROTO_E_NOSPACE);
-	assert_int_equal(tw_stamp_tlv_put(buf, 16, 0, 1, NULL, 2), 6);
+	assert_int_equal(tw_proto_stamp_tlv_put(buf, 6, U, 252, v, 3), -TW_PROTO_E_NOSPACE);
+	assert_int_equal(tw_proto_stamp_tlv_put(buf, 16, 0, 1, NULL, 2), 6);
 	assert_true(tw_proto_is_zero(buf + 4, 2));
 }
 
@@ -410,8 +410,8 @@ static struct tw_stamp_tlv first(const uint8_t *p, size_t len)
 	struct tw_stamp_tlv_iter it;
 	struct tw_stamp_tlv t;
 
-	tw_stamp_tlv_iter_init(&it, p, len, 0);
-	assert_int_equal(tw_stamp_tlv_next(&it, &t), 1);
+	tw_proto_stamp_tlv_iter_init(&it, p, len, 0);
+	assert_int_equal(tw_proto_stamp_tlv_next(&it, &t), 1);
 	return t;
 }
 
@@ -422,9 +422,9 @@ static void test_padding_tlv(void **state)
 	uint8_t buf[16];
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_encode_padding(U, 4, pad, buf, 16), 8);
+	assert_int_equal(tw_proto_stamp_tlv_encode_padding(U, 4, pad, buf, 16), 8);
 	assert_memory_equal(buf, want, 8);
-	assert_int_equal(tw_stamp_tlv_encode_padding(U, 4, pad, buf, 7),
+	assert_int_equal(tw_proto_stamp_tlv_encode_padding(U, 4, pad, buf, 7),
 			 -TW_PROTO_E_NOSPACE);
 }
 
@@ -453,26 +453,26 @@ static void test_location_octets(void **state)
 	int k = 0;
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_encode_location(U, 862, 49152, subs, 3, buf, 64),
+	assert_int_equal(tw_proto_stamp_tlv_encode_location(U, 862, 49152, subs, 3, buf, 64),
 			 52);
 	assert_memory_equal(buf, want, 52);
 	t = first(buf, 52);
-	assert_int_equal(tw_stamp_tlv_decode_location(&t, &loc), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_location(&t, &loc), 0);
 	assert_int_equal(loc.dst_port, 862);
 	assert_int_equal(loc.src_port, 49152);
 	assert_int_equal(loc.sub_len, 44);
-	tw_stamp_tlv_iter_init(&it, loc.sub, loc.sub_len, 0);
-	while (tw_stamp_tlv_next(&it, &sub) == 1) {
-		assert_int_equal(tw_stamp_loc_sub_decode(&sub, &a), 0);
+	tw_proto_stamp_tlv_iter_init(&it, loc.sub, loc.sub_len, 0);
+	while (tw_proto_stamp_tlv_next(&it, &sub) == 1) {
+		assert_int_equal(tw_proto_stamp_loc_sub_decode(&sub, &a), 0);
 		assert_int_equal(a.type, subs[k].type);
 		k++;
 	}
 	assert_int_equal(k, 3);
 	assert_int_equal(a.addr[6], 0); /* MBZ octets not reported */
-	assert_int_equal(tw_stamp_tlv_encode_location(U, 862, 49152, subs, 3, buf, 51),
+	assert_int_equal(tw_proto_stamp_tlv_encode_location(U, 862, 49152, subs, 3, buf, 51),
 			 -TW_PROTO_E_NOSPACE);
 	subs[1].type = 0;
-	assert_int_equal(tw_stamp_tlv_encode_location(U, 862, 49152, subs, 3, buf, 64),
+	assert_int_equal(tw_proto_stamp_tlv_encode_location(U, 862, 49152, subs, 3, buf, 64),
 			 -TW_PROTO_E_RANGE);
 }
 
@@ -490,27 +490,27 @@ static void test_location_malformed(void **state)
 
 	(void)state;
 	t = first(short_loc, sizeof(short_loc));
-	assert_int_equal(tw_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_TLV);
 	t = first(bad_sub_len, sizeof(bad_sub_len));
-	assert_int_equal(tw_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_TLV);
 	t = first(sub_overrun, sizeof(sub_overrun));
-	assert_int_equal(tw_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_TLV);
 	t = first(unknown_sub, sizeof(unknown_sub));
-	assert_int_equal(tw_stamp_tlv_decode_location(&t, &loc), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_location(&t, &loc), 0);
 	t.type = 3;
-	assert_int_equal(tw_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_proto_stamp_tlv_decode_location(&t, &loc), -TW_PROTO_E_INVAL);
 }
 
 static void test_loc_sub_len(void **state)
 {
 	(void)state;
-	assert_int_equal(tw_stamp_loc_sub_len(0), -TW_PROTO_E_INVAL);
-	assert_int_equal(tw_stamp_loc_sub_len(1), 8);
-	assert_int_equal(tw_stamp_loc_sub_len(3), 8);
-	assert_int_equal(tw_stamp_loc_sub_len(4), 16);
-	assert_int_equal(tw_stamp_loc_sub_len(9), 16);
-	assert_int_equal(tw_stamp_loc_sub_len(10), -TW_PROTO_E_INVAL);
-	assert_int_equal(tw_stamp_loc_sub_len(255), -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_proto_stamp_loc_sub_len(0), -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_proto_stamp_loc_sub_len(1), 8);
+	assert_int_equal(tw_proto_stamp_loc_sub_len(3), 8);
+	assert_int_equal(tw_proto_stamp_loc_sub_len(4), 16);
+	assert_int_equal(tw_proto_stamp_loc_sub_len(9), 16);
+	assert_int_equal(tw_proto_stamp_loc_sub_len(10), -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_proto_stamp_loc_sub_len(255), -TW_PROTO_E_INVAL);
 }
 
 /* RFC 8972 Figure 11 */
@@ -524,20 +524,20 @@ static void test_tsinfo(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_encode_tsinfo(U, &ti, buf, 32), 14);
+	assert_int_equal(tw_proto_stamp_tlv_encode_tsinfo(U, &ti, buf, 32), 14);
 	assert_memory_equal(buf, want, 14);
 	t = first(buf, 14);
-	assert_int_equal(tw_stamp_tlv_decode_tsinfo(&t, &d), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_tsinfo(&t, &d), 0);
 	assert_int_equal(d.sync_out, 5);
 	assert_int_equal(d.sub_len, 6);
 	assert_memory_equal(d.sub, sub, 6);
 	buf[3] = 3; /* Length below the 4 fixed octets */
 	t = first(buf, 14);
-	assert_int_equal(tw_stamp_tlv_decode_tsinfo(&t, &d), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_tsinfo(&t, &d), -TW_PROTO_E_TLV);
 	buf[3] = 9; /* sub-TLV chain now overruns */
 	t = first(buf, 14);
-	assert_int_equal(tw_stamp_tlv_decode_tsinfo(&t, &d), -TW_PROTO_E_TLV);
-	assert_int_equal(tw_stamp_tlv_encode_tsinfo(U, &ti, buf, 13), -TW_PROTO_E_NOSPACE);
+	assert_int_equal(tw_proto_stamp_tlv_decode_tsinfo(&t, &d), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_encode_tsinfo(U, &ti, buf, 13), -TW_PROTO_E_NOSPACE);
 }
 
 /* RFC 8972 Figure 12: DSCP1(6) DSCP2(6) ECN(2) RP(2) Reserved(16) */
@@ -549,18 +549,18 @@ static void test_cos(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_encode_cos(U, &c, buf, 16), 8);
+	assert_int_equal(tw_proto_stamp_tlv_encode_cos(U, &c, buf, 16), 8);
 	assert_memory_equal(buf, want, 8);
 	t = first(buf, 8);
-	assert_int_equal(tw_stamp_tlv_decode_cos(&t, &d), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_cos(&t, &d), 0);
 	assert_memory_equal(&d, &c, sizeof(c));
 	c.dscp1 = 64;
-	assert_int_equal(tw_stamp_tlv_encode_cos(U, &c, buf, 16), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_proto_stamp_tlv_encode_cos(U, &c, buf, 16), -TW_PROTO_E_RANGE);
 	c.dscp1 = 0;
 	c.rp = 4;
-	assert_int_equal(tw_stamp_tlv_encode_cos(U, &c, buf, 16), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_proto_stamp_tlv_encode_cos(U, &c, buf, 16), -TW_PROTO_E_RANGE);
 	c.rp = 0;
-	assert_int_equal(tw_stamp_tlv_encode_cos(U, &c, buf, 7), -TW_PROTO_E_NOSPACE);
+	assert_int_equal(tw_proto_stamp_tlv_encode_cos(U, &c, buf, 7), -TW_PROTO_E_NOSPACE);
 }
 
 static void test_fixed_length_checks(void **state)
@@ -574,18 +574,18 @@ static void test_fixed_length_checks(void **state)
 	uint8_t h[16];
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_decode_cos(&t, &c), -TW_PROTO_E_TLV);
-	assert_int_equal(tw_stamp_tlv_decode_direct(&t, &d), -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_proto_stamp_tlv_decode_cos(&t, &c), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_direct(&t, &d), -TW_PROTO_E_INVAL);
 	t.type = TW_STAMP_TLV_DIRECT;
-	assert_int_equal(tw_stamp_tlv_decode_direct(&t, &d), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_direct(&t, &d), -TW_PROTO_E_TLV);
 	t.type = TW_STAMP_TLV_ACCESS;
-	assert_int_equal(tw_stamp_tlv_decode_access(&t, &a), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_access(&t, &a), -TW_PROTO_E_TLV);
 	t.type = TW_STAMP_TLV_FOLLOWUP;
-	assert_int_equal(tw_stamp_tlv_decode_followup(&t, &f), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_followup(&t, &f), -TW_PROTO_E_TLV);
 	t.type = TW_STAMP_TLV_HMAC;
-	assert_int_equal(tw_stamp_tlv_decode_hmac(&t, h), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_hmac(&t, h), -TW_PROTO_E_TLV);
 	t.len = 0; /* zero length is malformed for every fixed-size type */
-	assert_int_equal(tw_stamp_tlv_decode_hmac(&t, h), -TW_PROTO_E_TLV);
+	assert_int_equal(tw_proto_stamp_tlv_decode_hmac(&t, h), -TW_PROTO_E_TLV);
 }
 
 /* RFC 8972 Figure 13 */
@@ -598,12 +598,12 @@ static void test_direct(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_encode_direct(U, &dm, buf, 16), 16);
+	assert_int_equal(tw_proto_stamp_tlv_encode_direct(U, &dm, buf, 16), 16);
 	assert_memory_equal(buf, want, 16);
 	t = first(buf, 16);
-	assert_int_equal(tw_stamp_tlv_decode_direct(&t, &d), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_direct(&t, &d), 0);
 	assert_memory_equal(&d, &dm, sizeof(d));
-	assert_int_equal(tw_stamp_tlv_encode_direct(U, &dm, buf, 15), -TW_PROTO_E_NOSPACE);
+	assert_int_equal(tw_proto_stamp_tlv_encode_direct(U, &dm, buf, 15), -TW_PROTO_E_NOSPACE);
 }
 
 /* RFC 8972 Figure 14 */
@@ -615,18 +615,18 @@ static void test_access(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_encode_access(U, &ar, buf, 16), 8);
+	assert_int_equal(tw_proto_stamp_tlv_encode_access(U, &ar, buf, 16), 8);
 	assert_memory_equal(buf, want, 8);
 	t = first(buf, 8);
-	assert_int_equal(tw_stamp_tlv_decode_access(&t, &d), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_access(&t, &d), 0);
 	assert_int_equal(d.id, 2);
 	assert_int_equal(d.return_code, 1);
 	ar.id = 3; /* not 3GPP nor non-3GPP: MUST be discarded */
-	assert_int_equal(tw_stamp_tlv_encode_access(U, &ar, buf, 16), 8);
+	assert_int_equal(tw_proto_stamp_tlv_encode_access(U, &ar, buf, 16), 8);
 	t = first(buf, 8);
-	assert_int_equal(tw_stamp_tlv_decode_access(&t, &d), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_proto_stamp_tlv_decode_access(&t, &d), -TW_PROTO_E_RANGE);
 	ar.id = 16;
-	assert_int_equal(tw_stamp_tlv_encode_access(U, &ar, buf, 16), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_proto_stamp_tlv_encode_access(U, &ar, buf, 16), -TW_PROTO_E_RANGE);
 }
 
 /* RFC 8972 Figure 15 */
@@ -641,14 +641,14 @@ static void test_followup(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	assert_int_equal(tw_stamp_tlv_encode_followup(U, &f, buf, 32), 20);
+	assert_int_equal(tw_proto_stamp_tlv_encode_followup(U, &f, buf, 32), 20);
 	assert_memory_equal(buf, want, 20);
 	t = first(buf, 20);
-	assert_int_equal(tw_stamp_tlv_decode_followup(&t, &d), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_followup(&t, &d), 0);
 	assert_int_equal(d.seq, 5);
 	assert_true(d.ts == f.ts);
 	assert_int_equal(d.ts_mode, TW_STAMP_TSM_HW);
-	assert_int_equal(tw_stamp_tlv_encode_followup(U, &f, buf, 19), -TW_PROTO_E_NOSPACE);
+	assert_int_equal(tw_proto_stamp_tlv_encode_followup(U, &f, buf, 19), -TW_PROTO_E_NOSPACE);
 }
 
 /* RFC 8972 Figure 16 */
@@ -660,11 +660,11 @@ static void test_hmac_tlv(void **state)
 	(void)state;
 	for (int i = 0; i < 16; i++)
 		h[i] = (uint8_t)i;
-	assert_int_equal(tw_stamp_tlv_encode_hmac(U, h, buf, 32), 20);
+	assert_int_equal(tw_proto_stamp_tlv_encode_hmac(U, h, buf, 32), 20);
 	assert_int_equal(buf[1], 8);
 	assert_int_equal(buf[3], 16);
 	t = first(buf, 20);
-	assert_int_equal(tw_stamp_tlv_decode_hmac(&t, d), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_hmac(&t, d), 0);
 	assert_memory_equal(d, h, 16);
 }
 
@@ -672,7 +672,7 @@ static void test_hmac_tlv(void **state)
 
 static size_t add(uint8_t *buf, size_t off, uint8_t type, uint16_t len)
 {
-	int n = tw_stamp_tlv_put(buf + off, 256 - off, U, type, NULL, len);
+	int n = tw_proto_stamp_tlv_put(buf + off, 256 - off, U, type, NULL, len);
 
 	assert_true(n > 0);
 	return off + (size_t)n;
@@ -685,12 +685,12 @@ static void test_hmac_find_present(void **state)
 
 	(void)state;
 	end = add(buf, off, TW_STAMP_TLV_HMAC, 16);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 44, true, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 44, true, &hoff),
 			 TW_STAMP_HMAC_PRESENT);
 	assert_int_equal(hoff, off);
 	/* Extra Padding may follow the HMAC TLV */
 	end = add(buf, end, TW_STAMP_TLV_PADDING, 3);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 44, true, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 44, true, &hoff),
 			 TW_STAMP_HMAC_PRESENT);
 }
 
@@ -701,7 +701,7 @@ static void test_hmac_find_not_last(void **state)
 
 	(void)state;
 	end = add(buf, end, TW_STAMP_TLV_COS, 4);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 44, false, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 44, false, &hoff),
 			 TW_STAMP_HMAC_BAD);
 }
 
@@ -712,10 +712,10 @@ static void test_hmac_find_twice_or_wrong_len(void **state)
 
 	(void)state;
 	end = add(buf, end, TW_STAMP_TLV_HMAC, 16);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 44, false, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 44, false, &hoff),
 			 TW_STAMP_HMAC_BAD);
 	end = add(buf, 44, TW_STAMP_TLV_HMAC, 12);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 44, false, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 44, false, &hoff),
 			 TW_STAMP_HMAC_BAD);
 }
 
@@ -726,20 +726,20 @@ static void test_hmac_find_required(void **state)
 
 	(void)state;
 	/* no TLVs: nothing to protect */
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, 112, 112, true, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, 112, 112, true, &hoff),
 			 TW_STAMP_HMAC_NONE);
 	/* sole Extra Padding TLV: exempt */
 	end = add(buf, 112, TW_STAMP_TLV_PADDING, 8);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 112, true, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 112, true, &hoff),
 			 TW_STAMP_HMAC_NONE);
 	/* two padding TLVs: not the exception */
 	end = add(buf, end, TW_STAMP_TLV_PADDING, 8);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 112, true, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 112, true, &hoff),
 			 TW_STAMP_HMAC_BAD);
 	end = add(buf, 112, TW_STAMP_TLV_DIRECT, 12);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 112, true, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 112, true, &hoff),
 			 TW_STAMP_HMAC_BAD);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end, 112, false, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end, 112, false, &hoff),
 			 TW_STAMP_HMAC_NONE);
 }
 
@@ -749,12 +749,12 @@ static void test_hmac_find_overrun(void **state)
 	size_t hoff, end = add(buf, 44, TW_STAMP_TLV_COS, 4);
 
 	(void)state;
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end + 2, 44, false, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end + 2, 44, false, &hoff),
 			 TW_STAMP_HMAC_NONE);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end + 2, 44, true, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end + 2, 44, true, &hoff),
 			 TW_STAMP_HMAC_BAD);
 	end = add(buf, end, TW_STAMP_TLV_HMAC, 16);
-	assert_int_equal(tw_stamp_hmac_tlv_find(buf, end + 3, 44, false, &hoff),
+	assert_int_equal(tw_proto_stamp_hmac_tlv_find(buf, end + 3, 44, false, &hoff),
 			 TW_STAMP_HMAC_BAD);
 }
 
@@ -785,7 +785,7 @@ static void test_reflect_unknown_type_sets_u(void **state)
 	(void)state;
 	end = add(buf, end, TW_STAMP_TLV_PADDING, 4);
 	buf[44 + 4] = 0x5a;
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
 	assert_int_equal(o.ntlv, 2);
 	assert_false(o.malformed);
 	assert_int_equal(buf[44], U);         /* unknown: U, copied */
@@ -802,7 +802,7 @@ static void test_reflect_reserved_types_unknown(void **state)
 
 	(void)state;
 	end = add(buf, end, 255, 0);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
 	assert_int_equal(buf[44], U);
 	assert_int_equal(buf[48], U);
 }
@@ -817,7 +817,7 @@ static void test_reflect_malformed_stops(void **state)
 	(void)state;
 	dm = end;
 	end = add(buf, end, TW_STAMP_TLV_DIRECT, 12);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
 	assert_true(o.malformed);
 	assert_int_equal(o.ntlv, 1);
 	assert_int_equal(buf[cos], M);
@@ -834,7 +834,7 @@ static void test_reflect_overrun_sets_m(void **state)
 
 	(void)state;
 	end = add(buf, end, TW_STAMP_TLV_DIRECT, 12);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end - 1, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, end - 1, 44, &o), 0);
 	assert_true(o.malformed);
 	assert_int_equal(o.ntlv, 2);
 	assert_int_equal(buf[44], 0);
@@ -842,7 +842,7 @@ static void test_reflect_overrun_sets_m(void **state)
 	assert_true(tw_proto_is_zero(buf + last + 4, 11));
 	/* a stray octet after the chain */
 	buf[44] = U;
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 51, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 51, 44, &o), 0);
 	assert_int_equal(buf[50], M);
 }
 
@@ -857,7 +857,7 @@ static void test_reflect_integrity_failed(void **state)
 	h = end;
 	end = add(buf, end, TW_STAMP_TLV_HMAC, 16);
 	c.integrity_failed = true;
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
 	assert_int_equal(buf[dm], I);
 	assert_int_equal(buf[h], I);
 	assert_true(tw_proto_is_zero(buf + dm + 4, 12)); /* nothing processed */
@@ -874,12 +874,12 @@ static void test_reflect_cos(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	tw_stamp_tlv_encode_cos(U, &want, buf, 64);
+	tw_proto_stamp_tlv_encode_cos(U, &want, buf, 64);
 	buf[6] = 0xff; /* Reserved must be zeroed in the reply */
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 8, 0, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 8, 0, &o), 0);
 	t = first(buf, 8);
 	assert_int_equal(t.flags, 0);
-	assert_int_equal(tw_stamp_tlv_decode_cos(&t, &got), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_cos(&t, &got), 0);
 	assert_int_equal(got.dscp1, 46);
 	assert_int_equal(got.dscp2, 10);
 	assert_int_equal(got.ecn, 2);
@@ -889,10 +889,10 @@ static void test_reflect_cos(void **state)
 	assert_int_equal(o.reply_dscp, 46);
 	/* DSCP1 not permitted by policy: received DSCP, RP = 1 */
 	c.dscp_allowed = 0;
-	tw_stamp_tlv_encode_cos(U, &want, buf, 64);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 8, 0, &o), 0);
+	tw_proto_stamp_tlv_encode_cos(U, &want, buf, 64);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 8, 0, &o), 0);
 	t = first(buf, 8);
-	assert_int_equal(tw_stamp_tlv_decode_cos(&t, &got), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_cos(&t, &got), 0);
 	assert_int_equal(got.rp, 1);
 	assert_int_equal(o.reply_dscp, 10);
 }
@@ -906,10 +906,10 @@ static void test_reflect_direct(void **state)
 	struct tw_stamp_tlv t;
 
 	(void)state;
-	tw_stamp_tlv_encode_direct(U, &d, buf, 64);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 16, 0, &o), 0);
+	tw_proto_stamp_tlv_encode_direct(U, &d, buf, 64);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 16, 0, &o), 0);
 	t = first(buf, 16);
-	assert_int_equal(tw_stamp_tlv_decode_direct(&t, &got), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_direct(&t, &got), 0);
 	assert_int_equal(got.s_txc, 1234);
 	assert_int_equal(got.r_rxc, 100);
 	assert_int_equal(got.r_txc, 99);
@@ -933,14 +933,14 @@ static void test_reflect_location_v4(void **state)
 		U, 77, 0, 0,
 	};
 	uint8_t buf[128];
-	int n = tw_stamp_tlv_encode_location(U, 0, 0, req, 3, buf, 128);
+	int n = tw_proto_stamp_tlv_encode_location(U, 0, 0, req, 3, buf, 128);
 
 	(void)state;
 	assert_int_equal(n, 60);
 	/* append an unknown sub-TLV inside the Location TLV */
 	buf[3] = 60;
-	tw_stamp_tlv_put(buf + 60, 8, U, 77, NULL, 0);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 64, 0, &o), 0);
+	tw_proto_stamp_tlv_put(buf + 60, 8, U, 77, NULL, 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 64, 0, &o), 0);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -953,14 +953,14 @@ static void test_reflect_location_v6_nomac(void **state)
 		{ .flags = U, .type = TW_STAMP_LOC_SRC_IP },
 	};
 	uint8_t buf[128];
-	int n = tw_stamp_tlv_encode_location(U, 0, 0, req, 2, buf, 128);
+	int n = tw_proto_stamp_tlv_encode_location(U, 0, 0, req, 2, buf, 128);
 
 	(void)state;
 	c.ipv6 = true;
 	c.have_mac = false;
 	for (int i = 0; i < 16; i++)
 		c.src_ip[i] = (uint8_t)(0x20 + i);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, (size_t)n, 0, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, (size_t)n, 0, &o), 0);
 	assert_int_equal(buf[9], TW_STAMP_LOC_SRC_EUI64);
 	assert_true(tw_proto_is_zero(buf + 12, 8));
 	assert_int_equal(buf[21], TW_STAMP_LOC_SRC_IPV6);
@@ -974,7 +974,7 @@ static void test_reflect_location_bad_sub(void **state)
 	uint8_t buf[] = { U, 2, 0, 10, 0, 0, 0, 0, U, 4, 0, 2, 0, 0 };
 
 	(void)state;
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, sizeof(buf), 0, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, sizeof(buf), 0, &o), 0);
 	assert_true(o.malformed);
 	assert_int_equal(buf[0], M);
 	assert_int_equal(buf[8], M);
@@ -988,7 +988,7 @@ static void test_reflect_tsinfo(void **state)
 
 	(void)state;
 	buf[8] = 0; /* a sender may not set U on sub-TLVs; we still mark it */
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, sizeof(buf), 0, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, sizeof(buf), 0, &o), 0);
 	assert_int_equal(buf[0], 0);
 	assert_int_equal(buf[4], TW_STAMP_SYNC_NTP);
 	assert_int_equal(buf[5], TW_STAMP_TSM_SW);
@@ -1007,25 +1007,25 @@ static void test_reflect_followup(void **state)
 
 	(void)state;
 	/* stateless / first packet: zeroed */
-	tw_stamp_tlv_encode_followup(U, &f, buf, 32);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 20, 0, &o), 0);
+	tw_proto_stamp_tlv_encode_followup(U, &f, buf, 32);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 20, 0, &o), 0);
 	assert_true(tw_proto_is_zero(buf + 4, 16));
 	assert_int_equal(buf[0], 0);
 	c.have_prev = true;
 	c.prev_seq = 41;
 	c.prev_ts = 0x1234;
 	c.prev_ts_mode = TW_STAMP_TSM_HW;
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 20, 0, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 20, 0, &o), 0);
 	t = first(buf, 20);
-	assert_int_equal(tw_stamp_tlv_decode_followup(&t, &got), 0);
+	assert_int_equal(tw_proto_stamp_tlv_decode_followup(&t, &got), 0);
 	assert_int_equal(got.seq, 41);
 	assert_true(got.ts == 0x1234);
 	assert_int_equal(got.ts_mode, TW_STAMP_TSM_HW);
 	/* wrong Length: M, Sequence Number and Timestamp zeroed */
 	memset(buf, 0x77, sizeof(buf));
-	tw_stamp_tlv_put(buf, 32, U, TW_STAMP_TLV_FOLLOWUP, NULL, 14);
+	tw_proto_stamp_tlv_put(buf, 32, U, TW_STAMP_TLV_FOLLOWUP, NULL, 14);
 	memset(buf + 4, 0x77, 14);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 18, 0, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 18, 0, &o), 0);
 	assert_int_equal(buf[0], M);
 	assert_true(tw_proto_is_zero(buf + 4, 12));
 	assert_int_equal(buf[16], 0x77);
@@ -1037,14 +1037,14 @@ static void test_reflect_access_and_hmac(void **state)
 	struct tw_stamp_reflect_out o;
 	struct tw_stamp_access a = { .id = 1, .return_code = 2 };
 	uint8_t h[16], buf[64];
-	int n = tw_stamp_tlv_encode_access(U, &a, buf, 64);
+	int n = tw_proto_stamp_tlv_encode_access(U, &a, buf, 64);
 
 	(void)state;
 	buf[4] |= 0x0f; /* Resv */
 	buf[7] = 0x44;  /* Reserved */
 	memset(h, 0xaa, 16);
-	n += tw_stamp_tlv_encode_hmac(U, h, buf + n, 64 - (size_t)n);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, (size_t)n, 0, &o), 0);
+	n += tw_proto_stamp_tlv_encode_hmac(U, h, buf + n, 64 - (size_t)n);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, (size_t)n, 0, &o), 0);
 	assert_int_equal(buf[4], 0x10);
 	assert_int_equal(buf[5], 2);
 	assert_int_equal(buf[7], 0);
@@ -1061,8 +1061,8 @@ static void test_reflect_bad_start(void **state)
 	uint8_t buf[8] = { 0 };
 
 	(void)state;
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 8, 9, &o), -TW_PROTO_E_INVAL);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, 8, 8, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 8, 9, &o), -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, 8, 8, &o), 0);
 	assert_int_equal(o.ntlv, 0);
 	assert_int_equal(o.reply_dscp, 10);
 }
@@ -1079,21 +1079,21 @@ static void test_reflected_check(void **state)
 	buf[a] = 0;
 	buf[b] = U; /* usable count includes it; the caller skips it */
 	buf[c] = 0;
-	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), 3);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end, 44), 3);
 	buf[c] = M;
-	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), 2);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end, 44), 2);
 	buf[c] = 0;
-	assert_int_equal(tw_stamp_reflected_check(buf, end - 1, 44), 2);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end - 1, 44), 2);
 	buf[b] = I;
-	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
 	buf[b] = 0;
 	buf[c] = I | M;
-	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
 	buf[c] = 0;
 	buf[c + 3] = 50; /* overruns; its flags octet carries I */
 	buf[c] = I;
-	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
-	assert_int_equal(tw_stamp_reflected_check(buf, 44, 44), 0);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, 44, 44), 0);
 }
 
 /* The reflector's output, read by the sender: U and M as set, no I. */
@@ -1108,11 +1108,11 @@ static void test_reflect_then_sender_check(void **state)
 	end = add(buf, end, 201, 1);
 	end = add(buf, end, TW_STAMP_TLV_COS, 3);
 	end = add(buf, end, TW_STAMP_TLV_DIRECT, 12);
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
-	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), 2);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end, 44), 2);
 	c.integrity_failed = true;
-	assert_int_equal(tw_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
-	assert_int_equal(tw_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
+	assert_int_equal(tw_proto_stamp_reflect_tlvs(&c, buf, end, 44, &o), 0);
+	assert_int_equal(tw_proto_stamp_reflected_check(buf, end, 44), -TW_PROTO_E_HMAC);
 }
 
 int main(void)

@@ -22,7 +22,7 @@ static struct tw_test_layout lay(enum tw_test_mode m, bool sym, bool dscp,
 {
 	struct tw_test_layout l;
 
-	assert_int_equal(tw_test_layout_init(&l, m, sym, dscp, rl), 0);
+	assert_int_equal(tw_proto_test_layout_init(&l, m, sym, dscp, rl), 0);
 	return l;
 }
 
@@ -86,9 +86,9 @@ static void test_layout_invalid(void **state)
 	struct tw_test_layout l;
 
 	(void)state;
-	assert_int_equal(tw_test_layout_init(&l, (enum tw_test_mode)3, false,
+	assert_int_equal(tw_proto_test_layout_init(&l, (enum tw_test_mode)3, false,
 					     false, 0), -TW_PROTO_E_INVAL);
-	assert_int_equal(tw_test_layout_init(NULL, TW_TEST_UNAUTH, false,
+	assert_int_equal(tw_proto_test_layout_init(NULL, TW_TEST_UNAUTH, false,
 					     false, 0), -TW_PROTO_E_INVAL);
 }
 
@@ -109,7 +109,7 @@ static void test_sender_unauth_octets(void **state)
 	(void)state;
 	s.pad = pad;
 	s.pad_len = 3;
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 17);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 17);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -129,7 +129,7 @@ static void test_sender_auth_octets(void **state)
 		want[32 + i] = (uint8_t)(0xe0 + i);
 	s.pad_len = 2; /* NULL pad: zeros */
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 50);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 50);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -150,7 +150,7 @@ static void test_sender_sym_unauth_octets(void **state)
 	s.pad = pad;
 	s.pad_len = 1;
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 42);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 42);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -167,7 +167,7 @@ static void test_sender_sym_dscp_octets(void **state)
 	want[12] = 0x81;
 	want[13] = 0x23;
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 42);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 42);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -186,7 +186,7 @@ static void test_sender_sym_auth_octets(void **state)
 	for (int i = 0; i < 16; i++)
 		want[32 + i] = (uint8_t)(0xe0 + i);
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 112);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 112);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -212,7 +212,7 @@ static void test_reflector_unauth_octets(void **state)
 	(void)state;
 	r.pad = pad;
 	r.pad_len = 2;
-	assert_int_equal(tw_test_reflector_encode(&l, &r, buf, sizeof(buf)), 43);
+	assert_int_equal(tw_proto_test_reflector_encode(&l, &r, buf, sizeof(buf)), 43);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -224,7 +224,7 @@ static void test_reflector_dscp_octets(void **state)
 	uint8_t buf[64];
 
 	(void)state;
-	assert_int_equal(tw_test_reflector_encode(&l, &r, buf, sizeof(buf)), 42);
+	assert_int_equal(tw_proto_test_reflector_encode(&l, &r, buf, sizeof(buf)), 42);
 	assert_int_equal(buf[40], 0xfe);
 	assert_int_equal(buf[41], 0xb9);
 }
@@ -258,7 +258,7 @@ static void test_reflector_auth_octets(void **state)
 	(void)state;
 	refl_auth_want(want, false);
 	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(tw_test_reflector_encode(&l, &r, buf, sizeof(buf)), 112);
+	assert_int_equal(tw_proto_test_reflector_encode(&l, &r, buf, sizeof(buf)), 112);
 	assert_memory_equal(buf, want, 112);
 }
 
@@ -271,7 +271,7 @@ static void test_reflector_auth_dscp_octets(void **state)
 
 	(void)state;
 	refl_auth_want(want, true);
-	assert_int_equal(tw_test_reflector_encode(&l, &r, buf, sizeof(buf)), 112);
+	assert_int_equal(tw_proto_test_reflector_encode(&l, &r, buf, sizeof(buf)), 112);
 	assert_memory_equal(buf, want, 112);
 }
 
@@ -285,7 +285,7 @@ static const struct tw_test_layout *all_layouts(size_t *n)
 	for (size_t m = 0; m < 3; m++)
 		for (int sym = 0; sym < 2; sym++)
 			for (int d = 0; d < 2; d++)
-				tw_test_layout_init(&ls[k++], modes[m], sym, d, 0);
+				tw_proto_test_layout_init(&ls[k++], modes[m], sym, d, 0);
 	*n = k;
 	return ls;
 }
@@ -306,16 +306,16 @@ static void test_sender_round_trip(void **state)
 			memset(s.hmac, 0, sizeof(s.hmac));
 		s.pad = pad;
 		s.pad_len = 5;
-		len = tw_test_sender_encode(&ls[i], &s, buf, sizeof(buf));
+		len = tw_proto_test_sender_encode(&ls[i], &s, buf, sizeof(buf));
 		assert_int_equal(len, ls[i].sender_hdr + 5);
-		assert_int_equal(tw_test_sender_decode(&ls[i], buf, len, &d), len);
+		assert_int_equal(tw_proto_test_sender_decode(&ls[i], buf, len, &d), len);
 		assert_int_equal(d.seq, SEQ);
 		assert_true(d.ts == TS);
 		assert_int_equal(d.errest, EE);
 		assert_memory_equal(d.hmac, s.hmac, 16);
 		assert_ptr_equal(d.pad, buf + ls[i].sender_hdr);
 		assert_int_equal(d.pad_len, 5);
-		assert_int_equal(tw_test_sender_encode(&ls[i], &d, again,
+		assert_int_equal(tw_proto_test_sender_encode(&ls[i], &d, again,
 						       sizeof(again)), len);
 		assert_memory_equal(again, buf, len);
 	}
@@ -335,9 +335,9 @@ static void test_reflector_round_trip(void **state)
 
 		r.pad = pad;
 		r.pad_len = 3;
-		len = tw_test_reflector_encode(&ls[i], &r, buf, sizeof(buf));
+		len = tw_proto_test_reflector_encode(&ls[i], &r, buf, sizeof(buf));
 		assert_int_equal(len, ls[i].refl_hdr + 3);
-		assert_int_equal(tw_test_reflector_decode(&ls[i], buf, len, &d), len);
+		assert_int_equal(tw_proto_test_reflector_decode(&ls[i], buf, len, &d), len);
 		assert_int_equal(d.seq, SEQ);
 		assert_true(d.rx_ts == RX_TS);
 		assert_int_equal(d.sender_seq, S_SEQ);
@@ -346,7 +346,7 @@ static void test_reflector_round_trip(void **state)
 		assert_int_equal(d.sender_ttl, 0xfe);
 		assert_int_equal(d.sender_dscp_ecn, ls[i].dscp_ecn ? 0xb9 : 0);
 		assert_int_equal(d.pad_len, 3);
-		assert_int_equal(tw_test_reflector_encode(&ls[i], &d, again,
+		assert_int_equal(tw_proto_test_reflector_encode(&ls[i], &d, again,
 							  sizeof(again)), len);
 		assert_memory_equal(again, buf, len);
 	}
@@ -360,7 +360,7 @@ static void test_decode_ignores_mbz(void **state)
 
 	(void)state;
 	memset(buf, 0xff, sizeof(buf));
-	assert_int_equal(tw_test_reflector_decode(&l, buf, sizeof(buf), &d), 112);
+	assert_int_equal(tw_proto_test_reflector_decode(&l, buf, sizeof(buf), &d), 112);
 	assert_int_equal(d.sender_dscp_ecn, 0); /* not negotiated: MBZ */
 	assert_int_equal(d.seq, 0xffffffffu);
 }
@@ -376,13 +376,13 @@ static void test_truncation_every_length(void **state)
 		for (size_t len = 0; len < ls[i].sender_hdr; len++) {
 			struct tw_test_sender s;
 
-			assert_int_equal(tw_test_sender_decode(&ls[i], buf, len, &s),
+			assert_int_equal(tw_proto_test_sender_decode(&ls[i], buf, len, &s),
 					 -TW_PROTO_E_TRUNCATED);
 		}
 		for (size_t len = 0; len < ls[i].refl_hdr; len++) {
 			struct tw_test_reflector r;
 
-			assert_int_equal(tw_test_reflector_decode(&ls[i], buf, len, &r),
+			assert_int_equal(tw_proto_test_reflector_decode(&ls[i], buf, len, &r),
 					 -TW_PROTO_E_TRUNCATED);
 		}
 	}
@@ -402,10 +402,10 @@ static void test_encode_nospace_every_cap(void **state)
 		s.pad_len = 4;
 		r.pad_len = 4;
 		for (size_t cap = 0; cap < ls[i].sender_hdr + 4u; cap++)
-			assert_int_equal(tw_test_sender_encode(&ls[i], &s, buf, cap),
+			assert_int_equal(tw_proto_test_sender_encode(&ls[i], &s, buf, cap),
 					 -TW_PROTO_E_NOSPACE);
 		for (size_t cap = 0; cap < ls[i].refl_hdr + 4u; cap++)
-			assert_int_equal(tw_test_reflector_encode(&ls[i], &r, buf, cap),
+			assert_int_equal(tw_proto_test_reflector_encode(&ls[i], &r, buf, cap),
 					 -TW_PROTO_E_NOSPACE);
 	}
 }
@@ -420,16 +420,16 @@ static void test_huge_lengths(void **state)
 	(void)state;
 	s.pad_len = UINT32_MAX;
 	r.pad_len = UINT32_MAX;
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, SIZE_MAX),
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, SIZE_MAX),
 			 -TW_PROTO_E_LENGTH);
-	assert_int_equal(tw_test_reflector_encode(&l, &r, buf, SIZE_MAX),
+	assert_int_equal(tw_proto_test_reflector_encode(&l, &r, buf, SIZE_MAX),
 			 -TW_PROTO_E_LENGTH);
 	s.pad_len = TW_TEST_MAX_LEN - 13;
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, SIZE_MAX),
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, SIZE_MAX),
 			 -TW_PROTO_E_LENGTH);
-	assert_int_equal(tw_test_sender_decode(&l, buf, TW_TEST_MAX_LEN + 1, &s),
+	assert_int_equal(tw_proto_test_sender_decode(&l, buf, TW_TEST_MAX_LEN + 1, &s),
 			 -TW_PROTO_E_LENGTH);
-	assert_int_equal(tw_test_reflector_decode(&l, buf, SIZE_MAX, &r),
+	assert_int_equal(tw_proto_test_reflector_decode(&l, buf, SIZE_MAX, &r),
 			 -TW_PROTO_E_LENGTH);
 }
 
@@ -440,12 +440,12 @@ static void test_owamp_names(void **state)
 	uint8_t a[64], b[64];
 
 	(void)state;
-	assert_int_equal(tw_owamp_test_layout_init(&l, TW_TEST_ENC), 0);
+	assert_int_equal(tw_proto_owamp_test_layout_init(&l, TW_TEST_ENC), 0);
 	assert_int_equal(l.sender_hdr, 48);
-	assert_int_equal(tw_owamp_test_encode(&l, &s, a, sizeof(a)), 48);
-	assert_int_equal(tw_test_sender_encode(&l, &s, b, sizeof(b)), 48);
+	assert_int_equal(tw_proto_owamp_test_encode(&l, &s, a, sizeof(a)), 48);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, b, sizeof(b)), 48);
 	assert_memory_equal(a, b, 48);
-	assert_int_equal(tw_owamp_test_decode(&l, a, 48, &d), 48);
+	assert_int_equal(tw_proto_owamp_test_decode(&l, a, 48, &d), 48);
 	assert_int_equal(d.seq, SEQ);
 }
 
@@ -454,18 +454,18 @@ static void test_reply_len_unauth(void **state)
 	struct tw_test_layout l = lay(TW_TEST_UNAUTH, false, false, 0);
 
 	(void)state;
-	assert_int_equal(tw_test_reply_len(&l, 0), -TW_PROTO_E_TRUNCATED);
-	assert_int_equal(tw_test_reply_len(&l, 13), -TW_PROTO_E_TRUNCATED);
-	assert_int_equal(tw_test_reply_len(&l, 14), 41);
-	assert_int_equal(tw_test_reply_len(&l, 15), 41);
-	assert_int_equal(tw_test_reply_len(&l, 41), 41);
-	assert_int_equal(tw_test_reply_len(&l, 42), 42);
-	assert_int_equal(tw_test_reply_len(&l, 1000), 1000);
-	assert_int_equal(tw_test_reply_len(&l, TW_TEST_MAX_LEN), TW_TEST_MAX_LEN);
-	assert_int_equal(tw_test_reply_len(&l, TW_TEST_MAX_LEN + 1),
+	assert_int_equal(tw_proto_test_reply_len(&l, 0), -TW_PROTO_E_TRUNCATED);
+	assert_int_equal(tw_proto_test_reply_len(&l, 13), -TW_PROTO_E_TRUNCATED);
+	assert_int_equal(tw_proto_test_reply_len(&l, 14), 41);
+	assert_int_equal(tw_proto_test_reply_len(&l, 15), 41);
+	assert_int_equal(tw_proto_test_reply_len(&l, 41), 41);
+	assert_int_equal(tw_proto_test_reply_len(&l, 42), 42);
+	assert_int_equal(tw_proto_test_reply_len(&l, 1000), 1000);
+	assert_int_equal(tw_proto_test_reply_len(&l, TW_TEST_MAX_LEN), TW_TEST_MAX_LEN);
+	assert_int_equal(tw_proto_test_reply_len(&l, TW_TEST_MAX_LEN + 1),
 			 -TW_PROTO_E_LENGTH);
-	assert_int_equal(tw_test_reply_len(&l, UINT32_MAX), -TW_PROTO_E_LENGTH);
-	assert_int_equal(tw_test_reply_len(&l, SIZE_MAX), -TW_PROTO_E_LENGTH);
+	assert_int_equal(tw_proto_test_reply_len(&l, UINT32_MAX), -TW_PROTO_E_LENGTH);
+	assert_int_equal(tw_proto_test_reply_len(&l, SIZE_MAX), -TW_PROTO_E_LENGTH);
 }
 
 static void test_reply_len_auth_and_sym(void **state)
@@ -475,15 +475,15 @@ static void test_reply_len_auth_and_sym(void **state)
 	struct tw_test_layout d = lay(TW_TEST_UNAUTH, false, true, 0);
 
 	(void)state;
-	assert_int_equal(tw_test_reply_len(&a, 47), -TW_PROTO_E_TRUNCATED);
-	assert_int_equal(tw_test_reply_len(&a, 48), 112);
-	assert_int_equal(tw_test_reply_len(&a, 104), 112); /* RFC text's 104 */
-	assert_int_equal(tw_test_reply_len(&a, 112), 112);
-	assert_int_equal(tw_test_reply_len(&a, 113), 113);
-	assert_int_equal(tw_test_reply_len(&s, 111), -TW_PROTO_E_TRUNCATED);
-	assert_int_equal(tw_test_reply_len(&s, 112), 112);
-	assert_int_equal(tw_test_reply_len(&d, 14), 42);
-	assert_int_equal(tw_test_reply_len(&d, 42), 42);
+	assert_int_equal(tw_proto_test_reply_len(&a, 47), -TW_PROTO_E_TRUNCATED);
+	assert_int_equal(tw_proto_test_reply_len(&a, 48), 112);
+	assert_int_equal(tw_proto_test_reply_len(&a, 104), 112); /* RFC text's 104 */
+	assert_int_equal(tw_proto_test_reply_len(&a, 112), 112);
+	assert_int_equal(tw_proto_test_reply_len(&a, 113), 113);
+	assert_int_equal(tw_proto_test_reply_len(&s, 111), -TW_PROTO_E_TRUNCATED);
+	assert_int_equal(tw_proto_test_reply_len(&s, 112), 112);
+	assert_int_equal(tw_proto_test_reply_len(&d, 14), 42);
+	assert_int_equal(tw_proto_test_reply_len(&d, 42), 42);
 }
 
 static void test_reply_len_reflect_octets(void **state)
@@ -492,12 +492,12 @@ static void test_reply_len_reflect_octets(void **state)
 	struct tw_test_layout big = lay(TW_TEST_UNAUTH, false, false, 65535);
 
 	(void)state;
-	assert_int_equal(tw_test_reply_len(&l, 23), -TW_PROTO_E_PADDING);
-	assert_int_equal(tw_test_reply_len(&l, 24), 51);
-	assert_int_equal(tw_test_reply_len(&l, 51), 51);
-	assert_int_equal(tw_test_reply_len(&l, 52), 52);
+	assert_int_equal(tw_proto_test_reply_len(&l, 23), -TW_PROTO_E_PADDING);
+	assert_int_equal(tw_proto_test_reply_len(&l, 24), 51);
+	assert_int_equal(tw_proto_test_reply_len(&l, 51), 51);
+	assert_int_equal(tw_proto_test_reply_len(&l, 52), 52);
 	/* cannot be carried: padding to reflect exceeds any datagram */
-	assert_int_equal(tw_test_reply_len(&big, TW_TEST_MAX_LEN),
+	assert_int_equal(tw_proto_test_reply_len(&big, TW_TEST_MAX_LEN),
 			 -TW_PROTO_E_PADDING);
 }
 
@@ -508,19 +508,19 @@ static void test_session_sizes(void **state)
 	struct tw_test_sizes z;
 
 	(void)state;
-	assert_int_equal(tw_test_session_sizes(&u, 0, &z), 0);
+	assert_int_equal(tw_proto_test_session_sizes(&u, 0, &z), 0);
 	assert_int_equal(z.sender_len, 14);
 	assert_int_equal(z.reply_len, 41);
 	assert_false(z.symmetric);
-	assert_int_equal(tw_test_session_sizes(&u, 27, &z), 0);
+	assert_int_equal(tw_proto_test_session_sizes(&u, 27, &z), 0);
 	assert_int_equal(z.sender_len, 41);
 	assert_int_equal(z.reply_len, 41);
 	assert_true(z.symmetric);
-	assert_int_equal(tw_test_session_sizes(&a, 56, &z), 0); /* RFC's 56 */
+	assert_int_equal(tw_proto_test_session_sizes(&a, 56, &z), 0); /* RFC's 56 */
 	assert_int_equal(z.sender_len, 104);
 	assert_int_equal(z.reply_len, 112);
 	assert_false(z.symmetric);
-	assert_int_equal(tw_test_session_sizes(&a, 64, &z), 0);
+	assert_int_equal(tw_proto_test_session_sizes(&a, 64, &z), 0);
 	assert_true(z.symmetric);
 	assert_int_equal(z.reply_len, 112);
 }
@@ -533,18 +533,18 @@ static void test_session_sizes_huge(void **state)
 	struct tw_test_sizes z;
 
 	(void)state;
-	assert_int_equal(tw_test_session_sizes(&u, TW_TEST_MAX_LEN - 14, &z), 0);
+	assert_int_equal(tw_proto_test_session_sizes(&u, TW_TEST_MAX_LEN - 14, &z), 0);
 	assert_int_equal(z.sender_len, TW_TEST_MAX_LEN);
-	assert_int_equal(tw_test_session_sizes(&u, TW_TEST_MAX_LEN - 13, &z),
+	assert_int_equal(tw_proto_test_session_sizes(&u, TW_TEST_MAX_LEN - 13, &z),
 			 -TW_PROTO_E_PADDING);
-	assert_int_equal(tw_test_session_sizes(&u, UINT32_MAX, &z),
+	assert_int_equal(tw_proto_test_session_sizes(&u, UINT32_MAX, &z),
 			 -TW_PROTO_E_PADDING);
-	assert_int_equal(tw_test_session_sizes(&u, UINT32_MAX - 13, &z),
+	assert_int_equal(tw_proto_test_session_sizes(&u, UINT32_MAX - 13, &z),
 			 -TW_PROTO_E_PADDING);
-	assert_int_equal(tw_test_session_sizes(&r, 99, &z), -TW_PROTO_E_PADDING);
-	assert_int_equal(tw_test_session_sizes(&r, 100, &z), 0);
+	assert_int_equal(tw_proto_test_session_sizes(&r, 99, &z), -TW_PROTO_E_PADDING);
+	assert_int_equal(tw_proto_test_session_sizes(&r, 100, &z), 0);
 	assert_int_equal(z.reply_len, 141);
-	assert_int_equal(tw_test_session_sizes(&big, 65513, &z),
+	assert_int_equal(tw_proto_test_session_sizes(&big, 65513, &z),
 			 -TW_PROTO_E_PADDING);
 }
 
@@ -558,12 +558,12 @@ static void test_equal_padding(void **state)
 	struct tw_test_layout e = lay(TW_TEST_ENC, true, false, 7);
 	struct tw_test_layout f = lay(TW_TEST_UNAUTH, false, false, 10);
 
-	assert_int_equal(tw_test_equal_padding(&a), 27);
-	assert_int_equal(tw_test_equal_padding(&b), 28);
-	assert_int_equal(tw_test_equal_padding(&c), 64);
-	assert_int_equal(tw_test_equal_padding(&d), 0);
-	assert_int_equal(tw_test_equal_padding(&e), 7);
-	assert_int_equal(tw_test_equal_padding(&f), 37);
+	assert_int_equal(tw_proto_test_equal_padding(&a), 27);
+	assert_int_equal(tw_proto_test_equal_padding(&b), 28);
+	assert_int_equal(tw_proto_test_equal_padding(&c), 64);
+	assert_int_equal(tw_proto_test_equal_padding(&d), 0);
+	assert_int_equal(tw_proto_test_equal_padding(&e), 7);
+	assert_int_equal(tw_proto_test_equal_padding(&f), 37);
 }
 
 static void test_sender_write_and_ts(void **state)
@@ -575,19 +575,19 @@ static void test_sender_write_and_ts(void **state)
 
 	(void)state;
 	memset(buf, 0x5a, sizeof(buf));
-	assert_int_equal(tw_test_sender_write(&u, buf, 20, SEQ, EE), 14);
-	tw_test_set_ts(&u, buf, TS);
-	assert_int_equal(tw_test_sender_decode(&u, buf, 20, &d), 20);
+	assert_int_equal(tw_proto_test_sender_write(&u, buf, 20, SEQ, EE), 14);
+	tw_proto_test_set_ts(&u, buf, TS);
+	assert_int_equal(tw_proto_test_sender_decode(&u, buf, 20, &d), 20);
 	assert_int_equal(d.seq, SEQ);
 	assert_true(d.ts == TS);
 	assert_int_equal(d.errest, EE);
 	assert_int_equal(buf[14], 0x5a); /* padding untouched */
-	assert_int_equal(tw_test_get_seq(buf), SEQ);
-	assert_int_equal(tw_test_sender_write(&u, buf, 13, SEQ, EE),
+	assert_int_equal(tw_proto_test_get_seq(buf), SEQ);
+	assert_int_equal(tw_proto_test_sender_write(&u, buf, 13, SEQ, EE),
 			 -TW_PROTO_E_NOSPACE);
 	memset(buf, 0x5a, sizeof(buf));
-	assert_int_equal(tw_test_sender_write(&a, buf, 120, 7, EE), 112);
-	tw_test_set_ts(&a, buf, TS);
+	assert_int_equal(tw_proto_test_sender_write(&a, buf, 120, 7, EE), 112);
+	tw_proto_test_set_ts(&a, buf, TS);
 	assert_memory_equal(buf + 16, ts_oct, 8);
 	assert_true(tw_proto_is_zero(buf + 4, 12));
 	assert_true(tw_proto_is_zero(buf + 26, 112 - 26));
@@ -603,7 +603,7 @@ static void check_reply(const struct tw_test_layout *l, const uint8_t *buf,
 {
 	struct tw_test_reflector d;
 
-	assert_int_equal(tw_test_reflector_decode(l, buf, (size_t)len, &d), len);
+	assert_int_equal(tw_proto_test_reflector_decode(l, buf, (size_t)len, &d), len);
 	assert_int_equal(d.seq, 77);
 	assert_true(d.ts == 0);
 	assert_int_equal(d.errest, 0x0101);
@@ -627,8 +627,8 @@ static void test_reflect_inplace_unauth(void **state)
 		pad[i] = (uint8_t)(i + 1);
 	s.pad = pad;
 	s.pad_len = 46;
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 60);
-	n = tw_test_reflect_inplace(&l, buf, 60, sizeof(buf), &rinfo);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 60);
+	n = tw_proto_test_reflect_inplace(&l, buf, 60, sizeof(buf), &rinfo);
 	assert_int_equal(n, 60);
 	check_reply(&l, buf, n, SEQ, TS, EE);
 	/* sender padding reused, highest-numbered octets dropped */
@@ -645,8 +645,8 @@ static void test_reflect_inplace_short_no_stale(void **state)
 
 	(void)state;
 	memset(buf, 0xee, sizeof(buf)); /* stale buffer contents */
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 14);
-	n = tw_test_reflect_inplace(&l, buf, 14, 41, &rinfo);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 14);
+	n = tw_proto_test_reflect_inplace(&l, buf, 14, 41, &rinfo);
 	assert_int_equal(n, 41);
 	r.seq = 77;
 	r.ts = 0;
@@ -655,7 +655,7 @@ static void test_reflect_inplace_short_no_stale(void **state)
 	r.sender_ts = TS;
 	r.sender_errest = EE;
 	r.sender_ttl = 61;
-	assert_int_equal(tw_test_reflector_encode(&l, &r, want, sizeof(want)), 41);
+	assert_int_equal(tw_proto_test_reflector_encode(&l, &r, want, sizeof(want)), 41);
 	assert_memory_equal(buf, want, 41);
 }
 
@@ -665,11 +665,11 @@ static void test_reflect_inplace_errors(void **state)
 	uint8_t buf[64] = { 0 };
 
 	(void)state;
-	assert_int_equal(tw_test_reflect_inplace(&l, buf, 14, 40, &rinfo),
+	assert_int_equal(tw_proto_test_reflect_inplace(&l, buf, 14, 40, &rinfo),
 			 -TW_PROTO_E_NOSPACE);
-	assert_int_equal(tw_test_reflect_inplace(&l, buf, 13, 64, &rinfo),
+	assert_int_equal(tw_proto_test_reflect_inplace(&l, buf, 13, 64, &rinfo),
 			 -TW_PROTO_E_TRUNCATED);
-	assert_int_equal(tw_test_reflect_inplace(&l, buf, SIZE_MAX, SIZE_MAX,
+	assert_int_equal(tw_proto_test_reflect_inplace(&l, buf, SIZE_MAX, SIZE_MAX,
 						 &rinfo), -TW_PROTO_E_LENGTH);
 }
 
@@ -682,8 +682,8 @@ static void test_reflect_inplace_auth(void **state)
 
 	(void)state;
 	s.pad_len = 64;
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 112);
-	n = tw_test_reflect_inplace(&l, buf, 112, sizeof(buf), &rinfo);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 112);
+	n = tw_proto_test_reflect_inplace(&l, buf, 112, sizeof(buf), &rinfo);
 	assert_int_equal(n, 112);
 	check_reply(&l, buf, n, SEQ, TS, EE);
 	assert_true(tw_proto_is_zero(buf + TW_TEST_REFL_HMAC_OFF, 16));
@@ -701,8 +701,8 @@ static void test_reflect_inplace_sym(void **state)
 	(void)state;
 	s.pad = pad;
 	s.pad_len = 9;
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 50);
-	n = tw_test_reflect_inplace(&l, buf, 50, sizeof(buf), &rinfo);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 50);
+	n = tw_proto_test_reflect_inplace(&l, buf, 50, sizeof(buf), &rinfo);
 	assert_int_equal(n, 50);
 	check_reply(&l, buf, n, SEQ, TS, EE);
 	assert_memory_equal(buf + 41, pad, 9); /* whole padding, same place */
@@ -718,8 +718,8 @@ static void test_reflect_inplace_reflect_octets(void **state)
 	(void)state;
 	s.pad = pad;
 	s.pad_len = 6;
-	assert_int_equal(tw_test_sender_encode(&l, &s, buf, sizeof(buf)), 20);
-	n = tw_test_reflect_inplace(&l, buf, 20, sizeof(buf), &rinfo);
+	assert_int_equal(tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf)), 20);
+	n = tw_proto_test_reflect_inplace(&l, buf, 20, sizeof(buf), &rinfo);
 	assert_int_equal(n, 45);
 	check_reply(&l, buf, n, SEQ, TS, EE);
 	assert_memory_equal(buf + 41, "ABCD", 4);
@@ -736,12 +736,12 @@ static void test_reflect_inplace_dscp(void **state)
 	memset(pad, 0x33, sizeof(pad));
 	s.pad = pad;
 	s.pad_len = 30;
-	tw_test_sender_encode(&on, &s, buf, sizeof(buf));
-	assert_int_equal(tw_test_reflect_inplace(&on, buf, 44, 64, &rinfo), 44);
+	tw_proto_test_sender_encode(&on, &s, buf, sizeof(buf));
+	assert_int_equal(tw_proto_test_reflect_inplace(&on, buf, 44, 64, &rinfo), 44);
 	assert_int_equal(buf[41], 0xb9);
 	assert_int_equal(buf[42], 0x33);
-	tw_test_sender_encode(&off, &s, buf, sizeof(buf));
-	assert_int_equal(tw_test_reflect_inplace(&off, buf, 44, 64, &rinfo), 44);
+	tw_proto_test_sender_encode(&off, &s, buf, sizeof(buf));
+	assert_int_equal(tw_proto_test_reflect_inplace(&off, buf, 44, 64, &rinfo), 44);
 	assert_int_equal(buf[41], 0x33); /* padding, not S-DSCP-ECN */
 }
 
