@@ -47,7 +47,7 @@ sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
 {
 	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
 					     0x08090a0b0c0d0e0fLL);
-	__m128i abcd[2], e0[2];
+	__m128i abcd[4], e0[4];
 
 	for (int l = 0; l < L; l++) {
 		abcd[l] = _mm_shuffle_epi32(
@@ -55,9 +55,9 @@ sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
 		e0[l] = _mm_set_epi32((int)st[l][4], 0, 0, 0);
 	}
 	for (size_t b = 0; b < n; b++) {
-		__m128i abcd_save[2], e0_save[2], e[2][2], m[2][4];
+		__m128i abcd_save[4], e0_save[4], e[4][2], m[4][4];
 
-#pragma GCC unroll 2
+#pragma GCC unroll 4
 		for (int l = 0; l < L; l++) {
 			abcd_save[l] = abcd[l];
 			e0_save[l] = e0[l];
@@ -77,7 +77,7 @@ sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
 		 */
 #pragma GCC unroll 19
 		for (int g = 1; g < 20; g++) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
 			for (int l = 0; l < L; l++) {
 				int cur = g & 1;
 				__m128i w = m[l][g % 4];
@@ -116,10 +116,25 @@ TARGET static void sha1_blocks(uint32_t st[5], const uint8_t *p, size_t n)
 	sha1_lanes(s, q, n, 1);
 }
 
-TARGET static void sha1_blocks_x2(uint32_t *const st[2],
-				  const uint8_t *const p[2], size_t n)
+TARGET static void sha1_x2(uint32_t *const st[], const uint8_t *const p[],
+			   size_t n)
 {
 	sha1_lanes(st, p, n, 2);
+}
+
+TARGET static void sha1_x4(uint32_t *const st[], const uint8_t *const p[],
+			   size_t n)
+{
+	sha1_lanes(st, p, n, 4);
+}
+
+static void sha1_xl(uint32_t *const st[], const uint8_t *const p[], size_t n,
+		    int L)
+{
+	if (L == 4)
+		sha1_x4(st, p, n);
+	else
+		sha1_x2(st, p, n);
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -145,23 +160,23 @@ static size_t sha1_pad(uint8_t buf[192], uint64_t done, const uint8_t *msg,
 	return n / 64;
 }
 
-/* HMAC-SHA1 of two messages of the same length under two keys. */
-static void hmac_pre_x2(const struct tw_native_key *const k[2],
-			const uint8_t *const msg[2], size_t len,
-			uint8_t out[2][20])
+/* HMAC-SHA1 of L messages of the same length under L keys. */
+TARGET static inline __attribute__((always_inline)) void
+hmac_pre_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
+	    size_t len, uint8_t out[][20], const int L)
 {
-	uint32_t st[2][5];
-	uint32_t *const sp[2] = { st[0], st[1] };
-	uint8_t buf[2][192];
-	const uint8_t *const bp[2] = { buf[0], buf[1] };
+	uint32_t st[4][5];
+	uint32_t *const sp[4] = { st[0], st[1], st[2], st[3] };
+	uint8_t buf[4][192];
+	const uint8_t *const bp[4] = { buf[0], buf[1], buf[2], buf[3] };
 	size_t n = 0;
 
-	for (int l = 0; l < 2; l++) {
+	for (int l = 0; l < L; l++) {
 		memcpy(st[l], k[l]->ist, sizeof(st[l]));
 		n = sha1_pad(buf[l], 64, msg[l], len);
 	}
-	sha1_blocks_x2(sp, bp, n);
-	for (int l = 0; l < 2; l++) {
+	sha1_xl(sp, bp, n, L);
+	for (int l = 0; l < L; l++) {
 		uint8_t inner[20];
 
 		for (int i = 0; i < 5; i++)
@@ -169,8 +184,8 @@ static void hmac_pre_x2(const struct tw_native_key *const k[2],
 		memcpy(st[l], k[l]->ost, sizeof(st[l]));
 		n = sha1_pad(buf[l], 64, inner, sizeof(inner));
 	}
-	sha1_blocks_x2(sp, bp, n);
-	for (int l = 0; l < 2; l++)
+	sha1_xl(sp, bp, n, L);
+	for (int l = 0; l < L; l++)
 		for (int i = 0; i < 5; i++)
 			put_be32(out[l] + 4 * i, st[l][i]);
 }
@@ -274,28 +289,30 @@ TARGET static void cbc_decrypt(const uint8_t rk[176], const uint8_t *in,
 	}
 }
 
-TARGET static void cbc_encrypt_x2(const uint8_t *const rk[2],
-				  uint8_t *const p[2], size_t len)
+TARGET static inline __attribute__((always_inline)) void
+cbc_encrypt_xl(const struct tw_native_key *const k[], uint8_t *const p[],
+	       size_t len, const int L)
 {
-	__m128i x0 = _mm_setzero_si128(), x1 = _mm_setzero_si128();
+	__m128i x[4];
 
+	for (int l = 0; l < L; l++)
+		x[l] = _mm_setzero_si128();
 	for (size_t off = 0; off < len; off += 16) {
-		x0 = _mm_xor_si128(x0, _mm_loadu_si128((const void *)(p[0] + off)));
-		x1 = _mm_xor_si128(x1, _mm_loadu_si128((const void *)(p[1] + off)));
-		x0 = _mm_xor_si128(x0, _mm_loadu_si128((const void *)rk[0]));
-		x1 = _mm_xor_si128(x1, _mm_loadu_si128((const void *)rk[1]));
-		for (int r = 1; r < 10; r++) {
-			x0 = _mm_aesenc_si128(
-				x0, _mm_loadu_si128((const void *)(rk[0] + 16 * r)));
-			x1 = _mm_aesenc_si128(
-				x1, _mm_loadu_si128((const void *)(rk[1] + 16 * r)));
+		for (int l = 0; l < L; l++)
+			x[l] = _mm_xor_si128(
+				_mm_xor_si128(x[l], _mm_loadu_si128(
+							    (const void *)(p[l] + off))),
+				_mm_loadu_si128((const void *)k[l]->enc));
+		for (int r = 1; r < 10; r++)
+			for (int l = 0; l < L; l++)
+				x[l] = _mm_aesenc_si128(
+					x[l], _mm_loadu_si128(
+						      (const void *)(k[l]->enc + 16 * r)));
+		for (int l = 0; l < L; l++) {
+			x[l] = _mm_aesenclast_si128(
+				x[l], _mm_loadu_si128((const void *)(k[l]->enc + 160)));
+			_mm_storeu_si128((void *)(p[l] + off), x[l]);
 		}
-		x0 = _mm_aesenclast_si128(
-			x0, _mm_loadu_si128((const void *)(rk[0] + 160)));
-		x1 = _mm_aesenclast_si128(
-			x1, _mm_loadu_si128((const void *)(rk[1] + 160)));
-		_mm_storeu_si128((void *)(p[0] + off), x0);
-		_mm_storeu_si128((void *)(p[1] + off), x1);
 	}
 }
 
@@ -348,30 +365,32 @@ int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
 	return rc;
 }
 
-void tw_native_protect_x2(const struct tw_native_key *const k[2],
-			  uint8_t *const pkt[2], size_t cover, size_t hoff)
+TARGET static inline __attribute__((always_inline)) void
+protect_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
+	   size_t cover, size_t hoff, const int L)
 {
-	uint8_t mac[2][20];
-	const uint8_t *const msg[2] = { pkt[0], pkt[1] };
-	const uint8_t *const rk[2] = { k[0]->enc, k[1]->enc };
+	uint8_t mac[4][20];
+	const uint8_t *const msg[4] = { pkt[0], pkt[1], pkt[L > 2 ? 2 : 0],
+					pkt[L > 2 ? 3 : 0] };
 
-	hmac_pre_x2(k, msg, cover, mac);
-	memcpy(pkt[0] + hoff, mac[0], TW_CRYPTO_HMAC_LEN);
-	memcpy(pkt[1] + hoff, mac[1], TW_CRYPTO_HMAC_LEN);
-	cbc_encrypt_x2(rk, pkt, cover);
+	hmac_pre_xl(k, msg, cover, mac, L);
+	for (int l = 0; l < L; l++)
+		memcpy(pkt[l] + hoff, mac[l], TW_CRYPTO_HMAC_LEN);
+	cbc_encrypt_xl(k, pkt, cover, L);
 }
 
-void tw_native_verify_x2(const struct tw_native_key *const k[2],
-			 uint8_t *const pkt[2], size_t cover, size_t hoff,
-			 int rc[2])
+TARGET static inline __attribute__((always_inline)) void
+verify_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
+	  size_t cover, size_t hoff, int rc[], const int L)
 {
-	uint8_t plain[2][96], mac[2][20];
-	const uint8_t *const msg[2] = { plain[0], plain[1] };
+	uint8_t plain[4][96], mac[4][20];
+	const uint8_t *const msg[4] = { plain[0], plain[1], plain[2],
+					plain[3] };
 
-	cbc_decrypt(k[0]->dec, pkt[0], plain[0], cover);
-	cbc_decrypt(k[1]->dec, pkt[1], plain[1], cover);
-	hmac_pre_x2(k, msg, cover, mac);
-	for (int l = 0; l < 2; l++) {
+	for (int l = 0; l < L; l++)
+		cbc_decrypt(k[l]->dec, pkt[l], plain[l], cover);
+	hmac_pre_xl(k, msg, cover, mac, L);
+	for (int l = 0; l < L; l++) {
 		rc[l] = 0;
 		if (!tw_crypto_memeq(mac[l], pkt[l] + hoff, TW_CRYPTO_HMAC_LEN))
 			rc[l] = -TW_PROTO_E_HMAC;
@@ -379,4 +398,30 @@ void tw_native_verify_x2(const struct tw_native_key *const k[2],
 			memcpy(pkt[l], plain[l], cover);
 	}
 	explicit_bzero(plain, sizeof(plain));
+}
+
+TARGET void tw_native_protect_x2(const struct tw_native_key *const k[2],
+			  uint8_t *const pkt[2], size_t cover, size_t hoff)
+{
+	protect_xl(k, pkt, cover, hoff, 2);
+}
+
+TARGET void tw_native_verify_x2(const struct tw_native_key *const k[2],
+			 uint8_t *const pkt[2], size_t cover, size_t hoff,
+			 int rc[2])
+{
+	verify_xl(k, pkt, cover, hoff, rc, 2);
+}
+
+TARGET void tw_native_protect_x4(const struct tw_native_key *const k[4],
+			  uint8_t *const pkt[4], size_t cover, size_t hoff)
+{
+	protect_xl(k, pkt, cover, hoff, 4);
+}
+
+TARGET void tw_native_verify_x4(const struct tw_native_key *const k[4],
+			 uint8_t *const pkt[4], size_t cover, size_t hoff,
+			 int rc[4])
+{
+	verify_xl(k, pkt, cover, hoff, rc, 4);
 }

@@ -31,5 +31,10 @@ void tw_native_protect_x2(const struct tw_native_key *const k[2],
 void tw_native_verify_x2(const struct tw_native_key *const k[2],
 			 uint8_t *const pkt[2], size_t cover, size_t hoff,
 			 int rc[2]);
+void tw_native_protect_x4(const struct tw_native_key *const k[4],
+			  uint8_t *const pkt[4], size_t cover, size_t hoff);
+void tw_native_verify_x4(const struct tw_native_key *const k[4],
+			 uint8_t *const pkt[4], size_t cover, size_t hoff,
+			 int rc[4]);
 
 #endif
