@@ -45,6 +45,7 @@ struct dp_worker {
 	struct tw_dp *dp;
 	unsigned idx;
 	struct tw_dp_stats st[TW_DP_PORTS_MAX]; /* per port */
+	struct tw_dp_hist turn;                 /* RX stamp -> TX, handler's TX */
 } __rte_cache_aligned;
 
 struct tw_dp {
@@ -58,6 +59,8 @@ struct tw_dp {
 	int hw_ts_offset;
 	tw_dp_udp_fn udp_fn;
 	void *udp_arg;
+	tw_dp_tx_stamp_fn tx_stamp_fn;
+	void *tx_stamp_arg;
 	bool started;
 	bool quit;               /* __atomic */
 	uint64_t udp_owned[65536 / 64];

@@ -591,6 +591,17 @@ int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
 	return 0;
 }
 
+int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
+{
+	if (dp == NULL)
+		return -EINVAL;
+	if (dp->started)
+		return -EBUSY;
+	dp->tx_stamp_fn = fn;
+	dp->tx_stamp_arg = arg;
+	return 0;
+}
+
 int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
 {
 	uint64_t bit;

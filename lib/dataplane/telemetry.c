@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * DPDK telemetry: /twamp/dp/stats, /twamp/dp/lcore,<i>, /twamp/dp/port,<name>,
- * /twamp/dp/ports.
+ * /twamp/dp/ports, /twamp/dp/turnaround.
  * 22.11 callbacks take no user argument, so the data plane being reported is
  * a process-wide pointer under a lock (destroy clears it).
  */
@@ -123,6 +123,29 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	return rc;
 }
 
+static int tel_turnaround(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct tw_dp_hist h; /* 4 KB: off the telemetry thread's stack */
+	int rc = -ENODEV;
+
+	(void)cmd;
+	(void)params;
+	rte_spinlock_lock(&tel_lock);
+	if (tel_dp != NULL && tw_dp_turnaround_get(tel_dp, -1, &h) == 0) {
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_u64(d, "count", h.count);
+		rte_tel_data_add_dict_u64(d, "mean_ns", h.count ? h.sum_ns / h.count : 0);
+		rte_tel_data_add_dict_u64(d, "p50_ns", tw_dp_hist_quantile(&h, 0.5));
+		rte_tel_data_add_dict_u64(d, "p90_ns", tw_dp_hist_quantile(&h, 0.9));
+		rte_tel_data_add_dict_u64(d, "p99_ns", tw_dp_hist_quantile(&h, 0.99));
+		rte_tel_data_add_dict_u64(d, "p999_ns", tw_dp_hist_quantile(&h, 0.999));
+		rte_tel_data_add_dict_u64(d, "max_ns", h.max_ns);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel_lock);
+	return rc;
+}
+
 int tw_dp_telemetry_register(struct tw_dp *dp)
 {
 	int rc = 0;
@@ -139,6 +162,9 @@ int tw_dp_telemetry_register(struct tw_dp *dp)
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/twamp/dp/port", tel_port,
 				"Counters of one port over all lcores. Parameter: port name");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/twamp/dp/turnaround", tel_turnaround,
+				"Reflector turnaround, RX stamp to TX, all workers: count, mean, quantiles, max (ns)");
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/twamp/dp/ports", tel_ports,
 				"Ports: device, ethdev id, queues, TAP, RX timestamp source. No parameters");

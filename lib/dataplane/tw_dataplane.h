@@ -36,6 +36,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "tw_dp_clock.h"
+#include "tw_dp_hist.h"
 #include "tw_dp_parse.h"
 
 #ifdef __cplusplus
@@ -142,6 +143,19 @@ typedef void (*tw_dp_udp_fn)(void *arg, unsigned worker, unsigned port,
 			     struct rte_mbuf **pkts, uint16_t n, uint8_t *verdict);
 
 /**
+ * Called by a worker with the packets its UDP handler wants sent, right
+ * before rte_eth_tx_burst(), with the current time: the place to write the
+ * TX timestamp (and fix the checksums) as late as possible.
+ *
+ * @param arg  the pointer given to tw_dp_set_tx_stamp()
+ * @param port port index
+ * @param pkts @p n packets about to be sent
+ * @param now  NTP time from the TSC clock
+ */
+typedef void (*tw_dp_tx_stamp_fn)(void *arg, unsigned port, struct rte_mbuf **pkts,
+				  uint16_t n, tw_ntp_t now);
+
+/**
  * Probe and configure every port (not started): device probe (an already
  * probed device is used as is), queues, mbuf pool, exception rings, the TAP
  * with the port's MAC and addresses (rtnetlink). Needs EAL.
@@ -178,6 +192,19 @@ void tw_dp_ports_destroy(struct tw_dp *dp);
  * @return 0, or -EBUSY when started.
  */
 int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg);
+
+/**
+ * Install the TX stamp callback (before tw_dp_ports_start()); NULL removes it.
+ * @return 0, -EINVAL on NULL @p dp, or -EBUSY when started.
+ */
+int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg);
+
+/**
+ * Turnaround histogram (RX timestamp to the TX moment of packets the
+ * handler sent) of worker @p lcore, or of all workers with -1, into @p out.
+ * @return 0, or -EINVAL on NULL or a bad index.
+ */
+int tw_dp_turnaround_get(const struct tw_dp *dp, int lcore, struct tw_dp_hist *out);
 
 /**
  * Mark a UDP destination port as owned by the fast path (or release it).
@@ -241,7 +268,8 @@ int tw_dp_port_index(const struct tw_dp *dp, const char *name);
 /**
  * Serve this data plane's counters through DPDK telemetry:
  * /twamp/dp/stats (summed), /twamp/dp/lcore,<i> (one worker; i = n_workers is
- * the service), /twamp/dp/port,<name> (one port), /twamp/dp/ports. The commands are registered once per
+ * the service), /twamp/dp/port,<name> (one port), /twamp/dp/ports,
+ * /twamp/dp/turnaround (count, mean, p50/p90/p99/p999/max in ns). The commands are registered once per
  * process; the most recently registered data plane is reported, until it is
  * destroyed.
  * @return 0, -EINVAL on NULL, or the error of rte_telemetry_register_cmd().

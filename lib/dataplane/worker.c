@@ -82,11 +82,34 @@ static void tx(struct dp_port *p, uint16_t q, struct tw_dp_stats *st,
 	free_counted(st, pkts + sent, (uint16_t)(n - sent), TW_DP_DROP_PORT_TX);
 }
 
+/* The handler's replies: TX stamp as late as possible, turnaround, TX burst. */
+static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
+		  struct rte_mbuf **txp, uint16_t nt)
+{
+	struct dp_port *p = &dp->ports[pidx];
+	uint64_t turn[TW_DP_BURST];
+	tw_ntp_t now;
+	uint16_t sent;
+
+	now = tw_dp_clock_ntp(&dp->clock, rte_rdtsc());
+	for (uint16_t i = 0; i < nt; i++) {
+		int64_t d = tw_ntp_diff_ns(now, tw_dp_rx_ntp(txp[i]));
+
+		turn[i] = d > 0 ? (uint64_t)d : 0;
+	}
+	if (dp->tx_stamp_fn != NULL)
+		dp->tx_stamp_fn(dp->tx_stamp_arg, pidx, txp, nt, now);
+	sent = rte_eth_tx_burst(p->port_id, q, txp, nt);
+	w->st[pidx].cnt[TW_DP_CNT_TX] += sent;
+	free_counted(&w->st[pidx], txp + sent, (uint16_t)(nt - sent), TW_DP_DROP_PORT_TX);
+	for (uint16_t i = 0; i < sent; i++)
+		tw_dp_hist_add(&w->turn, turn[i]);
+}
+
 /* The owned-UDP handler and its verdicts: TX, exception or drop. */
 static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
 		  struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
 {
-	struct dp_port *p = &dp->ports[pidx];
 	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST];
 	uint8_t verdict[TW_DP_BURST] = { 0 };
 	uint16_t nt = 0, nd = 0;
@@ -111,8 +134,9 @@ static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 			break;
 		}
 	}
-	tx(p, q, &w->st[pidx], txp, nt, TW_DP_CNT_TX);
 	free_counted(&w->st[pidx], dropp, nd, TW_DP_DROP_HANDLER);
+	if (nt != 0)
+		reply(dp, w, pidx, q, txp, nt);
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
@@ -300,4 +324,26 @@ int tw_dp_port_index(const struct tw_dp *dp, const char *name)
 		if (strcmp(dp->ports[i].conf.name, name) == 0)
 			return (int)i;
 	return -ENOENT;
+}
+
+int tw_dp_turnaround_get(const struct tw_dp *dp, int lcore, struct tw_dp_hist *out)
+{
+	if (dp == NULL || out == NULL || lcore >= (int)dp->conf.n_workers)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < dp->conf.n_workers; w++) {
+		const struct tw_dp_hist *h = &dp->workers[w].turn;
+		uint64_t mx;
+
+		if (lcore >= 0 && (unsigned)lcore != w)
+			continue;
+		out->count += __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+		out->sum_ns += __atomic_load_n(&h->sum_ns, __ATOMIC_RELAXED);
+		mx = __atomic_load_n(&h->max_ns, __ATOMIC_RELAXED);
+		if (mx > out->max_ns)
+			out->max_ns = mx;
+		for (unsigned b = 0; b < TW_DP_HIST_BUCKETS; b++)
+			out->bucket[b] += __atomic_load_n(&h->bucket[b], __ATOMIC_RELAXED);
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "tw_dp_clock.h"
+#include "tw_dp_hist.h"
 #include "tw_dp_parse.h"
 
 /* ------------------------------------------------------------------ */
@@ -902,6 +903,72 @@ static void test_now_monotonic(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* histogram                                                           */
+
+static void test_hist_buckets_cover_values(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		unsigned b = tw_dp_hist_bucket(v);
+
+		assert_true(b < TW_DP_HIST_BUCKETS);
+		assert_true(tw_dp_hist_floor(b) <= v);
+		if (b + 1 < TW_DP_HIST_BUCKETS)
+			assert_true(v < tw_dp_hist_floor(b + 1));
+		/* width at most 1/8 of the value above 8 ns */
+		if (v >= 8 && b + 1 < TW_DP_HIST_BUCKETS)
+			assert_true((tw_dp_hist_floor(b + 1) - tw_dp_hist_floor(b)) * 8 <= v);
+		v = v < 64 ? v + 1 : v + v / 37 + 1;
+		if (v > (UINT64_MAX >> 1))
+			break;
+	}
+	assert_int_equal(tw_dp_hist_bucket(UINT64_MAX), TW_DP_HIST_BUCKETS - 1);
+	for (unsigned b = 1; b < TW_DP_HIST_BUCKETS; b++)
+		assert_true(tw_dp_hist_floor(b) > tw_dp_hist_floor(b - 1));
+}
+
+static void test_hist_quantiles(void **state)
+{
+	static struct tw_dp_hist h;
+	uint64_t p50, p99;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(tw_dp_hist_quantile(&h, 0.5), 0);
+	assert_int_equal(tw_dp_hist_quantile(NULL, 0.5), 0);
+	for (uint64_t v = 1; v <= 10000; v++)
+		tw_dp_hist_add(&h, v * 100); /* 100 ns .. 1 ms, uniform */
+	assert_int_equal(h.count, 10000);
+	assert_int_equal(h.max_ns, 1000000);
+	assert_int_equal(h.sum_ns, 100ull * 10000 * 10001 / 2);
+	p50 = tw_dp_hist_quantile(&h, 0.5);
+	p99 = tw_dp_hist_quantile(&h, 0.99);
+	/* never below the truth, at most one bucket (1/8) above it */
+	assert_true(p50 >= 500000 && p50 <= 500000 + 500000 / 8 + 1);
+	assert_true(p99 >= 990000 && p99 <= 1000000);
+	assert_int_equal(tw_dp_hist_quantile(&h, 1.0), 1000000);
+	assert_int_equal(tw_dp_hist_quantile(&h, 2.0), 1000000);
+	assert_true(tw_dp_hist_quantile(&h, 0.0) <= 100 + 100 / 8 + 1);
+	assert_true(tw_dp_hist_quantile(&h, -1.0) <= 100 + 100 / 8 + 1);
+}
+
+static void test_hist_single_value(void **state)
+{
+	static struct tw_dp_hist h;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	tw_dp_hist_add(&h, 1234);
+	/* capped at the maximum seen: a lone sample reads back exactly */
+	assert_int_equal(tw_dp_hist_quantile(&h, 0.5), 1234);
+	assert_int_equal(tw_dp_hist_quantile(&h, 0.999), 1234);
+	tw_dp_hist_add(&h, 0);
+	assert_int_equal(tw_dp_hist_quantile(&h, 0.0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -953,6 +1020,9 @@ int main(void)
 		cmocka_unit_test(test_init_measures_and_tracks_realtime),
 		cmocka_unit_test(test_refresh_is_continuous),
 		cmocka_unit_test(test_now_monotonic),
+		cmocka_unit_test(test_hist_buckets_cover_values),
+		cmocka_unit_test(test_hist_quantiles),
+		cmocka_unit_test(test_hist_single_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

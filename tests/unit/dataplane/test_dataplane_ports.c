@@ -444,6 +444,94 @@ static void test_stats_per_port_and_lcore(void **state)
 	tw_dp_ports_destroy(dp);
 }
 
+/* ---- net_ring loops TX back to RX: reply path, TX stamp, turnaround ---- */
+
+struct stamp_seen {
+	unsigned calls, pkts;
+	tw_ntp_t now;
+	unsigned port;
+};
+
+static void reflect_all(void *arg, unsigned worker, unsigned port, struct rte_mbuf **pkts,
+			uint16_t n, uint8_t *verdict)
+{
+	(void)arg;
+	(void)worker;
+	(void)port;
+	(void)pkts;
+	memset(verdict, TW_DP_V_TX, n);
+}
+
+static void stamp(void *arg, unsigned port, struct rte_mbuf **pkts, uint16_t n, tw_ntp_t now)
+{
+	struct stamp_seen *s = arg;
+
+	s->calls++;
+	s->pkts += n;
+	s->now = now;
+	s->port = port;
+	for (uint16_t i = 0; i < n; i++)
+		assert_true(tw_ntp_diff_ns(now, tw_dp_rx_ntp(pkts[i])) >= 0);
+}
+
+static void test_ring_reply_stamp_and_turnaround(void **state)
+{
+	struct tw_dp_port_conf p = good_port("r0", "net_ring0");
+	struct tw_dp_conf c = { .ports = &p, .n_ports = 1, .n_workers = 1 };
+	static struct tw_dp_hist h;
+	struct stamp_seen s = { 0 };
+	struct rte_mbuf *m[4];
+	struct tw_dp_stats st;
+	struct rte_mempool *mp;
+	char err[256];
+	struct tw_dp *dp;
+	uint16_t pid;
+
+	(void)state;
+	dp = tw_dp_ports_create(&c, err, sizeof(err));
+	if (dp == NULL)
+		fail_msg("create: %s", err);
+	assert_int_equal(tw_dp_set_udp_handler(dp, reflect_all, NULL), 0);
+	assert_int_equal(tw_dp_set_tx_stamp(dp, stamp, &s), 0);
+	tw_dp_udp_port_own(dp, 862, true);
+	assert_int_equal(tw_dp_ports_start(dp, err, sizeof(err)), 0);
+	assert_int_equal(tw_dp_set_tx_stamp(dp, NULL, NULL), -EBUSY);
+	assert_int_equal(tw_dp_port_ids(dp, 0, &pid, NULL), 0);
+	mp = rte_pktmbuf_pool_create("ring_test", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	assert_non_null(mp);
+	for (int i = 0; i < 4; i++) {
+		uint8_t f[128];
+		size_t n = frame(f, i & 1, 862);
+
+		m[i] = rte_pktmbuf_alloc(mp);
+		assert_non_null(m[i]);
+		memcpy(rte_pktmbuf_append(m[i], (uint16_t)n), f, n);
+	}
+	/* what the test sends on the ring comes back in on the same port */
+	assert_int_equal(rte_eth_tx_burst(pid, 0, m, 4), 4);
+	assert_int_equal(tw_dp_worker_poll(dp, 0), 4);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.pkts, 4);
+	assert_int_equal(s.port, 0);
+	assert_int_equal(tw_dp_turnaround_get(dp, 0, &h), 0);
+	assert_int_equal(h.count, 4);
+	assert_true(h.max_ns < 10000000); /* same TSC clock: well under 10 ms */
+	assert_true(tw_dp_hist_quantile(&h, 0.5) <= h.max_ns);
+	assert_int_equal(tw_dp_turnaround_get(dp, -1, &h), 0);
+	assert_int_equal(h.count, 4);
+	assert_int_equal(tw_dp_turnaround_get(dp, 1, &h), -EINVAL);
+	assert_int_equal(tw_dp_turnaround_get(NULL, -1, &h), -EINVAL);
+	tw_dp_stats_get(dp, &st);
+	assert_int_equal(st.cnt[TW_DP_CNT_RX], 4);
+	assert_int_equal(st.cnt[TW_DP_CNT_OWNED], 4);
+	assert_int_equal(st.cnt[TW_DP_CNT_TX], 4);
+	/* the replies loop round again: a second pass reflects them once more */
+	assert_int_equal(tw_dp_worker_poll(dp, 0), 4);
+	assert_int_equal(s.pkts, 8);
+	tw_dp_ports_destroy(dp);
+	rte_mempool_free(mp);
+}
+
 static void *worker_thread(void *arg)
 {
 	return (void *)(intptr_t)tw_dp_worker_main(arg);
@@ -520,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_qsbr_worker_reports_quiescence),
 		cmocka_unit_test(test_qsbr_too_few_threads),
 		cmocka_unit_test(test_stats_per_port_and_lcore),
+		cmocka_unit_test(test_ring_reply_stamp_and_turnaround),
 	};
 	int rc;
 
