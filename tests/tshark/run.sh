@@ -10,6 +10,8 @@ case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 if ! command -v tshark >/dev/null; then
   echo "not ok 1 - tshark not installed (scripts/setup.sh installs it)"; exit 1
 fi
+# tshark prints times in local time; generators and tshark agree on UTC.
+export TZ=UTC
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for gen in "$BUILD"/tests/tshark/pcap_*; do
