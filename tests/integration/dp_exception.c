@@ -6,10 +6,11 @@
  *
  *   dp_exception EAL-ARGS -- --device DEV [--name NAME] [--addr A/LEN]...
  *                [--vlan VID] [--own-udp PORT]... [--idle-us N]
- *                [--no-exception] [--seconds S]
+ *                [--no-exception] [--seconds S] [--reflect-udp PORT]
  *
  * With one lcore the worker loop and the service share it; with more, every
  * worker lcore runs tw_dp_worker_main() and the main lcore the service.
+ * --reflect-udp PORT echoes UDP to PORT from the fast path (swap only).
  * Prints "ready" once the port and TAP are up, and at exit one line per
  * counter: "counter NAME VALUE" and "drop NAME VALUE".
  */
@@ -36,6 +37,38 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static uint16_t reflect_port;
+
+/* A bare fast-path echo for --reflect-udp: swap MACs, addresses and ports.
+ * Swapping keeps the IPv4 header and UDP checksums valid (one's complement
+ * sums do not depend on order). */
+static void echo(void *arg, unsigned worker, unsigned port, struct rte_mbuf **pkts,
+		 uint16_t n, uint8_t *verdict)
+{
+	(void)arg;
+	(void)worker;
+	(void)port;
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t *f = rte_pktmbuf_mtod(pkts[i], uint8_t *), t[16];
+		uint8_t *ip = f + pkts[i]->l2_len, *udp = ip + pkts[i]->l3_len;
+		bool v4 = RTE_ETH_IS_IPV4_HDR(pkts[i]->packet_type);
+		unsigned a = v4 ? 12 : 8, alen = v4 ? 4 : 16;
+
+		if (tw_get_be16(udp + 2) != reflect_port)
+			continue; /* stays TW_DP_V_EXCEPTION */
+		memcpy(t, f, 6);
+		memcpy(f, f + 6, 6);
+		memcpy(f + 6, t, 6);
+		memcpy(t, ip + a, alen);
+		memcpy(ip + a, ip + a + alen, alen);
+		memcpy(ip + a + alen, t, alen);
+		memcpy(t, udp, 2);
+		memcpy(udp, udp + 2, 2);
+		memcpy(udp + 2, t, 2);
+		verdict[i] = TW_DP_V_TX;
+	}
 }
 
 static int parse_prefix(const char *s, struct tw_dp_prefix *p)
@@ -69,7 +102,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s EAL-ARGS -- --device DEV [--name NAME] "
 		"[--addr A/LEN]... [--vlan VID] [--own-udp PORT]... [--idle-us N] "
-		"[--no-exception] [--seconds S]\n",
+		"[--no-exception] [--seconds S] [--reflect-udp PORT]\n",
 		prog);
 }
 
@@ -84,6 +117,7 @@ int main(int argc, char **argv)
 		{ "idle-us", required_argument, NULL, 'i' },
 		{ "no-exception", no_argument, NULL, 'x' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "reflect-udp", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tw_dp_port_conf pc = { .name = "uplink", .exception = true };
@@ -137,6 +171,11 @@ int main(int argc, char **argv)
 		case 's':
 			seconds = atof(optarg);
 			break;
+		case 'r':
+			reflect_port = (uint16_t)atoi(optarg);
+			if (n_own < RTE_DIM(own))
+				own[n_own++] = reflect_port;
+			break;
 		default:
 			usage(argv[0]);
 			return 2;
@@ -159,6 +198,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < n_own; i++)
 		tw_dp_udp_port_own(dp, own[i], true);
+	if (reflect_port != 0)
+		tw_dp_set_udp_handler(dp, echo, NULL);
 	if (tw_dp_telemetry_register(dp) != 0)
 		fprintf(stderr, "dp_exception: telemetry commands not registered\n");
 	rc = tw_dp_ports_start(dp, err, sizeof(err));
@@ -205,8 +246,17 @@ int main(int argc, char **argv)
 		printf("counter %s %" PRIu64 "\n", tw_dp_counter_name(i), st.cnt[i]);
 	for (unsigned i = 0; i < TW_DP_DROP__MAX; i++)
 		printf("drop %s %" PRIu64 "\n", tw_dp_drop_name(i), st.drop[i]);
-	printf("seconds %.3f rx_mpps %.3f\n", elapsed,
-	       (double)st.cnt[TW_DP_CNT_RX] / elapsed / 1e6);
+	printf("seconds %.3f rx_mpps %.3f tx_mpps %.3f\n", elapsed,
+	       (double)st.cnt[TW_DP_CNT_RX] / elapsed / 1e6,
+	       (double)st.cnt[TW_DP_CNT_TX] / elapsed / 1e6);
+	{
+		static struct tw_dp_hist h;
+
+		if (tw_dp_turnaround_get(dp, -1, &h) == 0 && h.count != 0)
+			printf("turnaround_ns count %" PRIu64 " p50 %" PRIu64 " p99 %" PRIu64
+			       " max %" PRIu64 "\n", h.count, tw_dp_hist_quantile(&h, 0.5),
+			       tw_dp_hist_quantile(&h, 0.99), h.max_ns);
+	}
 	fflush(stdout);
 	tw_dp_ports_destroy(dp);
 	rte_eal_cleanup();

@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 TOOL="$top/tests/integration/peer_tool.py"
 TESTBED="$top/scripts/testbed.sh"
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2
-TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621
+TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621 UDP_ECHO=8622
 # first run with telemetry (a file prefix of our own), the second without
 PREFIX=tw-exc-$$
 TEL=/var/run/dpdk/$PREFIX/dpdk_telemetry.v2
@@ -21,7 +21,7 @@ EAL=(--no-huge -m 256 --no-pci --no-shconf --file-prefix $PREFIX -l 0 --log-leve
 EAL2=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0,1 --log-level=lib.eal:notice)
 
 N=0 FAILED=0 APP=0 SERVERS=()
-PLAN=26
+PLAN=29
 LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -58,7 +58,8 @@ command -v arping >/dev/null && HAVE_ARPING=1 || HAVE_ARPING=0
 check "test bed up" "$TESTBED" up
 
 ip netns exec tw-dut "$BIN" "${EAL[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
-  --addr $DUT_V4/24 --addr $DUT_V6/64 --own-udp $UDP_OWNED >"$LOG/app.out" 2>"$LOG/app.err" &
+  --addr $DUT_V4/24 --addr $DUT_V6/64 --own-udp $UDP_OWNED --reflect-udp $UDP_ECHO \
+  >"$LOG/app.out" 2>"$LOG/app.err" &
 APP=$!
 for _ in $(seq 1 100); do
   grep -qx ready "$LOG/app.out" 2>/dev/null && break
@@ -116,6 +117,14 @@ check "UDP to owned port $UDP_OWNED: handler stub passes it to the kernel (IPv4)
 check "UDP to owned port $UDP_OWNED: handler stub passes it to the kernel (IPv6)" \
   peer $PY "$TOOL" udp $DUT_V6 $UDP_OWNED
 
+# nothing listens on $UDP_ECHO in the kernel: only the fast path can answer
+check "UDP to $UDP_ECHO answered by the fast path (worker handler + TX), IPv4" \
+  peer $PY "$TOOL" udp $DUT_V4 $UDP_ECHO
+check "UDP to $UDP_ECHO answered by the fast path, IPv6" peer $PY "$TOOL" udp $DUT_V6 $UDP_ECHO
+tel=$($PY "$TOOL" telemetry "$TEL" /twamp/dp/turnaround 2>&1)
+echo "# turnaround: $tel"
+check "telemetry /twamp/dp/turnaround: fast-path replies counted, p50 <= max < 100 ms" \
+  $PY -c "import json,sys; d = json.loads(sys.argv[1]); sys.exit(not (d['count'] >= 2 and 0 < d['p50_ns'] <= d['max_ns'] < 100000000))" "$tel"
 tel=$($PY "$TOOL" telemetry "$TEL" /twamp/dp/stats 2>&1)
 check "telemetry /twamp/dp/stats: rx and exception counters" \
   $PY -c "import json,sys; d = json.loads(sys.argv[1]); sys.exit(not (d['rx'] > 0 and d['exc_in'] > 0 and d['exc_out'] > 0 and d['drop_l4_cksum'] == 0))" "$tel"
@@ -139,10 +148,11 @@ sed 's/^/# /' <(grep -E '^(counter|drop) ' "$LOG/app.out" | grep -v ' 0$')
 cnt() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }' "$LOG/app.out"; }
 rx=$(cnt counter rx) exc_in=$(cnt counter exc_in) exc_out=$(cnt counter exc_out)
 owned=$(cnt counter udp_owned) queued=$(cnt counter exc_queued)
-check "counters: rx=$rx, every packet queued and written to the TAP (exc_queued=$queued exc_in=$exc_in)" \
-  test "${rx:-0}" -gt 0 -a "${queued:-0}" -eq "${rx:-0}" -a "${exc_in:-0}" -eq "${rx:-0}"
-check "counters: kernel replies sent out of the port (exc_out=$exc_out), UDP to owned port seen (udp_owned=$owned >= 2)" \
-  test "${exc_out:-0}" -gt 0 -a "${owned:-0}" -ge 2
+check "counters: rx=$rx = exception (exc_queued=$queued, all written to the TAP: exc_in=$exc_in) + fast-path replies (tx=$(cnt counter tx))" \
+  test "${rx:-0}" -gt 0 -a "$((queued + $(cnt counter tx)))" -eq "${rx:-0}" -a "${exc_in:-0}" -eq "${queued:-0}"
+txc=$(cnt counter tx)
+check "counters: kernel replies sent out of the port (exc_out=$exc_out), owned UDP seen (udp_owned=$owned >= 4), fast-path replies (tx=$txc >= 2)" \
+  test "${exc_out:-0}" -gt 0 -a "${owned:-0}" -ge 4 -a "${txc:-0}" -ge 2
 drops=$(awk '$1 == "drop" { s += $3 } END { print s + 0 }' "$LOG/app.out")
 check "counters: no drops ($drops)" test "$drops" -eq 0
 check "TAP removed on exit" sh -c "! ip netns exec tw-dut ip link show tw-uplink 2>/dev/null"
