@@ -223,7 +223,19 @@ void tw_crypto_test_destroy(struct tw_crypto_test *t)
 	free(t);
 }
 
-/* Covered length and HMAC offset; 0 when the packet is too short. */
+/*
+ * RFC 4656 §4.1.2: Session-Sender packet, authenticated/encrypted modes
+ *   0 Sequence Number(4) | 4 MBZ(12) | 16 Timestamp(8) | 24 Error Estimate(2)
+ *  26 MBZ(6) | 32 HMAC(16) | 48 Packet Padding
+ * RFC 5357 §4.2.1 + erratum 5045: Session-Reflector packet
+ *   0 Sequence Number(4) | 4 MBZ(12) | 16 Timestamp(8) | 24 Error Estimate(2)
+ *  26 MBZ(6) | 32 Receive Timestamp(8) | 40 MBZ(8) | 48 Sender Seq(4)
+ *  52 MBZ(12) | 64 Sender Timestamp(8) | 72 Sender Error Estimate(2)
+ *  74 MBZ(6) | 80 Sender TTL(1) | 81 MBZ(15) | 96 HMAC(16) | 112 Padding
+ * Covered (encrypted and HMAC'd): 16 octets in auth mode; 32 (sender) or
+ * 96 (reflector) in enc mode. Covered length and HMAC offset; 0 when the
+ * packet is too short.
+ */
 static size_t layout(const struct tw_crypto_test *t, enum tw_crypto_pkt kind,
 		     size_t len, size_t *hoff)
 {

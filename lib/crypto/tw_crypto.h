@@ -9,8 +9,9 @@
  *  - control connection (OpenSSL): PBKDF2 token key, Token encrypt/decrypt,
  *    the per-direction AES-CBC stream with HMAC-SHA1/128 (struct
  *    tw_crypto_ctrl);
- *  - test packets (fast path): a per-thread engine (struct tw_crypto_engine,
- *    intel-ipsec-mb or OpenSSL) and a per-session key context
+ *  - test packets (fast path): a per-thread engine (struct tw_crypto_engine:
+ *    inline AES-NI/SHA-NI, intel-ipsec-mb or OpenSSL, all giving the same
+ *    octets; docs/performance.md compares them) and a per-session context
  *    (struct tw_crypto_test) whose AES schedules and HMAC inner/outer states
  *    are computed once; per-packet protect/verify, also in bursts;
  *  - key derivation: IKEv2 prf/prf+/SKEYSEED/DKM/KEYMAT and the RFC 7717
@@ -223,7 +224,7 @@ int tw_crypto_ctrl_open(struct tw_crypto_ctrl *c, uint8_t *msg, size_t len);
 
 /** Implementation behind an engine. */
 enum tw_crypto_impl {
-	TW_CRYPTO_IMPL_IMB,     /**< intel-ipsec-mb job API (fast path) */
+	TW_CRYPTO_IMPL_IMB,     /**< intel-ipsec-mb job API */
 	TW_CRYPTO_IMPL_OPENSSL, /**< OpenSSL EVP (reference) */
 	TW_CRYPTO_IMPL_NATIVE,  /**< inline AES-NI + SHA-NI, no job queue */
 	/** The fastest this CPU runs (docs/performance.md): NATIVE when it
@@ -327,8 +328,9 @@ int tw_crypto_test_verify(struct tw_crypto_engine *e,
 			  enum tw_crypto_pkt kind, uint8_t *pkt, size_t len);
 
 /**
- * Protect @p n packets (of possibly different sessions) at once; with the
- * intel-ipsec-mb engine they go through the job API together.
+ * Protect @p n packets (of possibly different sessions) at once; the native
+ * engine interleaves consecutive packets of the same layout, the
+ * intel-ipsec-mb engine submits them to its job queue together.
  * results[i] gets what tw_crypto_test_protect() would return for packet i.
  *
  * @return the number of packets protected, or -TW_PROTO_E_INVAL

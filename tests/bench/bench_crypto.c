@@ -3,9 +3,9 @@
  * Test-packet crypto cost per reflected packet: verify the Session-Sender
  * packet (decrypt + HMAC check), then protect the Session-Reflector reply
  * (HMAC + encrypt), in authenticated and encrypted mode, with the
- * intel-ipsec-mb and the OpenSSL engine, one packet per call and bursts of
- * 32 through the burst API; the same with the inline AES-NI + SHA-NI
- * engine. Also STAMP (HMAC-SHA-256/128) sign + check.
+ * intel-ipsec-mb, OpenSSL and native (AES-NI + SHA-NI) engines, one packet
+ * per call and bursts of 32 through the burst API. Also STAMP
+ * (HMAC-SHA-256/128) check + sign. Times are CPU time of this thread.
  *
  * usage: bench_crypto [iterations per round] [rounds] [only]
  * where only (e.g. "imb/auth/burst32") selects one case.
