@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The appliance's main job on its shipped default configuration.
-# Until the data plane lands (issue 3) that job is configuration: load
-# config/default.yaml, validate every section and print the effective
-# configuration with all defaults filled in. Builds first when needed.
+# Until the data plane lands (issue 3) that job is configuration: load the
+# built-in default (config/default.yaml, compiled into twamp-dp), validate every
+# section and print the effective configuration with all defaults filled in.
+# With a FILE argument, the same for that file. Builds first when needed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -10,6 +11,5 @@ BUILD=${BUILD:-build}
 if [ ! -x "$BUILD/app/twamp-dp/twamp-dp" ]; then
   scripts/setup.sh
 fi
-cfg=${1:-config/default.yaml}
-echo "twamp-dp --check $cfg"
-"$BUILD/app/twamp-dp/twamp-dp" --check "$cfg"
+echo "+ twamp-dp --check $*"
+"$BUILD/app/twamp-dp/twamp-dp" --check "$@"

@@ -5,10 +5,16 @@
  */
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "tw_config.h"
+
+/* config/default.yaml, compiled in by embed.py */
+extern const char tw_default_config[];
+extern const size_t tw_default_config_len;
+#define DEFAULT_NAME "<default>"
 
 #ifndef TWAMP_DP_VERSION
 #define TWAMP_DP_VERSION "0.1.0"
@@ -18,12 +24,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: twamp-dp -c FILE           run the appliance with FILE\n"
-		"       twamp-dp --check FILE      validate FILE, print the effective config\n"
+		"       twamp-dp --check [FILE]    validate FILE (default: the built-in\n"
+		"                                  configuration), print the effective config\n"
+		"       twamp-dp --show-default    print the built-in configuration\n"
 		"       twamp-dp --check-keys FILE validate a key file (no secrets printed)\n"
 		"       twamp-dp --version | -h\n"
 		"\n"
 		"  -c, --config FILE   configuration (YAML, see docs/config.md)\n"
-		"  -n, --check FILE    check only: effective config on stdout, exit 0;\n"
+		"  -n, --check [FILE]  check only: effective config on stdout, exit 0;\n"
 		"                      or every error on stderr, exit 1\n"
 		"  -k, --check-keys FILE  check a key file\n"
 		"  -V, --version       print the version\n"
@@ -43,7 +51,10 @@ static int check(const char *path)
 {
 	struct tw_config_diag diag = { 0 };
 	struct tw_config *cfg;
-	int rc = tw_config_load(path, &cfg, &diag);
+	int rc = path != NULL ?
+		tw_config_load(path, &cfg, &diag) :
+		tw_config_load_buffer(DEFAULT_NAME, tw_default_config,
+				      tw_default_config_len, &cfg, &diag);
 
 	print_diag(&diag);
 	tw_config_diag_free(&diag);
@@ -80,23 +91,32 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "check", required_argument, NULL, 'n' },
+		{ "check", optional_argument, NULL, 'n' },
+		{ "show-default", no_argument, NULL, 'D' },
 		{ "check-keys", required_argument, NULL, 'k' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *checkf = NULL, *keysf = NULL;
+	bool do_check = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:n:k:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n::k:DVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
 			break;
 		case 'n':
+			/* "--check FILE" as well as "--check=FILE" and "-nFILE" */
+			do_check = true;
 			checkf = optarg;
+			if (checkf == NULL && optind < argc && argv[optind][0] != '-')
+				checkf = argv[optind++];
 			break;
+		case 'D':
+			fwrite(tw_default_config, 1, tw_default_config_len, stdout);
+			return fflush(stdout) == 0 ? 0 : 1;
 		case 'k':
 			keysf = optarg;
 			break;
@@ -118,7 +138,7 @@ int main(int argc, char **argv)
 	}
 	if (keysf != NULL)
 		return check_keys(keysf);
-	if (checkf != NULL)
+	if (do_check)
 		return check(checkf);
 	if (config != NULL) {
 		fprintf(stderr, "twamp-dp: data plane not built yet; use --check\n");
