@@ -425,3 +425,158 @@ TARGET void tw_native_verify_x4(const struct tw_native_key *const k[4],
 {
 	verify_xl(k, pkt, cover, hoff, rc, 4);
 }
+
+/* ---- SHA-256 (FIPS 180-4 §6.2.2) with SHA-NI, for STAMP's HMAC ---- */
+
+/* FIPS 180-4 §4.2.2: cube roots of the first 64 primes */
+static const uint32_t k256[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5,
+	0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3,
+	0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
+	0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+TARGET static void sha256_blocks(uint32_t st[8], const uint8_t *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
+					     0x0405060700010203LL);
+	__m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const void *)st),
+					0xb1);                    /* CDAB */
+	__m128i s1 = _mm_shuffle_epi32(
+		_mm_loadu_si128((const void *)(st + 4)), 0x1b);   /* HGFE */
+	__m128i s0 = _mm_alignr_epi8(tmp, s1, 8);                 /* ABEF */
+
+	s1 = _mm_blend_epi16(s1, tmp, 0xf0);                      /* CDGH */
+	for (; n > 0; n--, p += 64) {
+		__m128i abef = s0, cdgh = s1, m[4];
+
+		for (int i = 0; i < 4; i++)
+			m[i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const void *)(p + 16 * i)),
+				bswap);
+		/* Group g does rounds 4g..4g+3 with W[g] = m[g % 4]. */
+#pragma GCC unroll 16
+		for (int g = 0; g < 16; g++) {
+			__m128i w = m[g % 4];
+			__m128i x = _mm_add_epi32(
+				w, _mm_loadu_si128((const void *)(k256 + 4 * g)));
+
+			s1 = _mm_sha256rnds2_epu32(s1, s0, x);
+			if (g >= 3 && g <= 14) {
+				__m128i t = _mm_alignr_epi8(w, m[(g + 3) % 4],
+							    4);
+
+				m[(g + 1) % 4] = _mm_sha256msg2_epu32(
+					_mm_add_epi32(m[(g + 1) % 4], t), w);
+			}
+			s0 = _mm_sha256rnds2_epu32(s0, s1,
+						   _mm_shuffle_epi32(x, 0x0e));
+			if (g >= 1 && g <= 12)
+				m[(g + 3) % 4] =
+					_mm_sha256msg1_epu32(m[(g + 3) % 4], w);
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+	tmp = _mm_shuffle_epi32(s0, 0x1b);                        /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xb1);                         /* DCHG */
+	_mm_storeu_si128((void *)st, _mm_blend_epi16(tmp, s1, 0xf0));
+	_mm_storeu_si128((void *)(st + 4), _mm_alignr_epi8(s1, tmp, 8));
+}
+
+void tw_native_hmac256_init(struct tw_native_hmac256 *h, const uint8_t *key,
+			    size_t key_len)
+{
+	/* FIPS 180-4 §5.3.3 */
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+					0xa54ff53a, 0x510e527f, 0x9b05688c,
+					0x1f83d9ab, 0x5be0cd19 };
+	uint8_t pad[64];
+
+	memset(pad, 0x36, sizeof(pad));
+	for (size_t i = 0; i < key_len && i < 64; i++)
+		pad[i] ^= key[i];
+	memcpy(h->ist, iv, sizeof(iv));
+	sha256_blocks(h->ist, pad, 1);
+	memset(pad, 0x5c, sizeof(pad));
+	for (size_t i = 0; i < key_len && i < 64; i++)
+		pad[i] ^= key[i];
+	memcpy(h->ost, iv, sizeof(iv));
+	sha256_blocks(h->ost, pad, 1);
+	explicit_bzero(pad, sizeof(pad));
+}
+
+/* Absorb a | b after one 64-octet block, pad, finish into out[32]. */
+static void sha256_finish2(uint32_t st[8], const uint8_t *a, size_t a_len,
+			   const uint8_t *b, size_t b_len, uint8_t out[32])
+{
+	uint8_t blk[128];
+	uint64_t bits = (64 + (uint64_t)a_len + b_len) * 8;
+	size_t fill = 0;
+
+	for (int part = 0; part < 2; part++) {
+		const uint8_t *p = part ? b : a;
+		size_t n = part ? b_len : a_len;
+
+		if (n == 0)
+			continue;
+		if (fill > 0) {
+			size_t take = n < 64 - fill ? n : 64 - fill;
+
+			memcpy(blk + fill, p, take);
+			fill += take;
+			p += take;
+			n -= take;
+			if (fill < 64)
+				continue;
+			sha256_blocks(st, blk, 1);
+			fill = 0;
+		}
+		if (n >= 64) {
+			sha256_blocks(st, p, n / 64);
+			p += n / 64 * 64;
+			n %= 64;
+		}
+		memcpy(blk, p, n);
+		fill = n;
+	}
+	blk[fill++] = 0x80;
+	if (fill > 56) {
+		memset(blk + fill, 0, 64 - fill);
+		sha256_blocks(st, blk, 1);
+		fill = 0;
+	}
+	memset(blk + fill, 0, 56 - fill);
+	for (int i = 0; i < 8; i++)
+		blk[63 - i] = (uint8_t)(bits >> (8 * i));
+	sha256_blocks(st, blk, 1);
+	for (int i = 0; i < 8; i++)
+		put_be32(out + 4 * i, st[i]);
+	explicit_bzero(blk, sizeof(blk));
+}
+
+void tw_native_hmac256(const struct tw_native_hmac256 *h, const uint8_t *a,
+		       size_t a_len, const uint8_t *b, size_t b_len,
+		       uint8_t out[32])
+{
+	uint32_t st[8];
+	uint8_t inner[32];
+
+	memcpy(st, h->ist, sizeof(st));
+	sha256_finish2(st, a, a_len, b, b_len, inner);
+	memcpy(st, h->ost, sizeof(st));
+	sha256_finish2(st, inner, sizeof(inner), NULL, 0, out);
+	explicit_bzero(inner, sizeof(inner));
+}

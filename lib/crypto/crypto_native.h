@@ -37,4 +37,17 @@ void tw_native_verify_x4(const struct tw_native_key *const k[4],
 			 uint8_t *const pkt[4], size_t cover, size_t hoff,
 			 int rc[4]);
 
+/* HMAC-SHA-256 with precomputed ipad/opad states (key <= 64 octets). */
+struct tw_native_hmac256 {
+	uint32_t ist[8];
+	uint32_t ost[8];
+};
+
+void tw_native_hmac256_init(struct tw_native_hmac256 *h, const uint8_t *key,
+			    size_t key_len);
+/* HMAC over a | b; out gets the full 32 octets. */
+void tw_native_hmac256(const struct tw_native_hmac256 *h, const uint8_t *a,
+		       size_t a_len, const uint8_t *b, size_t b_len,
+		       uint8_t out[32]);
+
 #endif

@@ -6,10 +6,14 @@
 
 #include <openssl/evp.h>
 
+#include "crypto_native.h"
 #include "crypto_priv.h"
 #include "tw_crypto.h"
 
+/* SHA-NI inline where the CPU has it (5x faster here), else OpenSSL. */
 struct tw_crypto_stamp {
+	bool native;
+	struct tw_native_hmac256 nh;
 	struct tw_hmac_pre hmac;
 	EVP_MD_CTX *work; /* scratch; the session's worker is the only user */
 };
@@ -29,6 +33,24 @@ struct tw_crypto_stamp *tw_crypto_stamp_create(const void *key,
 	    tw_hmac_pre_init(&s->hmac, EVP_sha256(), key, key_len) != 0) {
 		tw_crypto_stamp_destroy(s);
 		return NULL;
+	}
+	if (tw_native_supported()) {
+		uint8_t k0[32];
+		unsigned int n = 0;
+
+		/* RFC 2104 §2: a key longer than the block is hashed first */
+		if (key_len > 64) {
+			if (EVP_Digest(key, key_len, k0, &n, EVP_sha256(),
+				       NULL) != 1) {
+				tw_crypto_stamp_destroy(s);
+				return NULL;
+			}
+			tw_native_hmac256_init(&s->nh, k0, n);
+			tw_crypto_wipe(k0, sizeof(k0));
+		} else {
+			tw_native_hmac256_init(&s->nh, key, key_len);
+		}
+		s->native = true;
 	}
 	return s;
 }
@@ -53,7 +75,13 @@ int tw_crypto_stamp_mac(const struct tw_crypto_stamp *s, const uint8_t *a,
 	if (s == NULL || mac == NULL || (a == NULL && a_len > 0) ||
 	    (b == NULL && b_len > 0))
 		return -TW_PROTO_E_INVAL;
-	rc = tw_hmac_pre_mac2(&s->hmac, s->work, a, a_len, b, b_len, full);
+	if (s->native) {
+		tw_native_hmac256(&s->nh, a, a_len, b, b_len, full);
+		rc = 0;
+	} else {
+		rc = tw_hmac_pre_mac2(&s->hmac, s->work, a, a_len, b, b_len,
+				      full);
+	}
 	if (rc == 0)
 		memcpy(mac, full, TW_CRYPTO_HMAC_LEN);
 	tw_crypto_wipe(full, sizeof(full));

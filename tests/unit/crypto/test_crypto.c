@@ -1270,6 +1270,39 @@ static void test_stamp_tlv(void **state)
 	tw_crypto_stamp_destroy(s);
 }
 
+/* The STAMP MAC (SHA-NI where available) equals OpenSSL's HMAC-SHA-256
+ * for every split of the input and key lengths around the block size. */
+static void test_stamp_mac_equals_openssl(void **state)
+{
+	static const size_t klens[] = { 1, 20, 32, 63, 64, 65, 131 };
+	uint8_t key[131], msg[300], joined[300], a[32], b[64];
+
+	(void)state;
+	assert_int_equal(tw_crypto_random(key, sizeof(key)), 0);
+	assert_int_equal(tw_crypto_random(msg, sizeof(msg)), 0);
+	for (size_t k = 0; k < sizeof(klens) / sizeof(klens[0]); k++) {
+		struct tw_crypto_stamp *s =
+			tw_crypto_stamp_create(key, klens[k]);
+
+		assert_non_null(s);
+		for (size_t len = 0; len <= 200; len++) {
+			for (size_t cut = 0; cut <= len; cut += 5) {
+				memcpy(joined, msg, len);
+				assert_int_equal(tw_crypto_stamp_mac(s, msg, cut,
+								     msg + cut,
+								     len - cut,
+								     a), 0);
+				assert_int_equal(
+					tw_crypto_prf(TW_CRYPTO_PRF_HMAC_SHA2_256,
+						      key, klens[k], joined,
+						      len, b), 32);
+				assert_memory_equal(a, b, 16);
+			}
+		}
+		tw_crypto_stamp_destroy(s);
+	}
+}
+
 static void test_stamp_create_inval(void **state)
 {
 	(void)state;
@@ -1756,6 +1789,7 @@ int main(void)
 	ADD(test_stamp_sign_vector);
 	ADD(test_stamp_tamper);
 	ADD(test_stamp_tlv);
+	ADD(test_stamp_mac_equals_openssl);
 	ADD(test_stamp_create_inval);
 	ADD(test_prf_len);
 	ADD(test_prf_plus_strongswan);
