@@ -33,36 +33,70 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 }
 
-static uint64_t add_words(uint64_t sum, const uint8_t *p, uint32_t len)
+/*
+ * RFC 1071 §2(B): the one's complement sum does not depend on byte order, so
+ * sum native words 4 octets at a time and swap once at the end.
+ */
+static uint64_t add_native(uint64_t sum, const uint8_t *p, uint32_t len)
 {
-	uint32_t i;
+	uint32_t w;
+	uint16_t h;
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += be16(p + i);
-	if (i < len)
-		sum += (uint32_t)p[i] << 8;
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w, p, 4);
+		sum += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len != 0) {
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&h, last, 2);
+		sum += h;
+	}
 	return sum;
 }
 
+/* Fold to 16 bits, complement, and return it as a big-endian field value. */
 static uint16_t fold(uint64_t sum)
 {
+	uint16_t r;
+
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	r = (uint16_t)~sum;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	r = __builtin_bswap16(r);
+#endif
+	return r;
+}
+
+/* A big-endian 16-bit value as the native word holding its two octets. */
+static uint16_t native16(uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint16_t r;
+
+	memcpy(&r, b, 2);
+	return r;
 }
 
 uint16_t tw_dp_ipv4_hdr_sum(const uint8_t *h, unsigned hlen)
 {
-	return fold(add_words(0, h, hlen));
+	return fold(add_native(0, h, hlen));
 }
 
 uint16_t tw_dp_udp_sum(const uint8_t *ip, unsigned ipv, const uint8_t *udp,
 		       uint32_t len)
 {
-	uint64_t sum = IPPROTO_UDP_ + (uint64_t)len;
+	uint64_t sum = (uint64_t)native16(IPPROTO_UDP_) + native16((uint16_t)len);
 
-	sum = ipv == 4 ? add_words(sum, ip + 12, 8) : add_words(sum, ip + 8, 32);
-	return fold(add_words(sum, udp, len));
+	sum = ipv == 4 ? add_native(sum, ip + 12, 8) : add_native(sum, ip + 8, 32);
+	return fold(add_native(sum, udp, len));
 }
 
 static enum tw_dp_class drop(struct tw_dp_l34 *out, enum tw_dp_drop why)
