@@ -49,6 +49,7 @@ struct dp_worker {
 } __rte_cache_aligned;
 
 struct tw_dp {
+	uint32_t id;             /* unique per process: names of rings, pool, TAP */
 	struct tw_dp_conf conf;
 	struct dp_port ports[TW_DP_PORTS_MAX];
 	unsigned n_ports;

@@ -24,6 +24,7 @@ int tw_dp_rx_ntp_offset = -1;
 #define DEFAULT_DESC 1024
 #define DEFAULT_EXC_RING 1024
 #define POOL_CACHE 256
+#define TAP_DESC 512
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -319,9 +320,9 @@ static int tap_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errl
 	unsigned ifindex;
 	int rc;
 
-	snprintf(rname, sizeof(rname), "tw_exc_%u_%s", idx, c->name);
+	snprintf(rname, sizeof(rname), "tw_exc%u_%u_%s", dp->id, idx, c->name);
 	p->exc_ring = rte_ring_create(rname, rs, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	snprintf(rname, sizeof(rname), "tw_tap_%u_%s", idx, c->name);
+	snprintf(rname, sizeof(rname), "tw_tap%u_%u_%s", dp->id, idx, c->name);
 	p->tap_ring = rte_ring_create(rname, rs, SOCKET_ID_ANY,
 				      RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (p->exc_ring == NULL || p->tap_ring == NULL)
@@ -330,7 +331,7 @@ static int tap_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errl
 
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
 	snprintf(p->tap_ifname, sizeof(p->tap_ifname), "tw-%s", c->name);
-	snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_tw%u", idx);
+	snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_tw%u_%u", dp->id, idx);
 	snprintf(args, sizeof(args), "%s,iface=%s,mac=%s", p->tap_devname,
 		 p->tap_ifname, mac);
 	rc = rte_dev_probe(args);
@@ -344,9 +345,10 @@ static int tap_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errl
 			    p->tap_ifname);
 	rc = rte_eth_dev_configure(p->tap_id, 1, 1, &ec);
 	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(p->tap_id, 0, 512, SOCKET_ID_ANY, NULL, dp->pool);
+		rc = rte_eth_rx_queue_setup(p->tap_id, 0, TAP_DESC, SOCKET_ID_ANY, NULL,
+					    dp->pool);
 	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(p->tap_id, 0, 512, SOCKET_ID_ANY, NULL);
+		rc = rte_eth_tx_queue_setup(p->tap_id, 0, TAP_DESC, SOCKET_ID_ANY, NULL);
 	if (rc != 0)
 		return fail(err, errlen, rc, "port %s: TAP %s setup: %s", c->name,
 			    p->tap_ifname, rte_strerror(-rc));
@@ -364,19 +366,32 @@ static int tap_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errl
 	return 0;
 }
 
+/* Descriptor counts the device will accept, before the pool is sized on them. */
+static int port_descs(struct dp_port *p, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info di;
+	int rc = rte_eth_dev_info_get(p->port_id, &di);
+
+	if (rc != 0)
+		return fail(err, errlen, rc, "port %s (%s): dev_info: %s", p->conf.name,
+			    p->conf.device, rte_strerror(-rc));
+	p->conf.rx_desc = desc(p->conf.rx_desc, &di.rx_desc_lim);
+	p->conf.tx_desc = desc(p->conf.tx_desc, &di.tx_desc_lim);
+	return 0;
+}
+
 /* Mbufs: every RX/TX descriptor, both rings, the TAP queues, lcore caches, bursts. */
-static uint32_t pool_size(const struct tw_dp *dp, const struct tw_dp_port_conf *pc)
+static uint32_t pool_size(const struct tw_dp *dp)
 {
 	uint64_t n = 0;
 	uint32_t rs = dp->conf.exc_ring_size ? dp->conf.exc_ring_size : DEFAULT_EXC_RING;
 
-	for (unsigned i = 0; i < dp->conf.n_ports; i++) {
-		uint64_t rxd = pc[i].rx_desc ? pc[i].rx_desc : DEFAULT_DESC;
-		uint64_t txd = pc[i].tx_desc ? pc[i].tx_desc : DEFAULT_DESC;
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct tw_dp_port_conf *pc = &dp->ports[i].conf;
 
-		n += dp->conf.n_workers * (rxd + txd);
-		if (pc[i].exception)
-			n += 2ull * rs + 2 * 512;
+		n += (uint64_t)dp->conf.n_workers * (pc->rx_desc + pc->tx_desc);
+		if (pc->exception)
+			n += 2ull * rs + 2 * TAP_DESC;
 	}
 	n += (dp->conf.n_workers + 1) * (POOL_CACHE + 2 * TW_DP_BURST);
 	n = rte_align64pow2(n) - 1; /* a ring-backed pool is most efficient at 2^k - 1 */
@@ -391,6 +406,8 @@ struct tw_dp *tw_dp_ports_create(const struct tw_dp_conf *conf, char *err,
 		.size = sizeof(tw_ntp_t),
 		.align = __alignof__(tw_ntp_t),
 	};
+	static uint32_t next_id;
+	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	struct tw_dp *dp;
 	uint32_t nmb;
 	int rc;
@@ -406,6 +423,8 @@ struct tw_dp *tw_dp_ports_create(const struct tw_dp_conf *conf, char *err,
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	/* names of rings, pool and TAP vdevs stay unique across data planes */
+	dp->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
 	dp->conf = *conf;
 	dp->conf.ports = NULL;
 	dp->n_ports = conf->n_ports;
@@ -445,11 +464,14 @@ struct tw_dp *tw_dp_ports_create(const struct tw_dp_conf *conf, char *err,
 
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		rc = probe(&dp->ports[i], err, errlen);
+		if (rc == 0)
+			rc = port_descs(&dp->ports[i], err, errlen);
 		if (rc < 0)
 			goto error;
 	}
-	nmb = conf->n_mbufs ? conf->n_mbufs : pool_size(dp, conf->ports);
-	dp->pool = rte_pktmbuf_pool_create("tw_dp_mbufs", nmb, POOL_CACHE, 0,
+	nmb = conf->n_mbufs ? conf->n_mbufs : pool_size(dp);
+	snprintf(pool_name, sizeof(pool_name), "tw_dp%u_mbufs", dp->id);
+	dp->pool = rte_pktmbuf_pool_create(pool_name, nmb, POOL_CACHE, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE,
 					   rte_eth_dev_socket_id(dp->ports[0].port_id));
 	if (dp->pool == NULL) {

@@ -532,6 +532,27 @@ static void test_ring_reply_stamp_and_turnaround(void **state)
 	rte_mempool_free(mp);
 }
 
+static void test_two_data_planes_at_once(void **state)
+{
+	struct tw_dp_port_conf a = good_port("up", "net_null7"), b = good_port("up", "net_null8");
+	struct tw_dp_conf ca = { .ports = &a, .n_ports = 1, .n_workers = 1 };
+	struct tw_dp_conf cb = { .ports = &b, .n_ports = 1, .n_workers = 2 };
+	char err[256] = "";
+	struct tw_dp *x, *y;
+
+	(void)state;
+	x = tw_dp_ports_create(&ca, err, sizeof(err));
+	assert_non_null(x);
+	/* same port name, its own pool and rings: nothing clashes */
+	y = tw_dp_ports_create(&cb, err, sizeof(err));
+	if (y == NULL)
+		fail_msg("second data plane: %s", err);
+	assert_int_equal(rte_eth_dev_count_avail(), 2);
+	tw_dp_ports_destroy(y);
+	tw_dp_ports_destroy(x);
+	assert_int_equal(rte_eth_dev_count_avail(), 0);
+}
+
 static void *worker_thread(void *arg)
 {
 	return (void *)(intptr_t)tw_dp_worker_main(arg);
@@ -609,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_qsbr_too_few_threads),
 		cmocka_unit_test(test_stats_per_port_and_lcore),
 		cmocka_unit_test(test_ring_reply_stamp_and_turnaround),
+		cmocka_unit_test(test_two_data_planes_at_once),
 	};
 	int rc;
 
