@@ -9,7 +9,8 @@
  *              native engine agree, a
  *              failure leaves the packet untouched, success re-protects
  *              to the received octets
- *   stamp      STAMP base HMAC and HMAC TLV checks
+ *   stamp      STAMP base HMAC and HMAC TLV checks; the STAMP MAC equals
+ *              OpenSSL's HMAC-SHA-256 on any split of the input
  *   ike        IKEv2 prf / prf+ / SKEYSEED / DKM on fuzzed inputs
  */
 #include <string.h>
@@ -271,6 +272,18 @@ static void run_stamp(const uint8_t *d, size_t len)
 	d += 2;
 	len -= 2;
 	memcpy(p, d, len);
+	{
+		/* SHA-NI (where used) and OpenSSL agree on any split */
+		uint8_t m1[16], m2[TW_CRYPTO_PRF_MAX];
+		size_t cut = to < len ? to : len;
+
+		TW_FUZZ_ASSERT(tw_crypto_stamp_mac(s, p, cut, p + cut,
+						   len - cut, m1) == 0);
+		TW_FUZZ_ASSERT(tw_crypto_prf(TW_CRYPTO_PRF_HMAC_SHA2_256,
+					     fixed_keys.hmac, 32, p, len,
+					     m2) == 32);
+		TW_FUZZ_ASSERT(memcmp(m1, m2, 16) == 0);
+	}
 	rc = tw_crypto_stamp_check(s, p, len);
 	TW_FUZZ_ASSERT(rc == 0 || rc == -TW_PROTO_E_HMAC ||
 		       rc == -TW_PROTO_E_TRUNCATED);
