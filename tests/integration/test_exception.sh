@@ -79,7 +79,8 @@ check "TAP carries $DUT_V4/24 and $DUT_V6/64, link up" \
 
 if [ $HAVE_ARPING -eq 1 ]; then
   arp_out=$(peer arping -c 2 -w 3 -I tw-peer0 $DUT_V4 2>&1)
-  arp_mac=$(echo "$arp_out" | grep -oiE '\[[0-9a-f:]{17}\]' | head -1 | tr -d '[]' | tr A-F a-f)
+  # the first MAC in the output is the reply's (iputils and Habets arping alike)
+  arp_mac=$(echo "$arp_out" | grep -oiE '([0-9a-f]{2}:){5}[0-9a-f]{2}' | head -1 | tr A-F a-f)
 else
   arp_mac=$(peer $PY "$TOOL" arp tw-peer0 $PEER_V4 $DUT_V4 2>/dev/null)
 fi
