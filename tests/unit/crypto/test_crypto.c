@@ -1722,6 +1722,9 @@ int main(void)
 	for (size_t i = 0; i < N(kat_rfc4231); i++)
 		add(kat_rfc4231[i].name, test_hmac_sha2_kat, NULL, NULL,
 		    &kat_rfc4231[i]);
+	for (size_t i = 0; i < N(kat_rfc4868_prf); i++)
+		add(kat_rfc4868_prf[i].name, test_hmac_sha2_kat, NULL, NULL,
+		    &kat_rfc4868_prf[i]);
 	for (size_t i = 0; i < N(kat_rfc4868_auth); i++)
 		add(kat_rfc4868_auth[i].name, test_hmac_sha2_kat, NULL, NULL,
 		    &kat_rfc4868_auth[i]);
