@@ -137,7 +137,9 @@ enum tw_crypto_role {
  * continuous AES-128-CBC streams (client->server from Client-IV,
  * server->client from Server-IV) keyed with the AES Session-key, each with
  * its running HMAC-SHA1 over the plaintext sent since the previous HMAC.
- * The role fixes which stream seal() and open() use.
+ * The role fixes which stream seal() and open() use. Authenticated,
+ * encrypted and mixed (RFC 5618: encrypted control, unauthenticated test)
+ * modes all use it the same way; unauthenticated mode does not use it.
  */
 struct tw_crypto_ctrl;
 
