@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TWAMP/OWAMP-Test packet protection (RFC 4656 §4.1.2, RFC 5357 §4.1.2,
- * §4.2.1 with erratum 5045), two implementations of the same octets:
- * intel-ipsec-mb's job API (the fast path) and OpenSSL EVP (the reference).
+ * §4.2.1 with erratum 5045), three implementations of the same octets:
+ * inline AES-NI + SHA-NI (crypto_native.c, the fastest here),
+ * intel-ipsec-mb's job API and OpenSSL EVP (the reference).
  *
  * In authenticated mode the first block is AES-ECB; in encrypted mode the
  * first 32 (sender) or 96 (reflector) octets are AES-CBC with IV 0. One
