@@ -172,6 +172,18 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 		struct tw_dp_l34 l;
 		enum tw_dp_class c;
 
+		/* a PMD that stripped the tag anyway: put it back, the parser
+		 * and the TAP side expect what was on the wire */
+		if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+			m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+			if (rte_vlan_insert(&pkts[i]) != 0) {
+				st->drop[TW_DP_DROP_VLAN_INSERT]++;
+				bad[nb++] = pkts[i];
+				continue;
+			}
+			m = pkts[i];
+		}
+
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		c = tw_dp_parse(&p->match, rte_pktmbuf_mtod(m, const uint8_t *),

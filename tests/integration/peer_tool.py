@@ -7,6 +7,8 @@
   peer_tool.py udp ADDR PORT                 send a datagram, expect it back
   peer_tool.py ping ADDR                     one ICMP/ICMPv6 echo (raw socket)
   peer_tool.py arp IFACE SRC_IP DST_IP       one ARP request, prints the MAC
+  peer_tool.py arp IFACE SRC_IP DST_IP VID   the same, 802.1Q-tagged; the reply
+                                             must carry VID too
   peer_tool.py telemetry SOCKET CMD          one DPDK telemetry command, prints
                                              the JSON value
 
@@ -117,11 +119,19 @@ def ping(addr):
     return 1
 
 
-def arp(iface, src, dst):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
-    s.bind((iface, 0x0806))
+SOL_PACKET = 263
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 0x10
+
+
+def arp(iface, src, dst, vid=None):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    s.bind((iface, 0))
+    # the kernel may take the tag off received frames into the aux data
+    s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
     mac = s.getsockname()[4]
-    req = (b"\xff" * 6 + mac + b"\x08\x06" +
+    tag = struct.pack("!HH", 0x8100, vid) if vid is not None else b""
+    req = (b"\xff" * 6 + mac + tag + b"\x08\x06" +
            struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + socket.inet_aton(src) +
            b"\0" * 6 + socket.inet_aton(dst))
     s.settimeout(TIMEOUT)
@@ -129,11 +139,20 @@ def arp(iface, src, dst):
     end = time.time() + TIMEOUT
     while time.time() < end:
         try:
-            f = s.recv(2048)
+            f, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(32))
         except socket.timeout:
             break
+        got_vid = None
+        for lvl, typ, d in anc:
+            if lvl == SOL_PACKET and typ == PACKET_AUXDATA and len(d) >= 20:
+                status, _, _, _, _, tci, _ = struct.unpack("IIIHHHH", d[:20])
+                if status & TP_STATUS_VLAN_VALID:
+                    got_vid = tci & 0xFFF
+        if f[12:14] == b"\x81\x00":
+            got_vid = struct.unpack("!H", f[14:16])[0] & 0xFFF
+            f = f[:12] + f[16:]
         if len(f) >= 42 and f[12:14] == b"\x08\x06" and struct.unpack("!H", f[20:22])[0] == 2 \
-                and f[28:32] == socket.inet_aton(dst):
+                and f[28:32] == socket.inet_aton(dst) and got_vid == vid:
             print(":".join("%02x" % b for b in f[22:28]))
             return 0
     return 1
@@ -164,7 +183,7 @@ def main(argv):
     if cmd == "ping":
         return ping(argv[2])
     if cmd == "arp":
-        return arp(argv[2], argv[3], argv[4])
+        return arp(argv[2], argv[3], argv[4], int(argv[5]) if len(argv) > 5 else None)
     if cmd == "telemetry":
         return telemetry(argv[2], argv[3])
     print(__doc__, file=sys.stderr)

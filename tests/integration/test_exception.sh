@@ -14,14 +14,16 @@ TOOL="$top/tests/integration/peer_tool.py"
 TESTBED="$top/scripts/testbed.sh"
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2
 TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621 UDP_ECHO=8622
+VLAN_V4=198.18.1.1 VLAN_PEER_V4=198.18.1.2
 # first run with telemetry (a file prefix of our own), the second without
 PREFIX=tw-exc-$$
 TEL=/var/run/dpdk/$PREFIX/dpdk_telemetry.v2
 EAL=(--no-huge -m 256 --no-pci --no-shconf --file-prefix $PREFIX -l 0 --log-level=lib.eal:notice)
 EAL2=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0,1 --log-level=lib.eal:notice)
+EAL3=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0 --log-level=lib.eal:notice)
 
 N=0 FAILED=0 APP=0 SERVERS=()
-PLAN=29
+PLAN=33
 LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -186,6 +188,31 @@ APP=0
 rx2=$(awk '$1 == "counter" && $2 == "rx" { print $3 }' "$LOG/app2.out")
 check "two lcores: SIGINT stops the worker lcore, exit 0 (got $rc, rx=$rx2)" \
   test "$rc" -eq 0 -a "${rx2:-0}" -gt 0
+
+# a VLAN port: tagged frames of its VID reach the kernel untagged, the
+# kernel's answers leave tagged; other VIDs and untagged frames are dropped
+ip netns exec tw-dut "$BIN" "${EAL3[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
+  --addr $VLAN_V4/24 --vlan 100 >"$LOG/app3.out" 2>"$LOG/app3.err" &
+APP=$!
+for _ in $(seq 1 100); do
+  grep -qx ready "$LOG/app3.out" 2>/dev/null && break
+  kill -0 "$APP" 2>/dev/null || break
+  sleep 0.1
+done
+check "VLAN 100 port: starts" grep -qx ready "$LOG/app3.out"
+vmac=$(peer $PY "$TOOL" arp tw-peer0 $VLAN_PEER_V4 $VLAN_V4 100 2>/dev/null)
+check "VLAN 100: tagged ARP answered, tagged, with the port's MAC ($vmac)" test "$vmac" = "$veth_mac"
+check "VLAN 200: not answered" sh -c "! ip netns exec tw-peer $PY $TOOL arp tw-peer0 $VLAN_PEER_V4 $VLAN_V4 200"
+kill -TERM "$APP" 2>/dev/null
+rc=124
+for _ in $(seq 1 100); do
+  if ! kill -0 "$APP" 2>/dev/null; then wait "$APP"; rc=$?; break; fi
+  sleep 0.1
+done
+APP=0
+vdrop=$(awk '$1 == "drop" && $2 == "vlan" { print $3 }' "$LOG/app3.out")
+check "VLAN port: clean stop, exit 0 (got $rc), other VIDs counted as drop vlan ($vdrop >= 1)" \
+  test "$rc" -eq 0 -a "${vdrop:-0}" -ge 1
 
 for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null; done
 SERVERS=()
