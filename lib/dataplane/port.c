@@ -655,6 +655,28 @@ int tw_dp_port_ids(const struct tw_dp *dp, unsigned idx, uint16_t *port_id,
 	return 0;
 }
 
+int tw_dp_port_info(const struct tw_dp *dp, unsigned idx, struct tw_dp_port_info *out)
+{
+	const struct dp_port *p;
+
+	if (dp == NULL || out == NULL || idx >= dp->n_ports)
+		return -EINVAL;
+	p = &dp->ports[idx];
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", p->conf.name);
+	snprintf(out->devname, sizeof(out->devname), "%s", p->devname);
+	if (p->tap_id != DP_NO_PORT)
+		snprintf(out->tap_ifname, sizeof(out->tap_ifname), "%s", p->tap_ifname);
+	out->port_id = p->port_id;
+	out->tap_id = p->tap_id;
+	out->queues = p->nq;
+	out->rx_desc = p->conf.rx_desc;
+	out->tx_desc = p->conf.tx_desc;
+	memcpy(out->mac, p->mac.addr_bytes, 6);
+	out->hw_rx_timestamp = p->hwts != DP_HWTS_NONE;
+	return 0;
+}
+
 struct tw_dp_clock *tw_dp_clock(struct tw_dp *dp)
 {
 	return dp != NULL ? &dp->clock : NULL;

@@ -284,6 +284,25 @@ unsigned tw_dp_port_count(const struct tw_dp *dp);
 int tw_dp_port_ids(const struct tw_dp *dp, unsigned idx, uint16_t *port_id,
 		   uint16_t *tap_id);
 
+/** What the control plane needs to know about a port. */
+struct tw_dp_port_info {
+	char name[TW_DP_NAME_MAX];
+	char devname[64];         /**< ethdev name ("net_af_packet0", PCI address) */
+	char tap_ifname[16];      /**< kernel interface, "" without exception path */
+	uint16_t port_id;         /**< ethdev id */
+	uint16_t tap_id;          /**< TAP ethdev id, UINT16_MAX without */
+	uint16_t queues;          /**< RX/TX queue pairs (workers that poll it) */
+	uint16_t rx_desc, tx_desc;/**< descriptors per queue, as configured */
+	uint8_t mac[6];
+	bool hw_rx_timestamp;     /**< RX timestamps come from the device */
+};
+
+/**
+ * Describe port @p idx.
+ * @return 0, or -EINVAL on NULL or an index out of range.
+ */
+int tw_dp_port_info(const struct tw_dp *dp, unsigned idx, struct tw_dp_port_info *out);
+
 /** Offset of the RX NTP timestamp dynamic field (valid after create). */
 extern int tw_dp_rx_ntp_offset;
 

@@ -153,6 +153,24 @@ static void test_null_port_life_cycle(void **state)
 	assert_true(rte_eth_dev_is_valid_port(pid));
 	assert_int_equal(tid, UINT16_MAX); /* no exception path asked */
 	assert_int_equal(tw_dp_port_ids(dp, 1, &pid, &tid), -EINVAL);
+	{
+		struct tw_dp_port_info pi;
+		struct rte_ether_addr mac;
+
+		assert_int_equal(tw_dp_port_info(dp, 0, &pi), 0);
+		assert_string_equal(pi.name, "n0");
+		assert_string_equal(pi.devname, "net_null0");
+		assert_string_equal(pi.tap_ifname, "");
+		assert_int_equal(pi.port_id, pid);
+		assert_int_equal(pi.tap_id, UINT16_MAX);
+		assert_int_equal(pi.queues, 1);
+		assert_int_equal(pi.rx_desc, 256);
+		assert_false(pi.hw_rx_timestamp);
+		assert_int_equal(rte_eth_macaddr_get(pid, &mac), 0);
+		assert_memory_equal(pi.mac, mac.addr_bytes, 6);
+		assert_int_equal(tw_dp_port_info(dp, 1, &pi), -EINVAL);
+		assert_int_equal(tw_dp_port_info(NULL, 0, &pi), -EINVAL);
+	}
 	assert_int_equal(tw_dp_ports_start(dp, err, sizeof(err)), 0);
 	assert_false(tw_dp_quitting(dp));
 	for (int i = 0; i < 4; i++)
@@ -347,6 +365,12 @@ static void test_pcap_hw_timestamps_and_verdicts(void **state)
 	assert_int_equal(tw_dp_udp_port_own(dp, 862, true), 0);
 	assert_int_equal(tw_dp_udp_port_own(dp, 7, true), 0);
 	assert_int_equal(tw_dp_udp_port_own(dp, 7, false), 0); /* released again */
+	{
+		struct tw_dp_port_info pi;
+
+		assert_int_equal(tw_dp_port_info(dp, 0, &pi), 0);
+		assert_true(pi.hw_rx_timestamp); /* net_pcap's per-packet times */
+	}
 	assert_int_equal(tw_dp_ports_start(dp, err, sizeof(err)), 0);
 	for (int i = 0; i < 8; i++)
 		tw_dp_worker_poll(dp, 0);
