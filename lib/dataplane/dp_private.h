@@ -34,6 +34,8 @@ struct dp_port {
 	char tap_devname[32];
 	char tap_ifname[16];
 	struct rte_ether_addr mac;
+	struct rte_ether_addr orig_mac; /* restored on destroy when mac_changed */
+	bool mac_changed;
 	struct tw_dp_match match;
 	struct rte_ring *exc_ring;  /* workers -> service: port to kernel */
 	struct rte_ring *tap_ring;  /* service -> worker 0: kernel to port */

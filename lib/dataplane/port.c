@@ -82,6 +82,10 @@ static int check_conf(const struct tw_dp_conf *c, char *err, size_t errlen)
 		if (strnlen(p->device, TW_DP_DEVICE_MAX) == 0 ||
 		    strnlen(p->device, TW_DP_DEVICE_MAX) == TW_DP_DEVICE_MAX)
 			return fail(err, errlen, -EINVAL, "port %s: no device", p->name);
+		if (p->has_mac && (p->mac[0] & 1 || (p->mac[0] | p->mac[1] | p->mac[2] |
+						      p->mac[3] | p->mac[4] | p->mac[5]) == 0))
+			return fail(err, errlen, -EINVAL, "port %s: MAC must be unicast and non-zero",
+				    p->name);
 		if (p->vlan > 4094)
 			return fail(err, errlen, -EINVAL, "port %s: VLAN %u out of 0..4094",
 				    p->name, p->vlan);
@@ -301,6 +305,17 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 		if (rc != 0)
 			return fail(err, errlen, rc, "port %s (%s): queue %u setup: %s",
 				    p->conf.name, p->conf.device, q, rte_strerror(-rc));
+	}
+	if (p->conf.has_mac) {
+		/* some PMDs (af_packet) change a kernel interface: restore on destroy */
+		rc = rte_eth_macaddr_get(p->port_id, &p->orig_mac);
+		memcpy(p->mac.addr_bytes, p->conf.mac, RTE_ETHER_ADDR_LEN);
+		if (rc == 0)
+			rc = rte_eth_dev_default_mac_addr_set(p->port_id, &p->mac);
+		if (rc != 0)
+			return fail(err, errlen, rc, "port %s (%s): cannot set MAC: %s",
+				    p->conf.name, p->conf.device, rte_strerror(-rc));
+		p->mac_changed = true;
 	}
 	rc = rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rc != 0)
@@ -588,6 +603,8 @@ void tw_dp_ports_destroy(struct tw_dp *dp)
 			struct rte_eth_dev_info di;
 			struct rte_device *dev = NULL;
 
+			if (p->mac_changed)
+				rte_eth_dev_default_mac_addr_set(p->port_id, &p->orig_mac);
 			if (rte_eth_dev_info_get(p->port_id, &di) == 0)
 				dev = di.device;
 			rte_eth_dev_close(p->port_id);

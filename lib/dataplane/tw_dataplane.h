@@ -68,9 +68,11 @@ struct tw_dp_port_conf {
 	char name[TW_DP_NAME_MAX];     /**< [A-Za-z0-9_.-], 1..12 chars */
 	/** DPDK device: "net_af_packet0,iface=veth0", "0000:01:00.0", ... */
 	char device[TW_DP_DEVICE_MAX];
-	struct tw_dp_prefix addrs[2 * TW_DP_ADDRS_MAX]; /**< up to 4 per family */
+	struct tw_dp_prefix addrs[2 * TW_DP_ADDRS_MAX]; /**< up to 16 per family */
 	unsigned n_addrs;
 	uint16_t vlan;                 /**< 802.1Q VID 1..4094, 0 = untagged */
+	bool has_mac;                  /**< set @p mac on the device (and TAP) */
+	uint8_t mac[6];                /**< unicast; used when has_mac */
 	uint16_t rx_desc, tx_desc;     /**< 0 = 1024; clamped to the device limits */
 	bool exception;                /**< create the TAP exception path */
 };

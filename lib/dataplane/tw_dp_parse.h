@@ -52,8 +52,8 @@ enum tw_dp_class {
 	TW_DP_CLS_DROP = 2,      /**< malformed; see tw_dp_l34.drop */
 };
 
-/** Max addresses per family a port carries. */
-#define TW_DP_ADDRS_MAX 4
+/** Max addresses per family a port carries (as many as the config allows). */
+#define TW_DP_ADDRS_MAX 16
 
 /** What a port accepts on its fast path. Written by the control thread. */
 struct tw_dp_match {

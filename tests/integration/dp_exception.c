@@ -6,7 +6,7 @@
  *
  *   dp_exception EAL-ARGS -- --device DEV [--name NAME] [--addr A/LEN]...
  *                [--vlan VID] [--own-udp PORT]... [--idle-us N]
- *                [--no-exception] [--seconds S] [--reflect-udp PORT]
+ *                [--no-exception] [--seconds S] [--reflect-udp PORT] [--mac MAC]
  *
  * With one lcore the worker loop and the service share it; with more, every
  * worker lcore runs tw_dp_worker_main() and the main lcore the service.
@@ -26,6 +26,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -102,7 +103,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s EAL-ARGS -- --device DEV [--name NAME] "
 		"[--addr A/LEN]... [--vlan VID] [--own-udp PORT]... [--idle-us N] "
-		"[--no-exception] [--seconds S] [--reflect-udp PORT]\n",
+		"[--no-exception] [--seconds S] [--reflect-udp PORT] [--mac MAC]\n",
 		prog);
 }
 
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
 		{ "no-exception", no_argument, NULL, 'x' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "reflect-udp", required_argument, NULL, 'r' },
+		{ "mac", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tw_dp_port_conf pc = { .name = "uplink", .exception = true };
@@ -170,6 +172,14 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			seconds = atof(optarg);
+			break;
+		case 'm':
+			if (rte_ether_unformat_addr(optarg,
+						    (struct rte_ether_addr *)pc.mac) != 0) {
+				fprintf(stderr, "bad MAC %s\n", optarg);
+				return 2;
+			}
+			pc.has_mac = true;
 			break;
 		case 'r':
 			reflect_port = (uint16_t)atoi(optarg);

@@ -14,7 +14,7 @@ TOOL="$top/tests/integration/peer_tool.py"
 TESTBED="$top/scripts/testbed.sh"
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2
 TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621 UDP_ECHO=8622
-VLAN_V4=198.18.1.1 VLAN_PEER_V4=198.18.1.2
+VLAN_V4=198.18.1.1 VLAN_PEER_V4=198.18.1.2 SET_MAC=02:54:57:00:00:01
 # first run with telemetry (a file prefix of our own), the second without
 PREFIX=tw-exc-$$
 TEL=/var/run/dpdk/$PREFIX/dpdk_telemetry.v2
@@ -23,7 +23,7 @@ EAL2=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0,1 --log-level=li
 EAL3=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0 --log-level=lib.eal:notice)
 
 N=0 FAILED=0 APP=0 SERVERS=()
-PLAN=33
+PLAN=35
 LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -161,8 +161,11 @@ check "counters: no drops ($drops)" test "$drops" -eq 0
 check "TAP removed on exit" sh -c "! ip netns exec tw-dut ip link show tw-uplink 2>/dev/null"
 
 # the same with a worker lcore: tw_dp_worker_main() on lcore 1, the service on 0
+# (and a MAC of our choosing, set on the device and given to the TAP; the
+# peer forgets the old one, as it would after a gratuitous ARP)
+peer ip neigh flush dev tw-peer0 >/dev/null 2>&1
 ip netns exec tw-dut "$BIN" "${EAL2[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
-  --addr $DUT_V4/24 --addr $DUT_V6/64 >"$LOG/app2.out" 2>"$LOG/app2.err" &
+  --addr $DUT_V4/24 --addr $DUT_V6/64 --mac $SET_MAC >"$LOG/app2.out" 2>"$LOG/app2.err" &
 APP=$!
 for _ in $(seq 1 100); do
   grep -qx ready "$LOG/app2.out" 2>/dev/null && break
@@ -178,6 +181,10 @@ else
     sh -c "ip netns exec tw-peer $PY $TOOL ping $DUT_V4 && ip netns exec tw-peer $PY $TOOL ping $DUT_V6"
 fi
 check "two lcores: TCP connect + echo to $DUT_V4:$TCP_PORT" peer $PY "$TOOL" tcp $DUT_V4 $TCP_PORT
+mac2=$(peer $PY "$TOOL" arp tw-peer0 $PEER_V4 $DUT_V4 2>/dev/null)
+tap2=$(dut cat /sys/class/net/tw-uplink/address 2>/dev/null)
+check "MAC override: ARP answers $SET_MAC and the TAP has it ($mac2, $tap2)" \
+  test "$mac2" = "$SET_MAC" -a "$tap2" = "$SET_MAC"
 kill -INT "$APP" 2>/dev/null
 rc=124
 for _ in $(seq 1 100); do
@@ -211,6 +218,8 @@ for _ in $(seq 1 100); do
 done
 APP=0
 vdrop=$(awk '$1 == "drop" && $2 == "vlan" { print $3 }' "$LOG/app3.out")
+check "the veth got its own MAC back after the MAC override run" \
+  test "$(dut cat /sys/class/net/tw-dut/address)" = "$veth_mac"
 check "VLAN port: clean stop, exit 0 (got $rc), other VIDs counted as drop vlan ($vdrop >= 1)" \
   test "$rc" -eq 0 -a "${vdrop:-0}" -ge 1
 

@@ -116,10 +116,16 @@ static void test_conf_bad_port_fields(void **state)
 	p.n_addrs = 2 * TW_DP_ADDRS_MAX + 1;
 	expect_einval(&c, "too many");
 	p = good_port("up", "net_null0");
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < TW_DP_ADDRS_MAX + 1; i++)
 		p.addrs[i] = p.addrs[0];
-	p.n_addrs = 5;
+	p.n_addrs = TW_DP_ADDRS_MAX + 1;
 	expect_einval(&c, "per family");
+	p = good_port("up", "net_null0");
+	p.has_mac = true;
+	memcpy(p.mac, "\x01\x00\x5e\x00\x00\x01", 6);
+	expect_einval(&c, "unicast");
+	memset(p.mac, 0, 6);
+	expect_einval(&c, "unicast");
 }
 
 static void test_probe_failure_names_port_and_device(void **state)
@@ -556,6 +562,48 @@ static void test_ring_reply_stamp_and_turnaround(void **state)
 	rte_mempool_free(mp);
 }
 
+static void test_mac_override(void **state)
+{
+	static const uint8_t want[6] = { 0x02, 0x54, 0x57, 0x00, 0x00, 0x01 };
+	struct tw_dp_port_conf p = good_port("m0", "net_null9");
+	struct tw_dp_conf c = { .ports = &p, .n_ports = 1, .n_workers = 1 };
+	struct tw_dp_port_info pi;
+	struct rte_ether_addr mac;
+	char err[256] = "";
+	struct tw_dp *dp;
+
+	(void)state;
+	p.has_mac = true;
+	memcpy(p.mac, want, 6);
+	dp = tw_dp_ports_create(&c, err, sizeof(err));
+	if (dp == NULL)
+		fail_msg("create: %s", err);
+	assert_int_equal(tw_dp_port_info(dp, 0, &pi), 0);
+	assert_memory_equal(pi.mac, want, 6);
+	assert_int_equal(rte_eth_macaddr_get(pi.port_id, &mac), 0);
+	assert_memory_equal(mac.addr_bytes, want, 6);
+	tw_dp_ports_destroy(dp);
+}
+
+static void test_sixteen_addresses_per_family(void **state)
+{
+	struct tw_dp_port_conf p = good_port("a16", "net_null10");
+	struct tw_dp_conf c = { .ports = &p, .n_ports = 1, .n_workers = 1 };
+	char err[256] = "";
+	struct tw_dp *dp;
+
+	(void)state;
+	for (unsigned i = 0; i < 2 * TW_DP_ADDRS_MAX; i++) {
+		p.addrs[i] = p.addrs[i & 1];
+		p.addrs[i].addr[i & 1 ? 15 : 3] = (uint8_t)(i + 1);
+	}
+	p.n_addrs = 2 * TW_DP_ADDRS_MAX;
+	dp = tw_dp_ports_create(&c, err, sizeof(err));
+	if (dp == NULL)
+		fail_msg("create: %s", err);
+	tw_dp_ports_destroy(dp);
+}
+
 static void test_two_data_planes_at_once(void **state)
 {
 	struct tw_dp_port_conf a = good_port("up", "net_null7"), b = good_port("up", "net_null8");
@@ -655,6 +703,8 @@ int main(void)
 		cmocka_unit_test(test_stats_per_port_and_lcore),
 		cmocka_unit_test(test_ring_reply_stamp_and_turnaround),
 		cmocka_unit_test(test_two_data_planes_at_once),
+		cmocka_unit_test(test_mac_override),
+		cmocka_unit_test(test_sixteen_addresses_per_family),
 	};
 	int rc;
 
