@@ -32,7 +32,7 @@ struct dp_port {
 	bool started, tap_started;
 	char devname[RTE_DEV_NAME_MAX_LEN];
 	char tap_devname[32];
-	char tap_ifname[16];
+	char tap_ifname[TW_DP_IFNAME_MAX];
 	struct rte_ether_addr mac;
 	struct rte_ether_addr orig_mac; /* restored on destroy when mac_changed */
 	bool mac_changed;

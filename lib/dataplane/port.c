@@ -44,11 +44,11 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static bool name_ok(const char *n)
+static bool name_ok(const char *n, size_t max)
 {
-	size_t len = strnlen(n, TW_DP_NAME_MAX);
+	size_t len = strnlen(n, max);
 
-	if (len == 0 || len >= TW_DP_NAME_MAX)
+	if (len == 0 || len >= max)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') ||
@@ -75,10 +75,20 @@ static int check_conf(const struct tw_dp_conf *c, char *err, size_t errlen)
 		const struct tw_dp_port_conf *p = &c->ports[i];
 		unsigned n4 = 0, n6 = 0;
 
-		if (!name_ok(p->name))
+		if (!name_ok(p->name, TW_DP_NAME_MAX))
 			return fail(err, errlen, -EINVAL,
 				    "port %u: name must be 1-%d of [A-Za-z0-9_.-]", i,
 				    TW_DP_NAME_MAX - 1);
+		if (p->exception && p->tap_ifname[0] == '\0' &&
+		    strlen(p->name) + 3 >= TW_DP_IFNAME_MAX)
+			return fail(err, errlen, -EINVAL,
+				    "port %s: tw-%s is too long for an interface name; "
+				    "give the TAP a name", p->name, p->name);
+		if (p->exception && p->tap_ifname[0] != '\0' &&
+		    !name_ok(p->tap_ifname, TW_DP_IFNAME_MAX))
+			return fail(err, errlen, -EINVAL,
+				    "port %s: TAP name must be 1-%d of [A-Za-z0-9_.-]",
+				    p->name, TW_DP_IFNAME_MAX - 1);
 		if (strnlen(p->device, TW_DP_DEVICE_MAX) == 0 ||
 		    strnlen(p->device, TW_DP_DEVICE_MAX) == TW_DP_DEVICE_MAX)
 			return fail(err, errlen, -EINVAL, "port %s: no device", p->name);
@@ -335,9 +345,9 @@ static int tap_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errl
 	unsigned ifindex;
 	int rc;
 
-	snprintf(rname, sizeof(rname), "tw_exc%u_%u_%s", dp->id, idx, c->name);
+	snprintf(rname, sizeof(rname), "tw_exc%u_%u", dp->id, idx);
 	p->exc_ring = rte_ring_create(rname, rs, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	snprintf(rname, sizeof(rname), "tw_tap%u_%u_%s", dp->id, idx, c->name);
+	snprintf(rname, sizeof(rname), "tw_tap%u_%u", dp->id, idx);
 	p->tap_ring = rte_ring_create(rname, rs, SOCKET_ID_ANY,
 				      RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (p->exc_ring == NULL || p->tap_ring == NULL)
@@ -345,7 +355,11 @@ static int tap_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t errl
 			    c->name, rte_strerror(rte_errno));
 
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
-	snprintf(p->tap_ifname, sizeof(p->tap_ifname), "tw-%s", c->name);
+	if (c->tap_ifname[0] != '\0')
+		snprintf(p->tap_ifname, sizeof(p->tap_ifname), "%s", c->tap_ifname);
+	else /* check_conf() made sure "tw-<name>" fits */
+		snprintf(p->tap_ifname, sizeof(p->tap_ifname), "tw-%.*s",
+			 (int)(sizeof(p->tap_ifname) - 4), c->name);
 	snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_tw%u_%u", dp->id, idx);
 	snprintf(args, sizeof(args), "%s,iface=%s,mac=%s", p->tap_devname,
 		 p->tap_ifname, mac);

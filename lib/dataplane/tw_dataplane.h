@@ -12,7 +12,8 @@
  *
  * Each port gets one RX/TX queue pair per worker (RSS when the device offers
  * it and there is more than one worker, else a single queue that worker 0
- * polls). With exception enabled a TAP interface "tw-<name>" with the port's
+ * polls). With exception enabled a TAP interface ("tw-<name>" unless named)
+ * with the port's
  * MAC and addresses stands in for the port in the kernel: workers put what
  * the fast path does not own on a per-port ring, tw_dp_service() writes it to
  * the TAP, and hands what the kernel sends back to worker 0 for transmission
@@ -43,8 +44,10 @@
 extern "C" {
 #endif
 
-/** Port name length with NUL: "tw-" + name must fit IFNAMSIZ (16). */
-#define TW_DP_NAME_MAX 13
+/** Port name length with NUL (as in the YAML config). */
+#define TW_DP_NAME_MAX 32
+/** Kernel interface name length with NUL (IFNAMSIZ). */
+#define TW_DP_IFNAME_MAX 16
 /** Device string length with NUL. */
 #define TW_DP_DEVICE_MAX 256
 /** Limits of one data plane. */
@@ -65,7 +68,9 @@ struct tw_dp_prefix {
  * onto this).
  */
 struct tw_dp_port_conf {
-	char name[TW_DP_NAME_MAX];     /**< [A-Za-z0-9_.-], 1..12 chars */
+	char name[TW_DP_NAME_MAX];     /**< [A-Za-z0-9_.-], 1..31 chars */
+	/** TAP interface name; "" = "tw-<name>", which then must fit 15 chars */
+	char tap_ifname[TW_DP_IFNAME_MAX];
 	/** DPDK device: "net_af_packet0,iface=veth0", "0000:01:00.0", ... */
 	char device[TW_DP_DEVICE_MAX];
 	struct tw_dp_prefix addrs[2 * TW_DP_ADDRS_MAX]; /**< up to 16 per family */
@@ -290,7 +295,7 @@ int tw_dp_port_ids(const struct tw_dp *dp, unsigned idx, uint16_t *port_id,
 struct tw_dp_port_info {
 	char name[TW_DP_NAME_MAX];
 	char devname[64];         /**< ethdev name ("net_af_packet0", PCI address) */
-	char tap_ifname[16];      /**< kernel interface, "" without exception path */
+	char tap_ifname[TW_DP_IFNAME_MAX]; /**< kernel interface, "" without exception path */
 	uint16_t port_id;         /**< ethdev id */
 	uint16_t tap_id;          /**< TAP ethdev id, UINT16_MAX without */
 	uint16_t queues;          /**< RX/TX queue pairs (workers that poll it) */

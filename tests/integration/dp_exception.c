@@ -6,7 +6,7 @@
  *
  *   dp_exception EAL-ARGS -- --device DEV [--name NAME] [--addr A/LEN]...
  *                [--vlan VID] [--own-udp PORT]... [--idle-us N]
- *                [--no-exception] [--seconds S] [--reflect-udp PORT] [--mac MAC]
+ *                [--no-exception] [--seconds S] [--reflect-udp PORT] [--mac MAC] [--tap IFNAME]
  *
  * With one lcore the worker loop and the service share it; with more, every
  * worker lcore runs tw_dp_worker_main() and the main lcore the service.
@@ -103,7 +103,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s EAL-ARGS -- --device DEV [--name NAME] "
 		"[--addr A/LEN]... [--vlan VID] [--own-udp PORT]... [--idle-us N] "
-		"[--no-exception] [--seconds S] [--reflect-udp PORT] [--mac MAC]\n",
+		"[--no-exception] [--seconds S] [--reflect-udp PORT] [--mac MAC] [--tap IFNAME]\n",
 		prog);
 }
 
@@ -120,6 +120,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "reflect-udp", required_argument, NULL, 'r' },
 		{ "mac", required_argument, NULL, 'm' },
+		{ "tap", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tw_dp_port_conf pc = { .name = "uplink", .exception = true };
@@ -172,6 +173,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			seconds = atof(optarg);
+			break;
+		case 't':
+			snprintf(pc.tap_ifname, sizeof(pc.tap_ifname), "%s", optarg);
 			break;
 		case 'm':
 			if (rte_ether_unformat_addr(optarg,

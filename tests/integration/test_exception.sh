@@ -23,7 +23,7 @@ EAL2=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0,1 --log-level=li
 EAL3=(--no-huge -m 256 --no-pci --no-shconf --no-telemetry -l 0 --log-level=lib.eal:notice)
 
 N=0 FAILED=0 APP=0 SERVERS=()
-PLAN=35
+PLAN=36
 LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -198,8 +198,10 @@ check "two lcores: SIGINT stops the worker lcore, exit 0 (got $rc, rx=$rx2)" \
 
 # a VLAN port: tagged frames of its VID reach the kernel untagged, the
 # kernel's answers leave tagged; other VIDs and untagged frames are dropped
-ip netns exec tw-dut "$BIN" "${EAL3[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
-  --addr $VLAN_V4/24 --vlan 100 >"$LOG/app3.out" 2>"$LOG/app3.err" &
+# (a port name too long for "tw-<name>", so the TAP is named explicitly)
+ip netns exec tw-dut "$BIN" "${EAL3[@]}" -- --device net_af_packet0,iface=tw-dut \
+  --name backhaul-vlan-100 --tap tw-v100 --addr $VLAN_V4/24 --vlan 100 \
+  >"$LOG/app3.out" 2>"$LOG/app3.err" &
 APP=$!
 for _ in $(seq 1 100); do
   grep -qx ready "$LOG/app3.out" 2>/dev/null && break
@@ -207,6 +209,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 check "VLAN 100 port: starts" grep -qx ready "$LOG/app3.out"
+check "VLAN port: the named TAP tw-v100 carries $VLAN_V4/24" \
+  sh -c "ip netns exec tw-dut ip -br addr show dev tw-v100 | grep -q ' $VLAN_V4/24'"
 vmac=$(peer $PY "$TOOL" arp tw-peer0 $VLAN_PEER_V4 $VLAN_V4 100 2>/dev/null)
 check "VLAN 100: tagged ARP answered, tagged, with the port's MAC ($vmac)" test "$vmac" = "$veth_mac"
 check "VLAN 200: not answered" sh -c "! ip netns exec tw-peer $PY $TOOL arp tw-peer0 $VLAN_PEER_V4 $VLAN_V4 200"

@@ -80,9 +80,17 @@ static void test_conf_bad_names(void **state)
 	(void)state;
 	p[0].name[0] = '\0';
 	expect_einval(&c, "name");
-	memcpy(p[0].name, "abcdefghijkl", 13); /* 12 chars + NUL: longest allowed */
-	p[0].name[12] = 'x';                   /* unterminated */
+	memset(p[0].name, 'x', sizeof(p[0].name)); /* unterminated */
 	expect_einval(&c, "name");
+	/* 13 chars: "tw-" + name no longer fits an interface name ... */
+	snprintf(p[0].name, sizeof(p[0].name), "abcdefghijklm");
+	p[0].exception = true;
+	expect_einval(&c, "give the TAP a name");
+	/* ... unless the TAP gets one, which must be a valid interface name */
+	snprintf(p[0].tap_ifname, sizeof(p[0].tap_ifname), "bad name");
+	expect_einval(&c, "TAP name");
+	p[0].exception = false;
+	p[0].tap_ifname[0] = '\0';
 	snprintf(p[0].name, sizeof(p[0].name), "a b");
 	expect_einval(&c, "name");
 	snprintf(p[0].name, sizeof(p[0].name), "a/b");
@@ -604,6 +612,25 @@ static void test_sixteen_addresses_per_family(void **state)
 	tw_dp_ports_destroy(dp);
 }
 
+static void test_long_name_without_tap(void **state)
+{
+	struct tw_dp_port_conf p = good_port("a-port-name-of-31-characters-xy", "net_null11");
+	struct tw_dp_conf c = { .ports = &p, .n_ports = 1, .n_workers = 1 };
+	struct tw_dp_port_info pi;
+	char err[256] = "";
+	struct tw_dp *dp;
+
+	(void)state;
+	assert_int_equal(strlen(p.name), 31);
+	dp = tw_dp_ports_create(&c, err, sizeof(err));
+	if (dp == NULL)
+		fail_msg("create: %s", err);
+	assert_int_equal(tw_dp_port_info(dp, 0, &pi), 0);
+	assert_string_equal(pi.name, "a-port-name-of-31-characters-xy");
+	assert_int_equal(tw_dp_port_index(dp, "a-port-name-of-31-characters-xy"), 0);
+	tw_dp_ports_destroy(dp);
+}
+
 static void test_two_data_planes_at_once(void **state)
 {
 	struct tw_dp_port_conf a = good_port("up", "net_null7"), b = good_port("up", "net_null8");
@@ -704,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_ring_reply_stamp_and_turnaround),
 		cmocka_unit_test(test_two_data_planes_at_once),
 		cmocka_unit_test(test_mac_override),
+		cmocka_unit_test(test_long_name_without_tap),
 		cmocka_unit_test(test_sixteen_addresses_per_family),
 	};
 	int rc;
