@@ -13,11 +13,10 @@
  * Each port gets one RX/TX queue pair per worker (RSS when the device offers
  * it and there is more than one worker, else a single queue that worker 0
  * polls). With exception enabled a TAP interface ("tw-<name>" unless named)
- * with the port's
- * MAC and addresses stands in for the port in the kernel: workers put what
- * the fast path does not own on a per-port ring, tw_dp_service() writes it to
- * the TAP, and hands what the kernel sends back to worker 0 for transmission
- * (only workers touch port queues).
+ * with the port's MAC and addresses stands in for the port in the kernel:
+ * workers put what the fast path does not own on a per-port ring,
+ * tw_dp_service() writes it to the TAP and hands what the kernel sends back
+ * to worker 0 for transmission (only workers touch port queues).
  *
  * Every received mbuf carries its RX time as NTP in a dynamic field, read with
  * tw_dp_rx_ntp(): the hardware timestamp when the device delivered one (and
@@ -50,9 +49,9 @@ extern "C" {
 #define TW_DP_IFNAME_MAX 16
 /** Device string length with NUL. */
 #define TW_DP_DEVICE_MAX 256
-/** Limits of one data plane. */
-#define TW_DP_PORTS_MAX 8
-#define TW_DP_WORKERS_MAX 32
+/** Limits of one data plane (those of the YAML config). */
+#define TW_DP_PORTS_MAX 16
+#define TW_DP_WORKERS_MAX 128
 /** Packets per burst on every path. */
 #define TW_DP_BURST 32
 
