@@ -3,6 +3,8 @@
 #ifndef TW_DP_PRIVATE_H
 #define TW_DP_PRIVATE_H
 
+#include <pthread.h>
+
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_ring.h>
@@ -68,6 +70,10 @@ struct tw_dp {
 	bool quit;               /* __atomic */
 	uint64_t udp_owned[65536 / 64];
 	struct dp_worker *workers;        /* n_workers + 1: the last is the service */
+	pthread_t svc_thread;
+	bool svc_running;                 /* a service thread exists */
+	bool svc_quit;                    /* __atomic: ask it to return */
+	uint32_t svc_idle_us;
 };
 
 /* rtnetlink (netlink.c): 0 or -errno. */

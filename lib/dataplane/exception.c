@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_lcore.h>
 
 #include "dp_private.h"
 
@@ -98,4 +102,45 @@ unsigned tw_dp_service(struct tw_dp *dp)
 		dp->clock_next = now + rte_get_tsc_hz();
 	}
 	return moved;
+}
+
+static void *service_main(void *arg)
+{
+	struct tw_dp *dp = arg;
+
+	while (!__atomic_load_n(&dp->svc_quit, __ATOMIC_ACQUIRE))
+		if (tw_dp_service(dp) == 0 && dp->svc_idle_us != 0)
+			rte_delay_us_sleep(dp->svc_idle_us);
+	return NULL;
+}
+
+int tw_dp_service_start(struct tw_dp *dp, uint32_t idle_us)
+{
+	char name[16];
+	int rc;
+
+	if (dp == NULL)
+		return -EINVAL;
+	if (dp->svc_running)
+		return -EBUSY;
+	dp->svc_idle_us = idle_us;
+	__atomic_store_n(&dp->svc_quit, false, __ATOMIC_RELEASE);
+	snprintf(name, sizeof(name), "tw-dp%u-svc", dp->id);
+	rc = rte_ctrl_thread_create(&dp->svc_thread, name, NULL, service_main, dp);
+	if (rc != 0)
+		return -rc;
+	dp->svc_running = true;
+	return 0;
+}
+
+int tw_dp_service_stop(struct tw_dp *dp)
+{
+	if (dp == NULL)
+		return -EINVAL;
+	if (!dp->svc_running)
+		return 0;
+	__atomic_store_n(&dp->svc_quit, true, __ATOMIC_RELEASE);
+	pthread_join(dp->svc_thread, NULL);
+	dp->svc_running = false;
+	return 0;
 }

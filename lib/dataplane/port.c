@@ -576,6 +576,7 @@ int tw_dp_ports_stop(struct tw_dp *dp)
 
 	if (dp == NULL)
 		return -EINVAL;
+	tw_dp_service_stop(dp); /* it touches the TAP queues */
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		struct dp_port *p = &dp->ports[i];
 		int rc;

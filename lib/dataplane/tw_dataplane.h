@@ -251,6 +251,21 @@ bool tw_dp_quitting(const struct tw_dp *dp);
  */
 unsigned tw_dp_service(struct tw_dp *dp);
 
+/**
+ * Run tw_dp_service() on a control thread of its own (rte_ctrl_thread_create)
+ * until tw_dp_service_stop(), sleeping @p idle_us after a pass that moved
+ * nothing. Then nobody else may call tw_dp_service().
+ * @return 0, -EINVAL on NULL, -EBUSY when already running, or -errno of the
+ *         thread creation.
+ */
+int tw_dp_service_start(struct tw_dp *dp, uint32_t idle_us);
+
+/**
+ * Stop and join the service thread (no-op when none runs; destroy does it).
+ * @return 0, or -EINVAL on NULL.
+ */
+int tw_dp_service_stop(struct tw_dp *dp);
+
 /** The data plane's clock (for the handler and the control thread). */
 struct tw_dp_clock *tw_dp_clock(struct tw_dp *dp);
 

@@ -9,7 +9,8 @@
  *                [--no-exception] [--seconds S] [--reflect-udp PORT] [--mac MAC] [--tap IFNAME]
  *
  * With one lcore the worker loop and the service share it; with more, every
- * worker lcore runs tw_dp_worker_main() and the main lcore the service.
+ * worker lcore runs tw_dp_worker_main() and the service has its own control
+ * thread (tw_dp_service_start()).
  * --reflect-udp PORT echoes UDP to PORT from the fast path (swap only).
  * Prints "ready" once the port and TAP are up, and at exit one line per
  * counter: "counter NAME VALUE" and "drop NAME VALUE".
@@ -223,12 +224,15 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	if (conf.n_workers > 1 || rte_lcore_count() > 1) {
+	if (rte_lcore_count() > 1) {
 		unsigned w = 0, lc;
 
-		/* workers on the worker lcores, the service on the main one */
+		/* workers on the worker lcores, the service on a control thread */
 		RTE_LCORE_FOREACH_WORKER(lc)
 			rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, w++), lc);
+		rc = tw_dp_service_start(dp, conf.idle_sleep_us);
+		if (rc != 0)
+			fprintf(stderr, "dp_exception: service thread: %s\n", strerror(-rc));
 	}
 	printf("ready\n");
 	fflush(stdout);
@@ -236,11 +240,14 @@ int main(int argc, char **argv)
 	t_start = rte_rdtsc();
 	t_end = seconds > 0 ? t_start + (uint64_t)(seconds * (double)rte_get_tsc_hz()) : UINT64_MAX;
 	while (!stop && rte_rdtsc() < t_end) {
-		int n = 0;
+		int n;
 
+		if (rte_lcore_count() > 1) {
+			rte_delay_us_sleep(10000);
+			continue;
+		}
 		/* one lcore: the worker loop and the exception service take turns */
-		if (rte_lcore_count() == 1)
-			n = tw_dp_worker_poll(dp, 0);
+		n = tw_dp_worker_poll(dp, 0);
 		n += (int)tw_dp_service(dp);
 		if (n == 0 && conf.idle_sleep_us != 0)
 			rte_delay_us_sleep(conf.idle_sleep_us);
@@ -248,6 +255,7 @@ int main(int argc, char **argv)
 
 	tw_dp_quit(dp);
 	rte_eal_mp_wait_lcore();
+	tw_dp_service_stop(dp);
 	elapsed = (double)(rte_rdtsc() - t_start) / (double)rte_get_tsc_hz();
 	/* drain: what the kernel already queued on the TAP still goes out */
 	for (int i = 0; i < 4; i++) {

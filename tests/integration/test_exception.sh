@@ -160,7 +160,8 @@ drops=$(awk '$1 == "drop" { s += $3 } END { print s + 0 }' "$LOG/app.out")
 check "counters: no drops ($drops)" test "$drops" -eq 0
 check "TAP removed on exit" sh -c "! ip netns exec tw-dut ip link show tw-uplink 2>/dev/null"
 
-# the same with a worker lcore: tw_dp_worker_main() on lcore 1, the service on 0
+# the same with a worker lcore: tw_dp_worker_main() on lcore 1, the service on
+# its own control thread
 # (and a MAC of our choosing, set on the device and given to the TAP; the
 # peer forgets the old one, as it would after a gratuitous ARP)
 peer ip neigh flush dev tw-peer0 >/dev/null 2>&1
@@ -172,7 +173,7 @@ for _ in $(seq 1 100); do
   kill -0 "$APP" 2>/dev/null || break
   sleep 0.1
 done
-check "two lcores (worker lcore + service): starts" grep -qx ready "$LOG/app2.out"
+check "two lcores (worker lcore + service thread): starts" grep -qx ready "$LOG/app2.out"
 if [ $HAVE_PING -eq 1 ]; then
   check "two lcores: ping $DUT_V4 and $DUT_V6" \
     sh -c "ip netns exec tw-peer ping -c 2 -i 0.2 -W 2 $DUT_V4 && ip netns exec tw-peer ping -c 2 -i 0.2 -W 2 $DUT_V6"

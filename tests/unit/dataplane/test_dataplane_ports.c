@@ -631,6 +631,26 @@ static void test_long_name_without_tap(void **state)
 	tw_dp_ports_destroy(dp);
 }
 
+static void test_service_thread(void **state)
+{
+	struct tw_dp_port_conf p = good_port("s0", "net_null12");
+	struct tw_dp_conf c = { .ports = &p, .n_ports = 1, .n_workers = 1 };
+	char err[256] = "";
+	struct tw_dp *dp = tw_dp_ports_create(&c, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(dp);
+	assert_int_equal(tw_dp_service_start(NULL, 100), -EINVAL);
+	assert_int_equal(tw_dp_service_stop(NULL), -EINVAL);
+	assert_int_equal(tw_dp_service_stop(dp), 0); /* none running */
+	assert_int_equal(tw_dp_ports_start(dp, err, sizeof(err)), 0);
+	assert_int_equal(tw_dp_service_start(dp, 100), 0);
+	assert_int_equal(tw_dp_service_start(dp, 100), -EBUSY);
+	assert_int_equal(tw_dp_service_stop(dp), 0);
+	assert_int_equal(tw_dp_service_start(dp, 0), 0); /* again, busy polling */
+	tw_dp_ports_destroy(dp); /* stops and joins it */
+}
+
 static void test_two_data_planes_at_once(void **state)
 {
 	struct tw_dp_port_conf a = good_port("up", "net_null7"), b = good_port("up", "net_null8");
@@ -731,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_ring_reply_stamp_and_turnaround),
 		cmocka_unit_test(test_two_data_planes_at_once),
 		cmocka_unit_test(test_mac_override),
+		cmocka_unit_test(test_service_thread),
 		cmocka_unit_test(test_long_name_without_tap),
 		cmocka_unit_test(test_sixteen_addresses_per_family),
 	};
