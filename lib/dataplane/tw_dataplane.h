@@ -246,7 +246,9 @@ bool tw_dp_quitting(const struct tw_dp *dp);
 
 /**
  * Control-thread service: move packets exception ring -> TAP and TAP ->
- * port (through worker 0), refresh the clock anchor once a second.
+ * port (through worker 0), refresh the clock anchors (TSC and NIC) once a
+ * second; it is their only writer, so call it from one thread only (or use
+ * tw_dp_service_start()).
  * @return packets moved.
  */
 unsigned tw_dp_service(struct tw_dp *dp);
