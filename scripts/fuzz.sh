@@ -11,8 +11,10 @@ FB=${FUZZ_BUILD:-build-fuzz}
 SECS=${FUZZ_SECONDS:-5}
 
 if [ ! -f "$FB/build.ninja" ]; then
-  CC=clang meson setup "$FB" -Dfuzz=true -Dwerror=true --buildtype=debugoptimized >"$FB.setup.log" 2>&1 \
-    || { cat "$FB.setup.log"; echo "not ok 1 - fuzz build setup"; exit 1; }
+  log=$(mktemp)
+  CC=clang meson setup "$FB" -Dfuzz=true -Dwerror=true --buildtype=debugoptimized >"$log" 2>&1 \
+    || { cat "$log"; rm -f "$log"; echo "not ok 1 - fuzz build setup"; exit 1; }
+  rm -f "$log"
 fi
 if ! ninja -C "$FB" >"$FB/build.log" 2>&1; then
   tail -30 "$FB/build.log"; echo "not ok 1 - fuzz build"; exit 1

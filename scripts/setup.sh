@@ -11,7 +11,7 @@ PKGS=(
   libssl-dev libyaml-dev libcmocka-dev
   clang libclang-rt-14-dev
   tshark tcpdump python3-scapy python3-cryptography
-  iproute2 ethtool
+  iproute2 ethtool iputils-ping iputils-arping
 )
 
 missing=()
