@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * twamp-dp: the appliance daemon. This issue: configuration checking only
- * (--check, --check-keys); the data plane arrives with the next issue.
+ * twamp-dp: the appliance daemon. Options and the check modes (--check,
+ * --check-keys, --show-default) here; the run mode is in run.c.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "tw_config.h"
-
-/* config/default.yaml, compiled in by embed.py */
-extern const char tw_default_config[];
-extern const size_t tw_default_config_len;
-#define DEFAULT_NAME "<default>"
+#include "twamp_dp.h"
 
 #ifndef TWAMP_DP_VERSION
 #define TWAMP_DP_VERSION "0.1.0"
@@ -23,7 +20,8 @@ extern const size_t tw_default_config_len;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: twamp-dp -c FILE           run the appliance with FILE\n"
+		"usage: twamp-dp [-c FILE] [--idle-us N]  run the appliance with FILE\n"
+		"                                  (default: the built-in configuration)\n"
 		"       twamp-dp --check [FILE]    validate FILE (default: the built-in\n"
 		"                                  configuration), print the effective config\n"
 		"       twamp-dp --show-default    print the built-in configuration\n"
@@ -31,6 +29,9 @@ static void usage(FILE *f)
 		"       twamp-dp --version | -h\n"
 		"\n"
 		"  -c, --config FILE   configuration (YAML, see docs/config.md)\n"
+		"  -f, --foreground    stay in the foreground, log to stderr (the default)\n"
+		"  -i, --idle-us N     workers sleep N us after an empty poll (0: pure\n"
+		"                      polling, the default; use 100+ on shared machines)\n"
 		"  -n, --check [FILE]  check only: effective config on stdout, exit 0;\n"
 		"                      or every error on stderr, exit 1\n"
 		"  -k, --check-keys FILE  check a key file\n"
@@ -94,18 +95,35 @@ int main(int argc, char **argv)
 		{ "check", optional_argument, NULL, 'n' },
 		{ "show-default", no_argument, NULL, 'D' },
 		{ "check-keys", required_argument, NULL, 'k' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "idle-us", required_argument, NULL, 'i' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *checkf = NULL, *keysf = NULL;
+	const char *checkf = NULL, *keysf = NULL;
+	struct app_opts ro = { 0 };
 	bool do_check = false;
+	char *end;
+	unsigned long ul;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:n::k:DVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n::k:fi:DVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			config = optarg;
+			ro.config = optarg;
+			break;
+		case 'f':
+			break;
+		case 'i':
+			errno = 0;
+			ul = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || ul > 1000000) {
+				fprintf(stderr, "twamp-dp: --idle-us: '%s' is not 0..1000000\n",
+					optarg);
+				return 2;
+			}
+			ro.idle_us = (uint32_t)ul;
 			break;
 		case 'n':
 			/* "--check FILE" as well as "--check=FILE" and "-nFILE" */
@@ -140,10 +158,5 @@ int main(int argc, char **argv)
 		return check_keys(keysf);
 	if (do_check)
 		return check(checkf);
-	if (config != NULL) {
-		fprintf(stderr, "twamp-dp: data plane not built yet; use --check\n");
-		return 2;
-	}
-	usage(stderr);
-	return 2;
+	return app_run(&ro);
 }

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * twamp-dp run mode: config -> EAL -> ports -> reflector -> workers on their
+ * lcores, the main lcore serving the exception path until SIGINT/SIGTERM,
+ * then everything undone in reverse order.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "tw_config.h"
+#include "tw_dataplane.h"
+#include "twamp_dp.h"
+#include "refl.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+void app_log(const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32], line[1024];
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one fprintf per line: lines from threads do not interleave */
+	fprintf(stderr, "%s.%03ldZ twamp-dp: %s\n", when, ts.tv_nsec / 1000000, line);
+}
+
+static struct tw_config *load_config(const char *path)
+{
+	struct tw_config_diag diag = { 0 };
+	struct tw_config *cfg = NULL;
+	int rc = path != NULL ?
+		tw_config_load(path, &cfg, &diag) :
+		tw_config_load_buffer(DEFAULT_NAME, tw_default_config,
+				      tw_default_config_len, &cfg, &diag);
+
+	/* the same messages as --check prints */
+	for (unsigned i = 0; i < diag.n; i++)
+		fprintf(stderr, "%s\n", diag.msgs[i].text);
+	if (diag.truncated)
+		fprintf(stderr, "twamp-dp: too many messages; %u errors in all\n",
+			diag.n_errors);
+	tw_config_diag_free(&diag);
+	return rc < 0 ? NULL : cfg;
+}
+
+static void map_port(const struct tw_config_port *cp, struct tw_dp_port_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->name, sizeof(pc->name), "%s", cp->name);
+	snprintf(pc->device, sizeof(pc->device), "%s", cp->device);
+	for (unsigned i = 0; i < cp->n_ipv4 && pc->n_addrs < RTE_DIM(pc->addrs); i++) {
+		struct tw_dp_prefix *p = &pc->addrs[pc->n_addrs++];
+
+		p->family = AF_INET;
+		p->len = cp->ipv4[i].prefix;
+		memcpy(p->addr, cp->ipv4[i].addr, 16);
+	}
+	for (unsigned i = 0; i < cp->n_ipv6 && pc->n_addrs < RTE_DIM(pc->addrs); i++) {
+		struct tw_dp_prefix *p = &pc->addrs[pc->n_addrs++];
+
+		p->family = AF_INET6;
+		p->len = cp->ipv6[i].prefix;
+		memcpy(p->addr, cp->ipv6[i].addr, 16);
+	}
+	pc->vlan = cp->vlan;
+	pc->has_mac = cp->has_mac;
+	memcpy(pc->mac, cp->mac, 6);
+	pc->rx_desc = cp->rx_desc;
+	pc->tx_desc = cp->tx_desc;
+	pc->exception = cp->exception == TW_CONFIG_EXC_TAP;
+}
+
+static void log_port(const struct tw_dp *dp, unsigned idx, const struct tw_dp_port_conf *pc)
+{
+	struct tw_dp_port_info pi;
+	char addrs[512] = "", a[INET6_ADDRSTRLEN];
+	size_t off = 0;
+
+	if (tw_dp_port_info(dp, idx, &pi) != 0)
+		return;
+	for (unsigned i = 0; i < pc->n_addrs && off < sizeof(addrs); i++) {
+		inet_ntop(pc->addrs[i].family, pc->addrs[i].addr, a, sizeof(a));
+		off += (size_t)snprintf(addrs + off, sizeof(addrs) - off, " %s/%u", a,
+					pc->addrs[i].len);
+	}
+	app_log("port %s: %s (ethdev %u), MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+		"%u queue(s), RX timestamps %s, TAP %s, addresses%s",
+		pi.name, pi.devname, pi.port_id, pi.mac[0], pi.mac[1], pi.mac[2],
+		pi.mac[3], pi.mac[4], pi.mac[5], pi.queues,
+		pi.hw_rx_timestamp ? "hardware" : "TSC",
+		pi.tap_ifname[0] != '\0' ? pi.tap_ifname : "none (no exception path)",
+		off > 0 ? addrs : " none");
+}
+
+/* rte_eal_init() reorders its argv: give it a copy, program name first. */
+static int eal_init(const struct tw_config *cfg, const char *prog)
+{
+	char *argv[TW_CONFIG_EAL_MAX + 2];
+	int argc = 0;
+
+	argv[argc++] = (char *)(uintptr_t)prog;
+	for (unsigned i = 0; i < cfg->n_eal; i++)
+		argv[argc++] = cfg->eal[i];
+	argv[argc] = NULL;
+	return rte_eal_init(argc, argv);
+}
+
+static int check_lcores(const struct tw_config *cfg)
+{
+	unsigned main_lc = rte_get_main_lcore();
+
+	for (unsigned i = 0; i < cfg->n_lcores; i++) {
+		unsigned lc = cfg->lcores[i];
+
+		if (lc == main_lc) {
+			app_log("workers.lcores: lcore %u is the main (control) lcore; "
+				"give EAL more lcores (-l) or pick another", lc);
+			return -1;
+		}
+		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc)) {
+			app_log("workers.lcores: lcore %u is not enabled in EAL (eal: -l ...)", lc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int app_run(const struct app_opts *o)
+{
+	struct tw_dp_port_conf pcs[TW_DP_PORTS_MAX];
+	struct tw_dp_conf conf = { 0 };
+	struct tw_config *cfg;
+	struct app_refl *refl = NULL;
+	struct tw_dp *dp = NULL;
+	unsigned launched = 0;
+	char err[512];
+	int rc, status = 1;
+
+	cfg = load_config(o->config);
+	if (cfg == NULL)
+		return 1;
+	app_log("starting (config %s)", o->config != NULL ? o->config : DEFAULT_NAME);
+	if (cfg->n_ports > TW_DP_PORTS_MAX || cfg->n_lcores > TW_DP_WORKERS_MAX) {
+		app_log("too many ports or workers");
+		tw_config_free(cfg);
+		return 1;
+	}
+	rc = eal_init(cfg, "twamp-dp");
+	if (rc < 0) {
+		app_log("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		tw_config_free(cfg);
+		return 1;
+	}
+	app_log("EAL up: %u lcores, main lcore %u, runtime dir %s", rte_lcore_count(),
+		rte_get_main_lcore(), rte_eal_get_runtime_dir());
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (check_lcores(cfg) != 0)
+		goto out_eal;
+
+	for (unsigned i = 0; i < cfg->n_ports; i++)
+		map_port(&cfg->ports[i], &pcs[i]);
+	conf.ports = pcs;
+	conf.n_ports = cfg->n_ports;
+	conf.n_workers = cfg->n_lcores;
+	conf.idle_sleep_us = o->idle_us;
+
+	refl = app_refl_create(cfg, conf.n_workers);
+	if (refl == NULL)
+		goto out_eal;
+	conf.qsbr = app_refl_qsbr(refl);
+
+	dp = tw_dp_ports_create(&conf, err, sizeof(err));
+	if (dp == NULL) {
+		app_log("%s", err);
+		goto out_refl;
+	}
+	if (app_refl_attach(refl, dp, cfg) != 0)
+		goto out_dp;
+	rc = tw_dp_telemetry_register(dp);
+	if (rc != 0)
+		app_log("telemetry commands not registered (%s); twamp-ctl will not see them",
+			strerror(-rc));
+	rc = tw_dp_ports_start(dp, err, sizeof(err));
+	if (rc != 0) {
+		app_log("%s", err);
+		goto out_dp;
+	}
+	for (unsigned i = 0; i < cfg->n_ports; i++)
+		log_port(dp, i, &pcs[i]);
+	app_refl_log(refl, cfg);
+
+	for (unsigned i = 0; i < cfg->n_lcores; i++) {
+		rc = rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, i),
+					   cfg->lcores[i]);
+		if (rc != 0) {
+			app_log("cannot launch worker %u on lcore %u: %s", i,
+				cfg->lcores[i], strerror(-rc));
+			got_signal = -1;
+			break;
+		}
+		launched++;
+	}
+	if (launched == cfg->n_lcores) {
+		char lcs[256] = "";
+		size_t off = 0;
+
+		for (unsigned i = 0; i < launched && off < sizeof(lcs); i++)
+			off += (size_t)snprintf(lcs + off, sizeof(lcs) - off, " %u",
+						cfg->lcores[i]);
+		app_log("running: %u worker(s) on lcore(s)%s, control on lcore %u; "
+			"SIGINT/SIGTERM stops", launched, lcs, rte_get_main_lcore());
+	}
+
+	while (!got_signal) {
+		if (tw_dp_service(dp) == 0)
+			usleep(o->idle_us > 0 && o->idle_us < 1000 ? o->idle_us : 1000);
+		app_refl_service(refl);
+	}
+	if (got_signal > 0)
+		app_log("%s: stopping", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	tw_dp_quit(dp);
+	status = got_signal > 0 ? 0 : 1;
+	for (unsigned i = 0; i < launched; i++) {
+		rc = rte_eal_wait_lcore(cfg->lcores[i]);
+		if (rc != 0) {
+			app_log("worker %u on lcore %u returned %d", i, cfg->lcores[i], rc);
+			status = 1;
+		}
+	}
+	rc = tw_dp_ports_stop(dp);
+	if (rc != 0)
+		app_log("stopping the ports: %s", strerror(-rc));
+	app_log("workers stopped, ports stopped");
+out_dp:
+	app_refl_detach(refl);
+	tw_dp_ports_destroy(dp);
+out_refl:
+	app_refl_destroy(refl);
+out_eal:
+	rte_eal_cleanup();
+	tw_config_free(cfg);
+	app_log("exit %d", status);
+	return status;
+}
