@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * twamp-ctl: operator CLI of a running twamp-dp. It speaks the DPDK
+ * telemetry v2 protocol (a SOCK_SEQPACKET unix socket in the EAL runtime
+ * directory: a JSON greeting, then one JSON reply per command) and prints
+ * the /twamp/... counters for an operator, or as one JSON object.
+ *
+ *   twamp-ctl [-s SOCKET | -p PREFIX | -c CONFIG] stats [--json]
+ *   twamp-ctl [...] query COMMAND[,PARAMS]      one raw telemetry command
+ *   twamp-ctl [...] list                        the /twamp/ commands
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tw_config.h"
+
+#define SOCK_NAME "dpdk_telemetry.v2"
+
+struct tel {
+	int fd;
+	size_t max_len;
+	char *buf;
+	json_t *hello;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: twamp-ctl [OPTIONS] stats [--json]   counters per port, lcore,\n"
+		"                                            session; turnaround\n"
+		"       twamp-ctl [OPTIONS] query CMD[,PARAMS] one telemetry command (JSON)\n"
+		"       twamp-ctl [OPTIONS] list             the /twamp/ telemetry commands\n"
+		"\n"
+		"Which twamp-dp (default: EAL file prefix \"rte\", else the only running one):\n"
+		"  -s, --socket PATH   telemetry socket (.../dpdk_telemetry.v2)\n"
+		"  -p, --prefix NAME   EAL --file-prefix of the twamp-dp process\n"
+		"  -c, --config FILE   the twamp-dp config: its eal: --file-prefix\n"
+		"  -h, --help          this text\n");
+}
+
+/* Where EAL puts its runtime directories (eal_get_baseruntime_dir()). */
+static const char *runtime_base(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (getuid() == 0)
+		return "/var/run/dpdk";
+	snprintf(buf, len, "%s/dpdk", xdg != NULL ? xdg : "/tmp");
+	return buf;
+}
+
+static int prefix_from_config(const char *file, char *prefix, size_t len)
+{
+	struct tw_config_diag diag = { 0 };
+	struct tw_config *cfg;
+	int rc = tw_config_load(file, &cfg, &diag);
+
+	for (unsigned i = 0; i < diag.n; i++)
+		if (!diag.msgs[i].warning)
+			fprintf(stderr, "%s\n", diag.msgs[i].text);
+	tw_config_diag_free(&diag);
+	if (rc < 0)
+		return -1;
+	snprintf(prefix, len, "rte");
+	for (unsigned i = 0; i < cfg->n_eal; i++) {
+		const char *a = cfg->eal[i];
+
+		if (strcmp(a, "--file-prefix") == 0 && i + 1 < cfg->n_eal)
+			snprintf(prefix, len, "%s", cfg->eal[i + 1]);
+		else if (strncmp(a, "--file-prefix=", 14) == 0)
+			snprintf(prefix, len, "%s", a + 14);
+		else if (strcmp(a, "--no-telemetry") == 0)
+			fprintf(stderr, "twamp-ctl: %s has --no-telemetry in eal:\n", file);
+	}
+	tw_config_free(cfg);
+	return 0;
+}
+
+/* The socket of prefix "rte" if it exists, else the only one there is. */
+static int find_socket(char *path, size_t len)
+{
+	char base[256], pattern[300];
+	const char *b = runtime_base(base, sizeof(base));
+	glob_t g;
+	int rc = -1;
+
+	snprintf(path, len, "%s/rte/" SOCK_NAME, b);
+	if (access(path, F_OK) == 0)
+		return 0;
+	snprintf(pattern, sizeof(pattern), "%s/*/" SOCK_NAME, b);
+	if (glob(pattern, 0, NULL, &g) != 0) {
+		fprintf(stderr, "twamp-ctl: no DPDK telemetry socket under %s; is twamp-dp "
+			"running (and are you the same user)?\n", b);
+		return -1;
+	}
+	if (g.gl_pathc == 1) {
+		snprintf(path, len, "%s", g.gl_pathv[0]);
+		rc = 0;
+	} else {
+		fprintf(stderr, "twamp-ctl: several DPDK processes; pick one with -p or -s:\n");
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			fprintf(stderr, "  %s\n", g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return rc;
+}
+
+static int tel_open(struct tel *t, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	json_error_t jerr;
+	ssize_t n;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	t->fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (t->fd < 0 || connect(t->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		fprintf(stderr, "twamp-ctl: %s: %s\n", path, strerror(errno));
+		if (t->fd >= 0)
+			close(t->fd);
+		return -1;
+	}
+	t->max_len = 16384;
+	t->buf = malloc(t->max_len + 1);
+	if (t->buf == NULL)
+		goto fail;
+	n = read(t->fd, t->buf, t->max_len);
+	if (n <= 0)
+		goto fail;
+	t->buf[n] = '\0';
+	t->hello = json_loads(t->buf, 0, &jerr);
+	if (!json_is_object(t->hello))
+		goto fail;
+	json_int_t ml = json_integer_value(json_object_get(t->hello, "max_output_len"));
+	if (ml > (json_int_t)t->max_len) {
+		char *nb = realloc(t->buf, (size_t)ml + 1);
+
+		if (nb == NULL)
+			goto fail;
+		t->buf = nb;
+		t->max_len = (size_t)ml;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "twamp-ctl: %s: no telemetry greeting (too many clients?)\n", path);
+	close(t->fd);
+	free(t->buf);
+	json_decref(t->hello);
+	return -1;
+}
+
+static void tel_close(struct tel *t)
+{
+	close(t->fd);
+	free(t->buf);
+	json_decref(t->hello);
+}
+
+/* Send "cmd[,params]"; the value under the command's name (new reference),
+ * NULL when the command failed, is unknown, or the socket broke. */
+static json_t *tel_query(struct tel *t, const char *cmd, const char *params)
+{
+	char req[512];
+	json_error_t jerr;
+	json_t *root, *v;
+	ssize_t n;
+
+	if (params != NULL)
+		snprintf(req, sizeof(req), "%s,%s", cmd, params);
+	else
+		snprintf(req, sizeof(req), "%s", cmd);
+	if (write(t->fd, req, strlen(req)) < 0)
+		return NULL;
+	n = read(t->fd, t->buf, t->max_len);
+	if (n <= 0)
+		return NULL;
+	t->buf[n] = '\0';
+	root = json_loads(t->buf, 0, &jerr);
+	if (root == NULL)
+		return NULL;
+	v = json_object_get(root, cmd);
+	if (v != NULL && !json_is_null(v))
+		json_incref(v);
+	else
+		v = NULL;
+	json_decref(root);
+	return v;
+}
+
+static bool has_cmd(const json_t *list, const char *cmd)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(list, i, c)
+		if (json_is_string(c) && strcmp(json_string_value(c), cmd) == 0)
+			return true;
+	return false;
+}
+
+static uint64_t u64(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+}
+
+/* Everything stats shows, as one JSON object. */
+static json_t *collect(struct tel *t)
+{
+	json_t *out = json_object(), *list = tel_query(t, "/", NULL);
+	json_t *ports, *lcores = json_array(), *per_port = json_object(), *other = json_object();
+	size_t i;
+	json_t *c;
+
+	json_object_set_new(out, "socket", json_string(t->path));
+	json_object_set(out, "pid", json_object_get(t->hello, "pid"));
+	json_object_set(out, "dpdk", json_object_get(t->hello, "version"));
+	if (list == NULL || !has_cmd(list, "/twamp/dp/stats")) {
+		json_decref(list);
+		json_decref(lcores);
+		json_decref(per_port);
+		json_decref(other);
+		json_decref(out);
+		return NULL;
+	}
+	json_object_set_new(out, "stats", tel_query(t, "/twamp/dp/stats", NULL));
+	ports = tel_query(t, "/twamp/dp/ports", NULL);
+	if (ports != NULL) {
+		const char *name;
+		json_t *pv;
+
+		json_object_foreach(ports, name, pv) {
+			json_t *s = tel_query(t, "/twamp/dp/port", name);
+
+			if (s != NULL)
+				json_object_set_new(per_port, name, s);
+		}
+		json_object_set_new(out, "ports", ports);
+	}
+	json_object_set_new(out, "port", per_port);
+	for (unsigned w = 0; w <= 128; w++) {
+		char p[16];
+		json_t *s;
+
+		snprintf(p, sizeof(p), "%u", w);
+		s = tel_query(t, "/twamp/dp/lcore", p);
+		if (s == NULL)
+			break;
+		json_array_append_new(lcores, s);
+		if (strcmp(json_string_value(json_object_get(s, "role")) ?: "", "service") == 0)
+			break;
+	}
+	json_object_set_new(out, "lcore", lcores);
+	if (has_cmd(list, "/twamp/dp/turnaround")) {
+		json_t *ta = tel_query(t, "/twamp/dp/turnaround", NULL);
+
+		if (ta != NULL)
+			json_object_set_new(out, "turnaround", ta);
+	}
+	/* whatever else lives under /twamp/ (the reflector's sessions, ...):
+	 * commands that answer without a parameter */
+	json_array_foreach(list, i, c) {
+		const char *cmd = json_string_value(c);
+		json_t *v;
+
+		if (cmd == NULL || strncmp(cmd, "/twamp/", 7) != 0 ||
+		    strncmp(cmd, "/twamp/dp/", 10) == 0)
+			continue;
+		v = tel_query(t, cmd, NULL);
+		if (v != NULL)
+			json_object_set_new(other, cmd, v);
+	}
+	json_object_set_new(out, "other", other);
+	json_decref(list);
+	return out;
+}
+
+static void print_us(const char *label, uint64_t ns)
+{
+	printf("  %s %.3f us", label, (double)ns / 1000.0);
+}
+
+static void print_value(const json_t *v, int indent);
+
+static void print_object(const json_t *o, int indent)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)o, k, v) {
+		printf("%*s%s:", indent, "", k);
+		if (json_is_object(v) || json_is_array(v)) {
+			printf("\n");
+			print_value(v, indent + 2);
+		} else {
+			printf(" ");
+			print_value(v, 0);
+		}
+	}
+}
+
+static void print_value(const json_t *v, int indent)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_is_object(v)) {
+		print_object(v, indent);
+	} else if (json_is_array(v)) {
+		json_array_foreach((json_t *)(uintptr_t)v, i, e) {
+			printf("%*s- ", indent, "");
+			if (json_is_object(e) || json_is_array(e)) {
+				printf("\n");
+				print_value(e, indent + 2);
+			} else {
+				print_value(e, 0);
+			}
+		}
+	} else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+
+		printf("%s\n", s != NULL ? s : "?");
+		free(s);
+	}
+}
+
+static void print_stats(const json_t *all)
+{
+	const json_t *stats = json_object_get(all, "stats");
+	const json_t *ports = json_object_get(all, "ports");
+	const json_t *per_port = json_object_get(all, "port");
+	const json_t *lcores = json_object_get(all, "lcore");
+	const json_t *ta = json_object_get(all, "turnaround");
+	const json_t *other = json_object_get(all, "other");
+	const char *k, *name;
+	json_t *v, *pv;
+	size_t i;
+
+	printf("twamp-dp pid %lld, %s (%s)\n",
+	       (long long)json_integer_value(json_object_get(all, "pid")),
+	       json_string_value(json_object_get(all, "dpdk")) ?: "DPDK",
+	       json_string_value(json_object_get(all, "socket")));
+	if (json_object_size(ports) > 0) {
+		printf("\nports\n");
+		json_object_foreach((json_t *)(uintptr_t)ports, name, pv) {
+			const char *tap = json_string_value(json_object_get(pv, "tap"));
+
+			printf("  %-12s %s (ethdev %lld), %lld queue(s), TAP %s, RX timestamps %s\n",
+			       name, json_string_value(json_object_get(pv, "device")) ?: "?",
+			       (long long)json_integer_value(json_object_get(pv, "ethdev")),
+			       (long long)json_integer_value(json_object_get(pv, "queues")),
+			       tap != NULL && *tap != '\0' ? tap : "none",
+			       json_string_value(json_object_get(pv, "rx_timestamp")) ?: "?");
+		}
+	}
+
+	/* one row per counter: total, then each port, then each lcore;
+	 * drop reasons only where some column is not zero */
+	printf("\n%-22s %14s", "counter", "total");
+	json_object_foreach((json_t *)(uintptr_t)per_port, name, pv)
+		printf(" %14.14s", name);
+	json_array_foreach((json_t *)(uintptr_t)lcores, i, v) {
+		char col[32];
+		const char *role = json_string_value(json_object_get(v, "role"));
+
+		if (role != NULL && strcmp(role, "service") == 0)
+			snprintf(col, sizeof(col), "service");
+		else
+			snprintf(col, sizeof(col), "worker %zu", i);
+		printf(" %14s", col);
+	}
+	printf("\n");
+	json_object_foreach((json_t *)(uintptr_t)stats, k, v) {
+		bool any = u64(stats, k) != 0;
+
+		if (!any && strncmp(k, "drop_", 5) == 0)
+			continue;
+		printf("%-22s %14llu", k, (unsigned long long)u64(stats, k));
+		json_object_foreach((json_t *)(uintptr_t)per_port, name, pv)
+			printf(" %14llu", (unsigned long long)u64(pv, k));
+		json_array_foreach((json_t *)(uintptr_t)lcores, i, pv)
+			printf(" %14llu", (unsigned long long)u64(pv, k));
+		printf("\n");
+	}
+
+	if (ta != NULL) {
+		printf("\nreflector turnaround (RX stamp to TX), all workers: %llu packets\n",
+		       (unsigned long long)u64(ta, "count"));
+		if (u64(ta, "count") > 0) {
+			print_us("mean", u64(ta, "mean_ns"));
+			print_us("p50", u64(ta, "p50_ns"));
+			print_us("p90", u64(ta, "p90_ns"));
+			print_us("p99", u64(ta, "p99_ns"));
+			print_us("p99.9", u64(ta, "p999_ns"));
+			print_us("max", u64(ta, "max_ns"));
+			printf("\n");
+		}
+	}
+	json_object_foreach((json_t *)(uintptr_t)other, k, v) {
+		printf("\n%s\n", k);
+		print_value(v, 2);
+	}
+}
+
+static int cmd_stats(struct tel *t, bool as_json)
+{
+	json_t *all = collect(t);
+
+	if (all == NULL) {
+		fprintf(stderr, "twamp-ctl: %s answers no /twamp/dp/ commands: not a "
+			"twamp-dp, or it is still starting\n", t->path);
+		return 1;
+	}
+	if (as_json)
+		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	else
+		print_stats(all);
+	if (as_json)
+		printf("\n");
+	json_decref(all);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int cmd_query(struct tel *t, const char *arg)
+{
+	char cmd[256];
+	const char *comma = strchr(arg, ',');
+	json_t *v;
+
+	snprintf(cmd, sizeof(cmd), "%.*s", comma != NULL ? (int)(comma - arg) : (int)strlen(arg),
+		 arg);
+	v = tel_query(t, cmd, comma != NULL ? comma + 1 : NULL);
+	if (v == NULL) {
+		fprintf(stderr, "twamp-ctl: %s: no answer (unknown command or bad parameter)\n",
+			arg);
+		return 1;
+	}
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	printf("\n");
+	json_decref(v);
+	return 0;
+}
+
+static int cmd_list(struct tel *t)
+{
+	json_t *list = tel_query(t, "/", NULL), *c;
+	size_t i;
+
+	if (list == NULL)
+		return 1;
+	json_array_foreach(list, i, c) {
+		const char *s = json_string_value(c);
+		json_t *help;
+
+		if (s == NULL || strncmp(s, "/twamp/", 7) != 0)
+			continue;
+		help = tel_query(t, "/help", s);
+		printf("%-24s %s\n", s,
+		       json_string_value(json_object_get(help, s)) ?: "");
+		json_decref(help);
+	}
+	json_decref(list);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)] = "", prefix[256] = "";
+	char base[256];
+	const char *cmd;
+	bool as_json = false;
+	struct tel t;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "s:p:c:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			snprintf(path, sizeof(path), "%s", optarg);
+			break;
+		case 'p':
+			snprintf(prefix, sizeof(prefix), "%s", optarg);
+			break;
+		case 'c':
+			if (prefix_from_config(optarg, prefix, sizeof(prefix)) != 0)
+				return 1;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	/* "stats --json" as well as "--json stats" */
+	while (optind < argc && strcmp(argv[optind], "--json") == 0) {
+		as_json = true;
+		optind++;
+	}
+	if (path[0] == '\0' && prefix[0] != '\0')
+		snprintf(path, sizeof(path), "%s/%s/" SOCK_NAME,
+			 runtime_base(base, sizeof(base)), prefix);
+	if (path[0] == '\0' && find_socket(path, sizeof(path)) != 0)
+		return 1;
+
+	if (strcmp(cmd, "stats") == 0 && optind == argc) {
+		if (tel_open(&t, path) != 0)
+			return 1;
+		rc = cmd_stats(&t, as_json);
+	} else if (strcmp(cmd, "query") == 0 && optind + 1 == argc) {
+		if (tel_open(&t, path) != 0)
+			return 1;
+		rc = cmd_query(&t, argv[optind]);
+	} else if (strcmp(cmd, "list") == 0 && optind == argc) {
+		if (tel_open(&t, path) != 0)
+			return 1;
+		rc = cmd_list(&t);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	tel_close(&t);
+	return rc;
+}
