@@ -17,8 +17,8 @@
  * below except tw_refl_udp_handler() and tw_refl_tx_stamp(), which the
  * workers call through tw_dp_set_udp_handler() / tw_dp_set_tx_stamp().
  * Removed sessions are freed (keys wiped) once every worker reported a
- * quiescent state on tw_refl_qsbr(): put it into struct tw_dp_conf.qsbr,
- * then call tw_refl_reclaim() from the control thread now and then.
+ * quiescent state on tw_refl_qsbr() (put it into struct tw_dp_conf.qsbr):
+ * the table reclaims on the control thread's next add or delete.
  *
  * Life cycle: tw_refl_create() -> tw_dp_conf.qsbr = tw_refl_qsbr() ->
  * tw_dp_ports_create() -> tw_refl_attach() (handler, TX stamp, owned
@@ -206,13 +206,6 @@ int tw_refl_session_start(struct tw_refl *r, uint32_t id);
  * Timeout), then drop as "stopped". @return 0, -ENOENT or -EINVAL.
  */
 int tw_refl_session_stop(struct tw_refl *r, uint32_t id, uint64_t timeout_ns);
-
-/**
- * Free what removed entries left behind once the workers passed a
- * quiescent state (control thread; also done by add/del).
- * @return entries freed, or -EINVAL.
- */
-int tw_refl_reclaim(struct tw_refl *r);
 
 /** Counters of a worker, a session or a light port. */
 struct tw_refl_stats {
