@@ -207,11 +207,24 @@ static int tgt_init(struct tw_refl *r, struct refl_tgt *t, enum tw_refl_proto pr
 	return -EINVAL;
 }
 
+/* Control-side objects come from the C heap (sanitizers see them), cache
+ * aligned so that a worker's counters share no line with another's. */
+static void *obj_alloc(size_t sz)
+{
+	void *p;
+
+	sz = RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE);
+	p = aligned_alloc(RTE_CACHE_LINE_SIZE, sz);
+	if (p != NULL)
+		memset(p, 0, sz);
+	return p;
+}
+
 static void sess_free(struct refl_sess *s)
 {
 	tgt_release(&s->t);
 	tw_crypto_wipe(s, sizeof(*s));
-	rte_free(s);
+	free(s);
 }
 
 /* tw_keys free callback: the grace period of a deleted session is over */
@@ -224,7 +237,7 @@ static void sess_free_cb(void *arg, void *data)
 static void light_free(struct refl_light *l)
 {
 	tgt_release(&l->t);
-	rte_free(l);
+	free(l);
 }
 
 /* ---- life cycle ---- */
@@ -394,7 +407,7 @@ int tw_refl_light_add(struct tw_refl *r, const struct tw_refl_light *cfg)
 		have_tk = true;
 	}
 	sz = sizeof(*l) + sizeof(l->c[0]) * r->n_workers;
-	l = rte_zmalloc("tw_refl_lport", sz, RTE_CACHE_LINE_SIZE);
+	l = obj_alloc(sz);
 	if (l == NULL) {
 		tw_crypto_wipe(&tk, sizeof(tk));
 		return -ENOMEM;
@@ -468,7 +481,7 @@ int tw_refl_session_add(struct tw_refl *r, const struct tw_refl_session *s,
 		return -EINVAL;
 	if (r->n_sess >= r->max_sessions)
 		return -ENOSPC;
-	e = rte_zmalloc("tw_refl_sess", sizeof(*e), RTE_CACHE_LINE_SIZE);
+	e = obj_alloc(sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	rc = tgt_init(r, &e->t, s->proto, s->mode, s->sym_size, s->dscp_ecn,

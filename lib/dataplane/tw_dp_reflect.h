@@ -18,7 +18,7 @@
  * workers call through tw_dp_set_udp_handler() / tw_dp_set_tx_stamp().
  * Removed sessions are freed (keys wiped) once every worker reported a
  * quiescent state on tw_refl_qsbr() (put it into struct tw_dp_conf.qsbr):
- * the table reclaims on the control thread's next add or delete.
+ * the table frees them on a later delete (or at destroy).
  *
  * Life cycle: tw_refl_create() -> tw_dp_conf.qsbr = tw_refl_qsbr() ->
  * tw_dp_ports_create() -> tw_refl_attach() (handler, TX stamp, owned

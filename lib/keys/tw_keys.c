@@ -16,6 +16,7 @@ struct tw_keys {
 	struct rte_hash *h;
 	tw_keys_free_fn free_fn;
 	void *free_arg;
+	uint32_t count;  /* rte_hash_count() includes slots awaiting reclaim */
 };
 
 _Static_assert(sizeof(struct tw_keys_5t) == 40, "5-tuple key has no holes");
@@ -107,7 +108,10 @@ int tw_keys_add(struct tw_keys *t, const struct tw_keys_5t *k, void *data)
 	if (rte_hash_lookup(t->h, k) >= 0)
 		return -EEXIST;
 	rc = rte_hash_add_key_data(t->h, k, data);
-	return rc == 0 ? 0 : (rc == -ENOSPC ? -ENOSPC : rc);
+	if (rc != 0)
+		return rc;
+	t->count++;
+	return 0;
 }
 
 int tw_keys_del(struct tw_keys *t, const struct tw_keys_5t *k)
@@ -117,7 +121,10 @@ int tw_keys_del(struct tw_keys *t, const struct tw_keys_5t *k)
 	if (t == NULL || k == NULL)
 		return -EINVAL;
 	rc = rte_hash_del_key(t->h, k);
-	return rc >= 0 ? 0 : (int)rc;
+	if (rc < 0)
+		return (int)rc;
+	t->count--;
+	return 0;
 }
 
 int tw_keys_lookup(const struct tw_keys *t, const struct tw_keys_5t *k,
@@ -145,12 +152,7 @@ int tw_keys_lookup_bulk(const struct tw_keys *t,
 
 unsigned tw_keys_count(const struct tw_keys *t)
 {
-	int32_t c;
-
-	if (t == NULL)
-		return 0;
-	c = rte_hash_count(t->h);
-	return c > 0 ? (unsigned)c : 0;
+	return t != NULL ? t->count : 0;
 }
 
 int tw_keys_iterate(const struct tw_keys *t, uint32_t *next,

@@ -10,7 +10,9 @@
  * per key; after a delete the pointer stays valid for readers until every
  * QSBR thread has reported a quiescent state, then the table hands it to
  * the free callback (which wipes the keys it holds). Reclamation runs on
- * the writer's thread, inside add and delete calls and at destroy.
+ * the writer's thread without blocking it: each delete frees what earlier
+ * deletes left once their grace period is over, an add that finds the
+ * table full does the same, and destroy frees the rest.
  */
 #ifndef TW_KEYS_H
 #define TW_KEYS_H
@@ -113,7 +115,7 @@ int tw_keys_lookup_bulk(const struct tw_keys *t,
 			const struct tw_keys_5t *const keys[], unsigned n,
 			uint64_t *hits, void *data[]);
 
-/** Number of keys present. */
+/** Number of keys present (deleted ones awaiting reclamation not counted). */
 unsigned tw_keys_count(const struct tw_keys *t);
 
 /**
