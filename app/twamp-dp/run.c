@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 
 #include "tw_config.h"
 #include "tw_dataplane.h"
@@ -33,21 +34,59 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-void app_log(const char *fmt, ...)
+static void timestamp(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[32], line[1024];
-	va_list ap;
+	char when[24];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03uZ", when, (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+}
+
+void app_log(const char *fmt, ...)
+{
+	char when[40], line[1024];
+	va_list ap;
+
+	timestamp(when, sizeof(when));
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* one fprintf per line: lines from threads do not interleave */
-	fprintf(stderr, "%s.%03ldZ twamp-dp: %s\n", when, ts.tv_nsec / 1000000, line);
+	fprintf(stderr, "%s twamp-dp: %s\n", when, line);
+}
+
+/* DPDK's log stream: every line on stderr with the same timestamp prefix.
+ * DPDK writes one message per call (under its own lock), so a message is
+ * split at newlines and nothing is buffered across calls. */
+static ssize_t dpdk_log_write(void *cookie, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	(void)cookie;
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = nl != NULL ? (size_t)(nl - (buf + off)) : len - off;
+		char when[40];
+
+		timestamp(when, sizeof(when));
+		fprintf(stderr, "%s dpdk: %.*s\n", when, (int)n, buf + off);
+		off += n + (nl != NULL);
+	}
+	return (ssize_t)len;
+}
+
+static FILE *dpdk_log_open(void)
+{
+	cookie_io_functions_t io = { .write = dpdk_log_write };
+	FILE *f = fopencookie(NULL, "w", io);
+
+	if (f != NULL)
+		setvbuf(f, NULL, _IONBF, 0);
+	return f;
 }
 
 static struct tw_config *load_config(const char *path)
@@ -158,6 +197,7 @@ int app_run(const struct app_opts *o)
 	struct tw_config *cfg;
 	struct app_refl *refl = NULL;
 	struct tw_dp *dp = NULL;
+	FILE *dpdk_log;
 	unsigned launched = 0;
 	char err[512];
 	int rc, status = 1;
@@ -171,9 +211,15 @@ int app_run(const struct app_opts *o)
 		tw_config_free(cfg);
 		return 1;
 	}
+	dpdk_log = dpdk_log_open();
+	if (dpdk_log != NULL)
+		rte_openlog_stream(dpdk_log);
 	rc = eal_init(cfg, "twamp-dp");
 	if (rc < 0) {
 		app_log("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		rte_openlog_stream(NULL);
+		if (dpdk_log != NULL)
+			fclose(dpdk_log);
 		tw_config_free(cfg);
 		return 1;
 	}
@@ -265,6 +311,9 @@ out_refl:
 	app_refl_destroy(refl);
 out_eal:
 	rte_eal_cleanup();
+	rte_openlog_stream(NULL);
+	if (dpdk_log != NULL)
+		fclose(dpdk_log);
 	tw_config_free(cfg);
 	app_log("exit %d", status);
 	return status;
