@@ -22,6 +22,8 @@
 
 #include <jansson.h>
 
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "tw_config.h"
 
 #define SOCK_NAME "dpdk_telemetry.v2"
@@ -264,6 +266,21 @@ static json_t *collect(struct tel *t)
 			break;
 	}
 	json_object_set_new(out, "lcore", lcores);
+	if (has_cmd(list, "/twamp/refl/worker")) {
+		json_t *rw = json_array();
+
+		for (unsigned w = 0; w + 1 < json_array_size(lcores); w++) {
+			char p[16];
+			json_t *s;
+
+			snprintf(p, sizeof(p), "%u", w);
+			s = tel_query(t, "/twamp/refl/worker", p);
+			if (s == NULL)
+				break;
+			json_array_append_new(rw, s);
+		}
+		json_object_set_new(out, "refl_worker", rw);
+	}
 	if (has_cmd(list, "/twamp/dp/turnaround")) {
 		json_t *ta = tel_query(t, "/twamp/dp/turnaround", NULL);
 
@@ -334,6 +351,135 @@ static void print_value(const json_t *v, int indent)
 
 		printf("%s\n", s != NULL ? s : "?");
 		free(s);
+	}
+}
+
+/* "reason count, ..." of the non-zero counters of @p o whose names are not
+ * in the first @p skip keys ("rx", "tx", ...), or "none". */
+static void print_drops(const json_t *o, const char *const *skip, unsigned n_skip)
+{
+	const char *k;
+	json_t *v;
+	bool any = false;
+
+	json_object_foreach((json_t *)(uintptr_t)o, k, v) {
+		bool skipped = false;
+
+		for (unsigned i = 0; i < n_skip; i++)
+			skipped |= strcmp(k, skip[i]) == 0;
+		if (skipped || !json_is_integer(v) || json_integer_value(v) == 0)
+			continue;
+		printf("%s%s %lld", any ? ", " : "", strncmp(k, "drop_", 5) == 0 ? k + 5 : k,
+		       (long long)json_integer_value(v));
+		any = true;
+	}
+	printf("%s\n", any ? "" : "none");
+}
+
+static const char *const refl_fields[] = {
+	"rx", "tx", "protocol", "mode", "peer", "peer_port", "port", "next_seq",
+	"last_rx_ntp", "sessions", "light_ports",
+};
+
+static void print_reflector(const json_t *all)
+{
+	const json_t *other = json_object_get(all, "other");
+	const json_t *app = json_object_get(other, "/twamp/app/reflector");
+	const json_t *tot = json_object_get(other, "/twamp/refl/stats");
+	const json_t *rw = json_object_get(all, "refl_worker");
+	const json_t *light = json_object_get(app, "light");
+	const json_t *sess = json_object_get(app, "sessions");
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (tot != NULL) {
+		printf("\nreflector: rx %llu, reflected %llu, %llu session(s), %llu light port(s); "
+		       "dropped: ", (unsigned long long)u64(tot, "rx"),
+		       (unsigned long long)u64(tot, "tx"), (unsigned long long)u64(tot, "sessions"),
+		       (unsigned long long)u64(tot, "light_ports"));
+		print_drops(tot, refl_fields, N_ELEMS(refl_fields));
+	}
+	json_array_foreach((json_t *)(uintptr_t)rw, i, v) {
+		printf("  worker %zu: rx %llu, reflected %llu; dropped: ", i,
+		       (unsigned long long)u64(v, "rx"), (unsigned long long)u64(v, "tx"));
+		print_drops(v, refl_fields, N_ELEMS(refl_fields));
+	}
+	if (json_object_size(light) > 0) {
+		printf("\n%-9s %-12s %-5s %12s %12s  %s\n", "UDP port", "protocol", "mode",
+		       "rx", "reflected", "dropped");
+		json_object_foreach((json_t *)(uintptr_t)light, k, v) {
+			printf("%-9s %-12s %-5s %12llu %12llu  ", k,
+			       json_string_value(json_object_get(v, "protocol")) ?: "?",
+			       json_string_value(json_object_get(v, "mode")) ?: "?",
+			       (unsigned long long)u64(v, "rx"), (unsigned long long)u64(v, "tx"));
+			print_drops(v, refl_fields, N_ELEMS(refl_fields));
+		}
+	}
+	if (json_object_size(sess) > 0) {
+		printf("\n%-8s %-30s %-6s %-12s %-5s %12s %12s  %s\n", "session", "peer",
+		       "port", "protocol", "mode", "rx", "reflected", "dropped");
+		json_object_foreach((json_t *)(uintptr_t)sess, k, v) {
+			char peer[64];
+
+			if (u64(v, "peer_port") != 0)
+				snprintf(peer, sizeof(peer), "%s port %llu",
+					 json_string_value(json_object_get(v, "peer")) ?: "?",
+					 (unsigned long long)u64(v, "peer_port"));
+			else
+				snprintf(peer, sizeof(peer), "%s any port",
+					 json_string_value(json_object_get(v, "peer")) ?: "?");
+			printf("%-8s %-30s %-6llu %-12s %-5s %12llu %12llu  ", k, peer,
+			       (unsigned long long)u64(v, "port"),
+			       json_string_value(json_object_get(v, "protocol")) ?: "?",
+			       json_string_value(json_object_get(v, "mode")) ?: "?",
+			       (unsigned long long)u64(v, "rx"), (unsigned long long)u64(v, "tx"));
+			print_drops(v, refl_fields, N_ELEMS(refl_fields));
+		}
+	}
+}
+
+/* Per worker: quantiles, then the histogram folded into powers of two with
+ * a bar per row. */
+static void print_turnaround_workers(const json_t *tw)
+{
+	const char *w;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)tw, w, v) {
+		const json_t *b = json_object_get(v, "buckets_ns");
+		uint64_t rows[64] = { 0 }, top = 0;
+		int lo = 64, hi = -1;
+		const char *k;
+		json_t *c;
+
+		printf("  %s: %llu packets", w, (unsigned long long)u64(v, "count"));
+		if (u64(v, "count") == 0) {
+			printf("\n");
+			continue;
+		}
+		print_us("p50", u64(v, "p50_ns"));
+		print_us("p99", u64(v, "p99_ns"));
+		print_us("max", u64(v, "max_ns"));
+		printf("\n");
+		json_object_foreach((json_t *)(uintptr_t)b, k, c) {
+			unsigned long long ns = strtoull(k, NULL, 10);
+			int r = ns == 0 ? 0 : 63 - __builtin_clzll(ns);
+
+			rows[r] += (uint64_t)json_integer_value(c);
+			lo = r < lo ? r : lo;
+			hi = r > hi ? r : hi;
+		}
+		for (int r = lo; r <= hi; r++)
+			top = rows[r] > top ? rows[r] : top;
+		for (int r = lo; r <= hi && top > 0; r++) {
+			int bar = (int)((rows[r] * 40 + top - 1) / top);
+
+			printf("    %10.3f us .. %10.3f us %10llu %.*s\n",
+			       (double)(1ull << r) / 1000.0, (double)(2ull << r) / 1000.0,
+			       (unsigned long long)rows[r], bar,
+			       "########################################");
+		}
 	}
 }
 
@@ -409,7 +555,17 @@ static void print_stats(const json_t *all)
 			printf("\n");
 		}
 	}
+	if (json_object_get(other, "/twamp/app/turnaround") != NULL) {
+		printf("  per worker (packets per power-of-two range):\n");
+		print_turnaround_workers(json_object_get(other, "/twamp/app/turnaround"));
+	}
+	print_reflector(all);
+	/* anything this version does not know how to lay out */
 	json_object_foreach((json_t *)(uintptr_t)other, k, v) {
+		if (strcmp(k, "/twamp/app/reflector") == 0 ||
+		    strcmp(k, "/twamp/app/turnaround") == 0 ||
+		    strcmp(k, "/twamp/refl/stats") == 0)
+			continue;
 		printf("\n%s\n", k);
 		print_value(v, 2);
 	}
