@@ -17,8 +17,9 @@ CTL="$BUILD/app/twamp-ctl/twamp-ctl"
 PY=/usr/bin/python3
 SENDER="$top/tests/integration/twl_sender.py"
 TESTBED="$top/scripts/testbed.sh"
-DUT_V4=198.18.0.1 DUT_V6=2001:2::1
+DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2 PEER_V6=2001:2::2
 P_LIGHT_OPEN=8620 P_LIGHT_AUTH=8621 P_LIGHT_ENC=8622 P_STAMP_OPEN=8623 P_STAMP_AUTH=8624
+P_STATIC=8625
 # test keys (not secret): TWAMP Light AES-128 key | HMAC key, STAMP HMAC key
 LIGHT_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
 STAMP_KEY=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
@@ -94,6 +95,9 @@ reflector:
     - {port: $P_LIGHT_ENC, protocol: twamp-light, mode: enc, key_id: light-key}
     - {port: $P_STAMP_OPEN, protocol: stamp, mode: open}
     - {port: $P_STAMP_AUTH, protocol: stamp, mode: auth, key_id: stamp-key}
+  static_sessions:
+    - {peer: $PEER_V4, port: $P_STATIC, protocol: stamp, mode: open, stateful: true}
+    - {peer: "$PEER_V6", port: $P_STATIC, protocol: twamp-light, mode: auth, key_id: light-key}
 EOF
 umask 022
 
@@ -116,6 +120,8 @@ check "start-up log names the port, its TAP and addresses" \
   grep -q "port refl: net_af_packet0 .*TAP tw-refl, addresses $DUT_V4/24 $DUT_V6/64" "$LOG/app.err"
 check "start-up log lists the 5 listening UDP ports" \
   test "$(grep -c 'twamp-dp: listening: UDP 862[0-4]' "$LOG/app.err")" -eq 5
+check "start-up log lists the 2 static sessions" \
+  test "$(grep -c "twamp-dp: static session [0-9]*: .* -> .* port $P_STATIC" "$LOG/app.err")" -eq 2
 check "every log line (twamp-dp's and DPDK's) starts with a UTC timestamp" \
   sh -c "grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (twamp-dp|dpdk): ' '$LOG/app.err' | grep -q . && exit 1; exit 0"
 
@@ -137,6 +143,10 @@ for dst in $DUT_V4 $DUT_V6; do
   relay peer "$PY" "$SENDER" check $dst $P_STAMP_OPEN --proto stamp --mode open --count $COUNT
   relay peer "$PY" "$SENDER" check $dst $P_STAMP_AUTH --proto stamp --mode auth --key $STAMP_KEY --count $COUNT
 done
+# static sessions: a stateful STAMP session (the reflector's own sequence
+# numbers) for the IPv4 peer, an authenticated TWAMP Light one for the IPv6 peer
+relay peer "$PY" "$SENDER" check $DUT_V4 $P_STATIC --proto stamp --mode open --own-seq --count $COUNT
+relay peer "$PY" "$SENDER" check $DUT_V6 $P_STATIC --proto light --mode auth --key $LIGHT_KEY --count $COUNT
 
 sleep 0.3
 kill -INT "$CAP" 2>/dev/null
@@ -196,6 +206,8 @@ check "UDP $P_LIGHT_AUTH: 10 bad HMACs + 10 garbage counted as drop_bad_hmac" co
 check "UDP $P_LIGHT_ENC: 10 bad HMACs counted as drop_bad_hmac" count_is $P_LIGHT_ENC drop_bad_hmac 10
 check "UDP $P_STAMP_AUTH: 10 bad HMACs + 10 garbage counted as drop_bad_hmac" count_is $P_STAMP_AUTH drop_bad_hmac 20
 check "UDP $P_LIGHT_AUTH: no reply sent for them (tx unchanged)" count_is $P_LIGHT_AUTH tx 0
+check "twamp-ctl stats --json: each static session counted its $COUNT packets" \
+  "$PY" -c "import json,sys; s=json.load(open('$LOG/after.json'))['other']['/twamp/app/reflector']['sessions']; sys.exit(0 if len(s) == 2 and all(v['rx'] == $COUNT and v['tx'] == $COUNT for v in s.values()) else 1)"
 check "twamp-ctl stats prints ports, counters and turnaround" \
   sh -c "'$CTL' -p '$PREFIX' stats | grep -q '^rx ' && '$CTL' -p '$PREFIX' stats | grep -q 'turnaround'"
 check "twamp-ctl stats --json: reflector turnaround counted the replies" \

@@ -8,7 +8,7 @@ replies with a second implementation.
 
   twl_sender.py stream DST PORT [--proto light|stamp] [--rate PPS] [--seconds S] [--json]
       paced stream, then sent / received / lost / RTT min, median, max
-  twl_sender.py check DST PORT --proto light|stamp --mode open|auth|enc [--key HEX] [--count N]
+  twl_sender.py check DST PORT --proto light|stamp --mode open|auth|enc [--key HEX] [--count N] [--own-seq]
       send N packets, check every reply field by field; one "ok"/"not ok" line per check
   twl_sender.py malformed DST PORT --kind short|badhmac|garbage [--proto ..] [--mode ..] [--key HEX]
       send N bad packets; "ok" when none is answered
@@ -223,6 +223,7 @@ def cmd_check(a):
     names = ["reply received for every packet",
              "reply UDP payload length equals the request's (%d octets)" % pr.send_len,
              "HMAC of the reply verifies" if pr.auth else None,
+             "Sequence Number is the reflector's own, from 0" if a.own_seq else
              "Sequence Number copied (stateless reflector)",
              "Sender Sequence Number copied",
              "Sender Timestamp copied",
@@ -276,7 +277,9 @@ def cmd_check(a):
         if pr.auth and not f["mac_ok"]:
             fail("HMAC of the reply verifies", "seq %d: HMAC mismatch" % seq)
             continue
-        if f["seq"] != seq:
+        if a.own_seq and f["seq"] != i:
+            fail("Sequence Number is the reflector's own, from 0", "got %d for packet %d" % (f["seq"], i))
+        elif not a.own_seq and f["seq"] != seq:
             fail("Sequence Number copied (stateless reflector)", "got %d, sent %d" % (f["seq"], seq))
         if f["sseq"] != seq:
             fail("Sender Sequence Number copied", "got %d, sent %d" % (f["sseq"], seq))
@@ -349,6 +352,8 @@ def main():
     p.add_argument("--json", action="store_true")
     p.add_argument("--size", type=int, default=0,
                    help="UDP payload octets (default: 41 TWAMP Light, 44 STAMP; 44 suits both)")
+    sub.choices["check"].add_argument("--own-seq", action="store_true",
+                                      help="stateful session: expect the reflector's own sequence 0, 1, ...")
     sub.choices["malformed"].add_argument("--kind", choices=["short", "badhmac", "garbage"], required=True)
     a = ap.parse_args()
     return {"stream": cmd_stream, "check": cmd_check, "malformed": cmd_malformed}[a.cmd](a)
