@@ -163,6 +163,16 @@ for c in $cases; do
 done
 
 # ---- one measurement each ----------------------------------------------------
+# CPU time (ns) of the EAL worker thread of PID, empty if none.
+worker_ns() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		case "$(cat "$t/comm" 2>/dev/null)" in
+		*worker*) cut -d' ' -f1 "$t/schedstat"; return ;;
+		esac
+	done
+}
+
 # Results in tp_res / dp_res (no subshells: the EXIT trap must see $child).
 # testpmd: median Rx-pps of the periods after the warm-up (the first period
 # printed is the one that started the forwarding).
@@ -175,13 +185,18 @@ run_testpmd() {
 		--stats-period 1 </dev/null >"$out" 2>&1 &
 	child=$!
 	sleep "$(awk -v a="$warmup" -v b="$seconds" 'BEGIN { print a + b + 2.5 }')"
+	cpu_ns=$(worker_ns "$child")
 	stop_child "$child"
 	child=""
-	tp_res=$(python3 - "$out" "$warmup" <<'EOF'
+	tp_res=$(python3 - "$out" "$warmup" "$cpu_ns" <<'EOF'
 import re, statistics, sys
-v = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", open(sys.argv[1], errors="replace").read())]
-v = v[int(float(sys.argv[2])) + 1:]
-print("%.3f" % (statistics.median(v) / 1e6) if v else "nan")
+log = open(sys.argv[1], errors="replace").read()
+v = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", log)][int(float(sys.argv[2])) + 1:]
+# all packets forwarded / CPU time of the forwarding thread
+tot = re.findall(r"Accumulated forward statistics.*?RX-packets:\s+(\d+)", log, re.S)
+cpu = int(sys.argv[3] or 0)
+print("%s %s" % ("%.3f" % (statistics.median(v) / 1e6) if v else "nan",
+                 "%.3f" % (int(tot[0]) / cpu * 1e3) if tot and cpu else "nan"))
 EOF
 )
 }
@@ -196,7 +211,7 @@ run_dp() {
 		"$build/tests/integration/dp_exception" -l 0-1 --in-memory --no-pci \
 			--file-prefix $prefix -- \
 			--device "net_pcap0,rx_pcap=$work/$c.pcap,infinite_rx=1" \
-			--addr 198.18.0.1/24 --reflect-udp 862 --no-exception --idle-us 0 \
+			--addr 198.18.0.1/24 --reflect-udp 862 --no-exception --idle-us 200 \
 			</dev/null >"$out" 2>&1 &
 	fi
 	child=$!
@@ -216,11 +231,11 @@ results=$work/results.txt
 : >"$results"
 for r in $(seq 1 "$runs"); do
 	for c in $cases; do
-		tp_res=nan
+		tp_res="nan nan"
 		[ "$testpmd" = 0 ] || run_testpmd "$c" "$r"
 		run_dp "$c" "$r"
 		echo "$r $c $tp_res $dp_res" >>"$results"
-		echo "bench-reflector: run $r $c: testpmd $tp_res Mpps, $dp $(echo "$dp_res" |
+		echo "bench-reflector: run $r $c: testpmd ${tp_res% *} Mpps, $dp $(echo "$dp_res" |
 			python3 -c 'import json,sys; print(json.load(sys.stdin).get("mpps"))') Mpps" >&2
 	done
 done
@@ -232,11 +247,13 @@ import json, statistics, sys
 path, out, dp, seconds, warmup, count = sys.argv[1:7]
 rows, order = {}, []
 for line in open(path):
-    r, c, tp, d = line.split(" ", 3)
+    r, c, tp, tpc, d = line.split(" ", 4)
     if c not in rows:
         rows[c] = []
         order.append(c)
-    rows[c].append((None if tp == "nan" else float(tp), json.loads(d)))
+    d = json.loads(d)
+    d["testpmd_cpu"] = None if tpc == "nan" else float(tpc)
+    rows[c].append((None if tp == "nan" else float(tp), d))
 
 def med(v):
     v = [x for x in v if x is not None]
@@ -260,6 +277,9 @@ for c in order:
         for k, v in (d.get("delta") or {}).items():
             if k.startswith("drop_") and v:
                 drops[k] = drops.get(k, 0) + v
+        for k, v in (d.get("refl_delta") or {}).items():
+            if k not in ("rx", "tx", "last_rx", "next_seq") and v:
+                drops["refl_" + k] = drops.get("refl_" + k, 0) + v
     o = {
         "case": c,
         "mpps": med(mp),
@@ -270,29 +290,40 @@ for c in order:
         "mpps_range": span(mp),
         "testpmd_mpps_range": span(tps),
         "rx_mpps": med([d.get("rx_mpps") for _, d in rows[c]]),
+        # per second of CPU time of the forwarding thread (robust to a busy machine)
+        "mpps_cpu": med([d.get("mpps_cpu") for _, d in rows[c]]),
+        "testpmd_mpps_cpu": med([d.get("testpmd_cpu") for _, d in rows[c]]),
+        "cpu_share": span([d.get("cpu_share") for _, d in rows[c]]),
         "drops": drops,
         "dp": dp,
     }
     if o["mpps"] is not None and o["testpmd_mpps"]:
         o["ratio"] = round(o["mpps"] / o["testpmd_mpps"], 3)
+    if o["mpps_cpu"] is not None and o["testpmd_mpps_cpu"]:
+        o["ratio_cpu"] = round(o["mpps_cpu"] / o["testpmd_mpps_cpu"], 3)
     objs.append(o)
 
-hdr = "%-20s %16s %16s %6s %9s %9s %10s" % ("case", dp + " Mpps", "testpmd Mpps",
-                                           "ratio", "p50 ns", "p99 ns", "max ns")
-print("# %s runs, %ss window after %ss warm-up, %s packets in the pcap; "
-      "median (min-max)" % (len(rows[order[0]]) if order else 0, seconds, warmup, count))
-print(hdr)
+def mm(v, r):
+    if v is None:
+        return "n/a"
+    return "%.2f (%.1f-%.1f)" % (v, r[0], r[1]) if r and r[0] != r[1] else f(v)
+
+fmt = "%-19s %18s %18s %5s %7s %7s %6s %7s %7s %9s"
+print("# %s run(s), %ss window after %ss warm-up, %s packets in the pcap; "
+      "median (min-max) over the runs" % (len(rows[order[0]]) if order else 0,
+                                        seconds, warmup, count))
+print("# Mpps: wall clock; /cpu: per second of CPU time of the forwarding thread")
+print(fmt % ("case", dp + " Mpps", "testpmd Mpps", "ratio", dp[:5] + "/cpu",
+             "tpmd/cpu", "ratio", "p50 ns", "p99 ns", "max ns"))
 for o in objs:
-    def mm(v, r):
-        return "n/a" if v is None else "%.2f (%.1f-%.1f)" % (v, r[0], r[1]) \
-            if r and r[0] != r[1] else f(v)
-    print("%-20s %16s %16s %6s %9s %9s %10s" % (
+    print(fmt % (
         o["case"], mm(o["mpps"], o["mpps_range"]),
         mm(o["testpmd_mpps"], o["testpmd_mpps_range"]), f(o["ratio"]),
+        f(o["mpps_cpu"]), f(o["testpmd_mpps_cpu"]), f(o.get("ratio_cpu")),
         f(o["turnaround_ns"]["p50"], "%d"), f(o["turnaround_ns"]["p99"], "%d"),
         f(o["turnaround_ns"]["max"], "%d")))
     if o["drops"]:
-        print("%-20s drops: %s" % ("", ", ".join("%s %d" % kv for kv in o["drops"].items())))
+        print("%-19s drops: %s" % ("", ", ".join("%s %d" % kv for kv in o["drops"].items())))
 if out:
     with open(out, "w") as fh:
         json.dump(objs, fh, indent=1)

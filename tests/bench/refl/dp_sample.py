@@ -7,8 +7,10 @@
 Waits for the telemetry socket (and for packets to flow), lets the worker
 warm up, reads /twamp/dp/stats at the start and end of a fixed window
 (wall clock between the two reads) and /twamp/dp/turnaround at the end.
-Prints one JSON object: rx/tx Mpps over the window, counter deltas (drops
-by reason included) and the turnaround percentiles. Exit 1 when the socket
+Prints one JSON object: rx/tx Mpps over the window (and per second of CPU
+time of the process's EAL worker thread, with --pid), counter deltas (drops
+by reason included; /twamp/refl/stats too when the reflector serves it) and
+the turnaround percentiles. Exit 1 when the socket
 never appears or the process dies first.
 """
 import argparse
@@ -17,6 +19,23 @@ import os
 import socket
 import sys
 import time
+
+
+def worker_ns(pid):
+    """CPU time (ns) of the process's EAL worker thread, or None."""
+    if pid is None:
+        return None
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            base = "/proc/%d/task/%s/" % (pid, tid)
+            with open(base + "comm") as f:
+                if "worker" not in f.read():
+                    continue
+            with open(base + "schedstat") as f:
+                return int(f.read().split()[0])
+    except OSError:
+        pass
+    return None
 
 
 def alive(pid):
@@ -84,18 +103,31 @@ def main():
             return 1
         time.sleep(0.05)
     time.sleep(a.warmup)
+    r0 = t.cmd("/twamp/refl/stats") or {}
+    c0 = worker_ns(a.pid)
     s0, t0 = t.cmd("/twamp/dp/stats"), time.monotonic()
     time.sleep(a.seconds)
     s1, t1 = t.cmd("/twamp/dp/stats"), time.monotonic()
+    c1 = worker_ns(a.pid)
+    r1 = t.cmd("/twamp/refl/stats") or {}
     ta = t.cmd("/twamp/dp/turnaround")
     t.close()
     dt = t1 - t0
     delta = {k: s1[k] - s0.get(k, 0) for k in s1 if isinstance(s1[k], int)}
+    # the reflector's own counters (when it registered them), drops by reason
+    refl = {k: r1[k] - r0.get(k, 0) for k in r1
+            if isinstance(r1[k], int) and isinstance(r0.get(k, 0), int)}
     out = {
         "window_s": round(dt, 3),
         "rx_mpps": round(delta.get("rx", 0) / dt / 1e6, 3),
         "mpps": round(delta.get("tx", 0) / dt / 1e6, 3),
+        # per second the worker was on a CPU: what a shared machine took
+        # away from the window does not count
+        "cpu_share": round((c1 - c0) / 1e9 / dt, 3) if c0 and c1 else None,
+        "mpps_cpu": round(delta.get("tx", 0) / ((c1 - c0) / 1e9) / 1e6, 3)
+        if c0 and c1 and c1 > c0 else None,
         "delta": delta,
+        "refl_delta": refl,
         "turnaround_ns": {"p50": ta.get("p50_ns"), "p99": ta.get("p99_ns"),
                           "max": ta.get("max_ns"), "count": ta.get("count")},
     }
