@@ -505,9 +505,9 @@ int tw_refl_session_add(struct tw_refl *r, const struct tw_refl_session *s,
 	}
 	r->by_id[slot] = e;
 	r->id_hint = slot + 1 < r->max_sessions ? slot + 1 : 0;
-	r->n_sess++;
+	__atomic_store_n(&r->n_sess, r->n_sess + 1, __ATOMIC_RELAXED);
 	if (s->peer_port == 0)
-		r->n_any++;
+		__atomic_store_n(&r->n_any, r->n_any + 1, __ATOMIC_RELAXED);
 	if (r->port_refs[s->local_port]++ == 0)
 		port_own(r, s->local_port, true);
 	*id = slot;
@@ -526,9 +526,9 @@ int tw_refl_session_del(struct tw_refl *r, uint32_t id)
 		return -ENOENT;
 	lport = e->key.local_port;
 	if (e->key.peer_port == 0)
-		r->n_any--;
+		__atomic_store_n(&r->n_any, r->n_any - 1, __ATOMIC_RELAXED);
 	r->by_id[id] = NULL;
-	r->n_sess--;
+	__atomic_store_n(&r->n_sess, r->n_sess - 1, __ATOMIC_RELAXED);
 	if (--r->port_refs[lport] == 0 && r->light[lport] == NULL)
 		port_own(r, lport, false);
 	/* e now belongs to the table's deferred free */
@@ -883,9 +883,9 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		kp[i] = &keys[i];
 		data[i] = NULL;
 	}
-	if (r->n_sess != 0)
+	if (__atomic_load_n(&r->n_sess, __ATOMIC_RELAXED) != 0)
 		tw_keys_lookup_bulk(r->tab, kp, n, &hits, data);
-	if (r->n_any != 0 && hits != (n == 64 ? ~0ull : (1ull << n) - 1)) {
+	if (__atomic_load_n(&r->n_any, __ATOMIC_RELAXED) != 0 && hits != (n == 64 ? ~0ull : (1ull << n) - 1)) {
 		void *d2[TW_DP_BURST];
 		uint64_t h2 = 0;
 

@@ -16,6 +16,7 @@ struct tw_keys {
 	struct rte_hash *h;
 	tw_keys_free_fn free_fn;
 	void *free_arg;
+	struct rte_rcu_qsbr *qsbr;
 	uint32_t count;  /* rte_hash_count() includes slots awaiting reclaim */
 };
 
@@ -67,6 +68,7 @@ struct tw_keys *tw_keys_create(const struct tw_keys_conf *conf)
 	}
 	t->free_fn = conf->free_fn;
 	t->free_arg = conf->free_arg;
+	t->qsbr = conf->qsbr;
 	rc.v = conf->qsbr;
 	rc.mode = RTE_HASH_QSBR_MODE_DQ;
 	/* reclaim on every delete, so keys are wiped as soon as allowed */
@@ -108,6 +110,12 @@ int tw_keys_add(struct tw_keys *t, const struct tw_keys_5t *k, void *data)
 	if (rte_hash_lookup(t->h, k) >= 0)
 		return -EEXIST;
 	rc = rte_hash_add_key_data(t->h, k, data);
+	if (rc == -ENOSPC) {
+		/* slots held by deletes whose grace period is still running
+		 * (a reader was slow): wait for it, the retry reclaims them */
+		rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
+		rc = rte_hash_add_key_data(t->h, k, data);
+	}
 	if (rc != 0)
 		return rc;
 	t->count++;

@@ -87,7 +87,9 @@ struct tw_keys *tw_keys_create(const struct tw_keys_conf *conf);
 void tw_keys_destroy(struct tw_keys *t);
 
 /**
- * Add a key (writer only). @p data must not be NULL.
+ * Add a key (writer only). @p data must not be NULL. When the slots are
+ * all taken by deleted keys still in their grace period, waits for the
+ * readers' next quiescent state (rte_rcu_qsbr_synchronize) and retries.
  * @return 0, -EINVAL, -EEXIST (key present) or -ENOSPC (full).
  */
 int tw_keys_add(struct tw_keys *t, const struct tw_keys_5t *k, void *data);
