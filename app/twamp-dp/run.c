@@ -170,16 +170,21 @@ static int eal_init(const struct tw_config *cfg, const char *prog)
 	return rte_eal_init(argc, argv);
 }
 
-static int check_lcores(const struct tw_config *cfg)
+/* One worker on the main lcore is allowed (a one-core machine): the control
+ * loop then polls the worker itself. */
+static int check_lcores(const struct tw_config *cfg, bool *inline_worker)
 {
 	unsigned main_lc = rte_get_main_lcore();
 
+	*inline_worker = cfg->n_lcores == 1 && cfg->lcores[0] == main_lc;
+	if (*inline_worker)
+		return 0;
 	for (unsigned i = 0; i < cfg->n_lcores; i++) {
 		unsigned lc = cfg->lcores[i];
 
 		if (lc == main_lc) {
-			app_log("workers.lcores: lcore %u is the main (control) lcore; "
-				"give EAL more lcores (-l) or pick another", lc);
+			app_log("workers.lcores: lcore %u is the main (control) lcore; with "
+				"more than one worker give EAL more lcores (-l) or pick another", lc);
 			return -1;
 		}
 		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc)) {
@@ -198,6 +203,8 @@ int app_run(const struct app_opts *o)
 	struct app_refl *refl = NULL;
 	struct tw_dp *dp = NULL;
 	FILE *dpdk_log;
+	struct rte_rcu_qsbr *qsbr = NULL;
+	bool inline_worker = false;
 	unsigned launched = 0;
 	char err[512];
 	int rc, status = 1;
@@ -227,7 +234,7 @@ int app_run(const struct app_opts *o)
 		rte_get_main_lcore(), rte_eal_get_runtime_dir());
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (check_lcores(cfg) != 0)
+	if (check_lcores(cfg, &inline_worker) != 0)
 		goto out_eal;
 
 	for (unsigned i = 0; i < cfg->n_ports; i++)
@@ -262,7 +269,7 @@ int app_run(const struct app_opts *o)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
 
-	for (unsigned i = 0; i < cfg->n_lcores; i++) {
+	for (unsigned i = 0; i < cfg->n_lcores && !inline_worker; i++) {
 		rc = rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, i),
 					   cfg->lcores[i]);
 		if (rc != 0) {
@@ -273,7 +280,16 @@ int app_run(const struct app_opts *o)
 		}
 		launched++;
 	}
-	if (launched == cfg->n_lcores) {
+	if (inline_worker) {
+		/* what tw_dp_worker_main() does for QSBR thread 0 */
+		qsbr = conf.qsbr;
+		if (qsbr != NULL) {
+			rte_rcu_qsbr_thread_register(qsbr, 0);
+			rte_rcu_qsbr_thread_online(qsbr, 0);
+		}
+		app_log("running: 1 worker on the main lcore %u with the control loop; "
+			"SIGINT/SIGTERM stops", rte_get_main_lcore());
+	} else if (launched == cfg->n_lcores) {
 		char lcs[256] = "";
 		size_t off = 0;
 
@@ -284,10 +300,23 @@ int app_run(const struct app_opts *o)
 			"SIGINT/SIGTERM stops", launched, lcs, rte_get_main_lcore());
 	}
 
+	while (!got_signal && inline_worker) {
+		int n = tw_dp_worker_poll(dp, 0);
+
+		if (qsbr != NULL)
+			rte_rcu_qsbr_quiescent(qsbr, 0);
+		if (tw_dp_service(dp) == 0 && n <= 0 && o->idle_us > 0)
+			usleep(o->idle_us);
+		app_refl_service(refl);
+	}
 	while (!got_signal) {
 		if (tw_dp_service(dp) == 0)
 			usleep(o->idle_us > 0 && o->idle_us < 1000 ? o->idle_us : 1000);
 		app_refl_service(refl);
+	}
+	if (qsbr != NULL) {
+		rte_rcu_qsbr_thread_offline(qsbr, 0);
+		rte_rcu_qsbr_thread_unregister(qsbr, 0);
 	}
 	if (got_signal > 0)
 		app_log("%s: stopping", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
