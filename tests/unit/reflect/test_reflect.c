@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <rte_eal.h>
@@ -26,6 +27,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
+#include "pcap_write.h"
 #include "tw_crypto.h"
 #include "tw_dp_reflect.h"
 #include "tw_proto_stamp.h"
@@ -927,6 +929,151 @@ static void test_mixed_burst(void **state)
 	tw_refl_destroy(r);
 }
 
+/* ---- end to end: the data plane's worker loop on net_pcap ---- */
+
+static char pcap_in[64], pcap_out[64];
+
+static const uint8_t *pcap_next(const uint8_t *p, const uint8_t *end, uint32_t *len)
+{
+	if (end - p < 16)
+		return NULL;
+	*len = (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 |
+	       (uint32_t)p[11] << 24;
+	if ((size_t)(end - p - 16) < *len)
+		return NULL;
+	return p + 16;
+}
+
+static void test_worker_loop_pcap(void **state)
+{
+	struct tw_refl *r = refl(1, 64);
+	struct tw_refl_light lo = { .port = 862, .proto = TW_REFL_LIGHT, .dscp = 46 };
+	struct tw_refl_light ls = { .port = 863, .proto = TW_REFL_STAMP,
+				    .mode = TW_REFL_AUTH, .key = SKEY, .key_len = 32 };
+	struct tw_refl_light le = { .port = 864, .proto = TW_REFL_LIGHT,
+				    .mode = TW_REFL_ENC, .key = LKEY, .key_len = 48 };
+	struct tw_dp_port_conf pc = { .name = "pc", .rx_desc = 256, .tx_desc = 256 };
+	struct tw_dp_conf dc = { .ports = &pc, .n_ports = 1, .n_workers = 1 };
+	struct tw_crypto_test *ct = light_ctx(TW_REFL_ENC);
+	struct tw_crypto_stamp *sc = tw_crypto_stamp_create(SKEY, 32);
+	struct tw_test_layout lu, lenc;
+	struct tw_pcap_flow f1 = tw_pcap_flow4("198.18.0.2", 40000, "198.18.0.1", 862, false);
+	struct tw_pcap_flow f2 = tw_pcap_flow6("2001:2::2", 40001, "2001:2::1", 863, false);
+	struct tw_pcap_flow f3 = tw_pcap_flow4("198.18.0.2", 40002, "198.18.0.1", 864, false);
+	struct tw_refl_stats st;
+	struct tw_dp_hist h;
+	uint8_t buf[256], out[4096];
+	const uint8_t *p, *end;
+	char err[256] = "";
+	struct tw_dp *dp;
+	unsigned seen = 0;
+	uint32_t len;
+	size_t got;
+	FILE *f;
+	int n;
+
+	(void)state;
+	tw_proto_test_layout_init(&lu, TW_TEST_UNAUTH, false, false, 0);
+	tw_proto_test_layout_init(&lenc, TW_TEST_ENC, false, false, 0);
+	f = tw_pcap_open(pcap_in);
+	assert_non_null(f);
+	f1.ttl = 33;
+	n = twamp_sender(&lu, NULL, 11, 5, 27, buf);
+	assert_int_equal(tw_pcap_write_frame(f, &f1, buf, (size_t)n), 0);
+	n = stamp_sender(TW_STAMP_AUTH, sc, 12, 5, 7, buf);
+	assert_int_equal(tw_pcap_write_frame(f, &f2, buf, (size_t)n), 0);
+	n = twamp_sender(&lenc, ct, 13, 5, 64, buf);
+	assert_int_equal(tw_pcap_write_frame(f, &f3, buf, (size_t)n), 0);
+	buf[33] ^= 4; /* forged */
+	assert_int_equal(tw_pcap_write_frame(f, &f3, buf, (size_t)n), 0);
+	assert_int_equal(fclose(f), 0);
+
+	snprintf(pc.device, sizeof(pc.device), "net_pcap9,rx_pcap=%s,tx_pcap=%s",
+		 pcap_in, pcap_out);
+	pc.addrs[0] = (struct tw_dp_prefix){ .family = AF_INET, .len = 24,
+					     .addr = { 198, 18, 0, 1 } };
+	pc.addrs[1] = (struct tw_dp_prefix){ .family = AF_INET6, .len = 64,
+					     .addr = { 0x20, 0x01, 0, 2, [15] = 1 } };
+	pc.n_addrs = 2;
+	dc.qsbr = tw_refl_qsbr(r);
+	dp = tw_dp_ports_create(&dc, err, sizeof(err));
+	if (dp == NULL)
+		fail_msg("create: %s", err);
+	assert_int_equal(tw_refl_light_add(r, &lo), 0); /* before attach */
+	assert_int_equal(tw_refl_attach(r, dp), 0);
+	assert_int_equal(tw_refl_light_add(r, &ls), 0); /* after */
+	assert_int_equal(tw_refl_light_add(r, &le), 0);
+	assert_int_equal(tw_refl_telemetry_register(r), 0);
+	assert_int_equal(tw_dp_ports_start(dp, err, sizeof(err)), 0);
+	assert_int_equal(tw_refl_attach(r, dp), -EBUSY);
+	for (int i = 0; i < 8; i++)
+		tw_dp_worker_poll(dp, 0);
+	tw_dp_quit(dp);
+	assert_int_equal(tw_dp_ports_stop(dp), 0);
+	assert_int_equal(tw_dp_turnaround_get(dp, -1, &h), 0);
+	assert_int_equal(h.count, 3);
+	tw_dp_ports_destroy(dp);
+	assert_int_equal(tw_refl_stats(r, -1, &st), 0);
+	assert_int_equal(st.rx, 4);
+	assert_int_equal(st.tx, 3);
+	assert_int_equal(st.drop[TW_REFL_DROP_BAD_HMAC], 1);
+
+	f = fopen(pcap_out, "rb");
+	assert_non_null(f);
+	got = fread(out, 1, sizeof(out), f);
+	fclose(f);
+	assert_true(got > 24);
+	end = out + got;
+	for (p = out + 24; (p = pcap_next(p, end, &len)) != NULL; p += len) {
+		const uint8_t *ip = p + 14;
+		unsigned ipv = ip[0] >> 4, l3 = ipv == 4 ? 20 : 40;
+		const uint8_t *udp = ip + l3;
+		uint16_t ulen = tw_get_be16(udp + 4), sport = tw_get_be16(udp);
+		uint8_t pl[256];
+
+		assert_true(ulen <= sizeof(pl) && 14 + l3 + ulen <= len);
+		assert_int_equal(tw_dp_udp_sum(ip, ipv, udp, ulen), 0);
+		assert_int_equal(ipv == 4 ? ip[8] : ip[7], 255);
+		memcpy(pl, udp + 8, ulen - 8u);
+		if (sport == 862) {
+			struct tw_test_reflector rf;
+
+			assert_int_equal(ip[1], 46 << 2);
+			assert_int_equal(tw_dp_ipv4_hdr_sum(ip, 20), 0);
+			assert_int_equal(tw_proto_test_reflector_decode(&lu, pl, ulen - 8u, &rf),
+					 ulen - 8);
+			assert_int_equal(rf.sender_seq, 11);
+			assert_int_equal(rf.sender_ttl, 33);
+			assert_true(rf.rx_ts > 5 && rf.ts >= rf.rx_ts);
+		} else if (sport == 863) {
+			struct tw_stamp_reflector rf;
+
+			assert_int_equal(ipv, 6);
+			assert_int_equal(tw_crypto_stamp_check(sc, pl, ulen - 8u), 0);
+			assert_int_equal(tw_proto_stamp_reflector_decode(TW_STAMP_AUTH, pl,
+									 ulen - 8u, &rf), 112);
+			assert_int_equal(rf.sender_seq, 12);
+			assert_int_equal(rf.ssid, 7);
+			assert_true(rf.ts >= rf.rx_ts);
+		} else {
+			struct tw_test_reflector rf;
+
+			assert_int_equal(sport, 864);
+			assert_int_equal(tw_crypto_test_verify(teng, ct, TW_CRYPTO_PKT_REFLECTOR,
+							       pl, ulen - 8u), 0);
+			assert_int_equal(tw_proto_test_reflector_decode(&lenc, pl, ulen - 8u, &rf),
+					 ulen - 8);
+			assert_int_equal(rf.sender_seq, 13);
+			assert_true(rf.ts >= rf.rx_ts);
+		}
+		seen |= 1u << (sport - 862);
+	}
+	assert_int_equal(seen, 7);
+	tw_crypto_test_destroy(ct);
+	tw_crypto_stamp_destroy(sc);
+	tw_refl_destroy(r);
+}
+
 /* ---- API errors ---- */
 
 static void test_api_errors(void **state)
@@ -1215,6 +1362,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_light_allow_list),
 		cmocka_unit_test(test_static_any_peer_port),
 		cmocka_unit_test(test_mixed_burst),
+		cmocka_unit_test(test_worker_loop_pcap),
 		cmocka_unit_test(test_api_errors),
 		cmocka_unit_test(test_concurrent_add_del),
 	};
@@ -1234,7 +1382,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
+	snprintf(pcap_in, sizeof(pcap_in), "/tmp/tw-refl-test-%d-in.pcap", (int)getpid());
+	snprintf(pcap_out, sizeof(pcap_out), "/tmp/tw-refl-test-%d-out.pcap", (int)getpid());
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(pcap_in);
+	unlink(pcap_out);
 	tw_crypto_engine_destroy(teng);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
