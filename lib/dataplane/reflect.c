@@ -67,6 +67,7 @@ struct refl_sess {
 	uint8_t state;         /* control writes, workers read (atomic) */
 	uint64_t stop_tsc;     /* 0 = not stopping (atomic) */
 	uint32_t refwait_s;
+	tw_ntp_t started;      /* for REFWAIT before the first packet */
 	struct refl_cnt c;     /* the worker that owns the flow */
 };
 
@@ -88,6 +89,7 @@ struct pend {
 	const void *ctx;       /* struct tw_crypto_test / tw_crypto_stamp */
 	uint32_t seq;
 	uint16_t plen;
+	uint16_t idx;          /* in the handler's burst */
 	uint8_t ts_off;
 	uint8_t kind;
 	uint8_t ipv;
@@ -495,6 +497,7 @@ int tw_refl_session_add(struct tw_refl *r, const struct tw_refl_session *s,
 		       s->peer_addr, s->peer_port);
 	e->state = s->started ? ST_STARTED : ST_ACCEPTED;
 	e->refwait_s = s->refwait_s;
+	e->started = tw_dp_clock_now(r->clock);
 	for (slot = r->id_hint; r->by_id[slot] != NULL;)
 		slot = slot + 1 < r->max_sessions ? slot + 1 : 0;
 	e->id = slot;
@@ -544,8 +547,32 @@ int tw_refl_session_start(struct tw_refl *r, uint32_t id)
 		return -EINVAL;
 	if (e == NULL)
 		return -ENOENT;
+	e->started = tw_dp_clock_now(r->clock);
 	__atomic_store_n(&e->state, ST_STARTED, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int tw_refl_expire(struct tw_refl *r, tw_ntp_t now)
+{
+	int n = 0;
+
+	if (r == NULL)
+		return -EINVAL;
+	for (uint32_t id = 0; id < r->max_sessions; id++) {
+		struct refl_sess *e = r->by_id[id];
+		tw_ntp_t last;
+
+		if (e == NULL || e->refwait_s == 0 ||
+		    __atomic_load_n(&e->state, __ATOMIC_RELAXED) != ST_STARTED)
+			continue;
+		last = __atomic_load_n(&e->c.last_rx, __ATOMIC_RELAXED);
+		if (last < e->started)
+			last = e->started;
+		if (tw_ntp_diff_ns(now, last) > (int64_t)e->refwait_s * 1000000000 &&
+		    tw_refl_session_del(r, id) == 0)
+			n++;
+	}
+	return n;
 }
 
 int tw_refl_session_stop(struct tw_refl *r, uint32_t id, uint64_t timeout_ns)
@@ -1029,6 +1056,7 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 
 		pd = &w->pend[w->npend++];
 		pd->m = m;
+		pd->idx = i;
 		pd->ip = p->ip;
 		pd->udp = p->udp;
 		pd->pl = p->pl;
@@ -1063,14 +1091,18 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 				/* cannot happen with a valid context; never send it */
 				struct pend *pd = &w->pend[vi[k]];
 
-				memset(pd->pl, 0, pd->plen);
+				verdict[pd->idx] = TW_DP_V_DROP;
+				pd->c->tx--;
+				w->c.tx--;
+				pd->c->drop[TW_REFL_DROP_CRYPTO]++;
 				w->c.drop[TW_REFL_DROP_CRYPTO]++;
+				pd->m = NULL;
 			}
 	}
 	for (uint16_t k = 0; k < w->npend; k++) {
 		struct pend *pd = &w->pend[k];
 
-		if (pd->kind == K_TS_INC)
+		if (pd->kind == K_TS_INC && pd->m != NULL)
 			udp_cksum_set(pd->ip, pd->ipv, pd->udp,
 				      (uint16_t)(UDP_HDR + pd->plen));
 	}

@@ -142,7 +142,7 @@ struct tw_refl_session {
 	size_t stamp_key_len;
 	bool stateful;               /**< STAMP/LIGHT: own sequence numbers */
 	uint8_t dscp;                /**< DSCP of replies (Type-P) or _COPY */
-	uint32_t refwait_s;          /**< REFWAIT, informational (0 = none) */
+	uint32_t refwait_s;          /**< REFWAIT (0 = none), see tw_refl_expire() */
 	bool started;                /**< reflect at once (static sessions) */
 };
 
@@ -206,6 +206,16 @@ int tw_refl_session_start(struct tw_refl *r, uint32_t id);
  * Timeout), then drop as "stopped". @return 0, -ENOENT or -EINVAL.
  */
 int tw_refl_session_stop(struct tw_refl *r, uint32_t id, uint64_t timeout_ns);
+
+/**
+ * REFWAIT (RFC 5357 §4.2): remove every started session with a non-zero
+ * refwait_s that has received nothing for that long (counted from its
+ * start when it never received). Control thread, e.g. once a second.
+ *
+ * @param now current NTP time (tw_dp_clock_now())
+ * @return the number of sessions removed, or -EINVAL.
+ */
+int tw_refl_expire(struct tw_refl *r, tw_ntp_t now);
 
 /** Counters of a worker, a session or a light port. */
 struct tw_refl_stats {

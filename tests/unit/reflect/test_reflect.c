@@ -929,6 +929,45 @@ static void test_mixed_burst(void **state)
 	tw_refl_destroy(r);
 }
 
+/* RFC 5357 §4.2 REFWAIT: silent started sessions go, others stay */
+static void test_refwait_expire(void **state)
+{
+	struct tw_refl *r = refl(1, 64);
+	struct tw_refl_session s = { .family = AF_INET, .local_port = 20000,
+				     .peer_port = 1, .proto = TW_REFL_TWAMP,
+				     .refwait_s = 2, .started = true };
+	struct flow fl = flow(4, 2, 20000);
+	uint8_t buf[64] = { 0 };
+	tw_ntp_t t0 = tw_dp_clock_now(&clk), sec = (tw_ntp_t)1 << 32;
+	uint32_t quiet, busy, never, forever;
+
+	(void)state;
+	memcpy(s.local_addr, V4_US, 4);
+	memcpy(s.peer_addr, V4_PEER, 4);
+	assert_int_equal(tw_refl_session_add(r, &s, &quiet), 0);
+	s.peer_port = 2;
+	assert_int_equal(tw_refl_session_add(r, &s, &busy), 0);
+	s.peer_port = 3;
+	s.started = false;
+	assert_int_equal(tw_refl_session_add(r, &s, &never), 0);
+	s.peer_port = 4;
+	s.started = true;
+	s.refwait_s = 0;
+	assert_int_equal(tw_refl_session_add(r, &s, &forever), 0);
+	assert_int_equal(tw_refl_expire(r, t0 + sec), 0);
+	/* busy receives at t0 + 2 s */
+	assert_int_equal(one_free(r, frame(&fl, buf, 14, t0 + 2 * sec)), TW_DP_V_TX);
+	assert_int_equal(tw_refl_expire(r, t0 + 3 * sec), 1);
+	assert_int_equal(tw_refl_session_stats(r, quiet, &(struct tw_refl_stats){ 0 }),
+			 -ENOENT);
+	assert_int_equal(tw_refl_session_count(r), 3);
+	assert_int_equal(tw_refl_expire(r, t0 + 5 * sec), 1); /* busy now quiet */
+	assert_int_equal(tw_refl_session_count(r), 2);
+	assert_int_equal(tw_refl_expire(r, t0 + 1000 * sec), 0); /* not started, no REFWAIT */
+	assert_int_equal(tw_refl_expire(NULL, 0), -EINVAL);
+	tw_refl_destroy(r);
+}
+
 /* ---- end to end: the data plane's worker loop on net_pcap ---- */
 
 static char pcap_in[64], pcap_out[64];
@@ -1362,6 +1401,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_light_allow_list),
 		cmocka_unit_test(test_static_any_peer_port),
 		cmocka_unit_test(test_mixed_burst),
+		cmocka_unit_test(test_refwait_expire),
 		cmocka_unit_test(test_worker_loop_pcap),
 		cmocka_unit_test(test_api_errors),
 		cmocka_unit_test(test_concurrent_add_del),
