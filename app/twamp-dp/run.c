@@ -309,10 +309,18 @@ int app_run(const struct app_opts *o)
 			usleep(o->idle_us);
 		app_refl_service(refl);
 	}
-	while (!got_signal) {
+	for (unsigned pass = 1; !got_signal; pass++) {
 		if (tw_dp_service(dp) == 0)
 			usleep(o->idle_us > 0 && o->idle_us < 1000 ? o->idle_us : 1000);
 		app_refl_service(refl);
+		/* a worker loop only returns on quit or on a setup error */
+		for (unsigned i = 0; i < launched && pass % 256 == 0; i++) {
+			if (rte_eal_get_lcore_state(cfg->lcores[i]) == WAIT) {
+				app_log("worker %u on lcore %u stopped by itself", i,
+					cfg->lcores[i]);
+				got_signal = -1;
+			}
+		}
 	}
 	if (qsbr != NULL) {
 		rte_rcu_qsbr_thread_offline(qsbr, 0);
@@ -320,6 +328,8 @@ int app_run(const struct app_opts *o)
 	}
 	if (got_signal > 0)
 		app_log("%s: stopping", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	else
+		app_log("stopping after an error");
 	tw_dp_quit(dp);
 	status = got_signal > 0 ? 0 : 1;
 	for (unsigned i = 0; i < launched; i++) {
