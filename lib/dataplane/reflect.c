@@ -651,47 +651,27 @@ int tw_refl_light_stats(const struct tw_refl *r, uint16_t port,
 
 /* ---- fast path ---- */
 
-/* one's complement sum of the pseudo-header and the UDP datagram (native
- * order words, as rte_raw_cksum), folded and complemented; never 0 */
-static uint16_t udp_cksum(const uint8_t *ip, unsigned ipv, const uint8_t *udp,
-			  uint16_t ulen)
-{
-	uint32_t s;
-
-	s = ipv == 4 ? rte_raw_cksum(ip + 12, 8) : rte_raw_cksum(ip + 8, 32);
-	s += rte_cpu_to_be_16(ulen);
-	s += rte_cpu_to_be_16(IPPROTO_UDP);
-	s += rte_raw_cksum(udp, ulen);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (uint16_t)~s;
-	return s == 0 ? 0xffff : (uint16_t)s;
-}
-
 static void udp_cksum_set(uint8_t *ip, unsigned ipv, uint8_t *udp, uint16_t ulen)
 {
 	uint16_t c;
 
 	memset(udp + 6, 0, 2);
-	c = udp_cksum(ip, ipv, udp, ulen);
-	memcpy(udp + 6, &c, 2);
+	c = tw_dp_udp_sum(ip, ipv, udp, ulen);
+	tw_put_be16(udp + 6, c != 0 ? c : 0xffff);
 }
 
-/* add 8 octets that were zero when the checksum was computed */
+/* RFC 1624: add 8 octets that were zero when the checksum was computed */
 static void udp_cksum_add_ts(uint8_t *udp, const uint8_t *ts)
 {
+	uint32_t s = (uint16_t)~tw_get_be16(udp + 6);
 	uint16_t c;
-	uint32_t s;
 
-	memcpy(&c, udp + 6, 2);
-	s = (uint16_t)~c;
-	s += rte_raw_cksum(ts, 8);
+	s += tw_get_be16(ts) + tw_get_be16(ts + 2) + tw_get_be16(ts + 4) +
+	     tw_get_be16(ts + 6);
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	c = (uint16_t)~s;
-	if (c == 0)
-		c = 0xffff;
-	memcpy(udp + 6, &c, 2);
+	tw_put_be16(udp + 6, c != 0 ? c : 0xffff);
 }
 
 static bool peer_allowed(const struct refl_light *l, unsigned ipv, const uint8_t *a)
@@ -718,7 +698,7 @@ static void reply_headers(struct rte_mbuf *m, uint8_t *f, uint8_t *ip, uint8_t *
 			  unsigned ipv, uint16_t rlen, uint8_t tos)
 {
 	uint8_t tmp[16];
-	uint16_t ulen = (uint16_t)(UDP_HDR + rlen), c;
+	uint16_t ulen = (uint16_t)(UDP_HDR + rlen);
 
 	memcpy(tmp, f, 6);
 	memcpy(f, f + 6, 6);
@@ -731,8 +711,7 @@ static void reply_headers(struct rte_mbuf *m, uint8_t *f, uint8_t *ip, uint8_t *
 		memcpy(ip + 12, ip + 16, 4);
 		memcpy(ip + 16, tmp, 4);
 		memset(ip + 10, 0, 2);
-		c = (uint16_t)~rte_raw_cksum(ip, m->l3_len);
-		memcpy(ip + 10, &c, 2);
+		tw_put_be16(ip + 10, tw_dp_ipv4_hdr_sum(ip, m->l3_len));
 	} else {
 		ip[0] = (uint8_t)(0x60 | (tos >> 4));
 		ip[1] = (uint8_t)((tos << 4) | (ip[1] & 0x0f));
