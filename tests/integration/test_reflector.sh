@@ -103,7 +103,8 @@ umask 022
 
 "$TESTBED" down >/dev/null 2>&1
 check "test bed up" "$TESTBED" up
-check "test configuration passes twamp-dp --check (key file mode 600)" \
+check "key file is mode 600" test "$(stat -c %a "$LOG/keys.yaml")" = 600
+check "test configuration passes twamp-dp --check without warnings" \
   sh -c "'$DP' --check '$LOG/reflector.yaml' >/dev/null 2>'$LOG/check.err' && ! grep -q warning '$LOG/check.err'"
 
 # --idle-us: the polling worker naps when idle, so the 2-core machine stays usable
@@ -131,8 +132,8 @@ check "ping $DUT_V4 through the TAP" peer ping -c 2 -i 0.2 -W 2 $DUT_V4
 check "ping $DUT_V6 through the TAP" peer ping -6 -c 2 -i 0.2 -W 2 $DUT_V6
 
 # capture the unauthenticated replies for tshark
-ip netns exec tw-peer tcpdump -i tw-peer0 -U -w "$LOG/cap.pcap" \
-  "udp and (src port $P_LIGHT_OPEN or src port $P_STAMP_OPEN)" 2>"$LOG/tcpdump.err" &
+ip netns exec tw-peer tcpdump -i tw-peer0 --immediate-mode -U -w "$LOG/cap.pcap" \
+  "udp and src portrange $P_LIGHT_OPEN-$P_STATIC" 2>"$LOG/tcpdump.err" &
 CAP=$!
 for _ in $(seq 1 50); do grep -q listening "$LOG/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
 
@@ -157,6 +158,20 @@ tshark -r "$LOG/cap.pcap" -o udp.check_checksum:TRUE \
   -T fields -E separator=, -e udp.srcport -e ip.src -e ipv6.src -e udp.length \
   -e twamp.test.seq_number -e twamp.test.sender_seq_number -e twamp.test.sender_ttl \
   -e udp.checksum.status >"$LOG/tshark.csv" 2>"$LOG/tshark.err"
+# every reply of every mode: IPv4 header and UDP checksums verified by tshark
+tshark -r "$LOG/cap.pcap" -o udp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+  -T fields -E separator=, -e udp.srcport -e ip.checksum.status -e udp.checksum.status \
+  -e ip.ttl -e ipv6.hlim >"$LOG/all.csv" 2>>"$LOG/tshark.err"
+want=$((2 * 5 * COUNT + 2 * COUNT))
+got=$(wc -l <"$LOG/all.csv")
+check "captured all $want replies (5 light ports x 2 families + 2 static sessions; got $got)" \
+  test "$got" -eq $want
+check "tshark: every reply has a good UDP checksum" \
+  awk -F, '$3!=1 {bad=1} END {exit bad}' "$LOG/all.csv"
+check "tshark: every IPv4 reply has a good header checksum" \
+  awk -F, '$2!="" && $2!=1 {bad=1} END {exit bad}' "$LOG/all.csv"
+check "tshark: every reply leaves with TTL / Hop Limit 255" \
+  awk -F, '$4$5!=255 {bad=1} END {exit bad}' "$LOG/all.csv"
 for port in $P_LIGHT_OPEN $P_STAMP_OPEN; do
   want=$((2 * COUNT))
   check "tshark decodes $want TWAMP-Test replies from UDP $port (IPv4 and IPv6)" \
