@@ -891,7 +891,9 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 	}
 	if (__atomic_load_n(&r->n_sess, __ATOMIC_RELAXED) != 0)
 		tw_keys_lookup_bulk(r->tab, kp, n, &hits, data);
-	if (__atomic_load_n(&r->n_any, __ATOMIC_RELAXED) != 0 && hits != (n == 64 ? ~0ull : (1ull << n) - 1)) {
+	/* static sessions that take any peer port: only for what missed */
+	if (__atomic_load_n(&r->n_any, __ATOMIC_RELAXED) != 0 &&
+	    hits != (1ull << n) - 1) {
 		void *d2[TW_DP_BURST];
 		uint64_t h2 = 0;
 

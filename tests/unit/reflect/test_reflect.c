@@ -615,17 +615,61 @@ static void session_case(unsigned ipv, enum tw_refl_mode mode, bool sym,
 	tw_refl_destroy(r);
 }
 
-static void test_session_open_v4(void **s) { (void)s; session_case(4, TW_REFL_OPEN, false, false, 0, 27); }
-static void test_session_open_v6(void **s) { (void)s; session_case(6, TW_REFL_OPEN, false, false, 0, 27); }
-static void test_session_sym_v4(void **s) { (void)s; session_case(4, TW_REFL_OPEN, true, false, 0, 10); }
-static void test_session_sym_dscp_v6(void **s) { (void)s; session_case(6, TW_REFL_OPEN, true, true, 0, 10); }
-static void test_session_dscp_ecn_v4(void **s) { (void)s; session_case(4, TW_REFL_OPEN, false, true, 0, 28); }
-static void test_session_reflect_octets_v4(void **s) { (void)s; session_case(4, TW_REFL_OPEN, false, false, 16, 60); }
-static void test_session_reflect_octets_v6(void **s) { (void)s; session_case(6, TW_REFL_OPEN, true, false, 8, 8); }
-static void test_session_auth_v4(void **s) { (void)s; session_case(4, TW_REFL_AUTH, false, false, 0, 64); }
-static void test_session_auth_sym_v6(void **s) { (void)s; session_case(6, TW_REFL_AUTH, true, true, 0, 0); }
-static void test_session_enc_v4(void **s) { (void)s; session_case(4, TW_REFL_ENC, false, true, 0, 64); }
-static void test_session_enc_v6(void **s) { (void)s; session_case(6, TW_REFL_ENC, true, false, 12, 20); }
+static void test_session_open_v4(void **s)
+{
+	(void)s;
+	session_case(4, TW_REFL_OPEN, false, false, 0, 27);
+}
+static void test_session_open_v6(void **s)
+{
+	(void)s;
+	session_case(6, TW_REFL_OPEN, false, false, 0, 27);
+}
+static void test_session_sym_v4(void **s)
+{
+	(void)s;
+	session_case(4, TW_REFL_OPEN, true, false, 0, 10);
+}
+static void test_session_sym_dscp_v6(void **s)
+{
+	(void)s;
+	session_case(6, TW_REFL_OPEN, true, true, 0, 10);
+}
+static void test_session_dscp_ecn_v4(void **s)
+{
+	(void)s;
+	session_case(4, TW_REFL_OPEN, false, true, 0, 28);
+}
+static void test_session_reflect_octets_v4(void **s)
+{
+	(void)s;
+	session_case(4, TW_REFL_OPEN, false, false, 16, 60);
+}
+static void test_session_reflect_octets_v6(void **s)
+{
+	(void)s;
+	session_case(6, TW_REFL_OPEN, true, false, 8, 8);
+}
+static void test_session_auth_v4(void **s)
+{
+	(void)s;
+	session_case(4, TW_REFL_AUTH, false, false, 0, 64);
+}
+static void test_session_auth_sym_v6(void **s)
+{
+	(void)s;
+	session_case(6, TW_REFL_AUTH, true, true, 0, 0);
+}
+static void test_session_enc_v4(void **s)
+{
+	(void)s;
+	session_case(4, TW_REFL_ENC, false, true, 0, 64);
+}
+static void test_session_enc_v6(void **s)
+{
+	(void)s;
+	session_case(6, TW_REFL_ENC, true, false, 12, 20);
+}
 
 /* ---- drops ---- */
 
