@@ -1012,6 +1012,83 @@ static void test_refwait_expire(void **state)
 	tw_refl_destroy(r);
 }
 
+/* Random payloads on every kind of port: never a crash, a reply always
+ * well formed (lengths, checksums, addresses), else a counted drop. */
+static void test_random_payloads(void **state)
+{
+	struct tw_refl *r = refl(1, 64);
+	const struct tw_refl_light ports[] = {
+		{ .port = 862, .proto = TW_REFL_LIGHT },
+		{ .port = 863, .proto = TW_REFL_LIGHT, .mode = TW_REFL_AUTH,
+		  .key = LKEY, .key_len = 48 },
+		{ .port = 864, .proto = TW_REFL_LIGHT, .mode = TW_REFL_ENC,
+		  .key = LKEY, .key_len = 48 },
+		{ .port = 865, .proto = TW_REFL_STAMP, .stateful = true },
+		{ .port = 866, .proto = TW_REFL_STAMP, .mode = TW_REFL_AUTH,
+		  .key = SKEY, .key_len = 32 },
+		{ .port = 867, .proto = TW_REFL_STAMP, .key = SKEY, .key_len = 16 },
+	};
+	uint32_t rnd = 99;
+	uint8_t buf[400];
+	uint64_t tx = 0, dropped = 0;
+	struct tw_refl_stats st;
+
+	(void)state;
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(tw_refl_light_add(r, &ports[i]), 0);
+	add_session(r, 4, TW_REFL_OPEN, true, true, 20, 30000, true, NULL);
+	for (unsigned it = 0; it < 4000; it++) {
+		struct flow fl;
+		struct rte_mbuf *m;
+		uint16_t plen;
+		uint8_t v;
+
+		rnd = rnd * 1103515245u + 12345u;
+		fl = flow((rnd >> 9) & 1 ? 6 : 4, 30000, (uint16_t)(862 + (rnd >> 12) % 7));
+		if (fl.dport == 868)
+			fl.dport = 20000;
+		plen = (uint16_t)((rnd >> 16) % 300);
+		for (unsigned k = 0; k < plen; k++) {
+			rnd = rnd * 1103515245u + 12345u;
+			buf[k] = (uint8_t)(rnd >> 16);
+		}
+		/* STAMP TLV-looking tails now and then */
+		if (plen > 120 && (it & 3) == 0) {
+			buf[112] = 0x80;
+			buf[113] = (uint8_t)(1 + it % 9);
+			tw_put_be16(buf + 114, (uint16_t)(it % 40));
+		}
+		m = frame(&fl, buf, plen, 1);
+		v = one(r, m, 2);
+		if (v == TW_DP_V_TX) {
+			uint16_t rl = reply_len(m, &fl);
+			const uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + 14;
+			uint8_t tos = fl.ipv == 4 ? ip[1] : (uint8_t)(ip[0] << 4 | ip[1] >> 4);
+
+			/* any DSCP (a CoS TLV may choose it), never an ECN mark */
+			assert_int_equal(tos & 3, 0);
+			check_headers(m, &fl, rl, tos);
+			tx++;
+		} else {
+			assert_int_equal(v, TW_DP_V_DROP);
+			dropped++;
+		}
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(tw_refl_stats(r, -1, &st), 0);
+	assert_int_equal(st.tx, tx);
+	assert_int_equal(st.rx, tx + dropped);
+	{
+		uint64_t sum = 0;
+
+		for (unsigned d = 0; d < TW_REFL_DROP__MAX; d++)
+			sum += st.drop[d];
+		assert_int_equal(sum, dropped);
+	}
+	assert_true(tx > 500);
+	tw_refl_destroy(r);
+}
+
 /* ---- end to end: the data plane's worker loop on net_pcap ---- */
 
 static char pcap_in[64], pcap_out[64];
@@ -1446,6 +1523,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_static_any_peer_port),
 		cmocka_unit_test(test_mixed_burst),
 		cmocka_unit_test(test_refwait_expire),
+		cmocka_unit_test(test_random_payloads),
 		cmocka_unit_test(test_worker_loop_pcap),
 		cmocka_unit_test(test_api_errors),
 		cmocka_unit_test(test_concurrent_add_del),
