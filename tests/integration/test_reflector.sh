@@ -101,6 +101,18 @@ reflector:
 EOF
 umask 022
 
+# start-up failures: exit 1 with a message that says what is wrong
+printf 'ports: 3\n' >"$LOG/bad.yaml"
+"$DP" -c "$LOG/bad.yaml" >/dev/null 2>"$LOG/bad.err"; rc=$?
+check "an invalid configuration: exit 1 (got $rc), errors as file:line:col" \
+  sh -c "[ $rc -eq 1 ] && grep -q '^$LOG/bad.yaml:1:8: ' '$LOG/bad.err'"
+sed -e "s/--file-prefix, $PREFIX/--file-prefix, $PREFIX-bad/" -e 's/iface=tw-dut/iface=tw-nosuch/' \
+  "$LOG/reflector.yaml" >"$LOG/noport.yaml"
+"$DP" -c "$LOG/noport.yaml" >/dev/null 2>"$LOG/noport.err"; rc=$?
+rm -rf "/var/run/dpdk/$PREFIX-bad"
+check "a port that cannot start: exit 1 (got $rc), the error names the port and device" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'twamp-dp: port refl (net_af_packet0,iface=tw-nosuch)' '$LOG/noport.err'"
+
 "$TESTBED" down >/dev/null 2>&1
 check "test bed up" "$TESTBED" up
 check "key file is mode 600" test "$(stat -c %a "$LOG/keys.yaml")" = 600
