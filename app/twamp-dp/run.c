@@ -268,6 +268,13 @@ int app_run(const struct app_opts *o)
 	for (unsigned i = 0; i < cfg->n_ports; i++)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
+	/* configured, checked, but not served by this version yet */
+	if (cfg->control.enabled)
+		app_log("warning: reflector.control (TWAMP-Control server) is not built yet; ignored");
+	if (cfg->n_sessions > 0)
+		app_log("warning: sender.sessions (%u) are not built yet; ignored", cfg->n_sessions);
+	if (cfg->ipsec.n_sas > 0 || cfg->ipsec.key_import_socket[0] != '\0')
+		app_log("warning: ipsec is not built yet; ignored");
 
 	for (unsigned i = 0; i < cfg->n_lcores && !inline_worker; i++) {
 		rc = rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, i),
