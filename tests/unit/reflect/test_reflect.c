@@ -1320,6 +1320,7 @@ static void test_api_errors(void **state)
 #define CC_STABLE 64u
 #define CC_CHURN 512u
 #define CC_OPS 20000u
+#define CC_LIGHT (CC_STABLE + CC_CHURN) /* peer of the light port packets */
 
 struct cc {
 	struct tw_refl *r;
@@ -1358,10 +1359,14 @@ static int cc_worker(void *arg)
 			struct flow fl;
 
 			rnd = rnd * 1103515245u + 12345u;
-			idx[i] = (i & 1) ? CC_STABLE + (rnd >> 8) % CC_CHURN
-					 : (unsigned)((c->loops * 16 + i / 2) % CC_STABLE);
+			if ((i & 3) == 3)
+				idx[i] = CC_LIGHT;
+			else if (i & 1)
+				idx[i] = CC_STABLE + (rnd >> 8) % CC_CHURN;
+			else
+				idx[i] = (unsigned)((c->loops * 16 + i / 2) % CC_STABLE);
 			cc_peer(peer, idx[i]);
-			fl = flow(4, 40000, 20000);
+			fl = flow(4, 40000, idx[i] == CC_LIGHT ? 862 : 20000);
 			fl.peer = peer;
 			tw_proto_test_sender_encode(&l, &s, buf, sizeof(buf));
 			m[i] = frame(&fl, buf, 14, 1000);
@@ -1383,6 +1388,8 @@ static int cc_worker(void *arg)
 					    (uint8_t)(idx[i] >> 8), (uint8_t)idx[i] }, 4) == 0;
 				if (idx[i] < CC_STABLE)
 					ok = ok && rf.seq == c->seq[idx[i]]++;
+				else if (idx[i] == CC_LIGHT)
+					ok = ok && rf.seq == rf.sender_seq; /* stateless */
 				if (!ok)
 					c->errors++;
 			}
@@ -1425,6 +1432,8 @@ static void test_concurrent_add_del(void **state)
 	struct tw_refl_stats st;
 	unsigned worker_lcore = rte_get_next_lcore(-1, 1, 0);
 	uint32_t rnd = 777, id, adds = 0, dels = 0;
+	struct tw_refl_light lp = { .port = 862, .proto = TW_REFL_LIGHT };
+	bool light_on = false;
 
 	(void)state;
 	assert_non_null(c);
@@ -1453,6 +1462,14 @@ static void test_concurrent_add_del(void **state)
 		present[k] = !present[k];
 		if ((op & 63) == 0)
 			rte_delay_us_block(50);
+		/* the light port comes and goes too (waits for a grace period) */
+		if ((op & 255) == 0) {
+			if (light_on)
+				assert_int_equal(tw_refl_light_del(c->r, 862), 0);
+			else
+				assert_int_equal(tw_refl_light_add(c->r, &lp), 0);
+			light_on = !light_on;
+		}
 	}
 	__atomic_store_n(&c->stop, true, __ATOMIC_RELEASE);
 	assert_int_equal(rte_eal_wait_lcore(worker_lcore), 0);
