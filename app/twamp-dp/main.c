@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"  -c, --config FILE   configuration (YAML, see docs/config.md)\n"
 		"  -f, --foreground    stay in the foreground, log to stderr (the default)\n"
 		"  -i, --idle-us N     workers sleep N us after an empty poll (0: pure\n"
-		"                      polling, the default; use 100+ on shared machines)\n"
+		"                      polling; default: workers.idle_sleep_us of the config)\n"
 		"  -n, --check [FILE]  check only: effective config on stdout, exit 0;\n"
 		"                      or every error on stderr, exit 1\n"
 		"  -k, --check-keys FILE  check a key file\n"
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *checkf = NULL, *keysf = NULL;
-	struct app_opts ro = { 0 };
+	struct app_opts ro = { .idle_us = -1 };
 	bool do_check = false;
 	char *end;
 	unsigned long ul;
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			ro.idle_us = (uint32_t)ul;
+			ro.idle_us = (int64_t)ul;
 			break;
 		case 'n':
 			/* "--check FILE" as well as "--check=FILE" and "-nFILE" */

@@ -242,7 +242,7 @@ int app_run(const struct app_opts *o)
 	conf.ports = pcs;
 	conf.n_ports = cfg->n_ports;
 	conf.n_workers = cfg->n_lcores;
-	conf.idle_sleep_us = o->idle_us;
+	conf.idle_sleep_us = o->idle_us >= 0 ? (uint32_t)o->idle_us : cfg->idle_sleep_us;
 
 	refl = app_refl_create(cfg, conf.n_workers);
 	if (refl == NULL)
@@ -312,13 +312,14 @@ int app_run(const struct app_opts *o)
 
 		if (qsbr != NULL)
 			rte_rcu_qsbr_quiescent(qsbr, 0);
-		if (tw_dp_service(dp) == 0 && n <= 0 && o->idle_us > 0)
-			usleep(o->idle_us);
+		if (tw_dp_service(dp) == 0 && n <= 0 && conf.idle_sleep_us > 0)
+			usleep(conf.idle_sleep_us);
 		app_refl_service(refl);
 	}
 	for (unsigned pass = 1; !got_signal; pass++) {
 		if (tw_dp_service(dp) == 0)
-			usleep(o->idle_us > 0 && o->idle_us < 1000 ? o->idle_us : 1000);
+			usleep(conf.idle_sleep_us > 0 && conf.idle_sleep_us < 1000 ?
+			       conf.idle_sleep_us : 1000);
 		app_refl_service(refl);
 		/* a worker loop only returns on quit or on a setup error */
 		for (unsigned i = 0; i < launched && pass % 256 == 0; i++) {

@@ -16,7 +16,8 @@ extern const size_t tw_default_config_len;
 
 struct app_opts {
 	const char *config;     /* NULL: the embedded default */
-	uint32_t idle_us;       /* worker back-off after an empty poll; 0 = poll */
+	int64_t idle_us;        /* worker back-off after an empty poll; 0 = poll;
+				 * -1: workers.idle_sleep_us of the config */
 };
 
 /* Run the appliance until SIGINT/SIGTERM; the process exit code. */

@@ -46,7 +46,7 @@ enum { P_NAME, P_DEVICE, P_IPV4, P_IPV6, P_VLAN, P_MAC, P_EXC, P_RXD, P_TXD };
 static const char *const port_keys[] = { "name", "device", "ipv4", "ipv6",
 	"vlan", "mac", "exception", "rx_desc", "tx_desc", NULL };
 
-static const char *const workers_keys[] = { "lcores", NULL };
+static const char *const workers_keys[] = { "lcores", "idle_sleep_us", NULL };
 
 enum { R_CONTROL, R_LIGHT, R_STATIC };
 static const char *const refl_keys[] = { "control", "light", "static_sessions",
@@ -811,6 +811,12 @@ static void parse_workers(struct pctx *p, const struct ynode *n)
 	cfg->lcores[0] = 1;
 	if (!map_fields(p, n, "workers", workers_keys, &p->work))
 		return;
+	if (p->work.v[1] != NULL) {
+		uint64_t us;
+
+		if (get_uint(p, p->work.v[1], "workers.idle_sleep_us", 0, 1000000, &us))
+			cfg->idle_sleep_us = (uint32_t)us;
+	}
 	l = p->work.v[0];
 	if (l == NULL)
 		return;
@@ -1847,7 +1853,8 @@ void tw_config_free(struct tw_config *cfg)
 bool tw_config_equal(const struct tw_config *a, const struct tw_config *b)
 {
 	if (a->n_eal != b->n_eal || a->n_ports != b->n_ports ||
-	    a->n_lcores != b->n_lcores || a->n_light != b->n_light ||
+	    a->n_lcores != b->n_lcores || a->idle_sleep_us != b->idle_sleep_us ||
+	    a->n_light != b->n_light ||
 	    a->n_statics != b->n_statics || a->n_sessions != b->n_sessions ||
 	    a->ipsec.n_sas != b->ipsec.n_sas || a->keys.n != b->keys.n)
 		return false;

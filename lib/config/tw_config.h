@@ -260,6 +260,9 @@ struct tw_config {
 	unsigned n_ports;
 	uint16_t lcores[TW_CONFIG_LCORES_MAX]; /**< workers.lcores */
 	unsigned n_lcores;
+	/** workers.idle_sleep_us: a worker's back-off after an empty poll;
+	 *  0 = pure polling (a dedicated core) */
+	uint32_t idle_sleep_us;
 	struct tw_config_control control;
 	struct tw_config_light *light;
 	unsigned n_light;

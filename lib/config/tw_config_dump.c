@@ -235,7 +235,7 @@ int tw_config_dump(const struct tw_config *cfg, FILE *f)
 	fputs("workers:\n  lcores: [", f);
 	for (unsigned i = 0; i < cfg->n_lcores; i++)
 		fprintf(f, "%s%u", i ? ", " : "", cfg->lcores[i]);
-	fputs("]\n", f);
+	fprintf(f, "]\n  idle_sleep_us: %u\n", cfg->idle_sleep_us);
 	dump_reflector(cfg, f);
 	dump_sender(cfg, f);
 	dump_ipsec(&cfg->ipsec, f);
