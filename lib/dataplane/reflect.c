@@ -250,9 +250,11 @@ struct tw_refl *tw_refl_create(const struct tw_refl_conf *conf)
 	struct tw_refl *r;
 	size_t qsz;
 
+	/* an OpenSSL test context is one thread's: light ports share theirs */
 	if (conf == NULL || conf->n_workers == 0 ||
 	    conf->n_workers > TW_DP_WORKERS_MAX || conf->max_sessions < 8 ||
-	    conf->max_sessions > (1u << 24)) {
+	    conf->max_sessions > (1u << 24) ||
+	    (conf->crypto == TW_CRYPTO_IMPL_OPENSSL && conf->n_workers > 1)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}

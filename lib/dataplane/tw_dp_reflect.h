@@ -100,11 +100,12 @@ enum tw_refl_mode {
 /** The reflector. */
 struct tw_refl_conf {
 	unsigned n_workers;       /**< 1..TW_DP_WORKERS_MAX, as in tw_dp_conf */
-	uint32_t max_sessions;    /**< session table size, >= 8 */
+	uint32_t max_sessions;    /**< session table size, 8..2^24 */
 	/** Data plane clock (Error Estimate); NULL: a clock of its own,
 	 *  initialised from the TSC (tests). Must outlive the reflector. */
 	struct tw_dp_clock *clock;
-	/** crypto engine implementation (TW_CRYPTO_IMPL_BEST normally) */
+	/** crypto engine implementation (TW_CRYPTO_IMPL_BEST normally;
+	 *  OPENSSL only with one worker: its contexts are not shareable) */
 	enum tw_crypto_impl crypto;
 };
 
@@ -151,7 +152,9 @@ struct tw_refl_session {
  * one crypto engine per worker. Needs EAL.
  *
  * @return the reflector, or NULL with rte_errno set (EINVAL, ENOMEM,
- *         ENOTSUP when no crypto engine can be created).
+ *         ENOTSUP when the control thread got a crypto engine and a worker
+ *         did not). Without any engine (no AES-NI) it is created, and
+ *         authenticated/encrypted TWAMP ports and sessions get -ENOTSUP.
  */
 struct tw_refl *tw_refl_create(const struct tw_refl_conf *conf);
 

@@ -1255,6 +1255,11 @@ static void test_api_errors(void **state)
 	c.max_sessions = 4;
 	assert_null(tw_refl_create(&c));
 	assert_int_equal(rte_errno, EINVAL);
+	c.max_sessions = 64;
+	c.n_workers = 2;
+	c.crypto = TW_CRYPTO_IMPL_OPENSSL;
+	assert_null(tw_refl_create(&c));
+	assert_int_equal(rte_errno, EINVAL);
 	tw_refl_destroy(NULL);
 	r = refl(1, 8);
 	assert_int_equal(tw_refl_light_add(r, &l), -EINVAL);      /* key 47 */
