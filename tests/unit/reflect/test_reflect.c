@@ -100,6 +100,7 @@ static struct rte_mbuf *frame(const struct flow *fl, const uint8_t *pl,
 		ip[9] = 17;
 		memcpy(ip + 12, fl->peer, 4);
 		memcpy(ip + 16, fl->us, 4);
+		tw_put_be16(ip + 10, tw_dp_ipv4_hdr_sum(ip, 20));
 	} else {
 		ip[0] = (uint8_t)(0x60 | fl->tos >> 4);
 		ip[1] = (uint8_t)(fl->tos << 4 | 0x0a);
