@@ -366,6 +366,9 @@ int tw_refl_attach(struct tw_refl *r, struct tw_dp *dp)
 	if (rc != 0)
 		return rc;
 	r->dp = dp;
+	/* the data plane's clock is the one its service thread refreshes */
+	if (r->clock == &r->own_clock && tw_dp_clock(dp) != NULL)
+		r->clock = tw_dp_clock(dp);
 	for (unsigned p = 0; p < PORTS; p++)
 		if (r->light[p] != NULL || r->port_refs[p] != 0)
 			port_own(r, (uint16_t)p, true);

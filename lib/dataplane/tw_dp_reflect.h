@@ -102,7 +102,8 @@ struct tw_refl_conf {
 	unsigned n_workers;       /**< 1..TW_DP_WORKERS_MAX, as in tw_dp_conf */
 	uint32_t max_sessions;    /**< session table size, 8..2^24 */
 	/** Data plane clock (Error Estimate); NULL: a clock of its own,
-	 *  initialised from the TSC (tests). Must outlive the reflector. */
+	 *  initialised from the TSC, until tw_refl_attach() adopts the data
+	 *  plane's. Must outlive the reflector. */
 	struct tw_dp_clock *clock;
 	/** crypto engine implementation (TW_CRYPTO_IMPL_BEST normally;
 	 *  OPENSSL only with one worker: its contexts are not shareable) */
@@ -166,8 +167,9 @@ struct rte_rcu_qsbr *tw_refl_qsbr(struct tw_refl *r);
 
 /**
  * Plug the reflector into a data plane (before tw_dp_ports_start()):
- * installs the UDP handler and the TX stamp callback and owns the UDP
- * ports of the light ports and sessions added so far and later.
+ * installs the UDP handler and the TX stamp callback, owns the UDP ports
+ * of the light ports and sessions added so far and later, and uses the
+ * data plane's clock when the configuration gave none.
  *
  * @return 0, -EINVAL on NULL, or the data plane's -EBUSY.
  */

@@ -1107,7 +1107,9 @@ static const uint8_t *pcap_next(const uint8_t *p, const uint8_t *end, uint32_t *
 
 static void test_worker_loop_pcap(void **state)
 {
-	struct tw_refl *r = refl(1, 64);
+	struct tw_refl_conf rcf = { .n_workers = 1, .max_sessions = 64,
+				    .crypto = TW_CRYPTO_IMPL_BEST }; /* no clock */
+	struct tw_refl *r = tw_refl_create(&rcf);
 	struct tw_refl_light lo = { .port = 862, .proto = TW_REFL_LIGHT, .dscp = 46 };
 	struct tw_refl_light ls = { .port = 863, .proto = TW_REFL_STAMP,
 				    .mode = TW_REFL_AUTH, .key = SKEY, .key_len = 32 };
@@ -1128,12 +1130,14 @@ static void test_worker_loop_pcap(void **state)
 	char err[256] = "";
 	struct tw_dp *dp;
 	unsigned seen = 0;
+	uint16_t dp_errest;
 	uint32_t len;
 	size_t got;
 	FILE *f;
 	int n;
 
 	(void)state;
+	assert_non_null(r);
 	tw_proto_test_layout_init(&lu, TW_TEST_UNAUTH, false, false, 0);
 	tw_proto_test_layout_init(&lenc, TW_TEST_ENC, false, false, 0);
 	f = tw_pcap_open(pcap_in);
@@ -1173,6 +1177,7 @@ static void test_worker_loop_pcap(void **state)
 	assert_int_equal(tw_dp_ports_stop(dp), 0);
 	assert_int_equal(tw_dp_turnaround_get(dp, -1, &h), 0);
 	assert_int_equal(h.count, 3);
+	dp_errest = tw_dp_clock_errest(tw_dp_clock(dp));
 	tw_dp_ports_destroy(dp);
 	assert_int_equal(tw_refl_stats(r, -1, &st), 0);
 	assert_int_equal(st.rx, 4);
@@ -1205,6 +1210,7 @@ static void test_worker_loop_pcap(void **state)
 					 ulen - 8);
 			assert_int_equal(rf.sender_seq, 11);
 			assert_int_equal(rf.sender_ttl, 33);
+			assert_int_equal(rf.errest, dp_errest); /* the adopted clock */
 			assert_true(rf.rx_ts > 5 && rf.ts >= rf.rx_ts);
 		} else if (sport == 863) {
 			struct tw_stamp_reflector rf;
