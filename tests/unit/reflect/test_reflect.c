@@ -527,6 +527,43 @@ static void test_stamp_tlvs_cos_hmac(void **state)
 	tw_refl_destroy(r);
 }
 
+/* An HMAC TLV that no key can verify: reflected with I on every TLV. */
+static void test_stamp_hmac_tlv_without_key(void **state)
+{
+	struct tw_refl *r = refl(1, 64);
+	struct tw_refl_light lc = { .port = 862, .proto = TW_REFL_STAMP };
+	struct tw_stamp_cos cos = { .dscp1 = 34 };
+	struct flow fl = flow(4, 40003, 862);
+	uint8_t buf[256];
+	struct tw_stamp_tlv_iter it;
+	struct tw_stamp_tlv t;
+	struct rte_mbuf *m;
+	uint16_t n;
+	uint8_t *pl;
+	int c, ntlv = 0;
+
+	(void)state;
+	assert_int_equal(tw_refl_light_add(r, &lc), 0);
+	n = stamp_sender(TW_STAMP_UNAUTH, NULL, 5, 100, 0x99, buf);
+	assert_int_equal(tw_proto_stamp_tlv_encode_cos(TW_STAMP_TLV_SENDER_FLAGS, &cos,
+						       buf + n, 64), 8);
+	assert_int_equal(tw_proto_stamp_tlv_encode_hmac(TW_STAMP_TLV_SENDER_FLAGS,
+							(const uint8_t[16]){ 7 },
+							buf + n + 8, 64), 20);
+	m = frame(&fl, buf, (uint16_t)(n + 28), 150);
+	assert_int_equal(one(r, m, 200), TW_DP_V_TX);
+	pl = check_headers(m, &fl, (uint16_t)(n + 28), 0); /* CoS not applied */
+	tw_proto_stamp_tlv_iter_init(&it, pl, (size_t)n + 28, n);
+	while ((c = tw_proto_stamp_tlv_next(&it, &t)) == 1) {
+		assert_true(t.flags & TW_STAMP_TLV_I);
+		ntlv++;
+	}
+	assert_int_equal(c, 0);
+	assert_int_equal(ntlv, 2);
+	rte_pktmbuf_free(m);
+	tw_refl_destroy(r);
+}
+
 /* ---- full TWAMP sessions ---- */
 
 static uint32_t add_session(struct tw_refl *r, unsigned ipv, enum tw_refl_mode mode,
@@ -1531,6 +1568,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stamp_auth_stateful_v6),
 		cmocka_unit_test(test_stamp_short_sender),
 		cmocka_unit_test(test_stamp_tlvs_cos_hmac),
+		cmocka_unit_test(test_stamp_hmac_tlv_without_key),
 		cmocka_unit_test(test_session_open_v4),
 		cmocka_unit_test(test_session_open_v6),
 		cmocka_unit_test(test_session_sym_v4),
