@@ -23,7 +23,6 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_telemetry.h>
 
