@@ -27,8 +27,13 @@
 # --runs R repeats the whole sequence R times (cases interleaved); the table
 # shows the median and the min-max spread. --json FILE writes a JSON array
 # with one object per case: case, mpps, testpmd_mpps, ratio,
-# turnaround_ns {p50, p99, max} (medians over the runs), plus the spreads.
-# Needs root (hugepages). Ends only the processes it started, by PID.
+# turnaround_ns {p50, p99, max} (medians over the runs), plus mpps_range,
+# testpmd_mpps_range, the same per second of CPU time of the forwarding
+# thread (mpps_cpu, testpmd_mpps_cpu, ratio_cpu: what a shared machine
+# took away does not count), the worker's cpu_share of the window and the
+# drops by reason (data plane and reflector counters; none expected).
+# Needs root (hugepages). Ends only the processes it started, by PID;
+# SIGINT/SIGTERM stop them, give the hugepages back and remove the scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -91,6 +96,7 @@ work=$(mktemp -d /tmp/bench-reflector.XXXXXX)
 hp=/proc/sys/vm/nr_hugepages
 hp_old=$(cat $hp)
 child=""
+sampler=""
 
 stop_child() {
 	# stop the process we started (SIGINT: clean DPDK shutdown), then force
@@ -110,6 +116,7 @@ stop_child() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	[ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
 	[ -z "$child" ] || stop_child "$child"
 	echo "$hp_old" >$hp 2>/dev/null || true
 	if [ "$keep" = 1 ]; then
@@ -163,6 +170,12 @@ for c in $cases; do
 done
 
 # ---- one measurement each ----------------------------------------------------
+# Sleep in the background and wait: a signal's trap runs at once, not after.
+nap() {
+	sleep "$1" &
+	wait $!
+}
+
 # CPU time (ns) of the EAL worker thread of PID, empty if none.
 worker_ns() {
 	local t
@@ -184,7 +197,7 @@ run_testpmd() {
 		--forward-mode=5tswap --nb-cores=1 --port-topology=loop \
 		--stats-period 1 </dev/null >"$out" 2>&1 &
 	child=$!
-	sleep "$(awk -v a="$warmup" -v b="$seconds" 'BEGIN { print a + b + 2.5 }')"
+	nap "$(awk -v a="$warmup" -v b="$seconds" 'BEGIN { print a + b + 2.5 }')"
 	cpu_ns=$(worker_ns "$child")
 	stop_child "$child"
 	child=""
@@ -215,13 +228,19 @@ run_dp() {
 			</dev/null >"$out" 2>&1 &
 	fi
 	child=$!
-	if ! dp_res=$(python3 tests/bench/refl/dp_sample.py \
+	python3 tests/bench/refl/dp_sample.py \
 		"/var/run/dpdk/$prefix/dpdk_telemetry.v2" --pid "$child" \
-		--warmup "$warmup" --seconds "$seconds" --wait 20 2>>"$out"); then
+		--warmup "$warmup" --seconds "$seconds" --wait 20 \
+		>"$work/sample.json" 2>>"$out" &
+	sampler=$!
+	if wait "$sampler"; then
+		dp_res=$(cat "$work/sample.json")
+	else
 		dp_res='{"mpps": null, "error": true}'
 		echo "bench-reflector: $c: $dp gave no figures; its output:" >&2
 		tail -n 5 "$out" | sed 's/^/    /' >&2
 	fi
+	sampler=""
 	stop_child "$child"
 	child=""
 }
