@@ -95,6 +95,7 @@ gen=$build/tests/bench/refl/gen_refl_pcap
 work=$(mktemp -d /tmp/bench-reflector.XXXXXX)
 hp=/proc/sys/vm/nr_hugepages
 hp_old=$(cat $hp)
+hp_set=""
 child=""
 sampler=""
 
@@ -118,7 +119,10 @@ cleanup() {
 	trap - EXIT INT TERM
 	[ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
 	[ -z "$child" ] || stop_child "$child"
-	echo "$hp_old" >$hp 2>/dev/null || true
+	# give back what we reserved, unless someone changed the count since
+	if [ -n "$hp_set" ] && [ "$(cat $hp)" = "$hp_set" ]; then
+		echo "$hp_old" >$hp 2>/dev/null || true
+	fi
 	if [ "$keep" = 1 ]; then
 		echo "bench-reflector: scratch kept in $work" >&2
 	else
@@ -131,6 +135,7 @@ trap 'exit 130' INT TERM
 
 if [ "$hp_old" -lt "$pages" ]; then
 	echo "$pages" >$hp
+	hp_set=$(cat $hp)
 fi
 free_pages=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 if [ "$free_pages" -lt 256 ]; then
