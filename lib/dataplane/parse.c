@@ -58,23 +58,28 @@ add_native(uint64_t sum, const uint8_t *p, uint32_t len)
 		memcpy(&d, p + 24, 8);
 		sum = add64(add64(add64(add64(sum, a), b), c), d);
 	}
-	for (; len >= 8; p += 8, len -= 8) {
+	if (len & 16) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		sum = add64(add64(sum, a), b);
+		p += 16;
+	}
+	if (len & 8) {
 		memcpy(&a, p, 8);
 		sum = add64(sum, a);
+		p += 8;
 	}
-	if (len >= 4) {
+	if (len & 4) {
 		memcpy(&w, p, 4);
 		sum = add64(sum, w);
 		p += 4;
-		len -= 4;
 	}
-	if (len >= 2) {
+	if (len & 2) {
 		memcpy(&h, p, 2);
 		sum = add64(sum, h);
 		p += 2;
-		len -= 2;
 	}
-	if (len != 0) {
+	if (len & 1) {
 		uint8_t last[2] = { p[0], 0 };
 
 		memcpy(&h, last, 2);

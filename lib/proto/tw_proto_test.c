@@ -253,7 +253,7 @@ int tw_proto_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
 				  const struct tw_test_reflect_info *ri)
 {
 	const struct test_offsets *o = offsets(l);
-	struct tw_test_reflector r;
+	uint8_t snd[14]; /* Sequence Number, then Timestamp + Error Estimate */
 	size_t pad;
 	int n = tw_proto_test_reply_len(l, rx_len);
 
@@ -261,15 +261,9 @@ int tw_proto_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
 		return n;
 	if ((size_t)n > cap)
 		return -TW_PROTO_E_NOSPACE;
-	memset(&r, 0, sizeof(r));
-	r.seq = ri->seq;
-	r.errest = ri->errest;
-	r.rx_ts = ri->rx_ts;
-	r.sender_seq = tw_get_be32(buf);
-	r.sender_ts = tw_ts_get(buf + o->ts);
-	r.sender_errest = tw_get_be16(buf + o->ee);
-	r.sender_ttl = ri->ttl;
-	r.sender_dscp_ecn = ri->dscp_ecn;
+	/* the sender's fields move as octets: no decode and re-encode */
+	memcpy(snd, buf, 4);
+	memcpy(snd + 4, buf + o->ts, 10);
 	/*
 	 * Re-use the sender's padding, dropping its highest-numbered octets
 	 * (RFC 5357 §4.2.1); this also carries the octets to reflect to the
@@ -282,6 +276,15 @@ int tw_proto_test_reflect_inplace(const struct tw_test_layout *l, uint8_t *buf,
 	pad = (size_t)n - l->refl_hdr;
 	if (l->sender_hdr != l->refl_hdr && pad > 0)
 		memmove(buf + l->refl_hdr, buf + l->sender_hdr, pad);
-	reflector_fields(l, buf, &r);
+	/* reflector_fields() with the Timestamp zero, as written octets */
+	memset(buf, 0, l->refl_hdr);
+	tw_put_be32(buf, ri->seq);
+	tw_put_be16(buf + o->ee, ri->errest);
+	tw_ts_put(buf + o->rx_ts, ri->rx_ts);
+	memcpy(buf + o->s_seq, snd, 4);
+	memcpy(buf + o->s_ts, snd + 4, 10);
+	buf[o->s_ttl] = ri->ttl;
+	if (l->dscp_ecn)
+		buf[o->s_dscp] = ri->dscp_ecn;
 	return n;
 }
