@@ -174,16 +174,28 @@ int tw_proto_stamp_reflect_inplace(enum tw_stamp_mode mode, uint8_t *buf,
 		return -TW_PROTO_E_LENGTH;
 	o = offsets(mode);
 	base = tw_proto_stamp_base_len(mode);
-	if (rx_len >= base) { /* the usual case: read in place, no copy */
-		s.seq = tw_get_be32(buf);
-		s.ts = tw_ts_get(buf + o->ts);
-		s.errest = tw_get_be16(buf + o->ee);
-		s.ssid = tw_get_be16(buf + o->ssid);
-	} else {
-		rc = tw_proto_stamp_sender_decode(mode, buf, rx_len, &s);
-		if (rc < 0)
-			return rc;
+	if (rx_len >= base) {
+		/* the usual case: the sender's fields move as octets
+		 * (Sequence Number; Timestamp, Error Estimate and SSID) */
+		uint8_t snd[16];
+
+		if (rx_len > cap)
+			return -TW_PROTO_E_NOSPACE;
+		memcpy(snd, buf, 4);
+		memcpy(snd + 4, buf + o->ts, 12);
+		memset(buf, 0, base);
+		tw_put_be32(buf, ri->seq);
+		tw_put_be16(buf + o->ee, ri->errest);
+		memcpy(buf + o->ssid, snd + 14, 2);
+		tw_ts_put(buf + o->rx_ts, ri->rx_ts);
+		memcpy(buf + o->s_seq, snd, 4);
+		memcpy(buf + o->s_ts, snd + 4, 10);
+		buf[o->s_ttl] = ri->ttl;
+		return (int)rx_len;
 	}
+	rc = tw_proto_stamp_sender_decode(mode, buf, rx_len, &s);
+	if (rc < 0)
+		return rc;
 	n = rx_len > base ? rx_len : base;
 	if (n > cap)
 		return -TW_PROTO_E_NOSPACE;
