@@ -33,102 +33,39 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 }
 
-/*
- * RFC 1071 §2(B): the one's complement sum does not depend on byte order, so
- * sum native words and swap once at the end; §2(C)/(D): 64-bit words with
- * the carry added back at once (add + adc), 32 octets per step, fold last.
- */
-static inline uint64_t add64(uint64_t sum, uint64_t w)
-{
-	sum += w;
-	return sum + (sum < w);
-}
-
-static inline __attribute__((always_inline)) uint64_t
-add_native(uint64_t sum, const uint8_t *p, uint32_t len)
-{
-	uint64_t a, b, c, d;
-	uint32_t w;
-	uint16_t h;
-
-	for (; len >= 32; p += 32, len -= 32) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		memcpy(&c, p + 16, 8);
-		memcpy(&d, p + 24, 8);
-		sum = add64(add64(add64(add64(sum, a), b), c), d);
-	}
-	if (len & 16) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		sum = add64(add64(sum, a), b);
-		p += 16;
-	}
-	if (len & 8) {
-		memcpy(&a, p, 8);
-		sum = add64(sum, a);
-		p += 8;
-	}
-	if (len & 4) {
-		memcpy(&w, p, 4);
-		sum = add64(sum, w);
-		p += 4;
-	}
-	if (len & 2) {
-		memcpy(&h, p, 2);
-		sum = add64(sum, h);
-		p += 2;
-	}
-	if (len & 1) {
-		uint8_t last[2] = { p[0], 0 };
-
-		memcpy(&h, last, 2);
-		sum = add64(sum, h);
-	}
-	return sum;
-}
-
-/* Fold to 16 bits, complement, and return it as a big-endian field value. */
+/* Fold, complement, and return it as a big-endian field value. */
 static uint16_t fold(uint64_t sum)
 {
-	uint32_t s32 = (uint32_t)sum, hi = (uint32_t)(sum >> 32);
-	uint16_t r;
+	uint16_t r = (uint16_t)~tw_dp_csum_fold(sum);
 
-	s32 += hi;
-	s32 += s32 < hi;
-	s32 = (s32 & 0xffff) + (s32 >> 16);
-	s32 = (s32 & 0xffff) + (s32 >> 16);
-	r = (uint16_t)~s32;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	r = __builtin_bswap16(r);
 #endif
 	return r;
 }
 
-/* A big-endian 16-bit value as the native word holding its two octets. */
-static uint16_t native16(uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-	uint16_t r;
-
-	memcpy(&r, b, 2);
-	return r;
-}
-
 uint16_t tw_dp_ipv4_hdr_sum(const uint8_t *h, unsigned hlen)
 {
 	if (hlen == 20) /* no options: the loop unrolled by the compiler */
-		return fold(add_native(0, h, 20));
-	return fold(add_native(0, h, hlen));
+		return fold(tw_dp_csum_add(0, h, 20));
+	return fold(tw_dp_csum_add(0, h, hlen));
+}
+
+static inline __attribute__((always_inline)) uint16_t
+udp_sum(const uint8_t *ip, unsigned ipv, const uint8_t *udp, uint32_t len)
+{
+	uint64_t sum = (uint64_t)tw_dp_csum_be16(IPPROTO_UDP_) +
+		       tw_dp_csum_be16((uint16_t)len);
+
+	sum = ipv == 4 ? tw_dp_csum_add(sum, ip + 12, 8)
+		       : tw_dp_csum_add(sum, ip + 8, 32);
+	return fold(tw_dp_csum_add(sum, udp, len));
 }
 
 uint16_t tw_dp_udp_sum(const uint8_t *ip, unsigned ipv, const uint8_t *udp,
 		       uint32_t len)
 {
-	uint64_t sum = (uint64_t)native16(IPPROTO_UDP_) + native16((uint16_t)len);
-
-	sum = ipv == 4 ? add_native(sum, ip + 12, 8) : add_native(sum, ip + 8, 32);
-	return fold(add_native(sum, udp, len));
+	return udp_sum(ip, ipv, udp, len);
 }
 
 static enum tw_dp_class drop(struct tw_dp_l34 *out, enum tw_dp_drop why)
@@ -154,9 +91,9 @@ static bool v6_ours(const struct tw_dp_match *m, const uint8_t *a)
 }
 
 /* UDP header at l4, @avail octets of IP payload: lengths, ownership, checksum. */
-static enum tw_dp_class udp(const struct tw_dp_match *m, const uint8_t *ip,
-			    const uint8_t *l4, uint32_t avail, bool ours,
-			    unsigned flags, struct tw_dp_l34 *out)
+static inline __attribute__((always_inline)) enum tw_dp_class
+udp(const struct tw_dp_match *m, const uint8_t *ip, const uint8_t *l4, uint32_t avail,
+    bool ours, unsigned flags, struct tw_dp_l34 *out)
 {
 	uint16_t ck;
 
@@ -176,7 +113,7 @@ static enum tw_dp_class udp(const struct tw_dp_match *m, const uint8_t *ip,
 	ck = be16(l4 + 6);
 	if (ck == 0 && out->ipv == 4) /* RFC 768: no checksum sent */
 		return TW_DP_CLS_OWNED;
-	if (ck == 0 || tw_dp_udp_sum(ip, out->ipv, l4, out->udp_len) != 0)
+	if (ck == 0 || udp_sum(ip, out->ipv, l4, out->udp_len) != 0)
 		return drop(out, TW_DP_DROP_L4_CKSUM);
 	return TW_DP_CLS_OWNED;
 }

@@ -655,27 +655,33 @@ int tw_refl_light_stats(const struct tw_refl *r, uint16_t port,
 
 /* ---- fast path ---- */
 
+/* RFC 768 / RFC 8200 §8.1 over the reply, the Timestamp still zero; the
+ * sums are native-order words (tw_dp_csum_*), stored with memcpy */
 static void udp_cksum_set(uint8_t *ip, unsigned ipv, uint8_t *udp, uint16_t ulen)
 {
+	uint64_t sum = (uint64_t)tw_dp_csum_be16(17 /* UDP */) + tw_dp_csum_be16(ulen);
 	uint16_t c;
 
 	memset(udp + 6, 0, 2);
-	c = tw_dp_udp_sum(ip, ipv, udp, ulen);
-	tw_put_be16(udp + 6, c != 0 ? c : 0xffff);
+	sum = ipv == 4 ? tw_dp_csum_add(sum, ip + 12, 8) : tw_dp_csum_add(sum, ip + 8, 32);
+	c = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add(sum, udp, ulen));
+	if (c == 0)
+		c = 0xffff;
+	memcpy(udp + 6, &c, 2);
 }
 
-/* RFC 1624: add 8 octets that were zero when the checksum was computed */
+/* RFC 1624 eqn. 3: add 8 octets that were zero when the checksum was computed */
 static void udp_cksum_add_ts(uint8_t *udp, const uint8_t *ts)
 {
-	uint32_t s = (uint16_t)~tw_get_be16(udp + 6);
+	uint64_t t;
 	uint16_t c;
 
-	s += tw_get_be16(ts) + tw_get_be16(ts + 2) + tw_get_be16(ts + 4) +
-	     tw_get_be16(ts + 6);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	c = (uint16_t)~s;
-	tw_put_be16(udp + 6, c != 0 ? c : 0xffff);
+	memcpy(&c, udp + 6, 2);
+	memcpy(&t, ts, 8);
+	c = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add64((uint16_t)~c, t));
+	if (c == 0)
+		c = 0xffff;
+	memcpy(udp + 6, &c, 2);
 }
 
 static bool peer_allowed(const struct refl_light *l, unsigned ipv, const uint8_t *a)

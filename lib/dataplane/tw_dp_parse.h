@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,6 +84,85 @@ struct tw_dp_l34 {
 #define TW_DP_PARSE_L3_CKSUM_BAD 0x2u  /**< the NIC found it bad */
 #define TW_DP_PARSE_L4_CKSUM_GOOD 0x4u /**< skip the UDP checksum */
 #define TW_DP_PARSE_L4_CKSUM_BAD 0x8u  /**< the NIC found it bad */
+
+/*
+ * RFC 1071 one's complement sums for the fast path. §2(B): the sum does not
+ * depend on byte order, so native words are added and the result is a
+ * native-order value (store it with memcpy, never tw_put_be16); §2(C): 64-bit
+ * words with the carry added back at once, folded at the end.
+ */
+
+/** @p sum plus @p w, end-around carry (add + adc). */
+static inline uint64_t tw_dp_csum_add64(uint64_t sum, uint64_t w)
+{
+	sum += w;
+	return sum + (sum < w);
+}
+
+/** Add @p len octets at @p p (native words) to the running sum @p sum. */
+static inline __attribute__((always_inline)) uint64_t
+tw_dp_csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
+{
+	uint64_t a, b, c, d;
+	uint32_t w;
+	uint16_t h;
+
+	for (; len >= 32; p += 32, len -= 32) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		memcpy(&d, p + 24, 8);
+		sum = tw_dp_csum_add64(tw_dp_csum_add64(tw_dp_csum_add64(
+			tw_dp_csum_add64(sum, a), b), c), d);
+	}
+	if (len & 16) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		sum = tw_dp_csum_add64(tw_dp_csum_add64(sum, a), b);
+		p += 16;
+	}
+	if (len & 8) {
+		memcpy(&a, p, 8);
+		sum = tw_dp_csum_add64(sum, a);
+		p += 8;
+	}
+	if (len & 4) {
+		memcpy(&w, p, 4);
+		sum = tw_dp_csum_add64(sum, w);
+		p += 4;
+	}
+	if (len & 2) {
+		memcpy(&h, p, 2);
+		sum = tw_dp_csum_add64(sum, h);
+		p += 2;
+	}
+	if (len & 1) {
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&h, last, 2);
+		sum = tw_dp_csum_add64(sum, h);
+	}
+	return sum;
+}
+
+/** The running sum folded to 16 bits (not complemented), native order. */
+static inline uint16_t tw_dp_csum_fold(uint64_t sum)
+{
+	/* the upper half of x + rotate(x) is hi + lo + the carry out of lo */
+	uint32_t s32 = (uint32_t)((sum + (sum >> 32 | sum << 32)) >> 32);
+
+	return (uint16_t)((s32 + (s32 >> 16 | s32 << 16)) >> 16);
+}
+
+/** A big-endian 16-bit value as the native word holding its two octets. */
+static inline uint16_t tw_dp_csum_be16(uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint16_t r;
+
+	memcpy(&r, b, 2);
+	return r;
+}
 
 /** True when @p port is marked in the 65536-bit map @p map. */
 static inline bool tw_dp_port_is_owned(const uint64_t *map, uint16_t port)
