@@ -98,6 +98,10 @@ hp_old=$(cat $hp)
 hp_set=""
 child=""
 sampler=""
+# EAL file prefixes of our own (telemetry socket, runtime dir): another run
+# of this script on the machine must not answer our telemetry queries
+dp_prefix=twbench-dp-$$
+tp_prefix=twbench-tp-$$
 
 stop_child() {
 	# stop the process we started (SIGINT: clean DPDK shutdown), then force
@@ -123,6 +127,7 @@ cleanup() {
 	if [ -n "$hp_set" ] && [ "$(cat $hp)" = "$hp_set" ]; then
 		echo "$hp_old" >$hp 2>/dev/null || true
 	fi
+	rm -rf "/var/run/dpdk/$dp_prefix" "/var/run/dpdk/$tp_prefix"
 	if [ "$keep" = 1 ]; then
 		echo "bench-reflector: scratch kept in $work" >&2
 	else
@@ -168,7 +173,7 @@ for c in $cases; do
 	args=(--case "$c" --out "$work/$c.pcap" --count "$count" --flows 4)
 	[ "$key" = - ] || args+=(--key "$key")
 	"$gen" "${args[@]}"
-	sed -e "s|@PCAP@|$work/$c.pcap|" -e "s|@PROTO@|$proto|" \
+	sed -e "s|@PCAP@|$work/$c.pcap|" -e "s|@PROTO@|$proto|" -e "s|@PREFIX@|$dp_prefix|" \
 		-e "s|@MODE@|$mode|" -e "s|@KEY_ID@|$key_id|" \
 		tests/bench/refl/reflector.yaml.in >"$work/$c.yaml"
 	[ "$key_id" != - ] || sed -i '/key_id:/d' "$work/$c.yaml"
@@ -197,7 +202,7 @@ worker_ns() {
 run_testpmd() {
 	local c=$1
 	local out=$work/$c.testpmd.$2.log
-	dpdk-testpmd -l 0-1 --in-memory --no-pci --file-prefix twbench-tp \
+	dpdk-testpmd -l 0-1 --in-memory --no-pci --file-prefix "$tp_prefix" \
 		--vdev "net_pcap0,rx_pcap=$work/$c.pcap,infinite_rx=1" -- \
 		--forward-mode=5tswap --nb-cores=1 --port-topology=loop \
 		--stats-period 1 </dev/null >"$out" 2>&1 &
@@ -221,7 +226,7 @@ EOF
 
 # twamp-dp (or the dp_exception baseline): telemetry over the window.
 run_dp() {
-	local c=$1 prefix=twbench-dp
+	local c=$1 prefix=$dp_prefix
 	local out=$work/$c.dp.$2.log
 	if [ "$dp" = twamp-dp ]; then
 		"$build/app/twamp-dp/twamp-dp" -c "$work/$c.yaml" </dev/null >"$out" 2>&1 &
