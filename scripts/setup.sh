@@ -8,7 +8,7 @@ cd "$top"
 PKGS=(
   build-essential pkg-config meson ninja-build
   dpdk dpdk-dev libdpdk-dev libipsec-mb-dev
-  libssl-dev libyaml-dev libcmocka-dev
+  libssl-dev libyaml-dev libcmocka-dev libjansson-dev
   clang libclang-rt-14-dev
   tshark tcpdump python3-scapy python3-cryptography
   iproute2 ethtool iputils-ping iputils-arping
