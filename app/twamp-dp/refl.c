@@ -61,11 +61,6 @@ static int family_of(const struct tw_config_addr *a)
 	return a->family == 6 ? AF_INET6 : AF_INET;
 }
 
-static const char *addr_str(const struct tw_config_addr *a, char *buf, size_t len)
-{
-	return inet_ntop(family_of(a), a->addr, buf, (socklen_t)len);
-}
-
 /* The key-file secret @p id (the config checked it exists and its length). */
 static const struct tw_config_key *secret(const struct tw_config *cfg, const char *id)
 {
@@ -76,20 +71,6 @@ static const struct tw_config_key *secret(const struct tw_config *cfg, const cha
 		return NULL;
 	}
 	return k;
-}
-
-static bool in_prefix(const struct tw_config_addr *net, const struct tw_config_addr *a)
-{
-	unsigned bits = net->prefix;
-
-	if (net->family != a->family)
-		return false;
-	if (memcmp(net->addr, a->addr, bits / 8) != 0)
-		return false;
-	if (bits % 8 == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
-	return (net->addr[bits / 8] & mask) == (a->addr[bits / 8] & mask);
 }
 
 /* A static session's local address: the port address whose subnet holds the
@@ -105,7 +86,7 @@ static const struct tw_config_addr *local_addr(const struct tw_config *cfg,
 		unsigned n = peer->family == 6 ? cp->n_ipv6 : cp->n_ipv4;
 
 		for (unsigned i = 0; i < n; i++) {
-			if (in_prefix(&v[i], peer))
+			if (tw_config_addr_in_prefix(&v[i], peer))
 				return &v[i];
 			if (first == NULL)
 				first = &v[i];
@@ -198,7 +179,7 @@ static int add_static(struct app_refl *r, const struct tw_config *cfg, unsigned 
 	uint32_t id;
 	int rc;
 
-	addr_str(&cs->peer, pa, sizeof(pa));
+	tw_config_addr_str(&cs->peer, pa, sizeof(pa));
 	if (la == NULL) {
 		app_log("reflector.static_sessions[%u]: no port address for peer %s", idx, pa);
 		return -1;
@@ -298,7 +279,7 @@ static int tel_reflector(const char *cmd, const char *params, struct rte_tel_dat
 					continue;
 				rte_tel_data_start_dict(c);
 				rte_tel_data_add_dict_string(c, "peer",
-					addr_str(&cs->peer, pa, sizeof(pa)));
+					tw_config_addr_str(&cs->peer, pa, sizeof(pa)));
 				rte_tel_data_add_dict_int(c, "peer_port", cs->peer_port);
 				rte_tel_data_add_dict_int(c, "port", cs->port);
 				rte_tel_data_add_dict_string(c, "protocol",
@@ -425,8 +406,8 @@ void app_refl_log(const struct app_refl *r, const struct tw_config *cfg)
 
 		snprintf(pp, sizeof(pp), "%u", cs->peer_port);
 		app_log("static session %u: %s port %s -> %s port %u, %s %s",
-			r->sessions[i].id, addr_str(&cs->peer, pa, sizeof(pa)),
-			cs->peer_port ? pp : "any", l ? addr_str(l, la, sizeof(la)) : "?",
+			r->sessions[i].id, tw_config_addr_str(&cs->peer, pa, sizeof(pa)),
+			cs->peer_port ? pp : "any", l ? tw_config_addr_str(l, la, sizeof(la)) : "?",
 			cs->port, tw_config_proto_name(cs->protocol), mode_name(cs->mode));
 	}
 }

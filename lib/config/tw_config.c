@@ -551,7 +551,7 @@ static bool addr_is_any(const struct tw_config_addr *a)
 	return tw_proto_is_zero(a->addr, sizeof(a->addr));
 }
 
-static const char *addr_str(const struct tw_config_addr *a, char *buf, size_t cap)
+const char *tw_config_addr_str(const struct tw_config_addr *a, char *buf, size_t cap)
 {
 	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf,
 		      (socklen_t)cap) == NULL)
@@ -559,7 +559,7 @@ static const char *addr_str(const struct tw_config_addr *a, char *buf, size_t ca
 	return buf;
 }
 
-#define ADDR(a) addr_str((a), (char[64]){ 0 }, 64)
+#define ADDR(a) tw_config_addr_str((a), (char[64]){ 0 }, 64)
 
 /* The port that owns host address @a, or NULL. */
 static const struct tw_config_port *port_of_addr(const struct tw_config *cfg,
@@ -1460,7 +1460,8 @@ static void check_test_mode(struct pctx *p, const struct slots *s, const char *p
 			  "TWAMP Light (AES 16 + HMAC 32)");
 }
 
-static bool in_prefix(const struct tw_config_addr *net, const struct tw_config_addr *a)
+bool tw_config_addr_in_prefix(const struct tw_config_addr *net,
+			      const struct tw_config_addr *a)
 {
 	unsigned bits = net->prefix;
 
@@ -1590,7 +1591,7 @@ static void validate(struct pctx *p)
 			unsigned nl = ss->peer.family == 4 ? pt->n_ipv4 : pt->n_ipv6;
 
 			for (unsigned k = 0; k < nl; k++)
-				if (in_prefix(&l[k], &ss->peer))
+				if (tw_config_addr_in_prefix(&l[k], &ss->peer))
 					set_str(ss->port, sizeof(ss->port), pt->name);
 		}
 		for (unsigned j = 0; j < cfg->n_ports && !ss->port[0]; j++)

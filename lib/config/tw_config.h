@@ -53,6 +53,16 @@ struct tw_config_addr {
 	uint8_t addr[16]; /**< network order; IPv4 in the first 4 octets */
 };
 
+/**
+ * Text form of @p a (without prefix) into @p buf.
+ * @return @p buf; "?" in it when the address cannot be formatted.
+ */
+const char *tw_config_addr_str(const struct tw_config_addr *a, char *buf, size_t cap);
+
+/** True when host address @p a lies in prefix @p net (same family, first net->prefix bits). */
+bool tw_config_addr_in_prefix(const struct tw_config_addr *net,
+			      const struct tw_config_addr *a);
+
 /** An address and a UDP/TCP port ("198.18.0.1:862", "[2001:2::1]:862"). */
 struct tw_config_endpoint {
 	struct tw_config_addr ip;

@@ -37,7 +37,7 @@ static void put_addr(FILE *f, const struct tw_config_addr *a, bool prefix)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf, sizeof(buf));
+	tw_config_addr_str(a, buf, sizeof(buf));
 	if (prefix)
 		fprintf(f, "\"%s/%u\"", buf, a->prefix);
 	else
@@ -111,8 +111,7 @@ static void dump_control(const struct tw_config_control *c, FILE *f)
 		char buf[INET6_ADDRSTRLEN];
 		const struct tw_config_endpoint *e = &c->listen[i];
 
-		inet_ntop(e->ip.family == 4 ? AF_INET : AF_INET6, e->ip.addr, buf,
-			  sizeof(buf));
+		tw_config_addr_str(&e->ip, buf, sizeof(buf));
 		fprintf(f, e->ip.family == 4 ? "%s\"%s:%u\"" : "%s\"[%s]:%u\"",
 			i ? ", " : "", buf, e->port);
 	}

@@ -11,46 +11,18 @@
 #include <string.h>
 
 #include "config_priv.h"
+#include "tw_proto_ctrl.h"
 
-static bool utf8_valid(const unsigned char *s, size_t n)
+/* A KeyID is printable (no control characters) and what Set-Up-Response
+ * can carry: lib/proto's encoder checks strict UTF-8 and the length. */
+static bool keyid_valid(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		size_t k;
-		uint32_t cp;
+	uint8_t keyid[TW_CTRL_KEYID_LEN];
 
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return false; /* no control characters in a KeyID */
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return false;
-		}
-		if (i + k >= n)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += k + 1;
-	}
-	return true;
+	return tw_proto_ctrl_keyid_from_name(keyid, s, n) == 0;
 }
 
 static int hexval(char c)
@@ -91,7 +63,7 @@ static void parse_entries(struct cctx *c, const struct ynode *m, bool secret,
 				sec, k->len, TW_CONFIG_KEYID_MAX);
 			continue;
 		}
-		if (!utf8_valid((const unsigned char *)k->str, k->len)) {
+		if (!keyid_valid(k->str, k->len)) {
 			cfg_err(c, k, "%s: KeyID is not printable UTF-8", sec);
 			continue;
 		}
