@@ -51,6 +51,8 @@ struct refl_tgt {
 	uint8_t mode;          /* enum tw_refl_mode */
 	uint8_t dscp;          /* or TW_REFL_DSCP_COPY */
 	bool own_seq;          /* own Sequence Numbers, else the sender's */
+	uint8_t tx_kind;       /* what tw_refl_tx_stamp does: K_* below */
+	uint8_t ts_off;        /* Timestamp offset in the reply payload */
 	struct tw_test_layout layout;          /* TWAMP, LIGHT */
 	struct tw_crypto_test *ct;             /* TWAMP, LIGHT auth/enc */
 	struct tw_crypto_stamp **stamp;        /* STAMP key, one per worker */
@@ -172,6 +174,9 @@ static int tgt_init(struct tw_refl *r, struct refl_tgt *t, enum tw_refl_proto pr
 		if (tw_proto_test_layout_init(&t->layout, (enum tw_test_mode)mode,
 					      sym, dscp_ecn, refl_len) != 0)
 			return -EINVAL;
+		/* encrypted: the Timestamp is inside the encrypted part */
+		t->tx_kind = mode == TW_REFL_ENC ? K_ENC : K_TS_INC;
+		t->ts_off = (uint8_t)t->layout.ts_off;
 		if (mode == TW_REFL_OPEN)
 			return 0;
 		if (tk == NULL)
@@ -187,6 +192,9 @@ static int tgt_init(struct tw_refl *r, struct refl_tgt *t, enum tw_refl_proto pr
 		if (mode > TW_REFL_AUTH || sym || dscp_ecn || refl_len)
 			return -EINVAL;
 		t->own_seq = stateful;
+		/* RFC 8762 §4.3: Timestamp at 4 (unauthenticated) or 16 */
+		t->tx_kind = mode == TW_REFL_AUTH ? K_STAMP_AUTH : K_TS_INC;
+		t->ts_off = mode == TW_REFL_AUTH ? 16 : 4;
 		if (skey == NULL || skey_len == 0)
 			return mode == TW_REFL_AUTH ? -EINVAL : 0;
 		if (skey_len < TW_REFL_STAMP_KEY_MIN || skey_len > TW_REFL_STAMP_KEY_MAX)
@@ -1064,13 +1072,11 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		pd->plen = (uint16_t)rl;
 		pd->ipv = p->ipv;
 		pd->stamp_prev = t->proto == TW_REFL_STAMP && t->own_seq;
+		pd->ts_off = t->ts_off;
+		pd->kind = t->tx_kind;
 		if (t->proto == TW_REFL_STAMP) {
-			pd->ts_off = t->mode == TW_REFL_AUTH ? 16 : 4;
-			pd->kind = t->mode == TW_REFL_AUTH ? K_STAMP_AUTH : K_TS_INC;
 			pd->ctx = t->stamp != NULL ? t->stamp[worker] : NULL;
 		} else {
-			pd->ts_off = (uint8_t)t->layout.ts_off;
-			pd->kind = t->mode == TW_REFL_ENC ? K_ENC : K_TS_INC;
 			pd->ctx = t->ct;
 			if (t->mode == TW_REFL_AUTH) {
 				vt[nv] = t->ct;
