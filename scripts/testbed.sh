@@ -4,6 +4,7 @@
 #   scripts/testbed.sh up     create it (idempotent)
 #   scripts/testbed.sh down   remove what "up" made, and only that
 #   scripts/testbed.sh show   print its state
+#   TW_TB=ctl scripts/testbed.sh up   the same with namespaces ctl-dut/ctl-peer
 #
 #   namespace tw-dut   veth end "tw-dut", driven by DPDK net_af_packet; start the
 #                      appliance here (`ip netns exec tw-dut ...`) so its TAP
@@ -19,10 +20,17 @@
 # peer's kernel would hand over CHECKSUM_PARTIAL frames with bad UDP checksums.
 set -euo pipefail
 
-DUT_NS=tw-dut
-PEER_NS=tw-peer
-DUT_IF=tw-dut
-PEER_IF=tw-peer0
+# TW_TB=<name> (default "tw", at most 8 characters) names a separate test bed
+# <name>-dut / <name>-peer / <name>-peer0, so that suites can run side by side.
+TB=${TW_TB:-tw}
+case "$TB" in
+  ''|*[!a-z0-9]*) echo "TW_TB: lower-case letters and digits only" >&2; exit 2 ;;
+esac
+[ ${#TB} -le 8 ] || { echo "TW_TB: at most 8 characters" >&2; exit 2; }
+DUT_NS=$TB-dut
+PEER_NS=$TB-peer
+DUT_IF=$TB-dut
+PEER_IF=$TB-peer0
 PEER_V4=198.18.0.2/24
 PEER_V6=2001:2::2/64
 
