@@ -30,7 +30,6 @@ enum { ST_NONE = 0, ST_FLIGHT = 1, ST_RECV = 2, ST_LOST = 3 };
 
 #define WIN_MIN 4096u
 #define BLK_SHIFT 6u /* 64 sequence numbers per send-time block */
-#define REORD_RING (1u << 16)
 #define RSEEN_BITS (1u << 20)
 #define PDV_BUF 16u
 
@@ -87,6 +86,7 @@ struct tw_stats {
 	uint64_t arr_idx;   /* received first copies so far */
 	uint64_t next_exp;  /* NextExp as extended seq; 0 = none yet */
 	struct reord_rec *rr;
+	uint64_t rr_size;   /* power of 2, = the IPDV ring's */
 	uint64_t rr_n;      /* records pushed in total */
 	uint64_t last_arr[TW_STATS_NREORD_MAX];
 	uint64_t reordered, extent_sum, extent_max, extent_n, extent_unknown;
@@ -400,7 +400,8 @@ struct tw_stats *tw_stats_create(const struct tw_stats_conf *c)
 	if (c->pp)
 		s->t1 = calloc(s->wsize, sizeof(tw_ntp_t));
 	s->ipdv = calloc(s->ipdv_mask + 1, sizeof(*s->ipdv));
-	s->rr = calloc(REORD_RING, sizeof(*s->rr));
+	s->rr_size = s->ipdv_mask + 1;
+	s->rr = calloc(s->rr_size, sizeof(*s->rr));
 	s->rseen = calloc(RSEEN_BITS / 64, sizeof(uint64_t));
 	if (!s->st || !s->blk || (c->pp && !s->t1) || !s->ipdv || !s->rr || !s->rseen)
 		goto nomem;
@@ -758,7 +759,7 @@ static void reorder_update(struct tw_stats *s, uint64_t ext, tw_ntp_t t)
 
 	if (s->next_exp == 0 || ext >= s->next_exp) {
 		s->next_exp = ext + 1;
-		struct reord_rec *r = &s->rr[s->rr_n % REORD_RING];
+		struct reord_rec *r = &s->rr[s->rr_n % s->rr_size];
 		r->ext = ext;
 		r->idx = i;
 		r->t = t;
@@ -768,18 +769,18 @@ static void reorder_update(struct tw_stats *s, uint64_t ext, tw_ntp_t t)
 		/* extent: i - j, j the first arrival with a larger number; it
 		 * raised NextExp, so it is in the ring of such arrivals unless
 		 * it is too old (§4.2.2) */
-		uint64_t lo = s->rr_n > REORD_RING ? s->rr_n - REORD_RING : 0, hi = s->rr_n;
-		if (s->rr[lo % REORD_RING].ext > ext && lo > 0) {
+		uint64_t lo = s->rr_n > s->rr_size ? s->rr_n - s->rr_size : 0, hi = s->rr_n;
+		if (s->rr[lo % s->rr_size].ext > ext && lo > 0) {
 			s->extent_unknown++;
 		} else {
 			while (lo < hi) { /* first record with ext > ours */
 				uint64_t mid = lo + (hi - lo) / 2;
-				if (s->rr[mid % REORD_RING].ext > ext)
+				if (s->rr[mid % s->rr_size].ext > ext)
 					hi = mid;
 				else
 					lo = mid + 1;
 			}
-			const struct reord_rec *r = &s->rr[lo % REORD_RING];
+			const struct reord_rec *r = &s->rr[lo % s->rr_size];
 			uint64_t e = i - r->idx;
 			s->extent_sum += e;
 			s->extent_n++;

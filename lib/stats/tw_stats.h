@@ -69,7 +69,7 @@ struct tw_stats_rec {
 /** Default upper bound of the sequence window (see tw_stats_conf.max_window). */
 #define TW_STATS_MAX_WINDOW_DEFAULT (1u << 26)
 /** Default IPDV neighbour memory (see tw_stats_conf.ipdv_window). */
-#define TW_STATS_IPDV_WINDOW_DEFAULT (1u << 16)
+#define TW_STATS_IPDV_WINDOW_DEFAULT (1u << 14)
 /**
  * Histogram precision: log-linear buckets with 2^TW_STATS_HIST_SUB_BITS
  * sub-buckets per power of two. A percentile is the middle of its bucket,
@@ -129,8 +129,12 @@ struct tw_stats_conf {
 	 *  lost early (counted in lost_window). Rounded up to a power of 2.
 	 *  0: TW_STATS_MAX_WINDOW_DEFAULT (64 Mi: 6.7 s at 10 Mpps, 72 MiB). */
 	uint32_t max_window;
-	/** IPDV pairs whose two packets arrive more than this many sequence
-	 *  numbers apart are not formed (counted in ipdv_skipped). 0: default. */
+	/** History kept for IPDV pairs and the reordering extent (56 octets
+	 *  each): an IPDV pair whose second packet arrives after this many
+	 *  later numbers did is not formed (ipdv_skipped); an extent whose
+	 *  reference arrival is older than this many in-order arrivals is
+	 *  not computed (extent_unknown). Rounded up to a power of 2.
+	 *  0: TW_STATS_IPDV_WINDOW_DEFAULT (16 Ki). */
 	uint32_t ipdv_window;
 	/** Initial TTL / Hop Limit assumed at the sender and the reflector.
 	 *  0: TW_STATS_TTL_INIT_DEFAULT (255, RFC 5357). */

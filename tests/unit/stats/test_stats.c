@@ -594,6 +594,32 @@ static void test_window(void **state)
 	tw_stats_destroy(s);
 }
 
+/* Beyond the history: IPDV pair not formed, extent not computed, counted. */
+static void test_history_bound(void **state)
+{
+	(void)state;
+	struct tw_stats_conf c;
+	tw_stats_conf_init(&c);
+	c.ipdv_window = 4;
+	struct tw_stats *s = tw_stats_create(&c);
+	assert_non_null(s);
+	send_n(s, 0, 21);
+	for (uint32_t i = 1; i <= 21; i++) {
+		uint32_t k = i % 21; /* 1..20, then 0 */
+		struct tw_stats_rec r = rt_rec(k, i - 1, k * 10 * MS, MS, 0, MS);
+		assert_int_equal(tw_stats_recv(s, &r), 0);
+	}
+	struct tw_stats_result r = res(s);
+	assert_int_equal(r.received, 21);
+	assert_int_equal(r.ipdv_skipped, 1);
+	assert_int_equal(r.d[TW_STATS_D_IPDV_RTT].n, 19);
+	assert_int_equal(r.reordered, 1);
+	assert_int_equal(r.extent_unknown, 1);
+	assert_int_equal(r.extent_max, 0);
+	assert_int_equal(r.nreord[TW_STATS_NREORD_MAX - 1], 1);
+	tw_stats_destroy(s);
+}
+
 /* Sequence numbers wrap at 2^32 (RFC 5357 §4.1.2: a 32-bit counter). */
 static void test_wrap(void **state)
 {
@@ -915,6 +941,7 @@ int main(void)
 		cmocka_unit_test(test_negative_delays),
 		cmocka_unit_test(test_timeout_and_late),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_history_bound),
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_tos),
