@@ -311,10 +311,27 @@ static void jw_i64(struct jw *w, const char *k, int64_t v)
 static void jw_dbl(struct jw *w, const char *k, double v)
 {
 	jw_key(w, k);
-	if (v != v || v - v != 0) /* NaN, inf: not JSON */
+	char b[32];
+
+	if (v != v || v - v != 0) { /* NaN, inf: not JSON */
 		fputs("null", w->f);
-	else
-		fprintf(w->f, "%.17g", v);
+		return;
+	}
+	/* the shortest of 15 or 17 digits that reads back as the same double */
+	snprintf(b, sizeof(b), "%.15g", v);
+	if (strtod(b, NULL) != v)
+		snprintf(b, sizeof(b), "%.17g", v);
+	fputs(b, w->f);
+}
+
+/* A short array of numbers on one line. */
+static void jw_inline_u64(struct jw *w, const char *k, const uint64_t *v, unsigned n)
+{
+	jw_key(w, k);
+	fputc('[', w->f);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(w->f, "%s%" PRIu64, i ? ", " : "", v[i]);
+	fputc(']', w->f);
 }
 
 static void jw_bool(struct jw *w, const char *k, bool v)
@@ -519,10 +536,7 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 	jw_dbl(&w, "extent_mean", r->extent_mean);
 	jw_u64(&w, "extent_unknown", r->extent_unknown);
 	jw_i64(&w, "late_time_max_ns", r->late_time_max_ns);
-	jw_open(&w, "n_reordering", '[');
-	for (unsigned i = 0; i < TW_STATS_NREORD_MAX; i++)
-		jw_u64(&w, NULL, r->nreord[i]);
-	jw_close(&w, ']');
+	jw_inline_u64(&w, "n_reordering", r->nreord, TW_STATS_NREORD_MAX);
 	jw_close(&w, '}');
 
 	jw_open(&w, "clock", '{');
@@ -534,10 +548,11 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 	jw_close(&w, '}');
 
 	jw_open(&w, "delay", '{');
-	jw_open(&w, "percentiles", '[');
+	jw_key(&w, "percentiles");
+	fputc('[', f);
 	for (unsigned i = 0; i < r->n_pct; i++)
-		jw_dbl(&w, NULL, r->pct[i]);
-	jw_close(&w, ']');
+		fprintf(f, "%s%g", i ? ", " : "", r->pct[i]);
+	fputc(']', f);
 	jw_u64(&w, "ipdv_skipped", r->ipdv_skipped);
 	jw_u64(&w, "histogram_clamped", r->hist_clamped);
 	for (unsigned id = 0; id < TW_STATS_D_N; id++) {
