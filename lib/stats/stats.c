@@ -507,7 +507,7 @@ static void retire(struct tw_stats *s)
 		s->oldest = s->base;
 }
 
-/* RFC 7680 §2.4 / RFC 6673 §2.4: a packet sent and not received is lost.
+/* RFC 7680 §2.4 / RFC 6673 §4.3: a packet sent and not received is lost.
  * Here it is registered as in flight until it comes back or times out. */
 int tw_stats_sent(struct tw_stats *s, uint32_t seq, tw_ntp_t t1)
 {

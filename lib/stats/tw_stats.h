@@ -64,7 +64,7 @@ struct tw_stats_rec {
 #define TW_STATS_NREORD_MAX 16
 /** Initial TTL assumed at both ends (RFC 5357 §4.1.2, §4.2.1: 255). */
 #define TW_STATS_TTL_INIT_DEFAULT 255
-/** Default loss threshold Tmax (RFC 7680 §2.8.2, RFC 6673 §2.8). */
+/** Default loss threshold Tmax (RFC 7680 §2.8.2, RFC 6673 §3.2). */
 #define TW_STATS_TIMEOUT_DEFAULT_NS 2000000000ull
 /** Default upper bound of the sequence window (see tw_stats_conf.max_window). */
 #define TW_STATS_MAX_WINDOW_DEFAULT (1u << 26)
@@ -102,9 +102,9 @@ enum tw_stats_rseq {
 	 *  there is loss, per-direction loss is unknown (it may be a copier). */
 	TW_STATS_RSEQ_AUTO = 0,
 	/** Its own counter of packets reflected in this session: full TWAMP
-	 *  (RFC 5357 §4.2.1), stateful STAMP (RFC 8762 §4.2.2). */
+	 *  (RFC 5357 §4.2.1), stateful STAMP (RFC 8762 §4.3.1). */
 	TW_STATS_RSEQ_COUNTER,
-	/** Copies the sender's number (stateless STAMP, RFC 8762 §4.2.1; many
+	/** Copies the sender's number (stateless STAMP, RFC 8762 §4.3.1; many
 	 *  TWAMP Light reflectors): per-direction loss is unknown. */
 	TW_STATS_RSEQ_COPY,
 };
@@ -246,7 +246,7 @@ struct tw_stats_result {
 	uint64_t hist_clamped;    /**< values beyond TW_STATS_HIST_MAX_NS */
 
 	/** One-way delays are meaningful (clocks synchronised). IPDV and
-	 *  PDV are offset-free and valid either way (RFC 5481 §5.1). */
+	 *  PDV are offset-free and valid either way (RFC 5481 §6.3). */
 	bool fwd_synced;
 	bool back_synced;
 	/** Largest sum of Error Estimates seen (RFC 4656 §4.1.2), ns; 0 when
