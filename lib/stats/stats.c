@@ -989,7 +989,7 @@ int tw_stats_result(const struct tw_stats *s, struct tw_stats_result *o)
 			uint64_t after = s->lost_after + s->lost_after_ret;
 			uint64_t below = lost_nl - after;
 			/* the reflector numbers from 0 (RFC 5357 §4.2.1, RFC
-			 * 8762 §4.2.2); one whose lowest number seen is above
+			 * 8762 §4.3.1); one whose lowest number seen is above
 			 * what was sent started elsewhere: count from there */
 			uint64_t origin = s->rmin <= s->sent ? 0 : s->rmin;
 			uint64_t replies = s->any_rseq ? s->rmax + 1 - origin : 0;
