@@ -355,6 +355,15 @@ static void jw_s(struct jw *w, const char *k, const char *v)
 		fputs("null", w->f);
 }
 
+/* @p v, or null when it is not known */
+static void jw_u64_if(struct jw *w, const char *k, bool known, uint64_t v)
+{
+	if (known)
+		jw_u64(w, k, v);
+	else
+		jw_null(w, k);
+}
+
 static void jw_int_opt(struct jw *w, const char *k, int64_t v)
 {
 	if (v < 0)
@@ -417,13 +426,8 @@ static void jw_hops(struct jw *w, const char *k, const struct tw_stats_hops *h)
 {
 	jw_open(w, k, '{');
 	jw_u64(w, "n", h->n);
-	if (h->n) {
-		jw_u64(w, "min", h->min);
-		jw_u64(w, "max", h->max);
-	} else {
-		jw_null(w, "min");
-		jw_null(w, "max");
-	}
+	jw_u64_if(w, "min", h->n, h->min);
+	jw_u64_if(w, "max", h->n, h->max);
 	jw_close(w, '}');
 }
 
@@ -434,13 +438,8 @@ static void jw_tos(struct jw *w, const char *k, const struct tw_stats_tos *t)
 	jw_u64(w, "dscp_changed", t->dscp_changed);
 	jw_u64(w, "ecn_changed", t->ecn_changed);
 	jw_u64(w, "ecn_ce", t->ecn_ce);
-	if (t->n) {
-		jw_u64(w, "last_dscp", t->last >> 2);
-		jw_u64(w, "last_ecn", t->last & 3u);
-	} else {
-		jw_null(w, "last_dscp");
-		jw_null(w, "last_ecn");
-	}
+	jw_u64_if(w, "last_dscp", t->n, t->last >> 2);
+	jw_u64_if(w, "last_ecn", t->n, t->last & 3u);
 	jw_close(w, '}');
 }
 
@@ -506,27 +505,16 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 
 	jw_open(&w, "loss_direction", '{');
 	jw_bool(&w, "known", r->dir_known);
-	if (r->dir_known) {
-		jw_u64(&w, "forward", r->lost_fwd);
-		jw_u64(&w, "backward", r->lost_back);
-		jw_u64(&w, "unknown", r->lost_unknown);
-	} else {
-		jw_null(&w, "forward");
-		jw_null(&w, "backward");
-		jw_null(&w, "unknown");
-	}
+	jw_u64_if(&w, "forward", r->dir_known, r->lost_fwd);
+	jw_u64_if(&w, "backward", r->dir_known, r->lost_back);
+	jw_u64_if(&w, "unknown", r->dir_known, r->lost_unknown);
 	jw_close(&w, '}');
 
 	jw_open(&w, "duplicates", '{');
 	jw_u64(&w, "total", r->dup);
 	jw_bool(&w, "direction_known", r->dup_dir_known);
-	if (r->dup_dir_known) {
-		jw_u64(&w, "forward", r->dup_fwd);
-		jw_u64(&w, "backward", r->dup_back);
-	} else {
-		jw_null(&w, "forward");
-		jw_null(&w, "backward");
-	}
+	jw_u64_if(&w, "forward", r->dup_dir_known, r->dup_fwd);
+	jw_u64_if(&w, "backward", r->dup_dir_known, r->dup_back);
 	jw_close(&w, '}');
 
 	jw_open(&w, "reordering", '{');

@@ -212,6 +212,23 @@ static inline void acc_add(struct tw_stats *s, struct stats_acc *a, int64_t v)
 	hist_add(s, &a->h, v);
 }
 
+/* One bucket of the rank walk: add its count and hand its middle to every
+ * rank it covers. */
+static inline void rank_bucket(uint64_t c, uint32_t idx, int sign, uint64_t *cum,
+			       const uint64_t *ranks, unsigned nr, unsigned *k,
+			       int64_t *out)
+{
+	uint64_t lo, w;
+
+	if (c == 0)
+		return;
+	*cum += c;
+	stats_hist_bucket(idx, &lo, &w);
+	int64_t mid = sign * (int64_t)(lo + (w - 1) / 2);
+	while (*k < nr && ranks[*k] <= *cum)
+		out[(*k)++] = mid;
+}
+
 /*
  * Nearest-rank percentiles (rank = ceil(p/100 * n), 1-based) from a
  * histogram: each is the middle of the bucket holding that rank, clamped to
@@ -224,28 +241,10 @@ static void hist_ranks(const struct stats_hist *h, int64_t off, int64_t min,
 	uint64_t cum = 0;
 	unsigned k = 0;
 
-	for (uint32_t i = HIST_NB; i-- > 1 && k < nr;) { /* most negative first */
-		uint64_t c = h->neg[i];
-		if (c == 0)
-			continue;
-		cum += c;
-		uint64_t lo, w;
-		stats_hist_bucket(i, &lo, &w);
-		int64_t mid = -(int64_t)(lo + (w - 1) / 2);
-		while (k < nr && ranks[k] <= cum)
-			out[k++] = mid;
-	}
-	for (uint32_t i = 0; i < HIST_NB && k < nr; i++) {
-		uint64_t c = h->pos[i];
-		if (c == 0)
-			continue;
-		cum += c;
-		uint64_t lo, w;
-		stats_hist_bucket(i, &lo, &w);
-		int64_t mid = (int64_t)(lo + (w - 1) / 2);
-		while (k < nr && ranks[k] <= cum)
-			out[k++] = mid;
-	}
+	for (uint32_t i = HIST_NB; i-- > 1 && k < nr;) /* most negative first */
+		rank_bucket(h->neg[i], i, -1, &cum, ranks, nr, &k, out);
+	for (uint32_t i = 0; i < HIST_NB && k < nr; i++)
+		rank_bucket(h->pos[i], i, 1, &cum, ranks, nr, &k, out);
 	while (k < nr) /* cannot happen with consistent counts */
 		out[k++] = max - off;
 	for (k = 0; k < nr; k++) {
