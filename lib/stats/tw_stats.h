@@ -7,7 +7,8 @@
  * two, one way), Error Estimates, TTLs and DSCP/ECN. Session-Senders (the
  * DPDK sender, twamp-ping) and the OWAMP receiver produce them; lib/stats
  * turns them into RFC 2681 / 7679 / 5481 / 6673 / 5560 / 4737 metrics.
- * No DPDK dependency.
+ * No DPDK dependency. A handle is used by one thread at a time; the
+ * definitions, precision and bounds are in docs/results.md.
  */
 #ifndef TW_STATS_H
 #define TW_STATS_H
@@ -286,7 +287,8 @@ void tw_stats_destroy(struct tw_stats *s);
  * reply can be passed to tw_stats_recv(). Sequence numbers increase by one
  * (mod 2^32, so a run may wrap); a gap means those numbers were never sent
  * and are not counted.
- * @return 0; -EINVAL when @p seq is not after the previous one (nothing
+ * @return 0; -EINVAL when @p seq is not after the previous one, jumps
+ *         max_window or more ahead, or the session is finished (nothing
  *         changes).
  */
 int tw_stats_sent(struct tw_stats *s, uint32_t seq, tw_ntp_t t1);
