@@ -624,13 +624,21 @@ static void test_history_bound(void **state)
 	tw_stats_destroy(s);
 }
 
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 /* Random sequences of calls (gaps, strays, old and future numbers, time
  * jumps, a small window) never break the invariants. */
 static void test_random_calls(void **state)
 {
 	(void)state;
 	uint64_t x = 0x2545f4914f6cdd1dull;
-#define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+#define RND() xorshift(&x)
 	for (unsigned round = 0; round < 20; round++) {
 		struct tw_stats_conf c;
 		tw_stats_conf_init(&c);
