@@ -222,7 +222,8 @@ static void hwts_calibrate(struct tw_dp *dp, struct dp_port *p)
 		p->hwts = DP_HWTS_NONE;
 		return;
 	}
-	hz = (uint64_t)(((unsigned __int128)(c1 - c0) * rte_get_tsc_hz()) / (t1 - t0));
+	hz = (uint64_t)(((unsigned __int128)(c1 - c0) * tw_dp_clock_hz(&dp->clock)) /
+		       (t1 - t0));
 	if (tw_dp_clock_anchor_set(&a, c1, ntp_to_unix_ns(tw_dp_clock_ntp(&dp->clock, t1)),
 				   hz) != 0) {
 		p->hwts = DP_HWTS_NONE;
