@@ -126,6 +126,10 @@ struct tw_ctrl_srv_session {
 	/** OWAMP: number of packets and the request as received (slots). */
 	uint32_t num_packets;
 	const struct tw_ctrl_request *req;
+	/** The request's plaintext octets (OWAMP: keep them to reproduce in
+	 *  a Fetch-Session answer, RFC 4656 §3.9); valid during the call. */
+	const uint8_t *req_wire;
+	size_t req_wire_len;
 };
 
 /** What the caller gives for an OWAMP Fetch-Session (RFC 4656 §3.9). */
