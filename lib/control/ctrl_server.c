@@ -126,6 +126,12 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Milliseconds from @p t to @p now; 0 when @p t is later (set this pass). */
+static uint64_t elapsed(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 static tw_ntp_t ntp_now(const struct tw_ctrl_server *srv)
 {
 	struct timespec ts;
@@ -1242,13 +1248,15 @@ static void timers(struct tw_ctrl_server *srv, uint64_t now)
 		if (c->dead)
 			continue;
 		if (c->state == ST_CLOSING) {
-			if (now - c->msg_start_ms >= dl)
+			if (elapsed(now, c->msg_start_ms) >= dl)
 				c->dead = true; /* client does not read: give up */
 			continue;
 		}
-		if ((c->state == ST_SETUP || c->msg_start_ms != 0) && now - c->msg_start_ms >= dl)
+		if ((c->state == ST_SETUP || c->msg_start_ms != 0) &&
+		    elapsed(now, c->msg_start_ms) >= dl)
 			conn_close(c, TW_CTRL_SRV_CLOSE_DEADLINE);
-		else if (c->state == ST_IDLE && running(c) == 0 && now - c->last_rx_ms >= sw)
+		else if (c->state == ST_IDLE && running(c) == 0 &&
+			 elapsed(now, c->last_rx_ms) >= sw)
 			conn_close(c, TW_CTRL_SRV_CLOSE_SERVWAIT);
 	}
 }
