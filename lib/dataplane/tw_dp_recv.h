@@ -79,7 +79,6 @@ struct tw_recv;
 	X(TOO_SHORT, "too_short", "shorter than the session's packet header") \
 	X(BAD_HMAC, "bad_hmac", "HMAC verification failed")                   \
 	X(RING_FULL, "ring_full", "record ring full (drained too slowly)")    \
-	X(CHAINED, "chained", "packet split over several mbufs")              \
 	X(CRYPTO, "crypto", "crypto engine error")
 
 #define TW_RECV_DROP_ENUM(name, id, text) TW_RECV_DROP_##name,
