@@ -23,6 +23,7 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
 #include "dp_private.h"
@@ -35,6 +36,7 @@
 #define PORTS 65536u
 #define SLOT_BITS 24u
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
+_Static_assert(TW_RECV_ID_SLOT(~0u) == SLOT_MASK, "id layout");
 
 /* Counters with one writer each (a worker; a session's flow is one worker's). */
 struct recv_cnt {
@@ -191,6 +193,10 @@ static int sess_init(struct tw_recv *r, struct recv_sess *e,
 
 /* ---- life cycle ---- */
 
+/* 22.11 telemetry callbacks take no argument: the latest receiver. The
+ * telemetry thread is no QSBR reader: the lock keeps a session it reads
+ * from being unlinked (and later freed) under it. */
+static rte_spinlock_t tel_lock = RTE_SPINLOCK_INITIALIZER;
 static struct tw_recv *tel_recv;
 static uint32_t recv_serial;   /* unique ring names per process */
 
@@ -290,8 +296,10 @@ void tw_recv_destroy(struct tw_recv *r)
 {
 	if (r == NULL)
 		return;
+	rte_spinlock_lock(&tel_lock);
 	if (tel_recv == r)
 		tel_recv = NULL;
+	rte_spinlock_unlock(&tel_lock);
 	/* frees every session, present or awaiting its grace period */
 	tw_keys_destroy(r->tab);
 	if (r->w != NULL)
@@ -424,7 +432,9 @@ int tw_recv_session_del(struct tw_recv *r, uint32_t id)
 	if (e == NULL)
 		return -ENOENT;
 	lport = e->key.local_port;
+	rte_spinlock_lock(&tel_lock);
 	r->by_slot[slot] = NULL;
+	rte_spinlock_unlock(&tel_lock);
 	r->gen[slot]++;
 	__atomic_store_n(&r->n_sess, r->n_sess - 1, __ATOMIC_RELAXED);
 	if (--r->port_refs[lport] == 0 && r->dp != NULL)
@@ -752,13 +762,18 @@ static int tel_cmd_stats(const char *cmd, const char *params, struct rte_tel_dat
 {
 	struct tw_recv_stats s;
 
+	int rc = -ENOENT;
+
 	(void)cmd;
 	(void)params;
-	if (tel_recv == NULL || tw_recv_stats(tel_recv, -1, &s) != 0)
-		return -ENOENT;
-	tel_stats(d, &s);
-	rte_tel_data_add_dict_u64(d, "sessions", tw_recv_session_count(tel_recv));
-	return 0;
+	rte_spinlock_lock(&tel_lock);
+	if (tel_recv != NULL && tw_recv_stats(tel_recv, -1, &s) == 0) {
+		tel_stats(d, &s);
+		rte_tel_data_add_dict_u64(d, "sessions", tw_recv_session_count(tel_recv));
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel_lock);
+	return rc;
 }
 
 static int tel_cmd_session(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -767,15 +782,21 @@ static int tel_cmd_session(const char *cmd, const char *params, struct rte_tel_d
 	unsigned long v;
 	char *end;
 
+	int rc = -EINVAL;
+
 	(void)cmd;
-	if (tel_recv == NULL || params == NULL || *params == '\0')
+	if (params == NULL || *params == '\0')
 		return -EINVAL;
 	v = strtoul(params, &end, 10);
-	if (*end != '\0' || v > UINT32_MAX ||
-	    tw_recv_session_stats(tel_recv, (uint32_t)v, &s) != 0)
+	if (*end != '\0' || v > UINT32_MAX)
 		return -EINVAL;
-	tel_stats(d, &s);
-	return 0;
+	rte_spinlock_lock(&tel_lock);
+	if (tel_recv != NULL && tw_recv_session_stats(tel_recv, (uint32_t)v, &s) == 0) {
+		tel_stats(d, &s);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel_lock);
+	return rc;
 }
 
 int tw_recv_telemetry_register(struct tw_recv *r)
@@ -785,7 +806,9 @@ int tw_recv_telemetry_register(struct tw_recv *r)
 
 	if (r == NULL)
 		return -EINVAL;
+	rte_spinlock_lock(&tel_lock);
 	tel_recv = r;
+	rte_spinlock_unlock(&tel_lock);
 	if (registered)
 		return 0;
 	rc = rte_telemetry_register_cmd("/twamp/recv/stats", tel_cmd_stats,

@@ -150,6 +150,10 @@ struct tw_recv_session {
 	size_t stamp_key_len;
 };
 
+/** Slot of a session id: below max_sessions, unique among the sessions
+ *  present (a dense index for per-session arrays of the caller). */
+#define TW_RECV_ID_SLOT(id) ((uint32_t)(id) & 0xffffffu)
+
 /** One record as drained: the session id and the packet's record. */
 struct tw_recv_rec {
 	uint32_t session;          /**< id from tw_recv_session_add() */
