@@ -1370,6 +1370,9 @@ int tw_ctrl_server_listen(struct tw_ctrl_server *srv, int family,
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* the address may still be tentative (IPv6 DAD on a fresh TAP) */
+	(void)setsockopt(fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+			 family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    (family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
