@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "out.h"
 #include "run.h"
 #include "tw_config.h"
 #include "tw_ctrl_client.h"
@@ -858,7 +859,8 @@ static void tick(struct run *r, void *arg)
 	p->progress_shown = true;
 }
 
-static void print_extra(FILE *f, const struct ping *p, const struct run_dep *d)
+static void print_extra(FILE *f, const struct ping *p, const struct run_dep *d,
+			const struct tw_stats_result *res)
 {
 	const struct run *r = &p->run;
 	uint64_t nbad = 0;
@@ -887,6 +889,10 @@ static void print_extra(FILE *f, const struct ping *p, const struct run_dep *d)
 			}
 		fprintf(f, ")%s\n", r->bad[PING_BAD_HMAC] ? ": wrong key?" : "");
 	}
+	if (res->sent > 0 && res->received == 0 && nbad == 0 &&
+	    p->test_mode != PING_OPEN && p->test_mode != PING_MIXED)
+		fprintf(f, "no reply at all: a reflector drops %s packets it cannot verify (wrong key?) or nothing answers on that port\n",
+			mode_name(p->test_mode));
 	if (r->send_errors > 0)
 		fprintf(f, "%llu packets could not be sent (%s)\n",
 			(unsigned long long)r->send_errors,
@@ -1157,10 +1163,10 @@ int main(int argc, char **argv)
 		printf("--- twamp-ping %s %s %s ---\n", proto_name(p->o.proto),
 		       mode_name(p->o.mode), p->o.host);
 		tw_stats_print_summary(stdout, &res, &p->meta);
-		print_extra(stdout, p, &dep);
+		print_extra(stdout, p, &dep, &res);
 	}
 	if (p->o.json != NULL) {
-		rc = tw_stats_write_json(p->o.json, &res, &p->meta);
+		rc = out_write_json(p->o.json, &res, &p->meta, &p->run, &dep);
 		if (rc < 0)
 			fprintf(stderr, "twamp-ping: writing %s: %s\n",
 				p->o.json, strerror(-rc));
