@@ -724,7 +724,7 @@ static int twamp_start(struct ping *p)
 {
 	int rc = p->o.individual ?
 		 tw_ctrl_client_start_n(p->cl,
-					(const uint8_t (*)[TW_CTRL_SID_LEN])p->sess.sid, 1) :
+					(const uint8_t (*)[TW_CTRL_SID_LEN])p->sess.sid, 1, NULL) :
 		 tw_ctrl_client_start(p->cl);
 
 	if (rc < 0) {
@@ -739,7 +739,7 @@ static void twamp_stop(struct ping *p)
 {
 	int rc = p->o.individual ?
 		 tw_ctrl_client_stop_n(p->cl,
-				       (const uint8_t (*)[TW_CTRL_SID_LEN])p->sess.sid, 1) :
+				       (const uint8_t (*)[TW_CTRL_SID_LEN])p->sess.sid, 1, NULL) :
 		 tw_ctrl_client_stop(p->cl, 0);
 
 	if (rc < 0)
