@@ -65,7 +65,7 @@ int psock_open(struct psock *s, const struct sockaddr_storage *peer,
 	       socklen_t src_len, int tos, const char *hw_if, char *err,
 	       size_t errlen)
 {
-	int one = 1, ttl = 255, v6 = peer->ss_family == AF_INET6;
+	int one = 1, ttl = 255, rcvbuf = 8 << 20, v6 = peer->ss_family == AF_INET6;
 	unsigned flags = SOF_TIMESTAMPING_RX_SOFTWARE |
 			 SOF_TIMESTAMPING_TX_SOFTWARE |
 			 SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
@@ -104,6 +104,12 @@ int psock_open(struct psock *s, const struct sockaddr_storage *peer,
 			 SOF_TIMESTAMPING_RAW_HARDWARE;
 		s->hw = true;
 	}
+	/* replies and TX timestamps share the receive buffer: make room for
+	 * bursts (FORCE works as root, beyond net.core.rmem_max) */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags,
 		       sizeof(flags)) < 0) {
 		/* without kernel timestamps the run still works: user-space
