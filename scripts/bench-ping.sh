@@ -105,20 +105,15 @@ for rate in $rates; do
 	row=$(/usr/bin/python3 - "$out" "$rate" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-r = d.get("result", d)
+r = d["packets"]
 x = d["twamp_ping"]
-def pct(dist, p):
-    for k, v in zip(dist.get("pct", []), dist.get("pct_ns", [])):
-        if k == p:
-            return v
-    return dist.get("p%d_ns" % p, 0)
-rtt = r.get("rtt", {})
+rtt = d["delay"]["rtt"]
 dk = x["departure_kernel"] or x["departure_user"]
 st = x["stamp_to_kernel_tx"] or {"p50_ns": 0}
 lossfree = r["lost"] == 0 and x["send_errors"] == 0
 print(json.dumps({"rate_pps": int(sys.argv[2]), "sent": r["sent"], "lost": r["lost"],
                   "send_errors": x["send_errors"], "loss_free": lossfree,
-                  "rtt_p50_ns": rtt.get("median_ns", 0), "rtt_p99_ns": pct(rtt, 99),
+                  "rtt_p50_ns": rtt.get("median_ns", 0), "rtt_p99_ns": rtt.get("p99_ns", 0),
                   "departure_p50_ns": dk["p50_ns"], "departure_p99_ns": dk["p99_ns"],
                   "stamp_to_tx_p50_ns": st["p50_ns"]}))
 EOF

@@ -670,6 +670,32 @@ static uint16_t local_port(const struct psock *s)
 	return (uint16_t)port;
 }
 
+/* The source address and port the results name: the test socket's port
+ * and, when it is bound to the wildcard, the address the kernel's route
+ * to the peer picks (a connected probe socket tells it). */
+static void source_text(struct ping *p)
+{
+	struct sockaddr_storage ls;
+	socklen_t l = sizeof(ls);
+	int port = -1, probe;
+
+	p->meta.src_port = -1;
+	if (getsockname(p->sock.fd, (struct sockaddr *)&ls, &l) < 0)
+		return;
+	addr_text(&ls, p->src_text, sizeof(p->src_text), &port);
+	p->meta.src_port = port;
+	if (p->o.src != NULL)
+		return;
+	probe = socket(p->peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return;
+	l = sizeof(ls);
+	if (connect(probe, (const struct sockaddr *)&p->peer, p->peer_len) == 0 &&
+	    getsockname(probe, (struct sockaddr *)&ls, &l) == 0)
+		addr_text(&ls, p->src_text, sizeof(p->src_text), &port);
+	close(probe);
+}
+
 static void keys_from_session(struct ping *p)
 {
 	uint32_t sec = p->sess.mode & TW_MODE_SECURITY_TWAMP;
@@ -1076,15 +1102,7 @@ int main(int argc, char **argv)
 
 	/* what the results will say about the run */
 	addr_text(&p->peer, p->dst_text, sizeof(p->dst_text), &p->meta.dst_port);
-	{
-		struct sockaddr_storage ls;
-		socklen_t l = sizeof(ls);
-
-		p->meta.src_port = -1;
-		if (getsockname(p->sock.fd, (struct sockaddr *)&ls, &l) == 0)
-			addr_text(&ls, p->src_text, sizeof(p->src_text),
-				  &p->meta.src_port);
-	}
+	source_text(p);
 	p->meta.tool = "twamp-ping";
 	p->meta.tool_version = TWAMP_PING_VERSION;
 	p->meta.protocol = proto_name(p->o.proto);
@@ -1160,8 +1178,6 @@ int main(int argc, char **argv)
 	if (p->progress_shown)
 		printf("\r\033[K");
 	if (!p->o.quiet) {
-		printf("--- twamp-ping %s %s %s ---\n", proto_name(p->o.proto),
-		       mode_name(p->o.mode), p->o.host);
 		tw_stats_print_summary(stdout, &res, &p->meta);
 		print_extra(stdout, p, &dep, &res);
 	}

@@ -125,25 +125,22 @@ json_ok() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
-def find(o, *path):
-    for k in path:
-        o = o[k]
-    return o
-r = d["result"] if "result" in d else d
-sent, recv, lost = r["sent"], r["received"], r["lost"]
+pk = d["packets"]
+sent, recv, lost = pk["sent"], pk["received"], pk["lost"]
 assert sent == n, "sent %d, want %d" % (sent, n)
 assert sent == recv + lost, "sent %d != received %d + lost %d" % (sent, recv, lost)
-assert lost == 0, "lost %d on a clean veth" % lost
-rtt = r["rtt"]
-assert 0 < rtt["min_ns"] <= rtt["median_ns"] <= rtt["max_ns"] < 1e9, rtt
-proc = r["reflector_processing"]
+assert lost == 0 and pk["duplicates"] == 0, "lost %d on a clean veth" % lost
+rtt = d["delay"]["rtt"]
+assert rtt["n"] == n and 0 < rtt["min_ns"] <= rtt["median_ns"] <= rtt["max_ns"] < 1e9, rtt
+proc = d["delay"]["reflector_processing"]
 assert proc["n"] == n and 0 <= proc["min_ns"] <= proc["max_ns"] < 1e8, proc
-hops = r["hops"]
-assert hops["fwd"]["min"] == 0 and hops["fwd"]["max"] == 0, hops
-assert hops["back"]["min"] == 0 and hops["back"]["max"] == 0, hops
+hops = d["hops"]
+for dirn in ("forward", "backward"):
+    h = hops[dirn]
+    assert h["n"] == n and h["min"] == 0 and h["max"] == 0, hops
+assert d["session"]["timestamps"] in ("kernel", "hw"), d["session"]
 x = d["twamp_ping"]
 assert x["rejected"]["total"] == 0, x["rejected"]
-assert x["timestamps"] in ("kernel", "hw"), x["timestamps"]
 assert x["departure_user"]["p50_ns"] >= 0, x
 EOF
 }
@@ -188,7 +185,7 @@ peer timeout 30 "$PING" --light -p $P_LIGHT_AUTH -m auth "${K[@]}" -u wrong-key 
   --json "$LOG/wrong.json" $DUT_V4 >"$LOG/wrong.txt" 2>"$LOG/wrong.err"; rc=$?
 check "wrong key: run completes, exit 0 (got $rc)" test $rc -eq 0
 check "wrong key: 10 sent, 10 lost in the JSON" \
-  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d.get('result', d); sys.exit(0 if r['sent']==10 and r['lost']==10 and r['received']==0 else 1)" "$LOG/wrong.json"
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['packets']; sys.exit(0 if r['sent']==10 and r['lost']==10 and r['received']==0 else 1)" "$LOG/wrong.json"
 check "wrong key: the summary points at the key" grep -q "wrong key" "$LOG/wrong.txt"
 
 # a port nobody answers: 100 % loss after the timeout, not a hang
@@ -196,7 +193,7 @@ peer timeout 30 "$PING" --stamp -p $P_NOBODY -c 10 -i 0.01 -L 0.5 --json "$LOG/n
   >"$LOG/nobody.txt" 2>&1; rc=$?
 check "unanswered port: exit 0 (got $rc), no hang" test $rc -eq 0
 check "unanswered port: 100 % loss in the JSON" \
-  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d.get('result', d); sys.exit(0 if r['sent']==10 and r['lost']==10 and r['loss_ratio']==1 else 1)" "$LOG/nobody.json"
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['packets']; sys.exit(0 if r['sent']==10 and r['lost']==10 and r['loss_ratio']==1 else 1)" "$LOG/nobody.json"
 
 # forged replies: counted by reason, never used; all rejected -> exit 3
 forge() { # KIND -> runs a forger in the peer namespace on $PEER_V4:$P_FORGER
@@ -216,7 +213,7 @@ for spec in "hmac:bad_hmac:--light -m auth ${K[*]} -u light-key" "short:short:--
   check "forged replies ($kind): exit 3 (got $rc), stderr says all were rejected" \
     sh -c "[ $rc -eq 3 ] && grep -q 'all 10 replies were rejected' '$LOG/forged-$kind.err'"
   check "forged replies ($kind): 10 counted as $reason, none received" \
-    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d.get('result', d); x=d['twamp_ping']['rejected']; sys.exit(0 if x['$reason']==10 and r['received']==0 and r['lost']==10 else 1)" "$LOG/forged-$kind.json"
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['packets']; x=d['twamp_ping']['rejected']; sys.exit(0 if x['$reason']==10 and r['received']==0 and r['lost']==10 else 1)" "$LOG/forged-$kind.json"
 done
 
 kill -TERM "$APP" 2>/dev/null
