@@ -205,35 +205,32 @@ static const char *mode_name(enum ping_mode m)
 	return n[m];
 }
 
-static int parse_mode(const char *s, enum ping_mode *m)
+struct name_val {
+	const char *name;
+	int val;
+};
+
+/* @return the value of @p s in @p t (NULL-terminated), or -1. */
+static int lookup(const struct name_val *t, const char *s)
 {
-	if (strcmp(s, "open") == 0 || strcmp(s, "unauth") == 0)
-		*m = PING_OPEN;
-	else if (strcmp(s, "auth") == 0 || strcmp(s, "authenticated") == 0)
-		*m = PING_AUTH;
-	else if (strcmp(s, "enc") == 0 || strcmp(s, "encrypted") == 0)
-		*m = PING_ENC;
-	else if (strcmp(s, "mixed") == 0)
-		*m = PING_MIXED;
-	else
-		return -EINVAL;
-	return 0;
+	for (; t->name != NULL; t++)
+		if (strcmp(s, t->name) == 0)
+			return t->val;
+	return -1;
 }
 
-static int parse_proto(const char *s, enum ping_proto *p)
-{
-	if (strcmp(s, "twamp") == 0)
-		*p = PING_TWAMP;
-	else if (strcmp(s, "light") == 0 || strcmp(s, "twamp-light") == 0)
-		*p = PING_LIGHT;
-	else if (strcmp(s, "stamp") == 0)
-		*p = PING_STAMP;
-	else if (strcmp(s, "owamp") == 0)
-		*p = PING_OWAMP;
-	else
-		return -EINVAL;
-	return 0;
-}
+static const struct name_val mode_names[] = {
+	{ "open", PING_OPEN }, { "unauth", PING_OPEN },
+	{ "auth", PING_AUTH }, { "authenticated", PING_AUTH },
+	{ "enc", PING_ENC }, { "encrypted", PING_ENC },
+	{ "mixed", PING_MIXED }, { NULL, 0 },
+};
+
+static const struct name_val proto_names[] = {
+	{ "twamp", PING_TWAMP }, { "light", PING_LIGHT },
+	{ "twamp-light", PING_LIGHT }, { "stamp", PING_STAMP },
+	{ "owamp", PING_OWAMP }, { NULL, 0 },
+};
 
 enum {
 	O_LIGHT = 256, O_STAMP, O_OWAMP, O_REFLECT, O_SYM, O_DSCPECN, O_INDIV,
@@ -303,17 +300,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				lo, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			if (parse_proto(optarg, &o->proto) < 0)
+			if ((c = lookup(proto_names, optarg)) < 0)
 				return bad_arg("--protocol", optarg,
 					       "twamp, light, stamp or owamp");
+			o->proto = (enum ping_proto)c;
 			break;
 		case O_LIGHT: o->proto = PING_LIGHT; break;
 		case O_STAMP: o->proto = PING_STAMP; break;
 		case O_OWAMP: o->proto = PING_OWAMP; break;
 		case 'm':
-			if (parse_mode(optarg, &o->mode) < 0)
+			if ((c = lookup(mode_names, optarg)) < 0)
 				return bad_arg("--mode", optarg,
 					       "open, auth, enc or mixed");
+			o->mode = (enum ping_mode)c;
 			break;
 		case 'A': {
 			static const char letters[] = "OAEM";

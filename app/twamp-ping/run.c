@@ -281,45 +281,46 @@ void run_wait_replies(struct run *r)
 	drain(r);
 }
 
+enum dep_kind { DEP_USER, DEP_KERNEL, DEP_STAMP };
+
+/* Percentiles of one departure measure over the packets that have it. */
+static uint64_t dep_pct(const struct run *r, int64_t *v, enum dep_kind k,
+			int64_t *p50, int64_t *p99, int64_t *max)
+{
+	size_t n = 0;
+
+	for (uint64_t i = 0; i < r->n_sent; i++) {
+		const struct ping_sent *s = &r->sent[i];
+
+		if (k == DEP_USER ? !s->sent_ok : s->tx_ns == 0)
+			continue;
+		v[n++] = k == DEP_USER ? s->dep_ns :
+			 k == DEP_KERNEL ? s->tx_ns - s->t1_real + s->dep_ns :
+					   s->tx_ns - s->t1_real;
+	}
+	if (n > 0) {
+		*p50 = ping_pct(v, n, 50);
+		*p99 = ping_pct(v, n, 99);
+		*max = v[n - 1];
+	}
+	return n;
+}
+
 void run_departure(struct run *r, struct run_dep *d)
 {
 	int64_t *v = malloc((r->n_sent ? r->n_sent : 1) * sizeof(*v));
-	size_t n = 0;
 
 	memset(d, 0, sizeof(*d));
 	if (v == NULL)
 		return;
-	/* user space: the Sender Timestamp against the schedule */
-	for (uint64_t i = 0; i < r->n_sent; i++)
-		if (r->sent[i].sent_ok)
-			v[n++] = r->sent[i].dep_ns;
-	d->n_user = n;
-	if (n > 0) {
-		d->user_p50 = ping_pct(v, n, 50);
-		d->user_p99 = ping_pct(v, n, 99);
-		d->user_max = v[n - 1];
-	}
-	/* kernel TX stamp against the schedule, and against the stamp */
-	n = 0;
-	for (uint64_t i = 0; i < r->n_sent; i++)
-		if (r->sent[i].tx_ns != 0)
-			v[n++] = r->sent[i].tx_ns - r->sent[i].t1_real +
-				 r->sent[i].dep_ns;
-	d->n_kernel = n;
-	if (n > 0) {
-		d->kern_p50 = ping_pct(v, n, 50);
-		d->kern_p99 = ping_pct(v, n, 99);
-		d->kern_max = v[n - 1];
-	}
-	n = 0;
-	for (uint64_t i = 0; i < r->n_sent; i++)
-		if (r->sent[i].tx_ns != 0)
-			v[n++] = r->sent[i].tx_ns - r->sent[i].t1_real;
-	if (n > 0) {
-		d->stamp_p50 = ping_pct(v, n, 50);
-		d->stamp_p99 = ping_pct(v, n, 99);
-		d->stamp_max = v[n - 1];
-	}
+	/* user space: the Sender Timestamp against the schedule; kernel: the
+	 * TX timestamp against the schedule, and against the Sender Timestamp */
+	d->n_user = dep_pct(r, v, DEP_USER, &d->user_p50, &d->user_p99,
+			    &d->user_max);
+	d->n_kernel = dep_pct(r, v, DEP_KERNEL, &d->kern_p50, &d->kern_p99,
+			      &d->kern_max);
+	(void)dep_pct(r, v, DEP_STAMP, &d->stamp_p50, &d->stamp_p99,
+		      &d->stamp_max);
 	free(v);
 }
 

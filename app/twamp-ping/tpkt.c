@@ -16,6 +16,20 @@ static int bad(enum ping_bad b)
 	return -(int)b - 1;
 }
 
+/* The reflector fields both reply formats share (RFC 5357 §4.2.1 and
+ * RFC 8762 §4.3 use the same names and meanings). */
+#define COPY_REFL_FIELDS(out, r)                                               \
+	do {                                                                   \
+		(out)->sender_seq = (r).sender_seq;                            \
+		(out)->refl_seq = (r).seq;                                     \
+		(out)->sender_ts = (r).sender_ts;                              \
+		(out)->rx_ts = (r).rx_ts;                                      \
+		(out)->ts = (r).ts;                                            \
+		(out)->sender_errest = (r).sender_errest;                      \
+		(out)->errest = (r).errest;                                    \
+		(out)->sender_ttl = (r).sender_ttl;                            \
+	} while (0)
+
 int tpkt_init(struct tpkt *p, enum ping_proto proto, enum ping_mode mode,
 	      uint32_t padding, bool sym_size, bool dscp_ecn,
 	      uint16_t reflect_len, uint16_t ssid, const uint8_t *key,
@@ -176,14 +190,7 @@ int tpkt_reply(const struct tpkt *p, uint8_t *buf, size_t len,
 			return bad(PING_BAD_HMAC);
 		if (tw_proto_stamp_reflector_decode(p->smode, buf, len, &r) < 0)
 			return bad(PING_BAD_SHORT);
-		out->sender_seq = r.sender_seq;
-		out->refl_seq = r.seq;
-		out->sender_ts = r.sender_ts;
-		out->rx_ts = r.rx_ts;
-		out->ts = r.ts;
-		out->sender_errest = r.sender_errest;
-		out->errest = r.errest;
-		out->sender_ttl = r.sender_ttl;
+		COPY_REFL_FIELDS(out, r);
 		return 0;
 	}
 
@@ -197,14 +204,7 @@ int tpkt_reply(const struct tpkt *p, uint8_t *buf, size_t len,
 		return bad(PING_BAD_HMAC);
 	if (tw_proto_test_reflector_decode(&p->layout, buf, len, &r) < 0)
 		return bad(PING_BAD_SHORT);
-	out->sender_seq = r.sender_seq;
-	out->refl_seq = r.seq;
-	out->sender_ts = r.sender_ts;
-	out->rx_ts = r.rx_ts;
-	out->ts = r.ts;
-	out->sender_errest = r.sender_errest;
-	out->errest = r.errest;
-	out->sender_ttl = r.sender_ttl;
+	COPY_REFL_FIELDS(out, r);
 	out->sender_tos = r.sender_dscp_ecn;
 	out->have_tos = p->layout.dscp_ecn;
 	return 0;
