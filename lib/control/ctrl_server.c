@@ -29,7 +29,7 @@
 #define IN_MAX (TW_CTRL_MSG_MAX + READ_CHUNK)
 #define ACCEPT_BURST 16
 #define EVENTS_MAX 64
-#define DEFAULT_DEADLINE_MS 30000u
+#define DEFAULT_DEADLINE_MS 10000u
 #define DEFAULT_OUT_MAX (16u << 20)
 #define SECRET_MAX 256
 
@@ -688,9 +688,10 @@ static void on_request(struct conn *c, const uint8_t *msg, size_t len)
 	} else {
 		memcpy(s.local_addr, req.receiver_addr, (size_t)alen);
 	}
-	/* RFC 6038 §4.2: Padding Length > Length of padding to reflect */
-	if ((c->mode & TW_MODE_REFLECT_OCTETS) && req.reflect_padding != 0 &&
-	    req.padding_length <= req.reflect_padding) {
+	/* RFC 6038 §4.2 asks Padding Length > Length of padding to reflect
+	 * (room for truncation); with Symmetrical Size the sender's MBZ
+	 * already gives that room, so only more than is sent is refused */
+	if ((c->mode & TW_MODE_REFLECT_OCTETS) && req.padding_length < req.reflect_padding) {
 		accept_session(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
 		return;
 	}
