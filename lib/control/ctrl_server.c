@@ -589,8 +589,9 @@ static struct sess *sess_find(struct conn *c, const uint8_t *sid)
 	return NULL;
 }
 
-static void accept_session(struct conn *c, uint8_t accept, uint16_t port,
-			   const uint8_t *sid, uint16_t reflected)
+/* Accept-Session (RFC 4656 §3.5, RFC 6038 §4.3); Port and SID only on 0. */
+static void accept_msg(struct conn *c, uint8_t accept, uint16_t port, const uint8_t *sid,
+		       uint16_t reflected)
 {
 	struct tw_ctrl_accept_session a;
 	uint8_t buf[TW_CTRL_ACCEPT_SESSION_LEN];
@@ -602,13 +603,23 @@ static void accept_session(struct conn *c, uint8_t accept, uint16_t port,
 		memcpy(a.sid, sid, TW_CTRL_SID_LEN);
 		a.reflected_octets = reflected;
 	}
-	if (accept == TW_ACCEPT_OK)
-		c->srv->st.sessions_accepted++;
-	else
-		c->srv->st.sessions_refused++;
 	(void)tw_proto_ctrl_accept_session_encode(&a, c->proto == TW_CTRL_TWAMP ? c->mode : 0,
 						  buf, sizeof(buf));
 	(void)out_msg(c, buf, sizeof(buf));
+}
+
+/* The answer to a session request, counted. */
+static void accept_session(struct conn *c, uint8_t accept, uint16_t port,
+			   const uint8_t *sid, uint16_t reflected)
+{
+	if (accept == TW_ACCEPT_OK) {
+		c->srv->st.sessions_accepted++;
+	} else {
+		c->srv->st.sessions_refused++;
+		logf_(c->srv, 7, "%s-Control %s: session refused: Accept %u (%s)",
+		      proto_name(c->proto), c->name, accept, tw_proto_ctrl_accept_name(accept));
+	}
+	accept_msg(c, accept, port, sid, reflected);
 }
 
 /* RFC 4656 §3.5: IPv4 address | NTP timestamp | 4 random octets. */
@@ -959,8 +970,8 @@ static void on_fetch(struct conn *c, const uint8_t *msg, size_t len)
 	struct tw_ctrl_request req;
 	uint8_t zero[TW_CTRL_HMAC_LEN] = { 0 };
 	uint8_t *blk;
-	size_t blen;
-	int rc;
+	size_t rlen, slen, blen;
+	bool ok;
 
 	if (tw_proto_owamp_fetch_session_decode(msg, len, &f) < 0) {
 		conn_close(c, TW_CTRL_SRV_CLOSE_MALFORMED);
@@ -983,49 +994,27 @@ static void on_fetch(struct conn *c, const uint8_t *msg, size_t len)
 	a.num_skips = out.n_skips;
 	a.num_records = out.n_recs;
 	fetch_ack(c, &a);
-	/* the Request-Session reproduced: 112-octet block, slots, HMAC */
-	blen = 128u + 16u * (size_t)req.num_slots;
-	blk = malloc(blen);
-	if (blk == NULL) {
-		conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
+	/* the Request-Session reproduced (112-octet block, slots, HMAC), the
+	 * skip ranges and the records, each block with its HMAC; one scratch
+	 * buffer large enough for the largest of the three */
+	rlen = 128u + 16u * (size_t)req.num_slots;
+	slen = tw_proto_owamp_skips_block_len(out.n_skips);
+	blen = tw_proto_owamp_records_block_len(out.n_recs);
+	blk = malloc(rlen > slen ? (rlen > blen ? rlen : blen) : (slen > blen ? slen : blen));
 	memset(req.hmac, 0, sizeof(req.hmac));
 	memset(req.hmac2, 0, sizeof(req.hmac2));
 	req.slots = NULL;
-	rc = tw_proto_owamp_request_encode(&req, blk, blen);
-	if (rc != (int)blen || out_msg(c, blk, TW_CTRL_REQUEST_TW_SESSION_LEN) != 0 ||
-	    out_part(c, blk + TW_CTRL_REQUEST_TW_SESSION_LEN, blen - 128u) != 0 ||
-	    out_msg(c, blk + blen - 16u, 16u) != 0) {
-		free(blk);
-		if (c->state != ST_CLOSING)
-			conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
+	ok = blk != NULL && tw_proto_owamp_request_encode(&req, blk, rlen) == (int)rlen &&
+	     out_msg(c, blk, TW_CTRL_REQUEST_TW_SESSION_LEN) == 0 &&
+	     out_part(c, blk + TW_CTRL_REQUEST_TW_SESSION_LEN, rlen - 128u) == 0 &&
+	     out_msg(c, blk + rlen - 16u, 16u) == 0;
+	ok = ok && tw_proto_owamp_skips_encode(out.skips, out.n_skips, zero, blk, slen) == (int)slen &&
+	     out_msg(c, blk, slen) == 0;
+	ok = ok && tw_proto_owamp_records_encode(out.recs, out.n_recs, zero, blk, blen) == (int)blen &&
+	     out_msg(c, blk, blen) == 0;
 	free(blk);
-	/* skip ranges, then records, each block with its HMAC */
-	blen = tw_proto_owamp_skips_block_len(out.n_skips);
-	blk = malloc(blen);
-	if (blk == NULL ||
-	    tw_proto_owamp_skips_encode(out.skips, out.n_skips, zero, blk, blen) != (int)blen ||
-	    out_msg(c, blk, blen) != 0) {
-		free(blk);
-		if (c->state != ST_CLOSING)
-			conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
-	free(blk);
-	blen = tw_proto_owamp_records_block_len(out.n_recs);
-	blk = malloc(blen);
-	if (blk == NULL ||
-	    tw_proto_owamp_records_encode(out.recs, out.n_recs, zero, blk, blen) != (int)blen ||
-	    out_msg(c, blk, blen) != 0) {
-		free(blk);
-		if (c->state != ST_CLOSING)
-			conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
-	free(blk);
+	if (!ok && c->state != ST_CLOSING)
+		conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1035,7 +1024,7 @@ static void on_fetch(struct conn *c, const uint8_t *msg, size_t len)
 /* An unknown command: Accept 3 in an Accept-Session, then close. */
 static void unknown_command(struct conn *c)
 {
-	accept_session(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
+	accept_msg(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
 	conn_close(c, TW_CTRL_SRV_CLOSE_COMMAND);
 }
 

@@ -254,30 +254,35 @@ struct cli {
 	struct tw_crypto_ctrl *cc;
 };
 
-static void cli_connect(struct cli *c, int family, uint16_t port, enum tw_ctrl_proto proto)
+/* The loopback address of @p family with @p port. */
+static socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-
-	memset(c, 0, sizeof(*c));
-	memset(&ss, 0, sizeof(ss));
-	c->family = family;
-	c->proto = proto;
+	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(port);
 		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof(*s4);
+		return sizeof(*s4);
 	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
 		s6->sin6_addr = in6addr_loopback;
-		sl = sizeof(*s6);
+		return sizeof(*s6);
 	}
+}
+
+static void cli_connect(struct cli *c, int family, uint16_t port, enum tw_ctrl_proto proto)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = loopback(family, port, &ss);
+
+	memset(c, 0, sizeof(*c));
+	c->family = family;
+	c->proto = proto;
 	c->fd = socket(family, SOCK_STREAM, 0);
 	assert_true(c->fd >= 0);
 	assert_int_equal(connect(c->fd, (struct sockaddr *)&ss, sl), 0);
@@ -1172,22 +1177,7 @@ static struct tw_ctrl_client *client_up(enum tw_ctrl_proto proto, int family, ui
 		cc.secret = NULL;
 		cc.secret_len = 0;
 	}
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = in6addr_loopback;
-		sl = sizeof(*s6);
-	}
+	sl = loopback(family, port, &ss);
 	c = tw_ctrl_client_create(&cc);
 	assert_non_null(c);
 	assert_int_equal(tw_ctrl_client_connect(c, (struct sockaddr *)&ss, sl, NULL, 0), 0);
