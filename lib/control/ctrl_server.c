@@ -100,6 +100,7 @@ struct conn {
 	uint64_t msg_start_ms; /* 0: no partial message */
 	struct sess *sess;
 	uint32_t n_sess, cap_sess;
+	uint32_t n_running;  /* started, not stopped */
 };
 
 struct tw_ctrl_server {
@@ -300,13 +301,10 @@ static int out_part(struct conn *c, const uint8_t *plain, size_t len)
 /* connection life                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Sessions started and not stopped (kept in step by sess_start/sess_stop). */
 static uint32_t running(const struct conn *c)
 {
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < c->n_sess; i++)
-		n += c->sess[i].started && !c->sess[i].stopped;
-	return n;
+	return c->n_running;
 }
 
 static void sessions_drop(struct conn *c)
@@ -319,6 +317,7 @@ static void sessions_drop(struct conn *c)
 	}
 	srv->st.sessions -= c->n_sess;
 	c->n_sess = 0;
+	c->n_running = 0;
 }
 
 /* The one place a connection changes state. */
@@ -795,6 +794,7 @@ static int sess_start(struct conn *c, struct sess *s)
 	    srv->ops.session_start(srv->arg, s->handle) != 0)
 		return -1;
 	s->started = true;
+	c->n_running++;
 	return 0;
 }
 
@@ -807,6 +807,7 @@ static void sess_stop(struct conn *c, struct sess *s, uint32_t next_seqno,
 		(void)srv->ops.session_stop(srv->arg, s->handle, s->timeout_ns,
 					    next_seqno, skips, n_skips);
 	s->stopped = true;
+	c->n_running--;
 }
 
 static void on_start(struct conn *c, const uint8_t *msg, size_t len)
