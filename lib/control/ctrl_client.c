@@ -864,24 +864,18 @@ static int req_fill(struct tw_ctrl_client *c, const struct tw_ctrl_session_req *
 	/* An all-zero address means that end of the control connection
 	 * (RFC 4656 §3.5, RFC 5357 §3.5); report which one it is. */
 	if (memcmp(q->sender_addr, zero, 16) == 0) {
-		if (client_sends && ipvn_l == ipvn)
-			memcpy(out->sender_addr, loc, 16);
-		else if (!client_sends && ipvn_r == ipvn)
-			memcpy(out->sender_addr, rem, 16);
-		else if (!client_sends || ipvn_l != ipvn)
+		if ((client_sends ? ipvn_l : ipvn_r) != ipvn)
 			return fail(c, -EINVAL,
-				    "session request: zero sender address, but the control connection is IPv%u",
-				    client_sends ? ipvn_l : ipvn_r);
+				    "session request: zero sender address needs IPv%u control, not IPv%u",
+				    ipvn, client_sends ? ipvn_l : ipvn_r);
+		memcpy(out->sender_addr, client_sends ? loc : rem, 16);
 	}
 	if (memcmp(q->receiver_addr, zero, 16) == 0) {
-		if (client_receives && ipvn_l == ipvn)
-			memcpy(out->receiver_addr, loc, 16);
-		else if (!client_receives && ipvn_r == ipvn)
-			memcpy(out->receiver_addr, rem, 16);
-		else
+		if ((client_receives ? ipvn_l : ipvn_r) != ipvn)
 			return fail(c, -EINVAL,
-				    "session request: zero receiver address, but the control connection is IPv%u",
-				    client_receives ? ipvn_l : ipvn_r);
+				    "session request: zero receiver address needs IPv%u control, not IPv%u",
+				    ipvn, client_receives ? ipvn_l : ipvn_r);
+		memcpy(out->receiver_addr, client_receives ? loc : rem, 16);
 	}
 	out->sender_port = q->sender_port;
 	out->receiver_port = q->receiver_port;
@@ -936,7 +930,7 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 	    !(c->mode & TW_MODE_REFLECT_OCTETS))
 		return fail(c, -EINVAL,
 			    "Request-TW-Session: octets to reflect need the reflect-octets mode (RFC 6038)");
-	r = req_fill(c, req, true, true, &m, out);
+	r = req_fill(c, req, true, false, &m, out);
 	if (r < 0)
 		return r;
 	r = tw_proto_twamp_request_encode(&m, c->mode, c->buf, c->buf_cap);
