@@ -65,6 +65,15 @@ struct tw_ctrl_client {
 
 /* ------------------------------------------------------------ helpers */
 
+/* strerror() may share a buffer between threads; the description table
+ * does not (a client runs in its own thread). */
+static const char *errtext(int e)
+{
+	const char *t = strerrordesc_np(e);
+
+	return t != NULL ? t : "unknown error";
+}
+
 static bool keyed_mode(uint32_t mode)
 {
 	return (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_MIXED)) != 0;
@@ -202,13 +211,13 @@ static int io_write(struct tw_ctrl_client *c, const uint8_t *p, size_t len,
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return violate(c, errno == EPIPE ? -ECONNRESET : -errno,
-				       "sending %s: %s", what, strerror(errno));
+				       "sending %s: %s", what, errtext(errno));
 		r = wait_fd(c->fd, POLLOUT, deadline);
 		if (r == -ETIMEDOUT)
 			return violate(c, r, "sending %s: no progress in %d ms",
 				       what, c->timeout_ms);
 		if (r < 0)
-			return violate(c, r, "sending %s: %s", what, strerror(-r));
+			return violate(c, r, "sending %s: %s", what, errtext(-r));
 	}
 	return 0;
 }
@@ -235,14 +244,14 @@ static int io_read(struct tw_ctrl_client *c, uint8_t *p, size_t len,
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return violate(c, -errno, "reading %s: %s", what,
-				       strerror(errno));
+				       errtext(errno));
 		r = wait_fd(c->fd, POLLIN, deadline);
 		if (r == -ETIMEDOUT)
 			return violate(c, r,
 				       "timed out after %d ms waiting for %s (%zu of %zu octets)",
 				       c->timeout_ms, what, done, len);
 		if (r < 0)
-			return violate(c, r, "reading %s: %s", what, strerror(-r));
+			return violate(c, r, "reading %s: %s", what, errtext(-r));
 	}
 	return 0;
 }
@@ -343,7 +352,7 @@ static int check_quiet(struct tw_ctrl_client *c, const char *what)
 			       "server sent data unasked before %s (first octet %u)",
 			       what, b);
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		return violate(c, -errno, "before %s: %s", what, strerror(errno));
+		return violate(c, -errno, "before %s: %s", what, errtext(errno));
 	return 0;
 }
 
@@ -676,7 +685,7 @@ static int conn_prepare(struct tw_ctrl_client *c, int fd)
 		int e = errno;
 
 		close(fd);
-		return fail(c, -e, "socket: %s", strerror(e));
+		return fail(c, -e, "socket: %s", errtext(e));
 	}
 	c->fd = fd;
 	l = sizeof(c->local);
@@ -687,7 +696,7 @@ static int conn_prepare(struct tw_ctrl_client *c, int fd)
 		int e = errno;
 
 		return violate(c, e == ENOTCONN ? -ENOTCONN : -e,
-			       "socket is not connected: %s", strerror(e));
+			       "socket is not connected: %s", errtext(e));
 	}
 	c->n_sess = 0;
 	c->last_accept = 0xFF;
@@ -725,16 +734,16 @@ int tw_ctrl_client_connect(struct tw_ctrl_client *c,
 		return fail(c, -EBUSY, "already connected");
 	fd = socket(server->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(c, -errno, "socket: %s", strerror(errno));
+		return fail(c, -errno, "socket: %s", errtext(errno));
 	if (local != NULL && bind(fd, local, local_len) < 0) {
 		r = -errno;
 		close(fd);
-		return fail(c, r, "bind: %s", strerror(-r));
+		return fail(c, r, "bind: %s", errtext(-r));
 	}
 	if (connect(fd, server, server_len) < 0 && errno != EINPROGRESS) {
 		r = -errno;
 		close(fd);
-		return fail(c, r, "connect: %s", strerror(-r));
+		return fail(c, r, "connect: %s", errtext(-r));
 	}
 	r = wait_fd(fd, POLLOUT, now_ms() + c->timeout_ms);
 	if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 &&
@@ -743,7 +752,7 @@ int tw_ctrl_client_connect(struct tw_ctrl_client *c,
 	if (r < 0) {
 		close(fd);
 		return fail(c, r, "connect: %s", r == -ETIMEDOUT ?
-			    "timed out" : strerror(-r));
+			    "timed out" : errtext(-r));
 	}
 	r = conn_prepare(c, fd);
 	return r < 0 ? r : setup(c);
@@ -1291,7 +1300,7 @@ static int server_stop_record(struct tw_ctrl_client *c, uint32_t i,
 	free(sk);
 	if (r < 0)
 		return violate(c, r, "Stop-Sessions: aborted by the caller (%s)",
-			       strerror(-r));
+			       errtext(-r));
 	return 0;
 }
 
@@ -1487,7 +1496,7 @@ static int fetch_records(struct tw_ctrl_client *c, uint32_t n, uint32_t begin,
 					       rec.seq, begin, end);
 			if (cb != NULL && (r = cb(arg, &rec)) < 0)
 				return violate(c, r, "Fetch-Session: aborted by the caller (%s)",
-					       strerror(-r));
+					       errtext(-r));
 		}
 		carry = got < n ? avail - p : 0;
 		memmove(c->buf, c->buf + p, carry);
@@ -1596,7 +1605,7 @@ int tw_ctrl_client_fetch(struct tw_ctrl_client *c,
 		tw_proto_owamp_skip_get(wire, i, &s);
 		if (skip_cb != NULL && (r = skip_cb(arg, &s)) < 0)
 			return violate(c, r, "Fetch-Session: aborted by the caller (%s)",
-				       strerror(-r));
+				       errtext(-r));
 	}
 	return fetch_records(c, fa.num_records, begin_seq, end_seq, rec_cb, arg);
 }
