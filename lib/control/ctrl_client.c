@@ -903,9 +903,14 @@ static int test_keys(struct tw_ctrl_client *c, struct tw_ctrl_session *out)
 	return 0;
 }
 
-/* Read an Accept-Session (RFC 4656 §3.5, RFC 5357 §3.5, RFC 6038 §4.3). */
-static int read_accept_session(struct tw_ctrl_client *c,
-			       struct tw_ctrl_accept_session *as)
+/*
+ * The Accept-Session answering the request just sent (RFC 4656 §3.5,
+ * RFC 5357 §3.5, RFC 6038 §4.3). On Accept 0 the SID is the server's, or
+ * @p own_sid when the client chose it (the answer's SID is then unused).
+ * @return 0 (accepted), an Accept errno, or a failure code.
+ */
+static int read_answer(struct tw_ctrl_client *c, const uint8_t *own_sid,
+		       struct tw_ctrl_accept_session *as, struct tw_ctrl_session *out)
 {
 	int n = recv_msg(c, TW_CTRL_EXPECT_ACCEPT_SESSION, "Accept-Session");
 
@@ -915,7 +920,30 @@ static int read_accept_session(struct tw_ctrl_client *c,
 						  c->proto == TW_CTRL_TWAMP ? c->mode : 0,
 						  as);
 	c->last_accept = as->accept;
+	out->accept = as->accept;
+	out->server_port = as->port;
+	if (as->accept != TW_ACCEPT_OK)
+		return refused(c, "the session (Accept-Session)", as->accept);
+	if (own_sid != NULL) {
+		memcpy(out->sid, own_sid, TW_CTRL_SID_LEN);
+		return 0;
+	}
+	if (tw_proto_is_zero(as->sid, TW_CTRL_SID_LEN) || sess_find(c, as->sid))
+		return violate(c, -EPROTO, "Accept-Session: %s SID",
+			       tw_proto_is_zero(as->sid, TW_CTRL_SID_LEN) ?
+			       "zero" : "duplicate");
+	memcpy(out->sid, as->sid, TW_CTRL_SID_LEN);
 	return 0;
+}
+
+/* The prologue of every command: the right protocol, the stream in step. */
+static int cmd_begin(struct tw_ctrl_client *c, enum tw_ctrl_proto proto,
+		     const char *what)
+{
+	if (c->proto != proto)
+		return fail(c, -EINVAL, "%s on %s connection", what,
+			    c->proto == TW_CTRL_TWAMP ? "a TWAMP" : "an OWAMP");
+	return check_quiet(c, what);
 }
 
 int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
@@ -928,9 +956,7 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 
 	if (c == NULL || req == NULL || out == NULL)
 		return -EINVAL;
-	if (c->proto != TW_CTRL_TWAMP)
-		return fail(c, -EINVAL, "Request-TW-Session on an OWAMP connection");
-	r = check_quiet(c, "Request-TW-Session");
+	r = cmd_begin(c, TW_CTRL_TWAMP, "Request-TW-Session");
 	if (r < 0)
 		return r;
 	if (req->sender_port == 0)
@@ -948,22 +974,13 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 	r = send_buf(c, (size_t)r, "Request-TW-Session");
 	if (r < 0)
 		return r;
-	r = read_accept_session(c, &as);
+	r = read_answer(c, NULL, &as, out);
 	if (r < 0)
 		return r;
-	out->accept = as.accept;
-	out->server_port = as.port;
-	if (as.accept != TW_ACCEPT_OK)
-		return refused(c, "the session (Accept-Session)", as.accept);
 	/* RFC 5357 §3.5: Port is where the reflector receives; the server may
 	 * suggest another than asked (RFC 8545 §5.1), never none. */
 	if (as.port == 0)
 		return violate(c, -EPROTO, "Accept-Session: accepted with Port 0");
-	if (tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) || sess_find(c, as.sid))
-		return violate(c, -EPROTO, "Accept-Session: %s SID",
-			       tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) ?
-			       "zero" : "duplicate");
-	memcpy(out->sid, as.sid, TW_CTRL_SID_LEN);
 	out->receiver_port = as.port;
 	out->reflected_octets = as.reflected_octets;
 	out->server_octets = as.server_octets;
@@ -998,9 +1015,7 @@ int tw_ctrl_client_request_ow_session(struct tw_ctrl_client *c,
 
 	if (c == NULL || req == NULL || out == NULL)
 		return -EINVAL;
-	if (c->proto != TW_CTRL_OWAMP)
-		return fail(c, -EINVAL, "Request-Session on a TWAMP connection");
-	r = check_quiet(c, "Request-Session");
+	r = cmd_begin(c, TW_CTRL_OWAMP, "Request-Session");
 	if (r < 0)
 		return r;
 	if (!req->conf_sender && !req->conf_receiver)
@@ -1054,23 +1069,9 @@ int tw_ctrl_client_request_ow_session(struct tw_ctrl_client *c,
 	r = io_write(c, c->buf, len, "Request-Session");
 	if (r < 0)
 		return r;
-	r = read_accept_session(c, &as);
+	r = read_answer(c, client_receives ? m.sid : NULL, &as, out);
 	if (r < 0)
 		return r;
-	out->accept = as.accept;
-	out->server_port = as.port;
-	if (as.accept != TW_ACCEPT_OK)
-		return refused(c, "the session (Accept-Session)", as.accept);
-	if (client_receives) {
-		/* the SID in the answer is unused: ours stands */
-		memcpy(out->sid, m.sid, TW_CTRL_SID_LEN);
-	} else {
-		if (tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) || sess_find(c, as.sid))
-			return violate(c, -EPROTO, "Accept-Session: %s SID",
-				       tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) ?
-				       "zero" : "duplicate");
-		memcpy(out->sid, as.sid, TW_CTRL_SID_LEN);
-	}
 	/* RFC 4656 §3.5: Port is the server's receive port (Conf-Receiver)
 	 * or the port the server sends from (Conf-Sender only). */
 	if (req->conf_sender != req->conf_receiver) {
@@ -1130,9 +1131,7 @@ int tw_ctrl_client_stop(struct tw_ctrl_client *c, uint8_t accept)
 
 	if (c == NULL)
 		return -EINVAL;
-	if (c->proto != TW_CTRL_TWAMP)
-		return fail(c, -EINVAL, "use tw_ctrl_client_ow_stop() for OWAMP");
-	n = check_quiet(c, "Stop-Sessions");
+	n = cmd_begin(c, TW_CTRL_TWAMP, "Stop-Sessions (OWAMP: tw_ctrl_client_ow_stop())");
 	if (n < 0)
 		return n;
 	if (c->mode & TW_MODE_INDIVIDUAL)
@@ -1527,9 +1526,7 @@ int tw_ctrl_client_fetch(struct tw_ctrl_client *c,
 	if (info == NULL)
 		info = &dummy;
 	memset(info, 0, sizeof(*info));
-	if (c->proto != TW_CTRL_OWAMP)
-		return fail(c, -EINVAL, "Fetch-Session is OWAMP only");
-	r = check_quiet(c, "Fetch-Session");
+	r = cmd_begin(c, TW_CTRL_OWAMP, "Fetch-Session");
 	if (r < 0)
 		return r;
 	memset(&fs, 0, sizeof(fs));
