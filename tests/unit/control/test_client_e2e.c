@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,7 +30,7 @@
 
 #define PASS "EXAMPLE passphrase - change me"
 #define KEYID "lab"
-#define MAXS 16
+#define MAXS 1024
 #define NREC 300
 
 /* ------------------------------------------- the application side (ops) */
@@ -532,12 +533,61 @@ static void test_refusals_e2e(void **state)
 	app_free(a);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Not assertions: rates for docs/performance.md (client and server share
+ * the machine's two cores). */
+static void test_rates_e2e(void **state)
+{
+	static const uint32_t modes[] = { TW_MODE_UNAUTH, TW_MODE_AUTH, TW_MODE_ENCRYPTED };
+	const int conns = 100, sess = 1000;
+
+	(void)state;
+	for (unsigned m = 0; m < 3; m++) {
+		struct app *a = app_start(AF_INET, MAXS);
+		struct tw_ctrl_session_req q;
+		struct tw_ctrl_session s;
+		struct tw_ctrl_client *c;
+		double t0 = now_s(), t1, t2;
+
+		for (int i = 0; i < conns; i++) {
+			c = mk_client(TW_CTRL_TWAMP, modes[m], KEYID, PASS);
+			assert_int_equal(connect_to(c, AF_INET, a->port_twamp), 0);
+			tw_ctrl_client_destroy(c);
+		}
+		t1 = now_s();
+		c = mk_client(TW_CTRL_TWAMP, modes[m], KEYID, PASS);
+		assert_int_equal(connect_to(c, AF_INET, a->port_twamp), 0);
+		memset(&q, 0, sizeof(q));
+		for (int i = 0; i < sess; i++) {
+			q.sender_port = (uint16_t)(10000 + i);
+			assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), 0);
+		}
+		assert_int_equal(tw_ctrl_client_start(c), 0);
+		assert_int_equal(tw_ctrl_client_stop(c, 0), 0);
+		t2 = now_s();
+		tw_ctrl_client_destroy(c);
+		printf("# %s: %.0f connection setups/s (Count 1024), %.0f Request-TW-Session/s on one connection\n",
+		       tw_proto_ctrl_mode_name(TW_CTRL_TWAMP, (unsigned)__builtin_ctz(modes[m])),
+		       conns / (t1 - t0), sess / (t2 - t1));
+		app_join(a, (unsigned)sess);
+		app_free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_twamp_e2e),
 		cmocka_unit_test(test_owamp_e2e),
 		cmocka_unit_test(test_refusals_e2e),
+		cmocka_unit_test(test_rates_e2e),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
