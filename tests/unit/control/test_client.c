@@ -55,6 +55,8 @@ struct peer {
 	uint8_t start_accept;
 	bool split_acks;         /* RFC 5938: last SID acked apart with Accept 5 */
 	bool bad_ack_sid;        /* ack a SID nobody asked for */
+	bool wrong_ack;          /* answer Start-N with a Stop-N-Ack */
+	uint8_t ow_stop_accept;  /* Accept of the server's Stop-Sessions */
 	uint8_t fetch_accept;
 	uint32_t n_records;
 	uint32_t n_skips;
@@ -228,7 +230,8 @@ static int on_n(struct peer *p, uint8_t *b, size_t len, bool start)
 	ack.num_sessions = p->split_acks && n > 1 ? n - 1 : n;
 	if (p->bad_ack_sid)
 		sids[0] ^= 0x55;
-	r = start ? tw_proto_twamp_start_n_ack_encode(&ack, out, sizeof(out)) :
+	r = start && !p->wrong_ack ?
+		    tw_proto_twamp_start_n_ack_encode(&ack, out, sizeof(out)) :
 		    tw_proto_twamp_stop_n_ack_encode(&ack, out, sizeof(out));
 	if (psend(p, out, (size_t)r, true) < 0)
 		return -1;
@@ -271,6 +274,7 @@ static int ow_server_stop(struct peer *p)
 	if (p->stop_extra_records < 0 && n > 0)
 		n--;
 	memset(&m, 0, sizeof(m));
+	m.accept = p->ow_stop_accept;
 	m.num_sessions = n;
 	m.sessions = d;
 	r = tw_proto_owamp_stop_sessions_encode(&m, out, sizeof(out));
@@ -872,10 +876,11 @@ static void test_individual(void **state)
 	uint8_t sids[3][16], acc[3];
 
 	(void)state;
-	for (int variant = 0; variant < 3; variant++) {
+	for (int variant = 0; variant < 4; variant++) {
 		struct peer p = { .proto = TW_CTRL_TWAMP,
 				  .modes = TW_MODE_SECURITY_TWAMP | TW_MODE_INDIVIDUAL,
-				  .split_acks = variant == 1, .bad_ack_sid = variant == 2 };
+				  .split_acks = variant == 1, .bad_ack_sid = variant == 2,
+				  .wrong_ack = variant == 3 };
 		struct tw_ctrl_client *c = mk_client(TW_CTRL_TWAMP, TW_MODE_AUTH,
 						     TW_MODE_INDIVIDUAL, 0);
 
@@ -911,6 +916,7 @@ static void test_individual(void **state)
 			assert_int_equal(tw_ctrl_client_start_n(c, (const uint8_t (*)[16])sids, 2, acc),
 					 -EINVAL);
 		} else {
+			/* a SID not asked for (2), a Stop-N-Ack for a Start-N (3) */
 			assert_int_equal(tw_ctrl_client_start_n(c, (const uint8_t (*)[16])sids, 3, NULL),
 					 -EPROTO);
 			assert_false(tw_ctrl_client_connected(c));
@@ -1302,6 +1308,25 @@ static void test_owamp_faults(void **state)
 		assert_int_equal(tw_ctrl_client_ow_stop(c, 0, NULL, 0, NULL, NULL, NULL),
 				 -EPROTO);
 		assert_false(tw_ctrl_client_connected(c));
+		tw_ctrl_client_destroy(c);
+		peer_join(&p);
+	}
+	/* the server's Stop-Sessions with Accept 2: reported, records read */
+	{
+		struct peer p = { .proto = TW_CTRL_OWAMP, .modes = TW_MODE_ENCRYPTED,
+				  .ow_stop_accept = 2 };
+		struct tw_ctrl_client *c = mk_client(TW_CTRL_OWAMP, TW_MODE_ENCRYPTED, 0, 0);
+		uint8_t acc = 0xFF;
+
+		o.descs = 0;
+		assert_int_equal(run_connect(&p, c, AF_INET), 0);
+		assert_int_equal(tw_ctrl_client_request_ow_session(c, &q, &s), 0);
+		assert_int_equal(tw_ctrl_client_start(c), 0);
+		assert_int_equal(tw_ctrl_client_ow_stop(c, 0, NULL, 0, desc_cb, &o, &acc),
+				 -EREMOTEIO);
+		assert_int_equal(acc, 2);
+		assert_int_equal(o.descs, 1);
+		assert_int_equal(tw_ctrl_client_last_accept(c), 2);
 		tw_ctrl_client_destroy(c);
 		peer_join(&p);
 	}
