@@ -634,6 +634,21 @@ void tw_dp_ports_destroy(struct tw_dp *dp)
 	rte_free(dp);
 }
 
+/* The only class that owns ports, or NONE (none or several do). */
+static void udp_single_update(struct tw_dp *dp)
+{
+	uint8_t single = TW_DP_UDP_NONE;
+	unsigned n = 0;
+
+	for (unsigned c = TW_DP_UDP_NONE + 1; c < TW_DP_UDP_CLASS_MAX; c++)
+		if (dp->udp_class_ports[c] != 0) {
+			single = (uint8_t)c;
+			n++;
+		}
+	__atomic_store_n(&dp->udp_single, n == 1 ? single : TW_DP_UDP_NONE,
+			 __ATOMIC_RELEASE);
+}
+
 int tw_dp_set_udp_class_handler(struct tw_dp *dp, enum tw_dp_udp_class cls,
 				tw_dp_udp_fn fn, void *arg)
 {
@@ -660,21 +675,6 @@ int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
 	dp->tx_stamp_fn = fn;
 	dp->tx_stamp_arg = arg;
 	return 0;
-}
-
-/* The only class that owns ports, or NONE (none or several do). */
-static void udp_single_update(struct tw_dp *dp)
-{
-	uint8_t single = TW_DP_UDP_NONE;
-	unsigned n = 0;
-
-	for (unsigned c = TW_DP_UDP_NONE + 1; c < TW_DP_UDP_CLASS_MAX; c++)
-		if (dp->udp_class_ports[c] != 0) {
-			single = (uint8_t)c;
-			n++;
-		}
-	__atomic_store_n(&dp->udp_single, n == 1 ? single : TW_DP_UDP_NONE,
-			 __ATOMIC_RELEASE);
 }
 
 /*
