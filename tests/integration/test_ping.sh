@@ -171,6 +171,8 @@ done
 peer "$PING" --light -p $P_LIGHT_OPEN -c 20 -i 0.002e -D AF41 -s 200 \
   --per-packet "$LOG/pp.csv" --json "$LOG/opts.json" $DUT_V4 >"$LOG/opts.txt" 2>&1
 check "Poisson, DSCP AF41, 200 octets padding: clean run" json_ok "$LOG/opts.json" 20
+check "the results name the DSCP (AF41 = 34), the padding and the schedule" \
+  "$PY" -c "import json,sys; s=json.load(open(sys.argv[1]))['session']; sys.exit(0 if s['dscp']==34 and s['padding']==200 and s['schedule']=='poisson' else 1)" "$LOG/opts.json"
 check "per-packet CSV: a header and one line per packet" \
   test "$(wc -l <"$LOG/pp.csv")" -eq 21
 peer "$PING" --stamp -p $P_STAMP_OPEN -c 20 -i 0.002 --per-packet "$LOG/pp.jsonl" \
@@ -178,6 +180,12 @@ peer "$PING" --stamp -p $P_STAMP_OPEN -c 20 -i 0.002 --per-packet "$LOG/pp.jsonl
 check "per-packet JSON Lines: one JSON object per packet, -q prints nothing" \
   sh -c "[ ! -s '$LOG/jsonl.txt' ] && [ \$(wc -l <'$LOG/pp.jsonl') -eq 20 ] && \
     '$PY' -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' '$LOG/pp.jsonl'"
+
+# by duration: packet i leaves i + 1 intervals after the start, so 1 s at
+# 200 pps is 199 packets, every one accounted for
+peer "$PING" --light -p $P_LIGHT_OPEN -d 1 -r 200 -q --json "$LOG/dur.json" $DUT_V6 >/dev/null 2>&1
+check "-d 1 -r 200: 199 sent, sent = received + lost" \
+  "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['packets']; sys.exit(0 if r['sent']==199 and r['sent']==r['received']+r['lost'] else 1)" "$LOG/dur.json"
 
 # a wrong key: the reflector drops every packet (bad HMAC), the run ends
 # after the timeout with 100 % loss and says why that may be
