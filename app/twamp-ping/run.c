@@ -201,7 +201,7 @@ int run_send(struct run *r)
 		/* RFC 4656 §3.6: packet i leaves at Start Time + the sum of
 		 * the first i + 1 intervals (exact, tw_sched) */
 		off = tw_sched_next(r->sched);
-		if (until_end && off >= end_ns)
+		if (until_end && off > end_ns)
 			break;
 		deadline = t0 + off;
 		if (grow((void **)&r->sent, &r->cap_sent, seq + 1,

@@ -181,11 +181,11 @@ check "per-packet JSON Lines: one JSON object per packet, -q prints nothing" \
   sh -c "[ ! -s '$LOG/jsonl.txt' ] && [ \$(wc -l <'$LOG/pp.jsonl') -eq 20 ] && \
     '$PY' -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' '$LOG/pp.jsonl'"
 
-# by duration: packet i leaves i + 1 intervals after the start, so 1 s at
-# 200 pps is 199 packets, every one accounted for
+# by duration: packet i leaves i + 1 intervals after the start and the last
+# one at the end of the duration, so 1 s at 200 pps is 200 packets
 peer "$PING" --light -p $P_LIGHT_OPEN -d 1 -r 200 -q --json "$LOG/dur.json" $DUT_V6 >/dev/null 2>&1
-check "-d 1 -r 200: 199 sent, sent = received + lost" \
-  "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['packets']; sys.exit(0 if r['sent']==199 and r['sent']==r['received']+r['lost'] else 1)" "$LOG/dur.json"
+check "-d 1 -r 200: 200 sent, sent = received + lost" \
+  "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['packets']; sys.exit(0 if r['sent']==200 and r['sent']==r['received']+r['lost'] else 1)" "$LOG/dur.json"
 
 # a wrong key: the reflector drops every packet (bad HMAC), the run ends
 # after the timeout with 100 % loss and says why that may be
