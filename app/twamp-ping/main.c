@@ -31,6 +31,7 @@
 #endif
 
 #define NS_PER_SEC 1000000000ull
+#define REFLECT_MARK 0x7470u /* "tp": RFC 6038 Octets to be reflected */
 #define PROGRESS_MIN_NS (3 * NS_PER_SEC)
 
 static volatile sig_atomic_t g_stop;
@@ -597,11 +598,14 @@ static const char *accept_text(struct ping *p, int rc)
 	uint8_t a = tw_ctrl_client_last_accept(p->cl);
 	const char *e = tw_ctrl_client_error(p->cl);
 
-	if (a != 0 && a != 0xff)
-		snprintf(p->err, sizeof(p->err), "Accept %u (%s)%s%s", a,
-			 tw_proto_ctrl_accept_name(a), e[0] ? ": " : "", e);
+	/* the client's message names the step and the Accept value */
+	if (e[0] != '\0')
+		snprintf(p->err, sizeof(p->err), "%s", e);
+	else if (a != 0 && a != 0xff)
+		snprintf(p->err, sizeof(p->err), "Accept %u (%s)", a,
+			 tw_proto_ctrl_accept_name(a));
 	else
-		snprintf(p->err, sizeof(p->err), "%s", e[0] ? e : strerror(-rc));
+		snprintf(p->err, sizeof(p->err), "%s", strerror(-rc));
 	return p->err;
 }
 
@@ -645,13 +649,14 @@ static int ctrl_connect(struct ping *p)
 	rc = tw_ctrl_client_connect(p->cl, (const struct sockaddr *)&p->ctrl_peer,
 				    p->ctrl_len, NULL, 0);
 	if (rc < 0) {
-		char where[INET6_ADDRSTRLEN + 16];
+		char where[INET6_ADDRSTRLEN];
 		int port;
 
-		addr_text(&p->ctrl_peer, where, sizeof(where) - 8, &port);
-		snprintf(where + strlen(where), 8, " %d", port);
-		fprintf(stderr, "twamp-ping: control connection to %s failed: %s\n",
-			where, accept_text(p, rc));
+		addr_text(&p->ctrl_peer, where, sizeof(where), &port);
+		fprintf(stderr, "twamp-ping: control connection to %s%s%s port %d failed: %s\n",
+			p->ctrl_peer.ss_family == AF_INET6 ? "[" : "", where,
+			p->ctrl_peer.ss_family == AF_INET6 ? "]" : "", port,
+			accept_text(p, rc));
 		return PING_EXIT_SETUP;
 	}
 	return 0;
@@ -730,13 +735,20 @@ static int twamp_request(struct ping *p, uint32_t padding)
 	fill_req_common(p, &rq, padding);
 	rq.receiver_port = p->o.test_port > 0 ? (uint16_t)p->o.test_port : 0;
 	if (p->o.reflect_octets >= 0) {
-		rq.reflect_octets = (uint16_t)p->o.reflect_octets;
+		/* RFC 6038 §4.2: a value the server echoes in Accept-Session,
+		 * and the length of padding to reflect */
+		rq.reflect_octets = REFLECT_MARK;
 		rq.reflect_padding = (uint16_t)p->o.reflect_octets;
 	}
 	rc = tw_ctrl_client_request_tw_session(p->cl, &rq, &p->sess);
 	if (rc < 0) {
 		fprintf(stderr, "twamp-ping: Request-TW-Session refused: %s\n",
 			accept_text(p, rc));
+		return PING_EXIT_SETUP;
+	}
+	if (p->o.reflect_octets >= 0 && p->sess.reflected_octets != REFLECT_MARK) {
+		fprintf(stderr, "twamp-ping: the server did not reflect the Octets to be reflected (sent 0x%04x, got 0x%04x): it does not implement RFC 6038\n",
+			REFLECT_MARK, p->sess.reflected_octets);
 		return PING_EXIT_SETUP;
 	}
 	set_port(&p->peer, p->sess.receiver_port);
@@ -747,6 +759,7 @@ static int twamp_request(struct ping *p, uint32_t padding)
 
 static int twamp_start(struct ping *p)
 {
+	/* RFC 5938 individual control is TWAMP only */
 	int rc = p->o.individual ?
 		 tw_ctrl_client_start_n(p->cl,
 					(const uint8_t (*)[TW_CTRL_SID_LEN])p->sess.sid, 1, NULL) :
@@ -993,6 +1006,18 @@ int main(int argc, char **argv)
 			padding = 0;
 		else
 			padding = tw_proto_test_equal_padding(&l);
+		/* RFC 6038 §4.2: Padding Length SHALL be > the Length of
+		 * padding to reflect */
+		if (p->o.reflect_octets > 0 &&
+		    padding <= (uint32_t)p->o.reflect_octets) {
+			if (p->o.padding >= 0) {
+				fprintf(stderr, "twamp-ping: -s %u must exceed --reflect-octets %ld (RFC 6038 §4.2)\n",
+					padding, p->o.reflect_octets);
+				exit_code = PING_EXIT_USAGE;
+				goto out;
+			}
+			padding = (uint32_t)p->o.reflect_octets + 1;
+		}
 	}
 
 	p->test_mode = p->o.mode;
@@ -1117,7 +1142,7 @@ int main(int argc, char **argv)
 	p->meta.packet_size = (int)p->tp.send_len;
 	p->meta.timestamps = p->sock.hw ? "hw" : "kernel";
 
-	if (p->o.proto == PING_TWAMP) {
+	if (p->o.proto == PING_TWAMP || p->o.proto == PING_OWAMP) {
 		exit_code = twamp_start(p);
 		if (exit_code != 0)
 			goto out;
