@@ -1165,6 +1165,7 @@ int main(int argc, char **argv)
 	p->run.duration_ns = p->o.proto == PING_OWAMP ? 0 : p->o.duration_ns;
 	p->run.timeout_ns = p->o.timeout_ns;
 	p->run.stop = &g_stop;
+	p->run.ctrl_fd = p->cl != NULL ? tw_ctrl_client_fd(p->cl) : -1;
 	p->run.tick = tick;
 	p->run.tick_arg = p;
 	if (run_init(&p->run) < 0) {
@@ -1179,6 +1180,10 @@ int main(int argc, char **argv)
 		exit_code = setup_fail(p, "sending", strerror(-rc));
 		goto out;
 	}
+	if (p->run.ctrl_event)
+		fprintf(stderr, "twamp-ping: warning: the server %s the control connection after %llu packets: the stream stopped there\n",
+			p->o.proto == PING_OWAMP ? "spoke on (Stop-Sessions?)" :
+						   "closed", (unsigned long long)p->run.n_sent);
 	if (p->o.proto == PING_OWAMP) {
 		/* let the last packets arrive before Stop-Sessions */
 		g_stop = 0;
