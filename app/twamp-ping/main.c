@@ -63,6 +63,7 @@ struct opts {
 	const char *key_id;
 	long reflect_octets;        /* RFC 6038; -1 not asked */
 	bool sym_size, dscp_ecn, individual;
+	bool zero_pad;
 	long ssid;
 	const char *json;
 	const char *per_packet;
@@ -103,6 +104,7 @@ static void usage(FILE *f)
 "  -r, --rate PPS        packets per second instead of -i\n"
 "      --poisson         exponential gaps (RFC 4656 §5); --periodic (default)\n"
 "  -s, --padding N       padding octets (default: equal size both ways)\n"
+"      --zero-padding    zeros instead of pseudo-random padding\n"
 "  -D, --dscp DSCP       DSCP of test packets: 0..63 or EF, AF41, CS5, ...\n"
 "      --ecn N           ECN bits of test packets (0..3)\n"
 "  -4, -6                IPv4 or IPv6 only\n"
@@ -236,7 +238,7 @@ static const struct name_val proto_names[] = {
 enum {
 	O_LIGHT = 256, O_STAMP, O_OWAMP, O_REFLECT, O_SYM, O_DSCPECN, O_INDIV,
 	O_SSID, O_JSON, O_PP, O_FORMAT, O_HW, O_PROGRESS, O_NOPROGRESS,
-	O_POISSON, O_PERIODIC, O_SRCPORT, O_ECN,
+	O_POISSON, O_PERIODIC, O_SRCPORT, O_ECN, O_ZEROPAD,
 };
 
 static int bad_arg(const char *opt, const char *val, const char *what)
@@ -269,6 +271,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "poisson", no_argument, NULL, O_POISSON },
 		{ "periodic", no_argument, NULL, O_PERIODIC },
 		{ "padding", required_argument, NULL, 's' },
+		{ "zero-padding", no_argument, NULL, O_ZEROPAD },
 		{ "dscp", required_argument, NULL, 'D' },
 		{ "ecn", required_argument, NULL, O_ECN },
 		{ "source", required_argument, NULL, 'S' },
@@ -371,6 +374,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			have_interval = true;
 			break;
 		case O_POISSON: o->poisson = true; break;
+		case O_ZEROPAD: o->zero_pad = true; break;
 		case O_PERIODIC: o->poisson = false; break;
 		case 's':
 			if (parse_long(optarg, 0, TW_TEST_MAX_LEN, &o->padding) < 0)
@@ -1094,7 +1098,7 @@ int main(int argc, char **argv)
 			       p->o.proto == PING_OWAMP ? false : p->o.dscp_ecn,
 			       p->o.reflect_octets > 0 ?
 			       (uint16_t)p->o.reflect_octets : 0,
-			       (uint16_t)p->o.ssid, k, klen, &why);
+			       (uint16_t)p->o.ssid, p->o.zero_pad, k, klen, &why);
 		if (rc < 0) {
 			exit_code = setup_fail(p, "test packets", why);
 			goto out;
