@@ -236,6 +236,16 @@ check "per-packet JSON Lines: one JSON object per packet, -q prints nothing" \
   sh -c "[ ! -s '$LOG/jsonl.txt' ] && [ \$(wc -l <'$LOG/pp.jsonl') -eq 20 ] && \
     '$PY' -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' '$LOG/pp.jsonl'"
 
+# source address and port as asked, named in the results; a forced
+# progress line (a terminal gets it by itself on runs over 3 s)
+peer "$PING" --stamp -p $P_STAMP_OPEN -c 150 -i 0.01 -S $PEER_V4 --source-port 40123 --progress \
+  --json "$LOG/src.json" $DUT_V4 >"$LOG/src.txt" 2>&1
+check "-S and --source-port: the results name $PEER_V4 port 40123" \
+  "$PY" -c "import json,sys; s=json.load(open(sys.argv[1]))['session']; sys.exit(0 if s['src_addr']=='$PEER_V4' and s['src_port']==40123 else 1)" "$LOG/src.json"
+check "-S and --source-port: a clean run" json_ok "$LOG/src.json" 150
+check "--progress: a once-a-second line was drawn and erased" \
+  "$PY" -c "import sys; t=open(sys.argv[1], newline='').read(); sys.exit(0 if t.count('\\r') >= 2 and '\\r\\033[K---' in t else 1)" "$LOG/src.txt"
+
 # by duration: packet i leaves i + 1 intervals after the start and the last
 # one at the end of the duration, so 1 s at 200 pps is 200 packets
 peer "$PING" --light -p $P_LIGHT_OPEN -d 1 -r 200 -q --json "$LOG/dur.json" $DUT_V6 >/dev/null 2>&1
