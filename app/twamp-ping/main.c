@@ -1180,6 +1180,12 @@ int main(int argc, char **argv)
 	p->meta.start = tw_ntp_from_unix((uint64_t)(now / (int64_t)NS_PER_SEC),
 					 (uint32_t)(now % (int64_t)NS_PER_SEC));
 	rc = run_send(&p->run);
+	if (rc == -EMSGSIZE) {
+		fprintf(stderr, "twamp-ping: a test packet of %u octets (UDP payload) does not fit the path MTU; test packets are never fragmented: use a smaller -s\n",
+			p->tp.send_len);
+		exit_code = PING_EXIT_SETUP;
+		goto out;
+	}
 	if (rc < 0) {
 		exit_code = setup_fail(p, "sending", strerror(-rc));
 		goto out;

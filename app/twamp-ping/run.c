@@ -278,6 +278,11 @@ int run_send(struct run *r)
 		} else {
 			r->send_errors++;
 			r->last_send_errno = -rc;
+			/* too large for the path: every packet would fail */
+			if (rc == -EMSGSIZE) {
+				free(buf);
+				return rc;
+			}
 		}
 		r->last_send_mono = pace_mono_ns();
 		drain(r);

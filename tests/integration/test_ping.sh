@@ -252,6 +252,11 @@ peer "$PING" --light -p $P_LIGHT_OPEN -d 1 -r 200 -q --json "$LOG/dur.json" $DUT
 check "-d 1 -r 200: 200 sent, sent = received + lost" \
   "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['packets']; sys.exit(0 if r['sent']==200 and r['sent']==r['received']+r['lost'] else 1)" "$LOG/dur.json"
 
+# a packet above the path MTU: an error, never silent fragmentation
+peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN -s 3000 -c 5 $DUT_V4 >/dev/null 2>"$LOG/mtu.err"; rc=$?
+check "3014-octet packets on a 1500-octet path: exit 1 (got $rc), says the MTU" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'does not fit the path MTU' '$LOG/mtu.err'"
+
 # a wrong key: the reflector drops every packet (bad HMAC), the run ends
 # after the timeout with 100 % loss and says why that may be
 peer timeout 30 "$PING" --light -p $P_LIGHT_AUTH -m auth "${K[@]}" -u wrong-key -c 10 -i 0.01 -L 0.5 \
