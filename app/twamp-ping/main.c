@@ -1209,8 +1209,11 @@ int main(int argc, char **argv)
 	now = pace_real_ns();
 	p->meta.end = tw_ntp_from_unix((uint64_t)(now / (int64_t)NS_PER_SEC),
 				       (uint32_t)(now % (int64_t)NS_PER_SEC));
-	if (p->run.n_kernel_rx == 0 && p->o.proto != PING_OWAMP)
-		p->meta.timestamps = "user";
+	/* what t4 really was: NIC, kernel or user space (OWAMP: the receiver's) */
+	if (p->o.proto != PING_OWAMP && p->run.n_answered > 0)
+		p->meta.timestamps = p->run.n_hw_rx > 0 &&
+				     p->run.n_hw_rx == p->run.n_kernel_rx ? "hw" :
+				     p->run.n_kernel_rx > 0 ? "kernel" : "user";
 	tw_stats_finish(p->stats);
 	tw_stats_result(p->stats, &res);
 	run_departure(&p->run, &dep);
