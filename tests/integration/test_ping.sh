@@ -31,7 +31,7 @@ PASSPHRASE="twamp-ping test passphrase"
 PREFIX=tw-png-$$
 COUNT=50
 
-N=0 FAILED=0 APP=0 FORGE=0
+N=0 FAILED=0 APP=0 FORGE=0 CAP=0
 LOG=$(mktemp -d /tmp/tw-png.XXXXXX)
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -41,6 +41,7 @@ peer() { ip netns exec $PEER_NS "$@"; }
 
 cleanup() {
   [ "$FORGE" -ne 0 ] && kill "$FORGE" 2>/dev/null
+  [ "$CAP" -ne 0 ] && kill -INT "$CAP" 2>/dev/null
   if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
     kill -TERM "$APP" 2>/dev/null
     sleep 1
@@ -222,9 +223,31 @@ for dst in $DUT_V4 $DUT_V6; do
   run_mode $dst $P_STAMP_AUTH stamp-auth --stamp -m auth "${K[@]}" -u stamp-key -s 64
 done
 
-# options that change the packets: DSCP, padding, Poisson, per-packet output
+# options that change the packets: DSCP, padding, Poisson, per-packet
+# output; the packets as they leave, decoded by tshark (an independent
+# decoder): numbered from 0, TTL 255, DSCP AF41, Don't Fragment, 14 + 200
+# octets of UDP payload, a valid Error Estimate
+if command -v tshark >/dev/null && command -v tcpdump >/dev/null; then
+  ip netns exec $PEER_NS tcpdump -i png-peer0 --immediate-mode -U -w "$LOG/tx.pcap" \
+    "udp and dst port $P_LIGHT_OPEN and src host $PEER_V4" 2>"$LOG/tcpdump.err" &
+  CAP=$!
+  for _ in $(seq 1 50); do grep -q listening "$LOG/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
+fi
 peer "$PING" --light -p $P_LIGHT_OPEN -c 20 -i 0.002e -D AF41 -s 200 \
   --per-packet "$LOG/pp.csv" --json "$LOG/opts.json" $DUT_V4 >"$LOG/opts.txt" 2>&1
+if [ "${CAP:-0}" -ne 0 ]; then
+  sleep 0.3
+  kill -INT "$CAP" 2>/dev/null
+  wait "$CAP" 2>/dev/null
+  CAP=0
+  tshark -r "$LOG/tx.pcap" -d udp.port==$P_LIGHT_OPEN,twamp.test -Y twamp.test -T fields -E separator=, \
+    -e twamp.test.seq_number -e ip.ttl -e ip.dsfield.dscp -e ip.flags.df -e udp.length \
+    -e twamp.test.error_estimate.multiplier >"$LOG/tx.csv" 2>"$LOG/tshark.err"
+  check "tshark: 20 sender packets, numbered 0..19" \
+    sh -c "[ \$(wc -l <'$LOG/tx.csv') -eq 20 ] && [ \"\$(cut -d, -f1 '$LOG/tx.csv' | tr '\\n' ' ')\" = '$(seq -s ' ' 0 19) ' ]"
+  check "tshark: every packet TTL 255, DSCP 34 (AF41), DF set, UDP length 8 + 14 + 200, Multiplier != 0" \
+    awk -F, '$2!=255 || $3!=34 || $4!=1 || $5!=222 || $6==0 {bad=1} END {exit bad}' "$LOG/tx.csv"
+fi
 check "Poisson, DSCP AF41, 200 octets padding: clean run" json_ok "$LOG/opts.json" 20
 check "the results name the DSCP (AF41 = 34), the padding and the schedule" \
   "$PY" -c "import json,sys; s=json.load(open(sys.argv[1]))['session']; sys.exit(0 if s['dscp']==34 and s['padding']==200 and s['schedule']=='poisson' else 1)" "$LOG/opts.json"
