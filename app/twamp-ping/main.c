@@ -650,8 +650,21 @@ static int ctrl_connect(struct ping *p)
 	p->cl = tw_ctrl_client_create(&cc);
 	if (p->cl == NULL)
 		return setup_fail(p, "control client", strerror(errno));
-	rc = tw_ctrl_client_connect(p->cl, (const struct sockaddr *)&p->ctrl_peer,
-				    p->ctrl_len, NULL, 0);
+	/* -S applies to the control connection too (any port) */
+	if (p->o.src != NULL) {
+		struct sockaddr_storage local = p->src;
+
+		set_port(&local, 0);
+		rc = tw_ctrl_client_connect(p->cl,
+					    (const struct sockaddr *)&p->ctrl_peer,
+					    p->ctrl_len,
+					    (const struct sockaddr *)&local,
+					    p->src_len);
+	} else {
+		rc = tw_ctrl_client_connect(p->cl,
+					    (const struct sockaddr *)&p->ctrl_peer,
+					    p->ctrl_len, NULL, 0);
+	}
 	if (rc < 0) {
 		char where[INET6_ADDRSTRLEN];
 		int port;

@@ -189,6 +189,7 @@ run_mode $DUT_V4 862 twamp-individual --individual -m auth "${K[@]}" -u lab
 run_mode $DUT_V6 862 twamp-reflect --reflect-octets 16
 run_mode $DUT_V4 862 twamp-sym --sym-size -m enc "${K[@]}" -u lab
 run_mode $DUT_V6 862 twamp-dscpecn --dscp-ecn -D EF
+run_mode $DUT_V6 862 twamp-source -S $PEER_V6 --source-port 40124
 check "RFC 7750: the reflector reported DSCP EF (46) of every packet, no change" \
   "$PY" -c "import json,sys; f=json.load(open(sys.argv[1]))['dscp_ecn']['forward']; sys.exit(0 if f['n']==$COUNT and f['last_dscp']==46 and f['dscp_changed']==0 else 1)" \
   "$LOG/twamp-dscpecn-${DUT_V6//:/_}.json"
