@@ -18,10 +18,10 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* Milliseconds, 4 significant digits: "0.02861", "12.5", "1021". */
+/* Milliseconds, 3 significant digits like twping: "0.0286", "12.5", "1.02e+03". */
 static void fmt_ms(char *b, size_t n, double ns)
 {
-	snprintf(b, n, "%.4g", ns / 1e6);
+	snprintf(b, n, "%.3g", ns / 1e6);
 }
 
 /* RFC 3339 UTC with nanoseconds, from an NTP timestamp. */
@@ -77,10 +77,14 @@ static void sum_dist(FILE *f, const char *label, const struct tw_stats_result *r
 	fmt_ms(md, sizeof(md), (double)d->median_ns);
 	fmt_ms(mx, sizeof(mx), (double)d->max_ns);
 	fprintf(f, "%s min/median/max = %s/%s/%s ms", label, mn, md, mx);
+	for (unsigned i = 0; i < r->n_pct; i++)
+		fprintf(f, "%sp%g", i ? "/" : ", ", r->pct[i]);
 	for (unsigned i = 0; i < r->n_pct; i++) {
 		fmt_ms(mn, sizeof(mn), (double)d->pct_ns[i]);
-		fprintf(f, ", p%g %s", r->pct[i], mn);
+		fprintf(f, "%s%s", i ? "/" : " = ", mn);
 	}
+	if (r->n_pct)
+		fputs(" ms", f);
 	if (err > 0) {
 		snprintf(e, sizeof(e), "%.3g", err / 1e6);
 		fprintf(f, " (err=%s ms)", e);

@@ -97,6 +97,7 @@ struct tw_stats {
 	bool any_rseq;      /* some reply seen */
 	bool rseq_diff;     /* some refl_seq != seq */
 	uint64_t rmax;      /* highest reflector seq seen, extended */
+	uint64_t rmin;      /* lowest */
 	uint64_t rdistinct;
 	uint64_t *rseen;    /* RSEEN_BITS bits, indexed by ext r */
 	uint64_t smax;      /* highest sender seq with a reply, +1; 0 none */
@@ -605,7 +606,7 @@ static bool rseq_mark(struct tw_stats *s, uint32_t r)
 
 	if (!s->any_rseq) {
 		ext = r;
-		s->rmax = ext;
+		s->rmax = s->rmin = ext;
 		s->any_rseq = true;
 	} else {
 		int32_t d = (int32_t)(r - (uint32_t)s->rmax);
@@ -614,6 +615,8 @@ static bool rseq_mark(struct tw_stats *s, uint32_t r)
 			return true;
 		}
 		ext = s->rmax + (uint64_t)(int64_t)d;
+		if (ext < s->rmin)
+			s->rmin = ext;
 	}
 	if (ext > s->rmax) {
 		/* clear the bits that the ring reuses for the new numbers */
@@ -984,7 +987,11 @@ int tw_stats_result(const struct tw_stats *s, struct tw_stats_result *o)
 		if (counter) {
 			uint64_t after = s->lost_after + s->lost_after_ret;
 			uint64_t below = lost_nl - after;
-			uint64_t replies = s->any_rseq ? s->rmax + 1 : 0;
+			/* the reflector numbers from 0 (RFC 5357 §4.2.1, RFC
+			 * 8762 §4.2.2); one whose lowest number seen is above
+			 * what was sent started elsewhere: count from there */
+			uint64_t origin = s->rmin <= s->sent ? 0 : s->rmin;
+			uint64_t replies = s->any_rseq ? s->rmax + 1 - origin : 0;
 			uint64_t bl = replies > s->rdistinct ? replies - s->rdistinct : 0;
 			if (bl > below)
 				bl = below;
