@@ -976,6 +976,23 @@ static void test_servwait(void **st)
 	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_SERVWAIT), 2);
 	cli_close(&idle);
 	cli_close(&run);
+	/* Start-Sessions with nothing to start does not suspend SERVWAIT */
+	cli_open(&run, AF_INET, TW_MODE_UNAUTH);
+	assert_int_equal(cli_start(&run), 0);
+	assert_true(cli_eof(&run));
+	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_SERVWAIT), 3);
+	cli_close(&run);
+	/* REFWAIT expired on every running session: SERVWAIT resumes */
+	cli_open(&run, AF_INET, TW_MODE_UNAUTH);
+	make_req(&run, &q, 40001);
+	assert_int_equal(cli_request(&run, &q).accept, 0);
+	assert_int_equal(cli_start(&run), 0);
+	assert_int_equal(tw_ctrl_server_session_expired(F.srv, A.s[1].s.conn_id, 1), 0);
+	assert_int_equal(tw_ctrl_server_session_expired(F.srv, 999, 1), -ENOENT);
+	assert_true(cli_eof(&run));
+	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_SERVWAIT), 4);
+	assert_true(A.s[1].deleted);
+	cli_close(&run);
 }
 
 /* OWAMP with the appliance as receiver: request, start, stop, fetch. */
