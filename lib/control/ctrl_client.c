@@ -845,6 +845,12 @@ static int req_fill(struct tw_ctrl_client *c, const struct tw_ctrl_session_req *
 	uint8_t loc[16], rem[16], ipvn_l, ipvn_r, ipvn;
 	static const uint8_t zero[16];
 
+	struct tw_typep tp;
+
+	/* RFC 4656 §3.5: Type-P formats 10 and 11 are not defined */
+	if (tw_proto_ctrl_typep_decode(q->type_p, &tp) < 0)
+		return fail(c, -EINVAL, "session request: Type-P Descriptor 0x%08x has an undefined format",
+			    q->type_p);
 	ipvn_l = sock_addr(&c->local, loc);
 	ipvn_r = sock_addr(&c->peer, rem);
 	ipvn = q->ipvn ? q->ipvn : ipvn_r;

@@ -1527,6 +1527,9 @@ static void test_session_args(void **state)
 	q.reflect_octets = 4; /* not negotiated */
 	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EINVAL);
 	tw_req(&q, 5001);
+	q.type_p = 0x80000000u; /* format 10 */
+	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EINVAL);
+	tw_req(&q, 5001);
 	q.reflect_padding = 65; /* more than the 64 octets of padding sent */
 	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EINVAL);
 	tw_req(&q, 5001);
