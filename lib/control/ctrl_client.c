@@ -844,7 +844,6 @@ static int req_fill(struct tw_ctrl_client *c, const struct tw_ctrl_session_req *
 {
 	uint8_t loc[16], rem[16], ipvn_l, ipvn_r, ipvn;
 	static const uint8_t zero[16];
-
 	struct tw_typep tp;
 
 	/* RFC 4656 §3.5: Type-P formats 10 and 11 are not defined */
