@@ -104,6 +104,7 @@ reflector:
     count: 1024
     max_connections: 8
     max_sessions_per_connection: 4
+    refwait_s: 2
 EOF
 umask 022
 
@@ -187,6 +188,8 @@ check "counters: unknown_keyid 1" test "$(stat_of close_unknown_keyid)" = 1
 check "counters: unknown_command >= 1 (garbage after setup)" test "$(stat_of close_unknown_command)" -ge 1
 check "counters: deadline >= 1 (stalled client)" test "$(stat_of close_deadline)" -ge 1
 check "log: a close line with its reason" grep -q "control: TWAMP-Control .*: closed: bad_token" "$LOG/app.err"
+relay peer $PY "$RAW" $DUT_V4 862 refwait 3.5
+check "counters: refwait_expired >= 1" test "$(stat_of refwait_expired)" -ge 1
 run_ping "server still serves after the negative cases" "$LOG/after.json" -m enc -k "$LOG/keys.yaml" -u lab $DUT_V4
 check "no session left behind" test "$(stat_of sessions)" = 0
 "$CTL" -p "$PREFIX" stats >"$LOG/stats.txt" 2>&1

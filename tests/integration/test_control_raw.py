@@ -142,6 +142,43 @@ def owamp():
     u.close()
 
 
+def refwait(wait):
+    """RFC 5357 §4.2: a started session that receives nothing for REFWAIT
+    is removed; the control connection stays."""
+    s, _ = connect()
+    ok = setup_open(s)
+    u = socket.socket(FAM, socket.SOCK_DGRAM)
+    u.bind(("", 0))
+    a = request(s, u.getsockname()[1])
+    port = struct.unpack("!H", a[2:4])[0]
+    s.sendall(bytes([2]) + bytes(31))
+    ack = recv_exact(s, 32)
+    ok = ok and a[0] == 0 and len(ack) == 32 and ack[0] == 0
+    u.settimeout(1.0)
+    u.sendto(struct.pack("!IQH", 0, 0, 1) + bytes(27), (HOST, port))
+    try:
+        first = len(u.recvfrom(2048)[0]) >= 41
+    except socket.timeout:
+        first = False
+    result(ok and first, "REFWAIT: session started, its first packet reflected")
+    time.sleep(wait)
+    u.sendto(struct.pack("!IQH", 1, 0, 1) + bytes(27), (HOST, port))
+    try:
+        u.recvfrom(2048)
+        gone = False
+    except socket.timeout:
+        gone = True
+    result(gone, "REFWAIT: after %.0f s of silence the session is gone (no reply)" % wait)
+    s.sendall(bytes([3, 0, 0, 0]) + struct.pack("!I", 1) + bytes(24))
+    result(not closed(s, 0.5), "REFWAIT: the control connection is still open")
+    s.close()
+    u.close()
+
+
+if len(sys.argv) > 3 and sys.argv[3] == "refwait":
+    refwait(float(sys.argv[4]))
+    sys.exit(0)
+
 if len(sys.argv) > 3 and sys.argv[3] == "owamp":
     owamp()
     sys.exit(0)
