@@ -213,7 +213,8 @@ struct tw_recv *tw_recv_create(const struct tw_recv_conf *conf)
 	    (conf->ring_size != 0 && (!rte_is_power_of_2(conf->ring_size) ||
 				      conf->ring_size < TW_DP_BURST ||
 				      conf->ring_size > (1u << 24))) ||
-	    (conf->crypto == TW_CRYPTO_IMPL_OPENSSL && conf->n_workers > 1)) {
+	    (conf->crypto == TW_CRYPTO_IMPL_OPENSSL && conf->n_workers > 1) ||
+	    (conf->qsbr != NULL && conf->qsbr->max_threads < conf->n_workers)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -557,6 +558,20 @@ static void verify(struct recv_worker *w, enum tw_crypto_pkt kind,
 	}
 }
 
+/* What a TWAMP (RFC 5357 §4.2.1) and a STAMP (RFC 8762 §4.3) reply carry
+ * alike; @m: struct tw_test_reflector or struct tw_stamp_reflector. */
+#define REPLY_FIELDS(rec, m)                                                   \
+	do {                                                                   \
+		(rec)->seq = (m).sender_seq;                                   \
+		(rec)->refl_seq = (m).seq;                                     \
+		(rec)->t1 = (m).sender_ts;                                     \
+		(rec)->t2 = (m).rx_ts;                                         \
+		(rec)->t3 = (m).ts;                                            \
+		(rec)->e1 = (m).sender_errest;                                 \
+		(rec)->e2 = (m).errest;                                        \
+		(rec)->ttl_fwd = (m).sender_ttl;                               \
+	} while (0)
+
 /* Decode one accepted packet into @rec (the checks before made every read
  * below safe: plen >= the session's min_len). */
 static void decode(const struct recv_sess *s, const struct pkt *p, tw_ntp_t rx,
@@ -586,14 +601,7 @@ static void decode(const struct recv_sess *s, const struct pkt *p, tw_ntp_t rx,
 		tw_proto_stamp_reflector_decode(s->mode == TW_RECV_AUTH ? TW_STAMP_AUTH
 								       : TW_STAMP_UNAUTH,
 						p->pl, p->plen, &m);
-		rec->seq = m.sender_seq;
-		rec->refl_seq = m.seq;
-		rec->t1 = m.sender_ts;
-		rec->t2 = m.rx_ts;
-		rec->t3 = m.ts;
-		rec->e1 = m.sender_errest;
-		rec->e2 = m.errest;
-		rec->ttl_fwd = m.sender_ttl;
+		REPLY_FIELDS(rec, m);
 		break;
 	}
 	default: {
@@ -601,14 +609,7 @@ static void decode(const struct recv_sess *s, const struct pkt *p, tw_ntp_t rx,
 		struct tw_test_reflector m;
 
 		tw_proto_test_reflector_decode(&s->layout, p->pl, p->plen, &m);
-		rec->seq = m.sender_seq;
-		rec->refl_seq = m.seq;
-		rec->t1 = m.sender_ts;
-		rec->t2 = m.rx_ts;
-		rec->t3 = m.ts;
-		rec->e1 = m.sender_errest;
-		rec->e2 = m.errest;
-		rec->ttl_fwd = m.sender_ttl;
+		REPLY_FIELDS(rec, m);
 		if (s->layout.dscp_ecn) {
 			rec->tos_fwd = m.sender_dscp_ecn;
 			rec->flags |= TW_STATS_REC_TOS_FWD;

@@ -118,7 +118,8 @@ struct tw_recv_conf {
 	uint32_t max_sessions;      /**< 8..2^24 */
 	/** The workers' QSBR variable: the reflector's (tw_refl_qsbr()) so
 	 *  that tw_dp_conf.qsbr serves both; NULL: one of its own
-	 *  (tw_recv_qsbr()), n_workers threads. Must outlive the receiver. */
+	 *  (tw_recv_qsbr()), n_workers threads. At least n_workers threads;
+	 *  must outlive the receiver. */
 	struct rte_rcu_qsbr *qsbr;
 	/** Clock for our Error Estimates; NULL: one of its own (TSC) until
 	 *  tw_recv_attach() adopts the data plane's. Must outlive it. */
