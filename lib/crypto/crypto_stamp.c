@@ -122,6 +122,81 @@ int tw_crypto_stamp_check(const struct tw_crypto_stamp *s, const uint8_t *pkt,
 }
 
 /*
+ * RFC 8762 §4.4 for a burst: the native engine interleaves the SHA-256
+ * compressions of up to four packets (crypto_native.c); contexts without
+ * SHA-NI take the one-packet path. sign writes into out[i] (= pkts[i]).
+ */
+static int stamp_burst(const struct tw_crypto_stamp *const s[],
+		       const uint8_t *const pkts[], uint8_t *const out[],
+		       const uint16_t lens[], unsigned n, int results[])
+{
+	const struct tw_native_hmac256 *h[TW_CRYPTO_BURST_MAX];
+	const uint8_t *msg[TW_CRYPTO_BURST_MAX];
+	uint8_t mac[TW_CRYPTO_BURST_MAX][32];
+	uint16_t idx[TW_CRYPTO_BURST_MAX];
+	unsigned nn = 0;
+
+	if (s == NULL || pkts == NULL || lens == NULL || results == NULL ||
+	    n > TW_CRYPTO_BURST_MAX)
+		return -TW_PROTO_E_INVAL;
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i] == NULL || pkts[i] == NULL) {
+			results[i] = -TW_PROTO_E_INVAL;
+		} else if (lens[i] < TW_CRYPTO_STAMP_AUTH_MIN) {
+			results[i] = -TW_PROTO_E_TRUNCATED;
+		} else if (s[i]->native) {
+			h[nn] = &s[i]->nh;
+			msg[nn] = pkts[i];
+			idx[nn++] = (uint16_t)i;
+		} else {
+			results[i] = out != NULL
+				? tw_crypto_stamp_sign(s[i], out[i], lens[i])
+				: tw_crypto_stamp_check(s[i], pkts[i], lens[i]);
+		}
+	}
+	if (nn == 0)
+		return (int)n;
+	tw_native_hmac256_96_burst(h, msg, nn, mac);
+	for (unsigned k = 0; k < nn; k++) {
+		unsigned i = idx[k];
+
+		if (out != NULL) {
+			memcpy(out[i] + TW_CRYPTO_STAMP_HMAC_OFF, mac[k],
+			       TW_CRYPTO_HMAC_LEN);
+			results[i] = 0;
+		} else {
+			results[i] = tw_crypto_memeq(mac[k],
+						     pkts[i] + TW_CRYPTO_STAMP_HMAC_OFF,
+						     TW_CRYPTO_HMAC_LEN)
+				? 0 : -TW_PROTO_E_HMAC;
+		}
+	}
+	tw_crypto_wipe(mac, nn * sizeof(mac[0]));
+	return (int)n;
+}
+
+int tw_crypto_stamp_sign_burst(const struct tw_crypto_stamp *const s[],
+			       uint8_t *const pkts[], const uint16_t lens[],
+			       unsigned n, int results[])
+{
+	const uint8_t *in[TW_CRYPTO_BURST_MAX];
+
+	if (pkts == NULL || n > TW_CRYPTO_BURST_MAX)
+		return -TW_PROTO_E_INVAL;
+	for (unsigned i = 0; i < n; i++)
+		in[i] = pkts[i];
+	return stamp_burst(s, in, pkts, lens, n, results);
+}
+
+int tw_crypto_stamp_check_burst(const struct tw_crypto_stamp *const s[],
+				const uint8_t *const pkts[],
+				const uint16_t lens[], unsigned n,
+				int results[])
+{
+	return stamp_burst(s, pkts, NULL, lens, n, results);
+}
+
+/*
  * RFC 8972 §4.8 HMAC TLV, value = HMAC over Sequence Number | preceding TLVs:
  *   0 Flags(1) | 1 Type = 8 | 2 Length = 16 | 4 HMAC(16)
  */
