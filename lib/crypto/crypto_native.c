@@ -448,91 +448,86 @@ static const uint32_t k256[64] = {
 	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-/*
- * L independent SHA-256 hashes at once (L = 1, 2 or 4), n blocks each:
- * like SHA1, sha256rnds2 is bound by latency (two of them per four rounds,
- * each waiting for the one before), so more streams fill its gaps.
- */
+/* FIPS 180-4 state <-> the ABEF/CDGH form sha256rnds2 works on */
 TARGET static inline __attribute__((always_inline)) void
-sha256_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
-	     const int L)
+sha256_state_in(const uint32_t st[8], __m128i *s0, __m128i *s1)
 {
-	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
-					     0x0405060700010203LL);
-	__m128i s0[4], s1[4];
+	__m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const void *)st),
+					0xb1);                    /* CDAB */
+	__m128i hgfe = _mm_shuffle_epi32(
+		_mm_loadu_si128((const void *)(st + 4)), 0x1b);   /* HGFE */
+
+	*s0 = _mm_alignr_epi8(tmp, hgfe, 8);                      /* ABEF */
+	*s1 = _mm_blend_epi16(hgfe, tmp, 0xf0);                   /* CDGH */
+}
+
+/* ABCD and EFGH as 32-bit lanes, A in lane 0 */
+TARGET static inline __attribute__((always_inline)) void
+sha256_state_out(__m128i s0, __m128i s1, __m128i *abcd, __m128i *efgh)
+{
+	__m128i feba = _mm_shuffle_epi32(s0, 0x1b);
+	__m128i dchg = _mm_shuffle_epi32(s1, 0xb1);
+
+	*abcd = _mm_blend_epi16(feba, dchg, 0xf0);
+	*efgh = _mm_alignr_epi8(dchg, feba, 8);
+}
+
+/* One block per lane, message words already in m[l][0..3] (W0 in lane 0). */
+TARGET static inline __attribute__((always_inline)) void
+sha256_rounds_xl(__m128i s0[], __m128i s1[], __m128i m[][4], const int L)
+{
+	__m128i abef[4], cdgh[4];
 
 	for (int l = 0; l < L; l++) {
-		__m128i tmp = _mm_shuffle_epi32(
-			_mm_loadu_si128((const void *)st[l]), 0xb1); /* CDAB */
-
-		s1[l] = _mm_shuffle_epi32(
-			_mm_loadu_si128((const void *)(st[l] + 4)),
-			0x1b);                                     /* HGFE */
-		s0[l] = _mm_alignr_epi8(tmp, s1[l], 8);            /* ABEF */
-		s1[l] = _mm_blend_epi16(s1[l], tmp, 0xf0);         /* CDGH */
+		abef[l] = s0[l];
+		cdgh[l] = s1[l];
 	}
-	for (size_t b = 0; b < n; b++) {
-		__m128i abef[4], cdgh[4], m[4][4];
-
-		for (int l = 0; l < L; l++) {
-			abef[l] = s0[l];
-			cdgh[l] = s1[l];
-			for (int i = 0; i < 4; i++)
-				m[l][i] = _mm_shuffle_epi8(
-					_mm_loadu_si128(
-						(const void *)(p[l] + 64 * b +
-							       16 * i)),
-					bswap);
-		}
-		/* Group g does rounds 4g..4g+3 with W[g] = m[g % 4]. */
 #pragma GCC unroll 16
-		for (int g = 0; g < 16; g++) {
-			const __m128i kg =
-				_mm_loadu_si128((const void *)(k256 + 4 * g));
+	for (int g = 0; g < 16; g++) {
+		const __m128i kg = _mm_loadu_si128((const void *)(k256 + 4 * g));
 
 #pragma GCC unroll 4
-			for (int l = 0; l < L; l++) {
-				__m128i w = m[l][g % 4];
-				__m128i x = _mm_add_epi32(w, kg);
-
-				s1[l] = _mm_sha256rnds2_epu32(s1[l], s0[l], x);
-				if (g >= 3 && g <= 14) {
-					__m128i t = _mm_alignr_epi8(
-						w, m[l][(g + 3) % 4], 4);
-
-					m[l][(g + 1) % 4] = _mm_sha256msg2_epu32(
-						_mm_add_epi32(m[l][(g + 1) % 4],
-							      t),
-						w);
-				}
-				s0[l] = _mm_sha256rnds2_epu32(
-					s0[l], s1[l], _mm_shuffle_epi32(x, 0x0e));
-				if (g >= 1 && g <= 12)
-					m[l][(g + 3) % 4] = _mm_sha256msg1_epu32(
-						m[l][(g + 3) % 4], w);
-			}
-		}
 		for (int l = 0; l < L; l++) {
-			s0[l] = _mm_add_epi32(s0[l], abef[l]);
-			s1[l] = _mm_add_epi32(s1[l], cdgh[l]);
+			__m128i w = m[l][g % 4];
+			__m128i x = _mm_add_epi32(w, kg);
+
+			s1[l] = _mm_sha256rnds2_epu32(s1[l], s0[l], x);
+			if (g >= 3 && g <= 14) {
+				__m128i t = _mm_alignr_epi8(w, m[l][(g + 3) % 4], 4);
+
+				m[l][(g + 1) % 4] = _mm_sha256msg2_epu32(
+					_mm_add_epi32(m[l][(g + 1) % 4], t), w);
+			}
+			s0[l] = _mm_sha256rnds2_epu32(s0[l], s1[l],
+						      _mm_shuffle_epi32(x, 0x0e));
+			if (g >= 1 && g <= 12)
+				m[l][(g + 3) % 4] =
+					_mm_sha256msg1_epu32(m[l][(g + 3) % 4], w);
 		}
 	}
 	for (int l = 0; l < L; l++) {
-		__m128i tmp = _mm_shuffle_epi32(s0[l], 0x1b);      /* FEBA */
-		__m128i dchg = _mm_shuffle_epi32(s1[l], 0xb1);     /* DCHG */
-
-		_mm_storeu_si128((void *)st[l], _mm_blend_epi16(tmp, dchg, 0xf0));
-		_mm_storeu_si128((void *)(st[l] + 4),
-				 _mm_alignr_epi8(dchg, tmp, 8));
+		s0[l] = _mm_add_epi32(s0[l], abef[l]);
+		s1[l] = _mm_add_epi32(s1[l], cdgh[l]);
 	}
 }
 
+/* n blocks of one hash (the key pads and the one-packet path). */
 TARGET static void sha256_blocks(uint32_t st[8], const uint8_t *p, size_t n)
 {
-	uint32_t *const s[1] = { st };
-	const uint8_t *const q[1] = { p };
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
+					     0x0405060700010203LL);
+	__m128i s0[1], s1[1], m[1][4], abcd, efgh;
 
-	sha256_lanes(s, q, n, 1);
+	sha256_state_in(st, &s0[0], &s1[0]);
+	for (; n > 0; n--, p += 64) {
+		for (int i = 0; i < 4; i++)
+			m[0][i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const void *)(p + 16 * i)), bswap);
+		sha256_rounds_xl(s0, s1, m, 1);
+	}
+	sha256_state_out(s0[0], s1[0], &abcd, &efgh);
+	_mm_storeu_si128((void *)st, abcd);
+	_mm_storeu_si128((void *)(st + 4), efgh);
 }
 
 void tw_native_hmac256_init(struct tw_native_hmac256 *h, const uint8_t *key,
@@ -621,65 +616,74 @@ void tw_native_hmac256(const struct tw_native_hmac256 *h, const uint8_t *a,
 }
 
 /*
- * HMAC-SHA-256 over the 96-octet STAMP base packet (RFC 8762 §4.4): two
- * inner blocks (the second is octets 64-95 and the padding for
- * 64 + 96 octets), one outer block, for L packets at once.
+ * HMAC-SHA-256/128 over the 96-octet STAMP base packet (RFC 8762 §4.4)
+ * for L packets at once, all in registers: the inner hash is the packet's
+ * first 64 octets, then octets 64-95 with the padding for 64 + 96 octets
+ * (constant words); the outer block is the inner digest's words as they
+ * are plus the padding for 64 + 32 octets. out gets the 16-octet tags.
  */
 TARGET static inline __attribute__((always_inline)) void
 hmac256_96_xl(const struct tw_native_hmac256 *const h[],
-	      const uint8_t *const msg[], uint8_t (*out)[32], const int L)
+	      const uint8_t *const msg[], uint8_t (*out)[16], const int L)
 {
-	uint32_t st[4][8];
-	uint32_t *const sp[4] = { st[0], st[1], st[2], st[3] };
-	uint8_t buf[4][128];
-	const uint8_t *const bp[4] = { buf[0], buf[1], buf[2], buf[3] };
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
+					     0x0405060700010203LL);
+	const __m128i pad80 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+	__m128i s0[4], s1[4], m[4][4];
 
 	for (int l = 0; l < L; l++) {
-		memcpy(st[l], h[l]->ist, sizeof(st[l]));
-		memcpy(buf[l], msg[l], 96);
-		memset(buf[l] + 96, 0, 32);
-		buf[l][96] = 0x80;
-		buf[l][126] = (uint8_t)(((64 + 96) * 8) >> 8);
-		buf[l][127] = (uint8_t)((64 + 96) * 8);
+		sha256_state_in(h[l]->ist, &s0[l], &s1[l]);
+		for (int i = 0; i < 4; i++)
+			m[l][i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const void *)(msg[l] + 16 * i)),
+				bswap);
 	}
-	sha256_lanes(sp, bp, 2, L);
+	sha256_rounds_xl(s0, s1, m, L);
 	for (int l = 0; l < L; l++) {
-		for (int i = 0; i < 8; i++)
-			put_be32(buf[l] + 4 * i, st[l][i]);
-		memset(buf[l] + 32, 0, 32);
-		buf[l][32] = 0x80;
-		buf[l][62] = (uint8_t)(((64 + 32) * 8) >> 8);
-		buf[l][63] = (uint8_t)((64 + 32) * 8);
-		memcpy(st[l], h[l]->ost, sizeof(st[l]));
+		m[l][0] = _mm_shuffle_epi8(
+			_mm_loadu_si128((const void *)(msg[l] + 64)), bswap);
+		m[l][1] = _mm_shuffle_epi8(
+			_mm_loadu_si128((const void *)(msg[l] + 80)), bswap);
+		m[l][2] = pad80;
+		m[l][3] = _mm_set_epi32((64 + 96) * 8, 0, 0, 0);
 	}
-	sha256_lanes(sp, bp, 1, L);
-	for (int l = 0; l < L; l++)
-		for (int i = 0; i < 8; i++)
-			put_be32(out[l] + 4 * i, st[l][i]);
-	explicit_bzero(buf, sizeof(buf));
+	sha256_rounds_xl(s0, s1, m, L);
+	for (int l = 0; l < L; l++) {
+		sha256_state_out(s0[l], s1[l], &m[l][0], &m[l][1]);
+		m[l][2] = pad80;
+		m[l][3] = _mm_set_epi32((64 + 32) * 8, 0, 0, 0);
+		sha256_state_in(h[l]->ost, &s0[l], &s1[l]);
+	}
+	sha256_rounds_xl(s0, s1, m, L);
+	for (int l = 0; l < L; l++) {
+		__m128i abcd, efgh;
+
+		sha256_state_out(s0[l], s1[l], &abcd, &efgh);
+		_mm_storeu_si128((void *)out[l], _mm_shuffle_epi8(abcd, bswap));
+	}
 }
 
 TARGET static void hmac256_96_x1(const struct tw_native_hmac256 *const h[],
-				 const uint8_t *const msg[], uint8_t (*out)[32])
+				 const uint8_t *const msg[], uint8_t (*out)[16])
 {
 	hmac256_96_xl(h, msg, out, 1);
 }
 
 TARGET static void hmac256_96_x2(const struct tw_native_hmac256 *const h[],
-				 const uint8_t *const msg[], uint8_t (*out)[32])
+				 const uint8_t *const msg[], uint8_t (*out)[16])
 {
 	hmac256_96_xl(h, msg, out, 2);
 }
 
 TARGET static void hmac256_96_x4(const struct tw_native_hmac256 *const h[],
-				 const uint8_t *const msg[], uint8_t (*out)[32])
+				 const uint8_t *const msg[], uint8_t (*out)[16])
 {
 	hmac256_96_xl(h, msg, out, 4);
 }
 
 void tw_native_hmac256_96_burst(const struct tw_native_hmac256 *const h[],
 				const uint8_t *const msg[], unsigned n,
-				uint8_t (*out)[32])
+				uint8_t (*out)[16])
 {
 	unsigned i = 0;
 

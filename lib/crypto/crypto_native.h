@@ -57,10 +57,11 @@ void tw_native_hmac256(const struct tw_native_hmac256 *h, const uint8_t *a,
 
 /*
  * HMAC-SHA-256 over the first 96 octets of each of n messages (the STAMP
- * base packet), key h[i] for message i; out[i] gets the full 32 octets.
+ * base packet), key h[i] for message i; out[i] gets the 16-octet
+ * HMAC-SHA-256/128 tag.
  */
 void tw_native_hmac256_96_burst(const struct tw_native_hmac256 *const h[],
 				const uint8_t *const msg[], unsigned n,
-				uint8_t (*out)[32]);
+				uint8_t (*out)[16]);
 
 #endif

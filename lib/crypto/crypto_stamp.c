@@ -99,6 +99,14 @@ int tw_crypto_stamp_sign(const struct tw_crypto_stamp *s, uint8_t *pkt,
 		return -TW_PROTO_E_INVAL;
 	if (len < TW_CRYPTO_STAMP_AUTH_MIN)
 		return -TW_PROTO_E_TRUNCATED;
+	if (s != NULL && s->native) {
+		const struct tw_native_hmac256 *h = &s->nh;
+		const uint8_t *msg = pkt;
+
+		tw_native_hmac256_96_burst(&h, &msg, 1,
+					   (uint8_t (*)[16])(pkt + TW_CRYPTO_STAMP_HMAC_OFF));
+		return 0;
+	}
 	return tw_crypto_stamp_mac(s, pkt, TW_CRYPTO_STAMP_HMAC_OFF, NULL, 0,
 				   pkt + TW_CRYPTO_STAMP_HMAC_OFF);
 }
@@ -113,8 +121,15 @@ int tw_crypto_stamp_check(const struct tw_crypto_stamp *s, const uint8_t *pkt,
 		return -TW_PROTO_E_INVAL;
 	if (len < TW_CRYPTO_STAMP_AUTH_MIN)
 		return -TW_PROTO_E_TRUNCATED;
-	rc = tw_crypto_stamp_mac(s, pkt, TW_CRYPTO_STAMP_HMAC_OFF, NULL, 0,
-				 mac);
+	if (s != NULL && s->native) {
+		const struct tw_native_hmac256 *h = &s->nh;
+
+		tw_native_hmac256_96_burst(&h, &pkt, 1, &mac);
+		rc = 0;
+	} else {
+		rc = tw_crypto_stamp_mac(s, pkt, TW_CRYPTO_STAMP_HMAC_OFF,
+					 NULL, 0, mac);
+	}
 	if (rc == 0 && !tw_crypto_memeq(mac, pkt + TW_CRYPTO_STAMP_HMAC_OFF,
 					TW_CRYPTO_HMAC_LEN))
 		rc = -TW_PROTO_E_HMAC;
@@ -132,7 +147,7 @@ static int stamp_burst(const struct tw_crypto_stamp *const s[],
 {
 	const struct tw_native_hmac256 *h[TW_CRYPTO_BURST_MAX];
 	const uint8_t *msg[TW_CRYPTO_BURST_MAX];
-	uint8_t mac[TW_CRYPTO_BURST_MAX][32];
+	uint8_t mac[TW_CRYPTO_BURST_MAX][TW_CRYPTO_HMAC_LEN];
 	uint16_t idx[TW_CRYPTO_BURST_MAX];
 	unsigned nn = 0;
 
