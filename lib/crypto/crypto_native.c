@@ -38,16 +38,71 @@ bool tw_native_supported(void)
 		    : _mm_sha1rnds4_epu32(abcd, e, 3))
 
 /*
- * L independent hashes at once (L = 1 or 2): SHA-NI rounds are bound by
- * latency, so a second stream mostly fills the gaps of the first.
+ * One block per lane of L independent hashes (L = 1, 2 or 4): SHA-NI
+ * rounds are bound by latency, so more streams fill the gaps of the
+ * first. State: abcd with A in lane 3, e0 with E in lane 3 and zeros
+ * elsewhere; message m[l][0..3] with W0 in lane 3 of m[l][0].
  */
+TARGET static inline __attribute__((always_inline)) void
+sha1_rounds_xl(__m128i abcd[], __m128i e0[], __m128i m[][4], const int L)
+{
+	__m128i abcd_save[4], e0_save[4], e[4][2];
+
+#pragma GCC unroll 4
+	for (int l = 0; l < L; l++) {
+		abcd_save[l] = abcd[l];
+		e0_save[l] = e0[l];
+		e[l][0] = _mm_add_epi32(e0[l], m[l][0]);
+		e[l][1] = abcd[l];
+		abcd[l] = _mm_sha1rnds4_epu32(abcd[l], e[l][0], 0);
+	}
+	/*
+	 * Group g does rounds 4g..4g+3 with W[g] = m[g % 4]; the message
+	 * schedule for later groups is built as it goes.
+	 */
+#pragma GCC unroll 19
+	for (int g = 1; g < 20; g++) {
+#pragma GCC unroll 4
+		for (int l = 0; l < L; l++) {
+			int cur = g & 1;
+			__m128i w = m[l][g % 4];
+
+			e[l][cur] = _mm_sha1nexte_epu32(e[l][cur], w);
+			e[l][!cur] = abcd[l];
+			if (g >= 3 && g <= 18)
+				m[l][(g + 1) % 4] = _mm_sha1msg2_epu32(
+					m[l][(g + 1) % 4], w);
+			abcd[l] = RNDS4(abcd[l], e[l][cur], g);
+			if (g <= 16)
+				m[l][(g + 3) % 4] = _mm_sha1msg1_epu32(
+					m[l][(g + 3) % 4], w);
+			if (g >= 2 && g <= 17)
+				m[l][(g + 2) % 4] = _mm_xor_si128(
+					m[l][(g + 2) % 4], w);
+		}
+	}
+	for (int l = 0; l < L; l++) {
+		e0[l] = _mm_sha1nexte_epu32(e[l][0], e0_save[l]);
+		abcd[l] = _mm_add_epi32(abcd[l], abcd_save[l]);
+	}
+}
+
+/* Message words of a 64-octet block (W0 in lane 3). */
+TARGET static inline __attribute__((always_inline)) __m128i
+sha1_load(const uint8_t *p)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
+					     0x08090a0b0c0d0e0fLL);
+
+	return _mm_shuffle_epi8(_mm_loadu_si128((const void *)p), bswap);
+}
+
+/* n blocks each of L independent hashes. */
 TARGET static inline __attribute__((always_inline)) void
 sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
 	   const int L)
 {
-	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
-					     0x08090a0b0c0d0e0fLL);
-	__m128i abcd[4], e0[4];
+	__m128i abcd[4], e0[4], m[4][4];
 
 	for (int l = 0; l < L; l++) {
 		abcd[l] = _mm_shuffle_epi32(
@@ -55,51 +110,10 @@ sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
 		e0[l] = _mm_set_epi32((int)st[l][4], 0, 0, 0);
 	}
 	for (size_t b = 0; b < n; b++) {
-		__m128i abcd_save[4], e0_save[4], e[4][2], m[4][4];
-
-#pragma GCC unroll 4
-		for (int l = 0; l < L; l++) {
-			abcd_save[l] = abcd[l];
-			e0_save[l] = e0[l];
+		for (int l = 0; l < L; l++)
 			for (int i = 0; i < 4; i++)
-				m[l][i] = _mm_shuffle_epi8(
-					_mm_loadu_si128(
-						(const void *)(p[l] + 64 * b +
-							       16 * i)),
-					bswap);
-			e[l][0] = _mm_add_epi32(e0[l], m[l][0]);
-			e[l][1] = abcd[l];
-			abcd[l] = _mm_sha1rnds4_epu32(abcd[l], e[l][0], 0);
-		}
-		/*
-		 * Group g does rounds 4g..4g+3 with W[g] = m[g % 4]; the
-		 * message schedule for later groups is built as it goes.
-		 */
-#pragma GCC unroll 19
-		for (int g = 1; g < 20; g++) {
-#pragma GCC unroll 4
-			for (int l = 0; l < L; l++) {
-				int cur = g & 1;
-				__m128i w = m[l][g % 4];
-
-				e[l][cur] = _mm_sha1nexte_epu32(e[l][cur], w);
-				e[l][!cur] = abcd[l];
-				if (g >= 3 && g <= 18)
-					m[l][(g + 1) % 4] = _mm_sha1msg2_epu32(
-						m[l][(g + 1) % 4], w);
-				abcd[l] = RNDS4(abcd[l], e[l][cur], g);
-				if (g <= 16)
-					m[l][(g + 3) % 4] = _mm_sha1msg1_epu32(
-						m[l][(g + 3) % 4], w);
-				if (g >= 2 && g <= 17)
-					m[l][(g + 2) % 4] = _mm_xor_si128(
-						m[l][(g + 2) % 4], w);
-			}
-		}
-		for (int l = 0; l < L; l++) {
-			e0[l] = _mm_sha1nexte_epu32(e[l][0], e0_save[l]);
-			abcd[l] = _mm_add_epi32(abcd[l], abcd_save[l]);
-		}
+				m[l][i] = sha1_load(p[l] + 64 * b + 16 * i);
+		sha1_rounds_xl(abcd, e0, m, L);
 	}
 	for (int l = 0; l < L; l++) {
 		_mm_storeu_si128((void *)st[l],
@@ -190,27 +204,88 @@ hmac_pre_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
 			put_be32(out[l] + 4 * i, st[l][i]);
 }
 
-/* Finish a hash whose state has absorbed `done` octets, over msg[len]. */
-static void sha1_final(uint32_t st[5], uint64_t done, const uint8_t *msg,
-		       size_t len, uint8_t out[20])
+/*
+ * Message lengths the in-register HMAC takes: a multiple of 16 whose last
+ * block keeps room for the padding (the test packets' 16, 32 and 96).
+ */
+static inline bool hmac_regs_ok(size_t len)
 {
-	uint8_t buf[192];
-
-	sha1_blocks(st, buf, sha1_pad(buf, done, msg, len));
-	for (int i = 0; i < 5; i++)
-		put_be32(out + 4 * i, st[i]);
+	return len % 16 == 0 && len % 64 != 48 && len <= 96;
 }
 
-static void hmac_pre(const struct tw_native_key *k, const uint8_t *msg,
-		     size_t len, uint8_t out[20])
+/*
+ * HMAC-SHA1/128 of L messages of one such length, all in registers: the
+ * padding words are constants and the inner digest is the outer block's
+ * first five words as it stands (RFC 2104, FIPS 180-4 §5.1.1). out gets
+ * the 16-octet tags.
+ */
+TARGET static inline __attribute__((always_inline)) void
+hmac_regs_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
+	     size_t len, uint8_t (*out)[16], const int L)
 {
-	uint32_t st[5];
-	uint8_t inner[20];
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
+					     0x08090a0b0c0d0e0fLL);
+	const __m128i pad80 = _mm_set_epi32((int)0x80000000u, 0, 0, 0);
+	const size_t full = len / 64, rest = len % 64 / 16;
+	__m128i abcd[4], e0[4], m[4][4];
 
-	memcpy(st, k->ist, sizeof(st));
-	sha1_final(st, 64, msg, len, inner);
-	memcpy(st, k->ost, sizeof(st));
-	sha1_final(st, 64, inner, sizeof(inner), out);
+	for (int l = 0; l < L; l++) {
+		abcd[l] = _mm_shuffle_epi32(
+			_mm_loadu_si128((const void *)k[l]->ist), 0x1b);
+		e0[l] = _mm_set_epi32((int)k[l]->ist[4], 0, 0, 0);
+	}
+	for (size_t b = 0; b < full; b++) {
+		for (int l = 0; l < L; l++)
+			for (int i = 0; i < 4; i++)
+				m[l][i] = sha1_load(msg[l] + 64 * b + 16 * i);
+		sha1_rounds_xl(abcd, e0, m, L);
+	}
+	for (int l = 0; l < L; l++) {
+		for (size_t i = 0; i < 4; i++)
+			m[l][i] = i < rest ? sha1_load(msg[l] + 64 * full + 16 * i)
+			       : i == rest ? pad80 : _mm_setzero_si128();
+		m[l][3] = _mm_or_si128(m[l][3],
+				       _mm_set_epi32(0, 0, 0, (int)((64 + len) * 8)));
+	}
+	sha1_rounds_xl(abcd, e0, m, L);
+	for (int l = 0; l < L; l++) {
+		m[l][0] = abcd[l];
+		m[l][1] = _mm_blend_epi16(_mm_set_epi32(0, (int)0x80000000u, 0, 0),
+					  e0[l], 0xc0);
+		m[l][2] = _mm_setzero_si128();
+		m[l][3] = _mm_set_epi32(0, 0, 0, (64 + 20) * 8);
+		abcd[l] = _mm_shuffle_epi32(
+			_mm_loadu_si128((const void *)k[l]->ost), 0x1b);
+		e0[l] = _mm_set_epi32((int)k[l]->ost[4], 0, 0, 0);
+	}
+	sha1_rounds_xl(abcd, e0, m, L);
+	for (int l = 0; l < L; l++)
+		_mm_storeu_si128((void *)out[l], _mm_shuffle_epi8(abcd[l], bswap));
+}
+
+/* The 16-octet HMAC-SHA1/128 tags of L messages of one length. */
+TARGET static inline __attribute__((always_inline)) void
+hmac_tag_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
+	    size_t len, uint8_t (*tag)[16], const int L)
+{
+	uint8_t mac[4][20];
+
+	if (hmac_regs_ok(len)) {
+		hmac_regs_xl(k, msg, len, tag, L);
+		return;
+	}
+	hmac_pre_xl(k, msg, len, mac, L);
+	for (int l = 0; l < L; l++)
+		memcpy(tag[l], mac[l], 16);
+}
+
+TARGET static void hmac_tag(const struct tw_native_key *k, const uint8_t *msg,
+			    size_t len, uint8_t tag[16])
+{
+	uint8_t t[1][16];
+
+	hmac_tag_xl(&k, &msg, len, t, 1);
+	memcpy(tag, t[0], 16);
 }
 
 /* ---- AES-128 (FIPS 197) with AES-NI ---- */
@@ -342,21 +417,18 @@ void tw_native_key_init(struct tw_native_key *k, const uint8_t aes[16],
 void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
 		       size_t cover, size_t hoff)
 {
-	uint8_t mac[20];
-
-	hmac_pre(k, pkt, cover, mac);
-	memcpy(pkt + hoff, mac, TW_CRYPTO_HMAC_LEN);
+	hmac_tag(k, pkt, cover, pkt + hoff);
 	cbc_encrypt(k->enc, pkt, cover);
 }
 
 int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
 		     size_t cover, size_t hoff)
 {
-	uint8_t plain[96], mac[20];
+	uint8_t plain[96], mac[16];
 	int rc = 0;
 
 	cbc_decrypt(k->dec, pkt, plain, cover);
-	hmac_pre(k, plain, cover, mac);
+	hmac_tag(k, plain, cover, mac);
 	if (!tw_crypto_memeq(mac, pkt + hoff, TW_CRYPTO_HMAC_LEN))
 		rc = -TW_PROTO_E_HMAC;
 	else
@@ -369,11 +441,11 @@ TARGET static inline __attribute__((always_inline)) void
 protect_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
 	   size_t cover, size_t hoff, const int L)
 {
-	uint8_t mac[4][20];
+	uint8_t mac[4][16];
 	const uint8_t *const msg[4] = { pkt[0], pkt[1], pkt[L > 2 ? 2 : 0],
 					pkt[L > 2 ? 3 : 0] };
 
-	hmac_pre_xl(k, msg, cover, mac, L);
+	hmac_tag_xl(k, msg, cover, mac, L);
 	for (int l = 0; l < L; l++)
 		memcpy(pkt[l] + hoff, mac[l], TW_CRYPTO_HMAC_LEN);
 	cbc_encrypt_xl(k, pkt, cover, L);
@@ -383,13 +455,13 @@ TARGET static inline __attribute__((always_inline)) void
 verify_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
 	  size_t cover, size_t hoff, int rc[], const int L)
 {
-	uint8_t plain[4][96], mac[4][20];
+	uint8_t plain[4][96], mac[4][16];
 	const uint8_t *const msg[4] = { plain[0], plain[1], plain[2],
 					plain[3] };
 
 	for (int l = 0; l < L; l++)
 		cbc_decrypt(k[l]->dec, pkt[l], plain[l], cover);
-	hmac_pre_xl(k, msg, cover, mac, L);
+	hmac_tag_xl(k, msg, cover, mac, L);
 	for (int l = 0; l < L; l++) {
 		rc[l] = 0;
 		if (!tw_crypto_memeq(mac[l], pkt[l] + hoff, TW_CRYPTO_HMAC_LEN))
