@@ -1046,19 +1046,20 @@ static void test_burst_reflector_engines_agree(void **state)
 }
 
 /*
- * Native bursts pair packets of one layout through the interleaved code:
- * same octets as OpenSSL, and a bad packet in a pair fails alone.
+ * Native bursts run packets of one layout through the interleaved code
+ * (four lanes, then two, then one): same octets as OpenSSL, and a bad
+ * packet in a group fails alone.
  */
 static void native_pairs(enum tw_crypto_test_mode m, enum tw_crypto_pkt kind)
 {
-	enum { NP = 7 }; /* odd: three pairs and a single */
+	enum { NP = 7 }; /* a quad, a pair and a single */
 	struct tw_crypto_engine *en = tw_crypto_engine_create(
 		TW_CRYPTO_IMPL_NATIVE);
 	struct tw_crypto_engine *eo = tw_crypto_engine_create(
 		TW_CRYPTO_IMPL_OPENSSL);
 	struct tw_crypto_test *sn[3], *so[3];
 	const struct tw_crypto_test *tn[NP], *to[NP];
-	uint8_t a[NP][160], b[NP][160], orig[NP][160], bad[160];
+	uint8_t a[NP][160], b[NP][160], orig[NP][160], bad[160], bad2[160];
 	uint8_t *pa[NP], *pb[NP];
 	uint16_t lens[NP];
 	int ra[NP], rb[NP];
@@ -1091,14 +1092,18 @@ static void native_pairs(enum tw_crypto_test_mode m, enum tw_crypto_pkt kind)
 						      NP, rb), NP);
 	for (int i = 0; i < NP; i++)
 		assert_memory_equal(a[i], b[i], lens[i]);
-	a[3][h + 2] ^= 0x40; /* second packet of the second pair */
+	a[3][h + 2] ^= 0x40; /* last packet of the quad */
 	memcpy(bad, a[3], lens[3]);
+	a[5][h + 15] ^= 0x01; /* second packet of the pair */
+	memcpy(bad2, a[5], lens[5]);
 	assert_int_equal(tw_crypto_test_verify_burst(en, tn, kind, pa, lens,
-						     NP, ra), NP - 1);
+						     NP, ra), NP - 2);
 	for (int i = 0; i < NP; i++) {
-		assert_int_equal(ra[i], i == 3 ? -TW_PROTO_E_HMAC : 0);
+		assert_int_equal(ra[i], i == 3 || i == 5 ? -TW_PROTO_E_HMAC : 0);
 		if (i == 3)
 			assert_memory_equal(a[i], bad, lens[i]);
+		else if (i == 5)
+			assert_memory_equal(a[i], bad2, lens[i]);
 		else
 			assert_memory_equal(a[i], orig[i], h);
 	}
