@@ -875,6 +875,7 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 	int vres[TW_DP_BURST];
 	uint64_t hits = 0, now_tsc;
 	uint16_t errest;
+	bool any_sess;
 
 	(void)port;
 	if (r == NULL || worker >= r->n_workers || n == 0 || n > TW_DP_BURST)
@@ -885,38 +886,44 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 	w->c.rx += n;
 	now_tsc = rte_rdtsc();
 	errest = tw_dp_clock_errest(r->clock);
+	/* with no session at all (light ports only) no 5-tuple is built */
+	any_sess = __atomic_load_n(&r->n_sess, __ATOMIC_RELAXED) != 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt *p = &pk[i];
+		uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len;
 
-		memset(p, 0, sizeof(*p));
-		p->cos_tos = -1;
 		p->f = rte_pktmbuf_mtod(m, uint8_t *);
-		p->ip = p->f + m->l2_len;
-		p->udp = p->ip + m->l3_len;
+		p->ip = ip;
+		p->udp = ip + m->l3_len;
 		p->pl = p->udp + UDP_HDR;
 		p->plen = (uint16_t)(tw_get_be16(p->udp + 4) - UDP_HDR);
+		p->t = NULL;
+		p->c = NULL;
+		p->cos_tos = -1;
+		p->stamp_integ_fail = false;
 		if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
 			p->ipv = 4;
-			p->ttl = p->ip[8];
-			p->tos = p->ip[1];
-			tw_keys_5t_set(&keys[i], 4, p->ip + 16, tw_get_be16(p->udp + 2),
-				       p->ip + 12, tw_get_be16(p->udp));
+			p->ttl = ip[8];
+			p->tos = ip[1];
 		} else {
 			p->ipv = 6;
-			p->ttl = p->ip[7];
-			p->tos = (uint8_t)((p->ip[0] << 4) | (p->ip[1] >> 4));
-			tw_keys_5t_set(&keys[i], 6, p->ip + 24, tw_get_be16(p->udp + 2),
-				       p->ip + 8, tw_get_be16(p->udp));
+			p->ttl = ip[7];
+			p->tos = (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
 		}
-		kp[i] = &keys[i];
-		data[i] = NULL;
+		if (any_sess) {
+			unsigned a = p->ipv == 4 ? 12 : 8, alen = p->ipv == 4 ? 4 : 16;
+
+			tw_keys_5t_set(&keys[i], p->ipv, ip + a + alen,
+				       tw_get_be16(p->udp + 2), ip + a, tw_get_be16(p->udp));
+			kp[i] = &keys[i];
+		}
 	}
-	if (__atomic_load_n(&r->n_sess, __ATOMIC_RELAXED) != 0)
+	if (any_sess)
 		tw_keys_lookup_bulk(r->tab, kp, n, &hits, data);
 	/* static sessions that take any peer port: only for what missed */
-	if (__atomic_load_n(&r->n_any, __ATOMIC_RELAXED) != 0 &&
+	if (any_sess && __atomic_load_n(&r->n_any, __ATOMIC_RELAXED) != 0 &&
 	    hits != (1ull << n) - 1) {
 		void *d2[TW_DP_BURST];
 		uint64_t h2 = 0;
@@ -957,7 +964,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 			}
 		} else {
 			struct refl_light *l =
-				__atomic_load_n(&r->light[keys[i].local_port], __ATOMIC_ACQUIRE);
+				__atomic_load_n(&r->light[tw_get_be16(p->udp + 2)],
+						__ATOMIC_ACQUIRE);
 
 			if (l == NULL) {
 				drop(w, p, &verdict[i], TW_REFL_DROP_NO_SESSION);
@@ -967,7 +975,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 			p->c = &l->c[worker];
 			p->c->rx++;
 			p->c->last_rx = tw_dp_rx_ntp(m);
-			if (!peer_allowed(l, p->ipv, keys[i].peer)) {
+			if (l->n_allow != 0 &&
+			    !peer_allowed(l, p->ipv, p->ip + (p->ipv == 4 ? 12 : 8))) {
 				drop(w, p, &verdict[i], TW_REFL_DROP_NOT_ALLOWED);
 				continue;
 			}
