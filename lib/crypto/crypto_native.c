@@ -279,15 +279,6 @@ hmac_tag_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
 		memcpy(tag[l], mac[l], 16);
 }
 
-TARGET static void hmac_tag(const struct tw_native_key *k, const uint8_t *msg,
-			    size_t len, uint8_t tag[16])
-{
-	uint8_t t[1][16];
-
-	hmac_tag_xl(&k, &msg, len, t, 1);
-	memcpy(tag, t[0], 16);
-}
-
 /* ---- AES-128 (FIPS 197) with AES-NI ---- */
 
 TARGET static __m128i expand_step(__m128i key, __m128i assist)
@@ -327,41 +318,6 @@ TARGET static void aes_expand(const uint8_t key[16], uint8_t enc[176],
 						   : _mm_aesimc_si128(rk[10 - i]));
 	}
 	explicit_bzero(rk, sizeof(rk));
-}
-
-TARGET static void cbc_encrypt(const uint8_t rk[176], uint8_t *p, size_t len)
-{
-	__m128i x = _mm_setzero_si128();
-
-	for (size_t off = 0; off < len; off += 16) {
-		x = _mm_xor_si128(x, _mm_loadu_si128((const void *)(p + off)));
-		x = _mm_xor_si128(x, _mm_loadu_si128((const void *)rk));
-		for (int r = 1; r < 10; r++)
-			x = _mm_aesenc_si128(
-				x, _mm_loadu_si128((const void *)(rk + 16 * r)));
-		x = _mm_aesenclast_si128(
-			x, _mm_loadu_si128((const void *)(rk + 160)));
-		_mm_storeu_si128((void *)(p + off), x);
-	}
-}
-
-TARGET static void cbc_decrypt(const uint8_t rk[176], const uint8_t *in,
-			       uint8_t *out, size_t len)
-{
-	__m128i prev = _mm_setzero_si128();
-
-	for (size_t off = 0; off < len; off += 16) {
-		__m128i c = _mm_loadu_si128((const void *)(in + off));
-		__m128i x = _mm_xor_si128(c, _mm_loadu_si128((const void *)rk));
-
-		for (int r = 1; r < 10; r++)
-			x = _mm_aesdec_si128(
-				x, _mm_loadu_si128((const void *)(rk + 16 * r)));
-		x = _mm_aesdeclast_si128(
-			x, _mm_loadu_si128((const void *)(rk + 160)));
-		_mm_storeu_si128((void *)(out + off), _mm_xor_si128(x, prev));
-		prev = c;
-	}
 }
 
 TARGET static inline __attribute__((always_inline)) void
@@ -456,37 +412,15 @@ void tw_native_key_init(struct tw_native_key *k, const uint8_t aes[16],
 	explicit_bzero(pad, sizeof(pad));
 }
 
-void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
-		       size_t cover, size_t hoff)
-{
-	hmac_tag(k, pkt, cover, pkt + hoff);
-	cbc_encrypt(k->enc, pkt, cover);
-}
-
-int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
-		     size_t cover, size_t hoff)
-{
-	uint8_t plain[96], mac[16];
-	int rc = 0;
-
-	cbc_decrypt(k->dec, pkt, plain, cover);
-	hmac_tag(k, plain, cover, mac);
-	if (!tw_crypto_memeq(mac, pkt + hoff, TW_CRYPTO_HMAC_LEN))
-		rc = -TW_PROTO_E_HMAC;
-	else
-		memcpy(pkt, plain, cover);
-	explicit_bzero(plain, sizeof(plain));
-	return rc;
-}
-
 TARGET static inline __attribute__((always_inline)) void
 protect_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
 	   size_t cover, size_t hoff, const int L)
 {
 	uint8_t mac[4][16];
-	const uint8_t *const msg[4] = { pkt[0], pkt[1], pkt[L > 2 ? 2 : 0],
-					pkt[L > 2 ? 3 : 0] };
+	const uint8_t *msg[4];
 
+	for (int l = 0; l < L; l++)
+		msg[l] = pkt[l];
 	hmac_tag_xl(k, msg, cover, mac, L);
 	for (int l = 0; l < L; l++)
 		memcpy(pkt[l] + hoff, mac[l], TW_CRYPTO_HMAC_LEN);
@@ -511,6 +445,21 @@ verify_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
 			memcpy(pkt[l], plain[l], cover);
 	}
 	explicit_bzero(plain, sizeof(plain));
+}
+
+TARGET void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
+		       size_t cover, size_t hoff)
+{
+	protect_xl(&k, &pkt, cover, hoff, 1);
+}
+
+TARGET int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
+		     size_t cover, size_t hoff)
+{
+	int rc;
+
+	verify_xl(&k, &pkt, cover, hoff, &rc, 1);
+	return rc;
 }
 
 TARGET void tw_native_protect_x2(const struct tw_native_key *const k[2],
