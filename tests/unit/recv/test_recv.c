@@ -1135,6 +1135,8 @@ static void test_worker_loop_pcap(void **state)
 			assert_int_equal(out[k].rec.seq, 2 * k + 1);
 			assert_int_not_equal(out[k].rec.t4, 0);  /* the worker's RX time */
 			assert_int_equal(out[k].rec.ttl_back, 64);
+			/* net_pcap hands the capture time as a hardware stamp */
+			assert_int_equal(out[k].rec.flags, TW_STATS_REC_T4_HW);
 		}
 		assert_int_equal(tw_recv_stats(r, 0, &st), 0);
 		assert_int_equal(st.consumed, 3);
