@@ -160,6 +160,8 @@ static int poll_in(struct run *r, const struct timespec *ts)
 	if (r->ctrl_fd >= 0 && pfd[1].revents != 0) {
 		r->ctrl_event = true;
 		r->ctrl_fd = -1;
+		if (r->halt != NULL)
+			__atomic_store_n(r->halt, 1, __ATOMIC_RELAXED);
 	}
 	return n;
 }
@@ -188,7 +190,8 @@ static bool wait_until(struct run *r, uint64_t deadline)
 	for (;;) {
 		uint64_t now = pace_mono_ns();
 
-		if (*r->stop || r->ctrl_event)
+		if (*r->stop || r->ctrl_event ||
+		    (r->halt != NULL && __atomic_load_n(r->halt, __ATOMIC_RELAXED)))
 			return false;
 		if (now >= deadline)
 			return true;
