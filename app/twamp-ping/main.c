@@ -429,6 +429,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
+	static int (*const steps[])(struct ping *) = {
+		ping_resolve, ping_load_key, ping_padding, ping_ctrl_connect,
+		ping_sessions_open, ping_start, ping_run, ping_stop,
+		ping_results,
+	};
 	struct ping *p = calloc(1, sizeof(*p));
 	struct sigaction sa = { .sa_handler = on_signal };
 	int rc;
@@ -444,23 +449,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	p->stop = &g_stop;
 	p->n = p->o.sessions;
-	rc = ping_resolve(p);
-	if (rc == 0)
-		rc = ping_load_key(p);
-	if (rc == 0)
-		rc = ping_padding(p);
-	if (rc == 0)
-		rc = ping_ctrl_connect(p);
-	if (rc == 0)
-		rc = ping_sessions_open(p);
-	if (rc == 0)
-		rc = ping_start(p);
-	if (rc == 0)
-		rc = ping_run(p);
-	if (rc == 0)
-		rc = ping_stop(p);
-	if (rc == 0)
-		rc = ping_results(p);
+	/* each step has said why it failed; the first failure ends the run */
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
+		rc = steps[i](p);
 	ping_free(p);
 	free(p);
 	return rc;

@@ -566,35 +566,33 @@ int ping_sessions_open(struct ping *p)
 
 /* ---- start, run, stop ---- */
 
-/* All SIDs of the run, for RFC 5938 Start-N / Stop-N. */
-static uint8_t (*all_sids(struct ping *p))[TW_CTRL_SID_LEN]
+typedef int (*sids_fn)(struct tw_ctrl_client *c,
+		       const uint8_t (*sids)[TW_CTRL_SID_LEN], uint32_t n,
+		       uint8_t *accepts);
+
+/* RFC 5938 Start-N-Sessions / Stop-N-Sessions naming every SID of the run */
+static int every_sid(struct ping *p, sids_fn fn)
 {
 	uint8_t (*sids)[TW_CTRL_SID_LEN] = calloc(p->n, sizeof(*sids));
+	int rc;
 
-	if (sids != NULL)
-		for (unsigned i = 0; i < p->n; i++)
-			memcpy(sids[i], p->s[i].sess.sid, TW_CTRL_SID_LEN);
-	return sids;
+	if (sids == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < p->n; i++)
+		memcpy(sids[i], p->s[i].sess.sid, TW_CTRL_SID_LEN);
+	rc = fn(p->cl, (const uint8_t (*)[TW_CTRL_SID_LEN])sids, p->n, NULL);
+	free(sids);
+	return rc;
 }
 
 int ping_start(struct ping *p)
 {
-	uint8_t (*sids)[TW_CTRL_SID_LEN];
 	int rc;
 
 	if (p->cl == NULL)
 		return 0;
-	if (p->o.individual) {
-		sids = all_sids(p);
-		if (sids == NULL)
-			return setup_fail("out of memory", NULL);
-		rc = tw_ctrl_client_start_n(p->cl,
-					    (const uint8_t (*)[TW_CTRL_SID_LEN])sids,
-					    p->n, NULL);
-		free(sids);
-	} else {
-		rc = tw_ctrl_client_start(p->cl);
-	}
+	rc = p->o.individual ? every_sid(p, tw_ctrl_client_start_n) :
+			       tw_ctrl_client_start(p->cl);
 	return rc < 0 ? ctrl_fail(p, "Start-Sessions failed", rc) : 0;
 }
 
@@ -768,24 +766,14 @@ static int owamp_stop_fetch(struct ping *p)
 
 int ping_stop(struct ping *p)
 {
-	uint8_t (*sids)[TW_CTRL_SID_LEN];
 	int rc;
 
 	if (p->cl == NULL)
 		return 0;
 	if (p->o.proto == PING_OWAMP)
 		return owamp_stop_fetch(p);
-	if (p->o.individual) {
-		sids = all_sids(p);
-		if (sids == NULL)
-			return setup_fail("out of memory", NULL);
-		rc = tw_ctrl_client_stop_n(p->cl,
-					   (const uint8_t (*)[TW_CTRL_SID_LEN])sids,
-					   p->n, NULL);
-		free(sids);
-	} else {
-		rc = tw_ctrl_client_stop(p->cl, 0);
-	}
+	rc = p->o.individual ? every_sid(p, tw_ctrl_client_stop_n) :
+			       tw_ctrl_client_stop(p->cl, 0);
 	/* the measurements are in: a failed stop is only a warning */
 	if (rc < 0)
 		fprintf(stderr, "twamp-ping: warning: Stop-Sessions: %s\n",
