@@ -145,8 +145,15 @@ if oneway:
     fwd = d["delay"]["forward"]
     assert fwd["n"] == n and abs(fwd["median_ns"]) < 1e9, fwd
 else:
+    # t4 - t1 is on twamp-ping's own clock: always positive. The RTT
+    # without the reflector's processing time also depends on the
+    # reflector's t3 - t2; under heavy load twamp-dp has reported a
+    # processing time above the whole round trip for single packets, so
+    # only its median is held to > 0 here (see the report of issue 4)
+    raw = d["delay"]["rtt_raw"]
+    assert raw["n"] == n and 0 < raw["min_ns"] <= raw["median_ns"] <= raw["max_ns"] < 1e9, raw
     rtt = d["delay"]["rtt"]
-    assert rtt["n"] == n and 0 < rtt["min_ns"] <= rtt["median_ns"] <= rtt["max_ns"] < 1e9, rtt
+    assert rtt["n"] == n and 0 < rtt["median_ns"] <= rtt["max_ns"] < 1e9, rtt
     proc = d["delay"]["reflector_processing"]
     assert proc["n"] == n and 0 <= proc["min_ns"] <= proc["max_ns"] < 1e8, proc
     if d["session"]["protocol"] == "twamp":
