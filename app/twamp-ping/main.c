@@ -320,7 +320,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_u64(optarg, 100000000, &u) < 0 || u == 0)
 				return bad_arg("--rate", optarg,
 					       "packets per second, 1..1e8");
-			o->interval_ns = NS_PER_SEC / u;
+			o->interval_ns = (NS_PER_SEC + u / 2) / u;
 			if (o->interval_ns == 0)
 				o->interval_ns = 1;
 			have_interval = true;

@@ -237,8 +237,8 @@ int run_send(struct run *r)
 		 * the first i + 1 intervals (exact, tw_sched) */
 		off = tw_sched_next(r->sched);
 		/* each interval is rounded to NTP units (< 0.12 ns off), so
-		 * allow 1 ns per packet: the packet due at the end is sent */
-		if (until_end && off > end_ns + seq + 1)
+		 * allow 1/8 ns per packet: the packet due at the end is sent */
+		if (until_end && off > end_ns + (seq >> 3) + 1)
 			break;
 		deadline = t0 + off;
 		if (grow((void **)&r->sent, &r->cap_sent, seq + 1,
