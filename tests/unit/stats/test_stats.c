@@ -94,6 +94,10 @@ static struct tw_stats_result res(const struct tw_stats *s)
 	assert_int_equal(r.sent, r.received + r.lost + r.in_flight);
 	if (r.finished)
 		assert_int_equal(r.in_flight, 0);
+	assert_true(r.late <= r.lost && r.lost_window <= r.lost);
+	assert_true(r.lost_fwd <= r.lost && r.lost_back <= r.lost && r.lost_unknown <= r.lost);
+	assert_true(r.dup_fwd <= r.dup && r.dup_back <= r.dup);
+	assert_true(r.reordered <= r.received);
 	if (r.dir_known && r.kind == TW_STATS_ROUNDTRIP)
 		assert_int_equal(r.lost, r.lost_fwd + r.lost_back + r.lost_unknown + r.late);
 	if (r.dup_dir_known)
@@ -594,6 +598,92 @@ static void test_window(void **state)
 	tw_stats_destroy(s);
 }
 
+/* Beyond the history: IPDV pair not formed, extent not computed, counted. */
+static void test_history_bound(void **state)
+{
+	(void)state;
+	struct tw_stats_conf c;
+	tw_stats_conf_init(&c);
+	c.ipdv_window = 4;
+	struct tw_stats *s = tw_stats_create(&c);
+	assert_non_null(s);
+	send_n(s, 0, 21);
+	for (uint32_t i = 1; i <= 21; i++) {
+		uint32_t k = i % 21; /* 1..20, then 0 */
+		struct tw_stats_rec r = rt_rec(k, i - 1, k * 10 * MS, MS, 0, MS);
+		assert_int_equal(tw_stats_recv(s, &r), 0);
+	}
+	struct tw_stats_result r = res(s);
+	assert_int_equal(r.received, 21);
+	assert_int_equal(r.ipdv_skipped, 1);
+	assert_int_equal(r.d[TW_STATS_D_IPDV_RTT].n, 19);
+	assert_int_equal(r.reordered, 1);
+	assert_int_equal(r.extent_unknown, 1);
+	assert_int_equal(r.extent_max, 0);
+	assert_int_equal(r.nreord[TW_STATS_NREORD_MAX - 1], 1);
+	tw_stats_destroy(s);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Random sequences of calls (gaps, strays, old and future numbers, time
+ * jumps, a small window) never break the invariants. */
+static void test_random_calls(void **state)
+{
+	(void)state;
+	uint64_t x = 0x2545f4914f6cdd1dull;
+#define RND() xorshift(&x)
+	for (unsigned round = 0; round < 20; round++) {
+		struct tw_stats_conf c;
+		tw_stats_conf_init(&c);
+		c.max_window = round % 2 ? 4096 : 0;
+		c.ipdv_window = 1u << (RND() % 6);
+		c.timeout_ns = 1 + RND() % (50 * MS);
+		c.kind = round % 3 == 2 ? TW_STATS_ONEWAY : TW_STATS_ROUNDTRIP;
+		c.rseq = (enum tw_stats_rseq)(RND() % 3);
+		struct tw_stats *s = tw_stats_create(&c);
+		assert_non_null(s);
+		uint32_t seq = (uint32_t)RND();
+		int64_t t = 0;
+		for (unsigned op = 0; op < 20000; op++) {
+			unsigned k = RND() % 100;
+			if (k < 40) {
+				seq += 1 + (RND() % 50 == 0 ? (uint32_t)(RND() % 5000) : 0);
+				t += (int64_t)(RND() % (2 * MS));
+				int rc = tw_stats_sent(s, seq, at(t));
+				assert_true(rc == 0 || rc == -EINVAL);
+			} else if (k < 95) {
+				uint32_t q = seq - (uint32_t)(RND() % 6000) + (RND() % 20 == 0 ? 3 : 0);
+				int64_t sent_at = t - (int64_t)(RND() % (60 * MS));
+				struct tw_stats_rec r = c.kind == TW_STATS_ONEWAY ?
+					ow_rec(q, sent_at, t + (int64_t)(RND() % MS)) :
+					rt_rec(q, (uint32_t)RND() % 8000, sent_at,
+					       (int64_t)(RND() % (30 * MS)) - 10 * MS, (int64_t)(RND() % 1000),
+					       (int64_t)(RND() % (30 * MS)));
+				r.e2 = RND() % 2 ? SYNC : NOSYNC;
+				int rc = tw_stats_recv(s, &r);
+				assert_true(rc == 0 || rc == -ENOENT);
+			} else if (k < 99) {
+				assert_int_equal(tw_stats_advance(s, at(t + (int64_t)(RND() % (100 * MS)))), 0);
+			} else {
+				(void)res(s); /* checks the invariants */
+			}
+		}
+		tw_stats_finish(s);
+		struct tw_stats_result r = res(s);
+		assert_int_equal(r.in_flight, 0);
+		assert_true(r.lost >= r.late + r.lost_window);
+		tw_stats_destroy(s);
+	}
+#undef RND
+}
+
 /* Sequence numbers wrap at 2^32 (RFC 5357 §4.1.2: a 32-bit counter). */
 static void test_wrap(void **state)
 {
@@ -837,9 +927,22 @@ static void test_json(void **state)
 	s = mk(TW_STATS_ONEWAY, TW_STATS_RSEQ_AUTO);
 	send_n(s, 0, 2);
 	struct tw_stats_rec o = ow_rec(1, 10 * MS, 11 * MS);
+	o.ttl_fwd = 250;
 	tw_stats_recv(s, &o);
 	tw_stats_finish(s);
 	r = res(s);
+	f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(tw_stats_print_summary(f, &r, NULL), 0);
+	rewind(f);
+	char sum[2048];
+	size_t sn = fread(sum, 1, sizeof(sum) - 1, f);
+	sum[sn] = 0;
+	fclose(f);
+	assert_non_null(strstr(sum, "--- owamp one-way session ---\n"));
+	assert_non_null(strstr(sum, "2 sent, 1 lost (50.000%), 0 duplicates\n"));
+	assert_non_null(strstr(sum, "one-way delay min/median/max = 1/1/1 ms"));
+	assert_non_null(strstr(sum, "\nhops = 5 (consistently)\n"));
 	snprintf(path, sizeof(path), "%s/ow.json", tmpdir);
 	assert_int_equal(tw_stats_write_json(path, &r, NULL), 0);
 	assert_int_equal(py("import json,sys\n"
@@ -915,6 +1018,8 @@ int main(void)
 		cmocka_unit_test(test_negative_delays),
 		cmocka_unit_test(test_timeout_and_late),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_history_bound),
+		cmocka_unit_test(test_random_calls),
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_gap),
 		cmocka_unit_test(test_tos),
