@@ -31,6 +31,7 @@ struct tw_sched {
 	unsigned pos;               /* next 32-bit number in out[] */
 	uint64_t offset;            /* running sum of intervals, NTP units */
 	uint64_t count;             /* packets produced */
+	uint64_t period_ns;         /* tw_sched_create_periodic(): exact in ns */
 	uint32_t next_slot;
 	uint32_t n_slots;
 	struct tw_owamp_slot slots[]; /* n_slots */
@@ -84,18 +85,15 @@ static uint64_t unif_rand(struct tw_sched *s)
 uint64_t tw_sched_exp_rand(struct tw_sched *s)
 {
 	uint64_t u, v, j_num;
-	uint32_t j = 0;
+	uint32_t j;
 	unsigned k;
 
 	if (s->aes == NULL)
 		return 0;
 	/* S1: locate the first zero bit, shift off j + 1 bits. */
 	u = unif_rand(s);
-	while ((u & 0x80000000u) && j < 32) {
-		u <<= 1;
-		j++;
-	}
-	u = (u << 1) & 0xFFFFFFFFu;
+	j = u == 0xFFFFFFFFu ? 32u : (uint32_t)__builtin_clz(~(uint32_t)u);
+	u = (u << (j + 1)) & 0xFFFFFFFFu;
 	j_num = (uint64_t)j << 32;
 	/* S2: immediate acceptance (j = 32 lands here with u = 0: 32 ln2). */
 	if (u < LN2)
@@ -173,8 +171,12 @@ struct tw_sched *tw_sched_create_periodic(uint64_t interval_ns)
 		.type = TW_OWAMP_SLOT_FIXED,
 		.parameter = tw_sched_ns_to_ntp(interval_ns),
 	};
+	struct tw_sched *s = tw_sched_create(NULL, &slot, 1);
 
-	return tw_sched_create(NULL, &slot, 1);
+	/* no wire format to agree with: keep the offsets exact in ns */
+	if (s != NULL)
+		s->period_ns = interval_ns;
+	return s;
 }
 
 struct tw_sched *tw_sched_create_poisson(const uint8_t sid[TW_CTRL_SID_LEN],
@@ -226,6 +228,10 @@ uint64_t tw_sched_next_ntp(struct tw_sched *s)
 
 uint64_t tw_sched_next(struct tw_sched *s)
 {
+	if (s->period_ns != 0) {
+		tw_sched_next_interval(s);
+		return s->count * s->period_ns;
+	}
 	return tw_sched_ntp_to_ns(tw_sched_next_ntp(s));
 }
 
@@ -243,5 +249,5 @@ uint64_t tw_sched_ns_to_ntp(uint64_t ns)
 
 uint64_t tw_sched_ntp_to_ns(uint64_t ntp)
 {
-	return (uint64_t)(((unsigned __int128)ntp * 1000000000u) >> 32);
+	return (uint64_t)(((unsigned __int128)ntp * 1000000000u + (1u << 31)) >> 32);
 }

@@ -64,7 +64,10 @@ struct tw_sched *tw_sched_create(const uint8_t sid[TW_CTRL_SID_LEN],
 
 /**
  * Periodic schedule: one fixed slot of @p interval_ns (RFC 4656 §3.6
- * "Periodic stream").
+ * "Periodic stream"). tw_sched_next() is exact in nanoseconds here
+ * (k * interval_ns; TWAMP has no wire schedule to agree with); the NTP
+ * functions see the interval rounded to NTP units. An OWAMP sender uses
+ * tw_sched_create() with the slots it sent, so both ends agree.
  * @return as tw_sched_create().
  */
 struct tw_sched *tw_sched_create_periodic(uint64_t interval_ns);
@@ -103,7 +106,7 @@ uint64_t tw_sched_next_ntp(struct tw_sched *s);
 
 /**
  * Offset of the next packet from the session's Start Time in nanoseconds
- * (the exact NTP sum converted, rounded down), and advance. Sessions of up
+ * (the exact NTP sum converted, rounded to nearest), and advance. Sessions of up
  * to 2^32 s fit.
  */
 uint64_t tw_sched_next(struct tw_sched *s);
@@ -121,7 +124,10 @@ uint64_t tw_sched_exp_rand(struct tw_sched *s);
 /** Interval conversion: nanoseconds to NTP units (rounded to nearest). */
 uint64_t tw_sched_ns_to_ntp(uint64_t ns);
 
-/** Interval conversion: NTP units to nanoseconds (rounded down). */
+/**
+ * Interval conversion: NTP units to nanoseconds (rounded to nearest, so
+ * tw_sched_ntp_to_ns(tw_sched_ns_to_ntp(ns)) == ns).
+ */
 uint64_t tw_sched_ntp_to_ns(uint64_t ntp);
 
 /**
