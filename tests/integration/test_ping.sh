@@ -301,6 +301,11 @@ peer "$PING" --light -p $P_LIGHT_OPEN -d 1 -r 200 -q --json "$LOG/dur.json" $DUT
 check "-d 1 -r 200: 200 sent, sent = received + lost" \
   "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['packets']; sys.exit(0 if r['sent']==200 and r['sent']==r['received']+r['lost'] else 1)" "$LOG/dur.json"
 
+# NIC timestamps asked for on a NIC without them (veth): a clear error
+peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN --hw-timestamps png-peer0 -c 5 $DUT_V4 >/dev/null 2>"$LOG/hw.err"; rc=$?
+check "--hw-timestamps on a veth: exit 1 (got $rc), names the interface" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'hardware timestamps on png-peer0' '$LOG/hw.err'"
+
 # a packet above the path MTU: an error, never silent fragmentation
 peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN -s 3000 -c 5 $DUT_V4 >/dev/null 2>"$LOG/mtu.err"; rc=$?
 check "3014-octet packets on a 1500-octet path: exit 1 (got $rc), says the MTU" \
