@@ -308,6 +308,11 @@ peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN --hw-timestamps $PEER_IF -c 5 $
 check "--hw-timestamps on a veth: exit 1 (got $rc), names the interface" \
   sh -c "[ $rc -eq 1 ] && grep -q 'hardware timestamps on $PEER_IF' '$LOG/hw.err'"
 
+# no route: the first packet cannot leave, a setup error
+peer timeout 30 "$PING" --stamp -p 862 -c 5 203.0.113.1 >/dev/null 2>"$LOG/noroute.err"; rc=$?
+check "no route to the reflector: exit 1 (got $rc), says so" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'cannot send test packets to 203.0.113.1 port 862: Network is unreachable' '$LOG/noroute.err'"
+
 # a packet above the path MTU: an error, never silent fragmentation
 peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN -s 3000 -c 5 $DUT_V4 >/dev/null 2>"$LOG/mtu.err"; rc=$?
 check "3014-octet packets on a 1500-octet path: exit 1 (got $rc), says the MTU" \
