@@ -193,6 +193,14 @@ static void owamp_sink(void *arg, uint32_t session, const struct tw_stats_rec *r
 	}
 }
 
+/* The Accept code for a data-plane table's refusal @p rc (logged). */
+static uint8_t refused(const char *table, int rc)
+{
+	app_log("control: %s session not added: %s", table, strerror(-rc));
+	return rc == -ENOSPC ? TW_ACCEPT_TEMPORARY :
+	       rc == -ENOTSUP ? TW_ACCEPT_NOT_SUPPORTED : TW_ACCEPT_INTERNAL;
+}
+
 static uint8_t add_twamp(struct app_ctrl *c, struct csess *cs, struct tw_ctrl_srv_session *s)
 {
 	struct tw_refl_session rs;
@@ -223,11 +231,8 @@ static uint8_t add_twamp(struct app_ctrl *c, struct csess *cs, struct tw_ctrl_sr
 		rc = tw_refl_session_add(c->refl, &rs, &cs->id);
 	}
 	tw_crypto_wipe(&rs.test_keys, sizeof(rs.test_keys));
-	if (rc != 0) {
-		app_log("control: reflector session not added: %s", strerror(-rc));
-		return rc == -ENOSPC ? TW_ACCEPT_TEMPORARY :
-		       rc == -ENOTSUP ? TW_ACCEPT_NOT_SUPPORTED : TW_ACCEPT_INTERNAL;
-	}
+	if (rc != 0)
+		return refused("reflector", rc);
 	s->local_port = rs.local_port;
 	return TW_ACCEPT_OK;
 }
@@ -257,11 +262,8 @@ static uint8_t add_owamp(struct app_ctrl *c, struct csess *cs, struct tw_ctrl_sr
 		rc = app_recv_session_add(&rs, owamp_sink, cs, &cs->id);
 	}
 	tw_crypto_wipe(&rs.test_keys, sizeof(rs.test_keys));
-	if (rc != 0) {
-		app_log("control: receive session not added: %s", strerror(-rc));
-		return rc == -ENOSPC ? TW_ACCEPT_TEMPORARY :
-		       rc == -ENOTSUP ? TW_ACCEPT_NOT_SUPPORTED : TW_ACCEPT_INTERNAL;
-	}
+	if (rc != 0)
+		return refused("receive", rc);
 	cs->req = malloc(s->req_wire_len);
 	if (cs->req == NULL) {
 		app_recv_session_del(cs->id);
