@@ -25,6 +25,8 @@
 #include "tw_config.h"
 #include "tw_dataplane.h"
 #include "twamp_dp.h"
+#include "ctrl.h"
+#include "recv.h"
 #include "refl.h"
 
 static volatile sig_atomic_t got_signal;
@@ -201,6 +203,7 @@ int app_run(const struct app_opts *o)
 	struct tw_dp_conf conf = { 0 };
 	struct tw_config *cfg;
 	struct app_refl *refl = NULL;
+	struct app_ctrl *ctrl = NULL;
 	struct tw_dp *dp = NULL;
 	FILE *dpdk_log;
 	struct rte_rcu_qsbr *qsbr = NULL;
@@ -248,13 +251,15 @@ int app_run(const struct app_opts *o)
 	if (refl == NULL)
 		goto out_eal;
 	conf.qsbr = app_refl_qsbr(refl);
+	if (app_recv_create(cfg, conf.n_workers, conf.qsbr) != 0)
+		goto out_refl;
 
 	dp = tw_dp_ports_create(&conf, err, sizeof(err));
 	if (dp == NULL) {
 		app_log("%s", err);
 		goto out_refl;
 	}
-	if (app_refl_attach(refl, dp, cfg) != 0)
+	if (app_refl_attach(refl, dp, cfg) != 0 || app_recv_attach(dp) != 0)
 		goto out_dp;
 	rc = tw_dp_telemetry_register(dp);
 	if (rc != 0)
@@ -268,9 +273,11 @@ int app_run(const struct app_opts *o)
 	for (unsigned i = 0; i < cfg->n_ports; i++)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
+	/* TCP on the TAP's addresses: after the ports (and TAPs) are up */
+	ctrl = app_ctrl_create(cfg, refl, dp, &rc);
+	if (rc != 0)
+		got_signal = -1;
 	/* configured, checked, but not served by this version yet */
-	if (cfg->control.enabled)
-		app_log("warning: reflector.control (TWAMP-Control server) is not built yet; ignored");
 	if (cfg->n_sessions > 0)
 		app_log("warning: sender.sessions (%u) are not built yet; ignored", cfg->n_sessions);
 	if (cfg->ipsec.n_sas > 0 || cfg->ipsec.key_import_socket[0] != '\0')
@@ -315,12 +322,16 @@ int app_run(const struct app_opts *o)
 		if (tw_dp_service(dp) == 0 && n <= 0 && conf.idle_sleep_us > 0)
 			usleep(conf.idle_sleep_us);
 		app_refl_service(refl);
+		app_recv_service();
+		app_ctrl_service(ctrl);
 	}
 	for (unsigned pass = 1; !got_signal; pass++) {
 		if (tw_dp_service(dp) == 0)
 			usleep(conf.idle_sleep_us > 0 && conf.idle_sleep_us < 1000 ?
 			       conf.idle_sleep_us : 1000);
 		app_refl_service(refl);
+		app_recv_service();
+		app_ctrl_service(ctrl);
 		/* a worker loop only returns on quit or on a setup error */
 		for (unsigned i = 0; i < launched && pass % 256 == 0; i++) {
 			if (rte_eal_get_lcore_state(cfg->lcores[i]) == WAIT) {
@@ -338,6 +349,7 @@ int app_run(const struct app_opts *o)
 		app_log("%s: stopping", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	else
 		app_log("stopping after an error");
+	app_ctrl_destroy(ctrl); /* closes connections, removes their sessions */
 	tw_dp_quit(dp);
 	status = got_signal > 0 ? 0 : 1;
 	for (unsigned i = 0; i < launched; i++) {
@@ -355,6 +367,7 @@ out_dp:
 	app_refl_detach(refl);
 	tw_dp_ports_destroy(dp);
 out_refl:
+	app_recv_destroy();
 	app_refl_destroy(refl);
 out_eal:
 	rte_eal_cleanup();

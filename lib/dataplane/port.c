@@ -635,15 +635,36 @@ void tw_dp_ports_destroy(struct tw_dp *dp)
 	rte_free(dp);
 }
 
-int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
+/* The only class that owns ports, or NONE (none or several do). */
+static void udp_single_update(struct tw_dp *dp)
 {
-	if (dp == NULL)
+	uint8_t single = TW_DP_UDP_NONE;
+	unsigned n = 0;
+
+	for (unsigned c = TW_DP_UDP_NONE + 1; c < TW_DP_UDP_CLASS_MAX; c++)
+		if (dp->udp_class_ports[c] != 0) {
+			single = (uint8_t)c;
+			n++;
+		}
+	__atomic_store_n(&dp->udp_single, n == 1 ? single : TW_DP_UDP_NONE,
+			 __ATOMIC_RELEASE);
+}
+
+int tw_dp_set_udp_class_handler(struct tw_dp *dp, enum tw_dp_udp_class cls,
+				tw_dp_udp_fn fn, void *arg)
+{
+	if (dp == NULL || cls <= TW_DP_UDP_NONE || cls >= TW_DP_UDP_CLASS_MAX)
 		return -EINVAL;
 	if (dp->started)
 		return -EBUSY;
-	dp->udp_fn = fn;
-	dp->udp_arg = arg;
+	dp->udp_fn[cls] = fn;
+	dp->udp_arg[cls] = arg;
 	return 0;
+}
+
+int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
+{
+	return tw_dp_set_udp_class_handler(dp, TW_DP_UDP_REFLECTOR, fn, arg);
 }
 
 int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
@@ -657,18 +678,54 @@ int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
 	return 0;
 }
 
-int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
+/*
+ * Order of the stores (x86 keeps them, and the worker's loads, in order):
+ * on a claim the class shortcut (udp_single) is updated first, then the
+ * port's class, then the parser's bit; a release goes the other way. A
+ * worker that sees a port owned thus finds its class, and a shortcut that
+ * does not hide a second class. In the window of a release a packet may
+ * still reach the class that just let the port go (which drops it as
+ * unknown) or the kernel.
+ */
+int tw_dp_udp_port_claim(struct tw_dp *dp, uint16_t udp_port,
+			 enum tw_dp_udp_class cls, bool own)
 {
 	uint64_t bit;
+	uint8_t cur;
 
-	if (dp == NULL)
+	if (dp == NULL || cls <= TW_DP_UDP_NONE || cls >= TW_DP_UDP_CLASS_MAX)
 		return -EINVAL;
 	bit = 1ull << (udp_port & 63);
-	if (own)
+	cur = __atomic_load_n(&dp->udp_class[udp_port], __ATOMIC_RELAXED);
+	if (own) {
+		if (cur == cls)
+			return 0;
+		if (cur != TW_DP_UDP_NONE)
+			return -EBUSY;
+		dp->udp_class_ports[cls]++;
+		udp_single_update(dp);
+		__atomic_store_n(&dp->udp_class[udp_port], (uint8_t)cls, __ATOMIC_RELEASE);
 		__atomic_fetch_or(&dp->udp_owned[udp_port >> 6], bit, __ATOMIC_RELEASE);
-	else
+	} else if (cur == cls) {
 		__atomic_fetch_and(&dp->udp_owned[udp_port >> 6], ~bit, __ATOMIC_RELEASE);
+		__atomic_store_n(&dp->udp_class[udp_port], TW_DP_UDP_NONE, __ATOMIC_RELEASE);
+		dp->udp_class_ports[cls]--;
+		udp_single_update(dp);
+	}
 	return 0;
+}
+
+int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
+{
+	return tw_dp_udp_port_claim(dp, udp_port, TW_DP_UDP_REFLECTOR, own);
+}
+
+enum tw_dp_udp_class tw_dp_udp_port_class(const struct tw_dp *dp, uint16_t udp_port)
+{
+	if (dp == NULL)
+		return TW_DP_UDP_NONE;
+	return (enum tw_dp_udp_class)__atomic_load_n(&dp->udp_class[udp_port],
+						     __ATOMIC_ACQUIRE);
 }
 
 unsigned tw_dp_port_count(const struct tw_dp *dp)
