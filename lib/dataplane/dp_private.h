@@ -29,6 +29,7 @@ struct dp_port {
 	uint16_t port_id;
 	uint16_t tap_id;
 	uint16_t nq;             /* RX/TX queue pairs (<= workers) */
+	uint16_t sender_q;       /* sender's TX queue (== nq), DP_NO_PORT: none */
 	bool probed;             /* we probed the device: we remove it */
 	bool tap_probed;
 	bool started, tap_started;
@@ -66,6 +67,8 @@ struct tw_dp {
 	void *udp_arg;
 	tw_dp_tx_stamp_fn tx_stamp_fn;
 	void *tx_stamp_arg;
+	tw_dp_hook_fn hook_fn;   /* worker 0, once per pass (the sender) */
+	void *hook_arg;
 	bool started;
 	bool quit;               /* __atomic */
 	uint64_t udp_owned[65536 / 64];
