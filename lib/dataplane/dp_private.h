@@ -82,6 +82,9 @@ struct tw_dp {
 /* rtnetlink (netlink.c): 0 or -errno. */
 int tw_dp_nl_addr_add(unsigned ifindex, const struct tw_dp_prefix *p);
 int tw_dp_nl_link_up(unsigned ifindex);
+/* One request, the first answer with its sequence number copied into
+ * @reply: its length, or -errno (NLMSG_ERROR, including -ENOENT). */
+int tw_dp_nl_query(const void *req, size_t req_len, void *reply, size_t cap);
 
 /* exception.c */
 void tw_dp_exc_drain(struct dp_port *p);

@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "dp_private.h"
 
@@ -71,6 +72,65 @@ static int nl_talk(struct nl_req *r)
 				rc = e.error;
 				goto out;
 			}
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+int tw_dp_nl_query(const void *req, size_t req_len, void *reply, size_t cap)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 1 };
+	union {
+		struct nlmsghdr nh;
+		char buf[8192];
+	} ans;
+	struct nlmsghdr h;
+	int fd, rc = -EIO;
+	ssize_t n;
+
+	if (req == NULL || req_len < sizeof(h) || reply == NULL)
+		return -EINVAL;
+	memcpy(&h, req, sizeof(h));
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, req, req_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		struct nlmsghdr *nh;
+
+		n = recv(fd, &ans, sizeof(ans), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			goto out;
+		}
+		for (nh = &ans.nh; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != h.nlmsg_seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr e;
+
+				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(e)))
+					goto out;
+				memcpy(&e, NLMSG_DATA(nh), sizeof(e));
+				rc = e.error != 0 ? e.error : -ENOENT;
+				goto out;
+			}
+			if (nh->nlmsg_len > cap) {
+				rc = -EMSGSIZE;
+				goto out;
+			}
+			memcpy(reply, nh, nh->nlmsg_len);
+			rc = (int)nh->nlmsg_len;
+			goto out;
 		}
 	}
 out:

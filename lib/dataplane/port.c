@@ -747,6 +747,7 @@ int tw_dp_port_info(const struct tw_dp *dp, unsigned idx, struct tw_dp_port_info
 	out->tx_desc = p->conf.tx_desc;
 	memcpy(out->mac, p->mac.addr_bytes, 6);
 	out->hw_rx_timestamp = p->hwts != DP_HWTS_NONE;
+	out->vlan = p->conf.vlan;
 	return 0;
 }
 

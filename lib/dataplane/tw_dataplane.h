@@ -322,6 +322,7 @@ struct tw_dp_port_info {
 	uint16_t rx_desc, tx_desc;/**< descriptors per queue, as configured */
 	uint8_t mac[6];
 	bool hw_rx_timestamp;     /**< RX timestamps come from the device */
+	uint16_t vlan;            /**< 802.1Q VID, 0 = untagged */
 };
 
 /**
