@@ -209,7 +209,7 @@ static int check_stream(const struct tw_send *s, const struct tw_send_stream *st
 	return 0;
 }
 
-/* 16-bit one's complement sum, unfolded (even-length runs only). */
+/* 16-bit one's complement sum in memory order, unfolded (even lengths). */
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t acc)
 {
 	return acc + rte_raw_cksum(p, len);
@@ -220,6 +220,12 @@ static uint16_t fold(uint32_t s)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
+}
+
+/* A checksum computed with rte_raw_cksum() is in memory order already. */
+static void put_cksum(uint8_t *p, uint16_t c)
+{
+	memcpy(p, &c, 2);
 }
 
 /* Frame template: Ethernet (+ 802.1Q), IPv4/IPv6, UDP, test payload. */
@@ -260,7 +266,7 @@ static int build_template(struct tw_send *s, struct slot *sl, const struct tw_dp
 		ip[9] = IPPROTO_UDP;
 		memcpy(ip + 12, st->src, 4);
 		memcpy(ip + 16, st->dst, 4);
-		tw_put_be16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+		put_cksum(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
 		ps = sum16(st->src, 4, 0);
 		ps = sum16(st->dst, 4, ps);
 		off += 20;
@@ -277,7 +283,8 @@ static int build_template(struct tw_send *s, struct slot *sl, const struct tw_dp
 		ps = sum16(st->dst, 16, ps);
 		off += 40;
 	}
-	ps += IPPROTO_UDP + udp_len; /* pseudo-header protocol and length */
+	/* pseudo-header protocol and length (sums are in memory order) */
+	ps += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(udp_len);
 	sl->udp_off = (uint16_t)off;
 	tw_put_be16(f + off, st->sport);
 	tw_put_be16(f + off + 2, st->dport);
@@ -562,7 +569,7 @@ static void send_group(struct tw_send *s, struct pending *p, unsigned *idx, unsi
 		c = (uint16_t)~fold(sum16(pay, sl->sum_len, sl->sum_base));
 		if (c == 0)
 			c = 0xffff; /* RFC 768: 0 means no checksum */
-		tw_put_be16(rte_pktmbuf_mtod_offset(p->m[i], uint8_t *, sl->udp_off + 6), c);
+		put_cksum(rte_pktmbuf_mtod_offset(p->m[i], uint8_t *, sl->udp_off + 6), c);
 		txp[nt] = p->m[i];
 		txi[nt++] = i;
 	}
