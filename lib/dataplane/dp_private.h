@@ -63,15 +63,16 @@ struct tw_dp {
 	uint64_t clock_next;     /* TSC of the next anchor refresh */
 	uint64_t hw_ts_flag;     /* RTE_MBUF_DYNFLAG_RX_TIMESTAMP, 0 if unregistered */
 	int hw_ts_offset;
-	tw_dp_udp_fn udp_fn;
-	void *udp_arg;
+	tw_dp_udp_fn udp_fn[TW_DP_UDP_CLASS_MAX];   /* by owner class */
+	void *udp_arg[TW_DP_UDP_CLASS_MAX];
 	tw_dp_tx_stamp_fn tx_stamp_fn;
 	void *tx_stamp_arg;
 	tw_dp_hook_fn hook_fn;   /* worker 0, once per pass (the sender) */
 	void *hook_arg;
 	bool started;
 	bool quit;               /* __atomic */
-	uint64_t udp_owned[65536 / 64];
+	uint64_t udp_owned[65536 / 64];   /* any class: the parser's test */
+	uint8_t udp_class[65536];         /* enum tw_dp_udp_class per port */
 	struct dp_worker *workers;        /* n_workers + 1: the last is the service */
 	pthread_t svc_thread;
 	bool svc_running;                 /* a service thread exists */

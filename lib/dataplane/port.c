@@ -652,15 +652,21 @@ void tw_dp_ports_destroy(struct tw_dp *dp)
 	rte_free(dp);
 }
 
-int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
+int tw_dp_set_udp_class_handler(struct tw_dp *dp, enum tw_dp_udp_class cls,
+				tw_dp_udp_fn fn, void *arg)
 {
-	if (dp == NULL)
+	if (dp == NULL || cls <= TW_DP_UDP_NONE || cls >= TW_DP_UDP_CLASS_MAX)
 		return -EINVAL;
 	if (dp->started)
 		return -EBUSY;
-	dp->udp_fn = fn;
-	dp->udp_arg = arg;
+	dp->udp_fn[cls] = fn;
+	dp->udp_arg[cls] = arg;
 	return 0;
+}
+
+int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
+{
+	return tw_dp_set_udp_class_handler(dp, TW_DP_UDP_REFLECTOR, fn, arg);
 }
 
 int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
@@ -697,18 +703,44 @@ struct rte_mempool *tw_dp_pool(struct tw_dp *dp)
 	return dp != NULL ? dp->pool : NULL;
 }
 
-int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
+/*
+ * The class is written before the parser's bit is set and the bit cleared
+ * before the class: a worker that sees the bit finds the class (or, in the
+ * window of a release, TW_DP_UDP_NONE, which it hands to the kernel).
+ */
+int tw_dp_udp_port_claim(struct tw_dp *dp, uint16_t udp_port,
+			 enum tw_dp_udp_class cls, bool own)
 {
 	uint64_t bit;
+	uint8_t cur;
 
-	if (dp == NULL)
+	if (dp == NULL || cls <= TW_DP_UDP_NONE || cls >= TW_DP_UDP_CLASS_MAX)
 		return -EINVAL;
 	bit = 1ull << (udp_port & 63);
-	if (own)
+	cur = __atomic_load_n(&dp->udp_class[udp_port], __ATOMIC_RELAXED);
+	if (own) {
+		if (cur != TW_DP_UDP_NONE && cur != cls)
+			return -EBUSY;
+		__atomic_store_n(&dp->udp_class[udp_port], (uint8_t)cls, __ATOMIC_RELEASE);
 		__atomic_fetch_or(&dp->udp_owned[udp_port >> 6], bit, __ATOMIC_RELEASE);
-	else
+	} else if (cur == cls) {
 		__atomic_fetch_and(&dp->udp_owned[udp_port >> 6], ~bit, __ATOMIC_RELEASE);
+		__atomic_store_n(&dp->udp_class[udp_port], TW_DP_UDP_NONE, __ATOMIC_RELEASE);
+	}
 	return 0;
+}
+
+int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
+{
+	return tw_dp_udp_port_claim(dp, udp_port, TW_DP_UDP_REFLECTOR, own);
+}
+
+enum tw_dp_udp_class tw_dp_udp_port_class(const struct tw_dp *dp, uint16_t udp_port)
+{
+	if (dp == NULL)
+		return TW_DP_UDP_NONE;
+	return (enum tw_dp_udp_class)__atomic_load_n(&dp->udp_class[udp_port],
+						     __ATOMIC_ACQUIRE);
 }
 
 unsigned tw_dp_port_count(const struct tw_dp *dp)

@@ -82,9 +82,10 @@ static void tx(struct dp_port *p, uint16_t q, struct tw_dp_stats *st,
 	free_counted(st, pkts + sent, (uint16_t)(n - sent), TW_DP_DROP_PORT_TX);
 }
 
-/* The handler's replies: TX stamp as late as possible, turnaround, TX burst. */
+/* The handler's replies: TX stamp as late as possible, turnaround, TX burst.
+ * The TX stamp callback is the reflector's: only its replies go through it. */
 static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
-		  struct rte_mbuf **txp, uint16_t nt)
+		  unsigned cls, struct rte_mbuf **txp, uint16_t nt)
 {
 	struct dp_port *p = &dp->ports[pidx];
 	uint64_t turn[TW_DP_BURST];
@@ -97,7 +98,7 @@ static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 
 		turn[i] = d > 0 ? (uint64_t)d : 0;
 	}
-	if (dp->tx_stamp_fn != NULL)
+	if (dp->tx_stamp_fn != NULL && cls == TW_DP_UDP_REFLECTOR)
 		dp->tx_stamp_fn(dp->tx_stamp_arg, pidx, txp, nt, now);
 	sent = rte_eth_tx_burst(p->port_id, q, txp, nt);
 	w->st[pidx].cnt[TW_DP_CNT_TX] += sent;
@@ -106,21 +107,23 @@ static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 		tw_dp_hist_add(&w->turn, turn[i]);
 }
 
-/* The owned-UDP handler and its verdicts: TX, exception or drop. */
+/* One owner class's handler and its verdicts: TX, exception, drop, consumed. */
 static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
-		  struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+		  unsigned cls, struct rte_mbuf **pkts, uint16_t n,
+		  struct rte_mbuf **exc, uint16_t *ne)
 {
-	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST];
+	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST], *consp[TW_DP_BURST];
 	uint8_t verdict[TW_DP_BURST] = { 0 };
-	uint16_t nt = 0, nd = 0;
+	uint16_t nt = 0, nd = 0, nc = 0;
 
-	w->st[pidx].cnt[TW_DP_CNT_OWNED] += n;
-	if (dp->udp_fn == NULL) {
+	/* a port released while the burst was parsed (class NONE), or a
+	 * class without a handler: the kernel decides */
+	if (cls >= TW_DP_UDP_CLASS_MAX || dp->udp_fn[cls] == NULL) {
 		for (uint16_t i = 0; i < n; i++)
 			exc[(*ne)++] = pkts[i];
 		return;
 	}
-	dp->udp_fn(dp->udp_arg, w->idx, pidx, pkts, n, verdict);
+	dp->udp_fn[cls](dp->udp_arg[cls], w->idx, pidx, pkts, n, verdict);
 	for (uint16_t i = 0; i < n; i++) {
 		switch (verdict[i]) {
 		case TW_DP_V_TX:
@@ -129,14 +132,49 @@ static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 		case TW_DP_V_DROP:
 			dropp[nd++] = pkts[i];
 			break;
+		case TW_DP_V_CONSUMED:
+			consp[nc++] = pkts[i];
+			break;
 		default:
 			exc[(*ne)++] = pkts[i];
 			break;
 		}
 	}
 	free_counted(&w->st[pidx], dropp, nd, TW_DP_DROP_HANDLER);
+	if (nc != 0) {
+		w->st[pidx].cnt[TW_DP_CNT_CONSUMED] += nc;
+		rte_pktmbuf_free_bulk(consp, nc);
+	}
 	if (nt != 0)
-		reply(dp, w, pidx, q, txp, nt);
+		reply(dp, w, pidx, q, cls, txp, nt);
+}
+
+/* Owned packets to their classes' handlers: one call when the whole burst
+ * has one class (the usual case), else one call per class present, each
+ * with its packets in arrival order. */
+static void owned_split(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
+			uint16_t q, struct rte_mbuf **pkts, const uint8_t *cls,
+			uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+{
+	struct rte_mbuf *sub[TW_DP_BURST];
+	uint16_t i;
+
+	w->st[pidx].cnt[TW_DP_CNT_OWNED] += n;
+	for (i = 1; i < n && cls[i] == cls[0]; i++)
+		;
+	if (likely(i == n)) {
+		owned(dp, w, pidx, q, cls[0], pkts, n, exc, ne);
+		return;
+	}
+	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++) {
+		uint16_t ns = 0;
+
+		for (i = 0; i < n; i++)
+			if (cls[i] == c)
+				sub[ns++] = pkts[i];
+		if (ns != 0)
+			owned(dp, w, pidx, q, c, sub, ns, exc, ne);
+	}
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
@@ -146,6 +184,7 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 	struct tw_dp_stats *st = &w->st[pidx];
 	struct rte_mbuf *pkts[TW_DP_BURST], *own[TW_DP_BURST], *exc[TW_DP_BURST];
 	struct rte_mbuf *bad[TW_DP_BURST];
+	uint8_t ocls[TW_DP_BURST];
 	uint16_t n, no = 0, ne = 0, nb = 0;
 	tw_ntp_t now;
 	uint64_t hwflag = dp->hw_ts_flag;
@@ -199,6 +238,7 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 			m->packet_type = (l.vlan ? RTE_PTYPE_L2_ETHER_VLAN : RTE_PTYPE_L2_ETHER) |
 					 (l.ipv == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6) |
 					 RTE_PTYPE_L4_UDP;
+			ocls[no] = __atomic_load_n(&dp->udp_class[l.dport], __ATOMIC_RELAXED);
 			own[no++] = m;
 			break;
 		case TW_DP_CLS_EXCEPTION:
@@ -213,7 +253,7 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 	if (nb != 0)
 		rte_pktmbuf_free_bulk(bad, nb);
 	if (no != 0)
-		owned(dp, w, pidx, q, own, no, exc, &ne);
+		owned_split(dp, w, pidx, q, own, ocls, no, exc, &ne);
 	to_exception(p, st, exc, ne);
 	return n;
 }
