@@ -381,6 +381,19 @@ static const char *const refl_fields[] = {
 	"last_rx_ntp", "sessions", "light_ports",
 };
 
+static const char *const recv_fields[] = { "rx", "consumed", "last_rx_ntp", "sessions" };
+
+/* The receiver (replies to our senders, OWAMP-Test): one line. */
+static void print_receiver(const json_t *tot)
+{
+	if (tot == NULL)
+		return;
+	printf("\nreceiver: rx %llu, recorded %llu, %llu session(s); dropped: ",
+	       (unsigned long long)u64(tot, "rx"), (unsigned long long)u64(tot, "consumed"),
+	       (unsigned long long)u64(tot, "sessions"));
+	print_drops(tot, recv_fields, N_ELEMS(recv_fields));
+}
+
 static void print_reflector(const json_t *all)
 {
 	const json_t *other = json_object_get(all, "other");
@@ -560,11 +573,13 @@ static void print_stats(const json_t *all)
 		print_turnaround_workers(json_object_get(other, "/twamp/app/turnaround"));
 	}
 	print_reflector(all);
+	print_receiver(json_object_get(json_object_get(all, "other"), "/twamp/recv/stats"));
 	/* anything this version does not know how to lay out */
 	json_object_foreach((json_t *)(uintptr_t)other, k, v) {
 		if (strcmp(k, "/twamp/app/reflector") == 0 ||
 		    strcmp(k, "/twamp/app/turnaround") == 0 ||
-		    strcmp(k, "/twamp/refl/stats") == 0)
+		    strcmp(k, "/twamp/refl/stats") == 0 ||
+		    strcmp(k, "/twamp/recv/stats") == 0)
 			continue;
 		printf("\n%s\n", k);
 		print_value(v, 2);

@@ -25,6 +25,7 @@
 #include "tw_config.h"
 #include "tw_dataplane.h"
 #include "twamp_dp.h"
+#include "recv.h"
 #include "refl.h"
 
 static volatile sig_atomic_t got_signal;
@@ -248,13 +249,15 @@ int app_run(const struct app_opts *o)
 	if (refl == NULL)
 		goto out_eal;
 	conf.qsbr = app_refl_qsbr(refl);
+	if (app_recv_create(cfg, conf.n_workers, conf.qsbr) != 0)
+		goto out_refl;
 
 	dp = tw_dp_ports_create(&conf, err, sizeof(err));
 	if (dp == NULL) {
 		app_log("%s", err);
 		goto out_refl;
 	}
-	if (app_refl_attach(refl, dp, cfg) != 0)
+	if (app_refl_attach(refl, dp, cfg) != 0 || app_recv_attach(dp) != 0)
 		goto out_dp;
 	rc = tw_dp_telemetry_register(dp);
 	if (rc != 0)
@@ -315,12 +318,14 @@ int app_run(const struct app_opts *o)
 		if (tw_dp_service(dp) == 0 && n <= 0 && conf.idle_sleep_us > 0)
 			usleep(conf.idle_sleep_us);
 		app_refl_service(refl);
+		app_recv_service();
 	}
 	for (unsigned pass = 1; !got_signal; pass++) {
 		if (tw_dp_service(dp) == 0)
 			usleep(conf.idle_sleep_us > 0 && conf.idle_sleep_us < 1000 ?
 			       conf.idle_sleep_us : 1000);
 		app_refl_service(refl);
+		app_recv_service();
 		/* a worker loop only returns on quit or on a setup error */
 		for (unsigned i = 0; i < launched && pass % 256 == 0; i++) {
 			if (rte_eal_get_lcore_state(cfg->lcores[i]) == WAIT) {
@@ -355,6 +360,7 @@ out_dp:
 	app_refl_detach(refl);
 	tw_dp_ports_destroy(dp);
 out_refl:
+	app_recv_destroy();
 	app_refl_destroy(refl);
 out_eal:
 	rte_eal_cleanup();

@@ -79,7 +79,6 @@ struct tw_recv;
 	X(TOO_SHORT, "too_short", "shorter than the session's packet header") \
 	X(BAD_HMAC, "bad_hmac", "HMAC verification failed")                   \
 	X(RING_FULL, "ring_full", "record ring full (drained too slowly)")    \
-	X(CHAINED, "chained", "packet split over several mbufs")              \
 	X(CRYPTO, "crypto", "crypto engine error")
 
 #define TW_RECV_DROP_ENUM(name, id, text) TW_RECV_DROP_##name,
@@ -150,6 +149,10 @@ struct tw_recv_session {
 	const uint8_t *stamp_key;  /**< STAMP auth key, 16..64 octets */
 	size_t stamp_key_len;
 };
+
+/** Slot of a session id: below max_sessions, unique among the sessions
+ *  present (a dense index for per-session arrays of the caller). */
+#define TW_RECV_ID_SLOT(id) ((uint32_t)(id) & 0xffffffu)
 
 /** One record as drained: the session id and the packet's record. */
 struct tw_recv_rec {
