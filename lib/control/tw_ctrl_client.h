@@ -270,16 +270,23 @@ int tw_ctrl_client_start(struct tw_ctrl_client *c);
 int tw_ctrl_client_stop(struct tw_ctrl_client *c, uint8_t accept);
 
 /**
- * RFC 5938 Start-N-Sessions and Start-N-Ack for @p n SIDs (each accepted
- * on this connection). The ack's SIDs must be those sent.
- * @return 0, an Accept errno, or a failure code.
+ * RFC 5938 Start-N-Sessions for @p n SIDs (each accepted on this
+ * connection, none repeated), then the Start-N-Acks until every SID is
+ * answered (a server may split them by Accept value, RFC 5938 §3.3); an
+ * ack naming a SID not asked for, or twice, is a violation.
+ * @param accepts  @p n Accept values, in the order of @p sids (may be NULL).
+ * @return 0 when every SID was accepted, else the errno of the first
+ *         refused SID's Accept (the connection stays open), or a failure
+ *         code.
  */
 int tw_ctrl_client_start_n(struct tw_ctrl_client *c,
-			   const uint8_t (*sids)[TW_CTRL_SID_LEN], uint32_t n);
+			   const uint8_t (*sids)[TW_CTRL_SID_LEN], uint32_t n,
+			   uint8_t *accepts);
 
-/** RFC 5938 Stop-N-Sessions and Stop-N-Ack; as tw_ctrl_client_start_n(). */
+/** RFC 5938 Stop-N-Sessions and Stop-N-Acks; as tw_ctrl_client_start_n(). */
 int tw_ctrl_client_stop_n(struct tw_ctrl_client *c,
-			  const uint8_t (*sids)[TW_CTRL_SID_LEN], uint32_t n);
+			  const uint8_t (*sids)[TW_CTRL_SID_LEN], uint32_t n,
+			  uint8_t *accepts);
 
 /* ======================= OWAMP stop and fetch ======================= */
 

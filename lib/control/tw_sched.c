@@ -84,18 +84,15 @@ static uint64_t unif_rand(struct tw_sched *s)
 uint64_t tw_sched_exp_rand(struct tw_sched *s)
 {
 	uint64_t u, v, j_num;
-	uint32_t j = 0;
+	uint32_t j;
 	unsigned k;
 
 	if (s->aes == NULL)
 		return 0;
 	/* S1: locate the first zero bit, shift off j + 1 bits. */
 	u = unif_rand(s);
-	while ((u & 0x80000000u) && j < 32) {
-		u <<= 1;
-		j++;
-	}
-	u = (u << 1) & 0xFFFFFFFFu;
+	j = u == 0xFFFFFFFFu ? 32u : (uint32_t)__builtin_clz(~(uint32_t)u);
+	u = (u << (j + 1)) & 0xFFFFFFFFu;
 	j_num = (uint64_t)j << 32;
 	/* S2: immediate acceptance (j = 32 lands here with u = 0: 32 ln2). */
 	if (u < LN2)
@@ -243,5 +240,5 @@ uint64_t tw_sched_ns_to_ntp(uint64_t ns)
 
 uint64_t tw_sched_ntp_to_ns(uint64_t ntp)
 {
-	return (uint64_t)(((unsigned __int128)ntp * 1000000000u) >> 32);
+	return (uint64_t)(((unsigned __int128)ntp * 1000000000u + (1u << 31)) >> 32);
 }

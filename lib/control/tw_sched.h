@@ -103,7 +103,7 @@ uint64_t tw_sched_next_ntp(struct tw_sched *s);
 
 /**
  * Offset of the next packet from the session's Start Time in nanoseconds
- * (the exact NTP sum converted, rounded down), and advance. Sessions of up
+ * (the exact NTP sum converted, rounded to nearest), and advance. Sessions of up
  * to 2^32 s fit.
  */
 uint64_t tw_sched_next(struct tw_sched *s);
@@ -121,7 +121,10 @@ uint64_t tw_sched_exp_rand(struct tw_sched *s);
 /** Interval conversion: nanoseconds to NTP units (rounded to nearest). */
 uint64_t tw_sched_ns_to_ntp(uint64_t ns);
 
-/** Interval conversion: NTP units to nanoseconds (rounded down). */
+/**
+ * Interval conversion: NTP units to nanoseconds (rounded to nearest, so
+ * tw_sched_ntp_to_ns(tw_sched_ns_to_ntp(ns)) == ns).
+ */
 uint64_t tw_sched_ntp_to_ns(uint64_t ntp);
 
 /**
