@@ -22,9 +22,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
+#include "recv.h"
 #include "send.h"
 #include "tw_dp_send.h"
 #include "tw_stats.h"
@@ -72,13 +74,11 @@ struct run {
 struct app_send {
 	const struct tw_config *cfg;
 	struct tw_dp *dp;
-	struct tw_recv *recv;
 	struct tw_send *s;
 	bool dedicated;
 	struct run runs[MAX_RUNS];
 	unsigned next_id;
 	struct tw_send_rec srec[DRAIN];
-	struct tw_recv_rec rrec[DRAIN];
 	struct tw_recv_rec hold[HOLD_MAX]; /* replies ahead of their sent record */
 	unsigned n_hold;
 	pthread_mutex_t lock;            /* runs[].snap/summary/state for telemetry, req */
@@ -281,6 +281,9 @@ static int make_dir(const char *path)
 	return 0;
 }
 
+static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *recs,
+		       unsigned n);
+
 /* Next hop known: receive session, statistics, stream. */
 static int launch(struct app_send *a, struct run *r)
 {
@@ -328,7 +331,7 @@ static int launch(struct app_send *a, struct run *r)
 		rs.stamp_key = k->value;
 		rs.stamp_key_len = k->len;
 	}
-	rc = tw_recv_session_add(a->recv, &rs, &r->rsess);
+	rc = app_recv_session_add(&rs, on_replies, a, &r->rsess);
 	explicit_bzero(&rs.test_keys, sizeof(rs.test_keys));
 	if (rc != 0) {
 		run_fail(a, r, "receive session on UDP %u: %s", r->sport, strerror(-rc));
@@ -465,26 +468,11 @@ static bool seq_sent(const struct run *r, uint32_t seq)
 	return r->any_sent && (int32_t)(r->last_seq - seq) >= 0;
 }
 
-/* A reply: counted now, or held until its packet is reported sent. */
-static bool feed_reply(struct app_send *a, const struct tw_recv_rec *rr, bool may_hold)
+/* Packets sent since the last call go to their runs' statistics. */
+static void drain_sent(struct app_send *a)
 {
-	struct run *r = by_rsess(a, rr->session);
+	unsigned n;
 
-	if (r == NULL)
-		return true; /* its run is over: nothing to account it to */
-	if (!seq_sent(r, rr->rec.seq) && may_hold)
-		return false;
-	tw_stats_recv(r->st, &rr->rec);
-	return true;
-}
-
-static void drain(struct app_send *a)
-{
-	unsigned n, nr, keep = 0;
-
-	/* replies first into a buffer, then the sent records: a reply is
-	 * only made after its packet left, so its sent record is then in */
-	nr = tw_recv_drain(a->recv, a->rrec, DRAIN);
 	do {
 		n = tw_send_drain(a->s, a->srec, DRAIN);
 		for (unsigned i = 0; i < n; i++) {
@@ -501,13 +489,47 @@ static void drain(struct app_send *a)
 			}
 		}
 	} while (n == DRAIN);
+}
+
+/* A reply: counted now, or held until its packet is reported sent. */
+static bool feed_reply(struct app_send *a, uint32_t session, const struct tw_stats_rec *rec,
+		       bool may_hold)
+{
+	struct run *r = by_rsess(a, session);
+
+	if (r == NULL)
+		return true; /* its run is over: nothing to account it to */
+	if (!seq_sent(r, rec->seq) && may_hold)
+		return false;
+	tw_stats_recv(r->st, rec);
+	return true;
+}
+
+static void feed_held(struct app_send *a)
+{
+	unsigned keep = 0;
+
 	for (unsigned i = 0; i < a->n_hold; i++)
-		if (!feed_reply(a, &a->hold[i], true))
+		if (!feed_reply(a, a->hold[i].session, &a->hold[i].rec, true))
 			a->hold[keep++] = a->hold[i];
 	a->n_hold = keep;
-	for (unsigned i = 0; i < nr; i++)
-		if (!feed_reply(a, &a->rrec[i], a->n_hold < HOLD_MAX))
-			a->hold[a->n_hold++] = a->rrec[i];
+}
+
+/* The receiver's sink (app_recv_service(), control thread). The sent
+ * records are drained first: a reply is made only after its packet left. */
+static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *recs,
+		       unsigned n)
+{
+	struct app_send *a = arg;
+
+	drain_sent(a);
+	feed_held(a);
+	for (unsigned i = 0; i < n; i++) {
+		if (feed_reply(a, session, &recs[i], a->n_hold < HOLD_MAX))
+			continue;
+		a->hold[a->n_hold].session = session;
+		a->hold[a->n_hold++].rec = recs[i];
+	}
 }
 
 static void fill_meta(const struct app_send *a, const struct run *r, struct tw_stats_meta *m,
@@ -562,7 +584,7 @@ static void snapshot(struct app_send *a, struct run *r)
 static void teardown(struct app_send *a, struct run *r)
 {
 	if (r->has_rsess)
-		tw_recv_session_del(a->recv, r->rsess);
+		app_recv_session_del(r->rsess);
 	r->has_rsess = false;
 	if (r->has_stream) {
 		tw_send_stream_stop(a->s, r->stream);
@@ -591,7 +613,8 @@ static void finish(struct app_send *a, struct run *r)
 	FILE *f;
 	int rc;
 
-	drain(a);
+	drain_sent(a);
+	feed_held(a);
 	tw_stats_finish(r->st);
 	tw_stats_result(r->st, &res);
 	fill_meta(a, r, &m, src, dst);
@@ -1030,8 +1053,7 @@ static int tel_runs(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /* ---- life cycle ---- */
 
-struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp,
-				 struct tw_recv *recv)
+struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp)
 {
 	static bool registered;
 	struct tw_send_conf sc = { .max_streams = MAX_RUNS, .crypto = TW_CRYPTO_IMPL_BEST };
@@ -1044,7 +1066,6 @@ struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp,
 	}
 	a->cfg = cfg;
 	a->dp = dp;
-	a->recv = recv;
 	a->next_id = 1;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->req_cond, NULL);
@@ -1073,9 +1094,7 @@ struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp,
 	pthread_mutex_lock(&tel_mutex);
 	if (!registered) {
 		rc = rte_telemetry_register_cmd("/twamp/send/run", tel_run,
-			"Start a test run. Parameters: peer=ADDR[,port=N,protocol=twamp-light|stamp,"
-			"mode=open|auth|enc,key_id=ID,count=N|duration_s=N,interval_us=N|rate_pps=N,"
-			"schedule=periodic|poisson,padding=N,dscp=N,ecn=N,timeout_s=N,name=NAME]");
+			"Start a test run (twamp-ctl run). Parameters: peer=ADDR[,key=value...]");
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/twamp/send/result", tel_result,
 				"State and results of a run. Parameter: run id");
@@ -1128,7 +1147,8 @@ void app_send_service(struct app_send *a)
 	if (a == NULL)
 		return;
 	serve_request(a);
-	drain(a);
+	drain_sent(a);
+	feed_held(a);
 	now = mono_ns();
 	for (unsigned i = 0; i < MAX_RUNS; i++)
 		if (a->runs[i].state != R_FREE)

@@ -14,18 +14,16 @@
 
 #include "tw_config.h"
 #include "tw_dataplane.h"
-#include "tw_dp_recv.h"
 
 struct app_send;
 
 /*
  * Create the sender for @p dp (created, not started) and attach it: on the
  * sender lcore when the config has one (every port then needs a spare TX
- * queue), else in worker 0's loop. Replies come through @p recv.
+ * queue), else in worker 0's loop. Replies come through app_recv (recv.h).
  * NULL after logging why.
  */
-struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp,
-				 struct tw_recv *recv);
+struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp);
 /* True when the sender runs on an lcore of its own (launch app_send_main()). */
 bool app_send_dedicated(const struct app_send *a);
 /* lcore entry of the dedicated sender (rte_eal_remote_launch). */

@@ -690,9 +690,20 @@ unsigned tw_send_poll(struct tw_send *s)
 	return total;
 }
 
+/* Worker 0's hook. A departure due within HOOK_BUSY_NS counts as work, so
+ * a worker with an idle back-off (workers.idle_sleep_us) does not nap
+ * through it; sparse streams still let it sleep. */
+#define HOOK_BUSY_NS 1000000u
+
 static unsigned hook(void *arg)
 {
-	return tw_send_poll(arg);
+	struct tw_send *s = arg;
+	unsigned n = tw_send_poll(s);
+
+	if (n == 0 && s->n_heap != 0 &&
+	    s->slots[s->heap[0]].next_tsc < rte_rdtsc() + ns_to_tsc(HOOK_BUSY_NS, s->tsc_hz))
+		n = 1;
+	return n;
 }
 
 int tw_send_main(void *arg)
