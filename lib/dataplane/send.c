@@ -693,7 +693,7 @@ unsigned tw_send_poll(struct tw_send *s)
 /* Worker 0's hook. A departure due within HOOK_BUSY_NS counts as work, so
  * a worker with an idle back-off (workers.idle_sleep_us) does not nap
  * through it; sparse streams still let it sleep. */
-#define HOOK_BUSY_NS 1000000u
+#define HOOK_BUSY_NS 5000000u
 
 static unsigned hook(void *arg)
 {

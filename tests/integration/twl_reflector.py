@@ -126,6 +126,7 @@ def main():
         raise SystemExit(__doc__)
     seconds = float(sys.argv[1])
     ports = [Port(s) for s in sys.argv[2:]]
+    aes(bytes(16), "ecb", bytes(16))  # import the crypto module now, not on the first packet
     socks = {}
     for pt in ports:
         for fam, any_addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
