@@ -431,13 +431,17 @@ static void resolve(struct app_send *a, struct run *r, uint64_t now)
 			return;
 		return;
 	}
-	if (rc == -EAGAIN && now < r->deadline)
+	/* FAILED entries are probed again until the deadline */
+	if ((rc == -EAGAIN || rc == -EHOSTUNREACH) && now < r->deadline)
 		return;
 	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
 	tw_dp_port_info(a->dp, r->port, &pi);
-	if (rc == -EAGAIN)
-		run_fail(a, r, "peer %s: next hop did not resolve on %s within %llu s",
-			 peer, pi.tap_ifname, RESOLVE_TIMEOUT_NS / 1000000000ull);
+	inet_ntop(r->family, hop, nh, sizeof(nh));
+	if (rc == -EAGAIN || rc == -EHOSTUNREACH)
+		run_fail(a, r, "peer %s: next hop%s%s did not resolve on %s within %llu s",
+			 peer, memcmp(hop, r->dst, 16) != 0 ? " " : "",
+			 memcmp(hop, r->dst, 16) != 0 ? nh : "", pi.tap_ifname,
+			 RESOLVE_TIMEOUT_NS / 1000000000ull);
 	else if (rc == -ENODEV)
 		run_fail(a, r, "peer %s: port %s has no exception path (TAP) to resolve "
 			 "the next hop", peer, pi.name);
@@ -834,11 +838,12 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 			else
 				snprintf(cs->port, sizeof(cs->port), "%s", val);
 		} else if (strcmp(tok, "name") == 0) {
-			bool ok = *val != '\0' && strlen(val) < sizeof(cs->name);
+			/* as sender.sessions[].name (lib/config) */
+			bool ok = *val != '\0' && strlen(val) <= 12;
 
 			for (const char *c = val; ok && *c; c++)
 				ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-				     (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+				     (*c >= '0' && *c <= '9') || *c == '-' || *c == '_';
 			if (ok)
 				snprintf(cs->name, sizeof(cs->name), "%s", val);
 			else

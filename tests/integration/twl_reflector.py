@@ -9,7 +9,8 @@ in twl_sender.py, which documents the offsets).
       PROTO light|stamp, MODE open|auth|enc; drop=N drops the reply to every
       sender sequence number n with n % N == N-1, dup=N sends the reply to
       every n with n % N == 0 twice. Listens on 0.0.0.0 and :: for every port.
-      Prints "listening" once bound; on exit a JSON line of counters per port.
+      Prints "listening" once bound; on exit a JSON line of counters per port
+      (with "tos": the TOS / Traffic Class octets seen).
 
 The reflector keeps its own sequence numbers per port (RFC 5357 §4.2.1 /
 stateful STAMP), so lost replies split into forward and backward losses.
@@ -46,6 +47,7 @@ class Port:
         self.auth = self.mode != "open"
         self.seq = 0
         self.c = dict(rx=0, replied=0, dropped=0, duplicated=0, bad=0)
+        self.tos = set()
 
     def _mac(self, data):
         if self.proto == "stamp":
@@ -113,12 +115,24 @@ class Port:
         return bytes(p)
 
 
-def ttl_of(anc):
+IP_RECVTOS = 13
+IPV6_RECVTCLASS = 66
+IPV6_TCLASS = 67
+
+
+def ttl_tos(anc):
+    """(TTL / Hop Limit, TOS / Traffic Class) from the control messages."""
+    ttl = tos = 0
     for lvl, typ, data in anc:
-        if len(data) >= 4 and ((lvl == socket.IPPROTO_IP and typ == 2) or
-                               (lvl == socket.IPPROTO_IPV6 and typ == 52)):
-            return struct.unpack("=i", data[:4])[0] & 0xff
-    return 0
+        if lvl == socket.IPPROTO_IP and typ == 2 and len(data) >= 4:   # IP_TTL
+            ttl = struct.unpack("=i", data[:4])[0] & 0xff
+        elif lvl == socket.IPPROTO_IPV6 and typ == 52 and len(data) >= 4:  # IPV6_HOPLIMIT
+            ttl = struct.unpack("=i", data[:4])[0] & 0xff
+        elif lvl == socket.IPPROTO_IP and typ == 1 and len(data) >= 1:  # IP_TOS
+            tos = data[0]
+        elif lvl == socket.IPPROTO_IPV6 and typ == IPV6_TCLASS and len(data) >= 4:
+            tos = struct.unpack("=i", data[:4])[0] & 0xff
+    return ttl, tos
 
 
 def main():
@@ -133,10 +147,12 @@ def main():
             s = socket.socket(fam, socket.SOCK_DGRAM)
             if fam == socket.AF_INET:
                 s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+                s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
                 s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
             else:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVTCLASS, 1)
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
             s.bind((any_addr, pt.port))
             socks[s] = pt
@@ -147,11 +163,13 @@ def main():
     while not stop and time.time() < end:
         r, _, _ = select.select(list(socks), [], [], 0.2)
         for s in r:
-            data, anc, _, addr = s.recvmsg(65535, socket.CMSG_SPACE(4))
+            data, anc, _, addr = s.recvmsg(65535, 2 * socket.CMSG_SPACE(4))
             rx = now_ntp()
             pt = socks[s]
             pt.c["rx"] += 1
-            out = pt.reply(data, rx, ttl_of(anc))
+            ttl, tos = ttl_tos(anc)
+            pt.tos.add(tos)
+            out = pt.reply(data, rx, ttl)
             if out is None:
                 continue
             sseq = pt.decode(data)[0]
@@ -163,6 +181,8 @@ def main():
             if pt.dup and sseq % pt.dup == 0:
                 s.sendto(out, addr)
                 pt.c["duplicated"] += 1
+    for p in ports:
+        p.c["tos"] = sorted(p.tos)
     print(json.dumps({str(p.port): p.c for p in ports}), flush=True)
 
 
