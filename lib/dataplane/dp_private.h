@@ -73,6 +73,8 @@ struct tw_dp {
 	bool quit;               /* __atomic */
 	uint64_t udp_owned[65536 / 64];   /* any class: the parser's test */
 	uint8_t udp_class[65536];         /* enum tw_dp_udp_class per port */
+	uint32_t udp_class_ports[TW_DP_UDP_CLASS_MAX]; /* ports each class owns */
+	uint8_t udp_single;               /* the only class owning ports, or NONE */
 	struct dp_worker *workers;        /* n_workers + 1: the last is the service */
 	pthread_t svc_thread;
 	bool svc_running;                 /* a service thread exists */

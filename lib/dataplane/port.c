@@ -652,6 +652,21 @@ void tw_dp_ports_destroy(struct tw_dp *dp)
 	rte_free(dp);
 }
 
+/* The only class that owns ports, or NONE (none or several do). */
+static void udp_single_update(struct tw_dp *dp)
+{
+	uint8_t single = TW_DP_UDP_NONE;
+	unsigned n = 0;
+
+	for (unsigned c = TW_DP_UDP_NONE + 1; c < TW_DP_UDP_CLASS_MAX; c++)
+		if (dp->udp_class_ports[c] != 0) {
+			single = (uint8_t)c;
+			n++;
+		}
+	__atomic_store_n(&dp->udp_single, n == 1 ? single : TW_DP_UDP_NONE,
+			 __ATOMIC_RELEASE);
+}
+
 int tw_dp_set_udp_class_handler(struct tw_dp *dp, enum tw_dp_udp_class cls,
 				tw_dp_udp_fn fn, void *arg)
 {
@@ -704,9 +719,13 @@ struct rte_mempool *tw_dp_pool(struct tw_dp *dp)
 }
 
 /*
- * The class is written before the parser's bit is set and the bit cleared
- * before the class: a worker that sees the bit finds the class (or, in the
- * window of a release, TW_DP_UDP_NONE, which it hands to the kernel).
+ * Order of the stores (x86 keeps them, and the worker's loads, in order):
+ * on a claim the class shortcut (udp_single) is updated first, then the
+ * port's class, then the parser's bit; a release goes the other way. A
+ * worker that sees a port owned thus finds its class, and a shortcut that
+ * does not hide a second class. In the window of a release a packet may
+ * still reach the class that just let the port go (which drops it as
+ * unknown) or the kernel.
  */
 int tw_dp_udp_port_claim(struct tw_dp *dp, uint16_t udp_port,
 			 enum tw_dp_udp_class cls, bool own)
@@ -719,13 +738,19 @@ int tw_dp_udp_port_claim(struct tw_dp *dp, uint16_t udp_port,
 	bit = 1ull << (udp_port & 63);
 	cur = __atomic_load_n(&dp->udp_class[udp_port], __ATOMIC_RELAXED);
 	if (own) {
-		if (cur != TW_DP_UDP_NONE && cur != cls)
+		if (cur == cls)
+			return 0;
+		if (cur != TW_DP_UDP_NONE)
 			return -EBUSY;
+		dp->udp_class_ports[cls]++;
+		udp_single_update(dp);
 		__atomic_store_n(&dp->udp_class[udp_port], (uint8_t)cls, __ATOMIC_RELEASE);
 		__atomic_fetch_or(&dp->udp_owned[udp_port >> 6], bit, __ATOMIC_RELEASE);
 	} else if (cur == cls) {
 		__atomic_fetch_and(&dp->udp_owned[udp_port >> 6], ~bit, __ATOMIC_RELEASE);
 		__atomic_store_n(&dp->udp_class[udp_port], TW_DP_UDP_NONE, __ATOMIC_RELEASE);
+		dp->udp_class_ports[cls]--;
+		udp_single_update(dp);
 	}
 	return 0;
 }

@@ -107,74 +107,83 @@ static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 		tw_dp_hist_add(&w->turn, turn[i]);
 }
 
-/* One owner class's handler and its verdicts: TX, exception, drop, consumed. */
-static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
-		  unsigned cls, struct rte_mbuf **pkts, uint16_t n,
-		  struct rte_mbuf **exc, uint16_t *ne)
+/* One owner class's handler and its verdicts: TX, exception, drop, consumed.
+ * Inlined: the single-class burst is the hot path. */
+static inline __attribute__((always_inline)) void
+owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q, unsigned cls,
+      struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
 {
-	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST], *consp[TW_DP_BURST];
+	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST];
 	uint8_t verdict[TW_DP_BURST] = { 0 };
 	uint16_t nt = 0, nd = 0, nc = 0;
 
 	/* a port released while the burst was parsed (class NONE), or a
 	 * class without a handler: the kernel decides */
-	if (cls >= TW_DP_UDP_CLASS_MAX || dp->udp_fn[cls] == NULL) {
+	if (unlikely(cls >= TW_DP_UDP_CLASS_MAX || dp->udp_fn[cls] == NULL)) {
 		for (uint16_t i = 0; i < n; i++)
 			exc[(*ne)++] = pkts[i];
 		return;
 	}
 	dp->udp_fn[cls](dp->udp_arg[cls], w->idx, pidx, pkts, n, verdict);
 	for (uint16_t i = 0; i < n; i++) {
-		switch (verdict[i]) {
-		case TW_DP_V_TX:
+		uint8_t v = verdict[i];
+
+		if (likely(v == TW_DP_V_TX))
 			txp[nt++] = pkts[i];
-			break;
-		case TW_DP_V_DROP:
+		else if (v == TW_DP_V_DROP || v == TW_DP_V_CONSUMED) {
+			/* both freed; the consumed ones counted apart */
 			dropp[nd++] = pkts[i];
-			break;
-		case TW_DP_V_CONSUMED:
-			consp[nc++] = pkts[i];
-			break;
-		default:
+			nc = (uint16_t)(nc + (v == TW_DP_V_CONSUMED));
+		} else {
 			exc[(*ne)++] = pkts[i];
-			break;
 		}
 	}
-	free_counted(&w->st[pidx], dropp, nd, TW_DP_DROP_HANDLER);
-	if (nc != 0) {
+	if (nd != 0) {
 		w->st[pidx].cnt[TW_DP_CNT_CONSUMED] += nc;
-		rte_pktmbuf_free_bulk(consp, nc);
+		w->st[pidx].drop[TW_DP_DROP_HANDLER] += (uint16_t)(nd - nc);
+		rte_pktmbuf_free_bulk(dropp, nd);
 	}
 	if (nt != 0)
 		reply(dp, w, pidx, q, cls, txp, nt);
 }
 
-/* Owned packets to their classes' handlers: one call when the whole burst
- * has one class (the usual case), else one call per class present, each
- * with its packets in arrival order. */
-static void owned_split(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
-			uint16_t q, struct rte_mbuf **pkts, const uint8_t *cls,
-			uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+/* Owned packets while several classes own ports: each packet's class from
+ * its destination port; one handler call per class present in the burst,
+ * each with its packets in arrival order. */
+static __attribute__((noinline)) void
+owned_mixed(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
+	    struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
 {
 	struct rte_mbuf *sub[TW_DP_BURST];
-	uint16_t i;
+	uint8_t cls[TW_DP_BURST], c_or = 0, c_and = 0xff;
 
-	w->st[pidx].cnt[TW_DP_CNT_OWNED] += n;
-	for (i = 1; i < n && cls[i] == cls[0]; i++)
-		;
-	if (likely(i == n)) {
-		owned(dp, w, pidx, q, cls[0], pkts, n, exc, ne);
+	/* read once per packet: every packet goes to exactly one handler */
+	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *udp = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
+							     pkts[i]->l2_len + pkts[i]->l3_len);
+
+		cls[i] = __atomic_load_n(&dp->udp_class[tw_get_be16(udp + 2)],
+					 __ATOMIC_RELAXED);
+		c_or |= cls[i];
+		c_and &= cls[i];
+	}
+	if (c_or == c_and) {
+		owned(dp, w, pidx, q, c_or, pkts, n, exc, ne);
 		return;
 	}
 	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++) {
 		uint16_t ns = 0;
 
-		for (i = 0; i < n; i++)
+		for (uint16_t i = 0; i < n; i++)
 			if (cls[i] == c)
 				sub[ns++] = pkts[i];
 		if (ns != 0)
 			owned(dp, w, pidx, q, c, sub, ns, exc, ne);
 	}
+	/* a class outside the table (cannot be written) is the kernel's */
+	for (uint16_t i = 0; i < n; i++)
+		if (cls[i] >= TW_DP_UDP_CLASS_MAX)
+			exc[(*ne)++] = pkts[i];
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
@@ -184,7 +193,6 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 	struct tw_dp_stats *st = &w->st[pidx];
 	struct rte_mbuf *pkts[TW_DP_BURST], *own[TW_DP_BURST], *exc[TW_DP_BURST];
 	struct rte_mbuf *bad[TW_DP_BURST];
-	uint8_t ocls[TW_DP_BURST];
 	uint16_t n, no = 0, ne = 0, nb = 0;
 	tw_ntp_t now;
 	uint64_t hwflag = dp->hw_ts_flag;
@@ -238,7 +246,6 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 			m->packet_type = (l.vlan ? RTE_PTYPE_L2_ETHER_VLAN : RTE_PTYPE_L2_ETHER) |
 					 (l.ipv == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6) |
 					 RTE_PTYPE_L4_UDP;
-			ocls[no] = __atomic_load_n(&dp->udp_class[l.dport], __ATOMIC_RELAXED);
 			own[no++] = m;
 			break;
 		case TW_DP_CLS_EXCEPTION:
@@ -252,8 +259,17 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 	}
 	if (nb != 0)
 		rte_pktmbuf_free_bulk(bad, nb);
-	if (no != 0)
-		owned_split(dp, w, pidx, q, own, ocls, no, exc, &ne);
+	if (no != 0) {
+		/* while one class owns every owned port (a reflector alone, a
+		 * sender alone) no packet needs its class looked up */
+		uint8_t single = __atomic_load_n(&dp->udp_single, __ATOMIC_ACQUIRE);
+
+		st->cnt[TW_DP_CNT_OWNED] += no;
+		if (likely(single != TW_DP_UDP_NONE))
+			owned(dp, w, pidx, q, single, own, no, exc, &ne);
+		else
+			owned_mixed(dp, w, pidx, q, own, no, exc, &ne);
+	}
 	to_exception(p, st, exc, ne);
 	return n;
 }
