@@ -18,10 +18,10 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* Milliseconds, 4 significant digits: "0.02861", "12.5", "1021". */
+/* Milliseconds, 3 significant digits like twping: "0.0286", "12.5", "1.02e+03". */
 static void fmt_ms(char *b, size_t n, double ns)
 {
-	snprintf(b, n, "%.4g", ns / 1e6);
+	snprintf(b, n, "%.3g", ns / 1e6);
 }
 
 /* RFC 3339 UTC with nanoseconds, from an NTP timestamp. */
@@ -77,10 +77,14 @@ static void sum_dist(FILE *f, const char *label, const struct tw_stats_result *r
 	fmt_ms(md, sizeof(md), (double)d->median_ns);
 	fmt_ms(mx, sizeof(mx), (double)d->max_ns);
 	fprintf(f, "%s min/median/max = %s/%s/%s ms", label, mn, md, mx);
+	for (unsigned i = 0; i < r->n_pct; i++)
+		fprintf(f, "%sp%g", i ? "/" : ", ", r->pct[i]);
 	for (unsigned i = 0; i < r->n_pct; i++) {
 		fmt_ms(mn, sizeof(mn), (double)d->pct_ns[i]);
-		fprintf(f, ", p%g %s", r->pct[i], mn);
+		fprintf(f, "%s%s", i ? "/" : " = ", mn);
 	}
+	if (r->n_pct)
+		fputs(" ms", f);
 	if (err > 0) {
 		snprintf(e, sizeof(e), "%.3g", err / 1e6);
 		fprintf(f, " (err=%s ms)", e);
@@ -307,10 +311,27 @@ static void jw_i64(struct jw *w, const char *k, int64_t v)
 static void jw_dbl(struct jw *w, const char *k, double v)
 {
 	jw_key(w, k);
-	if (v != v || v - v != 0) /* NaN, inf: not JSON */
+	char b[32];
+
+	if (v != v || v - v != 0) { /* NaN, inf: not JSON */
 		fputs("null", w->f);
-	else
-		fprintf(w->f, "%.17g", v);
+		return;
+	}
+	/* the shortest of 15 or 17 digits that reads back as the same double */
+	snprintf(b, sizeof(b), "%.15g", v);
+	if (strtod(b, NULL) != v)
+		snprintf(b, sizeof(b), "%.17g", v);
+	fputs(b, w->f);
+}
+
+/* A short array of numbers on one line. */
+static void jw_inline_u64(struct jw *w, const char *k, const uint64_t *v, unsigned n)
+{
+	jw_key(w, k);
+	fputc('[', w->f);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(w->f, "%s%" PRIu64, i ? ", " : "", v[i]);
+	fputc(']', w->f);
 }
 
 static void jw_bool(struct jw *w, const char *k, bool v)
@@ -332,6 +353,15 @@ static void jw_s(struct jw *w, const char *k, const char *v)
 		jw_str(w->f, v);
 	else
 		fputs("null", w->f);
+}
+
+/* @p v, or null when it is not known */
+static void jw_u64_if(struct jw *w, const char *k, bool known, uint64_t v)
+{
+	if (known)
+		jw_u64(w, k, v);
+	else
+		jw_null(w, k);
 }
 
 static void jw_int_opt(struct jw *w, const char *k, int64_t v)
@@ -396,13 +426,8 @@ static void jw_hops(struct jw *w, const char *k, const struct tw_stats_hops *h)
 {
 	jw_open(w, k, '{');
 	jw_u64(w, "n", h->n);
-	if (h->n) {
-		jw_u64(w, "min", h->min);
-		jw_u64(w, "max", h->max);
-	} else {
-		jw_null(w, "min");
-		jw_null(w, "max");
-	}
+	jw_u64_if(w, "min", h->n, h->min);
+	jw_u64_if(w, "max", h->n, h->max);
 	jw_close(w, '}');
 }
 
@@ -413,13 +438,8 @@ static void jw_tos(struct jw *w, const char *k, const struct tw_stats_tos *t)
 	jw_u64(w, "dscp_changed", t->dscp_changed);
 	jw_u64(w, "ecn_changed", t->ecn_changed);
 	jw_u64(w, "ecn_ce", t->ecn_ce);
-	if (t->n) {
-		jw_u64(w, "last_dscp", t->last >> 2);
-		jw_u64(w, "last_ecn", t->last & 3u);
-	} else {
-		jw_null(w, "last_dscp");
-		jw_null(w, "last_ecn");
-	}
+	jw_u64_if(w, "last_dscp", t->n, t->last >> 2);
+	jw_u64_if(w, "last_ecn", t->n, t->last & 3u);
 	jw_close(w, '}');
 }
 
@@ -485,27 +505,16 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 
 	jw_open(&w, "loss_direction", '{');
 	jw_bool(&w, "known", r->dir_known);
-	if (r->dir_known) {
-		jw_u64(&w, "forward", r->lost_fwd);
-		jw_u64(&w, "backward", r->lost_back);
-		jw_u64(&w, "unknown", r->lost_unknown);
-	} else {
-		jw_null(&w, "forward");
-		jw_null(&w, "backward");
-		jw_null(&w, "unknown");
-	}
+	jw_u64_if(&w, "forward", r->dir_known, r->lost_fwd);
+	jw_u64_if(&w, "backward", r->dir_known, r->lost_back);
+	jw_u64_if(&w, "unknown", r->dir_known, r->lost_unknown);
 	jw_close(&w, '}');
 
 	jw_open(&w, "duplicates", '{');
 	jw_u64(&w, "total", r->dup);
 	jw_bool(&w, "direction_known", r->dup_dir_known);
-	if (r->dup_dir_known) {
-		jw_u64(&w, "forward", r->dup_fwd);
-		jw_u64(&w, "backward", r->dup_back);
-	} else {
-		jw_null(&w, "forward");
-		jw_null(&w, "backward");
-	}
+	jw_u64_if(&w, "forward", r->dup_dir_known, r->dup_fwd);
+	jw_u64_if(&w, "backward", r->dup_dir_known, r->dup_back);
 	jw_close(&w, '}');
 
 	jw_open(&w, "reordering", '{');
@@ -515,10 +524,7 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 	jw_dbl(&w, "extent_mean", r->extent_mean);
 	jw_u64(&w, "extent_unknown", r->extent_unknown);
 	jw_i64(&w, "late_time_max_ns", r->late_time_max_ns);
-	jw_open(&w, "n_reordering", '[');
-	for (unsigned i = 0; i < TW_STATS_NREORD_MAX; i++)
-		jw_u64(&w, NULL, r->nreord[i]);
-	jw_close(&w, ']');
+	jw_inline_u64(&w, "n_reordering", r->nreord, TW_STATS_NREORD_MAX);
 	jw_close(&w, '}');
 
 	jw_open(&w, "clock", '{');
@@ -530,10 +536,11 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 	jw_close(&w, '}');
 
 	jw_open(&w, "delay", '{');
-	jw_open(&w, "percentiles", '[');
+	jw_key(&w, "percentiles");
+	fputc('[', f);
 	for (unsigned i = 0; i < r->n_pct; i++)
-		jw_dbl(&w, NULL, r->pct[i]);
-	jw_close(&w, ']');
+		fprintf(f, "%s%g", i ? ", " : "", r->pct[i]);
+	fputc(']', f);
 	jw_u64(&w, "ipdv_skipped", r->ipdv_skipped);
 	jw_u64(&w, "histogram_clamped", r->hist_clamped);
 	for (unsigned id = 0; id < TW_STATS_D_N; id++) {

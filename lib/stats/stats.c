@@ -30,7 +30,6 @@ enum { ST_NONE = 0, ST_FLIGHT = 1, ST_RECV = 2, ST_LOST = 3 };
 
 #define WIN_MIN 4096u
 #define BLK_SHIFT 6u /* 64 sequence numbers per send-time block */
-#define REORD_RING (1u << 16)
 #define RSEEN_BITS (1u << 20)
 #define PDV_BUF 16u
 
@@ -87,6 +86,7 @@ struct tw_stats {
 	uint64_t arr_idx;   /* received first copies so far */
 	uint64_t next_exp;  /* NextExp as extended seq; 0 = none yet */
 	struct reord_rec *rr;
+	uint64_t rr_size;   /* power of 2, = the IPDV ring's */
 	uint64_t rr_n;      /* records pushed in total */
 	uint64_t last_arr[TW_STATS_NREORD_MAX];
 	uint64_t reordered, extent_sum, extent_max, extent_n, extent_unknown;
@@ -97,6 +97,7 @@ struct tw_stats {
 	bool any_rseq;      /* some reply seen */
 	bool rseq_diff;     /* some refl_seq != seq */
 	uint64_t rmax;      /* highest reflector seq seen, extended */
+	uint64_t rmin;      /* lowest */
 	uint64_t rdistinct;
 	uint64_t *rseen;    /* RSEEN_BITS bits, indexed by ext r */
 	uint64_t smax;      /* highest sender seq with a reply, +1; 0 none */
@@ -211,6 +212,23 @@ static inline void acc_add(struct tw_stats *s, struct stats_acc *a, int64_t v)
 	hist_add(s, &a->h, v);
 }
 
+/* One bucket of the rank walk: add its count and hand its middle to every
+ * rank it covers. */
+static inline void rank_bucket(uint64_t c, uint32_t idx, int sign, uint64_t *cum,
+			       const uint64_t *ranks, unsigned nr, unsigned *k,
+			       int64_t *out)
+{
+	uint64_t lo, w;
+
+	if (c == 0)
+		return;
+	*cum += c;
+	stats_hist_bucket(idx, &lo, &w);
+	int64_t mid = sign * (int64_t)(lo + (w - 1) / 2);
+	while (*k < nr && ranks[*k] <= *cum)
+		out[(*k)++] = mid;
+}
+
 /*
  * Nearest-rank percentiles (rank = ceil(p/100 * n), 1-based) from a
  * histogram: each is the middle of the bucket holding that rank, clamped to
@@ -223,28 +241,10 @@ static void hist_ranks(const struct stats_hist *h, int64_t off, int64_t min,
 	uint64_t cum = 0;
 	unsigned k = 0;
 
-	for (uint32_t i = HIST_NB; i-- > 1 && k < nr;) { /* most negative first */
-		uint64_t c = h->neg[i];
-		if (c == 0)
-			continue;
-		cum += c;
-		uint64_t lo, w;
-		stats_hist_bucket(i, &lo, &w);
-		int64_t mid = -(int64_t)(lo + (w - 1) / 2);
-		while (k < nr && ranks[k] <= cum)
-			out[k++] = mid;
-	}
-	for (uint32_t i = 0; i < HIST_NB && k < nr; i++) {
-		uint64_t c = h->pos[i];
-		if (c == 0)
-			continue;
-		cum += c;
-		uint64_t lo, w;
-		stats_hist_bucket(i, &lo, &w);
-		int64_t mid = (int64_t)(lo + (w - 1) / 2);
-		while (k < nr && ranks[k] <= cum)
-			out[k++] = mid;
-	}
+	for (uint32_t i = HIST_NB; i-- > 1 && k < nr;) /* most negative first */
+		rank_bucket(h->neg[i], i, -1, &cum, ranks, nr, &k, out);
+	for (uint32_t i = 0; i < HIST_NB && k < nr; i++)
+		rank_bucket(h->pos[i], i, 1, &cum, ranks, nr, &k, out);
 	while (k < nr) /* cannot happen with consistent counts */
 		out[k++] = max - off;
 	for (k = 0; k < nr; k++) {
@@ -399,7 +399,8 @@ struct tw_stats *tw_stats_create(const struct tw_stats_conf *c)
 	if (c->pp)
 		s->t1 = calloc(s->wsize, sizeof(tw_ntp_t));
 	s->ipdv = calloc(s->ipdv_mask + 1, sizeof(*s->ipdv));
-	s->rr = calloc(REORD_RING, sizeof(*s->rr));
+	s->rr_size = s->ipdv_mask + 1;
+	s->rr = calloc(s->rr_size, sizeof(*s->rr));
 	s->rseen = calloc(RSEEN_BITS / 64, sizeof(uint64_t));
 	if (!s->st || !s->blk || (c->pp && !s->t1) || !s->ipdv || !s->rr || !s->rseen)
 		goto nomem;
@@ -505,7 +506,7 @@ static void retire(struct tw_stats *s)
 		s->oldest = s->base;
 }
 
-/* RFC 7680 §2.4 / RFC 6673 §2.4: a packet sent and not received is lost.
+/* RFC 7680 §2.4 / RFC 6673 §4.3: a packet sent and not received is lost.
  * Here it is registered as in flight until it comes back or times out. */
 int tw_stats_sent(struct tw_stats *s, uint32_t seq, tw_ntp_t t1)
 {
@@ -605,7 +606,7 @@ static bool rseq_mark(struct tw_stats *s, uint32_t r)
 
 	if (!s->any_rseq) {
 		ext = r;
-		s->rmax = ext;
+		s->rmax = s->rmin = ext;
 		s->any_rseq = true;
 	} else {
 		int32_t d = (int32_t)(r - (uint32_t)s->rmax);
@@ -614,6 +615,8 @@ static bool rseq_mark(struct tw_stats *s, uint32_t r)
 			return true;
 		}
 		ext = s->rmax + (uint64_t)(int64_t)d;
+		if (ext < s->rmin)
+			s->rmin = ext;
 	}
 	if (ext > s->rmax) {
 		/* clear the bits that the ring reuses for the new numbers */
@@ -755,7 +758,7 @@ static void reorder_update(struct tw_stats *s, uint64_t ext, tw_ntp_t t)
 
 	if (s->next_exp == 0 || ext >= s->next_exp) {
 		s->next_exp = ext + 1;
-		struct reord_rec *r = &s->rr[s->rr_n % REORD_RING];
+		struct reord_rec *r = &s->rr[s->rr_n % s->rr_size];
 		r->ext = ext;
 		r->idx = i;
 		r->t = t;
@@ -765,18 +768,18 @@ static void reorder_update(struct tw_stats *s, uint64_t ext, tw_ntp_t t)
 		/* extent: i - j, j the first arrival with a larger number; it
 		 * raised NextExp, so it is in the ring of such arrivals unless
 		 * it is too old (§4.2.2) */
-		uint64_t lo = s->rr_n > REORD_RING ? s->rr_n - REORD_RING : 0, hi = s->rr_n;
-		if (s->rr[lo % REORD_RING].ext > ext && lo > 0) {
+		uint64_t lo = s->rr_n > s->rr_size ? s->rr_n - s->rr_size : 0, hi = s->rr_n;
+		if (s->rr[lo % s->rr_size].ext > ext && lo > 0) {
 			s->extent_unknown++;
 		} else {
 			while (lo < hi) { /* first record with ext > ours */
 				uint64_t mid = lo + (hi - lo) / 2;
-				if (s->rr[mid % REORD_RING].ext > ext)
+				if (s->rr[mid % s->rr_size].ext > ext)
 					hi = mid;
 				else
 					lo = mid + 1;
 			}
-			const struct reord_rec *r = &s->rr[lo % REORD_RING];
+			const struct reord_rec *r = &s->rr[lo % s->rr_size];
 			uint64_t e = i - r->idx;
 			s->extent_sum += e;
 			s->extent_n++;
@@ -984,7 +987,11 @@ int tw_stats_result(const struct tw_stats *s, struct tw_stats_result *o)
 		if (counter) {
 			uint64_t after = s->lost_after + s->lost_after_ret;
 			uint64_t below = lost_nl - after;
-			uint64_t replies = s->any_rseq ? s->rmax + 1 : 0;
+			/* the reflector numbers from 0 (RFC 5357 §4.2.1, RFC
+			 * 8762 §4.3.1); one whose lowest number seen is above
+			 * what was sent started elsewhere: count from there */
+			uint64_t origin = s->rmin <= s->sent ? 0 : s->rmin;
+			uint64_t replies = s->any_rseq ? s->rmax + 1 - origin : 0;
 			uint64_t bl = replies > s->rdistinct ? replies - s->rdistinct : 0;
 			if (bl > below)
 				bl = below;

@@ -7,7 +7,8 @@
  * two, one way), Error Estimates, TTLs and DSCP/ECN. Session-Senders (the
  * DPDK sender, twamp-ping) and the OWAMP receiver produce them; lib/stats
  * turns them into RFC 2681 / 7679 / 5481 / 6673 / 5560 / 4737 metrics.
- * No DPDK dependency.
+ * No DPDK dependency. A handle is used by one thread at a time; the
+ * definitions, precision and bounds are in docs/results.md.
  */
 #ifndef TW_STATS_H
 #define TW_STATS_H
@@ -64,12 +65,12 @@ struct tw_stats_rec {
 #define TW_STATS_NREORD_MAX 16
 /** Initial TTL assumed at both ends (RFC 5357 §4.1.2, §4.2.1: 255). */
 #define TW_STATS_TTL_INIT_DEFAULT 255
-/** Default loss threshold Tmax (RFC 7680 §2.8.2, RFC 6673 §2.8). */
+/** Default loss threshold Tmax (RFC 7680 §2.8.2, RFC 6673 §3.2). */
 #define TW_STATS_TIMEOUT_DEFAULT_NS 2000000000ull
 /** Default upper bound of the sequence window (see tw_stats_conf.max_window). */
 #define TW_STATS_MAX_WINDOW_DEFAULT (1u << 26)
 /** Default IPDV neighbour memory (see tw_stats_conf.ipdv_window). */
-#define TW_STATS_IPDV_WINDOW_DEFAULT (1u << 16)
+#define TW_STATS_IPDV_WINDOW_DEFAULT (1u << 14)
 /**
  * Histogram precision: log-linear buckets with 2^TW_STATS_HIST_SUB_BITS
  * sub-buckets per power of two. A percentile is the middle of its bucket,
@@ -102,9 +103,9 @@ enum tw_stats_rseq {
 	 *  there is loss, per-direction loss is unknown (it may be a copier). */
 	TW_STATS_RSEQ_AUTO = 0,
 	/** Its own counter of packets reflected in this session: full TWAMP
-	 *  (RFC 5357 §4.2.1), stateful STAMP (RFC 8762 §4.2.2). */
+	 *  (RFC 5357 §4.2.1), stateful STAMP (RFC 8762 §4.3.1). */
 	TW_STATS_RSEQ_COUNTER,
-	/** Copies the sender's number (stateless STAMP, RFC 8762 §4.2.1; many
+	/** Copies the sender's number (stateless STAMP, RFC 8762 §4.3.1; many
 	 *  TWAMP Light reflectors): per-direction loss is unknown. */
 	TW_STATS_RSEQ_COPY,
 };
@@ -129,8 +130,12 @@ struct tw_stats_conf {
 	 *  lost early (counted in lost_window). Rounded up to a power of 2.
 	 *  0: TW_STATS_MAX_WINDOW_DEFAULT (64 Mi: 6.7 s at 10 Mpps, 72 MiB). */
 	uint32_t max_window;
-	/** IPDV pairs whose two packets arrive more than this many sequence
-	 *  numbers apart are not formed (counted in ipdv_skipped). 0: default. */
+	/** History kept for IPDV pairs and the reordering extent (56 octets
+	 *  each): an IPDV pair whose second packet arrives after this many
+	 *  later numbers did is not formed (ipdv_skipped); an extent whose
+	 *  reference arrival is older than this many in-order arrivals is
+	 *  not computed (extent_unknown). Rounded up to a power of 2.
+	 *  0: TW_STATS_IPDV_WINDOW_DEFAULT (16 Ki). */
 	uint32_t ipdv_window;
 	/** Initial TTL / Hop Limit assumed at the sender and the reflector.
 	 *  0: TW_STATS_TTL_INIT_DEFAULT (255, RFC 5357). */
@@ -242,7 +247,7 @@ struct tw_stats_result {
 	uint64_t hist_clamped;    /**< values beyond TW_STATS_HIST_MAX_NS */
 
 	/** One-way delays are meaningful (clocks synchronised). IPDV and
-	 *  PDV are offset-free and valid either way (RFC 5481 §5.1). */
+	 *  PDV are offset-free and valid either way (RFC 5481 §6.3). */
 	bool fwd_synced;
 	bool back_synced;
 	/** Largest sum of Error Estimates seen (RFC 4656 §4.1.2), ns; 0 when
@@ -282,7 +287,8 @@ void tw_stats_destroy(struct tw_stats *s);
  * reply can be passed to tw_stats_recv(). Sequence numbers increase by one
  * (mod 2^32, so a run may wrap); a gap means those numbers were never sent
  * and are not counted.
- * @return 0; -EINVAL when @p seq is not after the previous one (nothing
+ * @return 0; -EINVAL when @p seq is not after the previous one, jumps
+ *         max_window or more ahead, or the session is finished (nothing
  *         changes).
  */
 int tw_stats_sent(struct tw_stats *s, uint32_t seq, tw_ntp_t t1);
