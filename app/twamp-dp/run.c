@@ -25,6 +25,7 @@
 #include "tw_config.h"
 #include "tw_dataplane.h"
 #include "twamp_dp.h"
+#include "ctrl.h"
 #include "recv.h"
 #include "refl.h"
 #include "send.h"
@@ -205,6 +206,7 @@ int app_run(const struct app_opts *o)
 	struct app_refl *refl = NULL;
 	struct app_send *snd = NULL;
 	bool snd_launched = false;
+	struct app_ctrl *ctrl = NULL;
 	struct tw_dp *dp = NULL;
 	FILE *dpdk_log;
 	struct rte_rcu_qsbr *qsbr = NULL;
@@ -278,9 +280,11 @@ int app_run(const struct app_opts *o)
 	for (unsigned i = 0; i < cfg->n_ports; i++)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
+	/* TCP on the TAP's addresses: after the ports (and TAPs) are up */
+	ctrl = app_ctrl_create(cfg, refl, dp, &rc);
+	if (rc != 0)
+		got_signal = -1;
 	/* configured, checked, but not served by this version yet */
-	if (cfg->control.enabled)
-		app_log("warning: reflector.control (TWAMP-Control server) is not built yet; ignored");
 	if (cfg->ipsec.n_sas > 0 || cfg->ipsec.key_import_socket[0] != '\0')
 		app_log("warning: ipsec is not built yet; ignored");
 
@@ -342,6 +346,7 @@ int app_run(const struct app_opts *o)
 		app_refl_service(refl);
 		app_recv_service();
 		app_send_service(snd);
+		app_ctrl_service(ctrl);
 	}
 	for (unsigned pass = 1; !got_signal; pass++) {
 		if (tw_dp_service(dp) == 0)
@@ -350,6 +355,7 @@ int app_run(const struct app_opts *o)
 		app_refl_service(refl);
 		app_recv_service();
 		app_send_service(snd);
+		app_ctrl_service(ctrl);
 		/* a worker loop only returns on quit or on a setup error */
 		for (unsigned i = 0; i < launched && pass % 256 == 0; i++) {
 			if (rte_eal_get_lcore_state(cfg->lcores[i]) == WAIT) {
@@ -367,6 +373,7 @@ int app_run(const struct app_opts *o)
 		app_log("%s: stopping", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	else
 		app_log("stopping after an error");
+	app_ctrl_destroy(ctrl); /* closes connections, removes their sessions */
 	tw_dp_quit(dp);
 	status = got_signal > 0 ? 0 : 1;
 	for (unsigned i = 0; i < launched; i++) {

@@ -65,6 +65,15 @@ struct tw_ctrl_client {
 
 /* ------------------------------------------------------------ helpers */
 
+/* strerror() may share a buffer between threads; the description table
+ * does not (a client runs in its own thread). */
+static const char *errtext(int e)
+{
+	const char *t = strerrordesc_np(e);
+
+	return t != NULL ? t : "unknown error";
+}
+
 static bool keyed_mode(uint32_t mode)
 {
 	return (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_MIXED)) != 0;
@@ -202,13 +211,13 @@ static int io_write(struct tw_ctrl_client *c, const uint8_t *p, size_t len,
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return violate(c, errno == EPIPE ? -ECONNRESET : -errno,
-				       "sending %s: %s", what, strerror(errno));
+				       "sending %s: %s", what, errtext(errno));
 		r = wait_fd(c->fd, POLLOUT, deadline);
 		if (r == -ETIMEDOUT)
 			return violate(c, r, "sending %s: no progress in %d ms",
 				       what, c->timeout_ms);
 		if (r < 0)
-			return violate(c, r, "sending %s: %s", what, strerror(-r));
+			return violate(c, r, "sending %s: %s", what, errtext(-r));
 	}
 	return 0;
 }
@@ -235,14 +244,14 @@ static int io_read(struct tw_ctrl_client *c, uint8_t *p, size_t len,
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return violate(c, -errno, "reading %s: %s", what,
-				       strerror(errno));
+				       errtext(errno));
 		r = wait_fd(c->fd, POLLIN, deadline);
 		if (r == -ETIMEDOUT)
 			return violate(c, r,
 				       "timed out after %d ms waiting for %s (%zu of %zu octets)",
 				       c->timeout_ms, what, done, len);
 		if (r < 0)
-			return violate(c, r, "reading %s: %s", what, strerror(-r));
+			return violate(c, r, "reading %s: %s", what, errtext(-r));
 	}
 	return 0;
 }
@@ -343,7 +352,7 @@ static int check_quiet(struct tw_ctrl_client *c, const char *what)
 			       "server sent data unasked before %s (first octet %u)",
 			       what, b);
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		return violate(c, -errno, "before %s: %s", what, strerror(errno));
+		return violate(c, -errno, "before %s: %s", what, errtext(errno));
 	return 0;
 }
 
@@ -676,7 +685,7 @@ static int conn_prepare(struct tw_ctrl_client *c, int fd)
 		int e = errno;
 
 		close(fd);
-		return fail(c, -e, "socket: %s", strerror(e));
+		return fail(c, -e, "socket: %s", errtext(e));
 	}
 	c->fd = fd;
 	l = sizeof(c->local);
@@ -687,7 +696,7 @@ static int conn_prepare(struct tw_ctrl_client *c, int fd)
 		int e = errno;
 
 		return violate(c, e == ENOTCONN ? -ENOTCONN : -e,
-			       "socket is not connected: %s", strerror(e));
+			       "socket is not connected: %s", errtext(e));
 	}
 	c->n_sess = 0;
 	c->last_accept = 0xFF;
@@ -725,16 +734,16 @@ int tw_ctrl_client_connect(struct tw_ctrl_client *c,
 		return fail(c, -EBUSY, "already connected");
 	fd = socket(server->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(c, -errno, "socket: %s", strerror(errno));
+		return fail(c, -errno, "socket: %s", errtext(errno));
 	if (local != NULL && bind(fd, local, local_len) < 0) {
 		r = -errno;
 		close(fd);
-		return fail(c, r, "bind: %s", strerror(-r));
+		return fail(c, r, "bind: %s", errtext(-r));
 	}
 	if (connect(fd, server, server_len) < 0 && errno != EINPROGRESS) {
 		r = -errno;
 		close(fd);
-		return fail(c, r, "connect: %s", strerror(-r));
+		return fail(c, r, "connect: %s", errtext(-r));
 	}
 	r = wait_fd(fd, POLLOUT, now_ms() + c->timeout_ms);
 	if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l) == 0 &&
@@ -743,7 +752,7 @@ int tw_ctrl_client_connect(struct tw_ctrl_client *c,
 	if (r < 0) {
 		close(fd);
 		return fail(c, r, "connect: %s", r == -ETIMEDOUT ?
-			    "timed out" : strerror(-r));
+			    "timed out" : errtext(-r));
 	}
 	r = conn_prepare(c, fd);
 	return r < 0 ? r : setup(c);
@@ -864,24 +873,18 @@ static int req_fill(struct tw_ctrl_client *c, const struct tw_ctrl_session_req *
 	/* An all-zero address means that end of the control connection
 	 * (RFC 4656 §3.5, RFC 5357 §3.5); report which one it is. */
 	if (memcmp(q->sender_addr, zero, 16) == 0) {
-		if (client_sends && ipvn_l == ipvn)
-			memcpy(out->sender_addr, loc, 16);
-		else if (!client_sends && ipvn_r == ipvn)
-			memcpy(out->sender_addr, rem, 16);
-		else if (!client_sends || ipvn_l != ipvn)
+		if ((client_sends ? ipvn_l : ipvn_r) != ipvn)
 			return fail(c, -EINVAL,
-				    "session request: zero sender address, but the control connection is IPv%u",
-				    client_sends ? ipvn_l : ipvn_r);
+				    "session request: zero sender address needs IPv%u control, not IPv%u",
+				    ipvn, client_sends ? ipvn_l : ipvn_r);
+		memcpy(out->sender_addr, client_sends ? loc : rem, 16);
 	}
 	if (memcmp(q->receiver_addr, zero, 16) == 0) {
-		if (client_receives && ipvn_l == ipvn)
-			memcpy(out->receiver_addr, loc, 16);
-		else if (!client_receives && ipvn_r == ipvn)
-			memcpy(out->receiver_addr, rem, 16);
-		else
+		if ((client_receives ? ipvn_l : ipvn_r) != ipvn)
 			return fail(c, -EINVAL,
-				    "session request: zero receiver address, but the control connection is IPv%u",
-				    client_receives ? ipvn_l : ipvn_r);
+				    "session request: zero receiver address needs IPv%u control, not IPv%u",
+				    ipvn, client_receives ? ipvn_l : ipvn_r);
+		memcpy(out->receiver_addr, client_receives ? loc : rem, 16);
 	}
 	out->sender_port = q->sender_port;
 	out->receiver_port = q->receiver_port;
@@ -900,9 +903,14 @@ static int test_keys(struct tw_ctrl_client *c, struct tw_ctrl_session *out)
 	return 0;
 }
 
-/* Read an Accept-Session (RFC 4656 §3.5, RFC 5357 §3.5, RFC 6038 §4.3). */
-static int read_accept_session(struct tw_ctrl_client *c,
-			       struct tw_ctrl_accept_session *as)
+/*
+ * The Accept-Session answering the request just sent (RFC 4656 §3.5,
+ * RFC 5357 §3.5, RFC 6038 §4.3). On Accept 0 the SID is the server's, or
+ * @p own_sid when the client chose it (the answer's SID is then unused).
+ * @return 0 (accepted), an Accept errno, or a failure code.
+ */
+static int read_answer(struct tw_ctrl_client *c, const uint8_t *own_sid,
+		       struct tw_ctrl_accept_session *as, struct tw_ctrl_session *out)
 {
 	int n = recv_msg(c, TW_CTRL_EXPECT_ACCEPT_SESSION, "Accept-Session");
 
@@ -912,7 +920,30 @@ static int read_accept_session(struct tw_ctrl_client *c,
 						  c->proto == TW_CTRL_TWAMP ? c->mode : 0,
 						  as);
 	c->last_accept = as->accept;
+	out->accept = as->accept;
+	out->server_port = as->port;
+	if (as->accept != TW_ACCEPT_OK)
+		return refused(c, "the session (Accept-Session)", as->accept);
+	if (own_sid != NULL) {
+		memcpy(out->sid, own_sid, TW_CTRL_SID_LEN);
+		return 0;
+	}
+	if (tw_proto_is_zero(as->sid, TW_CTRL_SID_LEN) || sess_find(c, as->sid))
+		return violate(c, -EPROTO, "Accept-Session: %s SID",
+			       tw_proto_is_zero(as->sid, TW_CTRL_SID_LEN) ?
+			       "zero" : "duplicate");
+	memcpy(out->sid, as->sid, TW_CTRL_SID_LEN);
 	return 0;
+}
+
+/* The prologue of every command: the right protocol, the stream in step. */
+static int cmd_begin(struct tw_ctrl_client *c, enum tw_ctrl_proto proto,
+		     const char *what)
+{
+	if (c->proto != proto)
+		return fail(c, -EINVAL, "%s on %s connection", what,
+			    c->proto == TW_CTRL_TWAMP ? "a TWAMP" : "an OWAMP");
+	return check_quiet(c, what);
 }
 
 int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
@@ -925,9 +956,7 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 
 	if (c == NULL || req == NULL || out == NULL)
 		return -EINVAL;
-	if (c->proto != TW_CTRL_TWAMP)
-		return fail(c, -EINVAL, "Request-TW-Session on an OWAMP connection");
-	r = check_quiet(c, "Request-TW-Session");
+	r = cmd_begin(c, TW_CTRL_TWAMP, "Request-TW-Session");
 	if (r < 0)
 		return r;
 	if (req->sender_port == 0)
@@ -936,7 +965,7 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 	    !(c->mode & TW_MODE_REFLECT_OCTETS))
 		return fail(c, -EINVAL,
 			    "Request-TW-Session: octets to reflect need the reflect-octets mode (RFC 6038)");
-	r = req_fill(c, req, true, true, &m, out);
+	r = req_fill(c, req, true, false, &m, out);
 	if (r < 0)
 		return r;
 	r = tw_proto_twamp_request_encode(&m, c->mode, c->buf, c->buf_cap);
@@ -945,22 +974,13 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 	r = send_buf(c, (size_t)r, "Request-TW-Session");
 	if (r < 0)
 		return r;
-	r = read_accept_session(c, &as);
+	r = read_answer(c, NULL, &as, out);
 	if (r < 0)
 		return r;
-	out->accept = as.accept;
-	out->server_port = as.port;
-	if (as.accept != TW_ACCEPT_OK)
-		return refused(c, "the session (Accept-Session)", as.accept);
 	/* RFC 5357 §3.5: Port is where the reflector receives; the server may
 	 * suggest another than asked (RFC 8545 §5.1), never none. */
 	if (as.port == 0)
 		return violate(c, -EPROTO, "Accept-Session: accepted with Port 0");
-	if (tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) || sess_find(c, as.sid))
-		return violate(c, -EPROTO, "Accept-Session: %s SID",
-			       tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) ?
-			       "zero" : "duplicate");
-	memcpy(out->sid, as.sid, TW_CTRL_SID_LEN);
 	out->receiver_port = as.port;
 	out->reflected_octets = as.reflected_octets;
 	out->server_octets = as.server_octets;
@@ -995,9 +1015,7 @@ int tw_ctrl_client_request_ow_session(struct tw_ctrl_client *c,
 
 	if (c == NULL || req == NULL || out == NULL)
 		return -EINVAL;
-	if (c->proto != TW_CTRL_OWAMP)
-		return fail(c, -EINVAL, "Request-Session on a TWAMP connection");
-	r = check_quiet(c, "Request-Session");
+	r = cmd_begin(c, TW_CTRL_OWAMP, "Request-Session");
 	if (r < 0)
 		return r;
 	if (!req->conf_sender && !req->conf_receiver)
@@ -1051,23 +1069,9 @@ int tw_ctrl_client_request_ow_session(struct tw_ctrl_client *c,
 	r = io_write(c, c->buf, len, "Request-Session");
 	if (r < 0)
 		return r;
-	r = read_accept_session(c, &as);
+	r = read_answer(c, client_receives ? m.sid : NULL, &as, out);
 	if (r < 0)
 		return r;
-	out->accept = as.accept;
-	out->server_port = as.port;
-	if (as.accept != TW_ACCEPT_OK)
-		return refused(c, "the session (Accept-Session)", as.accept);
-	if (client_receives) {
-		/* the SID in the answer is unused: ours stands */
-		memcpy(out->sid, m.sid, TW_CTRL_SID_LEN);
-	} else {
-		if (tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) || sess_find(c, as.sid))
-			return violate(c, -EPROTO, "Accept-Session: %s SID",
-				       tw_proto_is_zero(as.sid, TW_CTRL_SID_LEN) ?
-				       "zero" : "duplicate");
-		memcpy(out->sid, as.sid, TW_CTRL_SID_LEN);
-	}
 	/* RFC 4656 §3.5: Port is the server's receive port (Conf-Receiver)
 	 * or the port the server sends from (Conf-Sender only). */
 	if (req->conf_sender != req->conf_receiver) {
@@ -1127,9 +1131,7 @@ int tw_ctrl_client_stop(struct tw_ctrl_client *c, uint8_t accept)
 
 	if (c == NULL)
 		return -EINVAL;
-	if (c->proto != TW_CTRL_TWAMP)
-		return fail(c, -EINVAL, "use tw_ctrl_client_ow_stop() for OWAMP");
-	n = check_quiet(c, "Stop-Sessions");
+	n = cmd_begin(c, TW_CTRL_TWAMP, "Stop-Sessions (OWAMP: tw_ctrl_client_ow_stop())");
 	if (n < 0)
 		return n;
 	if (c->mode & TW_MODE_INDIVIDUAL)
@@ -1297,7 +1299,7 @@ static int server_stop_record(struct tw_ctrl_client *c, uint32_t i,
 	free(sk);
 	if (r < 0)
 		return violate(c, r, "Stop-Sessions: aborted by the caller (%s)",
-			       strerror(-r));
+			       errtext(-r));
 	return 0;
 }
 
@@ -1493,7 +1495,7 @@ static int fetch_records(struct tw_ctrl_client *c, uint32_t n, uint32_t begin,
 					       rec.seq, begin, end);
 			if (cb != NULL && (r = cb(arg, &rec)) < 0)
 				return violate(c, r, "Fetch-Session: aborted by the caller (%s)",
-					       strerror(-r));
+					       errtext(-r));
 		}
 		carry = got < n ? avail - p : 0;
 		memmove(c->buf, c->buf + p, carry);
@@ -1524,9 +1526,7 @@ int tw_ctrl_client_fetch(struct tw_ctrl_client *c,
 	if (info == NULL)
 		info = &dummy;
 	memset(info, 0, sizeof(*info));
-	if (c->proto != TW_CTRL_OWAMP)
-		return fail(c, -EINVAL, "Fetch-Session is OWAMP only");
-	r = check_quiet(c, "Fetch-Session");
+	r = cmd_begin(c, TW_CTRL_OWAMP, "Fetch-Session");
 	if (r < 0)
 		return r;
 	memset(&fs, 0, sizeof(fs));
@@ -1602,7 +1602,7 @@ int tw_ctrl_client_fetch(struct tw_ctrl_client *c,
 		tw_proto_owamp_skip_get(wire, i, &s);
 		if (skip_cb != NULL && (r = skip_cb(arg, &s)) < 0)
 			return violate(c, r, "Fetch-Session: aborted by the caller (%s)",
-				       strerror(-r));
+				       errtext(-r));
 	}
 	return fetch_records(c, fa.num_records, begin_seq, end_seq, rec_cb, arg);
 }

@@ -348,8 +348,11 @@ typedef int (*tw_ctrl_skip_cb)(void *arg, const struct tw_owamp_skip *skip);
 /**
  * OWAMP Fetch-Session (RFC 4656 §3.9): Fetch-Ack, then the reproduced
  * Request-Session, skip ranges and packet records, each block's HMAC
- * checked. Records are streamed to @p rec_cb (not held in memory).
- * begin 0 and end 0xFFFFFFFF ask for the whole session.
+ * checked. Records are streamed to @p rec_cb (not held in memory) as they
+ * are decrypted; the records block's HMAC is checked after the last one,
+ * so on a failure the caller discards what it was given. Records outside
+ * [begin, end] are a violation. begin 0 and end 0xFFFFFFFF ask for the
+ * whole session.
  * @return 0, an Accept errno (info->accept), or a failure code.
  */
 int tw_ctrl_client_fetch(struct tw_ctrl_client *c,

@@ -31,6 +31,7 @@ struct tw_sched {
 	unsigned pos;               /* next 32-bit number in out[] */
 	uint64_t offset;            /* running sum of intervals, NTP units */
 	uint64_t count;             /* packets produced */
+	uint64_t period_ns;         /* tw_sched_create_periodic(): exact in ns */
 	uint32_t next_slot;
 	uint32_t n_slots;
 	struct tw_owamp_slot slots[]; /* n_slots */
@@ -170,8 +171,12 @@ struct tw_sched *tw_sched_create_periodic(uint64_t interval_ns)
 		.type = TW_OWAMP_SLOT_FIXED,
 		.parameter = tw_sched_ns_to_ntp(interval_ns),
 	};
+	struct tw_sched *s = tw_sched_create(NULL, &slot, 1);
 
-	return tw_sched_create(NULL, &slot, 1);
+	/* no wire format to agree with: keep the offsets exact in ns */
+	if (s != NULL)
+		s->period_ns = interval_ns;
+	return s;
 }
 
 struct tw_sched *tw_sched_create_poisson(const uint8_t sid[TW_CTRL_SID_LEN],
@@ -223,6 +228,10 @@ uint64_t tw_sched_next_ntp(struct tw_sched *s)
 
 uint64_t tw_sched_next(struct tw_sched *s)
 {
+	if (s->period_ns != 0) {
+		tw_sched_next_interval(s);
+		return s->count * s->period_ns;
+	}
 	return tw_sched_ntp_to_ns(tw_sched_next_ntp(s));
 }
 

@@ -64,7 +64,10 @@ struct tw_sched *tw_sched_create(const uint8_t sid[TW_CTRL_SID_LEN],
 
 /**
  * Periodic schedule: one fixed slot of @p interval_ns (RFC 4656 §3.6
- * "Periodic stream").
+ * "Periodic stream"). tw_sched_next() is exact in nanoseconds here
+ * (k * interval_ns; TWAMP has no wire schedule to agree with); the NTP
+ * functions see the interval rounded to NTP units. An OWAMP sender uses
+ * tw_sched_create() with the slots it sent, so both ends agree.
  * @return as tw_sched_create().
  */
 struct tw_sched *tw_sched_create_periodic(uint64_t interval_ns);

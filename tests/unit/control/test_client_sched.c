@@ -215,14 +215,20 @@ static void test_periodic_and_slots(void **state)
 	(void)state;
 	assert_non_null(s);
 	assert_int_equal(p, 4294967u); /* 1 ms = 0.001 * 2^32, rounded */
-	for (uint64_t k = 1; k <= 100000; k++) {
-		uint64_t ns = tw_sched_next(s);
-
-		/* exact sum of the intervals converted once: no drift */
-		assert_int_equal(ns, tw_sched_ntp_to_ns(k * p));
-	}
+	for (uint64_t k = 1; k <= 100000; k++)
+		assert_int_equal(tw_sched_next(s), k * 1000000); /* exact, no drift */
 	assert_int_equal(tw_sched_next_interval(s), p);
 	tw_sched_destroy(s);
+	/* a fixed slot from the wire: exact sum in NTP units, converted once */
+	{
+		struct tw_owamp_slot fx = { .type = TW_OWAMP_SLOT_FIXED, .parameter = p };
+
+		s = tw_sched_create(NULL, &fx, 1);
+		assert_non_null(s);
+		for (uint64_t k = 1; k <= 100000; k++)
+			assert_int_equal(tw_sched_next(s), tw_sched_ntp_to_ns(k * p));
+		tw_sched_destroy(s);
+	}
 
 	/* RFC 4656 §3.6: Poisson stream of back-to-back pairs */
 	hex2sid("deadbeefdeadbeefdeadbeefdeadbeef", sid);

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# twamp-ping against twamp-dp: twamp-dp reflects in the dut namespace (light
+# ports: TWAMP Light open/auth/enc, STAMP open/auth), twamp-ping runs in the
+# peer namespace over kernel sockets, IPv4 and IPv6. Each run's JSON is
+# checked for what a user reads (sent = received + lost, no loss on a clean
+# veth, a sane RTT, the reflector's processing time, hop counts); a wrong
+# key, forged replies and a port that never answers must each end with the
+# right numbers and exit status, never a hang. Prints TAP; needs root.
+#
+#   tests/integration/test_ping.sh BUILD_DIR
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-${BUILD:-build}}
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+DP="$BUILD/app/twamp-dp/twamp-dp"
+PING="$BUILD/app/twamp-ping/twamp-ping"
+PY=/usr/bin/python3
+FORGER="$top/tests/integration/test_ping_forger.py"
+TESTBED="$top/scripts/testbed.sh"
+export TW_TB=png
+DUT_NS=png-dut PEER_NS=png-peer
+DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2 PEER_V6=2001:2::2
+P_LIGHT_OPEN=8620 P_LIGHT_AUTH=8621 P_LIGHT_ENC=8622 P_STAMP_OPEN=8623 P_STAMP_AUTH=8624
+P_NOBODY=8699 P_FORGER=8690
+# test keys (not secret): TWAMP Light AES-128 key | HMAC key, STAMP HMAC key
+LIGHT_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
+STAMP_KEY=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
+WRONG_KEY=ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
+PREFIX=tw-png-$$
+COUNT=50
+
+N=0 FAILED=0 APP=0 FORGE=0
+LOG=$(mktemp -d /tmp/tw-png.XXXXXX)
+
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
+check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; fi; }
+peer() { ip netns exec $PEER_NS "$@"; }
+
+cleanup() {
+  [ "$FORGE" -ne 0 ] && kill "$FORGE" 2>/dev/null
+  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
+    kill -TERM "$APP" 2>/dev/null
+    sleep 1
+    kill -KILL "$APP" 2>/dev/null
+  fi
+  "$TESTBED" down >/dev/null 2>&1
+  rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
+}
+trap cleanup EXIT
+# background jobs are started with a plain `ip netns exec` (it execs): $! is
+# the process itself, so only our own processes are ever signalled
+trap 'exit 130' INT TERM
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$PING" ]; then
+  echo "1..1"
+  echo "ok 1 - # SKIP needs root, $DP and $PING"
+  exit 0
+fi
+
+umask 077
+cat >"$LOG/keys.yaml" <<EOF
+secrets:
+  light-key: $LIGHT_KEY
+  stamp-key: $STAMP_KEY
+  wrong-key: $WRONG_KEY
+EOF
+cat >"$LOG/reflector.yaml" <<EOF
+eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $PREFIX,
+      -l, "0-1", --log-level, "lib.eal:notice"]
+ports:
+  - name: refl
+    device: net_af_packet0,iface=png-dut
+    ipv4: [$DUT_V4/24]
+    ipv6: ["$DUT_V6/64"]
+workers:
+  lcores: [1]
+reflector:
+  control:
+    enabled: false
+    keys: keys.yaml
+  light:
+    - {port: $P_LIGHT_OPEN, protocol: twamp-light, mode: open}
+    - {port: $P_LIGHT_AUTH, protocol: twamp-light, mode: auth, key_id: light-key}
+    - {port: $P_LIGHT_ENC, protocol: twamp-light, mode: enc, key_id: light-key}
+    - {port: $P_STAMP_OPEN, protocol: stamp, mode: open}
+    - {port: $P_STAMP_AUTH, protocol: stamp, mode: auth, key_id: stamp-key}
+EOF
+umask 022
+
+# usage and setup errors: a clear message and the documented exit code
+"$PING" --light -c 0 $DUT_V4 >/dev/null 2>"$LOG/usage.err"; rc=$?
+check "bad option value: exit 2 (got $rc) naming the option" \
+  sh -c "[ $rc -eq 2 ] && grep -q -- '--count' '$LOG/usage.err'"
+"$PING" --stamp -m enc -k "$LOG/keys.yaml" -u stamp-key $DUT_V4 >/dev/null 2>"$LOG/usage2.err"; rc=$?
+check "STAMP encrypted mode refused: exit 2 (got $rc)" \
+  sh -c "[ $rc -eq 2 ] && grep -q 'STAMP has open and auth modes only' '$LOG/usage2.err'"
+"$PING" --light -m auth -k "$LOG/keys.yaml" -u no-such-key $DUT_V4 >/dev/null 2>"$LOG/nokey.err"; rc=$?
+check "unknown KeyID: exit 1 (got $rc) naming it" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'KeyID not in the key file: no-such-key' '$LOG/nokey.err'"
+"$PING" --light -m auth -k "$LOG/keys.yaml" -u stamp-key $DUT_V4 >/dev/null 2>"$LOG/keylen.err"; rc=$?
+check "a STAMP key for TWAMP Light: exit 1 (got $rc), says 48 octets" \
+  sh -c "[ $rc -eq 1 ] && grep -q '48 octets' '$LOG/keylen.err'"
+"$PING" --light no-such-host.invalid >/dev/null 2>"$LOG/resolve.err"; rc=$?
+check "unresolvable host: exit 1 (got $rc), says so" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'cannot resolve' '$LOG/resolve.err'"
+
+"$TESTBED" down >/dev/null 2>&1
+check "test bed up" "$TESTBED" up
+ip netns exec $DUT_NS "$DP" -c "$LOG/reflector.yaml" --idle-us 100 2>"$LOG/app.err" &
+APP=$!
+for _ in $(seq 1 200); do
+  grep -q "twamp-dp: running:" "$LOG/app.err" 2>/dev/null && break
+  kill -0 "$APP" 2>/dev/null || break
+  sleep 0.1
+done
+if grep -q "twamp-dp: running:" "$LOG/app.err"; then ok "twamp-dp reflector starts"; else
+  notok "twamp-dp reflector starts"; sed 's/^/# /' "$LOG/app.err"; fi
+peer ping -c 1 -W 2 $DUT_V4 >/dev/null 2>&1
+peer ping -6 -c 1 -W 2 $DUT_V6 >/dev/null 2>&1
+
+# json_ok FILE COUNT: what a user checks in the results of a clean run
+json_ok() {
+  "$PY" - "$1" "$2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = int(sys.argv[2])
+pk = d["packets"]
+sent, recv, lost = pk["sent"], pk["received"], pk["lost"]
+assert sent == n, "sent %d, want %d" % (sent, n)
+assert sent == recv + lost, "sent %d != received %d + lost %d" % (sent, recv, lost)
+assert lost == 0 and pk["duplicates"] == 0, "lost %d on a clean veth" % lost
+rtt = d["delay"]["rtt"]
+assert rtt["n"] == n and 0 < rtt["min_ns"] <= rtt["median_ns"] <= rtt["max_ns"] < 1e9, rtt
+proc = d["delay"]["reflector_processing"]
+assert proc["n"] == n and 0 <= proc["min_ns"] <= proc["max_ns"] < 1e8, proc
+hops = d["hops"]
+for dirn in ("forward", "backward"):
+    h = hops[dirn]
+    assert h["n"] == n and h["min"] == 0 and h["max"] == 0, hops
+assert d["session"]["timestamps"] in ("kernel", "hw"), d["session"]
+x = d["twamp_ping"]
+assert x["rejected"]["total"] == 0, x["rejected"]
+assert x["departure_user"]["p50_ns"] >= 0, x
+EOF
+}
+
+run_mode() { # DST PORT LABEL ARGS...
+  local dst=$1 port=$2 label=$3 out
+  shift 3
+  out="$LOG/$label-${dst//:/_}"
+  peer "$PING" -p "$port" -c $COUNT -i 0.002 -L 1 --json "$out.json" "$@" $dst \
+    >"$out.txt" 2>"$out.err"
+  local rc=$?
+  check "$label to $dst: exit 0 (got $rc)" test $rc -eq 0
+  check "$label to $dst: JSON sent = received + lost = $COUNT, no loss, RTT and processing time sane, 0 hops" \
+    json_ok "$out.json" $COUNT
+  check "$label to $dst: summary printed" grep -q "$COUNT sent" "$out.txt"
+}
+
+K=(-k "$LOG/keys.yaml")
+for dst in $DUT_V4 $DUT_V6; do
+  run_mode $dst $P_LIGHT_OPEN light-open --light
+  run_mode $dst $P_LIGHT_AUTH light-auth --light -m auth "${K[@]}" -u light-key
+  run_mode $dst $P_LIGHT_ENC light-enc --light -m enc "${K[@]}" -u light-key
+  run_mode $dst $P_STAMP_OPEN stamp-open --stamp
+  run_mode $dst $P_STAMP_AUTH stamp-auth --stamp -m auth "${K[@]}" -u stamp-key -s 64
+done
+
+# options that change the packets: DSCP, padding, Poisson, per-packet output
+peer "$PING" --light -p $P_LIGHT_OPEN -c 20 -i 0.002e -D AF41 -s 200 \
+  --per-packet "$LOG/pp.csv" --json "$LOG/opts.json" $DUT_V4 >"$LOG/opts.txt" 2>&1
+check "Poisson, DSCP AF41, 200 octets padding: clean run" json_ok "$LOG/opts.json" 20
+check "per-packet CSV: a header and one line per packet" \
+  test "$(wc -l <"$LOG/pp.csv")" -eq 21
+peer "$PING" --stamp -p $P_STAMP_OPEN -c 20 -i 0.002 --per-packet "$LOG/pp.jsonl" \
+  --format jsonl -q $DUT_V6 >"$LOG/jsonl.txt" 2>&1
+check "per-packet JSON Lines: one JSON object per packet, -q prints nothing" \
+  sh -c "[ ! -s '$LOG/jsonl.txt' ] && [ \$(wc -l <'$LOG/pp.jsonl') -eq 20 ] && \
+    '$PY' -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' '$LOG/pp.jsonl'"
+
+# a wrong key: the reflector drops every packet (bad HMAC), the run ends
+# after the timeout with 100 % loss and says why that may be
+peer timeout 30 "$PING" --light -p $P_LIGHT_AUTH -m auth "${K[@]}" -u wrong-key -c 10 -i 0.01 -L 0.5 \
+  --json "$LOG/wrong.json" $DUT_V4 >"$LOG/wrong.txt" 2>"$LOG/wrong.err"; rc=$?
+check "wrong key: run completes, exit 0 (got $rc)" test $rc -eq 0
+check "wrong key: 10 sent, 10 lost in the JSON" \
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['packets']; sys.exit(0 if r['sent']==10 and r['lost']==10 and r['received']==0 else 1)" "$LOG/wrong.json"
+check "wrong key: the summary points at the key" grep -q "wrong key" "$LOG/wrong.txt"
+
+# a port nobody answers: 100 % loss after the timeout, not a hang
+peer timeout 30 "$PING" --stamp -p $P_NOBODY -c 10 -i 0.01 -L 0.5 --json "$LOG/nobody.json" $DUT_V6 \
+  >"$LOG/nobody.txt" 2>&1; rc=$?
+check "unanswered port: exit 0 (got $rc), no hang" test $rc -eq 0
+check "unanswered port: 100 % loss in the JSON" \
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['packets']; sys.exit(0 if r['sent']==10 and r['lost']==10 and r['loss_ratio']==1 else 1)" "$LOG/nobody.json"
+
+# forged replies: counted by reason, never used; all rejected -> exit 3
+forge() { # KIND -> runs a forger in the peer namespace on $PEER_V4:$P_FORGER
+  ip netns exec $PEER_NS "$PY" "$FORGER" $PEER_V4 $P_FORGER --kind "$1" --seconds 10 >"$LOG/forger.out" 2>&1 &
+  FORGE=$!
+  for _ in $(seq 1 50); do grep -q ready "$LOG/forger.out" 2>/dev/null && break; sleep 0.1; done
+}
+unforge() { kill "$FORGE" 2>/dev/null; wait "$FORGE" 2>/dev/null; FORGE=0; }
+for spec in "hmac:bad_hmac:--light -m auth ${K[*]} -u light-key" "short:short:--light" \
+            "mismatch:mismatch:--light" "unknown:unknown_seq:--stamp"; do
+  kind=${spec%%:*} rest=${spec#*:} reason=${rest%%:*} args=${rest#*:}
+  forge "$kind"
+  # shellcheck disable=SC2086
+  peer timeout 30 "$PING" $args -p $P_FORGER -c 10 -i 0.01 -L 0.5 --json "$LOG/forged-$kind.json" \
+    $PEER_V4 >"$LOG/forged-$kind.txt" 2>"$LOG/forged-$kind.err"; rc=$?
+  unforge
+  check "forged replies ($kind): exit 3 (got $rc), stderr says all were rejected" \
+    sh -c "[ $rc -eq 3 ] && grep -q 'all 10 replies were rejected' '$LOG/forged-$kind.err'"
+  check "forged replies ($kind): 10 counted as $reason, none received" \
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['packets']; x=d['twamp_ping']['rejected']; sys.exit(0 if x['$reason']==10 and r['received']==0 and r['lost']==10 else 1)" "$LOG/forged-$kind.json"
+done
+
+kill -TERM "$APP" 2>/dev/null
+for _ in $(seq 1 100); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
+wait "$APP" 2>/dev/null
+APP=0
+if [ "$FAILED" -ne 0 ]; then
+  echo "# twamp-dp log:"
+  sed 's/^/#   /' "$LOG/app.err" | tail -n 20
+  echo "# step output:"
+  tail -n 40 "$LOG/steps" | sed 's/^/#   /'
+fi
+check "test bed down" "$TESTBED" down
+echo "1..$N"
+[ "$FAILED" -eq 0 ]
