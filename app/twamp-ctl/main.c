@@ -405,6 +405,32 @@ static void print_receiver(const json_t *tot)
 	print_drops(tot, recv_fields, N_ELEMS(recv_fields));
 }
 
+/* The TWAMP/OWAMP-Control server: one line, closes by reason. */
+static void print_control(const json_t *c)
+{
+	const char *k;
+	json_t *v;
+	bool any = false;
+
+	if (c == NULL)
+		return;
+	printf("\ncontrol: %llu connection(s) open (%llu accepted), %llu session(s) "
+	       "(%llu accepted, %llu refused, %llu REFWAIT); closed: ",
+	       (unsigned long long)u64(c, "connections"), (unsigned long long)u64(c, "accepted"),
+	       (unsigned long long)u64(c, "sessions"),
+	       (unsigned long long)u64(c, "sessions_accepted"),
+	       (unsigned long long)u64(c, "sessions_refused"),
+	       (unsigned long long)u64(c, "refwait_expired"));
+	json_object_foreach((json_t *)(uintptr_t)c, k, v) {
+		if (strncmp(k, "close_", 6) != 0 || !json_is_integer(v) ||
+		    json_integer_value(v) == 0)
+			continue;
+		printf("%s%s %lld", any ? ", " : "", k + 6, (long long)json_integer_value(v));
+		any = true;
+	}
+	printf("%s\n", any ? "" : "none");
+}
+
 static void print_reflector(const json_t *all)
 {
 	const json_t *other = json_object_get(all, "other");
@@ -585,12 +611,14 @@ static void print_stats(const json_t *all)
 	}
 	print_reflector(all);
 	print_receiver(json_object_get(json_object_get(all, "other"), "/twamp/recv/stats"));
+	print_control(json_object_get(json_object_get(all, "other"), "/twamp/ctrl/stats"));
 	/* anything this version does not know how to lay out */
 	json_object_foreach((json_t *)(uintptr_t)other, k, v) {
 		if (strcmp(k, "/twamp/app/reflector") == 0 ||
 		    strcmp(k, "/twamp/app/turnaround") == 0 ||
 		    strcmp(k, "/twamp/refl/stats") == 0 ||
-		    strcmp(k, "/twamp/recv/stats") == 0)
+		    strcmp(k, "/twamp/recv/stats") == 0 ||
+		    strcmp(k, "/twamp/ctrl/stats") == 0)
 			continue;
 		printf("\n%s\n", k);
 		print_value(v, 2);

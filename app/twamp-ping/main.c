@@ -31,6 +31,7 @@
 #endif
 
 #define NS_PER_SEC 1000000000ull
+#define REFLECT_MARK 0x7470u /* "tp": RFC 6038 Octets to be reflected */
 #define PROGRESS_MIN_NS (3 * NS_PER_SEC)
 
 static volatile sig_atomic_t g_stop;
@@ -62,6 +63,7 @@ struct opts {
 	const char *key_id;
 	long reflect_octets;        /* RFC 6038; -1 not asked */
 	bool sym_size, dscp_ecn, individual;
+	bool zero_pad;
 	long ssid;
 	const char *json;
 	const char *per_packet;
@@ -102,6 +104,7 @@ static void usage(FILE *f)
 "  -r, --rate PPS        packets per second instead of -i\n"
 "      --poisson         exponential gaps (RFC 4656 §5); --periodic (default)\n"
 "  -s, --padding N       padding octets (default: equal size both ways)\n"
+"      --zero-padding    zeros instead of pseudo-random padding\n"
 "  -D, --dscp DSCP       DSCP of test packets: 0..63 or EF, AF41, CS5, ...\n"
 "      --ecn N           ECN bits of test packets (0..3)\n"
 "  -4, -6                IPv4 or IPv6 only\n"
@@ -235,7 +238,7 @@ static const struct name_val proto_names[] = {
 enum {
 	O_LIGHT = 256, O_STAMP, O_OWAMP, O_REFLECT, O_SYM, O_DSCPECN, O_INDIV,
 	O_SSID, O_JSON, O_PP, O_FORMAT, O_HW, O_PROGRESS, O_NOPROGRESS,
-	O_POISSON, O_PERIODIC, O_SRCPORT, O_ECN,
+	O_POISSON, O_PERIODIC, O_SRCPORT, O_ECN, O_ZEROPAD,
 };
 
 static int bad_arg(const char *opt, const char *val, const char *what)
@@ -268,6 +271,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "poisson", no_argument, NULL, O_POISSON },
 		{ "periodic", no_argument, NULL, O_PERIODIC },
 		{ "padding", required_argument, NULL, 's' },
+		{ "zero-padding", no_argument, NULL, O_ZEROPAD },
 		{ "dscp", required_argument, NULL, 'D' },
 		{ "ecn", required_argument, NULL, O_ECN },
 		{ "source", required_argument, NULL, 'S' },
@@ -370,6 +374,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			have_interval = true;
 			break;
 		case O_POISSON: o->poisson = true; break;
+		case O_ZEROPAD: o->zero_pad = true; break;
 		case O_PERIODIC: o->poisson = false; break;
 		case 's':
 			if (parse_long(optarg, 0, TW_TEST_MAX_LEN, &o->padding) < 0)
@@ -597,11 +602,14 @@ static const char *accept_text(struct ping *p, int rc)
 	uint8_t a = tw_ctrl_client_last_accept(p->cl);
 	const char *e = tw_ctrl_client_error(p->cl);
 
-	if (a != 0 && a != 0xff)
-		snprintf(p->err, sizeof(p->err), "Accept %u (%s)%s%s", a,
-			 tw_proto_ctrl_accept_name(a), e[0] ? ": " : "", e);
+	/* the client's message names the step and the Accept value */
+	if (e[0] != '\0')
+		snprintf(p->err, sizeof(p->err), "%s", e);
+	else if (a != 0 && a != 0xff)
+		snprintf(p->err, sizeof(p->err), "Accept %u (%s)", a,
+			 tw_proto_ctrl_accept_name(a));
 	else
-		snprintf(p->err, sizeof(p->err), "%s", e[0] ? e : strerror(-rc));
+		snprintf(p->err, sizeof(p->err), "%s", strerror(-rc));
 	return p->err;
 }
 
@@ -642,16 +650,30 @@ static int ctrl_connect(struct ping *p)
 	p->cl = tw_ctrl_client_create(&cc);
 	if (p->cl == NULL)
 		return setup_fail(p, "control client", strerror(errno));
-	rc = tw_ctrl_client_connect(p->cl, (const struct sockaddr *)&p->ctrl_peer,
-				    p->ctrl_len, NULL, 0);
+	/* -S applies to the control connection too (any port) */
+	if (p->o.src != NULL) {
+		struct sockaddr_storage local = p->src;
+
+		set_port(&local, 0);
+		rc = tw_ctrl_client_connect(p->cl,
+					    (const struct sockaddr *)&p->ctrl_peer,
+					    p->ctrl_len,
+					    (const struct sockaddr *)&local,
+					    p->src_len);
+	} else {
+		rc = tw_ctrl_client_connect(p->cl,
+					    (const struct sockaddr *)&p->ctrl_peer,
+					    p->ctrl_len, NULL, 0);
+	}
 	if (rc < 0) {
-		char where[INET6_ADDRSTRLEN + 16];
+		char where[INET6_ADDRSTRLEN];
 		int port;
 
-		addr_text(&p->ctrl_peer, where, sizeof(where) - 8, &port);
-		snprintf(where + strlen(where), 8, " %d", port);
-		fprintf(stderr, "twamp-ping: control connection to %s failed: %s\n",
-			where, accept_text(p, rc));
+		addr_text(&p->ctrl_peer, where, sizeof(where), &port);
+		fprintf(stderr, "twamp-ping: control connection to %s%s%s port %d failed: %s\n",
+			p->ctrl_peer.ss_family == AF_INET6 ? "[" : "", where,
+			p->ctrl_peer.ss_family == AF_INET6 ? "]" : "", port,
+			accept_text(p, rc));
 		return PING_EXIT_SETUP;
 	}
 	return 0;
@@ -730,13 +752,20 @@ static int twamp_request(struct ping *p, uint32_t padding)
 	fill_req_common(p, &rq, padding);
 	rq.receiver_port = p->o.test_port > 0 ? (uint16_t)p->o.test_port : 0;
 	if (p->o.reflect_octets >= 0) {
-		rq.reflect_octets = (uint16_t)p->o.reflect_octets;
+		/* RFC 6038 §4.2: a value the server echoes in Accept-Session,
+		 * and the length of padding to reflect */
+		rq.reflect_octets = REFLECT_MARK;
 		rq.reflect_padding = (uint16_t)p->o.reflect_octets;
 	}
 	rc = tw_ctrl_client_request_tw_session(p->cl, &rq, &p->sess);
 	if (rc < 0) {
 		fprintf(stderr, "twamp-ping: Request-TW-Session refused: %s\n",
 			accept_text(p, rc));
+		return PING_EXIT_SETUP;
+	}
+	if (p->o.reflect_octets >= 0 && p->sess.reflected_octets != REFLECT_MARK) {
+		fprintf(stderr, "twamp-ping: the server did not reflect the Octets to be reflected (sent 0x%04x, got 0x%04x): it does not implement RFC 6038\n",
+			REFLECT_MARK, p->sess.reflected_octets);
 		return PING_EXIT_SETUP;
 	}
 	set_port(&p->peer, p->sess.receiver_port);
@@ -747,6 +776,7 @@ static int twamp_request(struct ping *p, uint32_t padding)
 
 static int twamp_start(struct ping *p)
 {
+	/* RFC 5938 individual control is TWAMP only */
 	int rc = p->o.individual ?
 		 tw_ctrl_client_start_n(p->cl,
 					(const uint8_t (*)[TW_CTRL_SID_LEN])p->sess.sid, 1, NULL) :
@@ -993,6 +1023,18 @@ int main(int argc, char **argv)
 			padding = 0;
 		else
 			padding = tw_proto_test_equal_padding(&l);
+		/* RFC 6038 §4.2: Padding Length SHALL be > the Length of
+		 * padding to reflect */
+		if (p->o.reflect_octets > 0 &&
+		    padding <= (uint32_t)p->o.reflect_octets) {
+			if (p->o.padding >= 0) {
+				fprintf(stderr, "twamp-ping: -s %u must exceed --reflect-octets %ld (RFC 6038 §4.2)\n",
+					padding, p->o.reflect_octets);
+				exit_code = PING_EXIT_USAGE;
+				goto out;
+			}
+			padding = (uint32_t)p->o.reflect_octets + 1;
+		}
 	}
 
 	p->test_mode = p->o.mode;
@@ -1069,7 +1111,7 @@ int main(int argc, char **argv)
 			       p->o.proto == PING_OWAMP ? false : p->o.dscp_ecn,
 			       p->o.reflect_octets > 0 ?
 			       (uint16_t)p->o.reflect_octets : 0,
-			       (uint16_t)p->o.ssid, k, klen, &why);
+			       (uint16_t)p->o.ssid, p->o.zero_pad, k, klen, &why);
 		if (rc < 0) {
 			exit_code = setup_fail(p, "test packets", why);
 			goto out;
@@ -1117,7 +1159,7 @@ int main(int argc, char **argv)
 	p->meta.packet_size = (int)p->tp.send_len;
 	p->meta.timestamps = p->sock.hw ? "hw" : "kernel";
 
-	if (p->o.proto == PING_TWAMP) {
+	if (p->o.proto == PING_TWAMP || p->o.proto == PING_OWAMP) {
 		exit_code = twamp_start(p);
 		if (exit_code != 0)
 			goto out;
@@ -1140,6 +1182,7 @@ int main(int argc, char **argv)
 	p->run.duration_ns = p->o.proto == PING_OWAMP ? 0 : p->o.duration_ns;
 	p->run.timeout_ns = p->o.timeout_ns;
 	p->run.stop = &g_stop;
+	p->run.ctrl_fd = p->cl != NULL ? tw_ctrl_client_fd(p->cl) : -1;
 	p->run.tick = tick;
 	p->run.tick_arg = p;
 	if (run_init(&p->run) < 0) {
@@ -1150,10 +1193,20 @@ int main(int argc, char **argv)
 	p->meta.start = tw_ntp_from_unix((uint64_t)(now / (int64_t)NS_PER_SEC),
 					 (uint32_t)(now % (int64_t)NS_PER_SEC));
 	rc = run_send(&p->run);
+	if (rc == -EMSGSIZE) {
+		fprintf(stderr, "twamp-ping: a test packet of %u octets (UDP payload) does not fit the path MTU; test packets are never fragmented: use a smaller -s\n",
+			p->tp.send_len);
+		exit_code = PING_EXIT_SETUP;
+		goto out;
+	}
 	if (rc < 0) {
 		exit_code = setup_fail(p, "sending", strerror(-rc));
 		goto out;
 	}
+	if (p->run.ctrl_event)
+		fprintf(stderr, "twamp-ping: warning: the server %s the control connection after %llu packets: the stream stopped there\n",
+			p->o.proto == PING_OWAMP ? "spoke on (Stop-Sessions?)" :
+						   "closed", (unsigned long long)p->run.n_sent);
 	if (p->o.proto == PING_OWAMP) {
 		/* let the last packets arrive before Stop-Sessions */
 		g_stop = 0;
@@ -1169,8 +1222,11 @@ int main(int argc, char **argv)
 	now = pace_real_ns();
 	p->meta.end = tw_ntp_from_unix((uint64_t)(now / (int64_t)NS_PER_SEC),
 				       (uint32_t)(now % (int64_t)NS_PER_SEC));
-	if (p->run.n_kernel_rx == 0 && p->o.proto != PING_OWAMP)
-		p->meta.timestamps = "user";
+	/* what t4 really was: NIC, kernel or user space (OWAMP: the receiver's) */
+	if (p->o.proto != PING_OWAMP && p->run.n_answered > 0)
+		p->meta.timestamps = p->run.n_hw_rx > 0 &&
+				     p->run.n_hw_rx == p->run.n_kernel_rx ? "hw" :
+				     p->run.n_kernel_rx > 0 ? "kernel" : "user";
 	tw_stats_finish(p->stats);
 	tw_stats_result(p->stats, &res);
 	run_departure(&p->run, &dep);

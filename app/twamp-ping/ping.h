@@ -59,6 +59,7 @@ struct tpkt {
 	uint16_t ssid;                 /* STAMP SSID (0 unless TLVs) */
 	uint32_t send_len;             /* every sender packet */
 	uint32_t stamp_pad;            /* STAMP Extra Padding TLV value octets */
+	uint8_t *tmpl;                 /* send_len octets: the padding source */
 	struct tw_crypto_engine *eng;
 	struct tw_crypto_test *ct;     /* TWAMP/Light auth/enc */
 	struct tw_crypto_stamp *cs;    /* STAMP auth (base HMAC) */
@@ -76,8 +77,8 @@ struct tpkt_reply {
 
 int tpkt_init(struct tpkt *p, enum ping_proto proto, enum ping_mode mode,
 	      uint32_t padding, bool sym_size, bool dscp_ecn,
-	      uint16_t reflect_len, uint16_t ssid, const uint8_t *key,
-	      size_t key_len, const char **why);
+	      uint16_t reflect_len, uint16_t ssid, bool zero_pad,
+	      const uint8_t *key, size_t key_len, const char **why);
 void tpkt_fini(struct tpkt *p);
 /* Write packet @seq (Timestamp 0) into @buf; returns its length. */
 int tpkt_build(const struct tpkt *p, uint8_t *buf, size_t cap, uint32_t seq,

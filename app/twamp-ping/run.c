@@ -142,16 +142,53 @@ static void drain(struct run *r)
 	psock_txts(r->sock, on_txts, r);
 }
 
+/* ppoll the test socket and, while it is watched, the control connection
+ * (the server sends nothing during a TWAMP test: anything readable there
+ * is its close; in OWAMP it is the server's early Stop-Sessions). */
+static int poll_in(struct run *r, const struct timespec *ts)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = r->sock->fd, .events = POLLIN },
+		{ .fd = r->ctrl_fd, .events = POLLIN },
+	};
+	int n = ppoll(pfd, r->ctrl_fd >= 0 ? 2 : 1, ts, NULL);
+
+	if (n <= 0)
+		return n;
+	if (pfd[0].revents != 0)
+		drain(r);
+	if (r->ctrl_fd >= 0 && pfd[1].revents != 0) {
+		r->ctrl_event = true;
+		r->ctrl_fd = -1;
+	}
+	return n;
+}
+
+/* Once a second: progress, the loss clock, the Error Estimate, and a look
+ * at the control connection even when the stream is too fast to sleep. */
+static void maybe_tick(struct run *r, uint64_t now)
+{
+	static const struct timespec zero;
+
+	if (now < r->next_tick)
+		return;
+	r->next_tick = now + NS_PER_SEC;
+	r->errest = run_errest();
+	if (r->ctrl_fd >= 0)
+		(void)poll_in(r, &zero);
+	if (r->tick != NULL)
+		r->tick(r, r->tick_arg);
+}
+
 /* Wait for @deadline (monotonic): ppoll for input until SPIN_NS before,
- * then spin. Returns false when interrupted by a signal. */
+ * then spin. Returns false when interrupted by a signal or the control
+ * connection. */
 static bool wait_until(struct run *r, uint64_t deadline)
 {
-	struct pollfd pfd = { .fd = r->sock->fd, .events = POLLIN };
-
 	for (;;) {
 		uint64_t now = pace_mono_ns();
 
-		if (*r->stop)
+		if (*r->stop || r->ctrl_event)
 			return false;
 		if (now >= deadline)
 			return true;
@@ -162,13 +199,8 @@ static bool wait_until(struct run *r, uint64_t deadline)
 				.tv_nsec = (long)(d % NS_PER_SEC),
 			};
 
-			if (ppoll(&pfd, 1, &ts, NULL) > 0)
-				drain(r);
-			if (r->tick != NULL && now >= r->next_tick) {
-				r->tick(r, r->tick_arg);
-				r->next_tick = now + NS_PER_SEC;
-				r->errest = run_errest();
-			}
+			(void)poll_in(r, &ts);
+			maybe_tick(r, now);
 			continue;
 		}
 		__builtin_ia32_pause();
@@ -201,7 +233,7 @@ int run_send(struct run *r)
 		/* RFC 4656 §3.6: packet i leaves at Start Time + the sum of
 		 * the first i + 1 intervals (exact, tw_sched) */
 		off = tw_sched_next(r->sched);
-		if (until_end && off >= end_ns)
+		if (until_end && off > end_ns)
 			break;
 		deadline = t0 + off;
 		if (grow((void **)&r->sent, &r->cap_sent, seq + 1,
@@ -246,9 +278,15 @@ int run_send(struct run *r)
 		} else {
 			r->send_errors++;
 			r->last_send_errno = -rc;
+			/* too large for the path: every packet would fail */
+			if (rc == -EMSGSIZE) {
+				free(buf);
+				return rc;
+			}
 		}
 		r->last_send_mono = pace_mono_ns();
 		drain(r);
+		maybe_tick(r, r->last_send_mono);
 	}
 	free(buf);
 	return 0;
@@ -257,7 +295,6 @@ int run_send(struct run *r)
 void run_wait_replies(struct run *r)
 {
 	uint64_t deadline = r->last_send_mono + r->timeout_ns;
-	struct pollfd pfd = { .fd = r->sock->fd, .events = POLLIN };
 
 	while (!*r->stop && r->n_answered < r->n_sent) {
 		uint64_t now = pace_mono_ns();
@@ -271,12 +308,8 @@ void run_wait_replies(struct run *r)
 			d = NS_PER_SEC / 4;
 		ts.tv_sec = (time_t)(d / NS_PER_SEC);
 		ts.tv_nsec = (long)(d % NS_PER_SEC);
-		if (ppoll(&pfd, 1, &ts, NULL) > 0)
-			drain(r);
-		if (r->tick != NULL && now >= r->next_tick) {
-			r->tick(r, r->tick_arg);
-			r->next_tick = now + NS_PER_SEC;
-		}
+		(void)poll_in(r, &ts);
+		maybe_tick(r, now);
 	}
 	drain(r);
 }

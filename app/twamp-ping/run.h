@@ -34,6 +34,7 @@ struct run {
 	uint64_t duration_ns;          /* 0: until count */
 	uint64_t timeout_ns;           /* wait for late replies */
 	const volatile sig_atomic_t *stop;
+	int ctrl_fd;                   /* control connection to watch, -1 */
 	run_tick_fn tick;              /* once a second (progress) */
 	void *tick_arg;
 
@@ -47,6 +48,7 @@ struct run {
 	uint64_t send_errors, rx_errors;
 	int last_send_errno;
 	bool nomem;
+	bool ctrl_event;               /* the control connection spoke or closed */
 	uint64_t t0_mono, last_send_mono, next_tick;
 	uint16_t errest;
 

@@ -116,8 +116,14 @@ int psock_open(struct psock *s, const struct sockaddr_storage *peer,
 		 * receive times, no departure measurement */
 		flags = 0;
 	}
-	/* RFC 5357 §4.2.1: Sender TTL is 255 when sent, so hops can be told */
+	/* RFC 5357 §4.2.1: Sender TTL is 255 when sent, so hops can be told.
+	 * Never fragment: a test packet above the path MTU is an error the
+	 * user must see (EMSGSIZE), not a silent change of the packet type. */
 	if (v6) {
+		int pmtu = IPV6_PMTUDISC_DO;
+
+		(void)setsockopt(s->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu,
+				 sizeof(pmtu));
 		(void)setsockopt(s->fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
 				 sizeof(ttl));
 		(void)setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one,
@@ -128,6 +134,10 @@ int psock_open(struct psock *s, const struct sockaddr_storage *peer,
 					   &tos, sizeof(tos)) < 0)
 			goto tos_fail;
 	} else {
+		int pmtu = IP_PMTUDISC_DO;
+
+		(void)setsockopt(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+				 sizeof(pmtu));
 		(void)setsockopt(s->fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 		(void)setsockopt(s->fd, IPPROTO_IP, IP_RECVTTL, &one,
 				 sizeof(one));

@@ -7,6 +7,7 @@
  * OWAMP-Test (RFC 4656 §4.1.2).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ping.h"
@@ -30,10 +31,40 @@ static int bad(enum ping_bad b)
 		(out)->sender_ttl = (r).sender_ttl;                            \
 	} while (0)
 
+static int init_layout(struct tpkt *p, enum ping_proto proto,
+		       enum ping_mode mode, uint32_t padding, bool sym_size,
+		       bool dscp_ecn, uint16_t reflect_len, uint16_t ssid,
+		       const uint8_t *key, size_t key_len, const char **why);
+
 int tpkt_init(struct tpkt *p, enum ping_proto proto, enum ping_mode mode,
 	      uint32_t padding, bool sym_size, bool dscp_ecn,
-	      uint16_t reflect_len, uint16_t ssid, const uint8_t *key,
-	      size_t key_len, const char **why)
+	      uint16_t reflect_len, uint16_t ssid, bool zero_pad,
+	      const uint8_t *key, size_t key_len, const char **why)
+{
+	int rc = init_layout(p, proto, mode, padding, sym_size, dscp_ecn,
+			     reflect_len, ssid, key, key_len, why);
+
+	if (rc < 0)
+		return rc;
+	/* RFC 4656 §4.1.2 (and RFC 8972 §4.1 for the Extra Padding TLV):
+	 * padding SHOULD be pseudo-random, independent of everything else,
+	 * with an option for zeros. One random block serves every packet. */
+	p->tmpl = calloc(1, p->send_len);
+	if (p->tmpl == NULL) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	if (!zero_pad && tw_crypto_random(p->tmpl, p->send_len) < 0) {
+		*why = "no random numbers for the padding";
+		return -EIO;
+	}
+	return 0;
+}
+
+static int init_layout(struct tpkt *p, enum ping_proto proto,
+		       enum ping_mode mode, uint32_t padding, bool sym_size,
+		       bool dscp_ecn, uint16_t reflect_len, uint16_t ssid,
+		       const uint8_t *key, size_t key_len, const char **why)
 {
 	enum ping_mode tmode = mode == PING_MIXED ? PING_OPEN : mode;
 
@@ -125,6 +156,7 @@ void tpkt_fini(struct tpkt *p)
 	tw_crypto_test_destroy(p->ct);
 	tw_crypto_stamp_destroy(p->cs);
 	tw_crypto_engine_destroy(p->eng);
+	free(p->tmpl);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -135,7 +167,7 @@ int tpkt_build(const struct tpkt *p, uint8_t *buf, size_t cap, uint32_t seq,
 
 	if (cap < p->send_len)
 		return -ENOSPC;
-	memset(buf, 0, p->send_len);
+	memcpy(buf, p->tmpl, p->send_len);
 	if (p->proto == PING_STAMP) {
 		struct tw_stamp_sender s = {
 			.seq = seq, .errest = errest, .ssid = p->ssid,
@@ -148,7 +180,8 @@ int tpkt_build(const struct tpkt *p, uint8_t *buf, size_t cap, uint32_t seq,
 		if (p->send_len > base) {
 			rc = tw_proto_stamp_tlv_encode_padding(
 				TW_STAMP_TLV_SENDER_FLAGS, (uint16_t)p->stamp_pad,
-				NULL, buf + base, cap - base);
+				p->tmpl + base + TW_STAMP_TLV_HDR, buf + base,
+				cap - base);
 			if (rc < 0)
 				return -EINVAL;
 		}

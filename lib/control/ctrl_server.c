@@ -29,7 +29,7 @@
 #define IN_MAX (TW_CTRL_MSG_MAX + READ_CHUNK)
 #define ACCEPT_BURST 16
 #define EVENTS_MAX 64
-#define DEFAULT_DEADLINE_MS 30000u
+#define DEFAULT_DEADLINE_MS 10000u
 #define DEFAULT_OUT_MAX (16u << 20)
 #define SECRET_MAX 256
 
@@ -100,6 +100,7 @@ struct conn {
 	uint64_t msg_start_ms; /* 0: no partial message */
 	struct sess *sess;
 	uint32_t n_sess, cap_sess;
+	uint32_t n_running;  /* started, not stopped */
 };
 
 struct tw_ctrl_server {
@@ -300,13 +301,10 @@ static int out_part(struct conn *c, const uint8_t *plain, size_t len)
 /* connection life                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Sessions started and not stopped (kept in step by sess_start/sess_stop). */
 static uint32_t running(const struct conn *c)
 {
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < c->n_sess; i++)
-		n += c->sess[i].started && !c->sess[i].stopped;
-	return n;
+	return c->n_running;
 }
 
 static void sessions_drop(struct conn *c)
@@ -319,6 +317,7 @@ static void sessions_drop(struct conn *c)
 	}
 	srv->st.sessions -= c->n_sess;
 	c->n_sess = 0;
+	c->n_running = 0;
 }
 
 /* The one place a connection changes state. */
@@ -589,8 +588,9 @@ static struct sess *sess_find(struct conn *c, const uint8_t *sid)
 	return NULL;
 }
 
-static void accept_session(struct conn *c, uint8_t accept, uint16_t port,
-			   const uint8_t *sid, uint16_t reflected)
+/* Accept-Session (RFC 4656 §3.5, RFC 6038 §4.3); Port and SID only on 0. */
+static void accept_msg(struct conn *c, uint8_t accept, uint16_t port, const uint8_t *sid,
+		       uint16_t reflected)
 {
 	struct tw_ctrl_accept_session a;
 	uint8_t buf[TW_CTRL_ACCEPT_SESSION_LEN];
@@ -602,13 +602,23 @@ static void accept_session(struct conn *c, uint8_t accept, uint16_t port,
 		memcpy(a.sid, sid, TW_CTRL_SID_LEN);
 		a.reflected_octets = reflected;
 	}
-	if (accept == TW_ACCEPT_OK)
-		c->srv->st.sessions_accepted++;
-	else
-		c->srv->st.sessions_refused++;
 	(void)tw_proto_ctrl_accept_session_encode(&a, c->proto == TW_CTRL_TWAMP ? c->mode : 0,
 						  buf, sizeof(buf));
 	(void)out_msg(c, buf, sizeof(buf));
+}
+
+/* The answer to a session request, counted. */
+static void accept_session(struct conn *c, uint8_t accept, uint16_t port,
+			   const uint8_t *sid, uint16_t reflected)
+{
+	if (accept == TW_ACCEPT_OK) {
+		c->srv->st.sessions_accepted++;
+	} else {
+		c->srv->st.sessions_refused++;
+		logf_(c->srv, 7, "%s-Control %s: session refused: Accept %u (%s)",
+		      proto_name(c->proto), c->name, accept, tw_proto_ctrl_accept_name(accept));
+	}
+	accept_msg(c, accept, port, sid, reflected);
 }
 
 /* RFC 4656 §3.5: IPv4 address | NTP timestamp | 4 random octets. */
@@ -688,9 +698,10 @@ static void on_request(struct conn *c, const uint8_t *msg, size_t len)
 	} else {
 		memcpy(s.local_addr, req.receiver_addr, (size_t)alen);
 	}
-	/* RFC 6038 §4.2: Padding Length > Length of padding to reflect */
-	if ((c->mode & TW_MODE_REFLECT_OCTETS) && req.reflect_padding != 0 &&
-	    req.padding_length <= req.reflect_padding) {
+	/* RFC 6038 §4.2 asks Padding Length > Length of padding to reflect
+	 * (room for truncation); with Symmetrical Size the sender's MBZ
+	 * already gives that room, so only more than is sent is refused */
+	if ((c->mode & TW_MODE_REFLECT_OCTETS) && req.padding_length < req.reflect_padding) {
 		accept_session(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
 		return;
 	}
@@ -783,6 +794,7 @@ static int sess_start(struct conn *c, struct sess *s)
 	    srv->ops.session_start(srv->arg, s->handle) != 0)
 		return -1;
 	s->started = true;
+	c->n_running++;
 	return 0;
 }
 
@@ -795,6 +807,7 @@ static void sess_stop(struct conn *c, struct sess *s, uint32_t next_seqno,
 		(void)srv->ops.session_stop(srv->arg, s->handle, s->timeout_ns,
 					    next_seqno, skips, n_skips);
 	s->stopped = true;
+	c->n_running--;
 }
 
 static void on_start(struct conn *c, const uint8_t *msg, size_t len)
@@ -958,8 +971,8 @@ static void on_fetch(struct conn *c, const uint8_t *msg, size_t len)
 	struct tw_ctrl_request req;
 	uint8_t zero[TW_CTRL_HMAC_LEN] = { 0 };
 	uint8_t *blk;
-	size_t blen;
-	int rc;
+	size_t rlen, slen, blen;
+	bool ok;
 
 	if (tw_proto_owamp_fetch_session_decode(msg, len, &f) < 0) {
 		conn_close(c, TW_CTRL_SRV_CLOSE_MALFORMED);
@@ -982,49 +995,27 @@ static void on_fetch(struct conn *c, const uint8_t *msg, size_t len)
 	a.num_skips = out.n_skips;
 	a.num_records = out.n_recs;
 	fetch_ack(c, &a);
-	/* the Request-Session reproduced: 112-octet block, slots, HMAC */
-	blen = 128u + 16u * (size_t)req.num_slots;
-	blk = malloc(blen);
-	if (blk == NULL) {
-		conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
+	/* the Request-Session reproduced (112-octet block, slots, HMAC), the
+	 * skip ranges and the records, each block with its HMAC; one scratch
+	 * buffer large enough for the largest of the three */
+	rlen = 128u + 16u * (size_t)req.num_slots;
+	slen = tw_proto_owamp_skips_block_len(out.n_skips);
+	blen = tw_proto_owamp_records_block_len(out.n_recs);
+	blk = malloc(rlen > slen ? (rlen > blen ? rlen : blen) : (slen > blen ? slen : blen));
 	memset(req.hmac, 0, sizeof(req.hmac));
 	memset(req.hmac2, 0, sizeof(req.hmac2));
 	req.slots = NULL;
-	rc = tw_proto_owamp_request_encode(&req, blk, blen);
-	if (rc != (int)blen || out_msg(c, blk, TW_CTRL_REQUEST_TW_SESSION_LEN) != 0 ||
-	    out_part(c, blk + TW_CTRL_REQUEST_TW_SESSION_LEN, blen - 128u) != 0 ||
-	    out_msg(c, blk + blen - 16u, 16u) != 0) {
-		free(blk);
-		if (c->state != ST_CLOSING)
-			conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
+	ok = blk != NULL && tw_proto_owamp_request_encode(&req, blk, rlen) == (int)rlen &&
+	     out_msg(c, blk, TW_CTRL_REQUEST_TW_SESSION_LEN) == 0 &&
+	     out_part(c, blk + TW_CTRL_REQUEST_TW_SESSION_LEN, rlen - 128u) == 0 &&
+	     out_msg(c, blk + rlen - 16u, 16u) == 0;
+	ok = ok && tw_proto_owamp_skips_encode(out.skips, out.n_skips, zero, blk, slen) == (int)slen &&
+	     out_msg(c, blk, slen) == 0;
+	ok = ok && tw_proto_owamp_records_encode(out.recs, out.n_recs, zero, blk, blen) == (int)blen &&
+	     out_msg(c, blk, blen) == 0;
 	free(blk);
-	/* skip ranges, then records, each block with its HMAC */
-	blen = tw_proto_owamp_skips_block_len(out.n_skips);
-	blk = malloc(blen);
-	if (blk == NULL ||
-	    tw_proto_owamp_skips_encode(out.skips, out.n_skips, zero, blk, blen) != (int)blen ||
-	    out_msg(c, blk, blen) != 0) {
-		free(blk);
-		if (c->state != ST_CLOSING)
-			conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
-	free(blk);
-	blen = tw_proto_owamp_records_block_len(out.n_recs);
-	blk = malloc(blen);
-	if (blk == NULL ||
-	    tw_proto_owamp_records_encode(out.recs, out.n_recs, zero, blk, blen) != (int)blen ||
-	    out_msg(c, blk, blen) != 0) {
-		free(blk);
-		if (c->state != ST_CLOSING)
-			conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
-		return;
-	}
-	free(blk);
+	if (!ok && c->state != ST_CLOSING)
+		conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1034,7 +1025,7 @@ static void on_fetch(struct conn *c, const uint8_t *msg, size_t len)
 /* An unknown command: Accept 3 in an Accept-Session, then close. */
 static void unknown_command(struct conn *c)
 {
-	accept_session(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
+	accept_msg(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
 	conn_close(c, TW_CTRL_SRV_CLOSE_COMMAND);
 }
 

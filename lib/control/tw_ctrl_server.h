@@ -202,7 +202,7 @@ struct tw_ctrl_server_conf {
 	uint32_t max_sessions_per_connection; /**< >= 1 */
 	uint32_t servwait_s;         /**< SERVWAIT (RFC 5357 §3.1), >= 1 */
 	uint32_t refwait_s;          /**< REFWAIT, handed to session_add */
-	/** Time a started message may take to complete (0: 30000 ms). */
+	/** Time a started message may take to complete (0: 10000 ms). */
 	uint32_t msg_deadline_ms;
 	/** Output octets queued per connection before it is closed
 	 *  (0: 4 MiB; Fetch-Session answers count). */

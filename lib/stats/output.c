@@ -99,16 +99,18 @@ static void sum_hops(FILE *f, const char *label, const struct tw_stats_hops *h)
 	if (h->n == 0)
 		return;
 	if (h->min == h->max)
-		fprintf(f, "%s hops = %u (consistently)\n", label, h->min);
+		fprintf(f, "%s%shops = %u (consistently)\n", label, *label ? " " : "", h->min);
 	else
-		fprintf(f, "%s hops vary: min %u, max %u\n", label, h->min, h->max);
+		fprintf(f, "%s%shops vary: min %u, max %u\n", label, *label ? " " : "", h->min,
+			h->max);
 }
 
 static void sum_tos(FILE *f, const char *label, const struct tw_stats_tos *t, int sent)
 {
 	if (t->n == 0)
 		return;
-	fprintf(f, "%s DSCP/ECN: last %u/%u", label, t->last >> 2, t->last & 3u);
+	fprintf(f, "%s%sDSCP/ECN: last %u/%u", label, *label ? " " : "", t->last >> 2,
+		t->last & 3u);
 	if (sent >= 0)
 		fprintf(f, " (sent %d/%d): DSCP changed %" PRIu64 ", ECN changed %" PRIu64, sent >> 2,
 			sent & 3, t->dscp_changed, t->ecn_changed);

@@ -1050,6 +1050,95 @@ static void test_unsolicited(void **state)
 	close(sfd);
 }
 
+/*
+ * Random server bytes after a good connection setup: whatever arrives, the
+ * client returns a code (never crashes, never hangs) and ends up closed
+ * once the server is gone. Seeds are fixed: the run is reproducible.
+ */
+struct noise {
+	int fd;
+	uint32_t seed;
+	size_t len;
+};
+
+static void *noise_main(void *arg)
+{
+	struct noise *n = arg;
+	uint8_t b[4096];
+	uint32_t x = n->seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < n->len && i < sizeof(b); i++) {
+		x = x * 1103515245u + 12345u;
+		b[i] = (uint8_t)(x >> 16);
+	}
+	/* every few seeds: a plausible first octet (Accept 0 / a command) */
+	if (n->len > 0 && n->seed % 3 == 0)
+		b[0] = (uint8_t)(n->seed % 11);
+	(void)!write(n->fd, b, n->len);
+	close(n->fd);
+	return NULL;
+}
+
+static void test_random_server(void **state)
+{
+	(void)state;
+	for (uint32_t seed = 1; seed <= 200; seed++) {
+		enum tw_ctrl_proto proto = seed % 2 ? TW_CTRL_TWAMP : TW_CTRL_OWAMP;
+		struct tw_ctrl_client *c = mk_client(proto, TW_MODE_UNAUTH, 0, 0);
+		struct tw_owamp_slot slot = { .type = TW_OWAMP_SLOT_FIXED, .parameter = 1ull << 28 };
+		struct tw_ctrl_greeting g = { .modes = TW_MODE_UNAUTH, .count = 1024 };
+		struct tw_ctrl_server_start ss = { 0 };
+		uint8_t b[TW_CTRL_SETUP_RESPONSE_LEN];
+		struct tw_ctrl_session_req q;
+		struct tw_ctrl_session s;
+		struct tw_ctrl_fetch_info info;
+		struct noise nz;
+		pthread_t th;
+		int sv[2], r;
+
+		/* a good setup on a socketpair, then noise from the "server" */
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		tw_proto_ctrl_greeting_encode(&g, b, sizeof(b));
+		assert_int_equal(write(sv[1], b, 64), 64);
+		tw_proto_ctrl_server_start_encode(&ss, b, sizeof(b));
+		assert_int_equal(write(sv[1], b, 48), 48);
+		assert_int_equal(tw_ctrl_client_connect_fd(c, sv[0]), 0);
+		assert_int_equal(rd(sv[1], b, sizeof(b)), 0); /* Set-Up-Response */
+		nz.fd = sv[1];
+		nz.seed = seed;
+		nz.len = (size_t)(seed * 37 % 700);
+		assert_int_equal(pthread_create(&th, NULL, noise_main, &nz), 0);
+		memset(&q, 0, sizeof(q));
+		memset(&s, 0, sizeof(s));
+		q.ipvn = 4;
+		q.sender_addr[0] = 10;
+		q.receiver_addr[0] = 10;
+		q.sender_port = 5001;
+		q.receiver_port = 5002;
+		q.conf_receiver = true;
+		q.slots = &slot;
+		q.num_slots = 1;
+		for (int step = 0; step < 4 && tw_ctrl_client_connected(c); step++) {
+			if (proto == TW_CTRL_TWAMP)
+				r = step % 2 ? tw_ctrl_client_start(c) :
+					       tw_ctrl_client_request_tw_session(c, &q, &s);
+			else
+				r = step % 2 ? tw_ctrl_client_fetch(c, s.sid, 0, 9, NULL, NULL,
+								   NULL, &info) :
+					       tw_ctrl_client_request_ow_session(c, &q, &s);
+			assert_true(r <= 0);
+			if (r < 0)
+				assert_true(tw_ctrl_client_error(c)[0] != '\0');
+		}
+		pthread_join(th, NULL);
+		/* the server is gone: the next command ends the connection */
+		if (tw_ctrl_client_connected(c))
+			assert_true(tw_ctrl_client_start(c) < 0);
+		assert_false(tw_ctrl_client_connected(c));
+		tw_ctrl_client_destroy(c);
+	}
+}
+
 /* ================================================================ OWAMP */
 
 struct ow_cb {
@@ -1470,6 +1559,7 @@ int main(void)
 		cmocka_unit_test(test_individual),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_unsolicited),
+		cmocka_unit_test(test_random_server),
 		cmocka_unit_test(test_owamp_modes),
 		cmocka_unit_test(test_owamp_faults),
 		cmocka_unit_test(test_bad_args),

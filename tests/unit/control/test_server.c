@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <cmocka.h>
 
 #include "tw_crypto.h"
+#include "tw_ctrl_client.h"
 #include "tw_ctrl_server.h"
 #include "tw_proto_ctrl.h"
 
@@ -251,30 +254,35 @@ struct cli {
 	struct tw_crypto_ctrl *cc;
 };
 
-static void cli_connect(struct cli *c, int family, uint16_t port, enum tw_ctrl_proto proto)
+/* The loopback address of @p family with @p port. */
+static socklen_t loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-
-	memset(c, 0, sizeof(*c));
-	memset(&ss, 0, sizeof(ss));
-	c->family = family;
-	c->proto = proto;
+	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(port);
 		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof(*s4);
+		return sizeof(*s4);
 	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
 		s6->sin6_addr = in6addr_loopback;
-		sl = sizeof(*s6);
+		return sizeof(*s6);
 	}
+}
+
+static void cli_connect(struct cli *c, int family, uint16_t port, enum tw_ctrl_proto proto)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = loopback(family, port, &ss);
+
+	memset(c, 0, sizeof(*c));
+	c->family = family;
+	c->proto = proto;
 	c->fd = socket(family, SOCK_STREAM, 0);
 	assert_true(c->fd >= 0);
 	assert_int_equal(connect(c->fd, (struct sockaddr *)&ss, sl), 0);
@@ -1117,6 +1125,192 @@ static void test_trickle(void **st)
 	cli_close(&c);
 }
 
+/* ---------------- lib/control client <-> server over loopback ---------------- */
+
+static atomic_bool srv_run;
+
+static void *srv_thread(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&srv_run))
+		tw_ctrl_server_poll(F.srv, 5);
+	return NULL;
+}
+
+static pthread_t srv_start(void)
+{
+	pthread_t t;
+
+	atomic_store(&srv_run, true);
+	assert_int_equal(pthread_create(&t, NULL, srv_thread, NULL), 0);
+	return t;
+}
+
+static void srv_join(pthread_t t)
+{
+	atomic_store(&srv_run, false);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	for (int i = 0; i < 5; i++)
+		tw_ctrl_server_poll(F.srv, 2);
+}
+
+static struct tw_ctrl_client *client_up(enum tw_ctrl_proto proto, int family, uint32_t mode,
+					uint32_t options)
+{
+	struct tw_ctrl_client_conf cc = {
+		.proto = proto,
+		.modes = mode,
+		.options = options,
+		.options_required = options,
+		.keyid = KEYNAME,
+		.secret = PASS,
+		.secret_len = strlen(PASS),
+		.timeout_ms = 5000,
+	};
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct tw_ctrl_client *c;
+	uint16_t port = proto == TW_CTRL_OWAMP ? F.oport4 : family == AF_INET ? F.port4 : F.port6;
+
+	if (mode & TW_MODE_UNAUTH) {
+		cc.keyid = NULL;
+		cc.secret = NULL;
+		cc.secret_len = 0;
+	}
+	sl = loopback(family, port, &ss);
+	c = tw_ctrl_client_create(&cc);
+	assert_non_null(c);
+	assert_int_equal(tw_ctrl_client_connect(c, (struct sockaddr *)&ss, sl, NULL, 0), 0);
+	assert_int_equal(tw_ctrl_client_mode(c), mode | options);
+	return c;
+}
+
+static void e2e_twamp(int family, uint32_t mode, uint32_t options)
+{
+	struct tw_ctrl_session_req rq;
+	struct tw_ctrl_session out[2];
+	struct tw_ctrl_client *c;
+	unsigned b = A.n;
+	pthread_t t = srv_start();
+
+	c = client_up(TW_CTRL_TWAMP, family, mode, options);
+	memset(&rq, 0, sizeof(rq));
+	rq.sender_port = 40000;
+	rq.padding_length = 64;
+	rq.timeout = 1ull << 32;
+	rq.type_p = tw_proto_ctrl_typep_dscp(10);
+	if (options & TW_MODE_REFLECT_OCTETS) {
+		rq.reflect_octets = 0x1234;
+		rq.reflect_padding = 16;
+	}
+	for (int i = 0; i < 2; i++) {
+		rq.sender_port = (uint16_t)(40000 + i);
+		assert_int_equal(tw_ctrl_client_request_tw_session(c, &rq, &out[i]), 0);
+	}
+	if (options & TW_MODE_INDIVIDUAL) {
+		uint8_t sids[2][TW_CTRL_SID_LEN];
+
+		memcpy(sids[0], out[0].sid, 16);
+		memcpy(sids[1], out[1].sid, 16);
+		assert_int_equal(tw_ctrl_client_start_n(c, (const uint8_t (*)[16])sids, 2, NULL), 0);
+		assert_int_equal(tw_ctrl_client_stop_n(c, (const uint8_t (*)[16])sids, 1, NULL), 0);
+	} else {
+		assert_int_equal(tw_ctrl_client_start(c), 0);
+		assert_int_equal(tw_ctrl_client_stop(c, 0), 0);
+	}
+	/* one more round trip so the server has seen everything */
+	rq.sender_port = 40009;
+	assert_int_equal(tw_ctrl_client_request_tw_session(c, &rq, &out[0]), 0);
+	tw_ctrl_client_destroy(c);
+	srv_join(t);
+	assert_int_equal(A.n, b + 3);
+	for (unsigned i = b; i < b + 2; i++) {
+		assert_true(A.s[i].started);
+		assert_true(A.s[i].deleted);
+		assert_int_equal(A.s[i].s.dscp, 10);
+		assert_int_equal(A.s[i].s.family, family);
+	}
+	assert_true(A.s[b].stopped);
+	assert_int_equal(A.s[b + 1].stopped, !(options & TW_MODE_INDIVIDUAL));
+	if (options & TW_MODE_REFLECT_OCTETS) {
+		assert_int_equal(out[1].reflected_octets, 0x1234);
+		assert_int_equal(A.s[b].s.reflect_padding, 16);
+	}
+	if (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED)) {
+		assert_true(out[1].has_keys);
+		assert_memory_equal(&A.s[b + 1].s.test_keys, &out[1].test_keys,
+				    sizeof(out[1].test_keys));
+	}
+}
+
+static void test_client_e2e(void **st)
+{
+	static const uint32_t modes[] = { TW_MODE_UNAUTH, TW_MODE_AUTH, TW_MODE_ENCRYPTED,
+					  TW_MODE_MIXED };
+
+	(void)st;
+	for (unsigned i = 0; i < 4; i++) {
+		e2e_twamp(AF_INET, modes[i], 0);
+		if (F.port6 != 0)
+			e2e_twamp(AF_INET6, modes[i], 0);
+		e2e_twamp(AF_INET, modes[i], TW_MODE_INDIVIDUAL | TW_MODE_REFLECT_OCTETS |
+					     TW_MODE_SYMMETRICAL | TW_MODE_DSCP_ECN);
+	}
+	assert_int_equal(stats().sessions, 0);
+}
+
+static void test_client_e2e_owamp(void **st)
+{
+	static const uint32_t modes[] = { TW_MODE_UNAUTH, TW_MODE_AUTH, TW_MODE_ENCRYPTED };
+
+	(void)st;
+	for (unsigned k = 0; k < 3; k++) {
+		struct tw_owamp_slot slot = { .type = TW_OWAMP_SLOT_EXP, .parameter = 1ull << 26 };
+		struct tw_owamp_skip skip = { 1, 1 };
+		struct tw_ctrl_session_req rq;
+		struct tw_ctrl_session out;
+		struct tw_ctrl_ow_send_state ss;
+		struct tw_ctrl_fetch_info info;
+		struct tw_owamp_record recs[8];
+		struct tw_ctrl_client *c;
+		uint32_t n = 0;
+		unsigned b = A.n;
+		pthread_t t = srv_start();
+
+		c = client_up(TW_CTRL_OWAMP, AF_INET, modes[k], 0);
+		memset(&rq, 0, sizeof(rq));
+		rq.sender_port = 50000;
+		rq.conf_receiver = true;
+		rq.num_packets = 8;
+		rq.slots = &slot;
+		rq.num_slots = 1;
+		rq.timeout = 1ull << 32;
+		rq.start_time = (tw_ntp_t)3900000000ull << 32;
+		assert_int_equal(tw_ctrl_client_request_ow_session(c, &rq, &out), 0);
+		assert_int_equal(tw_ctrl_client_start(c), 0);
+		memcpy(ss.sid, out.sid, 16);
+		ss.next_seqno = 8;
+		ss.skips = &skip;
+		ss.num_skips = 1;
+		assert_int_equal(tw_ctrl_client_ow_stop(c, 0, &ss, 1, NULL, NULL, NULL), 0);
+		/* the mock app answers 4 received records (0, 2, 4, 6) */
+		assert_int_equal(tw_ctrl_client_fetch_array(c, out.sid, 0, 0xffffffffu, recs, 8,
+							    &n, &info), 0);
+		assert_int_equal(info.accept, 0);
+		assert_true(info.finished);
+		assert_int_equal(info.next_seqno, 8);
+		assert_int_equal(n, 4);
+		assert_int_equal(recs[3].seq, 6);
+		assert_int_equal(info.request.num_packets, 8);
+		assert_int_equal(info.slots[0].type, TW_OWAMP_SLOT_EXP);
+		tw_ctrl_client_destroy(c);
+		srv_join(t);
+		assert_true(A.s[b].stopped);
+		assert_int_equal(A.s[b].n_skips, 1);
+		assert_true(A.s[b].deleted);
+	}
+}
+
 static void test_api(void **st)
 {
 	struct tw_ctrl_server_conf c = base_conf();
@@ -1157,6 +1351,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_servwait, setup_servwait, teardown),
 		cmocka_unit_test_setup_teardown(test_owamp, setup_default, teardown),
 		cmocka_unit_test_setup_teardown(test_trickle, setup_default, teardown),
+		cmocka_unit_test_setup_teardown(test_client_e2e, setup_default, teardown),
+		cmocka_unit_test_setup_teardown(test_client_e2e_owamp, setup_default, teardown),
 		cmocka_unit_test_setup_teardown(test_api, setup_default, teardown),
 	};
 

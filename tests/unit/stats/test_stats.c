@@ -927,9 +927,22 @@ static void test_json(void **state)
 	s = mk(TW_STATS_ONEWAY, TW_STATS_RSEQ_AUTO);
 	send_n(s, 0, 2);
 	struct tw_stats_rec o = ow_rec(1, 10 * MS, 11 * MS);
+	o.ttl_fwd = 250;
 	tw_stats_recv(s, &o);
 	tw_stats_finish(s);
 	r = res(s);
+	f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(tw_stats_print_summary(f, &r, NULL), 0);
+	rewind(f);
+	char sum[2048];
+	size_t sn = fread(sum, 1, sizeof(sum) - 1, f);
+	sum[sn] = 0;
+	fclose(f);
+	assert_non_null(strstr(sum, "--- owamp one-way session ---\n"));
+	assert_non_null(strstr(sum, "2 sent, 1 lost (50.000%), 0 duplicates\n"));
+	assert_non_null(strstr(sum, "one-way delay min/median/max = 1/1/1 ms"));
+	assert_non_null(strstr(sum, "\nhops = 5 (consistently)\n"));
 	snprintf(path, sizeof(path), "%s/ow.json", tmpdir);
 	assert_int_equal(tw_stats_write_json(path, &r, NULL), 0);
 	assert_int_equal(py("import json,sys\n"
