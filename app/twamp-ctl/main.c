@@ -50,7 +50,7 @@ static void usage(FILE *f)
 		"                                            a test run from the appliance's\n"
 		"                                            sender; summary, or the results JSON\n"
 		"Run options (defaults: TWAMP Light, port 862, open, 100 packets, 100 ms):\n"
-		"  --protocol light|stamp   --port N      --mode open|auth|enc  --key-id ID\n"
+		"  --protocol light|stamp|twamp --port N      --mode open|auth|enc  --key-id ID\n"
 		"  --count N | --duration S               --interval-us N | --rate PPS\n"
 		"  --poisson                --padding N   --dscp N  --ecn N     --timeout S\n"
 		"  --name NAME              --local PORTNAME (the appliance port to send from)\n"

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -28,6 +29,7 @@
 
 #include "recv.h"
 #include "send.h"
+#include "tw_ctrl_client.h"
 #include "tw_dp_send.h"
 #include "tw_stats.h"
 #include "twamp_dp.h"
@@ -39,9 +41,34 @@
 #define HOLD_MAX 4096u
 #define SRC_PORT_BASE 50000u
 
-enum run_state { R_FREE = 0, R_RESOLVE, R_RUN, R_WAIT, R_DONE, R_FAILED };
-static const char *const state_names[] = { "free", "resolving", "running", "waiting",
-					    "done", "failed" };
+enum run_state { R_FREE = 0, R_RESOLVE, R_CONTROL, R_RUN, R_WAIT, R_DONE, R_FAILED };
+static const char *const state_names[] = { "free", "resolving", "control", "running",
+					    "waiting", "done", "failed" };
+
+/*
+ * A full-TWAMP run's Control-Client, on a thread of its own (lib/control
+ * blocks): connect, Request-TW-Session, Start-Sessions; it then hands the
+ * session over (ready) and waits for stop, sends Stop-Sessions and ends
+ * (done). Everything shared is under app_send.lock; the thread writes no
+ * table: the control thread adds the receive session and the stream.
+ */
+struct ctl {
+	pthread_t thr;
+	bool started;
+	struct tw_ctrl_client_conf conf;
+	char keyid[TW_CONFIG_KEYID_MAX + 1];
+	uint8_t secret[TW_CONFIG_PASS_MAX];
+	struct sockaddr_storage server, local;
+	socklen_t server_len, local_len;
+	struct tw_ctrl_session_req req;
+	/* thread -> control thread, under the lock */
+	bool ready, done;
+	int rc;
+	struct tw_ctrl_session sess;
+	char err[200];
+	/* control thread -> thread */
+	bool stop;
+};
 
 struct run {
 	enum run_state state;
@@ -58,6 +85,10 @@ struct run {
 	bool has_stream;
 	uint32_t rsess;
 	bool has_rsess;
+	struct ctl *ctl;                 /* full TWAMP only */
+	struct app_send *ctl_app;
+	char sid[2 * TW_CTRL_SID_LEN + 1]; /* full TWAMP, hex */
+	uint16_t dport;                  /* test port: peer_port, or the server's */
 	struct tw_stats *st;
 	struct tw_stats_pp *pp;
 	uint32_t last_seq;               /* last seq reported sent */
@@ -215,11 +246,12 @@ static int begin(struct app_send *a, struct run *r)
 	char peer[INET6_ADDRSTRLEN];
 
 	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
-	if (r->cs.protocol == TW_CONFIG_PROTO_TWAMP) {
-		run_fail(a, r, "full TWAMP (TWAMP-Control client) is not built yet; "
-			 "use protocol twamp-light or stamp");
-		return -ENOTSUP;
+	if (r->cs.padding > TW_SEND_PAD_MAX) {
+		run_fail(a, r, "padding %u: the DPDK sender sends at most %u octets "
+			 "(no jumbo frames)", r->cs.padding, TW_SEND_PAD_MAX);
+		return -EINVAL;
 	}
+	r->dport = r->cs.peer_port;
 	r->family = family_of(&r->cs.peer);
 	memcpy(r->dst, r->cs.peer.addr, 16);
 	if (pick_local(a->cfg, r) != 0) {
@@ -283,6 +315,8 @@ static int make_dir(const char *path)
 
 static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *recs,
 		       unsigned n);
+static void ctl_begin(struct app_send *a, struct run *r);
+static void ctl_end(struct app_send *a, struct run *r);
 
 /* Next hop known: receive session, statistics, stream. */
 static int launch(struct app_send *a, struct run *r)
@@ -294,9 +328,18 @@ static int launch(struct app_send *a, struct run *r)
 	const struct tw_config_key *k = NULL;
 	char pp_path[PATH_MAX];
 	uint8_t tos = (uint8_t)(cs->dscp << 2 | cs->ecn);
+	enum tw_test_mode tmode = cs->mode == TW_CONFIG_TMODE_AUTH ? TW_TEST_AUTH :
+				  cs->mode == TW_CONFIG_TMODE_ENC ? TW_TEST_ENC : TW_TEST_UNAUTH;
 	int rc;
 
-	if (cs->mode != TW_CONFIG_TMODE_OPEN) {
+	/* full TWAMP: the test mode is the connection's (mixed: open tests) */
+	if (cs->protocol == TW_CONFIG_PROTO_TWAMP)
+		tmode = r->ctl->sess.mode & TW_MODE_ENCRYPTED ? TW_TEST_ENC :
+			r->ctl->sess.mode & TW_MODE_AUTH ? TW_TEST_AUTH : TW_TEST_UNAUTH;
+
+	if (cs->protocol == TW_CONFIG_PROTO_TWAMP) {
+		/* the keys and the mode come from the control session */
+	} else if (cs->mode != TW_CONFIG_TMODE_OPEN) {
 		k = secret(a->cfg, cs->key_id);
 		if (k == NULL) {
 			run_fail(a, r, "key '%s': no such secret in the key file", cs->key_id);
@@ -319,11 +362,14 @@ static int launch(struct app_send *a, struct run *r)
 	memcpy(rs.local_addr, r->src, 16);
 	memcpy(rs.peer_addr, r->dst, 16);
 	rs.local_port = r->sport;
-	rs.peer_port = cs->peer_port;
-	rs.kind = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_RECV_STAMP : TW_RECV_LIGHT;
-	rs.mode = cs->mode == TW_CONFIG_TMODE_AUTH ? TW_RECV_AUTH :
-		  cs->mode == TW_CONFIG_TMODE_ENC ? TW_RECV_ENC : TW_RECV_OPEN;
-	if (k != NULL && cs->protocol == TW_CONFIG_PROTO_LIGHT) {
+	rs.peer_port = r->dport;
+	rs.kind = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_RECV_STAMP :
+		  cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_RECV_TWAMP : TW_RECV_LIGHT;
+	rs.mode = tmode == TW_TEST_AUTH ? TW_RECV_AUTH :
+		  tmode == TW_TEST_ENC ? TW_RECV_ENC : TW_RECV_OPEN;
+	if (cs->protocol == TW_CONFIG_PROTO_TWAMP && r->ctl->sess.has_keys) {
+		rs.test_keys = r->ctl->sess.test_keys;
+	} else if (k != NULL && cs->protocol == TW_CONFIG_PROTO_LIGHT) {
 		memcpy(rs.test_keys.aes, k->value, sizeof(rs.test_keys.aes));
 		memcpy(rs.test_keys.hmac, k->value + sizeof(rs.test_keys.aes),
 		       sizeof(rs.test_keys.hmac));
@@ -365,15 +411,17 @@ static int launch(struct app_send *a, struct run *r)
 	memcpy(st.src, r->src, 16);
 	memcpy(st.dst, r->dst, 16);
 	st.sport = r->sport;
-	st.dport = cs->peer_port;
+	st.dport = r->dport;
 	memcpy(st.dst_mac, r->mac, 6);
 	st.dscp = cs->dscp;
 	st.ecn = cs->ecn;
-	st.proto = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP : TW_SEND_LIGHT;
-	st.mode = cs->mode == TW_CONFIG_TMODE_AUTH ? TW_TEST_AUTH :
-		  cs->mode == TW_CONFIG_TMODE_ENC ? TW_TEST_ENC : TW_TEST_UNAUTH;
+	st.proto = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
+		   cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
+	st.mode = tmode;
 	tw_proto_test_layout_init(&st.layout, st.mode, false, false, 0);
-	if (k != NULL && st.proto == TW_SEND_LIGHT) {
+	if (st.proto == TW_SEND_TWAMP && r->ctl->sess.has_keys) {
+		st.keys = r->ctl->sess.test_keys;
+	} else if (k != NULL && st.proto == TW_SEND_LIGHT) {
 		memcpy(st.keys.aes, k->value, sizeof(st.keys.aes));
 		memcpy(st.keys.hmac, k->value + sizeof(st.keys.aes), sizeof(st.keys.hmac));
 	} else if (k != NULL) {
@@ -427,8 +475,10 @@ static void resolve(struct app_send *a, struct run *r, uint64_t now)
 			"(%02x:%02x:%02x:%02x:%02x:%02x)", r->cs.name, proto_name(r->cs.protocol),
 			mode_name(r->cs.mode), peer, r->cs.peer_port, r->sport, nh, r->mac[0],
 			r->mac[1], r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
-		if (launch(a, r) != 0)
-			return;
+		if (r->cs.protocol == TW_CONFIG_PROTO_TWAMP)
+			ctl_begin(a, r);
+		else
+			launch(a, r);
 		return;
 	}
 	/* FAILED entries are probed again until the deadline */
@@ -448,6 +498,182 @@ static void resolve(struct app_send *a, struct run *r, uint64_t now)
 	else
 		run_fail(a, r, "peer %s: next hop via %s: %s", peer, pi.tap_ifname,
 			 strerror(-rc));
+}
+
+/* ---- full TWAMP: the Control-Client thread ---- */
+
+static void *ctl_main(void *arg)
+{
+	struct run *r = arg;
+	struct app_send *a = r->ctl_app;
+	struct ctl *c = r->ctl;
+	struct tw_ctrl_client *cc = tw_ctrl_client_create(&c->conf);
+	struct tw_ctrl_session sess;
+	const char *step = "client";
+	int rc = cc != NULL ? 0 : -errno;
+	bool stop = false;
+
+	memset(&sess, 0, sizeof(sess));
+	if (rc == 0) {
+		step = "connect";
+		rc = tw_ctrl_client_connect(cc, (struct sockaddr *)&c->server, c->server_len,
+					    (struct sockaddr *)&c->local, c->local_len);
+	}
+	if (rc == 0) {
+		step = "Request-TW-Session";
+		rc = tw_ctrl_client_request_tw_session(cc, &c->req, &sess);
+	}
+	if (rc == 0) {
+		step = "Start-Sessions";
+		rc = tw_ctrl_client_start(cc);
+	}
+	pthread_mutex_lock(&a->lock);
+	c->rc = rc;
+	c->sess = sess;
+	if (rc != 0)
+		snprintf(c->err, sizeof(c->err), "TWAMP-Control %s: %s", step,
+			 cc != NULL && tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) :
+			 strerror(-rc));
+	c->ready = true;
+	pthread_mutex_unlock(&a->lock);
+	explicit_bzero(&sess, sizeof(sess));
+	while (rc == 0 && !stop) {
+		usleep(20000);
+		pthread_mutex_lock(&a->lock);
+		stop = c->stop;
+		pthread_mutex_unlock(&a->lock);
+	}
+	if (rc == 0)
+		tw_ctrl_client_stop(cc, 0);
+	tw_ctrl_client_destroy(cc);
+	pthread_mutex_lock(&a->lock);
+	c->done = true;
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Next hop known: start the control connection (the thread). */
+static void ctl_begin(struct app_send *a, struct run *r)
+{
+	const struct tw_config_session *cs = &r->cs;
+	struct ctl *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL) {
+		run_fail(a, r, "out of memory");
+		return;
+	}
+	c->conf.proto = TW_CTRL_TWAMP;
+	c->conf.modes = cs->mode == TW_CONFIG_TMODE_ENC ? TW_MODE_ENCRYPTED :
+			cs->mode == TW_CONFIG_TMODE_AUTH ? TW_MODE_AUTH : TW_MODE_UNAUTH;
+	if (cs->mode != TW_CONFIG_TMODE_OPEN) {
+		const struct tw_config_key *k = tw_config_key_find(&a->cfg->keys, cs->key_id);
+
+		if (k == NULL || k->is_secret) {
+			free(c);
+			run_fail(a, r, "key '%s': no such passphrase (keys:) in the key file",
+				 cs->key_id);
+			return;
+		}
+		snprintf(c->keyid, sizeof(c->keyid), "%s", cs->key_id);
+		memcpy(c->secret, k->value, k->len);
+		c->conf.keyid = c->keyid;
+		c->conf.secret = c->secret;
+		c->conf.secret_len = k->len;
+	}
+	memset(&c->server, 0, sizeof(c->server));
+	memset(&c->local, 0, sizeof(c->local));
+	if (r->family == AF_INET) {
+		struct sockaddr_in *sv = (struct sockaddr_in *)&c->server;
+		struct sockaddr_in *lo = (struct sockaddr_in *)&c->local;
+
+		sv->sin_family = lo->sin_family = AF_INET;
+		sv->sin_port = htons(cs->peer_port);
+		memcpy(&sv->sin_addr, r->dst, 4);
+		memcpy(&lo->sin_addr, r->src, 4);
+		c->server_len = c->local_len = sizeof(*sv);
+	} else {
+		struct sockaddr_in6 *sv = (struct sockaddr_in6 *)&c->server;
+		struct sockaddr_in6 *lo = (struct sockaddr_in6 *)&c->local;
+
+		sv->sin6_family = lo->sin6_family = AF_INET6;
+		sv->sin6_port = htons(cs->peer_port);
+		memcpy(&sv->sin6_addr, r->dst, 16);
+		memcpy(&lo->sin6_addr, r->src, 16);
+		c->server_len = c->local_len = sizeof(*sv);
+	}
+	c->req.ipvn = r->family == AF_INET ? 4 : 6;
+	memcpy(c->req.sender_addr, r->src, 16);
+	memcpy(c->req.receiver_addr, r->dst, 16);
+	c->req.sender_port = r->sport;
+	c->req.receiver_port = 0; /* the server chooses */
+	c->req.padding_length = cs->padding;
+	c->req.timeout = (tw_ntp_t)cs->timeout_s << 32;
+	c->req.type_p = tw_proto_ctrl_typep_dscp(cs->dscp);
+	r->ctl = c;
+	r->ctl_app = a;
+	rc = pthread_create(&c->thr, NULL, ctl_main, r);
+	if (rc != 0) {
+		explicit_bzero(c, sizeof(*c));
+		free(c);
+		r->ctl = NULL;
+		run_fail(a, r, "control thread: %s", strerror(rc));
+		return;
+	}
+	c->started = true;
+	pthread_mutex_lock(&a->lock);
+	r->state = R_CONTROL;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Tell the client to send Stop-Sessions and wait for it (bounded by its
+ * step deadline), then free it. */
+static void ctl_end(struct app_send *a, struct run *r)
+{
+	struct ctl *c = r->ctl;
+
+	if (c == NULL)
+		return;
+	if (c->started) {
+		pthread_mutex_lock(&a->lock);
+		c->stop = true;
+		pthread_mutex_unlock(&a->lock);
+		pthread_join(c->thr, NULL);
+	}
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	r->ctl = NULL;
+}
+
+static void ctl_step(struct app_send *a, struct run *r)
+{
+	struct ctl *c = r->ctl;
+	bool ready;
+	char peer[INET6_ADDRSTRLEN];
+
+	pthread_mutex_lock(&a->lock);
+	ready = c->ready;
+	pthread_mutex_unlock(&a->lock);
+	if (!ready)
+		return;
+	if (c->rc != 0) {
+		char err[sizeof(c->err)];
+
+		snprintf(err, sizeof(err), "%s", c->err);
+		ctl_end(a, r);
+		run_fail(a, r, "%s", err);
+		return;
+	}
+	r->dport = c->sess.receiver_port;
+	for (unsigned i = 0; i < TW_CTRL_SID_LEN; i++)
+		snprintf(r->sid + 2 * i, 3, "%02x", c->sess.sid[i]);
+	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
+	app_log("session %s: TWAMP-Control with %s port %u: %s mode, test port %u",
+		r->cs.name, peer, r->cs.peer_port,
+		c->sess.mode & TW_MODE_ENCRYPTED ? "encrypted" :
+		c->sess.mode & TW_MODE_AUTH ? "authenticated" :
+		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport);
+	launch(a, r);
 }
 
 static struct run *by_stream(struct app_send *a, uint32_t id)
@@ -545,7 +771,8 @@ static void fill_meta(const struct app_send *a, const struct run *r, struct tw_s
 				      TW_TEST_UNAUTH };
 
 	(void)a;
-	tmp.proto = r->cs.protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP : TW_SEND_LIGHT;
+	tmp.proto = r->cs.protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
+		    r->cs.protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
 	tw_proto_test_layout_init(&tmp.layout, tmp.mode, false, false, 0);
 	hl = tw_send_header_len(&tmp);
 	inet_ntop(r->family, r->src, src, INET6_ADDRSTRLEN);
@@ -559,7 +786,9 @@ static void fill_meta(const struct app_send *a, const struct run *r, struct tw_s
 	m->src_addr = src;
 	m->src_port = r->sport;
 	m->dst_addr = dst;
-	m->dst_port = r->cs.peer_port;
+	m->dst_port = r->dport;
+	if (r->sid[0] != '\0')
+		m->sid = r->sid;
 	m->schedule = r->cs.schedule == TW_CONFIG_SCHED_POISSON ? "poisson" : "periodic";
 	m->interval_s = r->cs.by_interval ? r->cs.interval_us / 1e6 :
 			(r->cs.rate_pps ? 1.0 / r->cs.rate_pps : 1.0);
@@ -587,6 +816,7 @@ static void snapshot(struct app_send *a, struct run *r)
 
 static void teardown(struct app_send *a, struct run *r)
 {
+	ctl_end(a, r);
 	if (r->has_rsess)
 		app_recv_session_del(r->rsess);
 	r->has_rsess = false;
@@ -666,6 +896,9 @@ static void step(struct app_send *a, struct run *r, uint64_t now)
 	case R_RESOLVE:
 		resolve(a, r, now);
 		break;
+	case R_CONTROL:
+		ctl_step(a, r);
+		break;
 	case R_RUN:
 		if (now >= r->next_advance) {
 			tw_stats_advance(r->st, tw_dp_clock_now(tw_dp_clock(a->dp)));
@@ -685,7 +918,7 @@ static void step(struct app_send *a, struct run *r, uint64_t now)
 			finish(a, r);
 		break;
 	case R_FAILED:
-		if (r->st != NULL || r->has_rsess || r->has_stream)
+		if (r->st != NULL || r->has_rsess || r->has_stream || r->ctl != NULL)
 			teardown(a, r);
 		break;
 	default:
@@ -869,7 +1102,15 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		snprintf(err, errlen, "STAMP has no encrypted mode (RFC 8762)");
 		return -EINVAL;
 	}
-	if (cs->mode != TW_CONFIG_TMODE_OPEN && secret(cfg, cs->key_id) == NULL) {
+	if (cs->mode != TW_CONFIG_TMODE_OPEN && cs->protocol == TW_CONFIG_PROTO_TWAMP) {
+		const struct tw_config_key *k = tw_config_key_find(&cfg->keys, cs->key_id);
+
+		if (k == NULL || k->is_secret) {
+			snprintf(err, errlen, "key '%s': no such passphrase (keys:) in the key file",
+				 cs->key_id);
+			return -EINVAL;
+		}
+	} else if (cs->mode != TW_CONFIG_TMODE_OPEN && secret(cfg, cs->key_id) == NULL) {
 		snprintf(err, errlen, "key '%s': no such secret in the key file", cs->key_id);
 		return -EINVAL;
 	}
