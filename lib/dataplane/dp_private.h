@@ -85,9 +85,12 @@ struct tw_dp {
 /* rtnetlink (netlink.c): 0 or -errno. */
 int tw_dp_nl_addr_add(unsigned ifindex, const struct tw_dp_prefix *p);
 int tw_dp_nl_link_up(unsigned ifindex);
-/* One request, the first answer with its sequence number copied into
- * @reply: its length, or -errno (NLMSG_ERROR, including -ENOENT). */
-int tw_dp_nl_query(const void *req, size_t req_len, void *reply, size_t cap);
+/* The next hop to @dst via @ifindex (its gateway, or @dst when on-link)
+ * into @nh: 0, or -ENETUNREACH (no route out of that interface). */
+int tw_dp_nl_route_nexthop(unsigned ifindex, int family, const uint8_t *dst, uint8_t *nh);
+/* The neighbour entry of @ip on @ifindex: 0 with @mac, -EAGAIN (absent or
+ * resolving), -EHOSTUNREACH (FAILED), or -errno. */
+int tw_dp_nl_neigh_get(unsigned ifindex, int family, const uint8_t *ip, uint8_t *mac);
 
 /* exception.c */
 void tw_dp_exc_drain(struct dp_port *p);

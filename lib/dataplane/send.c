@@ -1086,107 +1086,6 @@ void tw_send_destroy(struct tw_send *s)
 
 /* ---- next hop (rtnetlink on the TAP) ---- */
 
-struct nl_msg {
-	struct nlmsghdr nh;
-	union {
-		struct rtmsg rt;
-		struct ndmsg nd;
-	} u;
-	char attrs[128];
-};
-
-static void nl_attr(struct nl_msg *r, uint16_t type, const void *data, uint16_t len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = (uint16_t)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
-/* RTM_GETROUTE: the gateway to @dst (or dst itself when on-link) via @ifindex. */
-static int route_nexthop(unsigned ifindex, int family, const uint8_t *dst, uint8_t *nh)
-{
-	union {
-		struct nlmsghdr h;
-		char buf[4096];
-	} ans;
-	struct nl_msg r;
-	uint16_t alen = family == AF_INET ? 4 : 16;
-	uint32_t oif = ifindex, got_oif = 0;
-	struct rtattr *rta;
-	int len, rc;
-
-	memset(&r, 0, sizeof(r));
-	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	r.nh.nlmsg_type = RTM_GETROUTE;
-	r.nh.nlmsg_flags = NLM_F_REQUEST;
-	r.nh.nlmsg_seq = 2;
-	r.u.rt.rtm_family = (uint8_t)family;
-	r.u.rt.rtm_dst_len = (uint8_t)(alen * 8);
-	nl_attr(&r, RTA_DST, dst, alen);
-	nl_attr(&r, RTA_OIF, &oif, sizeof(oif));
-	rc = tw_dp_nl_query(&r, r.nh.nlmsg_len, &ans, sizeof(ans));
-	if (rc < 0)
-		return -ENETUNREACH;
-	memcpy(nh, dst, alen);
-	len = (int)RTM_PAYLOAD(&ans.h);
-	for (rta = RTM_RTA(NLMSG_DATA(&ans.h)); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == RTA_GATEWAY && RTA_PAYLOAD(rta) == alen)
-			memcpy(nh, RTA_DATA(rta), alen);
-		else if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) == 4)
-			memcpy(&got_oif, RTA_DATA(rta), 4);
-	}
-	return got_oif == ifindex ? 0 : -ENETUNREACH;
-}
-
-/* RTM_GETNEIGH: 0 with @mac, -EAGAIN (absent or resolving), -EHOSTUNREACH. */
-static int neigh_get(unsigned ifindex, int family, const uint8_t *ip, uint8_t *mac)
-{
-	union {
-		struct nlmsghdr h;
-		char buf[4096];
-	} ans;
-	struct nl_msg r;
-	struct ndmsg nd;
-	uint16_t alen = family == AF_INET ? 4 : 16;
-	struct rtattr *rta;
-	bool have = false;
-	int len, rc;
-
-	memset(&r, 0, sizeof(r));
-	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
-	r.nh.nlmsg_type = RTM_GETNEIGH;
-	r.nh.nlmsg_flags = NLM_F_REQUEST;
-	r.nh.nlmsg_seq = 3;
-	r.u.nd.ndm_family = (uint8_t)family;
-	r.u.nd.ndm_ifindex = (int)ifindex;
-	nl_attr(&r, NDA_DST, ip, alen);
-	rc = tw_dp_nl_query(&r, r.nh.nlmsg_len, &ans, sizeof(ans));
-	if (rc == -ENOENT)
-		return -EAGAIN;
-	if (rc < 0)
-		return rc;
-	if (ans.h.nlmsg_type != RTM_NEWNEIGH || ans.h.nlmsg_len < NLMSG_LENGTH(sizeof(nd)))
-		return -EIO;
-	memcpy(&nd, NLMSG_DATA(&ans.h), sizeof(nd));
-	len = (int)(ans.h.nlmsg_len - NLMSG_LENGTH(sizeof(nd)));
-	for (rta = (struct rtattr *)((char *)NLMSG_DATA(&ans.h) + NLMSG_ALIGN(sizeof(nd)));
-	     RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6) {
-			memcpy(mac, RTA_DATA(rta), 6);
-			have = true;
-		}
-	}
-	if (nd.ndm_state & NUD_FAILED)
-		return -EHOSTUNREACH;
-	if (have && (nd.ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
-				     NUD_PERMANENT | NUD_NOARP)))
-		return 0;
-	return -EAGAIN;
-}
-
 /* Make the kernel resolve @nh: one empty UDP datagram to its discard port. */
 static void neigh_probe(const char *ifname, int family, const uint8_t *nh)
 {
@@ -1235,12 +1134,12 @@ int tw_send_nexthop(struct tw_dp *dp, unsigned port, int family, const uint8_t d
 	ifindex = if_nametoindex(pi.tap_ifname);
 	if (ifindex == 0)
 		return -ENODEV;
-	rc = route_nexthop(ifindex, family, dst, nh);
+	rc = tw_dp_nl_route_nexthop(ifindex, family, dst, nh);
 	if (rc != 0)
 		return rc;
 	if (nexthop != NULL)
 		memcpy(nexthop, nh, 16);
-	rc = neigh_get(ifindex, family, nh, mac);
+	rc = tw_dp_nl_neigh_get(ifindex, family, nh, mac);
 	if ((rc == -EAGAIN || rc == -EHOSTUNREACH) && probe) {
 		neigh_probe(pi.tap_ifname, family, nh);
 		return -EAGAIN;
