@@ -15,6 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-${BUILD:-build}}
 case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 DP="$BUILD/app/twamp-dp/twamp-dp"
+CTL="$BUILD/app/twamp-ctl/twamp-ctl"
 PY=/usr/bin/python3
 NS_A=snt-a NS_B=snt-b IF_A=snt-a0 IF_B=snt-b0
 A_V4=198.51.100.1 B_V4=198.51.100.2 A_V6=2001:db8:5::1 B_V6=2001:db8:5::2
@@ -49,9 +50,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ]; then
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
   echo "1..1"
-  echo "ok 1 - # SKIP needs root and $DP"
+  echo "ok 1 - # SKIP needs root, $DP and $CTL"
   exit 0
 fi
 
@@ -156,6 +157,18 @@ for s in '$sessions'.split():
     assert r['loss_direction']['known'], r['loss_direction']
     assert 0 < r['delay']['rtt']['min_ns'] <= r['delay']['rtt']['max_ns'] < 1e9
 "
+
+# an ad-hoc full-TWAMP run from the operator CLI
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode enc --key-id lab \
+  --count 20 --interval-us 1000 >"$LOG/run.out" 2>&1
+rc=$?
+check "twamp-ctl run --protocol twamp --mode enc: exit 0, 20 sent, 0 lost" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^20 sent, 0 lost' '$LOG/run.out'"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode auth --key-id nosuch \
+  >"$LOG/run2.out" 2>&1
+rc=$?
+check "twamp-ctl run with a KeyID the key file lacks: exit 1, named" \
+  sh -c "[ $rc -eq 1 ] && grep -q \"key 'nosuch': no such passphrase\" '$LOG/run2.out'"
 
 kill -TERM "$PA" 2>/dev/null; wait "$PA"; rc=$?; PA=0
 check "SIGTERM stops the client with exit 0 (got $rc)" test "$rc" -eq 0
