@@ -442,6 +442,12 @@ static int launch(struct app_send *a, struct run *r)
 	st.count = cs->by_duration ? 0 : cs->count;
 	st.duration_ns = cs->by_duration ? (uint64_t)cs->duration_s * 1000000000ull : 0;
 	st.sched = cs->schedule == TW_CONFIG_SCHED_POISSON ? TW_SEND_POISSON : TW_SEND_PERIODIC;
+	if (st.proto == TW_SEND_TWAMP && st.sched == TW_SEND_POISSON) {
+		/* a full session has a SID: the RFC 4656 §5 sequence keyed
+		 * with it makes the send times reproducible at the far end */
+		st.rfc4656_sched = true;
+		memcpy(st.sid, r->ctl->sess.sid, sizeof(st.sid));
+	}
 	rc = tw_send_stream_add(a->s, &st, &r->stream);
 	explicit_bzero(&st.keys, sizeof(st.keys));
 	explicit_bzero(st.stamp_key, sizeof(st.stamp_key));

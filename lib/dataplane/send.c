@@ -37,6 +37,7 @@
 #include "dp_private.h"
 #include "tw_dp_send.h"
 #include "tw_proto_stamp.h"
+#include "tw_sched.h"
 
 #define FRAME_MAX 1600u
 #define CMD_RING 1024u
@@ -54,6 +55,7 @@ struct slot {
 	struct tw_send_stream cfg;
 	struct tw_crypto_test *ct;       /* TWAMP/LIGHT/OWAMP auth/enc */
 	struct tw_crypto_stamp *stamp;   /* STAMP auth */
+	struct tw_sched *tsched;         /* RFC 4656 §5 Poisson gaps, or NULL */
 	uint16_t port_id, queue;
 	uint16_t frame_len;              /* whole frame */
 	uint16_t pay_off;                /* test payload offset in the frame */
@@ -444,7 +446,11 @@ static void start_stream(struct tw_send *s, uint32_t idx, uint64_t now)
 		sl->rng[i] = splitmix(&seed);
 	/* RFC 4656 §5 style: the first departure is start + the first gap
 	 * for Poisson streams, start itself for periodic ones */
-	if (st->sched == TW_SEND_POISSON) {
+	if (sl->tsched != NULL) {
+		/* RFC 4656 §3.6: packet 0 leaves one interval after the start */
+		sl->sched_ns = tw_sched_next(sl->tsched);
+		sl->next_tsc = sl->start_tsc + ns_to_tsc(sl->sched_ns, s->tsc_hz);
+	} else if (st->sched == TW_SEND_POISSON) {
 		sl->sched_ns = tw_send_exp_gap(sl->rng, st->interval_ns);
 		sl->next_tsc = sl->start_tsc + ns_to_tsc(sl->sched_ns, s->tsc_hz);
 	}
@@ -484,7 +490,9 @@ static bool advance(struct tw_send *s, struct slot *sl)
 	sl->seq++;
 	if (sl->left != UINT64_MAX && --sl->left == 0)
 		return false;
-	if (st->sched == TW_SEND_POISSON)
+	if (sl->tsched != NULL)
+		sl->sched_ns = tw_sched_next(sl->tsched); /* exact running sum */
+	else if (st->sched == TW_SEND_POISSON)
 		sl->sched_ns += tw_send_exp_gap(sl->rng, st->interval_ns);
 	else
 		sl->sched_ns += st->interval_ns;
@@ -794,6 +802,7 @@ static void slot_release(struct slot *sl)
 {
 	tw_crypto_test_destroy(sl->ct);
 	tw_crypto_stamp_destroy(sl->stamp);
+	tw_sched_destroy(sl->tsched);
 	tw_crypto_wipe(sl, sizeof(*sl));
 	sl->heap_pos = UINT32_MAX;
 }
@@ -836,6 +845,11 @@ int tw_send_stream_add(struct tw_send *s, const struct tw_send_stream *st, uint3
 		sl->stamp = tw_crypto_stamp_create(st->stamp_key, st->stamp_key_len);
 		if (sl->stamp == NULL)
 			rc = -ENOTSUP;
+	}
+	if (rc == 0 && st->sched == TW_SEND_POISSON && st->rfc4656_sched) {
+		sl->tsched = tw_sched_create_poisson(st->sid, st->interval_ns);
+		if (sl->tsched == NULL)
+			rc = errno == ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	if (rc != 0) {
 		slot_release(sl);

@@ -121,6 +121,12 @@ struct tw_send_stream {
 	uint64_t interval_ns;   /**< (mean) gap, >= 1 */
 	enum tw_send_sched sched;
 	uint64_t seed;          /**< Poisson PRNG seed; 0 = random */
+	/** Poisson: take the gaps from RFC 4656 §5 (lib/control tw_sched,
+	 *  AES-counter generator keyed with @p sid) instead of the PRNG, so
+	 *  the far end can reproduce the send times (OWAMP needs this; full
+	 *  TWAMP uses its SID for a reproducible stream) */
+	bool rfc4656_sched;
+	uint8_t sid[16];
 	tw_ntp_t start;         /**< first departure; 0 = now */
 	uint32_t first_seq;     /**< Sequence Number of the first packet (0) */
 };
@@ -261,9 +267,9 @@ int tw_send_nexthop(struct tw_dp *dp, unsigned port, int family, const uint8_t d
 int tw_send_header_len(const struct tw_send_stream *st);
 
 /**
- * Exponential gap (RFC 4656 §5 style inverse transform) for Poisson
- * streams from a xoshiro256** state: -ln(U) * mean, U in (0,1].
- * Exposed for the schedule unit test.
+ * Exponential gap for Poisson streams without an RFC 4656 §5 schedule:
+ * inverse transform -ln(U) * mean with U in (0,1] from a xoshiro256**
+ * state (53 random bits). Exposed for the schedule unit test.
  *
  * @param state 4 words, not all zero
  * @param mean_ns mean gap

@@ -393,7 +393,7 @@ static void test_stop_del_duration(void **state)
 	struct tw_send_stream_stats ss;
 	struct tw_send_stats tot;
 	struct fx f;
-	uint32_t a, b, c;
+	uint32_t a, b, c, d;
 
 	(void)state;
 	fx_up(&f, "net_ring0", false, 0);
@@ -424,18 +424,27 @@ static void test_stop_del_duration(void **state)
 	run_until_done(&f, b);
 	run_until_done(&f, c);
 	drain_port(f.pid);
+	/* the RFC 4656 §5 schedule (lib/control tw_sched keyed with a SID) */
+	st.rfc4656_sched = true;
+	memset(st.sid, 0x5a, sizeof(st.sid));
+	assert_int_equal(tw_send_stream_add(f.s, &st, &d), 0);
+	run_until_done(&f, d);
+	drain_port(f.pid);
+	assert_int_equal(tw_send_stream_get(f.s, d, &ss), 0);
+	assert_int_equal(ss.sent, 50);
+	assert_int_equal(tw_send_stream_del(f.s, d), 0);
 	assert_int_equal(tw_send_stream_get(f.s, b, &ss), 0);
 	assert_int_equal(ss.sent, 20);
 	assert_int_equal(tw_send_stream_get(f.s, c, &ss), 0);
 	assert_int_equal(ss.sent, 50);
 	assert_int_equal(tw_send_stats_get(f.s, &tot), 0);
-	assert_int_equal(tot.sent, 71);
-	assert_int_equal(tot.streams_added, 3);
+	assert_int_equal(tot.sent, 121);
+	assert_int_equal(tot.streams_added, 4);
 	assert_int_equal(tw_send_stream_del(f.s, a), 0);
 	assert_int_equal(tw_send_stream_del(f.s, b), 0);
 	assert_int_equal(tw_send_stats_get(f.s, &tot), 0);
-	assert_int_equal(tot.sent, 71); /* deleted streams still count */
-	assert_int_equal(tot.depart.count, 71);
+	assert_int_equal(tot.sent, 121); /* deleted streams still count */
+	assert_int_equal(tot.depart.count, 121);
 	fx_down(&f);
 }
 
