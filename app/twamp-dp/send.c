@@ -735,7 +735,8 @@ static bool feed_reply(struct app_send *a, uint32_t session, const struct tw_sta
 
 	if (r == NULL)
 		return true; /* its run is over: nothing to account it to */
-	if (!seq_sent(r, rec->seq) && may_hold)
+	/* once the stream is over every sent record is in: nothing to wait for */
+	if (!seq_sent(r, rec->seq) && may_hold && r->state == R_RUN)
 		return false;
 	tw_stats_recv(r->st, rec);
 	return true;
@@ -854,7 +855,7 @@ static void finish(struct app_send *a, struct run *r)
 	int rc;
 
 	drain_sent(a);
-	feed_held(a);
+	feed_held(a); /* the run is WAITing: this also empties its held replies */
 	tw_stats_finish(r->st);
 	tw_stats_result(r->st, &res);
 	fill_meta(a, r, &m, src, dst);
