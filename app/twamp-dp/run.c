@@ -325,7 +325,7 @@ int app_run(const struct app_opts *o)
 		}
 		app_log("running: 1 worker on the main lcore %u with the control loop; "
 			"SIGINT/SIGTERM stops", rte_get_main_lcore());
-	} else if (launched == cfg->n_lcores) {
+	} else if (launched == cfg->n_lcores && !got_signal) {
 		char lcs[256] = "";
 		size_t off = 0;
 

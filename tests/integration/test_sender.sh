@@ -28,12 +28,11 @@ STAMP_KEY=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
 PREFIX=tw-snd-$$
 COUNT=50
 
-N=0 FAILED=0 APP=0 RPID=0
+APP=0 RPID=0
 LOG=$(mktemp -d /tmp/tw-snd.XXXXXX)
 
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
-check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; sed 's/^/# /' "$LOG/steps" | tail -5; fi; : >"$LOG/steps"; }
+# shellcheck source=tests/integration/tap_lib.sh
+. "$top/tests/integration/tap_lib.sh"
 ctl() { ip netns exec "$DUT_NS" "$CTL" -p "$PREFIX" "$@"; }
 
 cleanup() {
@@ -225,5 +224,4 @@ assert c['8630']['tos'] == [46 << 2], c['8630']
 assert c['8631']['tos'] == [0, 10 << 2], c['8631']
 assert c['8633']['tos'] == [0], c['8633']"
 
-echo "1..$N"
-[ "$FAILED" -eq 0 ]
+finish

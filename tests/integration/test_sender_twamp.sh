@@ -22,12 +22,11 @@ A_V4=198.51.100.1 B_V4=198.51.100.2 A_V6=2001:db8:5::1 B_V6=2001:db8:5::2
 PREFIX=tw-snt-$$
 COUNT=40
 
-N=0 FAILED=0 PA=0 PB=0
+PA=0 PB=0
 LOG=$(mktemp -d /tmp/tw-snt.XXXXXX)
 
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
-check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; sed 's/^/# /' "$LOG/steps" | tail -5; fi; : >"$LOG/steps"; }
+# shellcheck source=tests/integration/tap_lib.sh
+. "$top/tests/integration/tap_lib.sh"
 
 bed_down() {
   ip netns del $NS_A 2>/dev/null
@@ -175,5 +174,4 @@ check "SIGTERM stops the client with exit 0 (got $rc)" test "$rc" -eq 0
 kill -TERM "$PB" 2>/dev/null; wait "$PB"; rc=$?; PB=0
 check "SIGTERM stops the server with exit 0 (got $rc)" test "$rc" -eq 0
 
-echo "1..$N"
-[ "$FAILED" -eq 0 ]
+finish
