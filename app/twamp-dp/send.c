@@ -219,7 +219,7 @@ static struct run *new_run(struct app_send *a, const struct tw_config_session *c
 		struct run *r = &a->runs[i];
 
 		if ((r->state == R_DONE || r->state == R_FAILED) && !r->has_stream &&
-		    !r->has_rsess && (oldest == NULL || r->id < oldest->id))
+		    !r->has_rsess && r->ctl == NULL && (oldest == NULL || r->id < oldest->id))
 			oldest = r;
 	}
 	for (unsigned i = 0; i <= MAX_RUNS; i++) {
@@ -316,7 +316,7 @@ static int make_dir(const char *path)
 static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *recs,
 		       unsigned n);
 static void ctl_begin(struct app_send *a, struct run *r);
-static void ctl_end(struct app_send *a, struct run *r);
+static bool ctl_end(struct app_send *a, struct run *r, bool wait);
 
 /* Next hop known: receive session, statistics, stream. */
 static int launch(struct app_send *a, struct run *r)
@@ -632,23 +632,31 @@ static void ctl_begin(struct app_send *a, struct run *r)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* Tell the client to send Stop-Sessions and wait for it (bounded by its
- * step deadline), then free it. */
-static void ctl_end(struct app_send *a, struct run *r)
+/*
+ * Tell the client to send Stop-Sessions; free it once its thread is done.
+ * Without @p wait the control loop never blocks on a slow server: false
+ * means "not yet, call again" (the step deadline bounds the wait).
+ */
+static bool ctl_end(struct app_send *a, struct run *r, bool wait)
 {
 	struct ctl *c = r->ctl;
+	bool done;
 
 	if (c == NULL)
-		return;
+		return true;
 	if (c->started) {
 		pthread_mutex_lock(&a->lock);
 		c->stop = true;
+		done = c->done;
 		pthread_mutex_unlock(&a->lock);
+		if (!done && !wait)
+			return false;
 		pthread_join(c->thr, NULL);
 	}
 	explicit_bzero(c, sizeof(*c));
 	free(c);
 	r->ctl = NULL;
+	return true;
 }
 
 static void ctl_step(struct app_send *a, struct run *r)
@@ -666,7 +674,7 @@ static void ctl_step(struct app_send *a, struct run *r)
 		char err[sizeof(c->err)];
 
 		snprintf(err, sizeof(err), "%s", c->err);
-		ctl_end(a, r);
+		ctl_end(a, r, false); /* its thread ends on its own after a failure */
 		run_fail(a, r, "%s", err);
 		return;
 	}
@@ -821,9 +829,9 @@ static void snapshot(struct app_send *a, struct run *r)
 	pthread_mutex_unlock(&a->lock);
 }
 
-static void teardown(struct app_send *a, struct run *r)
+static void teardown(struct app_send *a, struct run *r, bool wait)
 {
-	ctl_end(a, r);
+	ctl_end(a, r, wait);
 	if (r->has_rsess)
 		app_recv_session_del(r->rsess);
 	r->has_rsess = false;
@@ -885,7 +893,7 @@ static void finish(struct app_send *a, struct run *r)
 		res.d[TW_STATS_D_RTT].max_ns / 1e6, tw_dp_hist_quantile(&ss.depart, 0.5),
 		tw_dp_hist_quantile(&ss.depart, 0.99), ss.late,
 		r->file[0] ? ", results " : "", r->file);
-	teardown(a, r);
+	teardown(a, r, false);
 	pthread_mutex_lock(&a->lock);
 	r->snap = res;
 	r->has_snap = true;
@@ -924,9 +932,12 @@ static void step(struct app_send *a, struct run *r, uint64_t now)
 		if (now >= r->wait_until)
 			finish(a, r);
 		break;
+	case R_DONE:
 	case R_FAILED:
+		/* what is left: a stream not stopped yet, a client still
+		 * sending Stop-Sessions */
 		if (r->st != NULL || r->has_rsess || r->has_stream || r->ctl != NULL)
-			teardown(a, r);
+			teardown(a, r, false);
 		break;
 	default:
 		break;
@@ -1422,7 +1433,7 @@ void app_send_destroy(struct app_send *a)
 		if (r->state == R_RUN || r->state == R_WAIT)
 			app_log("session %s: stopped before the end: no results written",
 				r->cs.name);
-		teardown(a, r);
+		teardown(a, r, true);
 		free(r->summary);
 	}
 	tw_send_destroy(a->s);
