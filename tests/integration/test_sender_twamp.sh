@@ -77,6 +77,12 @@ umask 077
 cat >"$LOG/keys.yaml" <<EOF
 keys:
   lab: "test passphrase, not secret"
+  other: "the server's passphrase"
+EOF
+cat >"$LOG/keys-a.yaml" <<EOF
+keys:
+  lab: "test passphrase, not secret"
+  other: "not the server's passphrase"
 EOF
 umask 022
 config() { # name iface v4 v6 prefix
@@ -102,13 +108,15 @@ EOF
 } >"$LOG/b.yaml"
 { config a $IF_A $A_V4 $A_V6 $PREFIX-a; cat <<EOF
 reflector:
-  control: {enabled: false, keys: keys.yaml}
+  control: {enabled: false, keys: keys-a.yaml}
 sender:
   sessions:
     - {name: open-v4, peer: $B_V4, protocol: twamp, count: $COUNT, interval_us: 1000}
     - {name: auth-v6, peer: "$B_V6", protocol: twamp, mode: auth, key_id: lab, count: $COUNT, interval_us: 1000}
     - {name: enc-v4, peer: $B_V4, protocol: twamp, mode: enc, key_id: lab, count: $COUNT, rate_pps: 1000, schedule: poisson}
     - {name: enc-v6, peer: "$B_V6", protocol: twamp, mode: enc, key_id: lab, count: $COUNT, interval_us: 1000, padding: 200, dscp: 34}
+    - {name: badpass, peer: $B_V4, protocol: twamp, mode: auth, key_id: other, count: 5}
+    - {name: noserver, peer: $B_V4, peer_port: 863, protocol: twamp, count: 5}
 results: {dir: $LOG/results}
 EOF
 } >"$LOG/a.yaml"
@@ -126,7 +134,8 @@ sessions="open-v4 auth-v6 enc-v4 enc-v6"
 for _ in $(seq 1 300); do
   n=0
   for s in $sessions; do grep -q "session $s: done" "$LOG/a.err" && n=$((n + 1)); done
-  [ "$n" -eq 4 ] && break
+  [ "$n" -eq 4 ] && grep -q "session badpass: TWAMP-Control" "$LOG/a.err" &&
+    grep -q "session noserver: TWAMP-Control" "$LOG/a.err" && break
   kill -0 "$PA" 2>/dev/null || break
   sleep 0.1
 done
@@ -141,6 +150,11 @@ check "modes as asked: open-v4 unauthenticated, auth-v6 authenticated, enc-v4/en
          grep -q 'session auth-v6: TWAMP-Control .*: authenticated mode' '$LOG/a.err' &&
          grep -q 'session enc-v4: TWAMP-Control .*: encrypted mode' '$LOG/a.err' &&
          grep -q 'session enc-v6: TWAMP-Control .*: encrypted mode' '$LOG/a.err'"
+check "a wrong passphrase: the session fails at TWAMP-Control, nothing is sent" \
+  sh -c "grep -Eq 'session badpass: TWAMP-Control (connect|Request-TW-Session): ' '$LOG/a.err' &&
+         ! grep -q 'session badpass: done' '$LOG/a.err'"
+check "no server on the port: the session fails, saying the connection was refused" \
+  grep -Eq "session noserver: TWAMP-Control connect: .*([Rr]efused|reset)" "$LOG/a.err"
 check "results: every packet back, a SID, the server's test port, reflector counting" \
   "$PY" -c "
 import glob, json
