@@ -10,7 +10,6 @@
 #include "twamp_dp.h"
 
 #define BATCH 256u
-#define PASSES 8u  /* at most PASSES * BATCH records per service call */
 
 struct sink {
 	uint32_t id;
@@ -22,6 +21,7 @@ struct sink {
 static struct {
 	struct tw_recv *r;
 	struct sink *sinks;        /* by TW_RECV_ID_SLOT() */
+	uint64_t max_pass;         /* records per service call: what the rings hold */
 	uint64_t orphans;          /* records of sessions already removed */
 	struct tw_recv_rec buf[BATCH];
 	struct tw_stats_rec run[BATCH];
@@ -31,7 +31,8 @@ int app_recv_create(const struct tw_config *cfg, unsigned n_workers,
 		    struct rte_rcu_qsbr *qsbr)
 {
 	struct tw_recv_conf c = { .n_workers = n_workers, .qsbr = qsbr,
-				  .crypto = TW_CRYPTO_IMPL_BEST };
+				  .crypto = TW_CRYPTO_IMPL_BEST,
+				  .ring_size = TW_RECV_RING_DEFAULT };
 
 	/* the OWAMP server's sessions and the sender's, with room for ad-hoc runs */
 	c.max_sessions = (cfg->control.enabled ? cfg->control.max_sessions : 1024) +
@@ -47,6 +48,7 @@ int app_recv_create(const struct tw_config *cfg, unsigned n_workers,
 		g.sinks = NULL;
 		return -1;
 	}
+	g.max_pass = (uint64_t)n_workers * c.ring_size;
 	return 0;
 }
 
@@ -114,21 +116,21 @@ static void dispatch(unsigned n)
 	}
 }
 
+/* Until the rings are empty, but no more than they hold at once: the
+ * control loop may sleep a millisecond between calls. */
 unsigned app_recv_service(void)
 {
-	unsigned total = 0;
+	uint64_t total = 0;
+	unsigned n;
 
 	if (g.r == NULL)
 		return 0;
-	for (unsigned pass = 0; pass < PASSES; pass++) {
-		unsigned n = tw_recv_drain(g.r, g.buf, BATCH);
-
+	do {
+		n = tw_recv_drain(g.r, g.buf, BATCH);
 		dispatch(n);
 		total += n;
-		if (n < BATCH)
-			break;
-	}
-	return total;
+	} while (n == BATCH && total < g.max_pass);
+	return (unsigned)total;
 }
 
 void app_recv_destroy(void)

@@ -7,7 +7,7 @@
  *
  * Per burst: one bulk lookup by 5-tuple; length checks against the
  * session's layout; one verify burst per packet format (reflector replies,
- * OWAMP sender packets) for auth/enc, STAMP HMACs one by one; decode with
+ * OWAMP sender packets, STAMP replies) for auth/enc; decode with
  * lib/proto; one ring enqueue for the burst's records. The packets are
  * consumed: nothing is sent, nothing goes to the kernel.
  */
@@ -213,7 +213,8 @@ struct tw_recv *tw_recv_create(const struct tw_recv_conf *conf)
 	    (conf->ring_size != 0 && (!rte_is_power_of_2(conf->ring_size) ||
 				      conf->ring_size < TW_DP_BURST ||
 				      conf->ring_size > (1u << 24))) ||
-	    (conf->crypto == TW_CRYPTO_IMPL_OPENSSL && conf->n_workers > 1)) {
+	    (conf->crypto == TW_CRYPTO_IMPL_OPENSSL && conf->n_workers > 1) ||
+	    (conf->qsbr != NULL && conf->qsbr->max_threads < conf->n_workers)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -557,6 +558,20 @@ static void verify(struct recv_worker *w, enum tw_crypto_pkt kind,
 	}
 }
 
+/* What a TWAMP (RFC 5357 §4.2.1) and a STAMP (RFC 8762 §4.3) reply carry
+ * alike; @m: struct tw_test_reflector or struct tw_stamp_reflector. */
+#define REPLY_FIELDS(rec, m)                                                   \
+	do {                                                                   \
+		(rec)->seq = (m).sender_seq;                                   \
+		(rec)->refl_seq = (m).seq;                                     \
+		(rec)->t1 = (m).sender_ts;                                     \
+		(rec)->t2 = (m).rx_ts;                                         \
+		(rec)->t3 = (m).ts;                                            \
+		(rec)->e1 = (m).sender_errest;                                 \
+		(rec)->e2 = (m).errest;                                        \
+		(rec)->ttl_fwd = (m).sender_ttl;                               \
+	} while (0)
+
 /* Decode one accepted packet into @rec (the checks before made every read
  * below safe: plen >= the session's min_len). */
 static void decode(const struct recv_sess *s, const struct pkt *p, tw_ntp_t rx,
@@ -586,14 +601,7 @@ static void decode(const struct recv_sess *s, const struct pkt *p, tw_ntp_t rx,
 		tw_proto_stamp_reflector_decode(s->mode == TW_RECV_AUTH ? TW_STAMP_AUTH
 								       : TW_STAMP_UNAUTH,
 						p->pl, p->plen, &m);
-		rec->seq = m.sender_seq;
-		rec->refl_seq = m.seq;
-		rec->t1 = m.sender_ts;
-		rec->t2 = m.rx_ts;
-		rec->t3 = m.ts;
-		rec->e1 = m.sender_errest;
-		rec->e2 = m.errest;
-		rec->ttl_fwd = m.sender_ttl;
+		REPLY_FIELDS(rec, m);
 		break;
 	}
 	default: {
@@ -601,14 +609,7 @@ static void decode(const struct recv_sess *s, const struct pkt *p, tw_ntp_t rx,
 		struct tw_test_reflector m;
 
 		tw_proto_test_reflector_decode(&s->layout, p->pl, p->plen, &m);
-		rec->seq = m.sender_seq;
-		rec->refl_seq = m.seq;
-		rec->t1 = m.sender_ts;
-		rec->t2 = m.rx_ts;
-		rec->t3 = m.ts;
-		rec->e1 = m.sender_errest;
-		rec->e2 = m.errest;
-		rec->ttl_fwd = m.sender_ttl;
+		REPLY_FIELDS(rec, m);
 		if (s->layout.dscp_ecn) {
 			rec->tos_fwd = m.sender_dscp_ecn;
 			rec->flags |= TW_STATS_REC_TOS_FWD;
@@ -635,6 +636,10 @@ void tw_recv_udp_handler(void *arg, unsigned worker, unsigned port,
 	const struct tw_crypto_test *vt[2][TW_DP_BURST];
 	uint8_t *vp[2][TW_DP_BURST];
 	uint16_t vl[2][TW_DP_BURST], vi[2][TW_DP_BURST], nv[2] = { 0, 0 };
+	/* and the STAMP authenticated replies */
+	const struct tw_crypto_stamp *st[TW_DP_BURST];
+	const uint8_t *sp[TW_DP_BURST];
+	uint16_t sl[TW_DP_BURST], si[TW_DP_BURST], ns = 0;
 	struct tw_recv_rec recs[TW_DP_BURST];
 	uint16_t ri[TW_DP_BURST], nr = 0;
 	uint64_t hits = 0, hwflag = 0;
@@ -701,11 +706,10 @@ void tw_recv_udp_handler(void *arg, unsigned worker, unsigned port,
 		if (s->mode == TW_RECV_OPEN)
 			continue;
 		if (s->kind == TW_RECV_STAMP) {
-			/* RFC 8762 §4.4: HMAC-SHA-256 over octets 0-95 */
-			int e = tw_crypto_stamp_check(s->stamp[worker], p->pl, p->plen);
-
-			if (e != 0)
-				drop(w, p, &verdict[i], verify_drop(e));
+			st[ns] = s->stamp[worker];
+			sp[ns] = p->pl;
+			sl[ns] = p->plen;
+			si[ns++] = i;
 			continue;
 		}
 		f = s->kind == TW_RECV_OWAMP;
@@ -716,6 +720,18 @@ void tw_recv_udp_handler(void *arg, unsigned worker, unsigned port,
 	}
 	verify(w, TW_CRYPTO_PKT_REFLECTOR, vt[0], vp[0], vl[0], vi[0], nv[0], pk, verdict);
 	verify(w, TW_CRYPTO_PKT_SENDER, vt[1], vp[1], vl[1], vi[1], nv[1], pk, verdict);
+	if (ns != 0) {
+		/* RFC 8762 §4.4: HMAC-SHA-256 over octets 0-95, in one burst */
+		int res[TW_DP_BURST];
+		int rc = tw_crypto_stamp_check_burst(st, sp, sl, ns, res);
+
+		for (uint16_t k = 0; k < ns; k++) {
+			int e = rc < 0 ? rc : res[k];
+
+			if (e != 0)
+				drop(w, &pk[si[k]], &verdict[si[k]], verify_drop(e));
+		}
+	}
 
 	/* records, in arrival order */
 	for (uint16_t i = 0; i < n; i++) {

@@ -36,8 +36,9 @@
  *   seq, t1 = Timestamp, e1 = Error Estimate, t2 = tw_dp_rx_ntp(), e2 = our
  *   Error Estimate, ttl_fwd = IP TTL / Hop Limit, tos_back = received
  *   DSCP/ECN octet; refl_seq, t3, t4, e4, ttl_back are 0.
- * TW_STATS_REC_T4_HW is set when the port gave a hardware RX timestamp
- * (mbuf RTE_MBUF_F_RX_TIMESTAMP...), as far as the data plane tells.
+ * TW_STATS_REC_T4_HW is set when the packet's RX time came from the NIC
+ * (the port delivers hardware timestamps and this packet carried one); it
+ * then applies to t4 (round trip) or t2 (one way).
  *
  * Threads: the control thread is the only writer (create, attach, session
  * add/del, drain, destroy); workers call only tw_recv_udp_handler(). The
@@ -109,8 +110,9 @@ enum tw_recv_mode {
 /** STAMP auth key length bounds (HMAC-SHA-256 key). */
 #define TW_RECV_STAMP_KEY_MIN 16u
 #define TW_RECV_STAMP_KEY_MAX 64u
-/** Default records per worker ring. */
-#define TW_RECV_RING_DEFAULT 16384u
+/** Default records per worker ring (64 octets each: 4 MiB; 4 ms of a
+ *  worker at 14.88 Mpps between two drains). */
+#define TW_RECV_RING_DEFAULT 65536u
 
 /** The receiver. */
 struct tw_recv_conf {
@@ -118,7 +120,8 @@ struct tw_recv_conf {
 	uint32_t max_sessions;      /**< 8..2^24 */
 	/** The workers' QSBR variable: the reflector's (tw_refl_qsbr()) so
 	 *  that tw_dp_conf.qsbr serves both; NULL: one of its own
-	 *  (tw_recv_qsbr()), n_workers threads. Must outlive the receiver. */
+	 *  (tw_recv_qsbr()), n_workers threads. At least n_workers threads;
+	 *  must outlive the receiver. */
 	struct rte_rcu_qsbr *qsbr;
 	/** Clock for our Error Estimates; NULL: one of its own (TSC) until
 	 *  tw_recv_attach() adopts the data plane's. Must outlive it. */
@@ -172,7 +175,11 @@ struct tw_recv_rec {
  */
 struct tw_recv *tw_recv_create(const struct tw_recv_conf *conf);
 
-/** Free everything (workers must have stopped); NULL is a no-op. */
+/**
+ * Free everything, wiping keys. The workers must have stopped and the data
+ * plane it was attached to must be destroyed (its handler points here).
+ * NULL is a no-op.
+ */
 void tw_recv_destroy(struct tw_recv *r);
 
 /** The QSBR variable the receiver uses (the configuration's or its own). */

@@ -140,6 +140,24 @@ static struct tw_recv *recv_new(unsigned workers, uint32_t max, uint32_t ring)
 	return r;
 }
 
+/* A reflector and a receiver on its QSBR variable, one worker each. */
+static struct tw_recv *pair(struct tw_refl **refl, struct tw_dp_clock *clock)
+{
+	struct tw_refl_conf rc = { .n_workers = 1, .max_sessions = 64, .clock = clock,
+				   .crypto = TW_CRYPTO_IMPL_BEST };
+	struct tw_recv_conf cc = { .n_workers = 1, .max_sessions = 64, .clock = clock,
+				   .crypto = TW_CRYPTO_IMPL_BEST };
+	struct tw_recv *r;
+
+	*refl = tw_refl_create(&rc);
+	assert_non_null(*refl);
+	cc.qsbr = tw_refl_qsbr(*refl);
+	r = tw_recv_create(&cc);
+	assert_non_null(r);
+	assert_ptr_equal(tw_recv_qsbr(r), tw_refl_qsbr(*refl)); /* shared */
+	return r;
+}
+
 static struct tw_recv_session sess(const struct path *p, enum tw_recv_kind kind,
 				   enum tw_recv_mode mode)
 {
@@ -240,6 +258,18 @@ static void check_path(const struct tw_stats_rec *rec, const struct path *p,
 	assert_int_equal(rec->tos_back, p->tos);
 }
 
+/* Run @fn for IPv4 and IPv6, untagged and tagged with @vlan, every mode
+ * from open to @max_mode and option sets 0..@n_opt-1. */
+static void each(uint16_t vlan, int max_mode, unsigned n_opt,
+		 void (*fn)(unsigned ipv, uint16_t vlan, int mode, unsigned opt))
+{
+	for (unsigned ipv = 4; ipv <= 6; ipv += 2)
+		for (unsigned tagged = 0; tagged < 2; tagged++)
+			for (int mode = 0; mode <= max_mode; mode++)
+				for (unsigned opt = 0; opt < n_opt; opt++)
+					fn(ipv, tagged ? vlan : 0, mode, opt);
+}
+
 /* ---- TWAMP and TWAMP Light replies ---- */
 
 static uint16_t twamp_reply(const struct tw_test_layout *l,
@@ -320,32 +350,36 @@ static void twamp_case(enum tw_recv_kind kind, unsigned ipv, uint16_t vlan,
 	tw_recv_destroy(r);
 }
 
+/* bit 0: Symmetrical Size, bit 1: DSCP-ECN, bit 2: 8 octets reflected */
+static void twamp_opt_case(unsigned ipv, uint16_t vlan, int mode, unsigned opt)
+{
+	twamp_case(TW_RECV_TWAMP, ipv, vlan, (enum tw_recv_mode)mode, opt & 1, opt & 2,
+		   opt & 4 ? 8 : 0);
+}
+
+static void light_case(unsigned ipv, uint16_t vlan, int mode, unsigned opt)
+{
+	(void)opt;
+	twamp_case(TW_RECV_LIGHT, ipv, vlan, (enum tw_recv_mode)mode, false, false, 0);
+}
+
 static void test_twamp_all(void **state)
 {
 	(void)state;
-	for (unsigned ipv = 4; ipv <= 6; ipv += 2)
-		for (uint16_t vlan = 0; vlan <= 100; vlan += 100)
-			for (int mode = TW_RECV_OPEN; mode <= TW_RECV_ENC; mode++)
-				for (unsigned opt = 0; opt < 8; opt++)
-					twamp_case(TW_RECV_TWAMP, ipv, vlan,
-						   (enum tw_recv_mode)mode, opt & 1,
-						   opt & 2, opt & 4 ? 8 : 0);
+	each(100, TW_RECV_ENC, 8, twamp_opt_case);
 }
 
 static void test_light_all(void **state)
 {
 	(void)state;
-	for (unsigned ipv = 4; ipv <= 6; ipv += 2)
-		for (uint16_t vlan = 0; vlan <= 7; vlan += 7)
-			for (int mode = TW_RECV_OPEN; mode <= TW_RECV_ENC; mode++)
-				twamp_case(TW_RECV_LIGHT, ipv, vlan, (enum tw_recv_mode)mode,
-					   false, false, 0);
+	each(7, TW_RECV_ENC, 1, light_case);
 }
 
 /* ---- STAMP replies ---- */
 
-static void stamp_case(unsigned ipv, uint16_t vlan, enum tw_recv_mode mode)
+static void stamp_case(unsigned ipv, uint16_t vlan, int mode_, unsigned opt)
 {
+	const enum tw_recv_mode mode = (enum tw_recv_mode)mode_;
 	enum tw_stamp_mode sm = mode == TW_RECV_AUTH ? TW_STAMP_AUTH : TW_STAMP_UNAUTH;
 	struct tw_recv *r = recv_new(1, 64, 0);
 	struct path p = path(ipv, vlan, 40001, 862);
@@ -361,6 +395,7 @@ static void stamp_case(unsigned ipv, uint16_t vlan, enum tw_recv_mode mode)
 	uint32_t id;
 	int n, k;
 
+	(void)opt;
 	assert_non_null(sc);
 	assert_int_equal(tw_recv_session_add(r, &s, &id), 0);
 	n = tw_proto_stamp_reflector_encode(sm, &m, buf, sizeof(buf));
@@ -411,16 +446,14 @@ static void stamp_case(unsigned ipv, uint16_t vlan, enum tw_recv_mode mode)
 static void test_stamp_all(void **state)
 {
 	(void)state;
-	for (unsigned ipv = 4; ipv <= 6; ipv += 2)
-		for (uint16_t vlan = 0; vlan <= 4094; vlan += 4094)
-			for (int mode = TW_RECV_OPEN; mode <= TW_RECV_AUTH; mode++)
-				stamp_case(ipv, vlan, (enum tw_recv_mode)mode);
+	each(4094, TW_RECV_AUTH, 1, stamp_case);
 }
 
 /* ---- OWAMP-Test ---- */
 
-static void owamp_case(unsigned ipv, uint16_t vlan, enum tw_recv_mode mode)
+static void owamp_case(unsigned ipv, uint16_t vlan, int mode_, unsigned opt)
 {
+	const enum tw_recv_mode mode = (enum tw_recv_mode)mode_;
 	struct tw_recv *r = recv_new(1, 64, 0);
 	struct path p = path(ipv, vlan, 9000, 9001);
 	struct tw_recv_session s = sess(&p, TW_RECV_OWAMP, mode);
@@ -433,6 +466,7 @@ static void owamp_case(unsigned ipv, uint16_t vlan, enum tw_recv_mode mode)
 	uint32_t id;
 	int n;
 
+	(void)opt;
 	assert_int_equal(tw_proto_owamp_test_layout_init(&l, (enum tw_test_mode)mode), 0);
 	assert_int_equal(tw_recv_session_add(r, &s, &id), 0);
 	n = tw_proto_owamp_test_encode(&l, &m, buf, sizeof(buf));
@@ -464,10 +498,7 @@ static void owamp_case(unsigned ipv, uint16_t vlan, enum tw_recv_mode mode)
 static void test_owamp_all(void **state)
 {
 	(void)state;
-	for (unsigned ipv = 4; ipv <= 6; ipv += 2)
-		for (uint16_t vlan = 0; vlan <= 1; vlan++)
-			for (int mode = TW_RECV_OPEN; mode <= TW_RECV_ENC; mode++)
-				owamp_case(ipv, vlan, (enum tw_recv_mode)mode);
+	each(1, TW_RECV_ENC, 1, owamp_case);
 }
 
 /* ---- drops, burst order, ring full ---- */
@@ -665,6 +696,12 @@ static void test_api_errors(void **state)
 	bad.n_workers = 2;
 	bad.crypto = TW_CRYPTO_IMPL_OPENSSL;
 	assert_null(tw_recv_create(&bad));
+	r = recv_new(1, 8, 0);                      /* a QSBR variable of 1 thread */
+	bad.crypto = TW_CRYPTO_IMPL_BEST;
+	bad.qsbr = tw_recv_qsbr(r);
+	assert_null(tw_recv_create(&bad));          /* for 2 workers */
+	assert_int_equal(rte_errno, EINVAL);
+	tw_recv_destroy(r);
 	tw_recv_destroy(NULL);
 
 	r = recv_new(1, 8, 0);
@@ -757,11 +794,7 @@ static struct tw_dp *dp_new(const char *device, struct rte_rcu_qsbr *q)
 
 static void test_port_classes(void **state)
 {
-	struct tw_refl_conf rc = { .n_workers = 1, .max_sessions = 64, .clock = &clk,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
-	struct tw_refl *refl = tw_refl_create(&rc);
-	struct tw_recv_conf cc = { .n_workers = 1, .max_sessions = 64, .clock = &clk,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
+	struct tw_refl *refl;
 	struct tw_refl_light lo = { .port = 862, .proto = TW_REFL_LIGHT };
 	struct path p1 = path(4, 0, 40000, 862), p2 = path(6, 0, 862, 40000);
 	struct path p3 = path(6, 0, 40000, 863);
@@ -774,11 +807,7 @@ static void test_port_classes(void **state)
 	char err[128];
 
 	(void)state;
-	assert_non_null(refl);
-	cc.qsbr = tw_refl_qsbr(refl);
-	r = tw_recv_create(&cc);
-	assert_non_null(r);
-	assert_ptr_equal(tw_recv_qsbr(r), tw_refl_qsbr(refl)); /* shared */
+	r = pair(&refl, &clk);
 	dp = dp_new("net_null7", tw_refl_qsbr(refl));
 	assert_int_equal(tw_dp_set_udp_class_handler(dp, TW_DP_UDP_NONE, NULL, NULL), -EINVAL);
 	assert_int_equal(tw_dp_set_udp_class_handler(dp, TW_DP_UDP_CLASS_MAX, NULL, NULL),
@@ -849,11 +878,7 @@ static void test_attach_conflict(void **state)
 static void loop_case(unsigned ipv, uint16_t vlan, enum tw_refl_proto proto,
 		      enum tw_refl_mode mode)
 {
-	struct tw_refl_conf rc = { .n_workers = 1, .max_sessions = 64, .clock = &clk,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
-	struct tw_refl *refl = tw_refl_create(&rc);
-	struct tw_recv_conf cc = { .n_workers = 1, .max_sessions = 64, .clock = &clk,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
+	struct tw_refl *refl;
 	struct tw_recv *r;
 	/* the reflector's view: the sender's packet arrives at us:862 */
 	struct path sp = path(ipv, vlan, 862, 41000);
@@ -877,11 +902,8 @@ static void loop_case(unsigned ipv, uint16_t vlan, enum tw_refl_proto proto,
 	uint32_t id;
 	int n;
 
-	assert_non_null(refl);
 	assert_non_null(sc);
-	cc.qsbr = tw_refl_qsbr(refl);
-	r = tw_recv_create(&cc);
-	assert_non_null(r);
+	r = pair(&refl, &clk);
 	assert_int_equal(tw_refl_light_add(refl, &lc), 0);
 	memcpy(s.local_addr, peer_addr(ipv), 16);
 	memcpy(s.peer_addr, us_addr(ipv), 16);
@@ -951,34 +973,34 @@ static void loop_case(unsigned ipv, uint16_t vlan, enum tw_refl_proto proto,
 	tw_refl_destroy(refl);
 }
 
+static void loop_light(unsigned ipv, uint16_t vlan, int mode, unsigned opt)
+{
+	(void)opt;
+	loop_case(ipv, vlan, TW_REFL_LIGHT, (enum tw_refl_mode)mode);
+}
+
+static void loop_stamp(unsigned ipv, uint16_t vlan, int mode, unsigned opt)
+{
+	(void)opt;
+	loop_case(ipv, vlan, TW_REFL_STAMP, (enum tw_refl_mode)mode);
+}
+
 static void test_reflector_to_receiver(void **state)
 {
 	(void)state;
-	for (unsigned ipv = 4; ipv <= 6; ipv += 2)
-		for (uint16_t vlan = 0; vlan <= 3; vlan += 3) {
-			for (int mode = TW_REFL_OPEN; mode <= TW_REFL_ENC; mode++)
-				loop_case(ipv, vlan, TW_REFL_LIGHT, (enum tw_refl_mode)mode);
-			for (int mode = TW_REFL_OPEN; mode <= TW_REFL_AUTH; mode++)
-				loop_case(ipv, vlan, TW_REFL_STAMP, (enum tw_refl_mode)mode);
-		}
+	each(3, TW_REFL_ENC, 1, loop_light);
+	each(3, TW_REFL_AUTH, 1, loop_stamp);
 }
 
 /* A full TWAMP session pair with every option: the reflector's session
  * and the receiver's see the same layout. */
 static void test_reflector_to_receiver_twamp(void **state)
 {
-	struct tw_refl_conf rc = { .n_workers = 1, .max_sessions = 64, .clock = &clk,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
-	struct tw_refl *refl = tw_refl_create(&rc);
-	struct tw_recv_conf cc = { .n_workers = 1, .max_sessions = 64, .clock = &clk,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
+	struct tw_refl *refl;
 	struct tw_recv *r;
 
 	(void)state;
-	assert_non_null(refl);
-	cc.qsbr = tw_refl_qsbr(refl);
-	r = tw_recv_create(&cc);
-	assert_non_null(r);
+	r = pair(&refl, &clk);
 	for (int mode = TW_REFL_OPEN; mode <= TW_REFL_ENC; mode++) {
 		struct tw_refl_session rs = { .family = AF_INET6, .local_port = 20000,
 					      .peer_port = 30000, .proto = TW_REFL_TWAMP,
@@ -1048,11 +1070,7 @@ static void test_reflector_to_receiver_twamp(void **state)
 
 static void test_worker_loop_pcap(void **state)
 {
-	struct tw_refl_conf rc = { .n_workers = 1, .max_sessions = 64,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
-	struct tw_refl *refl = tw_refl_create(&rc);
-	struct tw_recv_conf cc = { .n_workers = 1, .max_sessions = 64,
-				   .crypto = TW_CRYPTO_IMPL_BEST };
+	struct tw_refl *refl;
 	struct tw_refl_light lo = { .port = 862, .proto = TW_REFL_LIGHT };
 	struct path pr = path(4, 0, 40000, 862);
 	struct tw_recv_session s = sess(&pr, TW_RECV_LIGHT, TW_RECV_OPEN);
@@ -1070,11 +1088,11 @@ static void test_worker_loop_pcap(void **state)
 	uint8_t buf[64];
 	struct tw_dp *dp;
 	uint32_t id;
+	struct tw_recv *r;
 	FILE *f;
 
 	(void)state;
-	assert_non_null(refl);
-	cc.qsbr = tw_refl_qsbr(refl);
+	r = pair(&refl, NULL); /* no clock: both adopt the data plane's */
 	f = tw_pcap_open(pcap_in);
 	assert_non_null(f);
 	/* sender packets and replies interleaved: one burst, two classes */
@@ -1092,9 +1110,6 @@ static void test_worker_loop_pcap(void **state)
 	snprintf(dev, sizeof(dev), "net_pcap5,rx_pcap=%s,tx_pcap=%s", pcap_in, pcap_out);
 	dp = dp_new(dev, tw_refl_qsbr(refl));
 	{
-		struct tw_recv *r = tw_recv_create(&cc);
-
-		assert_non_null(r);
 		assert_int_equal(tw_refl_light_add(refl, &lo), 0);
 		assert_int_equal(tw_refl_attach(refl, dp), 0);
 		assert_int_equal(tw_recv_attach(r, dp), 0);
@@ -1120,6 +1135,8 @@ static void test_worker_loop_pcap(void **state)
 			assert_int_equal(out[k].rec.seq, 2 * k + 1);
 			assert_int_not_equal(out[k].rec.t4, 0);  /* the worker's RX time */
 			assert_int_equal(out[k].rec.ttl_back, 64);
+			/* net_pcap hands the capture time as a hardware stamp */
+			assert_int_equal(out[k].rec.flags, TW_STATS_REC_T4_HW);
 		}
 		assert_int_equal(tw_recv_stats(r, 0, &st), 0);
 		assert_int_equal(st.consumed, 3);
