@@ -844,7 +844,12 @@ static int req_fill(struct tw_ctrl_client *c, const struct tw_ctrl_session_req *
 {
 	uint8_t loc[16], rem[16], ipvn_l, ipvn_r, ipvn;
 	static const uint8_t zero[16];
+	struct tw_typep tp;
 
+	/* RFC 4656 §3.5: Type-P formats 10 and 11 are not defined */
+	if (tw_proto_ctrl_typep_decode(q->type_p, &tp) < 0)
+		return fail(c, -EINVAL, "session request: Type-P Descriptor 0x%08x has an undefined format",
+			    q->type_p);
 	ipvn_l = sock_addr(&c->local, loc);
 	ipvn_r = sock_addr(&c->peer, rem);
 	ipvn = q->ipvn ? q->ipvn : ipvn_r;
@@ -965,6 +970,12 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 	    !(c->mode & TW_MODE_REFLECT_OCTETS))
 		return fail(c, -EINVAL,
 			    "Request-TW-Session: octets to reflect need the reflect-octets mode (RFC 6038)");
+	/* RFC 6038 §4.2: the padding reflected comes out of the padding sent
+	 * (equal lengths allowed, as the reflector does: docs/protocol.md). */
+	if (req->reflect_padding > req->padding_length)
+		return fail(c, -EINVAL,
+			    "Request-TW-Session: %u octets of padding to reflect, only %u sent (RFC 6038 §4.2)",
+			    req->reflect_padding, req->padding_length);
 	r = req_fill(c, req, true, false, &m, out);
 	if (r < 0)
 		return r;
@@ -981,6 +992,11 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 	 * suggest another than asked (RFC 8545 §5.1), never none. */
 	if (as.port == 0)
 		return violate(c, -EPROTO, "Accept-Session: accepted with Port 0");
+	/* RFC 6038 §4.3: Reflected octets SHALL be those of the request. */
+	if ((c->mode & TW_MODE_REFLECT_OCTETS) && as.reflected_octets != req->reflect_octets)
+		return violate(c, -EPROTO,
+			       "Accept-Session: Reflected octets 0x%04x, requested 0x%04x (RFC 6038 §4.3)",
+			       as.reflected_octets, req->reflect_octets);
 	out->receiver_port = as.port;
 	out->reflected_octets = as.reflected_octets;
 	out->server_octets = as.server_octets;

@@ -56,6 +56,7 @@ struct peer {
 	bool split_acks;         /* RFC 5938: last SID acked apart with Accept 5 */
 	bool bad_ack_sid;        /* ack a SID nobody asked for */
 	bool wrong_ack;          /* answer Start-N with a Stop-N-Ack */
+	bool bad_reflected;      /* RFC 6038 Reflected octets not the requested ones */
 	uint8_t ow_stop_accept;  /* Accept of the server's Stop-Sessions */
 	uint8_t fetch_accept;
 	uint32_t n_records;
@@ -203,7 +204,7 @@ static int on_request(struct peer *p, uint8_t *b, size_t len)
 			  q->receiver_port ? q->receiver_port :
 					     (uint16_t)(7000 + p->n_req);
 		make_sid(p, as.sid);
-		as.reflected_octets = q->reflect_octets;
+		as.reflected_octets = q->reflect_octets ^ (p->bad_reflected ? 0x0100 : 0);
 		as.server_octets = 2;
 	}
 	r = tw_proto_ctrl_accept_session_encode(&as, p->proto == TW_CTRL_TWAMP ?
@@ -1526,6 +1527,12 @@ static void test_session_args(void **state)
 	q.reflect_octets = 4; /* not negotiated */
 	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EINVAL);
 	tw_req(&q, 5001);
+	q.type_p = 0x80000000u; /* format 10 */
+	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EINVAL);
+	tw_req(&q, 5001);
+	q.reflect_padding = 65; /* more than the 64 octets of padding sent */
+	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EINVAL);
+	tw_req(&q, 5001);
 	q.ipvn = 6; /* zero addresses, IPv4 connection */
 	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EINVAL);
 	tw_req(&q, 5001);
@@ -1549,6 +1556,30 @@ static void test_session_args(void **state)
 	assert_int_equal(p.stop_num_sessions, 1);
 }
 
+/* RFC 6038 §4.3: the server must hand back the octets asked for. */
+static void test_reflect_octets(void **state)
+{
+	struct peer p = { .proto = TW_CTRL_TWAMP,
+			  .modes = TW_MODE_UNAUTH | TW_MODE_REFLECT_OCTETS,
+			  .bad_reflected = true };
+	struct tw_ctrl_client *c = mk_client(TW_CTRL_TWAMP, TW_MODE_UNAUTH,
+					     TW_MODE_REFLECT_OCTETS, 0);
+	struct tw_ctrl_session_req q;
+	struct tw_ctrl_session s;
+
+	(void)state;
+	assert_int_equal(run_connect(&p, c, AF_INET), 0);
+	tw_req(&q, 5001);
+	q.reflect_octets = 0x1234;
+	q.reflect_padding = 64; /* equal to the padding sent: allowed */
+	assert_int_equal(tw_ctrl_client_request_tw_session(c, &q, &s), -EPROTO);
+	assert_non_null(strstr(tw_ctrl_client_error(c), "Reflected octets"));
+	assert_false(tw_ctrl_client_connected(c));
+	tw_ctrl_client_destroy(c);
+	peer_join(&p);
+	assert_int_equal(p.req[0].reflect_padding, 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1564,6 +1595,7 @@ int main(void)
 		cmocka_unit_test(test_owamp_faults),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_session_args),
+		cmocka_unit_test(test_reflect_octets),
 	};
 
 	/* the scripted server keeps writing after the client gave up on it */
