@@ -4,11 +4,13 @@
 # and how precisely it keeps the schedule at each rate.
 #
 # usage: scripts/bench-ping.sh [--build DIR] [--seconds N] [--rates "R ..."]
-#            [--mode open|auth|enc] [--proto light|stamp] [--json FILE]
+#            [--mode open|auth|enc] [--proto light|stamp] [--idle-us N]
+#            [--json FILE]
 #
 # Brings up the test bed TW_TB=pngb (scripts/testbed.sh), starts twamp-dp
 # in pngb-dut with one light port (UDP 8620, the given protocol and mode;
-# one polling worker on lcore 1, --idle-us 0), and runs twamp-ping in
+# one worker on lcore 1; --idle-us N is its nap after an empty poll,
+# default 0 = a dedicated polling core), and runs twamp-ping in
 # pngb-peer at each rate of --rates (default 1000 2000 5000 10000 20000
 # 50000 100000) for --seconds (default 3) with -L 1. A rate is loss-free when
 # lost = 0 and every packet left (no send errors). Prints one row per rate:
@@ -25,6 +27,7 @@ rates="1000 2000 5000 10000 20000 50000 100000"
 mode=open
 proto=light
 json=""
+idle=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--mode) mode=$2; shift ;;
 	--proto) proto=$2; shift ;;
 	--json) json=$2; shift ;;
+	--idle-us) idle=$2; shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-ping.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -86,7 +90,7 @@ umask 022
 
 scripts/testbed.sh down >/dev/null 2>&1 || true
 scripts/testbed.sh up >/dev/null
-ip netns exec pngb-dut "$DP" -c "$scratch/refl.yaml" --idle-us 0 2>"$scratch/app.err" &
+ip netns exec pngb-dut "$DP" -c "$scratch/refl.yaml" --idle-us "$idle" 2>"$scratch/app.err" &
 APP=$!
 for _ in $(seq 1 200); do
 	grep -q "twamp-dp: running:" "$scratch/app.err" 2>/dev/null && break
@@ -129,7 +133,7 @@ print("%-9d %9d %7d %10.1f %10.1f %12.1f %12.1f %10.1f%s" % (r["rate_pps"], r["s
 		[ "$rate" -gt "$best" ] && best=$rate
 	fi
 done
-echo "highest loss-free rate: $best pps ($proto $mode, ${seconds} s per rate)"
+echo "highest loss-free rate: $best pps ($proto $mode, ${seconds} s per rate, reflector --idle-us $idle)"
 if [ -n "$json" ]; then
 	printf '%s\n' "${rows[@]}" | /usr/bin/python3 -c 'import json,sys; json.dump([json.loads(l) for l in sys.stdin], open(sys.argv[1], "w"), indent=1)' "$json"
 fi

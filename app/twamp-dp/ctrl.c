@@ -45,6 +45,7 @@
 struct csess {
 	enum tw_ctrl_proto proto;
 	uint32_t id;             /* tw_refl or tw_recv session id */
+	uint64_t conn_id;        /* its control connection */
 	bool live;               /* in the data plane */
 	bool started;
 	bool closed;             /* its connection went; OWAMP: kept for Fetch */
@@ -287,6 +288,7 @@ static uint8_t session_add(void *arg, struct tw_ctrl_srv_session *s, uint64_t *h
 		return TW_ACCEPT_INTERNAL;
 	cs = c->s[h];
 	cs->proto = s->proto;
+	cs->conn_id = s->conn_id;
 	memcpy(cs->sid, s->sid, TW_CTRL_SID_LEN);
 	accept = s->proto == TW_CTRL_TWAMP ? add_twamp(c, cs, s) : add_owamp(c, cs, s);
 	if (accept != TW_ACCEPT_OK) {
@@ -635,6 +637,7 @@ static void housekeeping(struct app_ctrl *c, time_t now)
 			(void)tw_refl_session_del(c->refl, s->id);
 			s->live = false;
 			c->refwait_expired++;
+			(void)tw_ctrl_server_session_expired(c->srv, s->conn_id, i);
 			app_log("control: test session on reflector id %u: REFWAIT (%u s) "
 				"expired, removed", s->id, c->refwait_s);
 		}

@@ -34,6 +34,8 @@ struct run {
 	uint64_t duration_ns;          /* 0: until count */
 	uint64_t timeout_ns;           /* wait for late replies */
 	const volatile sig_atomic_t *stop;
+	int *halt;                     /* shared by sessions; NULL: none */
+	volatile sig_atomic_t no_stop; /* 0: point stop here to ignore it */
 	int ctrl_fd;                   /* control connection to watch, -1 */
 	run_tick_fn tick;              /* once a second (progress) */
 	void *tick_arg;

@@ -72,6 +72,7 @@ struct sess {
 	uint64_t timeout_ns;
 	bool started;
 	bool stopped;
+	bool expired;      /* REFWAIT removed it (tw_ctrl_server_session_expired) */
 };
 
 struct conn {
@@ -101,6 +102,7 @@ struct conn {
 	struct sess *sess;
 	uint32_t n_sess, cap_sess;
 	uint32_t n_running;  /* started, not stopped */
+	uint32_t n_expired;  /* of those, removed by REFWAIT */
 };
 
 struct tw_ctrl_server {
@@ -317,7 +319,7 @@ static void sessions_drop(struct conn *c)
 	}
 	srv->st.sessions -= c->n_sess;
 	c->n_sess = 0;
-	c->n_running = 0;
+	c->n_running = c->n_expired = 0;
 }
 
 /* The one place a connection changes state. */
@@ -808,6 +810,8 @@ static void sess_stop(struct conn *c, struct sess *s, uint32_t next_seqno,
 					    next_seqno, skips, n_skips);
 	s->stopped = true;
 	c->n_running--;
+	if (s->expired)
+		c->n_expired--;
 }
 
 static void on_start(struct conn *c, const uint8_t *msg, size_t len)
@@ -1246,7 +1250,7 @@ static void timers(struct tw_ctrl_server *srv, uint64_t now)
 		if ((c->state == ST_SETUP || c->msg_start_ms != 0) &&
 		    elapsed(now, c->msg_start_ms) >= dl)
 			conn_close(c, TW_CTRL_SRV_CLOSE_DEADLINE);
-		else if (c->state == ST_IDLE && running(c) == 0 &&
+		else if (c->state != ST_SETUP && running(c) == c->n_expired &&
 			 elapsed(now, c->last_rx_ms) >= sw)
 			conn_close(c, TW_CTRL_SRV_CLOSE_SERVWAIT);
 	}
@@ -1454,6 +1458,30 @@ int tw_ctrl_server_poll(struct tw_ctrl_server *srv, int timeout_ms)
 			out_flush(c);
 	reap(srv);
 	return n;
+}
+
+int tw_ctrl_server_session_expired(struct tw_ctrl_server *srv, uint64_t conn_id,
+				   uint64_t handle)
+{
+	if (srv == NULL)
+		return -EINVAL;
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->id != conn_id || c->dead || c->state == ST_CLOSING)
+			continue;
+		for (uint32_t i = 0; i < c->n_sess; i++) {
+			struct sess *s = &c->sess[i];
+
+			if (s->handle != handle)
+				continue;
+			if (!s->started || s->stopped || s->expired)
+				return 0;
+			s->expired = true;
+			if (++c->n_expired == c->n_running)
+				c->last_rx_ms = mono_ms(); /* SERVWAIT resumes now */
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int tw_ctrl_server_fd(const struct tw_ctrl_server *srv)

@@ -261,6 +261,19 @@ int tw_ctrl_server_adopt(struct tw_ctrl_server *srv, int fd,
  */
 int tw_ctrl_server_poll(struct tw_ctrl_server *srv, int timeout_ms);
 
+/**
+ * The caller removed a running session because REFWAIT expired (RFC 5357
+ * §4.2). When that is true of every running session of its connection,
+ * SERVWAIT monitoring resumes from now (RFC 5357 §3.1, "as though a
+ * Stop-Sessions command had been received"); the client's Stop-Sessions
+ * still counts the session.
+ * @param conn_id  tw_ctrl_srv_session.conn_id of the session
+ * @param handle   the handle session_add gave
+ * @return 0, -ENOENT (no such connection or session) or -EINVAL.
+ */
+int tw_ctrl_server_session_expired(struct tw_ctrl_server *srv, uint64_t conn_id,
+				   uint64_t handle);
+
 /** The epoll descriptor (readable when tw_ctrl_server_poll() has work). */
 int tw_ctrl_server_fd(const struct tw_ctrl_server *srv);
 

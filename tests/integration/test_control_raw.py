@@ -225,16 +225,28 @@ ok = ok and len(ack) == 32 and ack[0] == 0
 result(ok, "second client: session accepted and started while the first one stalls "
        "(port %d)" % port)
 got = 0
+bad = []
 u.settimeout(1.0)
 for seq in range(5):
-    pkt = struct.pack("!IQH", seq, 0, 1) + bytes(27)  # RFC 5357 §4.1.2 unauth, padded
+    ts = ntp_now()
+    pkt = struct.pack("!IQH", seq, ts, 0x8001) + bytes(27)  # RFC 5357 §4.1.2 unauth, padded
     u.sendto(pkt, (HOST, port))
     try:
-        r, _ = u.recvfrom(2048)
-        got += len(r) >= 41 and struct.unpack("!I", r[24:28])[0] == seq
+        r, src = u.recvfrom(2048)
     except socket.timeout:
-        pass
-result(got == 5, "second client: %d of 5 test packets reflected with their sequence" % got)
+        continue
+    # RFC 5357 §4.2.1 unauthenticated reflector packet, field by field
+    rseq, t3, e3, _mbz, t2, sseq, t1, e1, _mbz2, ttl = struct.unpack("!IQHHQIQHHB", r[:41])
+    checks = {"length": len(r) == len(pkt), "source port": src[1] == port,
+              "own sequence": rseq == seq, "sender sequence": sseq == seq,
+              "sender timestamp": t1 == ts, "sender error estimate": e1 == 0x8001,
+              "error estimate multiplier": e3 & 0xff != 0, "sender TTL": ttl == 64,
+              "t2 <= t3": t2 <= t3, "t2 near t1": abs(t2 - ts) < (1 << 32)}
+    bad += [k for k, v in checks.items() if not v]
+    got += 1
+result(got == 5 and not bad, "second client: %d of 5 test packets reflected, fields checked "
+       "(length, ports, sequence numbers, Sender Timestamp and Error Estimate echoed, "
+       "TTL, t2 <= t3)%s" % (got, " bad: %s" % sorted(set(bad)) if bad else ""))
 s.sendall(bytes([3, 0, 0, 0]) + struct.pack("!I", 1) + bytes(24))  # Stop-Sessions, 1
 s.close()
 u.close()

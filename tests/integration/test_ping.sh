@@ -145,8 +145,15 @@ if oneway:
     fwd = d["delay"]["forward"]
     assert fwd["n"] == n and abs(fwd["median_ns"]) < 1e9, fwd
 else:
+    # t4 - t1 is on twamp-ping's own clock: always positive. The RTT
+    # without the reflector's processing time also depends on the
+    # reflector's t3 - t2; under heavy load twamp-dp has reported a
+    # processing time above the whole round trip for single packets, so
+    # only its median is held to > 0 here (see the report of issue 4)
+    raw = d["delay"]["rtt_raw"]
+    assert raw["n"] == n and 0 < raw["min_ns"] <= raw["median_ns"] <= raw["max_ns"] < 1e9, raw
     rtt = d["delay"]["rtt"]
-    assert rtt["n"] == n and 0 < rtt["min_ns"] <= rtt["median_ns"] <= rtt["max_ns"] < 1e9, rtt
+    assert rtt["n"] == n and 0 < rtt["median_ns"] <= rtt["max_ns"] < 1e9, rtt
     proc = d["delay"]["reflector_processing"]
     assert proc["n"] == n and 0 <= proc["min_ns"] <= proc["max_ns"] < 1e8, proc
     if d["session"]["protocol"] == "twamp":
@@ -202,6 +209,24 @@ for dst in $DUT_V4 $DUT_V6; do
   run_mode $dst 861 owamp-auth --owamp -m auth "${K[@]}" -u lab
   run_mode $dst 861 owamp-enc --owamp -m enc "${K[@]}" -u lab --poisson
 done
+# concurrent sessions (a thread each): three TWAMP sessions on one control
+# connection started and stopped together with RFC 5938 Start-N/Stop-N,
+# two OWAMP sessions, four TWAMP Light flows; FILE.1 .. FILE.N each clean
+multi() { # LABEL N DST ARGS...
+  local label=$1 n=$2 dst=$3 i
+  shift 3
+  peer timeout 60 "$PING" --sessions $n -c $COUNT -i 0.002 -L 1 -q --json "$LOG/$label.json" "$@" $dst \
+    >"$LOG/$label.txt" 2>&1
+  local rc=$?
+  check "$label: $n concurrent sessions, exit 0 (got $rc)" test $rc -eq 0
+  for i in $(seq 1 $n); do
+    check "$label: session $i of $n clean ($label.$i.json)" json_ok "$LOG/$label.$i.json" $COUNT
+  done
+}
+multi twamp-multi 3 $DUT_V4 --individual -m enc "${K[@]}" -u lab
+multi owamp-multi 2 $DUT_V6 --owamp -m auth "${K[@]}" -u lab
+multi light-multi 4 $DUT_V6 --light -p $P_LIGHT_OPEN
+
 # control failures: a clear message, exit 1
 umask 077
 printf 'keys:\n  lab: "not the passphrase"\n' >"$LOG/wrong-pass.yaml"
@@ -301,7 +326,8 @@ check "unanswered port: 100 % loss in the JSON" \
 forge() { # KIND -> runs a forger in the peer namespace on $PEER_V4:$P_FORGER
   ip netns exec $PEER_NS "$PY" "$FORGER" $PEER_V4 $P_FORGER --kind "$1" --seconds 10 >"$LOG/forger.out" 2>&1 &
   FORGE=$!
-  for _ in $(seq 1 50); do grep -q ready "$LOG/forger.out" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 300); do grep -q ready "$LOG/forger.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q ready "$LOG/forger.out" 2>/dev/null || { echo "forger ($1) did not start:"; cat "$LOG/forger.out"; } >>"$LOG/steps"
 }
 unforge() { kill "$FORGE" 2>/dev/null; wait "$FORGE" 2>/dev/null; FORGE=0; }
 for spec in "hmac:bad_hmac:--light -m auth ${K[*]} -u light-key" "short:short:--light" \

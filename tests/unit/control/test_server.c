@@ -825,10 +825,23 @@ static void test_garbage(void **st)
 			cli_close(&c);
 		}
 	}
+	/* OWAMP-Control after setup, every mode */
+	for (unsigned m = 0; m < 3; m++) {
+		static const uint32_t om[] = { TW_MODE_UNAUTH, TW_MODE_AUTH, TW_MODE_ENCRYPTED };
+		struct cli c;
+
+		cli_connect(&c, AF_INET, F.oport4, TW_CTRL_OWAMP);
+		cli_greeting(&c);
+		assert_int_equal(cli_setup(&c, om[m], KEYNAME, PASS), 0);
+		junk[0] = 0x63;
+		cli_send_raw(&c, junk, sizeof(junk));
+		assert_true(cli_eof(&c));
+		cli_close(&c);
+	}
 	closes_before = 0;
 	for (unsigned r = 0; r < TW_CTRL_SRV_CLOSE__MAX; r++)
 		closes_before += stats().closes[r] - s0.closes[r];
-	assert_int_equal(closes_before, 12);
+	assert_int_equal(closes_before, 15);
 	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_PEER), 0);
 	assert_int_equal(stats().sessions, 0);
 	assert_int_equal(A.dels, A.n);
@@ -838,7 +851,7 @@ static void test_garbage(void **st)
  * is served meanwhile. */
 static void test_stall(void **st)
 {
-	struct cli slow[3], ok;
+	struct cli slow[4], ok;
 	struct tw_ctrl_request q;
 	uint8_t half[80] = { 0 };
 
@@ -864,19 +877,34 @@ static void test_stall(void **st)
 		cli_close(&slow[2]);
 		cli_connect(&slow[2], AF_INET, F.port4, TW_CTRL_TWAMP);
 	}
+	/* stalled mid-Stop-Sessions while its session runs (SERVWAIT is
+	 * suspended, the message deadline is not) */
+	cli_open(&slow[3], AF_INET, TW_MODE_AUTH);
+	make_req(&slow[3], &q, 40005);
+	assert_int_equal(cli_request(&slow[3], &q).accept, 0);
+	assert_int_equal(cli_start(&slow[3]), 0);
+	{
+		struct tw_ctrl_stop_sessions m = { .num_sessions = 1 };
+		uint8_t buf[32];
+
+		assert_int_equal(tw_proto_twamp_stop_sessions_encode(&m, buf, 32), 32);
+		assert_int_equal(tw_crypto_ctrl_seal(slow[3].cc, buf, 32), 0);
+		cli_send_raw(&slow[3], buf, 20);
+	}
 	/* meanwhile a full exchange */
 	cli_open(&ok, AF_INET, TW_MODE_AUTH);
 	make_req(&ok, &q, 40001);
 	assert_int_equal(cli_request(&ok, &q).accept, 0);
 	assert_int_equal(cli_start(&ok), 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		assert_true(cli_eof(&slow[i]));
-	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_DEADLINE), 3);
+	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_DEADLINE), 4);
+	assert_true(A.s[0].deleted);  /* slow[3]'s session went with it */
 	/* the good one is still served */
 	cli_stop(&ok, 1);
-	assert_true(A.s[0].stopped);
-	assert_false(A.s[0].deleted);
-	for (int i = 0; i < 3; i++)
+	assert_true(A.s[1].stopped);
+	assert_false(A.s[1].deleted);
+	for (int i = 0; i < 4; i++)
 		cli_close(&slow[i]);
 	cli_close(&ok);
 }
@@ -975,6 +1003,23 @@ static void test_servwait(void **st)
 	assert_true(cli_eof(&run));
 	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_SERVWAIT), 2);
 	cli_close(&idle);
+	cli_close(&run);
+	/* Start-Sessions with nothing to start does not suspend SERVWAIT */
+	cli_open(&run, AF_INET, TW_MODE_UNAUTH);
+	assert_int_equal(cli_start(&run), 0);
+	assert_true(cli_eof(&run));
+	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_SERVWAIT), 3);
+	cli_close(&run);
+	/* REFWAIT expired on every running session: SERVWAIT resumes */
+	cli_open(&run, AF_INET, TW_MODE_UNAUTH);
+	make_req(&run, &q, 40001);
+	assert_int_equal(cli_request(&run, &q).accept, 0);
+	assert_int_equal(cli_start(&run), 0);
+	assert_int_equal(tw_ctrl_server_session_expired(F.srv, A.s[1].s.conn_id, 1), 0);
+	assert_int_equal(tw_ctrl_server_session_expired(F.srv, 999, 1), -ENOENT);
+	assert_true(cli_eof(&run));
+	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_SERVWAIT), 4);
+	assert_true(A.s[1].deleted);
 	cli_close(&run);
 }
 
