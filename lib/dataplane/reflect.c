@@ -1106,12 +1106,16 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		} else {
 			pd->ctx = t->ct;
 			if (t->mode == TW_REFL_AUTH) {
+				/* UDP sum once the HMAC is in (below) */
 				vt[nv] = t->ct;
 				vp[nv] = p->pl;
 				vl[nv] = (uint16_t)rl;
 				vi[nv++] = (uint16_t)(w->npend - 1);
+				continue;
 			}
 		}
+		if (pd->kind == K_TS_INC)
+			udp_cksum_set(p->ip, p->ipv, p->udp, (uint16_t)(UDP_HDR + rl));
 	}
 	/* authenticated TWAMP: the HMAC does not cover the Timestamp */
 	if (nv != 0) {
@@ -1131,10 +1135,10 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 				pd->m = NULL;
 			}
 	}
-	for (uint16_t k = 0; k < w->npend; k++) {
-		struct pend *pd = &w->pend[k];
+	for (uint16_t k = 0; k < nv; k++) {
+		struct pend *pd = &w->pend[vi[k]];
 
-		if (pd->kind == K_TS_INC && pd->m != NULL)
+		if (pd->m != NULL)
 			udp_cksum_set(pd->ip, pd->ipv, pd->udp,
 				      (uint16_t)(UDP_HDR + pd->plen));
 	}
