@@ -405,6 +405,33 @@ static void print_receiver(const json_t *tot)
 	print_drops(tot, recv_fields, N_ELEMS(recv_fields));
 }
 
+/* The Session-Sender: one line with its departure error, and the runs. */
+static void print_sender(const json_t *st, const json_t *runs)
+{
+	const char *k;
+	json_t *v;
+
+	if (st == NULL)
+		return;
+	printf("\nsender (%s): sent %llu, tx drops %llu, late %llu, stalls %llu, crypto "
+	       "errors %llu; streams %llu running, %llu done; departure error",
+	       json_string_value(json_object_get(st, "where")) ?: "?",
+	       (unsigned long long)u64(st, "sent"), (unsigned long long)u64(st, "tx_drop"),
+	       (unsigned long long)u64(st, "late"), (unsigned long long)u64(st, "stalls"),
+	       (unsigned long long)u64(st, "crypto_err"), (unsigned long long)u64(st, "running"),
+	       (unsigned long long)u64(st, "streams_done"));
+	print_us("p50", u64(st, "depart_p50_ns"));
+	print_us("p99", u64(st, "depart_p99_ns"));
+	print_us("max", u64(st, "depart_max_ns"));
+	printf("\n");
+	if (runs == NULL || json_object_size(runs) == 0)
+		return;
+	printf("  runs:");
+	json_object_foreach((json_t *)(uintptr_t)runs, k, v)
+		printf(" %s %s", k, json_string_value(v) ?: "?");
+	printf("\n");
+}
+
 /* The TWAMP/OWAMP-Control server: one line, closes by reason. */
 static void print_control(const json_t *c)
 {
@@ -612,13 +639,17 @@ static void print_stats(const json_t *all)
 	print_reflector(all);
 	print_receiver(json_object_get(json_object_get(all, "other"), "/twamp/recv/stats"));
 	print_control(json_object_get(json_object_get(all, "other"), "/twamp/ctrl/stats"));
+	print_sender(json_object_get(other, "/twamp/send/stats"),
+		     json_object_get(other, "/twamp/send/runs"));
 	/* anything this version does not know how to lay out */
 	json_object_foreach((json_t *)(uintptr_t)other, k, v) {
 		if (strcmp(k, "/twamp/app/reflector") == 0 ||
 		    strcmp(k, "/twamp/app/turnaround") == 0 ||
 		    strcmp(k, "/twamp/refl/stats") == 0 ||
 		    strcmp(k, "/twamp/recv/stats") == 0 ||
-		    strcmp(k, "/twamp/ctrl/stats") == 0)
+		    strcmp(k, "/twamp/ctrl/stats") == 0 ||
+		    strcmp(k, "/twamp/send/stats") == 0 ||
+		    strcmp(k, "/twamp/send/runs") == 0)
 			continue;
 		printf("\n%s\n", k);
 		print_value(v, 2);

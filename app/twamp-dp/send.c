@@ -1173,6 +1173,8 @@ static int tel_run(const char *cmd, const char *params, struct rte_tel_data *d)
 	int rc;
 
 	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL; /* a reader listing every command gets nothing */
 	pthread_mutex_lock(&tel_mutex);
 	a = tel_app;
 	if (a == NULL) {

@@ -181,6 +181,11 @@ assert s['sent'] == 6 * $COUNT + 100, s
 assert s['tx_drop'] == 0 and s['crypto_err'] == 0, s
 assert s['depart_count'] == s['sent'], s"
 
+ctl stats >"$LOG/ctlstats.out" 2>&1
+check "twamp-ctl stats has a sender line (worker 0, every packet) and the runs" \
+  sh -c "grep -q '^sender (worker 0): sent $((6 * COUNT + 100)), tx drops 0, late [0-9]*, stalls 0, crypto errors 0; streams 0 running' '$LOG/ctlstats.out' &&
+         grep -q '^  runs: .* done' '$LOG/ctlstats.out' && ! grep -q '/twamp/send/' '$LOG/ctlstats.out'"
+
 # twamp-ctl run: ad-hoc runs on the running appliance
 ctl run $PEER_V4 --port 8633 --protocol stamp --count 20 --interval-us 2000 >"$LOG/run1.out" 2>"$LOG/run1.err"
 rc=$?
