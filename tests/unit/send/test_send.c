@@ -343,6 +343,36 @@ static void test_stamp_modes(void **state)
 	}
 }
 
+/* An 802.1Q stream: the tag follows the MACs, the IP header and the UDP
+ * checksum are right behind it. */
+static void test_vlan_frame(void **state)
+{
+	struct tw_send_stream st = base_stream(AF_INET6, TW_SEND_LIGHT, TW_TEST_ENC);
+	struct rte_mbuf *m[8];
+	struct fx f;
+	uint32_t id;
+	uint16_t n;
+	uint8_t *fr;
+
+	(void)state;
+	fx_up(&f, "net_ring0", false, 0);
+	st.vlan = 100;
+	st.count = 1;
+	st.padding = 64;
+	assert_int_equal(tw_send_stream_add(f.s, &st, &id), 0);
+	run_until_done(&f, id);
+	n = rte_eth_rx_burst(f.pid, 0, m, 8);
+	assert_int_equal(n, 1);
+	fr = rte_pktmbuf_mtod(m[0], uint8_t *);
+	assert_int_equal(rte_pktmbuf_data_len(m[0]), 18 + 40 + 8 + 48 + 64);
+	assert_int_equal(tw_get_be16(fr + 12), 0x8100);
+	assert_int_equal(tw_get_be16(fr + 14) & 0x0fff, 100);
+	assert_int_equal(tw_get_be16(fr + 16), 0x86dd);
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify((const void *)(fr + 18), fr + 18 + 40), 0);
+	rte_pktmbuf_free_bulk(m, n);
+	fx_down(&f);
+}
+
 static void drain_port(uint16_t pid)
 {
 	struct rte_mbuf *m[32];
@@ -504,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_bad_streams),
 		cmocka_unit_test(test_light_modes),
 		cmocka_unit_test(test_stamp_modes),
+		cmocka_unit_test(test_vlan_frame),
 		cmocka_unit_test(test_record_ring_backpressure),
 		cmocka_unit_test(test_stop_del_duration),
 		cmocka_unit_test(test_sender_queue),
