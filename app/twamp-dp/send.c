@@ -1274,9 +1274,14 @@ static int tel_result(const char *cmd, const char *params, struct rte_tel_data *
 			rte_tel_data_add_dict_u64(d, "lost", s->lost);
 			rte_tel_data_add_dict_u64(d, "in_flight", s->in_flight);
 			rte_tel_data_add_dict_u64(d, "dup", s->dup);
-			rte_tel_data_add_dict_int(d, "rtt_min_ns", (int)RTE_MIN(s->d[TW_STATS_D_RTT].min_ns, INT32_MAX));
-			rte_tel_data_add_dict_int(d, "rtt_median_ns", (int)RTE_MIN(s->d[TW_STATS_D_RTT].median_ns, INT32_MAX));
-			rte_tel_data_add_dict_int(d, "rtt_max_ns", (int)RTE_MIN(s->d[TW_STATS_D_RTT].max_ns, INT32_MAX));
+			/* RTT without the reflector's processing time: >= 0 unless
+			 * the reflector's clock jumped; telemetry has no int64 */
+			rte_tel_data_add_dict_u64(d, "rtt_min_ns",
+						  (uint64_t)RTE_MAX(s->d[TW_STATS_D_RTT].min_ns, 0));
+			rte_tel_data_add_dict_u64(d, "rtt_median_ns",
+						  (uint64_t)RTE_MAX(s->d[TW_STATS_D_RTT].median_ns, 0));
+			rte_tel_data_add_dict_u64(d, "rtt_max_ns",
+						  (uint64_t)RTE_MAX(s->d[TW_STATS_D_RTT].max_ns, 0));
 			if (r->file[0] != '\0')
 				rte_tel_data_add_dict_string(d, "json", r->file);
 			if (r->summary != NULL)
