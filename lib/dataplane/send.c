@@ -1004,6 +1004,16 @@ static rte_spinlock_t tel_lock = RTE_SPINLOCK_INITIALIZER;
 static struct tw_send *tel_s;
 static bool tel_registered;
 
+static void tel_counters(struct rte_tel_data *d, uint64_t sent, uint64_t tx_drop,
+			 uint64_t late, uint64_t stalls, uint64_t crypto_err)
+{
+	rte_tel_data_add_dict_u64(d, "sent", sent);
+	rte_tel_data_add_dict_u64(d, "tx_drop", tx_drop);
+	rte_tel_data_add_dict_u64(d, "late", late);
+	rte_tel_data_add_dict_u64(d, "stalls", stalls);
+	rte_tel_data_add_dict_u64(d, "crypto_err", crypto_err);
+}
+
 static void tel_hist(struct rte_tel_data *d, const struct tw_dp_hist *h)
 {
 	rte_tel_data_add_dict_u64(d, "depart_count", h->count);
@@ -1023,11 +1033,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_spinlock_lock(&tel_lock);
 	if (tel_s != NULL && tw_send_stats_get(tel_s, &st) == 0) {
 		rte_tel_data_start_dict(d);
-		rte_tel_data_add_dict_u64(d, "sent", st.sent);
-		rte_tel_data_add_dict_u64(d, "tx_drop", st.tx_drop);
-		rte_tel_data_add_dict_u64(d, "late", st.late);
-		rte_tel_data_add_dict_u64(d, "stalls", st.stalls);
-		rte_tel_data_add_dict_u64(d, "crypto_err", st.crypto_err);
+		tel_counters(d, st.sent, st.tx_drop, st.late, st.stalls, st.crypto_err);
 		rte_tel_data_add_dict_u64(d, "streams_added", st.streams_added);
 		rte_tel_data_add_dict_u64(d, "streams_done", st.streams_done);
 		rte_tel_data_add_dict_u64(d, "running", st.running);
@@ -1058,11 +1064,7 @@ static int tel_stream(const char *cmd, const char *params, struct rte_tel_data *
 	if (tel_s != NULL && tw_send_stream_get(tel_s, (uint32_t)id, &st) == 0) {
 		rte_tel_data_start_dict(d);
 		rte_tel_data_add_dict_string(d, "state", states[st.state & 3]);
-		rte_tel_data_add_dict_u64(d, "sent", st.sent);
-		rte_tel_data_add_dict_u64(d, "tx_drop", st.tx_drop);
-		rte_tel_data_add_dict_u64(d, "late", st.late);
-		rte_tel_data_add_dict_u64(d, "stalls", st.stalls);
-		rte_tel_data_add_dict_u64(d, "crypto_err", st.crypto_err);
+		tel_counters(d, st.sent, st.tx_drop, st.late, st.stalls, st.crypto_err);
 		rte_tel_data_add_dict_u64(d, "next_seq", st.next_seq);
 		tel_hist(d, &st.depart);
 		rc = 0;

@@ -2,6 +2,8 @@
 #   ok NAME / notok NAME     one numbered line; FAILED counts the failures
 #   check NAME CMD...        ok when CMD succeeds; on failure the last lines
 #                            of its output, as TAP comments
+#   stop_pids PID...         SIGTERM each PID still alive (0 = none), SIGKILL
+#                            a second later: only processes the test started
 # The caller sets LOG (a scratch directory) before calling check.
 N=0 FAILED=0
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
@@ -17,3 +19,14 @@ check() {
 }
 # the plan, and the exit status: 0 when nothing failed
 finish() { echo "1..$N"; [ "$FAILED" -eq 0 ]; }
+stop_pids() {
+  local p
+  for p in "$@"; do
+    if [ "$p" -ne 0 ] && kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null
+      sleep 1
+      kill -KILL "$p" 2>/dev/null
+    fi
+  done
+  return 0
+}

@@ -36,15 +36,8 @@ LOG=$(mktemp -d /tmp/tw-snd.XXXXXX)
 ctl() { ip netns exec "$DUT_NS" "$CTL" -p "$PREFIX" "$@"; }
 
 cleanup() {
-  for p in "$APP" "$RPID"; do
-    if [ "$p" -ne 0 ] && kill -0 "$p" 2>/dev/null; then
-      kill -TERM "$p" 2>/dev/null
-      sleep 1
-      kill -KILL "$p" 2>/dev/null
-    fi
-  done
+  stop_pids "$APP" "$RPID"
   "$TESTBED" down >/dev/null 2>&1
-  [ -n "${KEEP_LOG:-}" ] && cp -r "$LOG" /tmp/snd-last
   rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
 }
 trap cleanup EXIT

@@ -35,15 +35,8 @@ bed_down() {
   return 0
 }
 cleanup() {
-  for p in "$PA" "$PB"; do
-    if [ "$p" -ne 0 ] && kill -0 "$p" 2>/dev/null; then
-      kill -TERM "$p" 2>/dev/null
-      sleep 1
-      kill -KILL "$p" 2>/dev/null
-    fi
-  done
+  stop_pids "$PA" "$PB"
   bed_down
-  [ -n "${KEEP_LOG:-}" ] && cp -r "$LOG" /tmp/snt-last
   rm -rf "$LOG" "/var/run/dpdk/$PREFIX-a" "/var/run/dpdk/$PREFIX-b"
 }
 trap cleanup EXIT
