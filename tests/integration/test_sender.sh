@@ -194,6 +194,14 @@ assert $rc == 0
 assert r['packets']['sent'] == 20 and r['packets']['received'] == 20, r['packets']
 assert r['session']['schedule'] == 'poisson' and r['session']['dscp'] == 10, r['session']
 assert r['session']['dst_addr'] == '$PEER_V6'"
+# an off-link peer: the next hop is the gateway of the TAP's route
+ip netns exec "$PEER_NS" ip addr add 203.0.113.2/32 dev lo
+ip netns exec "$DUT_NS" ip route add 203.0.113.0/24 via $PEER_V4 dev tw-snd
+ctl run 203.0.113.2 --port 8630 --count 10 --interval-us 1000 >"$LOG/gw.out" 2>&1
+rc=$?
+check "off-link peer: next hop = the route's gateway, all 10 back" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^10 sent, 0 lost' '$LOG/gw.out' &&
+         grep -q 'session run: twamp-light open to 203.0.113.2 port 8630 .* next hop $PEER_V4 ' '$LOG/app.err'"
 ctl run $PEER_V4 --port 8631 --mode auth --key-id nosuchkey >"$LOG/run3.out" 2>&1
 rc=$?
 check "twamp-ctl run with an unknown key: exit 1 and says so" \
@@ -218,7 +226,7 @@ assert all(v['bad'] == 0 for v in c.values()), c"
 check "DSCP on the wire as configured: EF on 8630, 10 from twamp-ctl on 8631, 0 elsewhere" \
   "$PY" -c "
 import json; c = json.loads(open('$LOG/refl.out').read().split('\n')[-2])
-assert c['8630']['tos'] == [46 << 2], c['8630']
+assert c['8630']['tos'] == [0, 46 << 2], c['8630']  # EF; 0 from the off-link run
 assert c['8631']['tos'] == [0, 10 << 2], c['8631']
 assert c['8633']['tos'] == [0], c['8633']"
 

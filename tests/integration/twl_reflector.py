@@ -116,8 +116,23 @@ class Port:
 
 
 IP_RECVTOS = 13
+IP_PKTINFO = 8
+IPV6_RECVPKTINFO = 49
+IPV6_PKTINFO = 50
 IPV6_RECVTCLASS = 66
 IPV6_TCLASS = 67
+
+
+def reply_from(anc):
+    """Ancillary data that sends the reply from the address the test packet
+    was sent to (a reflector's duty; an unbound socket would otherwise pick
+    the route's source address)."""
+    for lvl, typ, data in anc:
+        if lvl == socket.IPPROTO_IP and typ == IP_PKTINFO and len(data) >= 12:
+            return [(socket.IPPROTO_IP, IP_PKTINFO, struct.pack("=i4s4s", 0, data[8:12], bytes(4)))]
+        if lvl == socket.IPPROTO_IPV6 and typ == IPV6_PKTINFO and len(data) >= 20:
+            return [(socket.IPPROTO_IPV6, IPV6_PKTINFO, data[:16] + struct.pack("=i", 0))]
+    return []
 
 
 def ttl_tos(anc):
@@ -148,11 +163,13 @@ def main():
             if fam == socket.AF_INET:
                 s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
                 s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
+                s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
                 s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
             else:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
                 s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVTCLASS, 1)
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
             s.bind((any_addr, pt.port))
             socks[s] = pt
@@ -163,7 +180,7 @@ def main():
     while not stop and time.time() < end:
         r, _, _ = select.select(list(socks), [], [], 0.2)
         for s in r:
-            data, anc, _, addr = s.recvmsg(65535, 2 * socket.CMSG_SPACE(4))
+            data, anc, _, addr = s.recvmsg(65535, 2 * socket.CMSG_SPACE(4) + socket.CMSG_SPACE(20))
             rx = now_ntp()
             pt = socks[s]
             pt.c["rx"] += 1
@@ -176,10 +193,11 @@ def main():
             if pt.drop and sseq % pt.drop == pt.drop - 1:
                 pt.c["dropped"] += 1
                 continue
-            s.sendto(out, addr)
+            src = reply_from(anc)
+            s.sendmsg([out], src, 0, addr)
             pt.c["replied"] += 1
             if pt.dup and sseq % pt.dup == 0:
-                s.sendto(out, addr)
+                s.sendmsg([out], src, 0, addr)
                 pt.c["duplicated"] += 1
     for p in ports:
         p.c["tos"] = sorted(p.tos)
