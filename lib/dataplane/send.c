@@ -231,7 +231,7 @@ static void put_cksum(uint8_t *p, uint16_t c)
 }
 
 /* Frame template: Ethernet (+ 802.1Q), IPv4/IPv6, UDP, test payload. */
-static int build_template(struct tw_send *s, struct slot *sl, const struct tw_dp_port_info *pi)
+static int build_template(struct slot *sl, const struct tw_dp_port_info *pi)
 {
 	const struct tw_send_stream *st = &sl->cfg;
 	uint8_t *f = sl->frame;
@@ -344,7 +344,6 @@ static int build_template(struct tw_send *s, struct slot *sl, const struct tw_dp
 		}
 	}
 	sl->sum_base = ps;
-	(void)s;
 	return 0;
 }
 
@@ -849,7 +848,7 @@ int tw_send_stream_add(struct tw_send *s, const struct tw_send_stream *st, uint3
 	sl->cfg = *st;
 	sl->port_id = pi.port_id;
 	sl->queue = s->dedicated ? (uint16_t)tw_dp_sender_txq(s->dp, st->port) : 0;
-	rc = build_template(s, sl, &pi);
+	rc = build_template(sl, &pi);
 	if (rc == 0 && st->proto != TW_SEND_STAMP && st->mode != TW_TEST_UNAUTH) {
 		sl->ct = tw_crypto_test_create(s->eng_ctl, st->mode == TW_TEST_ENC ?
 					       TW_CRYPTO_TEST_ENC : TW_CRYPTO_TEST_AUTH,
