@@ -148,42 +148,41 @@ owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q, unsigned
 }
 
 /* Owned packets while several classes own ports: each packet's class from
- * its destination port; one handler call per class present in the burst,
- * each with its packets in arrival order. */
+ * its destination port (read once: every packet goes to exactly one
+ * handler). A burst of one class (the usual case) is one handler call;
+ * otherwise one call per class present, each with its packets in arrival
+ * order. */
 static __attribute__((noinline)) void
 owned_mixed(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
 	    struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
 {
-	struct rte_mbuf *sub[TW_DP_BURST];
+	struct rte_mbuf *sub[TW_DP_UDP_CLASS_MAX][TW_DP_BURST];
+	uint16_t ns[TW_DP_UDP_CLASS_MAX] = { 0 };
 	uint8_t cls[TW_DP_BURST], c_or = 0, c_and = 0xff;
 
-	/* read once per packet: every packet goes to exactly one handler */
 	for (uint16_t i = 0; i < n; i++) {
 		const uint8_t *udp = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
 							     pkts[i]->l2_len + pkts[i]->l3_len);
+		uint8_t c = __atomic_load_n(&dp->udp_class[tw_get_be16(udp + 2)],
+					    __ATOMIC_RELAXED);
 
-		cls[i] = __atomic_load_n(&dp->udp_class[tw_get_be16(udp + 2)],
-					 __ATOMIC_RELAXED);
-		c_or |= cls[i];
-		c_and &= cls[i];
+		cls[i] = c;
+		c_or |= c;
+		c_and &= c;
 	}
 	if (c_or == c_and) {
 		owned(dp, w, pidx, q, c_or, pkts, n, exc, ne);
 		return;
 	}
-	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++) {
-		uint16_t ns = 0;
+	/* NONE (a port released meanwhile) goes to owned(), which hands it on */
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t c = cls[i] < TW_DP_UDP_CLASS_MAX ? cls[i] : TW_DP_UDP_NONE;
 
-		for (uint16_t i = 0; i < n; i++)
-			if (cls[i] == c)
-				sub[ns++] = pkts[i];
-		if (ns != 0)
-			owned(dp, w, pidx, q, c, sub, ns, exc, ne);
+		sub[c][ns[c]++] = pkts[i];
 	}
-	/* a class outside the table (cannot be written) is the kernel's */
-	for (uint16_t i = 0; i < n; i++)
-		if (cls[i] >= TW_DP_UDP_CLASS_MAX)
-			exc[(*ne)++] = pkts[i];
+	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++)
+		if (ns[c] != 0)
+			owned(dp, w, pidx, q, c, sub[c], ns[c], exc, ne);
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
