@@ -7,11 +7,11 @@
 #            [--mode open|auth|enc] [--proto light|stamp] [--idle-us N]
 #            [--json FILE]
 #
-# Brings up the test bed TW_TB=pngb (scripts/testbed.sh), starts twamp-dp
-# in pngb-dut with one light port (UDP 8620, the given protocol and mode;
+# Brings up its own test bed TW_TB=pngb<pid> (scripts/testbed.sh), starts
+# twamp-dp in its dut namespace with one light port (UDP 8620, the given protocol and mode;
 # one worker on lcore 1; --idle-us N is its nap after an empty poll,
 # default 0 = a dedicated polling core), and runs twamp-ping in
-# pngb-peer at each rate of --rates (default 1000 2000 5000 10000 20000
+# its peer namespace at each rate of --rates (default 1000 2000 5000 10000 20000
 # 50000 100000) for --seconds (default 3) with -L 1. A rate is loss-free when
 # lost = 0 and every packet left (no send errors). Prints one row per rate:
 # sent, lost, RTT p50/p99, departure error (kernel TX timestamp minus the
@@ -49,7 +49,7 @@ PING="$build/app/twamp-ping/twamp-ping"
 [ -x "$DP" ] && [ -x "$PING" ] || { echo "bench-ping.sh: build $DP and $PING first" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "bench-ping.sh: needs root (namespaces)" >&2; exit 2; }
 
-export TW_TB=pngb
+export TW_TB=pngb$(($$ % 10000))
 PREFIX=tw-pngb-$$
 LIGHT_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
 STAMP_KEY=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
@@ -79,7 +79,7 @@ cat >"$scratch/refl.yaml" <<EOF
 eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $PREFIX,
       -l, "0-1", --log-level, "lib.eal:notice"]
 ports:
-  - {name: refl, device: "net_af_packet0,iface=pngb-dut", ipv4: [198.18.0.1/24]}
+  - {name: refl, device: "net_af_packet0,iface=$TW_TB-dut", ipv4: [198.18.0.1/24]}
 workers: {lcores: [1]}
 reflector:
   control: {enabled: false, keys: keys.yaml}
@@ -90,21 +90,21 @@ umask 022
 
 scripts/testbed.sh down >/dev/null 2>&1 || true
 scripts/testbed.sh up >/dev/null
-ip netns exec pngb-dut "$DP" -c "$scratch/refl.yaml" --idle-us "$idle" 2>"$scratch/app.err" &
+ip netns exec "$TW_TB-dut" "$DP" -c "$scratch/refl.yaml" --idle-us "$idle" 2>"$scratch/app.err" &
 APP=$!
 for _ in $(seq 1 200); do
 	grep -q "twamp-dp: running:" "$scratch/app.err" 2>/dev/null && break
 	kill -0 "$APP" 2>/dev/null || { cat "$scratch/app.err" >&2; exit 1; }
 	sleep 0.1
 done
-ip netns exec pngb-peer ping -c 1 -W 2 198.18.0.1 >/dev/null
+ip netns exec "$TW_TB-peer" ping -c 1 -W 2 198.18.0.1 >/dev/null
 
 printf '%-9s %9s %7s %10s %10s %12s %12s %10s\n' rate sent lost rtt_p50_us rtt_p99_us dep_p50_us dep_p99_us stamp_us
 best=0
 rows=()
 for rate in $rates; do
 	out="$scratch/r$rate.json"
-	ip netns exec pngb-peer "$PING" --"$proto" "${kargs[@]}" -p 8620 -r "$rate" -d "$seconds" -L 1 \
+	ip netns exec "$TW_TB-peer" "$PING" --"$proto" "${kargs[@]}" -p 8620 -r "$rate" -d "$seconds" -L 1 \
 		-q --no-progress --json "$out" 198.18.0.1 || true
 	row=$(/usr/bin/python3 - "$out" "$rate" <<'EOF'
 import json, sys

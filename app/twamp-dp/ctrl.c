@@ -40,7 +40,8 @@
 #define PORT_LAST 59999u
 #define KEEP_CLOSED 64u         /* finished OWAMP sessions kept for Fetch */
 #define KEEP_S 3600u
-#define RECS_MAX (1u << 24)     /* records kept per OWAMP session */
+#define RECS_MAX (1u << 20)     /* records kept per OWAMP session (32 MiB) */
+#define RECS_TOTAL (1u << 23)   /* records kept in all (256 MiB) */
 
 struct csess {
 	enum tw_ctrl_proto proto;
@@ -62,6 +63,7 @@ struct csess {
 	struct tw_owamp_record *recs;
 	uint32_t n_recs, cap_recs;
 	uint64_t recs_dropped;
+	struct app_ctrl *owner;
 };
 
 struct app_ctrl {
@@ -74,6 +76,8 @@ struct app_ctrl {
 	time_t last_sec;
 	uint32_t refwait_s;
 	uint64_t refwait_expired;
+	uint64_t recs_total;       /* OWAMP record slots allocated, all sessions */
+	uint64_t recs_dropped;     /* not kept: over RECS_MAX / RECS_TOTAL */
 	struct tw_owamp_record *fetch;  /* Fetch-Session answer buffer */
 };
 
@@ -148,6 +152,7 @@ static void slot_free(struct app_ctrl *c, uint32_t h)
 
 	if (s == NULL)
 		return;
+	c->recs_total -= s->cap_recs;
 	free(s->skips);
 	free(s->req);
 	free(s->recs);
@@ -176,10 +181,14 @@ static void owamp_sink(void *arg, uint32_t session, const struct tw_stats_rec *r
 			uint32_t cap = s->cap_recs ? s->cap_recs * 2 : 256;
 			struct tw_owamp_record *p;
 
-			if (cap > RECS_MAX || (p = realloc(s->recs, cap * sizeof(*p))) == NULL) {
+			if (cap > RECS_MAX ||
+			    s->owner->recs_total + (cap - s->cap_recs) > RECS_TOTAL ||
+			    (p = realloc(s->recs, cap * sizeof(*p))) == NULL) {
 				s->recs_dropped += n - i;
+				s->owner->recs_dropped += n - i;
 				return;
 			}
+			s->owner->recs_total += cap - s->cap_recs;
 			s->recs = p;
 			s->cap_recs = cap;
 		}
@@ -191,6 +200,14 @@ static void owamp_sink(void *arg, uint32_t session, const struct tw_stats_rec *r
 		r->recv_ts = recs[i].t2;
 		r->ttl = recs[i].ttl_fwd;
 	}
+}
+
+/* The Accept code for a data-plane table's refusal @p rc (logged). */
+static uint8_t refused(const char *table, int rc)
+{
+	app_log("control: %s session not added: %s", table, strerror(-rc));
+	return rc == -ENOSPC ? TW_ACCEPT_TEMPORARY :
+	       rc == -ENOTSUP ? TW_ACCEPT_NOT_SUPPORTED : TW_ACCEPT_INTERNAL;
 }
 
 static uint8_t add_twamp(struct app_ctrl *c, struct csess *cs, struct tw_ctrl_srv_session *s)
@@ -223,11 +240,8 @@ static uint8_t add_twamp(struct app_ctrl *c, struct csess *cs, struct tw_ctrl_sr
 		rc = tw_refl_session_add(c->refl, &rs, &cs->id);
 	}
 	tw_crypto_wipe(&rs.test_keys, sizeof(rs.test_keys));
-	if (rc != 0) {
-		app_log("control: reflector session not added: %s", strerror(-rc));
-		return rc == -ENOSPC ? TW_ACCEPT_TEMPORARY :
-		       rc == -ENOTSUP ? TW_ACCEPT_NOT_SUPPORTED : TW_ACCEPT_INTERNAL;
-	}
+	if (rc != 0)
+		return refused("reflector", rc);
 	s->local_port = rs.local_port;
 	return TW_ACCEPT_OK;
 }
@@ -257,11 +271,8 @@ static uint8_t add_owamp(struct app_ctrl *c, struct csess *cs, struct tw_ctrl_sr
 		rc = app_recv_session_add(&rs, owamp_sink, cs, &cs->id);
 	}
 	tw_crypto_wipe(&rs.test_keys, sizeof(rs.test_keys));
-	if (rc != 0) {
-		app_log("control: receive session not added: %s", strerror(-rc));
-		return rc == -ENOSPC ? TW_ACCEPT_TEMPORARY :
-		       rc == -ENOTSUP ? TW_ACCEPT_NOT_SUPPORTED : TW_ACCEPT_INTERNAL;
-	}
+	if (rc != 0)
+		return refused("receive", rc);
 	cs->req = malloc(s->req_wire_len);
 	if (cs->req == NULL) {
 		app_recv_session_del(cs->id);
@@ -287,6 +298,7 @@ static uint8_t session_add(void *arg, struct tw_ctrl_srv_session *s, uint64_t *h
 	if (slot_new(c, &h) != 0)
 		return TW_ACCEPT_INTERNAL;
 	cs = c->s[h];
+	cs->owner = c;
 	cs->proto = s->proto;
 	cs->conn_id = s->conn_id;
 	memcpy(cs->sid, s->sid, TW_CTRL_SID_LEN);
@@ -415,6 +427,9 @@ static uint8_t owamp_fetch(void *arg, const uint8_t sid[TW_CTRL_SID_LEN], uint32
 		last = s->n_recs > 0 ? s->recs[s->n_recs - 1].seq : 0;
 	if (end > last)
 		end = last;
+	/* more than could ever be kept: a Next Seqno no session reaches */
+	if (last >= 2ull * RECS_MAX)
+		return TW_ACCEPT_PERMANENT;
 	want = (s->stopped && s->next_seqno == 0) || (!s->stopped && s->n_recs == 0) ||
 	       begin > end ? 0 : (uint64_t)end - begin + 1;
 	free(c->fetch);
@@ -496,6 +511,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "sessions_accepted", st.sessions_accepted);
 	rte_tel_data_add_dict_u64(d, "sessions_refused", st.sessions_refused);
 	rte_tel_data_add_dict_u64(d, "refwait_expired", tel_ctrl->refwait_expired);
+	rte_tel_data_add_dict_u64(d, "owamp_record_slots", tel_ctrl->recs_total);
+	rte_tel_data_add_dict_u64(d, "owamp_records_dropped", tel_ctrl->recs_dropped);
 	for (unsigned i = 0; i < TW_CTRL_SRV_CLOSE__MAX; i++) {
 		snprintf(name, sizeof(name), "close_%s", tw_ctrl_server_close_name(i));
 		rte_tel_data_add_dict_u64(d, name, st.closes[i]);

@@ -283,8 +283,10 @@ int run_send(struct run *r)
 		} else {
 			r->send_errors++;
 			r->last_send_errno = -rc;
-			/* too large for the path: every packet would fail */
-			if (rc == -EMSGSIZE) {
+			/* too large for the path, or the very first packet
+			 * cannot leave (no route, refused by a firewall):
+			 * every packet would fail; a set-up error, not loss */
+			if (rc == -EMSGSIZE || r->n_keys == 0) {
 				free(buf);
 				return rc;
 			}

@@ -692,8 +692,15 @@ int ping_run(struct ping *p)
 				s->tp.send_len);
 			return PING_EXIT_SETUP;
 		}
-		if (s->rc < 0)
-			return setup_fail("sending", strerror(-s->rc));
+		if (s->rc < 0) {
+			char where[INET6_ADDRSTRLEN];
+			int port;
+
+			addr_text(&s->peer, where, sizeof(where), &port);
+			fprintf(stderr, "twamp-ping: cannot send test packets to %s port %d: %s\n",
+				where, port, strerror(-s->rc));
+			return PING_EXIT_SETUP;
+		}
 		if (s->run.ctrl_event)
 			fprintf(stderr, "twamp-ping: warning: the server %s the control connection after %llu packets: the streams stopped there\n",
 				p->o.proto == PING_OWAMP ? "spoke on (Stop-Sessions?)" :

@@ -87,6 +87,7 @@ int psock_open(struct psock *s, const struct sockaddr_storage *peer,
 		snprintf(err, errlen, "bind to the source address: %s",
 			 strerror(e));
 		close(s->fd);
+		s->fd = -1;
 		return -e;
 	}
 	if (hw_if != NULL && hw_if[0] != '\0') {
@@ -97,6 +98,7 @@ int psock_open(struct psock *s, const struct sockaddr_storage *peer,
 				 "hardware timestamps on %s: %s", hw_if,
 				 strerror(-rc));
 			close(s->fd);
+			s->fd = -1;
 			return rc;
 		}
 		flags |= SOF_TIMESTAMPING_RX_HARDWARE |
@@ -151,6 +153,7 @@ int psock_open(struct psock *s, const struct sockaddr_storage *peer,
 tos_fail:
 	snprintf(err, errlen, "setting DSCP: %s", strerror(errno));
 	close(s->fd);
+	s->fd = -1;
 	return -EINVAL;
 }
 

@@ -25,7 +25,7 @@
  *  - 3 (not supported): Request-TW-Session with Conf flags, an unknown
  *    Type-P format, an unsupported OWAMP role (the appliance only
  *    receives); an unknown command gets Accept 3 in an Accept-Session
- *    sized reply (TWAMP) and the connection closes;
+ *    and the connection closes (its length is unknown);
  *  - 4 (permanent resource limit): max_sessions_per_connection reached on
  *    this connection (it cannot free sessions without closing);
  *  - 5 (temporary resource limit): max_sessions reached in total (other
@@ -35,7 +35,8 @@
  *
  * Errors: constructors return NULL with errno; everything else 0 or
  * -errno. Nothing here prints or exits; the log callback gets one line
- * per closed connection.
+ * per closed connection (level 4 for a failure, 6 for a normal end) and
+ * one per refused session (level 7).
  */
 #ifndef TW_CTRL_SERVER_H
 #define TW_CTRL_SERVER_H
@@ -205,7 +206,7 @@ struct tw_ctrl_server_conf {
 	/** Time a started message may take to complete (0: 10000 ms). */
 	uint32_t msg_deadline_ms;
 	/** Output octets queued per connection before it is closed
-	 *  (0: 4 MiB; Fetch-Session answers count). */
+	 *  (0: 16 MiB; Fetch-Session answers count). */
 	uint32_t out_max;
 	/** SID IPv4 address (RFC 4656 §3.5; zero: the connection's local
 	 *  IPv4 address, or the last 4 octets of its IPv6 one). */

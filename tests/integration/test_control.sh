@@ -13,28 +13,13 @@
 #
 #   tests/integration/test_control.sh BUILD_DIR
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-${BUILD:-build}}
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-DP="$BUILD/app/twamp-dp/twamp-dp"
-CTL="$BUILD/app/twamp-ctl/twamp-ctl"
-PING="$BUILD/app/twamp-ping/twamp-ping"
-PY=/usr/bin/python3
-RAW="$top/tests/integration/test_control_raw.py"
-TESTBED="$top/scripts/testbed.sh"
 export TW_TB=ctl
-DUT_NS=ctl-dut PEER_NS=ctl-peer DUT_IF=ctl-dut
-DUT_V4=198.18.0.1 DUT_V6=2001:2::1
-PASS="EXAMPLE passphrase - change me"
 PREFIX=tw-ctl-$$
+LOG=$(mktemp -d /tmp/tw-ctl.XXXXXX)
+. "$(dirname "$0")/test_control_common.bash"
+PASS="EXAMPLE passphrase - change me"
 COUNT=20
 
-N=0 FAILED=0 APP=0
-LOG=$(mktemp -d /tmp/tw-ctl.XXXXXX)
-
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
-check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; fi; }
 relay() {
   local line any=0
   while IFS= read -r line; do
@@ -46,29 +31,15 @@ relay() {
   done < <("$@" 2>&1)
   [ "$any" -eq 1 ] || notok "$* printed no result"
 }
-peer() { ip netns exec $PEER_NS "$@"; }
-stat_of() { # counter of /twamp/ctrl/stats
-  "$CTL" -p "$PREFIX" stats --json 2>/dev/null |
-    $PY -c "import json,sys; print(json.load(sys.stdin)['other']['/twamp/ctrl/stats'].get('$1', -1))"
-}
-
+stat_of() { tel_of /twamp/ctrl/stats "$1"; }
 cleanup() {
-  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
-    kill -TERM "$APP" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$APP" 2>/dev/null
-  fi
-  "$TESTBED" down >/dev/null 2>&1
-  [ -n "${KEEP_LOG:-}" ] && cp "$LOG/app.err" /tmp/ctl-app.err; rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
+  [ -n "${KEEP_LOG:-}" ] && cp "$LOG/app.err" /tmp/ctl-app.err
+  dp_stop_all
+  rm -rf "$LOG"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ] || [ ! -x "$PING" ]; then
-  echo "1..1"
-  echo "ok 1 - # SKIP needs root, $DP, $CTL and $PING"
-  exit 0
-fi
+need_root_and "$PING"
 
 umask 077
 cat >"$LOG/keys.yaml" <<EOF
@@ -103,18 +74,8 @@ reflector:
 EOF
 umask 022
 
-"$TESTBED" down >/dev/null 2>&1
-check "test bed up" "$TESTBED" up
 check "configuration passes twamp-dp --check" "$DP" --check "$LOG/dp.yaml"
-ip netns exec $DUT_NS "$DP" -c "$LOG/dp.yaml" --idle-us 100 2>"$LOG/app.err" &
-APP=$!
-for _ in $(seq 1 200); do
-  grep -q "twamp-dp: running:" "$LOG/app.err" 2>/dev/null && break
-  kill -0 "$APP" 2>/dev/null || break
-  sleep 0.1
-done
-if grep -q "twamp-dp: running:" "$LOG/app.err"; then ok "twamp-dp starts with reflector.control"; else
-  notok "twamp-dp starts with reflector.control"; sed 's/^/# /' "$LOG/app.err"; fi
+dp_start "$LOG/dp.yaml"
 check "log: TWAMP-Control listens on both addresses" \
   test "$(grep -c 'control: TWAMP-Control on' "$LOG/app.err")" -eq 2
 check "log: OWAMP-Control listens on port 861" grep -q "control: OWAMP-Control on $DUT_V4:861" "$LOG/app.err"
@@ -188,11 +149,7 @@ check "no session left behind" test "$(stat_of sessions)" = 0
 check "twamp-ctl stats has a control line" grep -q "^control: " "$LOG/stats.txt"
 grep "^control: " "$LOG/stats.txt" | sed 's/^/# /'
 
-kill -TERM "$APP"
-for _ in $(seq 1 50); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
-wait "$APP"; rc=$?
-APP=0
-check "SIGTERM: exit 0 (got $rc)" test $rc -eq 0
+dp_term
 
 echo "1..$N"
 [ "$FAILED" -eq 0 ]

@@ -175,6 +175,40 @@ def refwait(wait):
     u.close()
 
 
+def bulk(n, per_conn):
+    """n Request-TW-Sessions (open mode), per_conn on each connection, all
+    kept open; prints the rate. Returns the open sockets."""
+    socks, done = [], 0
+    t0 = time.monotonic()
+    while done < n:
+        s, _ = connect()
+        if not setup_open(s):
+            break
+        socks.append(s)
+        k = min(per_conn, n - done)
+        # pipelined: k requests, then k answers
+        ipvn = 6 if FAM == socket.AF_INET6 else 4
+        msgs = b"".join(struct.pack("!BBBBIIHH", 5, ipvn, 0, 0, 0, 0, 10000 + i % 50000, 0)
+                        + bytes(48) + struct.pack("!IQQI", 0, 0, 2 << 32, 0) + bytes(24)
+                        for i in range(done, done + k))
+        s.sendall(msgs)
+        ans = recv_exact(s, 48 * k, timeout=30)
+        acc = sum(1 for i in range(0, len(ans), 48) if ans[i] == 0)
+        done += acc
+        if acc != k:
+            break
+    dt = time.monotonic() - t0
+    result(done == n, "bulk: %d of %d sessions accepted on %d connections in %.1f s (%.0f/s)"
+           % (done, n, len(socks), dt, done / dt if dt > 0 else 0))
+    return socks
+
+
+if len(sys.argv) > 3 and sys.argv[3] == "bulk":
+    held = bulk(int(sys.argv[4]), int(sys.argv[5]))
+    print("held", flush=True)
+    sys.stdin.readline()            # keep them until told
+    sys.exit(0)
+
 if len(sys.argv) > 3 and sys.argv[3] == "refwait":
     refwait(float(sys.argv[4]))
     sys.exit(0)

@@ -18,8 +18,10 @@ PING="$BUILD/app/twamp-ping/twamp-ping"
 PY=/usr/bin/python3
 FORGER="$top/tests/integration/test_ping_forger.py"
 TESTBED="$top/scripts/testbed.sh"
-export TW_TB=png
-DUT_NS=png-dut PEER_NS=png-peer
+# a test bed of this run's own (png + PID): the same script may run from
+# several work trees at once
+export TW_TB=png$(($$ % 100000))
+DUT_NS=$TW_TB-dut PEER_NS=$TW_TB-peer PEER_IF=$TW_TB-peer0
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2 PEER_V6=2001:2::2
 P_LIGHT_OPEN=8620 P_LIGHT_AUTH=8621 P_LIGHT_ENC=8622 P_STAMP_OPEN=8623 P_STAMP_AUTH=8624
 P_NOBODY=8699 P_FORGER=8690
@@ -75,7 +77,7 @@ eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $PREFIX,
       -l, "0-1", --log-level, "lib.eal:notice"]
 ports:
   - name: refl
-    device: net_af_packet0,iface=png-dut
+    device: net_af_packet0,iface=$TW_TB-dut
     ipv4: [$DUT_V4/24]
     ipv6: ["$DUT_V6/64"]
 workers:
@@ -254,7 +256,7 @@ done
 # decoder): numbered from 0, TTL 255, DSCP AF41, Don't Fragment, 14 + 200
 # octets of UDP payload, a valid Error Estimate
 if command -v tshark >/dev/null && command -v tcpdump >/dev/null; then
-  ip netns exec $PEER_NS tcpdump -i png-peer0 --immediate-mode -U -w "$LOG/tx.pcap" \
+  ip netns exec $PEER_NS tcpdump -i $PEER_IF --immediate-mode -U -w "$LOG/tx.pcap" \
     "udp and dst port $P_LIGHT_OPEN and src host $PEER_V4" 2>"$LOG/tcpdump.err" &
   CAP=$!
   for _ in $(seq 1 50); do grep -q listening "$LOG/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
@@ -300,6 +302,16 @@ check "--progress: a once-a-second line was drawn and erased" \
 peer "$PING" --light -p $P_LIGHT_OPEN -d 1 -r 200 -q --json "$LOG/dur.json" $DUT_V6 >/dev/null 2>&1
 check "-d 1 -r 200: 200 sent, sent = received + lost" \
   "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['packets']; sys.exit(0 if r['sent']==200 and r['sent']==r['received']+r['lost'] else 1)" "$LOG/dur.json"
+
+# NIC timestamps asked for on a NIC without them (veth): a clear error
+peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN --hw-timestamps $PEER_IF -c 5 $DUT_V4 >/dev/null 2>"$LOG/hw.err"; rc=$?
+check "--hw-timestamps on a veth: exit 1 (got $rc), names the interface" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'hardware timestamps on $PEER_IF' '$LOG/hw.err'"
+
+# no route: the first packet cannot leave, a setup error
+peer timeout 30 "$PING" --stamp -p 862 -c 5 203.0.113.1 >/dev/null 2>"$LOG/noroute.err"; rc=$?
+check "no route to the reflector: exit 1 (got $rc), says so" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'cannot send test packets to 203.0.113.1 port 862: Network is unreachable' '$LOG/noroute.err'"
 
 # a packet above the path MTU: an error, never silent fragmentation
 peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN -s 3000 -c 5 $DUT_V4 >/dev/null 2>"$LOG/mtu.err"; rc=$?

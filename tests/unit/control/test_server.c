@@ -594,33 +594,31 @@ static void test_conf_flags(void **st)
 	cli_close(&c);
 }
 
-static void test_wrong_passphrase(void **st)
+/* Set-Up-Response refused with Accept 1, connection closed for @p reason. */
+static void refused_setup(uint32_t mode, const char *keyid, const char *pass, unsigned reason)
 {
 	struct cli c;
 
-	(void)st;
 	cli_connect(&c, AF_INET, F.port4, TW_CTRL_TWAMP);
 	cli_greeting(&c);
-	assert_int_equal(cli_setup(&c, TW_MODE_AUTH, KEYNAME, "not the passphrase"),
-			 TW_ACCEPT_FAILURE);
+	assert_int_equal(cli_setup(&c, mode, keyid, pass), TW_ACCEPT_FAILURE);
 	assert_true(cli_eof(&c));
-	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_TOKEN), 1);
+	assert_int_equal(close_count(reason), 1);
 	cli_close(&c);
 	assert_int_equal(A.n, 0);
 	assert_true(A.logs >= 1);
 }
 
+static void test_wrong_passphrase(void **st)
+{
+	(void)st;
+	refused_setup(TW_MODE_AUTH, KEYNAME, "not the passphrase", TW_CTRL_SRV_CLOSE_TOKEN);
+}
+
 static void test_unknown_keyid(void **st)
 {
-	struct cli c;
-
 	(void)st;
-	cli_connect(&c, AF_INET, F.port4, TW_CTRL_TWAMP);
-	cli_greeting(&c);
-	assert_int_equal(cli_setup(&c, TW_MODE_ENCRYPTED, "nobody", PASS), TW_ACCEPT_FAILURE);
-	assert_true(cli_eof(&c));
-	assert_int_equal(close_count(TW_CTRL_SRV_CLOSE_KEYID), 1);
-	cli_close(&c);
+	refused_setup(TW_MODE_ENCRYPTED, "nobody", PASS, TW_CTRL_SRV_CLOSE_KEYID);
 }
 
 static void test_bad_mode(void **st)
