@@ -29,6 +29,7 @@ struct dp_port {
 	uint16_t port_id;
 	uint16_t tap_id;
 	uint16_t nq;             /* RX/TX queue pairs (<= workers) */
+	uint16_t sender_q;       /* sender's TX queue (== nq), DP_NO_PORT: none */
 	bool probed;             /* we probed the device: we remove it */
 	bool tap_probed;
 	bool started, tap_started;
@@ -66,6 +67,8 @@ struct tw_dp {
 	void *udp_arg[TW_DP_UDP_CLASS_MAX];
 	tw_dp_tx_stamp_fn tx_stamp_fn;
 	void *tx_stamp_arg;
+	tw_dp_hook_fn hook_fn;   /* worker 0, once per pass (the sender) */
+	void *hook_arg;
 	bool started;
 	bool quit;               /* __atomic */
 	uint64_t udp_owned[65536 / 64];   /* any class: the parser's test */
@@ -82,6 +85,12 @@ struct tw_dp {
 /* rtnetlink (netlink.c): 0 or -errno. */
 int tw_dp_nl_addr_add(unsigned ifindex, const struct tw_dp_prefix *p);
 int tw_dp_nl_link_up(unsigned ifindex);
+/* The next hop to @dst via @ifindex (its gateway, or @dst when on-link)
+ * into @nh: 0, or -ENETUNREACH (no route out of that interface). */
+int tw_dp_nl_route_nexthop(unsigned ifindex, int family, const uint8_t *dst, uint8_t *nh);
+/* The neighbour entry of @ip on @ifindex: 0 with @mac, -EAGAIN (absent or
+ * resolving), -EHOSTUNREACH (FAILED), or -errno. */
+int tw_dp_nl_neigh_get(unsigned ifindex, int family, const uint8_t *ip, uint8_t *mac);
 
 /* exception.c */
 void tw_dp_exc_drain(struct dp_port *p);

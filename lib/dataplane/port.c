@@ -258,7 +258,7 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 {
 	struct rte_eth_conf ec = { 0 };
 	struct rte_eth_dev_info di;
-	uint16_t nrx, ntx;
+	uint16_t nrx, ntx, ntxq;
 	int rc, sock;
 
 	rc = rte_eth_dev_info_get(p->port_id, &di);
@@ -289,7 +289,13 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 	if (strcmp(di.driver_name, "net_pcap") == 0)
 		p->hwts = DP_HWTS_UNIX_US; /* fills the field in µs, no capability flag */
 
-	rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &ec);
+	ntxq = p->nq;
+	p->sender_q = DP_NO_PORT;
+	if (dp->conf.sender_txq && di.max_tx_queues > p->nq) {
+		p->sender_q = p->nq; /* the sender's own TX queue, after the workers' */
+		ntxq++;
+	}
+	rc = rte_eth_dev_configure(p->port_id, p->nq, ntxq, &ec);
 	if (rc != 0)
 		return fail(err, errlen, rc, "port %s (%s): configure: %s", p->conf.name,
 			    p->conf.device, rte_strerror(-rc));
@@ -316,6 +322,15 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 		if (rc != 0)
 			return fail(err, errlen, rc, "port %s (%s): queue %u setup: %s",
 				    p->conf.name, p->conf.device, q, rte_strerror(-rc));
+	}
+	if (p->sender_q != DP_NO_PORT) {
+		struct rte_eth_txconf txc = di.default_txconf;
+
+		txc.offloads = ec.txmode.offloads;
+		rc = rte_eth_tx_queue_setup(p->port_id, p->sender_q, ntx, (unsigned)sock, &txc);
+		if (rc != 0)
+			return fail(err, errlen, rc, "port %s (%s): sender TX queue %u setup: %s",
+				    p->conf.name, p->conf.device, p->sender_q, rte_strerror(-rc));
 	}
 	if (p->conf.has_mac) {
 		/* some PMDs (af_packet) change a kernel interface: restore on destroy */
@@ -420,10 +435,12 @@ static uint32_t pool_size(const struct tw_dp *dp)
 		const struct tw_dp_port_conf *pc = &dp->ports[i].conf;
 
 		n += (uint64_t)dp->conf.n_workers * (pc->rx_desc + pc->tx_desc);
+		if (dp->conf.sender_txq)
+			n += pc->tx_desc;
 		if (pc->exception)
 			n += 2ull * rs + 2 * TAP_DESC;
 	}
-	n += (dp->conf.n_workers + 1) * (POOL_CACHE + 2 * TW_DP_BURST);
+	n += (dp->conf.n_workers + 2) * (POOL_CACHE + 2 * TW_DP_BURST); /* + the sender */
 	n = rte_align64pow2(n) - 1; /* a ring-backed pool is most efficient at 2^k - 1 */
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
@@ -473,6 +490,7 @@ struct tw_dp *tw_dp_ports_create(const struct tw_dp_conf *conf, char *err,
 		dp->ports[i].conf = conf->ports[i];
 		dp->ports[i].port_id = DP_NO_PORT;
 		dp->ports[i].tap_id = DP_NO_PORT;
+		dp->ports[i].sender_q = DP_NO_PORT;
 		fill_match(dp, &dp->ports[i]);
 	}
 
@@ -678,6 +696,29 @@ int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
 	return 0;
 }
 
+int tw_dp_set_worker_hook(struct tw_dp *dp, tw_dp_hook_fn fn, void *arg)
+{
+	if (dp == NULL)
+		return -EINVAL;
+	if (dp->started)
+		return -EBUSY;
+	dp->hook_fn = fn;
+	dp->hook_arg = arg;
+	return 0;
+}
+
+int tw_dp_sender_txq(const struct tw_dp *dp, unsigned idx)
+{
+	if (dp == NULL || idx >= dp->n_ports)
+		return -EINVAL;
+	return dp->ports[idx].sender_q == DP_NO_PORT ? -ENOTSUP : dp->ports[idx].sender_q;
+}
+
+struct rte_mempool *tw_dp_pool(struct tw_dp *dp)
+{
+	return dp != NULL ? dp->pool : NULL;
+}
+
 /*
  * Order of the stores (x86 keeps them, and the worker's loads, in order):
  * on a claim the class shortcut (udp_single) is updated first, then the
@@ -764,6 +805,7 @@ int tw_dp_port_info(const struct tw_dp *dp, unsigned idx, struct tw_dp_port_info
 	out->tx_desc = p->conf.tx_desc;
 	memcpy(out->mac, p->mac.addr_bytes, 6);
 	out->hw_rx_timestamp = p->hwts != DP_HWTS_NONE;
+	out->vlan = p->conf.vlan;
 	return 0;
 }
 

@@ -767,6 +767,31 @@ struct pkt {
 	bool stamp_integ_fail;
 };
 
+/* The headers of an owned packet (the parser set l2_len and l3_len). */
+static inline void pkt_init(struct pkt *p, struct rte_mbuf *m)
+{
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len;
+
+	p->f = rte_pktmbuf_mtod(m, uint8_t *);
+	p->ip = ip;
+	p->udp = ip + m->l3_len;
+	p->pl = p->udp + UDP_HDR;
+	p->plen = (uint16_t)(tw_get_be16(p->udp + 4) - UDP_HDR);
+	p->t = NULL;
+	p->c = NULL;
+	p->cos_tos = -1;
+	p->stamp_integ_fail = false;
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
+		p->ipv = 4;
+		p->ttl = ip[8];
+		p->tos = ip[1];
+	} else {
+		p->ipv = 6;
+		p->ttl = ip[7];
+		p->tos = (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
+	}
+}
+
 static inline void drop(struct refl_worker *w, struct pkt *p, uint8_t *verdict,
 			enum tw_refl_drop why)
 {
@@ -889,36 +914,17 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 	/* with no session at all (light ports only) no 5-tuple is built */
 	any_sess = __atomic_load_n(&r->n_sess, __ATOMIC_RELAXED) != 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+	/* sessions: headers and 5-tuples first, one bulk lookup */
+	for (uint16_t i = 0; any_sess && i < n; i++) {
 		struct pkt *p = &pk[i];
-		uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len;
+		unsigned a, alen;
 
-		p->f = rte_pktmbuf_mtod(m, uint8_t *);
-		p->ip = ip;
-		p->udp = ip + m->l3_len;
-		p->pl = p->udp + UDP_HDR;
-		p->plen = (uint16_t)(tw_get_be16(p->udp + 4) - UDP_HDR);
-		p->t = NULL;
-		p->c = NULL;
-		p->cos_tos = -1;
-		p->stamp_integ_fail = false;
-		if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
-			p->ipv = 4;
-			p->ttl = ip[8];
-			p->tos = ip[1];
-		} else {
-			p->ipv = 6;
-			p->ttl = ip[7];
-			p->tos = (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
-		}
-		if (any_sess) {
-			unsigned a = p->ipv == 4 ? 12 : 8, alen = p->ipv == 4 ? 4 : 16;
-
-			tw_keys_5t_set(&keys[i], p->ipv, ip + a + alen,
-				       tw_get_be16(p->udp + 2), ip + a, tw_get_be16(p->udp));
-			kp[i] = &keys[i];
-		}
+		pkt_init(p, pkts[i]);
+		a = p->ipv == 4 ? 12 : 8;
+		alen = p->ipv == 4 ? 4 : 16;
+		tw_keys_5t_set(&keys[i], p->ipv, p->ip + a + alen,
+			       tw_get_be16(p->udp + 2), p->ip + a, tw_get_be16(p->udp));
+		kp[i] = &keys[i];
 	}
 	if (any_sess)
 		tw_keys_lookup_bulk(r->tab, kp, n, &hits, data);
@@ -944,6 +950,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		struct rte_mbuf *m = pkts[i];
 		uint16_t min;
 
+		if (!any_sess)
+			pkt_init(p, m);
 		verdict[i] = TW_DP_V_TX;
 		if (hits >> i & 1) {
 			struct refl_sess *e = data[i];
@@ -1106,12 +1114,16 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		} else {
 			pd->ctx = t->ct;
 			if (t->mode == TW_REFL_AUTH) {
+				/* UDP sum once the HMAC is in (below) */
 				vt[nv] = t->ct;
 				vp[nv] = p->pl;
 				vl[nv] = (uint16_t)rl;
 				vi[nv++] = (uint16_t)(w->npend - 1);
+				continue;
 			}
 		}
+		if (pd->kind == K_TS_INC)
+			udp_cksum_set(p->ip, p->ipv, p->udp, (uint16_t)(UDP_HDR + rl));
 	}
 	/* authenticated TWAMP: the HMAC does not cover the Timestamp */
 	if (nv != 0) {
@@ -1131,10 +1143,10 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 				pd->m = NULL;
 			}
 	}
-	for (uint16_t k = 0; k < w->npend; k++) {
-		struct pend *pd = &w->pend[k];
+	for (uint16_t k = 0; k < nv; k++) {
+		struct pend *pd = &w->pend[vi[k]];
 
-		if (pd->kind == K_TS_INC && pd->m != NULL)
+		if (pd->m != NULL)
 			udp_cksum_set(pd->ip, pd->ipv, pd->udp,
 				      (uint16_t)(UDP_HDR + pd->plen));
 	}

@@ -98,6 +98,10 @@ struct tw_dp_conf {
 	 *  reports a quiescent state once per loop and goes offline on quit.
 	 *  Its max_threads must be at least n_workers. */
 	struct rte_rcu_qsbr *qsbr;
+	/** Reserve one extra TX queue per port for a Session-Sender on an
+	 *  lcore of its own (tw_dp_sender_txq()); ports whose device has no
+	 *  spare TX queue go without (the sender then runs in worker 0). */
+	bool sender_txq;
 };
 
 struct tw_dp;
@@ -355,6 +359,7 @@ struct tw_dp_port_info {
 	uint16_t rx_desc, tx_desc;/**< descriptors per queue, as configured */
 	uint8_t mac[6];
 	bool hw_rx_timestamp;     /**< RX timestamps come from the device */
+	uint16_t vlan;            /**< 802.1Q VID, 0 = untagged */
 };
 
 /**
@@ -362,6 +367,28 @@ struct tw_dp_port_info {
  * @return 0, or -EINVAL on NULL or an index out of range.
  */
 int tw_dp_port_info(const struct tw_dp *dp, unsigned idx, struct tw_dp_port_info *out);
+
+/**
+ * Called by worker 0 once per tw_dp_worker_poll() pass, after its ports
+ * (the Session-Sender when it has no lcore of its own).
+ * @return packets it handled (counts as work for the idle back-off).
+ */
+typedef unsigned (*tw_dp_hook_fn)(void *arg);
+
+/**
+ * Install worker 0's per-pass hook (before tw_dp_ports_start()); NULL removes it.
+ * @return 0, -EINVAL on NULL @p dp, or -EBUSY when started.
+ */
+int tw_dp_set_worker_hook(struct tw_dp *dp, tw_dp_hook_fn fn, void *arg);
+
+/**
+ * The TX queue reserved for the sender on port @p idx (tw_dp_conf.sender_txq).
+ * @return the queue id, -ENOTSUP when the port has none, -EINVAL.
+ */
+int tw_dp_sender_txq(const struct tw_dp *dp, unsigned idx);
+
+/** The data plane's mbuf pool (the sender allocates from it). */
+struct rte_mempool *tw_dp_pool(struct tw_dp *dp);
 
 /** Offset of the RX NTP timestamp dynamic field (valid after create). */
 extern int tw_dp_rx_ntp_offset;

@@ -300,6 +300,8 @@ int tw_dp_worker_poll(struct tw_dp *dp, unsigned worker)
 		if (worker == 0 && p->tap_ring != NULL)
 			total += tap_to_port(p, &w->st[i]);
 	}
+	if (worker == 0 && dp->hook_fn != NULL)
+		total += (int)dp->hook_fn(dp->hook_arg);
 	return total;
 }
 
