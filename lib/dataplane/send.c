@@ -797,6 +797,9 @@ int tw_send_attach(struct tw_send *s, struct tw_dp *dp, bool dedicated)
 		return -EINVAL;
 	if (s->dp != NULL || dp->started)
 		return -EBUSY;
+	/* pace with the measured TSC rate, not the nominal one (tw_dp_clock_init()) */
+	if (tw_dp_clock_hz(tw_dp_clock(dp)) != 0)
+		s->tsc_hz = tw_dp_clock_hz(tw_dp_clock(dp));
 	if (dedicated) {
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			if (tw_dp_sender_txq(dp, i) < 0)
