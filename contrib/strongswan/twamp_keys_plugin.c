@@ -45,9 +45,12 @@ typedef struct {
 	bool announced;         /**< child-add sent (its IKE SA was known) */
 } child_entry_t;
 
+/* listener first: strongSwan's METHOD() casts the interface pointer to
+ * this struct, so the listener hooks need it at offset 0; the plugin_t
+ * functions convert with plugin_this() */
 struct private_twamp_keys_plugin_t {
-	plugin_t plugin;
 	listener_t listener;
+	plugin_t plugin;
 	twamp_keys_writer_t *writer;
 	linked_list_t *ikes;      /**< ike_entry_t */
 	linked_list_t *children;  /**< child_entry_t */
@@ -879,9 +882,17 @@ static void snapshot(void *ctx,
 
 /* ---- plugin ------------------------------------------------------------- */
 
-static bool plugin_cb(private_twamp_keys_plugin_t *this,
-					  plugin_feature_t *feature, bool reg, void *cb_data)
+static private_twamp_keys_plugin_t *plugin_this(plugin_t *plugin)
 {
+	return (private_twamp_keys_plugin_t*)((char*)plugin -
+			offsetof(private_twamp_keys_plugin_t, plugin));
+}
+
+static bool plugin_cb(plugin_t *plugin, plugin_feature_t *feature, bool reg,
+					  void *cb_data)
+{
+	private_twamp_keys_plugin_t *this = plugin_this(plugin);
+
 	if (reg)
 	{
 		charon->bus->add_listener(charon->bus, &this->listener);
@@ -893,14 +904,12 @@ static bool plugin_cb(private_twamp_keys_plugin_t *this,
 	return TRUE;
 }
 
-METHOD(plugin_t, get_name, char*,
-	private_twamp_keys_plugin_t *this)
+static char *get_name(plugin_t *plugin)
 {
 	return "twamp-keys";
 }
 
-METHOD(plugin_t, get_features, int,
-	private_twamp_keys_plugin_t *this, plugin_feature_t *features[])
+static int get_features(plugin_t *plugin, plugin_feature_t *features[])
 {
 	static plugin_feature_t f[] = {
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
@@ -910,9 +919,10 @@ METHOD(plugin_t, get_features, int,
 	return countof(f);
 }
 
-METHOD(plugin_t, destroy, void,
-	private_twamp_keys_plugin_t *this)
+static void destroy(plugin_t *plugin)
 {
+	private_twamp_keys_plugin_t *this = plugin_this(plugin);
+
 	this->writer->destroy(this->writer);
 	this->ikes->destroy_function(this->ikes, (void*)ike_entry_destroy);
 	this->children->destroy_function(this->children,
@@ -947,9 +957,9 @@ plugin_t *twamp_keys_plugin_create(void)
 
 	INIT(this,
 		.plugin = {
-			.get_name = _get_name,
-			.get_features = _get_features,
-			.destroy = _destroy,
+			.get_name = get_name,
+			.get_features = get_features,
+			.destroy = destroy,
 		},
 		.listener = {
 			.ike_updown = _ike_updown,

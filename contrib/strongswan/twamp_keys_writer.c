@@ -293,6 +293,17 @@ static bool exchange(private_twamp_keys_writer_t *this, const char *line,
 	return FALSE;
 }
 
+/**
+ * Whether the idle connection is still usable: the server never speaks
+ * unasked, so readable means closed (EOF) or broken.
+ */
+static bool idle_alive(private_twamp_keys_writer_t *this)
+{
+	struct pollfd pfd = { .fd = this->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
 static void snapshot_add(void *list, const char *line, const char *what)
 {
 	linked_list_t *l = list;
@@ -417,7 +428,21 @@ static void *run(private_twamp_keys_writer_t *this)
 		while (!this->stop && !this->resync &&
 			   this->queue->get_count(this->queue) == 0)
 		{
-			this->cond->timed_wait(this->cond, this->mutex, 1000);
+			if (this->cond->timed_wait(this->cond, this->mutex, 1000) &&
+				!idle_alive(this))
+			{
+				break;
+			}
+		}
+		if (!this->stop && !this->resync &&
+			this->queue->get_count(this->queue) == 0)
+		{	/* woken by a closed connection */
+			this->mutex->unlock(this->mutex);
+			batch->destroy(batch);
+			DBG1(DBG_CFG, "twamp-keys: %s closed the connection, "
+				 "reconnecting", this->path);
+			disconnect(this);
+			continue;
 		}
 		if (this->resync)
 		{

@@ -11,7 +11,8 @@ it); stdout gets a key-free log.
 
   keyimport_listener.py --socket PATH --records FILE [--refuse VERB:N]
 
---refuse VERB:N answers the N-th record with verb VERB (1-based) with
+--refuse VERB:N answers the N-th record with verb VERB (1-based) from
+source=strongswan clients with
 "err 500 internal test-injected" and changes nothing, to test that clients
 log the refusal and carry on.
 """
@@ -393,6 +394,9 @@ class Server:
         if verb == "hello":
             if conn.hello:
                 raise Refuse(426, "hello-repeated")
+            for n in f:
+                if n not in ("versions", "agent", "source"):
+                    raise Refuse(402, f"unknown-field {n}")
             vers = f.get("versions", "")
             if not re.fullmatch(r"\d+(,\d+)*", vers):
                 raise Refuse(402, "missing-field versions")
@@ -407,9 +411,9 @@ class Server:
         if not conn.hello:
             raise Refuse(426, "hello-required")
         check_fields(verb, f)
-        n = self.counts.get(verb, 0) + 1
-        self.counts[verb] = n
-        if self.refuse.get(verb) == n:
+        n = self.counts.get((conn.source, verb), 0) + 1
+        self.counts[(conn.source, verb)] = n
+        if conn.source == "strongswan" and self.refuse.get(verb) == n:
             raise Refuse(500, "internal test-injected")
         if verb == "ping" or verb == "bye":
             return "ok"
