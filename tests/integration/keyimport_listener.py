@@ -17,6 +17,8 @@ source=strongswan clients with
 log the refusal and carry on.
 """
 import argparse
+import hashlib
+import hmac
 import ipaddress
 import json
 import os
@@ -80,6 +82,17 @@ class Refuse(Exception):
 
 def bad(field, why):
     raise Refuse(412, f"bad-value {field}: {why}")
+
+
+HMAC_PRF = {2: hashlib.sha1, 5: hashlib.sha256, 6: hashlib.sha384,
+            7: hashlib.sha512}
+
+
+def rfc7717_key(prf, skd_hex):
+    """RFC 7717 §5.1: prf(SK_d, "IPPM"); HMAC PRFs only (None otherwise)."""
+    if prf not in HMAC_PRF:
+        return None
+    return hmac.new(bytes.fromhex(skd_hex), b"IPPM", HMAC_PRF[prf]).hexdigest()
 
 
 def parse_line(raw):
@@ -374,9 +387,13 @@ class Server:
         print(msg, flush=True)
 
     def record(self, conn, verb, fields, reply):
-        self.rec.write(json.dumps({"verb": verb, "fields": fields,
-                                   "reply": reply, "source": conn.source})
-                       + "\n")
+        r = {"verb": verb, "fields": fields, "reply": reply,
+             "source": conn.source}
+        if "sk-d" in fields and reply.startswith("ok"):
+            # what twamp-dp keeps: the RFC 7717 key derived here, with an
+            # implementation independent of the IKE daemon's
+            r["derived-key"] = rfc7717_key(int(fields["prf"]), fields["sk-d"])
+        self.rec.write(json.dumps(r) + "\n")
 
     def reply(self, conn, text):
         try:

@@ -83,19 +83,21 @@ def c_ike_up(a, b, sas):
 
 
 def c_key_equal(a, b, v):
+    """a sends the RFC 7717 key its plugin computed; b sends SK_d and the
+    listener derives the key itself (as twamp-dp does): they must agree."""
     ra, rb = verb(recs(a), v), verb(recs(b), v)
     if not ra or not rb:
         return why(f"no {v}")
     fa, fb = ra[-1]["fields"], rb[-1]["fields"]
     if (fa["spi-i"], fa["spi-r"]) != (fb["spi-i"], fb["spi-r"]):
         return why("not the same IKE SA")
-    if "key" not in fa or "key" not in fb:
-        return why("no key field")
-    if fa["key"] != fb["key"]:
-        return why("RFC 7717 keys differ between initiator and responder")
-    if len(fa["key"]) != 64 or fa["prf"] != "5" or \
-            fa.get("prf-name") != "prf-hmac-sha2-256":
+    if "key" not in fa or "sk-d" in fa or "sk-d" not in fb or "key" in fb:
+        return why("side a must send key, side b sk-d")
+    if len(fa["key"]) != 64 or len(fb["sk-d"]) != 64 or fa["prf"] != "5" \
+            or fa.get("prf-name") != "prf-hmac-sha2-256":
         return why("key length / prf")
+    if fa["key"] != rb[-1].get("derived-key"):
+        return why("initiator's RFC 7717 key != prf(responder's SK_d, IPPM)")
     if v == "ike-rekey":
         old = verb(recs(a), "ike-up")[0]["fields"]["key"]
         if old == fa["key"]:
@@ -350,7 +352,8 @@ def c_resync(new, old):
     rk = verb(recs(old), "ike-rekey")[-1]["fields"]
     up = verb(rs, "ike-up")
     if len(up) != 1 or (up[0]["fields"]["spi-i"], up[0]["fields"]["spi-r"]) \
-            != (rk["spi-i"], rk["spi-r"]) or up[0]["fields"]["key"] != rk["key"]:
+            != (rk["spi-i"], rk["spi-r"]) or \
+            up[0]["fields"].get("sk-d") != rk.get("sk-d"):
         return why("resync ike-up is not the current (rekeyed) IKE SA")
     names = sorted((r["fields"]["name"], r["fields"]["dir"])
                    for r in verb(rs, "child-add"))

@@ -79,7 +79,7 @@ check "namespaces $NA/$NB with a veth" [ $? = 0 ]
 # ---- per-side configuration
 # side name, namespace, my ip, peer ip, my id, peer id, my nets, peer nets
 setup_side() {
-	local s=$1 ip=$2 peer=$3 id=$4 pid=$5 mynet=$6 peernet=$7
+	local s=$1 ip=$2 peer=$3 id=$4 pid=$5 mynet=$6 peernet=$7 send=$8
 	local d=$work/$s
 	mkdir -p "$d"
 	cat >"$d/strongswan.conf" <<EOF
@@ -107,6 +107,7 @@ charon {
 		}
 		twamp-keys {
 			socket = $d/keys.sock
+			send = $send
 			children = twamp*
 			reply_timeout = 3s
 			reconnect_max = 1s
@@ -162,8 +163,9 @@ secrets {
 }
 EOF
 }
-setup_side a $A_IP $B_IP dut.swn.test "C=CH, O=Lab, CN=peer.swn.test" 10.50. 10.51.
-setup_side b $B_IP $A_IP "C=CH, O=Lab, CN=peer.swn.test" dut.swn.test 10.51. 10.50.
+# a sends the RFC 7717 key, b sends SK_d (the listener derives the key)
+setup_side a $A_IP $B_IP dut.swn.test "C=CH, O=Lab, CN=peer.swn.test" 10.50. 10.51. key
+setup_side b $B_IP $A_IP "C=CH, O=Lab, CN=peer.swn.test" dut.swn.test 10.51. 10.50. sk-d
 
 start_listener() { # side records-file [extra args]
 	local s=$1 rec=$2
@@ -232,7 +234,7 @@ sw b --list-sas --raw >"$sas_b"
 
 check "ike-up on both sides: same SPIs, roles initiator/responder, accepted" \
 	q ike-up "$work/a/records.jsonl" "$work/b/records.jsonl" "$sas_a"
-check "RFC 7717 keys of initiator and responder are equal (32 octets, PRF 5)" \
+check "RFC 7717 key of the initiator's plugin = prf(responder's SK_d, \"IPPM\") derived by the listener" \
 	q key-equal "$work/a/records.jsonl" "$work/b/records.jsonl" ike-up
 check "identities travel escaped and decode back (C=CH, O=Lab, CN=...)" \
 	q ids "$work/a/records.jsonl"
@@ -251,7 +253,7 @@ check "ESP-in-UDP: encap=udp, ports 4500/4500, tunnel mode, traffic selectors" \
 sw a --rekey --ike meas >"$work/a/rekey-ike.log" 2>&1
 check "ike-rekey on both sides names the old SPIs, new SPIs, accepted" \
 	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py ike-rekey $work/a/records.jsonl $work/b/records.jsonl"
-check "rekeyed IKE SA: new RFC 7717 key, equal on both sides, not the old one" \
+check "rekeyed IKE SA: new RFC 7717 key, agreeing across sides, not the old one" \
 	q key-equal "$work/a/records.jsonl" "$work/b/records.jsonl" ike-rekey
 
 # ---- Child SA rekey (the 5th child-add on side a is refused on purpose)
