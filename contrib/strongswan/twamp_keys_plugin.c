@@ -322,6 +322,26 @@ static bool ike_fields(private_twamp_keys_plugin_t *this, sb_t *sb,
 	return !sb->overflow;
 }
 
+/** The ike-up line of @p ike_sa (holds the key), NULL if it cannot be built. */
+static char *ike_up_line(private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa)
+{
+	sb_t sb = { .n = 0 };
+	char *line = NULL;
+
+	sb_add(&sb, "ike-up");
+	if (ike_fields(this, &sb, ike_sa))
+	{
+		line = sb_take(&sb);
+	}
+	memwipe(&sb, sizeof(sb));
+	if (!line)
+	{
+		DBG1(DBG_CFG, "twamp-keys: cannot export IKE_SA %s[%u]",
+			 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
+	}
+	return line;
+}
+
 static void ike_what(char *buf, size_t len, const char *verb, uint64_t spi_i,
 					 uint64_t spi_r)
 {
@@ -616,12 +636,9 @@ METHOD(listener_t, ike_updown, bool,
 		{
 			return TRUE;
 		}
-		sb_add(&sb, "ike-up");
-		if (!ike_fields(this, &sb, ike_sa) || !(line = sb_take(&sb)))
+		line = ike_up_line(this, ike_sa);
+		if (!line)
 		{
-			memwipe(&sb, sizeof(sb));
-			DBG1(DBG_CFG, "twamp-keys: cannot export IKE_SA %s[%u]",
-				 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
 			return TRUE;
 		}
 		ike_what(what, sizeof(what), "ike-up", spi_i, spi_r);
@@ -698,12 +715,9 @@ METHOD(listener_t, ike_rekey, bool,
 	spis(old, &ospi_i, &ospi_r);
 	spis(new, &spi_i, &spi_r);
 
-	sb_add(&sb, "ike-up");
-	if (!ike_fields(this, &sb, new) || !(up = sb_take(&sb)))
+	up = ike_up_line(this, new);
+	if (!up)
 	{
-		memwipe(&sb, sizeof(sb));
-		DBG1(DBG_CFG, "twamp-keys: cannot export rekeyed IKE_SA %s[%u]",
-			 new->get_name(new), new->get_unique_id(new));
 		return TRUE;
 	}
 	sb_add(&sb, "ike-rekey old-spi-i=%016llx old-spi-r=%016llx",
@@ -810,15 +824,22 @@ METHOD(listener_t, child_derived_keys, bool,
 	return TRUE;
 }
 
+/** child_gone() under the lock. */
+static void forget_child(private_twamp_keys_plugin_t *this,
+						 child_sa_t *child_sa)
+{
+	this->writer->lock(this->writer);
+	child_gone(this, child_sa);
+	this->writer->unlock(this->writer);
+}
+
 METHOD(listener_t, child_updown, bool,
 	private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
 	bool up)
 {
 	if (!up)
 	{
-		this->writer->lock(this->writer);
-		child_gone(this, child_sa);
-		this->writer->unlock(this->writer);
+		forget_child(this, child_sa);
 	}
 	return TRUE;
 }
@@ -830,9 +851,7 @@ METHOD(listener_t, child_state_change, bool,
 	/* a rekeyed Child SA ends here, once its inbound SA is uninstalled */
 	if (state == CHILD_DESTROYING)
 	{
-		this->writer->lock(this->writer);
-		child_gone(this, child_sa);
-		this->writer->unlock(this->writer);
+		forget_child(this, child_sa);
 	}
 	return TRUE;
 }

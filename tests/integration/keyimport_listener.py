@@ -242,14 +242,21 @@ def check_fields(verb, f):
             raise Refuse(402, f"unknown-field {n}")
 
 
+def transform(f, field, table):
+    """IKEv2 transform ID of f[field] in table (§8), its optional name
+    f[field-name] checked; returns the table entry."""
+    tid = dec(f, field, 0, 65535)
+    if tid not in table:
+        raise Refuse(422, f"unsupported {field} {tid}")
+    entry = table[tid]
+    if f"{field}-name" in f and f[f"{field}-name"].lower() != entry[0]:
+        bad(f"{field}-name", f"{tid} is {entry[0]}")
+    return entry
+
+
 def validate_ike(f):
     spi_i, spi_r = ike_spi(f, "spi-i"), ike_spi(f, "spi-r")
-    prf = dec(f, "prf", 0, 65535)
-    if prf not in PRF:
-        raise Refuse(422, f"unsupported prf {prf}")
-    pname, plen = PRF[prf]
-    if "prf-name" in f and f["prf-name"].lower() != pname:
-        bad("prf-name", f"{prf} is {pname}")
+    _, plen = transform(f, "prf", PRF)
     if ("key" in f) == ("sk-d" in f):
         raise Refuse(402, "field-not-allowed key/sk-d: exactly one")
     kname = "key" if "key" in f else "sk-d"
@@ -292,12 +299,7 @@ def validate_child(f):
     if proto == "esp":
         if "encr" not in f:
             raise Refuse(402, "missing-field encr")
-        e = dec(f, "encr", 0, 65535)
-        if e not in ENCR:
-            raise Refuse(422, f"unsupported encr {e}")
-        ename, salt, aead = ENCR[e]
-        if "encr-name" in f and f["encr-name"].lower() != ename:
-            bad("encr-name", f"{e} is {ename}")
+        _, salt, aead = transform(f, "encr", ENCR)
         if salt is None:
             for p in ("encr-keylen", "encr-key"):
                 if p in f:
@@ -324,12 +326,7 @@ def validate_child(f):
                 raise Refuse(422, "unsupported integ: ESP without integrity "
                              "is refused")
             raise Refuse(402, "missing-field integ")
-        i = dec(f, "integ", 0, 65535)
-        if i not in INTEG:
-            raise Refuse(422, f"unsupported integ {i}")
-        iname, ilen = INTEG[i]
-        if "integ-name" in f and f["integ-name"].lower() != iname:
-            bad("integ-name", f"{i} is {iname}")
+        _, ilen = transform(f, "integ", INTEG)
         if "integ-key" not in f:
             raise Refuse(402, "missing-field integ-key")
         hexval(f, "integ-key", ilen)
