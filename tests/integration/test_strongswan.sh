@@ -58,7 +58,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..25"
+echo "1..26"
 
 # ---- namespaces
 ip netns del $NA 2>/dev/null
@@ -274,9 +274,26 @@ check "a refused record (err 500) is logged by the plugin, which carries on" \
 check "malformed and invalid lines get err with the documented codes" \
 	q malformed "$work/a/keys.sock"
 
-# ---- resync: restart listener b; the plugin reconnects and replays its state
+# ---- an impostor: the socket path served by an unprivileged user gets no key
 kill "$lpid_b"
 wait "$lpid_b" 2>/dev/null
+rm -f "$work/b/keys.sock"
+mkdir -m 0777 "$work/b/impostor"
+chmod 711 "$work"
+chmod 1777 "$work/b"
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+	$py "$here/keyimport_listener.py" --socket "$work/b/keys.sock" \
+	--records "$work/b/impostor/records.jsonl" >"$work/b/impostor/log" 2>&1 &
+imp=$!
+pids+=($imp)
+check "a socket served by uid 65534 is refused (SO_PEERCRED): logged, nothing sent" \
+	bash -c "$(declare -f wait_for); wait_for 15 grep -q 'served by uid 65534.*not sending keys' $work/b/charon.log &&
+		 [ ! -s $work/b/impostor/records.jsonl ] && ! grep -q hello $work/b/impostor/log"
+kill "$imp"
+wait "$imp" 2>/dev/null
+chmod 700 "$work" "$work/b"
+
+# ---- resync: listener b back; the plugin reconnects and replays its state
 start_listener b "$work/b/records2.jsonl"
 check "after the listener restarts, the plugin resyncs the current IKE and Child SAs" \
 	bash -c "$(declare -f wait_for); wait_for 20 $py $here/strongswan_records.py resync $work/b/records2.jsonl $work/b/records.jsonl"
