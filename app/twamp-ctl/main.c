@@ -8,9 +8,12 @@
  *   twamp-ctl [-s SOCKET | -p PREFIX | -c CONFIG] stats [--json]
  *   twamp-ctl [...] query COMMAND[,PARAMS]      one raw telemetry command
  *   twamp-ctl [...] list                        the /twamp/ commands
+ *   twamp-ctl [...] run PEER [options] [--json] a test run from the appliance's
+ *                                               Session-Sender, with its summary
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +46,14 @@ static void usage(FILE *f)
 		"                                            session; turnaround\n"
 		"       twamp-ctl [OPTIONS] query CMD[,PARAMS] one telemetry command (JSON)\n"
 		"       twamp-ctl [OPTIONS] list             the /twamp/ telemetry commands\n"
+		"       twamp-ctl [OPTIONS] run PEER [RUN OPTIONS] [--json]\n"
+		"                                            a test run from the appliance's\n"
+		"                                            sender; summary, or the results JSON\n"
+		"Run options (defaults: TWAMP Light, port 862, open, 100 packets, 100 ms):\n"
+		"  --protocol light|stamp|twamp   --port N   --mode open|auth|enc   --key-id ID\n"
+		"  --count N | --duration S       --interval-us N | --rate PPS      --poisson\n"
+		"  --padding N   --dscp N   --ecn N   --timeout S   --name NAME   --src-port N\n"
+		"  --local PORTNAME (the appliance port to send from)\n"
 		"\n"
 		"Which twamp-dp (default: EAL file prefix \"rte\", else the only running one):\n"
 		"  -s, --socket PATH   telemetry socket (.../dpdk_telemetry.v2)\n"
@@ -381,6 +392,72 @@ static const char *const refl_fields[] = {
 	"last_rx_ntp", "sessions", "light_ports",
 };
 
+static const char *const recv_fields[] = { "rx", "consumed", "last_rx_ntp", "sessions" };
+
+/* The receiver (replies to our senders, OWAMP-Test): one line. */
+static void print_receiver(const json_t *tot)
+{
+	if (tot == NULL)
+		return;
+	printf("\nreceiver: rx %llu, recorded %llu, %llu session(s); dropped: ",
+	       (unsigned long long)u64(tot, "rx"), (unsigned long long)u64(tot, "consumed"),
+	       (unsigned long long)u64(tot, "sessions"));
+	print_drops(tot, recv_fields, N_ELEMS(recv_fields));
+}
+
+/* The Session-Sender: one line with its departure error, and the runs. */
+static void print_sender(const json_t *st, const json_t *runs)
+{
+	const char *k;
+	json_t *v;
+
+	if (st == NULL)
+		return;
+	printf("\nsender (%s): sent %llu, tx drops %llu, late %llu, stalls %llu, crypto "
+	       "errors %llu; streams %llu running, %llu done; departure error",
+	       json_string_value(json_object_get(st, "where")) ?: "?",
+	       (unsigned long long)u64(st, "sent"), (unsigned long long)u64(st, "tx_drop"),
+	       (unsigned long long)u64(st, "late"), (unsigned long long)u64(st, "stalls"),
+	       (unsigned long long)u64(st, "crypto_err"), (unsigned long long)u64(st, "running"),
+	       (unsigned long long)u64(st, "streams_done"));
+	print_us("p50", u64(st, "depart_p50_ns"));
+	print_us("p99", u64(st, "depart_p99_ns"));
+	print_us("max", u64(st, "depart_max_ns"));
+	printf("\n");
+	if (runs == NULL || json_object_size(runs) == 0)
+		return;
+	printf("  runs:");
+	json_object_foreach((json_t *)(uintptr_t)runs, k, v)
+		printf(" %s %s", k, json_string_value(v) ?: "?");
+	printf("\n");
+}
+
+/* The TWAMP/OWAMP-Control server: one line, closes by reason. */
+static void print_control(const json_t *c)
+{
+	const char *k;
+	json_t *v;
+	bool any = false;
+
+	if (c == NULL)
+		return;
+	printf("\ncontrol: %llu connection(s) open (%llu accepted), %llu session(s) "
+	       "(%llu accepted, %llu refused, %llu REFWAIT); closed: ",
+	       (unsigned long long)u64(c, "connections"), (unsigned long long)u64(c, "accepted"),
+	       (unsigned long long)u64(c, "sessions"),
+	       (unsigned long long)u64(c, "sessions_accepted"),
+	       (unsigned long long)u64(c, "sessions_refused"),
+	       (unsigned long long)u64(c, "refwait_expired"));
+	json_object_foreach((json_t *)(uintptr_t)c, k, v) {
+		if (strncmp(k, "close_", 6) != 0 || !json_is_integer(v) ||
+		    json_integer_value(v) == 0)
+			continue;
+		printf("%s%s %lld", any ? ", " : "", k + 6, (long long)json_integer_value(v));
+		any = true;
+	}
+	printf("%s\n", any ? "" : "none");
+}
+
 static void print_reflector(const json_t *all)
 {
 	const json_t *other = json_object_get(all, "other");
@@ -560,11 +637,19 @@ static void print_stats(const json_t *all)
 		print_turnaround_workers(json_object_get(other, "/twamp/app/turnaround"));
 	}
 	print_reflector(all);
+	print_receiver(json_object_get(json_object_get(all, "other"), "/twamp/recv/stats"));
+	print_control(json_object_get(json_object_get(all, "other"), "/twamp/ctrl/stats"));
+	print_sender(json_object_get(other, "/twamp/send/stats"),
+		     json_object_get(other, "/twamp/send/runs"));
 	/* anything this version does not know how to lay out */
 	json_object_foreach((json_t *)(uintptr_t)other, k, v) {
 		if (strcmp(k, "/twamp/app/reflector") == 0 ||
 		    strcmp(k, "/twamp/app/turnaround") == 0 ||
-		    strcmp(k, "/twamp/refl/stats") == 0)
+		    strcmp(k, "/twamp/refl/stats") == 0 ||
+		    strcmp(k, "/twamp/recv/stats") == 0 ||
+		    strcmp(k, "/twamp/ctrl/stats") == 0 ||
+		    strcmp(k, "/twamp/send/stats") == 0 ||
+		    strcmp(k, "/twamp/send/runs") == 0)
 			continue;
 		printf("\n%s\n", k);
 		print_value(v, 2);
@@ -632,6 +717,151 @@ static int cmd_list(struct tel *t)
 	return 0;
 }
 
+/* twamp-ctl run options -> /twamp/send/run parameters (key=value,...). */
+static int run_params(int argc, char **argv, char *out, size_t len, bool *as_json)
+{
+	static const struct {
+		const char *opt, *key;
+		bool arg;
+	} map[] = {
+		{ "--protocol", "protocol", true }, { "--port", "port", true },
+		{ "--mode", "mode", true }, { "--key-id", "key_id", true },
+		{ "--count", "count", true }, { "--duration", "duration_s", true },
+		{ "--interval-us", "interval_us", true }, { "--rate", "rate_pps", true },
+		{ "--poisson", "schedule=poisson", false }, { "--padding", "padding", true },
+		{ "--dscp", "dscp", true }, { "--ecn", "ecn", true },
+		{ "--timeout", "timeout_s", true }, { "--name", "name", true },
+		{ "--local", "local", true }, { "--src-port", "src_port", true },
+	};
+	size_t off;
+	int n;
+
+	if (argc < 1 || argv[0][0] == '-') {
+		fprintf(stderr, "twamp-ctl run: the peer address comes first\n");
+		return -1;
+	}
+	n = snprintf(out, len, "peer=%s", argv[0]);
+	off = n > 0 ? (size_t)n : 0;
+	for (int i = 1; i < argc; i++) {
+		size_t k;
+
+		if (strcmp(argv[i], "--json") == 0) {
+			*as_json = true;
+			continue;
+		}
+		for (k = 0; k < N_ELEMS(map); k++)
+			if (strcmp(argv[i], map[k].opt) == 0)
+				break;
+		if (k == N_ELEMS(map)) {
+			fprintf(stderr, "twamp-ctl run: unknown option %s\n", argv[i]);
+			return -1;
+		}
+		if (map[k].arg && (i + 1 >= argc || strchr(argv[i + 1], ',') != NULL ||
+				   strchr(argv[i + 1], '=') != NULL)) {
+			fprintf(stderr, "twamp-ctl run: %s needs a value (no ',' or '=')\n",
+				argv[i]);
+			return -1;
+		}
+		n = map[k].arg ? snprintf(out + off, len - off, ",%s=%s", map[k].key, argv[++i]) :
+				 snprintf(out + off, len - off, ",%s", map[k].key);
+		if (n < 0 || (size_t)n >= len - off) {
+			fprintf(stderr, "twamp-ctl run: options too long\n");
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int cat_file(const char *path)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "twamp-ctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(f);
+	return 0;
+}
+
+/* Start a run, show progress once a second on a terminal, then the summary
+ * (or, with --json, the results file the appliance wrote). */
+static int cmd_run(struct tel *t, int argc, char **argv, bool as_json)
+{
+	char params[900], id[32];
+	bool tty = isatty(STDERR_FILENO), shown = false;
+	json_t *v, *e;
+	int rc = 1;
+
+	if (run_params(argc, argv, params, sizeof(params), &as_json) != 0)
+		return 2;
+	v = tel_query(t, "/twamp/send/run", params);
+	if (v == NULL) {
+		fprintf(stderr, "twamp-ctl run: no answer: is this twamp-dp built with the "
+			"sender?\n");
+		return 1;
+	}
+	e = json_object_get(v, "error");
+	if (e != NULL) {
+		fprintf(stderr, "twamp-ctl run: %s\n", json_string_value(e) ?: "refused");
+		json_decref(v);
+		return 1;
+	}
+	snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(v, "id")));
+	json_decref(v);
+	for (;;) {
+		const char *state;
+
+		v = tel_query(t, "/twamp/send/result", id);
+		if (v == NULL) {
+			fprintf(stderr, "twamp-ctl run: run %s disappeared\n", id);
+			return 1;
+		}
+		state = json_string_value(json_object_get(v, "state")) ?: "?";
+		if (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0)
+			break;
+		if (tty) {
+			fprintf(stderr, "\r%s: sent %" PRIu64 ", received %" PRIu64 ", lost %"
+				PRIu64 ", in flight %" PRIu64 "   ", state, u64(v, "sent"),
+				u64(v, "received"), u64(v, "lost"), u64(v, "in_flight"));
+			shown = true;
+		}
+		json_decref(v);
+		sleep(1);
+	}
+	if (shown)
+		fputc('\n', stderr);
+	e = json_object_get(v, "error");
+	if (e != NULL) {
+		fprintf(stderr, "twamp-ctl run: %s\n", json_string_value(e));
+	} else if (as_json) {
+		const char *file = json_string_value(json_object_get(v, "json"));
+
+		if (file == NULL)
+			fprintf(stderr, "twamp-ctl run: the appliance wrote no results file "
+				"(see its log)\n");
+		else
+			rc = cat_file(file);
+	} else {
+		size_t i;
+		json_t *line;
+
+		json_array_foreach(json_object_get(v, "summary"), i, line)
+			printf("%s\n", json_string_value(line) ?: "");
+		if (json_object_get(v, "json") != NULL)
+			printf("results: %s\n", json_string_value(json_object_get(v, "json")));
+		rc = 0;
+	}
+	json_decref(v);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -649,7 +879,7 @@ int main(int argc, char **argv)
 	struct tel t;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "s:p:c:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:p:c:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			snprintf(path, sizeof(path), "%s", optarg);
@@ -696,6 +926,10 @@ int main(int argc, char **argv)
 		if (tel_open(&t, path) != 0)
 			return 1;
 		rc = cmd_query(&t, argv[optind]);
+	} else if (strcmp(cmd, "run") == 0 && optind < argc) {
+		if (tel_open(&t, path) != 0)
+			return 1;
+		rc = cmd_run(&t, argc - optind, argv + optind, as_json);
 	} else if (strcmp(cmd, "list") == 0 && optind == argc) {
 		if (tel_open(&t, path) != 0)
 			return 1;

@@ -123,6 +123,11 @@ struct app_refl *app_refl_create(const struct tw_config *cfg, unsigned n_workers
 	return r;
 }
 
+struct tw_refl *app_refl_get(struct app_refl *r)
+{
+	return r != NULL ? r->refl : NULL;
+}
+
 struct rte_rcu_qsbr *app_refl_qsbr(struct app_refl *r)
 {
 	return tw_refl_qsbr(r->refl);

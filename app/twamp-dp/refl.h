@@ -11,12 +11,16 @@
 #include "tw_config.h"
 #include "tw_dataplane.h"
 
+struct tw_refl;
+
 struct app_refl;
 
 /* Create the reflector for @p n_workers workers; NULL after logging why. */
 struct app_refl *app_refl_create(const struct tw_config *cfg, unsigned n_workers);
 /* The QSBR variable the workers must report to (NULL: none). */
 struct rte_rcu_qsbr *app_refl_qsbr(struct app_refl *r);
+/* The lib/dataplane reflector (for the control server's sessions). */
+struct tw_refl *app_refl_get(struct app_refl *r);
 /* Light ports, static sessions, handlers, owned UDP ports; 0 or -1 (logged). */
 int app_refl_attach(struct app_refl *r, struct tw_dp *dp, const struct tw_config *cfg);
 /* One line per listening port / static session. */

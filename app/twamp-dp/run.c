@@ -25,7 +25,10 @@
 #include "tw_config.h"
 #include "tw_dataplane.h"
 #include "twamp_dp.h"
+#include "ctrl.h"
+#include "recv.h"
 #include "refl.h"
+#include "send.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -201,6 +204,9 @@ int app_run(const struct app_opts *o)
 	struct tw_dp_conf conf = { 0 };
 	struct tw_config *cfg;
 	struct app_refl *refl = NULL;
+	struct app_send *snd = NULL;
+	bool snd_launched = false;
+	struct app_ctrl *ctrl = NULL;
 	struct tw_dp *dp = NULL;
 	FILE *dpdk_log;
 	struct rte_rcu_qsbr *qsbr = NULL;
@@ -243,18 +249,24 @@ int app_run(const struct app_opts *o)
 	conf.n_ports = cfg->n_ports;
 	conf.n_workers = cfg->n_lcores;
 	conf.idle_sleep_us = o->idle_us >= 0 ? (uint32_t)o->idle_us : cfg->idle_sleep_us;
+	conf.sender_txq = cfg->has_sender_lcore;
 
 	refl = app_refl_create(cfg, conf.n_workers);
 	if (refl == NULL)
 		goto out_eal;
 	conf.qsbr = app_refl_qsbr(refl);
+	if (app_recv_create(cfg, conf.n_workers, conf.qsbr) != 0)
+		goto out_refl;
 
 	dp = tw_dp_ports_create(&conf, err, sizeof(err));
 	if (dp == NULL) {
 		app_log("%s", err);
 		goto out_refl;
 	}
-	if (app_refl_attach(refl, dp, cfg) != 0)
+	if (app_refl_attach(refl, dp, cfg) != 0 || app_recv_attach(dp) != 0)
+		goto out_dp;
+	snd = app_send_create(cfg, dp);
+	if (snd == NULL)
 		goto out_dp;
 	rc = tw_dp_telemetry_register(dp);
 	if (rc != 0)
@@ -268,11 +280,11 @@ int app_run(const struct app_opts *o)
 	for (unsigned i = 0; i < cfg->n_ports; i++)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
+	/* TCP on the TAP's addresses: after the ports (and TAPs) are up */
+	ctrl = app_ctrl_create(cfg, refl, dp, &rc);
+	if (rc != 0)
+		got_signal = -1;
 	/* configured, checked, but not served by this version yet */
-	if (cfg->control.enabled)
-		app_log("warning: reflector.control (TWAMP-Control server) is not built yet; ignored");
-	if (cfg->n_sessions > 0)
-		app_log("warning: sender.sessions (%u) are not built yet; ignored", cfg->n_sessions);
 	if (cfg->ipsec.n_sas > 0 || cfg->ipsec.key_import_socket[0] != '\0')
 		app_log("warning: ipsec is not built yet; ignored");
 
@@ -287,6 +299,23 @@ int app_run(const struct app_opts *o)
 		}
 		launched++;
 	}
+	if (!got_signal && app_send_dedicated(snd)) {
+		unsigned lc = cfg->sender_lcore;
+
+		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc) || lc == rte_get_main_lcore()) {
+			app_log("sender.lcore: lcore %u is %s (eal: -l ...)", lc,
+				lc == rte_get_main_lcore() ? "the main (control) lcore" :
+				"not enabled in EAL");
+			got_signal = -1;
+		} else if ((rc = rte_eal_remote_launch(app_send_main, snd, lc)) != 0) {
+			app_log("cannot launch the sender on lcore %u: %s", lc, strerror(-rc));
+			got_signal = -1;
+		} else {
+			snd_launched = true;
+		}
+	}
+	if (!got_signal)
+		app_send_start(snd);
 	if (inline_worker) {
 		/* what tw_dp_worker_main() does for QSBR thread 0 */
 		qsbr = conf.qsbr;
@@ -296,7 +325,7 @@ int app_run(const struct app_opts *o)
 		}
 		app_log("running: 1 worker on the main lcore %u with the control loop; "
 			"SIGINT/SIGTERM stops", rte_get_main_lcore());
-	} else if (launched == cfg->n_lcores) {
+	} else if (launched == cfg->n_lcores && !got_signal) {
 		char lcs[256] = "";
 		size_t off = 0;
 
@@ -315,12 +344,18 @@ int app_run(const struct app_opts *o)
 		if (tw_dp_service(dp) == 0 && n <= 0 && conf.idle_sleep_us > 0)
 			usleep(conf.idle_sleep_us);
 		app_refl_service(refl);
+		app_recv_service();
+		app_send_service(snd);
+		app_ctrl_service(ctrl);
 	}
 	for (unsigned pass = 1; !got_signal; pass++) {
 		if (tw_dp_service(dp) == 0)
 			usleep(conf.idle_sleep_us > 0 && conf.idle_sleep_us < 1000 ?
 			       conf.idle_sleep_us : 1000);
 		app_refl_service(refl);
+		app_recv_service();
+		app_send_service(snd);
+		app_ctrl_service(ctrl);
 		/* a worker loop only returns on quit or on a setup error */
 		for (unsigned i = 0; i < launched && pass % 256 == 0; i++) {
 			if (rte_eal_get_lcore_state(cfg->lcores[i]) == WAIT) {
@@ -338,6 +373,7 @@ int app_run(const struct app_opts *o)
 		app_log("%s: stopping", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	else
 		app_log("stopping after an error");
+	app_ctrl_destroy(ctrl); /* closes connections, removes their sessions */
 	tw_dp_quit(dp);
 	status = got_signal > 0 ? 0 : 1;
 	for (unsigned i = 0; i < launched; i++) {
@@ -347,14 +383,20 @@ int app_run(const struct app_opts *o)
 			status = 1;
 		}
 	}
+	if (snd_launched && (rc = rte_eal_wait_lcore(cfg->sender_lcore)) != 0) {
+		app_log("sender on lcore %u returned %d", cfg->sender_lcore, rc);
+		status = 1;
+	}
 	rc = tw_dp_ports_stop(dp);
 	if (rc != 0)
 		app_log("stopping the ports: %s", strerror(-rc));
 	app_log("workers stopped, ports stopped");
 out_dp:
+	app_send_destroy(snd);
 	app_refl_detach(refl);
 	tw_dp_ports_destroy(dp);
 out_refl:
+	app_recv_destroy();
 	app_refl_destroy(refl);
 out_eal:
 	rte_eal_cleanup();

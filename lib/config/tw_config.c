@@ -66,7 +66,8 @@ enum { ST_PEER, ST_PEERPORT, ST_PORT, ST_PROTO, ST_MODE, ST_KEYID, ST_STATEFUL }
 static const char *const static_keys[] = { "peer", "peer_port", "port",
 	"protocol", "mode", "key_id", "stateful", NULL };
 
-static const char *const sender_keys[] = { "sessions", NULL };
+enum { SN_SESSIONS, SN_LCORE };
+static const char *const sender_keys[] = { "sessions", "lcore", NULL };
 
 enum { S_NAME, S_PEER, S_PEERPORT, S_PORT, S_SRCPORT, S_PROTO, S_MODE, S_KEYID,
        S_COUNT, S_DURATION, S_RATE, S_INTERVAL, S_SCHED, S_PADDING, S_DSCP,
@@ -1119,6 +1120,26 @@ static void parse_statics(struct pctx *p, const struct ynode *n)
 	}
 }
 
+/* sender.lcore: an lcore of its own for the Session-Sender, not a worker's. */
+static void parse_sender_lcore(struct pctx *p, const struct ynode *n)
+{
+	struct tw_config *cfg = p->cfg;
+	uint64_t v;
+
+	if (n == NULL || cfg_is_null(n))
+		return;
+	if (!get_uint(p, n, "sender.lcore", 0, 1023, &v))
+		return;
+	for (unsigned i = 0; i < cfg->n_lcores; i++)
+		if (cfg->lcores[i] == v) {
+			cfg_err(&p->c, n, "sender.lcore: lcore %llu is a worker (workers.lcores[%u])",
+				(unsigned long long)v, i);
+			return;
+		}
+	cfg->has_sender_lcore = true;
+	cfg->sender_lcore = (uint16_t)v;
+}
+
 static void parse_sessions(struct pctx *p, const struct ynode *n)
 {
 	struct tw_config *cfg = p->cfg;
@@ -1782,8 +1803,10 @@ int tw_config_load_buffer(const char *name, const char *buf, size_t len,
 		parse_control(&p, refl.v[R_CONTROL]);
 		parse_light(&p, refl.v[R_LIGHT]);
 		parse_statics(&p, refl.v[R_STATIC]);
-		if (map_fields(&p, p.top.v[T_SENDER], "sender", sender_keys, &p.sender))
-			parse_sessions(&p, p.sender.v[0]);
+		if (map_fields(&p, p.top.v[T_SENDER], "sender", sender_keys, &p.sender)) {
+			parse_sessions(&p, p.sender.v[SN_SESSIONS]);
+			parse_sender_lcore(&p, p.sender.v[SN_LCORE]);
+		}
 		parse_ipsec(&p, p.top.v[T_IPSEC]);
 		parse_telemetry(&p, p.top.v[T_TELEMETRY]);
 		parse_results(&p, p.top.v[T_RESULTS]);
@@ -1857,7 +1880,9 @@ bool tw_config_equal(const struct tw_config *a, const struct tw_config *b)
 	    a->n_lcores != b->n_lcores || a->idle_sleep_us != b->idle_sleep_us ||
 	    a->n_light != b->n_light ||
 	    a->n_statics != b->n_statics || a->n_sessions != b->n_sessions ||
-	    a->ipsec.n_sas != b->ipsec.n_sas || a->keys.n != b->keys.n)
+	    a->ipsec.n_sas != b->ipsec.n_sas || a->keys.n != b->keys.n ||
+	    a->has_sender_lcore != b->has_sender_lcore ||
+	    (a->has_sender_lcore && a->sender_lcore != b->sender_lcore))
 		return false;
 	for (unsigned i = 0; i < a->n_eal; i++)
 		if (strcmp(a->eal[i], b->eal[i]) != 0)

@@ -284,6 +284,10 @@ struct tw_config {
 	struct tw_config_telemetry telemetry;
 	struct tw_config_results results;
 	struct tw_config_keys keys; /**< contents of control.keys, if any */
+	/** sender.lcore: the Session-Sender's own lcore (with its own TX
+	 *  queue per port); without it the sender runs in worker 0's loop */
+	bool has_sender_lcore;
+	uint16_t sender_lcore;
 };
 
 /** One diagnostic. */

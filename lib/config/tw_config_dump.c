@@ -160,7 +160,10 @@ static void dump_reflector(const struct tw_config *cfg, FILE *f)
 
 static void dump_sender(const struct tw_config *cfg, FILE *f)
 {
-	fputs("sender:\n  sessions:", f);
+	fputs("sender:\n", f);
+	if (cfg->has_sender_lcore)
+		fprintf(f, "  lcore: %u\n", cfg->sender_lcore);
+	fputs("  sessions:", f);
 	fputs(cfg->n_sessions ? "\n" : " []\n", f);
 	for (unsigned i = 0; i < cfg->n_sessions; i++) {
 		const struct tw_config_session *s = &cfg->sessions[i];

@@ -38,16 +38,71 @@ bool tw_native_supported(void)
 		    : _mm_sha1rnds4_epu32(abcd, e, 3))
 
 /*
- * L independent hashes at once (L = 1 or 2): SHA-NI rounds are bound by
- * latency, so a second stream mostly fills the gaps of the first.
+ * One block per lane of L independent hashes (L = 1, 2 or 4): SHA-NI
+ * rounds are bound by latency, so more streams fill the gaps of the
+ * first. State: abcd with A in lane 3, e0 with E in lane 3 and zeros
+ * elsewhere; message m[l][0..3] with W0 in lane 3 of m[l][0].
  */
+TARGET static inline __attribute__((always_inline)) void
+sha1_rounds_xl(__m128i abcd[], __m128i e0[], __m128i m[][4], const int L)
+{
+	__m128i abcd_save[4], e0_save[4], e[4][2];
+
+#pragma GCC unroll 4
+	for (int l = 0; l < L; l++) {
+		abcd_save[l] = abcd[l];
+		e0_save[l] = e0[l];
+		e[l][0] = _mm_add_epi32(e0[l], m[l][0]);
+		e[l][1] = abcd[l];
+		abcd[l] = _mm_sha1rnds4_epu32(abcd[l], e[l][0], 0);
+	}
+	/*
+	 * Group g does rounds 4g..4g+3 with W[g] = m[g % 4]; the message
+	 * schedule for later groups is built as it goes.
+	 */
+#pragma GCC unroll 19
+	for (int g = 1; g < 20; g++) {
+#pragma GCC unroll 4
+		for (int l = 0; l < L; l++) {
+			int cur = g & 1;
+			__m128i w = m[l][g % 4];
+
+			e[l][cur] = _mm_sha1nexte_epu32(e[l][cur], w);
+			e[l][!cur] = abcd[l];
+			if (g >= 3 && g <= 18)
+				m[l][(g + 1) % 4] = _mm_sha1msg2_epu32(
+					m[l][(g + 1) % 4], w);
+			abcd[l] = RNDS4(abcd[l], e[l][cur], g);
+			if (g <= 16)
+				m[l][(g + 3) % 4] = _mm_sha1msg1_epu32(
+					m[l][(g + 3) % 4], w);
+			if (g >= 2 && g <= 17)
+				m[l][(g + 2) % 4] = _mm_xor_si128(
+					m[l][(g + 2) % 4], w);
+		}
+	}
+	for (int l = 0; l < L; l++) {
+		e0[l] = _mm_sha1nexte_epu32(e[l][0], e0_save[l]);
+		abcd[l] = _mm_add_epi32(abcd[l], abcd_save[l]);
+	}
+}
+
+/* Message words of a 64-octet block (W0 in lane 3). */
+TARGET static inline __attribute__((always_inline)) __m128i
+sha1_load(const uint8_t *p)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
+					     0x08090a0b0c0d0e0fLL);
+
+	return _mm_shuffle_epi8(_mm_loadu_si128((const void *)p), bswap);
+}
+
+/* n blocks each of L independent hashes. */
 TARGET static inline __attribute__((always_inline)) void
 sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
 	   const int L)
 {
-	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
-					     0x08090a0b0c0d0e0fLL);
-	__m128i abcd[4], e0[4];
+	__m128i abcd[4], e0[4], m[4][4];
 
 	for (int l = 0; l < L; l++) {
 		abcd[l] = _mm_shuffle_epi32(
@@ -55,51 +110,10 @@ sha1_lanes(uint32_t *const st[], const uint8_t *const p[], size_t n,
 		e0[l] = _mm_set_epi32((int)st[l][4], 0, 0, 0);
 	}
 	for (size_t b = 0; b < n; b++) {
-		__m128i abcd_save[4], e0_save[4], e[4][2], m[4][4];
-
-#pragma GCC unroll 4
-		for (int l = 0; l < L; l++) {
-			abcd_save[l] = abcd[l];
-			e0_save[l] = e0[l];
+		for (int l = 0; l < L; l++)
 			for (int i = 0; i < 4; i++)
-				m[l][i] = _mm_shuffle_epi8(
-					_mm_loadu_si128(
-						(const void *)(p[l] + 64 * b +
-							       16 * i)),
-					bswap);
-			e[l][0] = _mm_add_epi32(e0[l], m[l][0]);
-			e[l][1] = abcd[l];
-			abcd[l] = _mm_sha1rnds4_epu32(abcd[l], e[l][0], 0);
-		}
-		/*
-		 * Group g does rounds 4g..4g+3 with W[g] = m[g % 4]; the
-		 * message schedule for later groups is built as it goes.
-		 */
-#pragma GCC unroll 19
-		for (int g = 1; g < 20; g++) {
-#pragma GCC unroll 4
-			for (int l = 0; l < L; l++) {
-				int cur = g & 1;
-				__m128i w = m[l][g % 4];
-
-				e[l][cur] = _mm_sha1nexte_epu32(e[l][cur], w);
-				e[l][!cur] = abcd[l];
-				if (g >= 3 && g <= 18)
-					m[l][(g + 1) % 4] = _mm_sha1msg2_epu32(
-						m[l][(g + 1) % 4], w);
-				abcd[l] = RNDS4(abcd[l], e[l][cur], g);
-				if (g <= 16)
-					m[l][(g + 3) % 4] = _mm_sha1msg1_epu32(
-						m[l][(g + 3) % 4], w);
-				if (g >= 2 && g <= 17)
-					m[l][(g + 2) % 4] = _mm_xor_si128(
-						m[l][(g + 2) % 4], w);
-			}
-		}
-		for (int l = 0; l < L; l++) {
-			e0[l] = _mm_sha1nexte_epu32(e[l][0], e0_save[l]);
-			abcd[l] = _mm_add_epi32(abcd[l], abcd_save[l]);
-		}
+				m[l][i] = sha1_load(p[l] + 64 * b + 16 * i);
+		sha1_rounds_xl(abcd, e0, m, L);
 	}
 	for (int l = 0; l < L; l++) {
 		_mm_storeu_si128((void *)st[l],
@@ -190,27 +204,79 @@ hmac_pre_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
 			put_be32(out[l] + 4 * i, st[l][i]);
 }
 
-/* Finish a hash whose state has absorbed `done` octets, over msg[len]. */
-static void sha1_final(uint32_t st[5], uint64_t done, const uint8_t *msg,
-		       size_t len, uint8_t out[20])
+/*
+ * Message lengths the in-register HMAC takes: a multiple of 16 whose last
+ * block keeps room for the padding (the test packets' 16, 32 and 96).
+ */
+static inline bool hmac_regs_ok(size_t len)
 {
-	uint8_t buf[192];
-
-	sha1_blocks(st, buf, sha1_pad(buf, done, msg, len));
-	for (int i = 0; i < 5; i++)
-		put_be32(out + 4 * i, st[i]);
+	return len % 16 == 0 && len % 64 != 48 && len <= 96;
 }
 
-static void hmac_pre(const struct tw_native_key *k, const uint8_t *msg,
-		     size_t len, uint8_t out[20])
+/*
+ * HMAC-SHA1/128 of L messages of one such length, all in registers: the
+ * padding words are constants and the inner digest is the outer block's
+ * first five words as it stands (RFC 2104, FIPS 180-4 §5.1.1). out gets
+ * the 16-octet tags.
+ */
+TARGET static inline __attribute__((always_inline)) void
+hmac_regs_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
+	     size_t len, uint8_t (*out)[16], const int L)
 {
-	uint32_t st[5];
-	uint8_t inner[20];
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
+					     0x08090a0b0c0d0e0fLL);
+	const __m128i pad80 = _mm_set_epi32((int)0x80000000u, 0, 0, 0);
+	const size_t full = len / 64, rest = len % 64 / 16;
+	__m128i abcd[4], e0[4], m[4][4];
 
-	memcpy(st, k->ist, sizeof(st));
-	sha1_final(st, 64, msg, len, inner);
-	memcpy(st, k->ost, sizeof(st));
-	sha1_final(st, 64, inner, sizeof(inner), out);
+	for (int l = 0; l < L; l++) {
+		abcd[l] = _mm_shuffle_epi32(
+			_mm_loadu_si128((const void *)k[l]->ist), 0x1b);
+		e0[l] = _mm_set_epi32((int)k[l]->ist[4], 0, 0, 0);
+	}
+	for (size_t b = 0; b < full; b++) {
+		for (int l = 0; l < L; l++)
+			for (int i = 0; i < 4; i++)
+				m[l][i] = sha1_load(msg[l] + 64 * b + 16 * i);
+		sha1_rounds_xl(abcd, e0, m, L);
+	}
+	for (int l = 0; l < L; l++) {
+		for (size_t i = 0; i < 4; i++)
+			m[l][i] = i < rest ? sha1_load(msg[l] + 64 * full + 16 * i)
+			       : i == rest ? pad80 : _mm_setzero_si128();
+		m[l][3] = _mm_or_si128(m[l][3],
+				       _mm_set_epi32(0, 0, 0, (int)((64 + len) * 8)));
+	}
+	sha1_rounds_xl(abcd, e0, m, L);
+	for (int l = 0; l < L; l++) {
+		m[l][0] = abcd[l];
+		m[l][1] = _mm_blend_epi16(_mm_set_epi32(0, (int)0x80000000u, 0, 0),
+					  e0[l], 0xc0);
+		m[l][2] = _mm_setzero_si128();
+		m[l][3] = _mm_set_epi32(0, 0, 0, (64 + 20) * 8);
+		abcd[l] = _mm_shuffle_epi32(
+			_mm_loadu_si128((const void *)k[l]->ost), 0x1b);
+		e0[l] = _mm_set_epi32((int)k[l]->ost[4], 0, 0, 0);
+	}
+	sha1_rounds_xl(abcd, e0, m, L);
+	for (int l = 0; l < L; l++)
+		_mm_storeu_si128((void *)out[l], _mm_shuffle_epi8(abcd[l], bswap));
+}
+
+/* The 16-octet HMAC-SHA1/128 tags of L messages of one length. */
+TARGET static inline __attribute__((always_inline)) void
+hmac_tag_xl(const struct tw_native_key *const k[], const uint8_t *const msg[],
+	    size_t len, uint8_t (*tag)[16], const int L)
+{
+	uint8_t mac[4][20];
+
+	if (hmac_regs_ok(len)) {
+		hmac_regs_xl(k, msg, len, tag, L);
+		return;
+	}
+	hmac_pre_xl(k, msg, len, mac, L);
+	for (int l = 0; l < L; l++)
+		memcpy(tag[l], mac[l], 16);
 }
 
 /* ---- AES-128 (FIPS 197) with AES-NI ---- */
@@ -254,64 +320,71 @@ TARGET static void aes_expand(const uint8_t key[16], uint8_t enc[176],
 	explicit_bzero(rk, sizeof(rk));
 }
 
-TARGET static void cbc_encrypt(const uint8_t rk[176], uint8_t *p, size_t len)
-{
-	__m128i x = _mm_setzero_si128();
-
-	for (size_t off = 0; off < len; off += 16) {
-		x = _mm_xor_si128(x, _mm_loadu_si128((const void *)(p + off)));
-		x = _mm_xor_si128(x, _mm_loadu_si128((const void *)rk));
-		for (int r = 1; r < 10; r++)
-			x = _mm_aesenc_si128(
-				x, _mm_loadu_si128((const void *)(rk + 16 * r)));
-		x = _mm_aesenclast_si128(
-			x, _mm_loadu_si128((const void *)(rk + 160)));
-		_mm_storeu_si128((void *)(p + off), x);
-	}
-}
-
-TARGET static void cbc_decrypt(const uint8_t rk[176], const uint8_t *in,
-			       uint8_t *out, size_t len)
-{
-	__m128i prev = _mm_setzero_si128();
-
-	for (size_t off = 0; off < len; off += 16) {
-		__m128i c = _mm_loadu_si128((const void *)(in + off));
-		__m128i x = _mm_xor_si128(c, _mm_loadu_si128((const void *)rk));
-
-		for (int r = 1; r < 10; r++)
-			x = _mm_aesdec_si128(
-				x, _mm_loadu_si128((const void *)(rk + 16 * r)));
-		x = _mm_aesdeclast_si128(
-			x, _mm_loadu_si128((const void *)(rk + 160)));
-		_mm_storeu_si128((void *)(out + off), _mm_xor_si128(x, prev));
-		prev = c;
-	}
-}
-
 TARGET static inline __attribute__((always_inline)) void
 cbc_encrypt_xl(const struct tw_native_key *const k[], uint8_t *const p[],
 	       size_t len, const int L)
 {
 	__m128i x[4];
 
+#pragma GCC unroll 4
 	for (int l = 0; l < L; l++)
 		x[l] = _mm_setzero_si128();
 	for (size_t off = 0; off < len; off += 16) {
+#pragma GCC unroll 4
 		for (int l = 0; l < L; l++)
 			x[l] = _mm_xor_si128(
 				_mm_xor_si128(x[l], _mm_loadu_si128(
 							    (const void *)(p[l] + off))),
 				_mm_loadu_si128((const void *)k[l]->enc));
+#pragma GCC unroll 9
 		for (int r = 1; r < 10; r++)
+#pragma GCC unroll 4
 			for (int l = 0; l < L; l++)
 				x[l] = _mm_aesenc_si128(
 					x[l], _mm_loadu_si128(
 						      (const void *)(k[l]->enc + 16 * r)));
+#pragma GCC unroll 4
 		for (int l = 0; l < L; l++) {
 			x[l] = _mm_aesenclast_si128(
 				x[l], _mm_loadu_si128((const void *)(k[l]->enc + 160)));
 			_mm_storeu_si128((void *)(p[l] + off), x[l]);
+		}
+	}
+}
+
+/* CBC decryption of L packets, IV 0; every block is independent. */
+TARGET static inline __attribute__((always_inline)) void
+cbc_decrypt_xl(const struct tw_native_key *const k[], uint8_t *const p[],
+	       uint8_t (*out)[96], size_t len, const int L)
+{
+	__m128i prev[4];
+
+#pragma GCC unroll 4
+	for (int l = 0; l < L; l++)
+		prev[l] = _mm_setzero_si128();
+	for (size_t off = 0; off < len; off += 16) {
+		__m128i c[4], x[4];
+
+#pragma GCC unroll 4
+		for (int l = 0; l < L; l++) {
+			c[l] = _mm_loadu_si128((const void *)(p[l] + off));
+			x[l] = _mm_xor_si128(c[l], _mm_loadu_si128(
+							   (const void *)k[l]->dec));
+		}
+#pragma GCC unroll 9
+		for (int r = 1; r < 10; r++)
+#pragma GCC unroll 4
+			for (int l = 0; l < L; l++)
+				x[l] = _mm_aesdec_si128(
+					x[l], _mm_loadu_si128(
+						      (const void *)(k[l]->dec + 16 * r)));
+#pragma GCC unroll 4
+		for (int l = 0; l < L; l++) {
+			x[l] = _mm_aesdeclast_si128(
+				x[l], _mm_loadu_si128((const void *)(k[l]->dec + 160)));
+			_mm_storeu_si128((void *)(out[l] + off),
+					 _mm_xor_si128(x[l], prev[l]));
+			prev[l] = c[l];
 		}
 	}
 }
@@ -339,41 +412,16 @@ void tw_native_key_init(struct tw_native_key *k, const uint8_t aes[16],
 	explicit_bzero(pad, sizeof(pad));
 }
 
-void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
-		       size_t cover, size_t hoff)
-{
-	uint8_t mac[20];
-
-	hmac_pre(k, pkt, cover, mac);
-	memcpy(pkt + hoff, mac, TW_CRYPTO_HMAC_LEN);
-	cbc_encrypt(k->enc, pkt, cover);
-}
-
-int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
-		     size_t cover, size_t hoff)
-{
-	uint8_t plain[96], mac[20];
-	int rc = 0;
-
-	cbc_decrypt(k->dec, pkt, plain, cover);
-	hmac_pre(k, plain, cover, mac);
-	if (!tw_crypto_memeq(mac, pkt + hoff, TW_CRYPTO_HMAC_LEN))
-		rc = -TW_PROTO_E_HMAC;
-	else
-		memcpy(pkt, plain, cover);
-	explicit_bzero(plain, sizeof(plain));
-	return rc;
-}
-
 TARGET static inline __attribute__((always_inline)) void
 protect_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
 	   size_t cover, size_t hoff, const int L)
 {
-	uint8_t mac[4][20];
-	const uint8_t *const msg[4] = { pkt[0], pkt[1], pkt[L > 2 ? 2 : 0],
-					pkt[L > 2 ? 3 : 0] };
+	uint8_t mac[4][16];
+	const uint8_t *msg[4];
 
-	hmac_pre_xl(k, msg, cover, mac, L);
+	for (int l = 0; l < L; l++)
+		msg[l] = pkt[l];
+	hmac_tag_xl(k, msg, cover, mac, L);
 	for (int l = 0; l < L; l++)
 		memcpy(pkt[l] + hoff, mac[l], TW_CRYPTO_HMAC_LEN);
 	cbc_encrypt_xl(k, pkt, cover, L);
@@ -383,13 +431,12 @@ TARGET static inline __attribute__((always_inline)) void
 verify_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
 	  size_t cover, size_t hoff, int rc[], const int L)
 {
-	uint8_t plain[4][96], mac[4][20];
+	uint8_t plain[4][96], mac[4][16];
 	const uint8_t *const msg[4] = { plain[0], plain[1], plain[2],
 					plain[3] };
 
-	for (int l = 0; l < L; l++)
-		cbc_decrypt(k[l]->dec, pkt[l], plain[l], cover);
-	hmac_pre_xl(k, msg, cover, mac, L);
+	cbc_decrypt_xl(k, pkt, plain, cover, L);
+	hmac_tag_xl(k, msg, cover, mac, L);
 	for (int l = 0; l < L; l++) {
 		rc[l] = 0;
 		if (!tw_crypto_memeq(mac[l], pkt[l] + hoff, TW_CRYPTO_HMAC_LEN))
@@ -398,6 +445,21 @@ verify_xl(const struct tw_native_key *const k[], uint8_t *const pkt[],
 			memcpy(pkt[l], plain[l], cover);
 	}
 	explicit_bzero(plain, sizeof(plain));
+}
+
+TARGET void tw_native_protect(const struct tw_native_key *k, uint8_t *pkt,
+		       size_t cover, size_t hoff)
+{
+	protect_xl(&k, &pkt, cover, hoff, 1);
+}
+
+TARGET int tw_native_verify(const struct tw_native_key *k, uint8_t *pkt,
+		     size_t cover, size_t hoff)
+{
+	int rc;
+
+	verify_xl(&k, &pkt, cover, hoff, &rc, 1);
+	return rc;
 }
 
 TARGET void tw_native_protect_x2(const struct tw_native_key *const k[2],
@@ -448,52 +510,86 @@ static const uint32_t k256[64] = {
 	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
+/* FIPS 180-4 state <-> the ABEF/CDGH form sha256rnds2 works on */
+TARGET static inline __attribute__((always_inline)) void
+sha256_state_in(const uint32_t st[8], __m128i *s0, __m128i *s1)
+{
+	__m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const void *)st),
+					0xb1);                    /* CDAB */
+	__m128i hgfe = _mm_shuffle_epi32(
+		_mm_loadu_si128((const void *)(st + 4)), 0x1b);   /* HGFE */
+
+	*s0 = _mm_alignr_epi8(tmp, hgfe, 8);                      /* ABEF */
+	*s1 = _mm_blend_epi16(hgfe, tmp, 0xf0);                   /* CDGH */
+}
+
+/* ABCD and EFGH as 32-bit lanes, A in lane 0 */
+TARGET static inline __attribute__((always_inline)) void
+sha256_state_out(__m128i s0, __m128i s1, __m128i *abcd, __m128i *efgh)
+{
+	__m128i feba = _mm_shuffle_epi32(s0, 0x1b);
+	__m128i dchg = _mm_shuffle_epi32(s1, 0xb1);
+
+	*abcd = _mm_blend_epi16(feba, dchg, 0xf0);
+	*efgh = _mm_alignr_epi8(dchg, feba, 8);
+}
+
+/* One block per lane, message words already in m[l][0..3] (W0 in lane 0). */
+TARGET static inline __attribute__((always_inline)) void
+sha256_rounds_xl(__m128i s0[], __m128i s1[], __m128i m[][4], const int L)
+{
+	__m128i abef[4], cdgh[4];
+
+	for (int l = 0; l < L; l++) {
+		abef[l] = s0[l];
+		cdgh[l] = s1[l];
+	}
+#pragma GCC unroll 16
+	for (int g = 0; g < 16; g++) {
+		const __m128i kg = _mm_loadu_si128((const void *)(k256 + 4 * g));
+
+#pragma GCC unroll 4
+		for (int l = 0; l < L; l++) {
+			__m128i w = m[l][g % 4];
+			__m128i x = _mm_add_epi32(w, kg);
+
+			s1[l] = _mm_sha256rnds2_epu32(s1[l], s0[l], x);
+			if (g >= 3 && g <= 14) {
+				__m128i t = _mm_alignr_epi8(w, m[l][(g + 3) % 4], 4);
+
+				m[l][(g + 1) % 4] = _mm_sha256msg2_epu32(
+					_mm_add_epi32(m[l][(g + 1) % 4], t), w);
+			}
+			s0[l] = _mm_sha256rnds2_epu32(s0[l], s1[l],
+						      _mm_shuffle_epi32(x, 0x0e));
+			if (g >= 1 && g <= 12)
+				m[l][(g + 3) % 4] =
+					_mm_sha256msg1_epu32(m[l][(g + 3) % 4], w);
+		}
+	}
+	for (int l = 0; l < L; l++) {
+		s0[l] = _mm_add_epi32(s0[l], abef[l]);
+		s1[l] = _mm_add_epi32(s1[l], cdgh[l]);
+	}
+}
+
+/* n blocks of one hash (the key pads and the one-packet path). */
 TARGET static void sha256_blocks(uint32_t st[8], const uint8_t *p, size_t n)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
 					     0x0405060700010203LL);
-	__m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const void *)st),
-					0xb1);                    /* CDAB */
-	__m128i s1 = _mm_shuffle_epi32(
-		_mm_loadu_si128((const void *)(st + 4)), 0x1b);   /* HGFE */
-	__m128i s0 = _mm_alignr_epi8(tmp, s1, 8);                 /* ABEF */
+	__m128i s0[1], s1[1], m[1][4], abcd, efgh;
 
-	s1 = _mm_blend_epi16(s1, tmp, 0xf0);                      /* CDGH */
+	sha256_state_in(st, &s0[0], &s1[0]);
 	for (; n > 0; n--, p += 64) {
-		__m128i abef = s0, cdgh = s1, m[4];
-
 		for (int i = 0; i < 4; i++)
-			m[i] = _mm_shuffle_epi8(
-				_mm_loadu_si128((const void *)(p + 16 * i)),
-				bswap);
-		/* Group g does rounds 4g..4g+3 with W[g] = m[g % 4]. */
-#pragma GCC unroll 16
-		for (int g = 0; g < 16; g++) {
-			__m128i w = m[g % 4];
-			__m128i x = _mm_add_epi32(
-				w, _mm_loadu_si128((const void *)(k256 + 4 * g)));
-
-			s1 = _mm_sha256rnds2_epu32(s1, s0, x);
-			if (g >= 3 && g <= 14) {
-				__m128i t = _mm_alignr_epi8(w, m[(g + 3) % 4],
-							    4);
-
-				m[(g + 1) % 4] = _mm_sha256msg2_epu32(
-					_mm_add_epi32(m[(g + 1) % 4], t), w);
-			}
-			s0 = _mm_sha256rnds2_epu32(s0, s1,
-						   _mm_shuffle_epi32(x, 0x0e));
-			if (g >= 1 && g <= 12)
-				m[(g + 3) % 4] =
-					_mm_sha256msg1_epu32(m[(g + 3) % 4], w);
-		}
-		s0 = _mm_add_epi32(s0, abef);
-		s1 = _mm_add_epi32(s1, cdgh);
+			m[0][i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const void *)(p + 16 * i)), bswap);
+		sha256_rounds_xl(s0, s1, m, 1);
 	}
-	tmp = _mm_shuffle_epi32(s0, 0x1b);                        /* FEBA */
-	s1 = _mm_shuffle_epi32(s1, 0xb1);                         /* DCHG */
-	_mm_storeu_si128((void *)st, _mm_blend_epi16(tmp, s1, 0xf0));
-	_mm_storeu_si128((void *)(st + 4), _mm_alignr_epi8(s1, tmp, 8));
+	sha256_state_out(s0[0], s1[0], &abcd, &efgh);
+	_mm_storeu_si128((void *)st, abcd);
+	_mm_storeu_si128((void *)(st + 4), efgh);
 }
 
 void tw_native_hmac256_init(struct tw_native_hmac256 *h, const uint8_t *key,
@@ -579,4 +675,88 @@ void tw_native_hmac256(const struct tw_native_hmac256 *h, const uint8_t *a,
 	memcpy(st, h->ost, sizeof(st));
 	sha256_finish2(st, inner, sizeof(inner), NULL, 0, out);
 	explicit_bzero(inner, sizeof(inner));
+}
+
+/*
+ * HMAC-SHA-256/128 over the 96-octet STAMP base packet (RFC 8762 §4.4)
+ * for L packets at once, all in registers: the inner hash is the packet's
+ * first 64 octets, then octets 64-95 with the padding for 64 + 96 octets
+ * (constant words); the outer block is the inner digest's words as they
+ * are plus the padding for 64 + 32 octets. out gets the 16-octet tags.
+ */
+TARGET static inline __attribute__((always_inline)) void
+hmac256_96_xl(const struct tw_native_hmac256 *const h[],
+	      const uint8_t *const msg[], uint8_t (*out)[16], const int L)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
+					     0x0405060700010203LL);
+	const __m128i pad80 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+	__m128i s0[4], s1[4], m[4][4];
+
+	for (int l = 0; l < L; l++) {
+		sha256_state_in(h[l]->ist, &s0[l], &s1[l]);
+		for (int i = 0; i < 4; i++)
+			m[l][i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const void *)(msg[l] + 16 * i)),
+				bswap);
+	}
+	sha256_rounds_xl(s0, s1, m, L);
+	for (int l = 0; l < L; l++) {
+		m[l][0] = _mm_shuffle_epi8(
+			_mm_loadu_si128((const void *)(msg[l] + 64)), bswap);
+		m[l][1] = _mm_shuffle_epi8(
+			_mm_loadu_si128((const void *)(msg[l] + 80)), bswap);
+		m[l][2] = pad80;
+		m[l][3] = _mm_set_epi32((64 + 96) * 8, 0, 0, 0);
+	}
+	sha256_rounds_xl(s0, s1, m, L);
+	for (int l = 0; l < L; l++) {
+		sha256_state_out(s0[l], s1[l], &m[l][0], &m[l][1]);
+		m[l][2] = pad80;
+		m[l][3] = _mm_set_epi32((64 + 32) * 8, 0, 0, 0);
+		sha256_state_in(h[l]->ost, &s0[l], &s1[l]);
+	}
+	sha256_rounds_xl(s0, s1, m, L);
+	for (int l = 0; l < L; l++) {
+		__m128i abcd, efgh;
+
+		sha256_state_out(s0[l], s1[l], &abcd, &efgh);
+		_mm_storeu_si128((void *)out[l], _mm_shuffle_epi8(abcd, bswap));
+	}
+}
+
+TARGET static void hmac256_96_x1(const struct tw_native_hmac256 *const h[],
+				 const uint8_t *const msg[], uint8_t (*out)[16])
+{
+	hmac256_96_xl(h, msg, out, 1);
+}
+
+TARGET static void hmac256_96_x2(const struct tw_native_hmac256 *const h[],
+				 const uint8_t *const msg[], uint8_t (*out)[16])
+{
+	hmac256_96_xl(h, msg, out, 2);
+}
+
+TARGET static void hmac256_96_x4(const struct tw_native_hmac256 *const h[],
+				 const uint8_t *const msg[], uint8_t (*out)[16])
+{
+	hmac256_96_xl(h, msg, out, 4);
+}
+
+void tw_native_hmac256_96_burst(const struct tw_native_hmac256 *const h[],
+				const uint8_t *const msg[], unsigned n,
+				uint8_t (*out)[16])
+{
+	unsigned i = 0;
+
+	for (; i + TW_NATIVE_SHA256_LANES <= n; i += TW_NATIVE_SHA256_LANES) {
+		if (TW_NATIVE_SHA256_LANES == 4)
+			hmac256_96_x4(h + i, msg + i, out + i);
+		else
+			hmac256_96_x2(h + i, msg + i, out + i);
+	}
+	for (; i + 2 <= n; i += 2)
+		hmac256_96_x2(h + i, msg + i, out + i);
+	if (i < n)
+		hmac256_96_x1(h + i, msg + i, out + i);
 }

@@ -50,4 +50,18 @@ void tw_native_hmac256(const struct tw_native_hmac256 *h, const uint8_t *a,
 		       size_t a_len, const uint8_t *b, size_t b_len,
 		       uint8_t out[32]);
 
+/* Lanes of the STAMP burst (2 or 4; docs/performance.md has both). */
+#ifndef TW_NATIVE_SHA256_LANES
+#define TW_NATIVE_SHA256_LANES 4
+#endif
+
+/*
+ * HMAC-SHA-256 over the first 96 octets of each of n messages (the STAMP
+ * base packet), key h[i] for message i; out[i] gets the 16-octet
+ * HMAC-SHA-256/128 tag.
+ */
+void tw_native_hmac256_96_burst(const struct tw_native_hmac256 *const h[],
+				const uint8_t *const msg[], unsigned n,
+				uint8_t (*out)[16]);
+
 #endif

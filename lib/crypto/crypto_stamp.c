@@ -99,6 +99,14 @@ int tw_crypto_stamp_sign(const struct tw_crypto_stamp *s, uint8_t *pkt,
 		return -TW_PROTO_E_INVAL;
 	if (len < TW_CRYPTO_STAMP_AUTH_MIN)
 		return -TW_PROTO_E_TRUNCATED;
+	if (s != NULL && s->native) {
+		const struct tw_native_hmac256 *h = &s->nh;
+		const uint8_t *msg = pkt;
+
+		tw_native_hmac256_96_burst(&h, &msg, 1,
+					   (uint8_t (*)[16])(pkt + TW_CRYPTO_STAMP_HMAC_OFF));
+		return 0;
+	}
 	return tw_crypto_stamp_mac(s, pkt, TW_CRYPTO_STAMP_HMAC_OFF, NULL, 0,
 				   pkt + TW_CRYPTO_STAMP_HMAC_OFF);
 }
@@ -113,12 +121,94 @@ int tw_crypto_stamp_check(const struct tw_crypto_stamp *s, const uint8_t *pkt,
 		return -TW_PROTO_E_INVAL;
 	if (len < TW_CRYPTO_STAMP_AUTH_MIN)
 		return -TW_PROTO_E_TRUNCATED;
-	rc = tw_crypto_stamp_mac(s, pkt, TW_CRYPTO_STAMP_HMAC_OFF, NULL, 0,
-				 mac);
+	if (s != NULL && s->native) {
+		const struct tw_native_hmac256 *h = &s->nh;
+
+		tw_native_hmac256_96_burst(&h, &pkt, 1, &mac);
+		rc = 0;
+	} else {
+		rc = tw_crypto_stamp_mac(s, pkt, TW_CRYPTO_STAMP_HMAC_OFF,
+					 NULL, 0, mac);
+	}
 	if (rc == 0 && !tw_crypto_memeq(mac, pkt + TW_CRYPTO_STAMP_HMAC_OFF,
 					TW_CRYPTO_HMAC_LEN))
 		rc = -TW_PROTO_E_HMAC;
 	return rc;
+}
+
+/*
+ * RFC 8762 §4.4 for a burst: the native engine interleaves the SHA-256
+ * compressions of up to four packets (crypto_native.c); contexts without
+ * SHA-NI take the one-packet path. sign writes into out[i] (= pkts[i]).
+ */
+static int stamp_burst(const struct tw_crypto_stamp *const s[],
+		       const uint8_t *const pkts[], uint8_t *const out[],
+		       const uint16_t lens[], unsigned n, int results[])
+{
+	const struct tw_native_hmac256 *h[TW_CRYPTO_BURST_MAX];
+	const uint8_t *msg[TW_CRYPTO_BURST_MAX];
+	uint8_t mac[TW_CRYPTO_BURST_MAX][TW_CRYPTO_HMAC_LEN];
+	uint16_t idx[TW_CRYPTO_BURST_MAX];
+	unsigned nn = 0;
+
+	if (s == NULL || pkts == NULL || lens == NULL || results == NULL ||
+	    n > TW_CRYPTO_BURST_MAX)
+		return -TW_PROTO_E_INVAL;
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i] == NULL || pkts[i] == NULL) {
+			results[i] = -TW_PROTO_E_INVAL;
+		} else if (lens[i] < TW_CRYPTO_STAMP_AUTH_MIN) {
+			results[i] = -TW_PROTO_E_TRUNCATED;
+		} else if (s[i]->native) {
+			h[nn] = &s[i]->nh;
+			msg[nn] = pkts[i];
+			idx[nn++] = (uint16_t)i;
+		} else {
+			results[i] = out != NULL
+				? tw_crypto_stamp_sign(s[i], out[i], lens[i])
+				: tw_crypto_stamp_check(s[i], pkts[i], lens[i]);
+		}
+	}
+	if (nn == 0)
+		return (int)n;
+	tw_native_hmac256_96_burst(h, msg, nn, mac);
+	for (unsigned k = 0; k < nn; k++) {
+		unsigned i = idx[k];
+
+		if (out != NULL) {
+			memcpy(out[i] + TW_CRYPTO_STAMP_HMAC_OFF, mac[k],
+			       TW_CRYPTO_HMAC_LEN);
+			results[i] = 0;
+		} else {
+			results[i] = tw_crypto_memeq(mac[k],
+						     pkts[i] + TW_CRYPTO_STAMP_HMAC_OFF,
+						     TW_CRYPTO_HMAC_LEN)
+				? 0 : -TW_PROTO_E_HMAC;
+		}
+	}
+	tw_crypto_wipe(mac, nn * sizeof(mac[0]));
+	return (int)n;
+}
+
+int tw_crypto_stamp_sign_burst(const struct tw_crypto_stamp *const s[],
+			       uint8_t *const pkts[], const uint16_t lens[],
+			       unsigned n, int results[])
+{
+	const uint8_t *in[TW_CRYPTO_BURST_MAX];
+
+	if (pkts == NULL || n > TW_CRYPTO_BURST_MAX)
+		return -TW_PROTO_E_INVAL;
+	for (unsigned i = 0; i < n; i++)
+		in[i] = pkts[i];
+	return stamp_burst(s, in, pkts, lens, n, results);
+}
+
+int tw_crypto_stamp_check_burst(const struct tw_crypto_stamp *const s[],
+				const uint8_t *const pkts[],
+				const uint16_t lens[], unsigned n,
+				int results[])
+{
+	return stamp_burst(s, pkts, NULL, lens, n, results);
 }
 
 /*

@@ -364,7 +364,8 @@ int tw_crypto_test_verify_burst(struct tw_crypto_engine *e,
 #define TW_CRYPTO_STAMP_AUTH_MIN 112u
 
 /**
- * Per-session STAMP HMAC key with precomputed inner/outer state (OpenSSL).
+ * Per-session STAMP HMAC key with precomputed inner/outer state (SHA-NI
+ * where the CPU has it, else OpenSSL).
  * It carries its own scratch state: one thread at a time (the session's
  * worker).
  */
@@ -406,6 +407,33 @@ int tw_crypto_stamp_sign(const struct tw_crypto_stamp *s, uint8_t *pkt,
  */
 int tw_crypto_stamp_check(const struct tw_crypto_stamp *s, const uint8_t *pkt,
 			  size_t len);
+
+/**
+ * Sign @p n authenticated STAMP base packets (of possibly different
+ * sessions) at once: tw_crypto_stamp_sign() for each, with the SHA-256
+ * work of up to four packets interleaved where the CPU has SHA-NI.
+ * results[i] gets what tw_crypto_stamp_sign() would return for packet i
+ * (-TW_PROTO_E_INVAL for a NULL context or packet); a packet that fails is
+ * left as it was.
+ *
+ * @return @p n, or -TW_PROTO_E_INVAL (NULL array, n > TW_CRYPTO_BURST_MAX)
+ *         and nothing is touched.
+ */
+int tw_crypto_stamp_sign_burst(const struct tw_crypto_stamp *const s[],
+			       uint8_t *const pkts[], const uint16_t lens[],
+			       unsigned n, int results[]);
+
+/**
+ * Check the base packet HMAC of @p n packets (constant time each);
+ * results[i] as tw_crypto_stamp_check() (-TW_PROTO_E_INVAL for a NULL
+ * context or packet).
+ *
+ * @return @p n, or -TW_PROTO_E_INVAL (NULL array, n > TW_CRYPTO_BURST_MAX).
+ */
+int tw_crypto_stamp_check_burst(const struct tw_crypto_stamp *const s[],
+				const uint8_t *const pkts[],
+				const uint16_t lens[], unsigned n,
+				int results[]);
 
 /**
  * RFC 8972 §4.8 HMAC TLV value: HMAC over the 4-octet Sequence Number at

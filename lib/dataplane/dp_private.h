@@ -29,6 +29,7 @@ struct dp_port {
 	uint16_t port_id;
 	uint16_t tap_id;
 	uint16_t nq;             /* RX/TX queue pairs (<= workers) */
+	uint16_t sender_q;       /* sender's TX queue (== nq), DP_NO_PORT: none */
 	bool probed;             /* we probed the device: we remove it */
 	bool tap_probed;
 	bool started, tap_started;
@@ -62,13 +63,18 @@ struct tw_dp {
 	uint64_t clock_next;     /* TSC of the next anchor refresh */
 	uint64_t hw_ts_flag;     /* RTE_MBUF_DYNFLAG_RX_TIMESTAMP, 0 if unregistered */
 	int hw_ts_offset;
-	tw_dp_udp_fn udp_fn;
-	void *udp_arg;
+	tw_dp_udp_fn udp_fn[TW_DP_UDP_CLASS_MAX];   /* by owner class */
+	void *udp_arg[TW_DP_UDP_CLASS_MAX];
 	tw_dp_tx_stamp_fn tx_stamp_fn;
 	void *tx_stamp_arg;
+	tw_dp_hook_fn hook_fn;   /* worker 0, once per pass (the sender) */
+	void *hook_arg;
 	bool started;
 	bool quit;               /* __atomic */
-	uint64_t udp_owned[65536 / 64];
+	uint64_t udp_owned[65536 / 64];   /* any class: the parser's test */
+	uint8_t udp_class[65536];         /* enum tw_dp_udp_class per port */
+	uint32_t udp_class_ports[TW_DP_UDP_CLASS_MAX]; /* ports each class owns */
+	uint8_t udp_single;               /* the only class owning ports, or NONE */
 	struct dp_worker *workers;        /* n_workers + 1: the last is the service */
 	pthread_t svc_thread;
 	bool svc_running;                 /* a service thread exists */
@@ -79,6 +85,12 @@ struct tw_dp {
 /* rtnetlink (netlink.c): 0 or -errno. */
 int tw_dp_nl_addr_add(unsigned ifindex, const struct tw_dp_prefix *p);
 int tw_dp_nl_link_up(unsigned ifindex);
+/* The next hop to @dst via @ifindex (its gateway, or @dst when on-link)
+ * into @nh: 0, or -ENETUNREACH (no route out of that interface). */
+int tw_dp_nl_route_nexthop(unsigned ifindex, int family, const uint8_t *dst, uint8_t *nh);
+/* The neighbour entry of @ip on @ifindex: 0 with @mac, -EAGAIN (absent or
+ * resolving), -EHOSTUNREACH (FAILED), or -errno. */
+int tw_dp_nl_neigh_get(unsigned ifindex, int family, const uint8_t *ip, uint8_t *mac);
 
 /* exception.c */
 void tw_dp_exc_drain(struct dp_port *p);

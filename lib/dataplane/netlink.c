@@ -5,9 +5,11 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "dp_private.h"
 
@@ -16,6 +18,8 @@ struct nl_req {
 	union {
 		struct ifaddrmsg ifa;
 		struct ifinfomsg ifi;
+		struct rtmsg rt;
+		struct ndmsg nd;
 	} u;
 	char attrs[64];
 };
@@ -30,13 +34,18 @@ static void add_attr(struct nl_req *r, uint16_t type, const void *data, uint16_t
 	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-/* Send one request and wait for its ACK (NLMSG_ERROR with error 0). */
-static int nl_talk(struct nl_req *r)
+/*
+ * Send one request and take the first answer with its sequence number: an
+ * NLMSG_ERROR gives its error (0 is the ACK), any other message is copied
+ * into @reply (NULL: none wanted) and its length returned. 1 s at most.
+ */
+static int nl_query(const struct nl_req *r, void *reply, size_t cap)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 1 };
 	union {
 		struct nlmsghdr nh;
-		char buf[4096];
+		char buf[8192];
 	} ans;
 	int fd, rc = -EIO;
 	ssize_t n;
@@ -44,7 +53,7 @@ static int nl_talk(struct nl_req *r)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	r->nh.nlmsg_seq = 1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
 		goto out;
@@ -56,7 +65,7 @@ static int nl_talk(struct nl_req *r)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = -errno;
+			rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
 			goto out;
 		}
 		for (nh = &ans.nh; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
@@ -71,11 +80,28 @@ static int nl_talk(struct nl_req *r)
 				rc = e.error;
 				goto out;
 			}
+			if (reply == NULL || nh->nlmsg_len > cap) {
+				rc = -EMSGSIZE;
+				goto out;
+			}
+			memcpy(reply, nh, nh->nlmsg_len);
+			rc = (int)nh->nlmsg_len;
+			goto out;
 		}
 	}
 out:
 	close(fd);
 	return rc;
+}
+
+/* A change (NLM_F_ACK set): 0 or -errno. */
+static int nl_talk(struct nl_req *r)
+{
+	int rc;
+
+	r->nh.nlmsg_seq = 1;
+	rc = nl_query(r, NULL, 0);
+	return rc > 0 ? -EIO : rc;
 }
 
 int tw_dp_nl_addr_add(unsigned ifindex, const struct tw_dp_prefix *p)
@@ -115,4 +141,86 @@ int tw_dp_nl_link_up(unsigned ifindex)
 	r.u.ifi.ifi_flags = IFF_UP;
 	r.u.ifi.ifi_change = IFF_UP;
 	return nl_talk(&r);
+}
+
+/* RTM_GETROUTE: the gateway to @dst (or dst itself when on-link) via @ifindex. */
+int tw_dp_nl_route_nexthop(unsigned ifindex, int family, const uint8_t *dst, uint8_t *nh)
+{
+	union {
+		struct nlmsghdr h;
+		char buf[4096];
+	} ans;
+	struct nl_req r;
+	uint16_t alen = family == AF_INET ? 4 : 16;
+	uint32_t oif = ifindex, got_oif = 0;
+	struct rtattr *rta;
+	int len, rc;
+
+	memset(&r, 0, sizeof(r));
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	r.nh.nlmsg_type = RTM_GETROUTE;
+	r.nh.nlmsg_flags = NLM_F_REQUEST;
+	r.nh.nlmsg_seq = 2;
+	r.u.rt.rtm_family = (uint8_t)family;
+	r.u.rt.rtm_dst_len = (uint8_t)(alen * 8);
+	add_attr(&r, RTA_DST, dst, alen);
+	add_attr(&r, RTA_OIF, &oif, sizeof(oif));
+	rc = nl_query(&r, &ans, sizeof(ans));
+	if (rc < 0)
+		return -ENETUNREACH;
+	memcpy(nh, dst, alen);
+	len = (int)RTM_PAYLOAD(&ans.h);
+	for (rta = RTM_RTA(NLMSG_DATA(&ans.h)); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == RTA_GATEWAY && RTA_PAYLOAD(rta) == alen)
+			memcpy(nh, RTA_DATA(rta), alen);
+		else if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) == 4)
+			memcpy(&got_oif, RTA_DATA(rta), 4);
+	}
+	return got_oif == ifindex ? 0 : -ENETUNREACH;
+}
+
+/* RTM_GETNEIGH: 0 with @mac, -EAGAIN (absent or resolving), -EHOSTUNREACH. */
+int tw_dp_nl_neigh_get(unsigned ifindex, int family, const uint8_t *ip, uint8_t *mac)
+{
+	union {
+		struct nlmsghdr h;
+		char buf[4096];
+	} ans;
+	struct nl_req r;
+	struct ndmsg nd;
+	uint16_t alen = family == AF_INET ? 4 : 16;
+	struct rtattr *rta;
+	bool have = false;
+	int len, rc;
+
+	memset(&r, 0, sizeof(r));
+	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
+	r.nh.nlmsg_type = RTM_GETNEIGH;
+	r.nh.nlmsg_flags = NLM_F_REQUEST;
+	r.nh.nlmsg_seq = 3;
+	r.u.nd.ndm_family = (uint8_t)family;
+	r.u.nd.ndm_ifindex = (int)ifindex;
+	add_attr(&r, NDA_DST, ip, alen);
+	rc = nl_query(&r, &ans, sizeof(ans));
+	if (rc == -ENOENT)
+		return -EAGAIN;
+	if (rc < 0)
+		return rc;
+	if (ans.h.nlmsg_type != RTM_NEWNEIGH || ans.h.nlmsg_len < NLMSG_LENGTH(sizeof(nd)))
+		return -EIO;
+	memcpy(&nd, NLMSG_DATA(&ans.h), sizeof(nd));
+	len = (int)(ans.h.nlmsg_len - NLMSG_LENGTH(sizeof(nd)));
+	for (rta = (struct rtattr *)((char *)NLMSG_DATA(&ans.h) + NLMSG_ALIGN(sizeof(nd)));
+	     RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6) {
+			memcpy(mac, RTA_DATA(rta), 6);
+			have = true;
+		}
+	}
+	if (nd.ndm_state & NUD_FAILED)
+		return -EHOSTUNREACH;
+	if (have && (nd.ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+				     NUD_PERMANENT | NUD_NOARP)))
+		return 0;
+	return -EAGAIN;
 }

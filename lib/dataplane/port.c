@@ -222,7 +222,8 @@ static void hwts_calibrate(struct tw_dp *dp, struct dp_port *p)
 		p->hwts = DP_HWTS_NONE;
 		return;
 	}
-	hz = (uint64_t)(((unsigned __int128)(c1 - c0) * rte_get_tsc_hz()) / (t1 - t0));
+	hz = (uint64_t)(((unsigned __int128)(c1 - c0) * tw_dp_clock_hz(&dp->clock)) /
+		       (t1 - t0));
 	if (tw_dp_clock_anchor_set(&a, c1, ntp_to_unix_ns(tw_dp_clock_ntp(&dp->clock, t1)),
 				   hz) != 0) {
 		p->hwts = DP_HWTS_NONE;
@@ -257,7 +258,7 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 {
 	struct rte_eth_conf ec = { 0 };
 	struct rte_eth_dev_info di;
-	uint16_t nrx, ntx;
+	uint16_t nrx, ntx, ntxq;
 	int rc, sock;
 
 	rc = rte_eth_dev_info_get(p->port_id, &di);
@@ -288,7 +289,13 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 	if (strcmp(di.driver_name, "net_pcap") == 0)
 		p->hwts = DP_HWTS_UNIX_US; /* fills the field in µs, no capability flag */
 
-	rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &ec);
+	ntxq = p->nq;
+	p->sender_q = DP_NO_PORT;
+	if (dp->conf.sender_txq && di.max_tx_queues > p->nq) {
+		p->sender_q = p->nq; /* the sender's own TX queue, after the workers' */
+		ntxq++;
+	}
+	rc = rte_eth_dev_configure(p->port_id, p->nq, ntxq, &ec);
 	if (rc != 0)
 		return fail(err, errlen, rc, "port %s (%s): configure: %s", p->conf.name,
 			    p->conf.device, rte_strerror(-rc));
@@ -315,6 +322,15 @@ static int port_setup(struct tw_dp *dp, struct dp_port *p, char *err, size_t err
 		if (rc != 0)
 			return fail(err, errlen, rc, "port %s (%s): queue %u setup: %s",
 				    p->conf.name, p->conf.device, q, rte_strerror(-rc));
+	}
+	if (p->sender_q != DP_NO_PORT) {
+		struct rte_eth_txconf txc = di.default_txconf;
+
+		txc.offloads = ec.txmode.offloads;
+		rc = rte_eth_tx_queue_setup(p->port_id, p->sender_q, ntx, (unsigned)sock, &txc);
+		if (rc != 0)
+			return fail(err, errlen, rc, "port %s (%s): sender TX queue %u setup: %s",
+				    p->conf.name, p->conf.device, p->sender_q, rte_strerror(-rc));
 	}
 	if (p->conf.has_mac) {
 		/* some PMDs (af_packet) change a kernel interface: restore on destroy */
@@ -419,10 +435,12 @@ static uint32_t pool_size(const struct tw_dp *dp)
 		const struct tw_dp_port_conf *pc = &dp->ports[i].conf;
 
 		n += (uint64_t)dp->conf.n_workers * (pc->rx_desc + pc->tx_desc);
+		if (dp->conf.sender_txq)
+			n += pc->tx_desc;
 		if (pc->exception)
 			n += 2ull * rs + 2 * TAP_DESC;
 	}
-	n += (dp->conf.n_workers + 1) * (POOL_CACHE + 2 * TW_DP_BURST);
+	n += (dp->conf.n_workers + 2) * (POOL_CACHE + 2 * TW_DP_BURST); /* + the sender */
 	n = rte_align64pow2(n) - 1; /* a ring-backed pool is most efficient at 2^k - 1 */
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
@@ -472,6 +490,7 @@ struct tw_dp *tw_dp_ports_create(const struct tw_dp_conf *conf, char *err,
 		dp->ports[i].conf = conf->ports[i];
 		dp->ports[i].port_id = DP_NO_PORT;
 		dp->ports[i].tap_id = DP_NO_PORT;
+		dp->ports[i].sender_q = DP_NO_PORT;
 		fill_match(dp, &dp->ports[i]);
 	}
 
@@ -634,15 +653,36 @@ void tw_dp_ports_destroy(struct tw_dp *dp)
 	rte_free(dp);
 }
 
-int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
+/* The only class that owns ports, or NONE (none or several do). */
+static void udp_single_update(struct tw_dp *dp)
 {
-	if (dp == NULL)
+	uint8_t single = TW_DP_UDP_NONE;
+	unsigned n = 0;
+
+	for (unsigned c = TW_DP_UDP_NONE + 1; c < TW_DP_UDP_CLASS_MAX; c++)
+		if (dp->udp_class_ports[c] != 0) {
+			single = (uint8_t)c;
+			n++;
+		}
+	__atomic_store_n(&dp->udp_single, n == 1 ? single : TW_DP_UDP_NONE,
+			 __ATOMIC_RELEASE);
+}
+
+int tw_dp_set_udp_class_handler(struct tw_dp *dp, enum tw_dp_udp_class cls,
+				tw_dp_udp_fn fn, void *arg)
+{
+	if (dp == NULL || cls <= TW_DP_UDP_NONE || cls >= TW_DP_UDP_CLASS_MAX)
 		return -EINVAL;
 	if (dp->started)
 		return -EBUSY;
-	dp->udp_fn = fn;
-	dp->udp_arg = arg;
+	dp->udp_fn[cls] = fn;
+	dp->udp_arg[cls] = arg;
 	return 0;
+}
+
+int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
+{
+	return tw_dp_set_udp_class_handler(dp, TW_DP_UDP_REFLECTOR, fn, arg);
 }
 
 int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
@@ -656,18 +696,77 @@ int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
 	return 0;
 }
 
-int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
+int tw_dp_set_worker_hook(struct tw_dp *dp, tw_dp_hook_fn fn, void *arg)
 {
-	uint64_t bit;
-
 	if (dp == NULL)
 		return -EINVAL;
-	bit = 1ull << (udp_port & 63);
-	if (own)
-		__atomic_fetch_or(&dp->udp_owned[udp_port >> 6], bit, __ATOMIC_RELEASE);
-	else
-		__atomic_fetch_and(&dp->udp_owned[udp_port >> 6], ~bit, __ATOMIC_RELEASE);
+	if (dp->started)
+		return -EBUSY;
+	dp->hook_fn = fn;
+	dp->hook_arg = arg;
 	return 0;
+}
+
+int tw_dp_sender_txq(const struct tw_dp *dp, unsigned idx)
+{
+	if (dp == NULL || idx >= dp->n_ports)
+		return -EINVAL;
+	return dp->ports[idx].sender_q == DP_NO_PORT ? -ENOTSUP : dp->ports[idx].sender_q;
+}
+
+struct rte_mempool *tw_dp_pool(struct tw_dp *dp)
+{
+	return dp != NULL ? dp->pool : NULL;
+}
+
+/*
+ * Order of the stores (x86 keeps them, and the worker's loads, in order):
+ * on a claim the class shortcut (udp_single) is updated first, then the
+ * port's class, then the parser's bit; a release goes the other way. A
+ * worker that sees a port owned thus finds its class, and a shortcut that
+ * does not hide a second class. In the window of a release a packet may
+ * still reach the class that just let the port go (which drops it as
+ * unknown) or the kernel.
+ */
+int tw_dp_udp_port_claim(struct tw_dp *dp, uint16_t udp_port,
+			 enum tw_dp_udp_class cls, bool own)
+{
+	uint64_t bit;
+	uint8_t cur;
+
+	if (dp == NULL || cls <= TW_DP_UDP_NONE || cls >= TW_DP_UDP_CLASS_MAX)
+		return -EINVAL;
+	bit = 1ull << (udp_port & 63);
+	cur = __atomic_load_n(&dp->udp_class[udp_port], __ATOMIC_RELAXED);
+	if (own) {
+		if (cur == cls)
+			return 0;
+		if (cur != TW_DP_UDP_NONE)
+			return -EBUSY;
+		dp->udp_class_ports[cls]++;
+		udp_single_update(dp);
+		__atomic_store_n(&dp->udp_class[udp_port], (uint8_t)cls, __ATOMIC_RELEASE);
+		__atomic_fetch_or(&dp->udp_owned[udp_port >> 6], bit, __ATOMIC_RELEASE);
+	} else if (cur == cls) {
+		__atomic_fetch_and(&dp->udp_owned[udp_port >> 6], ~bit, __ATOMIC_RELEASE);
+		__atomic_store_n(&dp->udp_class[udp_port], TW_DP_UDP_NONE, __ATOMIC_RELEASE);
+		dp->udp_class_ports[cls]--;
+		udp_single_update(dp);
+	}
+	return 0;
+}
+
+int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own)
+{
+	return tw_dp_udp_port_claim(dp, udp_port, TW_DP_UDP_REFLECTOR, own);
+}
+
+enum tw_dp_udp_class tw_dp_udp_port_class(const struct tw_dp *dp, uint16_t udp_port)
+{
+	if (dp == NULL)
+		return TW_DP_UDP_NONE;
+	return (enum tw_dp_udp_class)__atomic_load_n(&dp->udp_class[udp_port],
+						     __ATOMIC_ACQUIRE);
 }
 
 unsigned tw_dp_port_count(const struct tw_dp *dp)
@@ -706,6 +805,7 @@ int tw_dp_port_info(const struct tw_dp *dp, unsigned idx, struct tw_dp_port_info
 	out->tx_desc = p->conf.tx_desc;
 	memcpy(out->mac, p->mac.addr_bytes, 6);
 	out->hw_rx_timestamp = p->hwts != DP_HWTS_NONE;
+	out->vlan = p->conf.vlan;
 	return 0;
 }
 

@@ -767,6 +767,31 @@ struct pkt {
 	bool stamp_integ_fail;
 };
 
+/* The headers of an owned packet (the parser set l2_len and l3_len). */
+static inline void pkt_init(struct pkt *p, struct rte_mbuf *m)
+{
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len;
+
+	p->f = rte_pktmbuf_mtod(m, uint8_t *);
+	p->ip = ip;
+	p->udp = ip + m->l3_len;
+	p->pl = p->udp + UDP_HDR;
+	p->plen = (uint16_t)(tw_get_be16(p->udp + 4) - UDP_HDR);
+	p->t = NULL;
+	p->c = NULL;
+	p->cos_tos = -1;
+	p->stamp_integ_fail = false;
+	if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
+		p->ipv = 4;
+		p->ttl = ip[8];
+		p->tos = ip[1];
+	} else {
+		p->ipv = 6;
+		p->ttl = ip[7];
+		p->tos = (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
+	}
+}
+
 static inline void drop(struct refl_worker *w, struct pkt *p, uint8_t *verdict,
 			enum tw_refl_drop why)
 {
@@ -800,14 +825,9 @@ static int reflect_stamp(unsigned worker, struct rte_mbuf *m,
 	struct tw_stamp_reflect_info ri;
 	int rl;
 
+	/* the base HMAC of what is long enough was checked for the burst */
 	if (p->plen < (sm == TW_STAMP_AUTH ? TW_STAMP_BASE_AUTH : TW_STAMP_MIN_UNAUTH))
 		return -TW_REFL_DROP_TOO_SHORT;
-	if (sm == TW_STAMP_AUTH) {
-		rl = tw_crypto_stamp_check(sc, p->pl, p->plen);
-		if (rl != 0)
-			return rl == -TW_PROTO_E_HMAC ? -TW_REFL_DROP_BAD_HMAC
-						      : -TW_REFL_DROP_CRYPTO;
-	}
 	/* the HMAC TLV covers the sender's Sequence Number: check it first */
 	if (p->plen > base) {
 		int hs = tw_proto_stamp_hmac_tlv_find(p->pl, p->plen, base,
@@ -872,11 +892,15 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 	void *data[TW_DP_BURST];
 	struct pkt pk[TW_DP_BURST];
 	const struct tw_crypto_test *vt[TW_DP_BURST];
+	const struct tw_crypto_stamp *vs[TW_DP_BURST];
+	const uint8_t *vsp[TW_DP_BURST];
 	uint8_t *vp[TW_DP_BURST];
 	uint16_t vl[TW_DP_BURST], vi[TW_DP_BURST], nv = 0;
+	uint16_t vsl[TW_DP_BURST], vsi[TW_DP_BURST], ns = 0;
 	int vres[TW_DP_BURST];
 	uint64_t hits = 0, now_tsc;
 	uint16_t errest;
+	bool any_sess;
 
 	(void)port;
 	if (r == NULL || worker >= r->n_workers || n == 0 || n > TW_DP_BURST)
@@ -887,38 +911,25 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 	w->c.rx += n;
 	now_tsc = rte_rdtsc();
 	errest = tw_dp_clock_errest(r->clock);
+	/* with no session at all (light ports only) no 5-tuple is built */
+	any_sess = __atomic_load_n(&r->n_sess, __ATOMIC_RELAXED) != 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+	/* sessions: headers and 5-tuples first, one bulk lookup */
+	for (uint16_t i = 0; any_sess && i < n; i++) {
 		struct pkt *p = &pk[i];
+		unsigned a, alen;
 
-		memset(p, 0, sizeof(*p));
-		p->cos_tos = -1;
-		p->f = rte_pktmbuf_mtod(m, uint8_t *);
-		p->ip = p->f + m->l2_len;
-		p->udp = p->ip + m->l3_len;
-		p->pl = p->udp + UDP_HDR;
-		p->plen = (uint16_t)(tw_get_be16(p->udp + 4) - UDP_HDR);
-		if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
-			p->ipv = 4;
-			p->ttl = p->ip[8];
-			p->tos = p->ip[1];
-			tw_keys_5t_set(&keys[i], 4, p->ip + 16, tw_get_be16(p->udp + 2),
-				       p->ip + 12, tw_get_be16(p->udp));
-		} else {
-			p->ipv = 6;
-			p->ttl = p->ip[7];
-			p->tos = (uint8_t)((p->ip[0] << 4) | (p->ip[1] >> 4));
-			tw_keys_5t_set(&keys[i], 6, p->ip + 24, tw_get_be16(p->udp + 2),
-				       p->ip + 8, tw_get_be16(p->udp));
-		}
+		pkt_init(p, pkts[i]);
+		a = p->ipv == 4 ? 12 : 8;
+		alen = p->ipv == 4 ? 4 : 16;
+		tw_keys_5t_set(&keys[i], p->ipv, p->ip + a + alen,
+			       tw_get_be16(p->udp + 2), p->ip + a, tw_get_be16(p->udp));
 		kp[i] = &keys[i];
-		data[i] = NULL;
 	}
-	if (__atomic_load_n(&r->n_sess, __ATOMIC_RELAXED) != 0)
+	if (any_sess)
 		tw_keys_lookup_bulk(r->tab, kp, n, &hits, data);
 	/* static sessions that take any peer port: only for what missed */
-	if (__atomic_load_n(&r->n_any, __ATOMIC_RELAXED) != 0 &&
+	if (any_sess && __atomic_load_n(&r->n_any, __ATOMIC_RELAXED) != 0 &&
 	    hits != (1ull << n) - 1) {
 		void *d2[TW_DP_BURST];
 		uint64_t h2 = 0;
@@ -939,6 +950,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		struct rte_mbuf *m = pkts[i];
 		uint16_t min;
 
+		if (!any_sess)
+			pkt_init(p, m);
 		verdict[i] = TW_DP_V_TX;
 		if (hits >> i & 1) {
 			struct refl_sess *e = data[i];
@@ -959,7 +972,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 			}
 		} else {
 			struct refl_light *l =
-				__atomic_load_n(&r->light[keys[i].local_port], __ATOMIC_ACQUIRE);
+				__atomic_load_n(&r->light[tw_get_be16(p->udp + 2)],
+						__ATOMIC_ACQUIRE);
 
 			if (l == NULL) {
 				drop(w, p, &verdict[i], TW_REFL_DROP_NO_SESSION);
@@ -969,7 +983,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 			p->c = &l->c[worker];
 			p->c->rx++;
 			p->c->last_rx = tw_dp_rx_ntp(m);
-			if (!peer_allowed(l, p->ipv, keys[i].peer)) {
+			if (l->n_allow != 0 &&
+			    !peer_allowed(l, p->ipv, p->ip + (p->ipv == 4 ? 12 : 8))) {
 				drop(w, p, &verdict[i], TW_REFL_DROP_NOT_ALLOWED);
 				continue;
 			}
@@ -978,8 +993,16 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 			drop(w, p, &verdict[i], TW_REFL_DROP_NO_ROOM);
 			continue;
 		}
-		if (p->t->proto == TW_REFL_STAMP)
+		if (p->t->proto == TW_REFL_STAMP) {
+			/* RFC 8762 §4.4: base HMAC, checked as one burst */
+			if (p->t->mode == TW_REFL_AUTH && p->plen >= TW_STAMP_BASE_AUTH) {
+				vs[ns] = p->t->stamp != NULL ? p->t->stamp[worker] : NULL;
+				vsp[ns] = p->pl;
+				vsl[ns] = p->plen;
+				vsi[ns++] = i;
+			}
 			continue;
+		}
 		min = p->t->layout.sender_hdr;
 		if (p->plen < min) {
 			drop(w, p, &verdict[i], TW_REFL_DROP_TOO_SHORT);
@@ -1003,6 +1026,18 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 				drop(w, &pk[vi[k]], &verdict[vi[k]],
 				     e == -TW_PROTO_E_HMAC ? TW_REFL_DROP_BAD_HMAC :
 				     e == -TW_PROTO_E_TRUNCATED ? TW_REFL_DROP_TOO_SHORT :
+				     TW_REFL_DROP_CRYPTO);
+		}
+	}
+	if (ns != 0) {
+		int rc = tw_crypto_stamp_check_burst(vs, vsp, vsl, ns, vres);
+
+		for (uint16_t k = 0; k < ns; k++) {
+			int e = rc < 0 ? rc : vres[k];
+
+			if (e != 0)
+				drop(w, &pk[vsi[k]], &verdict[vsi[k]],
+				     e == -TW_PROTO_E_HMAC ? TW_REFL_DROP_BAD_HMAC :
 				     TW_REFL_DROP_CRYPTO);
 		}
 	}
@@ -1079,12 +1114,16 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		} else {
 			pd->ctx = t->ct;
 			if (t->mode == TW_REFL_AUTH) {
+				/* UDP sum once the HMAC is in (below) */
 				vt[nv] = t->ct;
 				vp[nv] = p->pl;
 				vl[nv] = (uint16_t)rl;
 				vi[nv++] = (uint16_t)(w->npend - 1);
+				continue;
 			}
 		}
+		if (pd->kind == K_TS_INC)
+			udp_cksum_set(p->ip, p->ipv, p->udp, (uint16_t)(UDP_HDR + rl));
 	}
 	/* authenticated TWAMP: the HMAC does not cover the Timestamp */
 	if (nv != 0) {
@@ -1104,12 +1143,28 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 				pd->m = NULL;
 			}
 	}
-	for (uint16_t k = 0; k < w->npend; k++) {
-		struct pend *pd = &w->pend[k];
+	for (uint16_t k = 0; k < nv; k++) {
+		struct pend *pd = &w->pend[vi[k]];
 
-		if (pd->kind == K_TS_INC && pd->m != NULL)
+		if (pd->m != NULL)
 			udp_cksum_set(pd->ip, pd->ipv, pd->udp,
 				      (uint16_t)(UDP_HDR + pd->plen));
+	}
+}
+
+/* After a protect burst: a reply that could not be protected leaves as
+ * zeros (never in clear, never with a stale MAC); then its UDP sum */
+static void tx_protected(struct refl_worker *w, const uint16_t *idx, uint16_t n,
+			 int rc, const int *res)
+{
+	for (uint16_t k = 0; k < n; k++) {
+		struct pend *pd = &w->pend[idx[k]];
+
+		if (rc < 0 || res[k] != 0) {
+			memset(pd->pl, 0, pd->plen);
+			w->c.drop[TW_REFL_DROP_CRYPTO]++;
+		}
+		udp_cksum_set(pd->ip, pd->ipv, pd->udp, (uint16_t)(UDP_HDR + pd->plen));
 	}
 }
 
@@ -1119,8 +1174,10 @@ void tw_refl_tx_stamp(void *arg, unsigned port, struct rte_mbuf **pkts,
 	struct tw_refl *r = arg;
 	struct refl_worker *w = cur_worker;
 	const struct tw_crypto_test *et[TW_DP_BURST];
-	uint8_t *ep[TW_DP_BURST];
+	const struct tw_crypto_stamp *st[TW_DP_BURST];
+	uint8_t *ep[TW_DP_BURST], *sp[TW_DP_BURST];
 	uint16_t el[TW_DP_BURST], ei[TW_DP_BURST], ne = 0, j = 0;
+	uint16_t sl[TW_DP_BURST], si[TW_DP_BURST], ns = 0;
 	int eres[TW_DP_BURST];
 
 	(void)port;
@@ -1149,12 +1206,10 @@ void tw_refl_tx_stamp(void *arg, unsigned port, struct rte_mbuf **pkts,
 			ei[ne++] = k;
 			break;
 		case K_STAMP_AUTH:
-			if (tw_crypto_stamp_sign(pd->ctx, pd->pl, pd->plen) != 0) {
-				memset(pd->pl, 0, pd->plen);
-				w->c.drop[TW_REFL_DROP_CRYPTO]++;
-			}
-			udp_cksum_set(pd->ip, pd->ipv, pd->udp,
-				      (uint16_t)(UDP_HDR + pd->plen));
+			st[ns] = pd->ctx;
+			sp[ns] = pd->pl;
+			sl[ns] = pd->plen;
+			si[ns++] = k;
 			break;
 		}
 		if (pd->stamp_prev) {
@@ -1167,16 +1222,13 @@ void tw_refl_tx_stamp(void *arg, unsigned port, struct rte_mbuf **pkts,
 		int rc = tw_crypto_test_protect_burst(w->eng, et, TW_CRYPTO_PKT_REFLECTOR,
 						      ep, el, ne, eres);
 
-		for (uint16_t k = 0; k < ne; k++) {
-			struct pend *pd = &w->pend[ei[k]];
+		tx_protected(w, ei, ne, rc, eres);
+	}
+	/* STAMP authenticated: the HMAC covers the Timestamp (RFC 8762 §4.3.2) */
+	if (ns != 0) {
+		int rc = tw_crypto_stamp_sign_burst(st, sp, sl, ns, eres);
 
-			if (rc < 0 || eres[k] != 0) {
-				memset(pd->pl, 0, pd->plen);
-				w->c.drop[TW_REFL_DROP_CRYPTO]++;
-			}
-			udp_cksum_set(pd->ip, pd->ipv, pd->udp,
-				      (uint16_t)(UDP_HDR + pd->plen));
-		}
+		tx_protected(w, si, ns, rc, eres);
 	}
 	w->npend = 0;
 }

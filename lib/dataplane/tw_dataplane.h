@@ -4,7 +4,9 @@
  * twamp-dp data plane: ports, worker loop, exception path (DESIGN.md §1, §4).
  *
  * Life cycle, all from the main (control) thread:
- *   tw_dp_ports_create() -> [tw_dp_set_udp_handler(), tw_dp_udp_port_own()]
+ *   tw_dp_ports_create() -> [tw_dp_set_udp_class_handler(),
+ *   tw_dp_udp_port_claim()] (tw_dp_set_udp_handler() and tw_dp_udp_port_own()
+ *   are the reflector's shorthands)
  *   -> tw_dp_ports_start() -> launch tw_dp_worker_main() per worker lcore
  *   (or call tw_dp_worker_poll() yourself) while calling tw_dp_service()
  *   -> tw_dp_quit(), wait for the workers -> tw_dp_ports_stop()
@@ -96,6 +98,10 @@ struct tw_dp_conf {
 	 *  reports a quiescent state once per loop and goes offline on quit.
 	 *  Its max_threads must be at least n_workers. */
 	struct rte_rcu_qsbr *qsbr;
+	/** Reserve one extra TX queue per port for a Session-Sender on an
+	 *  lcore of its own (tw_dp_sender_txq()); ports whose device has no
+	 *  spare TX queue go without (the sender then runs in worker 0). */
+	bool sender_txq;
 };
 
 struct tw_dp;
@@ -111,7 +117,8 @@ struct tw_dp;
 	X(TX, "tx", "fast-path packets transmitted")                           \
 	X(EXC_QUEUED, "exc_queued", "packets queued for the exception path")  \
 	X(EXC_IN, "exc_in", "packets written to the TAP (port -> kernel)")    \
-	X(EXC_OUT, "exc_out", "packets sent from the TAP (kernel -> port)")
+	X(EXC_OUT, "exc_out", "packets sent from the TAP (kernel -> port)")  \
+	X(CONSUMED, "udp_consumed", "UDP packets a handler consumed (receiver)")
 
 #define TW_DP_CNT_ENUM(name, id, text) TW_DP_CNT_##name,
 /** Counter indices. */
@@ -132,14 +139,29 @@ enum tw_dp_verdict {
 	TW_DP_V_EXCEPTION = 0, /**< hand to the kernel (the default) */
 	TW_DP_V_TX = 1,        /**< transmit on the port it came from */
 	TW_DP_V_DROP = 2,      /**< free; counted as drop "handler" */
+	TW_DP_V_CONSUMED = 3,  /**< taken (a record was made): free; counted
+				    as "udp_consumed", not as a drop */
 };
 
 /**
- * Handler for UDP packets the fast path owns (the reflector plugs in here).
+ * Owner classes of UDP destination ports: each owned port belongs to one
+ * class, each class has one handler. The worker splits a burst's owned
+ * packets by class and calls each class's handler once with its share
+ * (packet order kept within a class).
+ */
+enum tw_dp_udp_class {
+	TW_DP_UDP_NONE = 0,      /**< not owned: exception path */
+	TW_DP_UDP_REFLECTOR = 1, /**< Session-Reflector (lib/dataplane reflect.c) */
+	TW_DP_UDP_RECEIVER = 2,  /**< replies to our senders, OWAMP-Test (recv.c) */
+	TW_DP_UDP_CLASS_MAX = 4, /**< classes 3.. are free for new handlers */
+};
+
+/**
+ * Handler for UDP packets the fast path owns (one per owner class).
  * Called by a worker with a burst from one port; mbufs carry l2_len, l3_len
  * and packet_type; rewrites happen in place; a verdict per packet.
  *
- * @param arg     the pointer given to tw_dp_set_udp_handler()
+ * @param arg     the pointer given to tw_dp_set_udp_class_handler()
  * @param worker  worker index
  * @param port    port index in the configuration
  * @param pkts    @p n packets
@@ -193,10 +215,15 @@ int tw_dp_ports_stop(struct tw_dp *dp);
 void tw_dp_ports_destroy(struct tw_dp *dp);
 
 /**
- * Install the owned-UDP handler (before tw_dp_ports_start()).
+ * Install the handler of owner class @p cls (before tw_dp_ports_start()).
  * NULL restores the stub: count and hand to the exception path.
- * @return 0, or -EBUSY when started.
+ * @return 0, -EINVAL on NULL @p dp or a class out of 1..TW_DP_UDP_CLASS_MAX-1,
+ *         or -EBUSY when started.
  */
+int tw_dp_set_udp_class_handler(struct tw_dp *dp, enum tw_dp_udp_class cls,
+				tw_dp_udp_fn fn, void *arg);
+
+/** tw_dp_set_udp_class_handler() for TW_DP_UDP_REFLECTOR. */
 int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg);
 
 /**
@@ -213,11 +240,25 @@ int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg);
 int tw_dp_turnaround_get(const struct tw_dp *dp, int lcore, struct tw_dp_hist *out);
 
 /**
- * Mark a UDP destination port as owned by the fast path (or release it).
- * Any thread; takes effect for the next bursts.
- * @return 0, or -EINVAL on NULL.
+ * Give UDP destination port @p udp_port to owner class @p cls (@p own), or
+ * take it back from that class. A port has one owner at a time: claiming a
+ * port another class holds fails, and releasing only releases what @p cls
+ * holds. Any thread, but one writer at a time (the control thread); takes
+ * effect for the next bursts.
+ * @return 0 (also when @p cls already holds it, or releases a port it does
+ *         not hold), -EINVAL on NULL or a bad class, -EBUSY when another
+ *         class owns the port.
  */
+int tw_dp_udp_port_claim(struct tw_dp *dp, uint16_t udp_port,
+			 enum tw_dp_udp_class cls, bool own);
+
+/** tw_dp_udp_port_claim() for TW_DP_UDP_REFLECTOR. */
 int tw_dp_udp_port_own(struct tw_dp *dp, uint16_t udp_port, bool own);
+
+/**
+ * Owner class of @p udp_port (TW_DP_UDP_NONE when unowned or @p dp NULL).
+ */
+enum tw_dp_udp_class tw_dp_udp_port_class(const struct tw_dp *dp, uint16_t udp_port);
 
 /**
  * One worker iteration: for every port queue of worker @p worker: RX burst,
@@ -318,6 +359,7 @@ struct tw_dp_port_info {
 	uint16_t rx_desc, tx_desc;/**< descriptors per queue, as configured */
 	uint8_t mac[6];
 	bool hw_rx_timestamp;     /**< RX timestamps come from the device */
+	uint16_t vlan;            /**< 802.1Q VID, 0 = untagged */
 };
 
 /**
@@ -325,6 +367,28 @@ struct tw_dp_port_info {
  * @return 0, or -EINVAL on NULL or an index out of range.
  */
 int tw_dp_port_info(const struct tw_dp *dp, unsigned idx, struct tw_dp_port_info *out);
+
+/**
+ * Called by worker 0 once per tw_dp_worker_poll() pass, after its ports
+ * (the Session-Sender when it has no lcore of its own).
+ * @return packets it handled (counts as work for the idle back-off).
+ */
+typedef unsigned (*tw_dp_hook_fn)(void *arg);
+
+/**
+ * Install worker 0's per-pass hook (before tw_dp_ports_start()); NULL removes it.
+ * @return 0, -EINVAL on NULL @p dp, or -EBUSY when started.
+ */
+int tw_dp_set_worker_hook(struct tw_dp *dp, tw_dp_hook_fn fn, void *arg);
+
+/**
+ * The TX queue reserved for the sender on port @p idx (tw_dp_conf.sender_txq).
+ * @return the queue id, -ENOTSUP when the port has none, -EINVAL.
+ */
+int tw_dp_sender_txq(const struct tw_dp *dp, unsigned idx);
+
+/** The data plane's mbuf pool (the sender allocates from it). */
+struct rte_mempool *tw_dp_pool(struct tw_dp *dp);
 
 /** Offset of the RX NTP timestamp dynamic field (valid after create). */
 extern int tw_dp_rx_ntp_offset;

@@ -51,6 +51,9 @@ struct tw_dp_clock {
 	uint64_t refreshes;             /**< number of anchors taken */
 };
 
+/** How long tw_dp_clock_init() measures the TSC rate (ms). */
+#define TW_DP_CLOCK_CAL_MS 50
+
 /** Samples per refresh; the one with the tightest TSC window wins. */
 #define TW_DP_CLOCK_SAMPLES 9
 
@@ -86,10 +89,12 @@ static inline tw_ntp_t tw_dp_clock_anchor_ntp(const struct tw_dp_clock_anchor *a
 uint64_t tw_dp_clock_tsc(void);
 
 /**
- * Initialise and take the first anchor.
- *
- * @param tsc_hz TSC frequency (rte_get_tsc_hz() under EAL); 0 measures it
- *               against CLOCK_MONOTONIC_RAW for about 20 ms.
+ * Initialise and take the first anchor. The TSC rate is always measured
+ * against CLOCK_MONOTONIC_RAW (TW_DP_CLOCK_CAL_MS): a frequency from the
+ * CPU's nominal clock (rte_get_tsc_hz() on virtual machines) can be
+ * thousands of ppm off, more than a refresh may correct.
+ * @param tsc_hz TSC frequency to use only when the measurement fails
+ *               (rte_get_tsc_hz() under EAL, or 0)
  * @return 0, -TW_PROTO_E_INVAL on a NULL clock, -TW_PROTO_E_RANGE when the
  *         frequency cannot be determined or the system clock cannot be read.
  */
@@ -114,6 +119,12 @@ void tw_dp_clock_publish(struct tw_dp_clock *clk,
 
 /** Convert a TSC value to NTP time (any thread; lock-free reader). */
 tw_ntp_t tw_dp_clock_ntp(const struct tw_dp_clock *clk, uint64_t tsc);
+
+/**
+ * TSC ticks per second of the current map: the measured and tracked rate,
+ * for anything that converts TSC intervals (pacing, timeouts).
+ */
+uint64_t tw_dp_clock_hz(const struct tw_dp_clock *clk);
 
 /** Current NTP time (reads the TSC). */
 tw_ntp_t tw_dp_clock_now(const struct tw_dp_clock *clk);

@@ -82,9 +82,10 @@ static void tx(struct dp_port *p, uint16_t q, struct tw_dp_stats *st,
 	free_counted(st, pkts + sent, (uint16_t)(n - sent), TW_DP_DROP_PORT_TX);
 }
 
-/* The handler's replies: TX stamp as late as possible, turnaround, TX burst. */
+/* The handler's replies: TX stamp as late as possible, turnaround, TX burst.
+ * The TX stamp callback is the reflector's: only its replies go through it. */
 static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
-		  struct rte_mbuf **txp, uint16_t nt)
+		  unsigned cls, struct rte_mbuf **txp, uint16_t nt)
 {
 	struct dp_port *p = &dp->ports[pidx];
 	uint64_t turn[TW_DP_BURST];
@@ -97,7 +98,7 @@ static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 
 		turn[i] = d > 0 ? (uint64_t)d : 0;
 	}
-	if (dp->tx_stamp_fn != NULL)
+	if (dp->tx_stamp_fn != NULL && cls == TW_DP_UDP_REFLECTOR)
 		dp->tx_stamp_fn(dp->tx_stamp_arg, pidx, txp, nt, now);
 	sent = rte_eth_tx_burst(p->port_id, q, txp, nt);
 	w->st[pidx].cnt[TW_DP_CNT_TX] += sent;
@@ -106,37 +107,82 @@ static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 		tw_dp_hist_add(&w->turn, turn[i]);
 }
 
-/* The owned-UDP handler and its verdicts: TX, exception or drop. */
-static void owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
-		  struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+/* One owner class's handler and its verdicts: TX, exception, drop, consumed.
+ * Inlined: the single-class burst is the hot path. */
+static inline __attribute__((always_inline)) void
+owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q, unsigned cls,
+      struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
 {
 	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST];
 	uint8_t verdict[TW_DP_BURST] = { 0 };
-	uint16_t nt = 0, nd = 0;
+	uint16_t nt = 0, nd = 0, nc = 0;
 
-	w->st[pidx].cnt[TW_DP_CNT_OWNED] += n;
-	if (dp->udp_fn == NULL) {
+	/* a port released while the burst was parsed (class NONE), or a
+	 * class without a handler: the kernel decides */
+	if (unlikely(cls >= TW_DP_UDP_CLASS_MAX || dp->udp_fn[cls] == NULL)) {
 		for (uint16_t i = 0; i < n; i++)
 			exc[(*ne)++] = pkts[i];
 		return;
 	}
-	dp->udp_fn(dp->udp_arg, w->idx, pidx, pkts, n, verdict);
+	dp->udp_fn[cls](dp->udp_arg[cls], w->idx, pidx, pkts, n, verdict);
 	for (uint16_t i = 0; i < n; i++) {
-		switch (verdict[i]) {
-		case TW_DP_V_TX:
+		uint8_t v = verdict[i];
+
+		if (likely(v == TW_DP_V_TX))
 			txp[nt++] = pkts[i];
-			break;
-		case TW_DP_V_DROP:
+		else if (v == TW_DP_V_DROP || v == TW_DP_V_CONSUMED) {
+			/* both freed; the consumed ones counted apart */
 			dropp[nd++] = pkts[i];
-			break;
-		default:
+			nc = (uint16_t)(nc + (v == TW_DP_V_CONSUMED));
+		} else {
 			exc[(*ne)++] = pkts[i];
-			break;
 		}
 	}
-	free_counted(&w->st[pidx], dropp, nd, TW_DP_DROP_HANDLER);
+	if (nd != 0) {
+		w->st[pidx].cnt[TW_DP_CNT_CONSUMED] += nc;
+		w->st[pidx].drop[TW_DP_DROP_HANDLER] += (uint16_t)(nd - nc);
+		rte_pktmbuf_free_bulk(dropp, nd);
+	}
 	if (nt != 0)
-		reply(dp, w, pidx, q, txp, nt);
+		reply(dp, w, pidx, q, cls, txp, nt);
+}
+
+/* Owned packets while several classes own ports: each packet's class from
+ * its destination port (read once: every packet goes to exactly one
+ * handler). A burst of one class (the usual case) is one handler call;
+ * otherwise one call per class present, each with its packets in arrival
+ * order. */
+static __attribute__((noinline)) void
+owned_mixed(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
+	    struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+{
+	struct rte_mbuf *sub[TW_DP_UDP_CLASS_MAX][TW_DP_BURST];
+	uint16_t ns[TW_DP_UDP_CLASS_MAX] = { 0 };
+	uint8_t cls[TW_DP_BURST], c_or = 0, c_and = 0xff;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *udp = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
+							     pkts[i]->l2_len + pkts[i]->l3_len);
+		uint8_t c = __atomic_load_n(&dp->udp_class[tw_get_be16(udp + 2)],
+					    __ATOMIC_RELAXED);
+
+		cls[i] = c;
+		c_or |= c;
+		c_and &= c;
+	}
+	if (c_or == c_and) {
+		owned(dp, w, pidx, q, c_or, pkts, n, exc, ne);
+		return;
+	}
+	/* NONE (a port released meanwhile) goes to owned(), which hands it on */
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t c = cls[i] < TW_DP_UDP_CLASS_MAX ? cls[i] : TW_DP_UDP_NONE;
+
+		sub[c][ns[c]++] = pkts[i];
+	}
+	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++)
+		if (ns[c] != 0)
+			owned(dp, w, pidx, q, c, sub[c], ns[c], exc, ne);
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
@@ -212,8 +258,17 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 	}
 	if (nb != 0)
 		rte_pktmbuf_free_bulk(bad, nb);
-	if (no != 0)
-		owned(dp, w, pidx, q, own, no, exc, &ne);
+	if (no != 0) {
+		/* while one class owns every owned port (a reflector alone, a
+		 * sender alone) no packet needs its class looked up */
+		uint8_t single = __atomic_load_n(&dp->udp_single, __ATOMIC_ACQUIRE);
+
+		st->cnt[TW_DP_CNT_OWNED] += no;
+		if (likely(single != TW_DP_UDP_NONE))
+			owned(dp, w, pidx, q, single, own, no, exc, &ne);
+		else
+			owned_mixed(dp, w, pidx, q, own, no, exc, &ne);
+	}
 	to_exception(p, st, exc, ne);
 	return n;
 }
@@ -245,6 +300,8 @@ int tw_dp_worker_poll(struct tw_dp *dp, unsigned worker)
 		if (worker == 0 && p->tap_ring != NULL)
 			total += tap_to_port(p, &w->st[i]);
 	}
+	if (worker == 0 && dp->hook_fn != NULL)
+		total += (int)dp->hook_fn(dp->hook_arg);
 	return total;
 }
 

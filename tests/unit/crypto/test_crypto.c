@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/hmac.h>
+
 #include "crypto_priv.h"
 #include "tw_crypto.h"
 
@@ -1044,19 +1046,20 @@ static void test_burst_reflector_engines_agree(void **state)
 }
 
 /*
- * Native bursts pair packets of one layout through the interleaved code:
- * same octets as OpenSSL, and a bad packet in a pair fails alone.
+ * Native bursts run packets of one layout through the interleaved code
+ * (four lanes, then two, then one): same octets as OpenSSL, and a bad
+ * packet in a group fails alone.
  */
 static void native_pairs(enum tw_crypto_test_mode m, enum tw_crypto_pkt kind)
 {
-	enum { NP = 7 }; /* odd: three pairs and a single */
+	enum { NP = 7 }; /* a quad, a pair and a single */
 	struct tw_crypto_engine *en = tw_crypto_engine_create(
 		TW_CRYPTO_IMPL_NATIVE);
 	struct tw_crypto_engine *eo = tw_crypto_engine_create(
 		TW_CRYPTO_IMPL_OPENSSL);
 	struct tw_crypto_test *sn[3], *so[3];
 	const struct tw_crypto_test *tn[NP], *to[NP];
-	uint8_t a[NP][160], b[NP][160], orig[NP][160], bad[160];
+	uint8_t a[NP][160], b[NP][160], orig[NP][160], bad[160], bad2[160];
 	uint8_t *pa[NP], *pb[NP];
 	uint16_t lens[NP];
 	int ra[NP], rb[NP];
@@ -1089,14 +1092,18 @@ static void native_pairs(enum tw_crypto_test_mode m, enum tw_crypto_pkt kind)
 						      NP, rb), NP);
 	for (int i = 0; i < NP; i++)
 		assert_memory_equal(a[i], b[i], lens[i]);
-	a[3][h + 2] ^= 0x40; /* second packet of the second pair */
+	a[3][h + 2] ^= 0x40; /* last packet of the quad */
 	memcpy(bad, a[3], lens[3]);
+	a[5][h + 15] ^= 0x01; /* second packet of the pair */
+	memcpy(bad2, a[5], lens[5]);
 	assert_int_equal(tw_crypto_test_verify_burst(en, tn, kind, pa, lens,
-						     NP, ra), NP - 1);
+						     NP, ra), NP - 2);
 	for (int i = 0; i < NP; i++) {
-		assert_int_equal(ra[i], i == 3 ? -TW_PROTO_E_HMAC : 0);
+		assert_int_equal(ra[i], i == 3 || i == 5 ? -TW_PROTO_E_HMAC : 0);
 		if (i == 3)
 			assert_memory_equal(a[i], bad, lens[i]);
+		else if (i == 5)
+			assert_memory_equal(a[i], bad2, lens[i]);
 		else
 			assert_memory_equal(a[i], orig[i], h);
 	}
@@ -1301,6 +1308,122 @@ static void test_stamp_mac_equals_openssl(void **state)
 		}
 		tw_crypto_stamp_destroy(s);
 	}
+}
+
+/*
+ * The STAMP burst API against OpenSSL's HMAC-SHA-256 for every burst size
+ * up to TW_CRYPTO_BURST_MAX, key lengths 16..64 mixed within each burst:
+ * sign writes exactly the reference tag and nothing else, check accepts
+ * it and rejects exactly the packets that were changed.
+ */
+#define SB_KEYS 49 /* key lengths 16..64 */
+#define SB_LEN 120
+
+static void test_stamp_burst_equals_openssl(void **state)
+{
+	static uint8_t pkt[TW_CRYPTO_BURST_MAX][SB_LEN];
+	static uint8_t want[TW_CRYPTO_BURST_MAX][SB_LEN];
+	struct tw_crypto_stamp *ctx[SB_KEYS];
+	const struct tw_crypto_stamp *s[TW_CRYPTO_BURST_MAX];
+	uint8_t *p[TW_CRYPTO_BURST_MAX];
+	const uint8_t *cp[TW_CRYPTO_BURST_MAX];
+	uint8_t key[SB_KEYS][64];
+	uint16_t lens[TW_CRYPTO_BURST_MAX];
+	int res[TW_CRYPTO_BURST_MAX];
+
+	(void)state;
+	for (unsigned k = 0; k < SB_KEYS; k++) {
+		assert_int_equal(tw_crypto_random(key[k], 64), 0);
+		ctx[k] = tw_crypto_stamp_create(key[k], 16 + k);
+		assert_non_null(ctx[k]);
+	}
+	for (unsigned n = 0; n <= TW_CRYPTO_BURST_MAX; n++) {
+		for (unsigned i = 0; i < n; i++) {
+			unsigned k = (i * 7 + n) % SB_KEYS;
+			unsigned md_len = 0;
+			uint8_t md[32];
+
+			s[i] = ctx[k];
+			p[i] = pkt[i];
+			cp[i] = pkt[i];
+			lens[i] = (uint16_t)(TW_CRYPTO_STAMP_AUTH_MIN + i % 9);
+			assert_int_equal(tw_crypto_random(pkt[i], SB_LEN), 0);
+			memcpy(want[i], pkt[i], SB_LEN);
+			assert_non_null(HMAC(EVP_sha256(), key[k], (int)(16 + k),
+					     pkt[i], 96, md, &md_len));
+			assert_int_equal(md_len, 32);
+			memcpy(want[i] + 96, md, 16);
+			res[i] = 99;
+		}
+		assert_int_equal(tw_crypto_stamp_sign_burst(s, p, lens, n, res),
+				 (int)n);
+		for (unsigned i = 0; i < n; i++) {
+			assert_int_equal(res[i], 0);
+			assert_memory_equal(pkt[i], want[i], SB_LEN);
+		}
+		assert_int_equal(tw_crypto_stamp_check_burst(s, cp, lens, n, res),
+				 (int)n);
+		for (unsigned i = 0; i < n; i++)
+			assert_int_equal(res[i], 0);
+		/* change every third packet in a covered or the HMAC octet */
+		for (unsigned i = 0; i < n; i += 3)
+			pkt[i][(i * 13) % 112] ^= 0x20;
+		assert_int_equal(tw_crypto_stamp_check_burst(s, cp, lens, n, res),
+				 (int)n);
+		for (unsigned i = 0; i < n; i++)
+			assert_int_equal(res[i], i % 3 == 0 ? -TW_PROTO_E_HMAC : 0);
+	}
+	for (unsigned k = 0; k < SB_KEYS; k++)
+		tw_crypto_stamp_destroy(ctx[k]);
+}
+
+/* Bad entries get their own result; the others are still done. */
+static void test_stamp_burst_bad_entries(void **state)
+{
+	struct tw_crypto_stamp *c = stamp_ctx();
+	const struct tw_crypto_stamp *s[5] = { c, NULL, c, c, c };
+	uint8_t pkt[5][112], want[112], copy[112];
+	uint8_t *p[5] = { pkt[0], pkt[1], pkt[2], NULL, pkt[4] };
+	const uint8_t *cp[5] = { pkt[0], pkt[1], pkt[2], NULL, pkt[4] };
+	uint16_t lens[5] = { 112, 112, 111, 112, 112 };
+	int res[5];
+
+	(void)state;
+	for (unsigned i = 0; i < 5; i++)
+		stamp_pkt(pkt[i]);
+	memcpy(want, pkt[0], 112);
+	assert_int_equal(tw_crypto_stamp_sign(c, want, 112), 0);
+	memcpy(copy, pkt[2], 112);
+	assert_int_equal(tw_crypto_stamp_sign_burst(s, p, lens, 5, res), 5);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], -TW_PROTO_E_INVAL);
+	assert_int_equal(res[2], -TW_PROTO_E_TRUNCATED);
+	assert_int_equal(res[3], -TW_PROTO_E_INVAL);
+	assert_int_equal(res[4], 0);
+	assert_memory_equal(pkt[0], want, 112);
+	assert_memory_equal(pkt[4], want, 112);
+	assert_memory_equal(pkt[2], copy, 112);
+	assert_int_equal(tw_crypto_stamp_check_burst(s, cp, lens, 5, res), 5);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], -TW_PROTO_E_INVAL);
+	assert_int_equal(res[2], -TW_PROTO_E_TRUNCATED);
+	assert_int_equal(res[3], -TW_PROTO_E_INVAL);
+	assert_int_equal(res[4], 0);
+	assert_int_equal(tw_crypto_stamp_sign_burst(s, p, lens,
+						    TW_CRYPTO_BURST_MAX + 1, res),
+			 -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_crypto_stamp_check_burst(s, cp, lens,
+						     TW_CRYPTO_BURST_MAX + 1, res),
+			 -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_crypto_stamp_sign_burst(NULL, p, lens, 1, res),
+			 -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_crypto_stamp_check_burst(s, NULL, lens, 1, res),
+			 -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_crypto_stamp_check_burst(s, cp, NULL, 1, res),
+			 -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_crypto_stamp_check_burst(s, cp, lens, 1, NULL),
+			 -TW_PROTO_E_INVAL);
+	tw_crypto_stamp_destroy(c);
 }
 
 static void test_stamp_create_inval(void **state)
@@ -1794,6 +1917,8 @@ int main(void)
 	ADD(test_stamp_tlv);
 	ADD(test_stamp_mac_equals_openssl);
 	ADD(test_stamp_create_inval);
+	ADD(test_stamp_burst_equals_openssl);
+	ADD(test_stamp_burst_bad_entries);
 	ADD(test_prf_len);
 	ADD(test_prf_plus_strongswan);
 	ADD(test_prf_plus_range);

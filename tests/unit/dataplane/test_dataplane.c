@@ -866,6 +866,32 @@ static void test_init_measures_and_tracks_realtime(void **state)
 	assert_int_not_equal(tw_dp_clock_errest(&clk), 0);
 }
 
+/* A frequency hint 2000 ppm off (a VM's nominal P0 clock) is not trusted:
+ * the measured rate is used, and the clock still tracks CLOCK_REALTIME
+ * after a second without a refresh. */
+static void test_init_ignores_a_wrong_hint(void **state)
+{
+	struct tw_dp_clock ref, clk;
+	struct timespec d = { 1, 0 };
+	uint64_t r;
+	int64_t s, diff, ppm;
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(tw_dp_clock_init(&ref, 0), 0);
+	assert_int_equal(tw_dp_clock_init(&clk, ref.nominal_hz + ref.nominal_hz / 500), 0);
+	ppm = ((int64_t)clk.nominal_hz - (int64_t)ref.nominal_hz) * 1000000 /
+	      (int64_t)ref.nominal_hz;
+	assert_true(ppm > -1000 && ppm < 1000);
+	assert_int_equal(tw_dp_clock_hz(&clk), clk.a.hz);
+	nanosleep(&d, NULL);
+	tw_ntp_to_unix(tw_dp_clock_now(&clk), &s, &n);
+	r = realtime_ns();
+	diff = (int64_t)r - (s * (int64_t)NS + n);
+	/* 2000 ppm would be 2 ms here */
+	assert_true(diff > -1000000 && diff < 1000000);
+}
+
 static void test_refresh_is_continuous(void **state)
 {
 	struct tw_dp_clock clk;
@@ -1018,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_init_null),
 		cmocka_unit_test(test_init_measures_and_tracks_realtime),
+		cmocka_unit_test(test_init_ignores_a_wrong_hint),
 		cmocka_unit_test(test_refresh_is_continuous),
 		cmocka_unit_test(test_now_monotonic),
 		cmocka_unit_test(test_hist_buckets_cover_values),

@@ -377,6 +377,95 @@ static uint16_t stamp_sender(enum tw_stamp_mode sm, const struct tw_crypto_stamp
 	return (uint16_t)n;
 }
 
+/*
+ * A full burst of authenticated STAMP on two ports with different keys
+ * (checked and signed as bursts): good packets of both keys are reflected
+ * and signed with their own key, forged and short ones are dropped by
+ * reason, in every position of the burst.
+ */
+static void test_stamp_auth_mixed_burst(void **state)
+{
+	static const uint8_t key2[20] = "second-stamp-key-20o";
+	struct tw_refl *r = refl(1, 64);
+	struct tw_refl_light la = { .port = 862, .proto = TW_REFL_STAMP,
+				    .mode = TW_REFL_AUTH, .key = SKEY,
+				    .key_len = sizeof(SKEY) };
+	struct tw_refl_light lb = { .port = 863, .proto = TW_REFL_STAMP,
+				    .mode = TW_REFL_AUTH, .key = key2,
+				    .key_len = sizeof(key2), .stateful = true };
+	struct tw_crypto_stamp *sa = tw_crypto_stamp_create(SKEY, sizeof(SKEY));
+	struct tw_crypto_stamp *sb = tw_crypto_stamp_create(key2, sizeof(key2));
+	struct flow fa = flow(4, 40001, 862), fb = flow(6, 40002, 863);
+	struct rte_mbuf *m[TW_DP_BURST];
+	uint8_t v[TW_DP_BURST], buf[2048];
+	struct tw_refl_stats st;
+
+	(void)state;
+	assert_non_null(sa);
+	assert_non_null(sb);
+	assert_int_equal(tw_refl_light_add(r, &la), 0);
+	assert_int_equal(tw_refl_light_add(r, &lb), 0);
+	for (unsigned i = 0; i < TW_DP_BURST; i++) {
+		uint16_t n;
+
+		switch (i % 5) {
+		case 0:
+		case 3:
+			n = stamp_sender(TW_STAMP_AUTH, sa, i, 7, 0x11, buf);
+			m[i] = frame(&fa, buf, n, 10);
+			break;
+		case 1:
+			n = stamp_sender(TW_STAMP_AUTH, sb, i, 7, 0x22, buf);
+			m[i] = frame(&fb, buf, n, 10);
+			break;
+		case 2: /* signed with the other port's key */
+			n = stamp_sender(TW_STAMP_AUTH, sb, i, 7, 0x11, buf);
+			m[i] = frame(&fa, buf, n, 10);
+			break;
+		default: /* too short for the authenticated base packet */
+			n = stamp_sender(TW_STAMP_AUTH, sb, i, 7, 0x22, buf);
+			m[i] = frame(&fb, buf, 100, 10);
+			break;
+		}
+	}
+	run(r, 0, m, TW_DP_BURST, v, 20);
+	for (unsigned i = 0, nb = 0; i < TW_DP_BURST; i++) {
+		const struct flow *fl = i % 5 == 1 ? &fb : &fa;
+		struct tw_stamp_reflector rf;
+		uint8_t *pl;
+
+		if (i % 5 == 2 || i % 5 == 4) {
+			assert_int_equal(v[i], TW_DP_V_DROP);
+			rte_pktmbuf_free(m[i]);
+			continue;
+		}
+		assert_int_equal(v[i], TW_DP_V_TX);
+		pl = check_headers(m[i], fl, TW_STAMP_BASE_AUTH, 0);
+		assert_int_equal(tw_crypto_stamp_check(i % 5 == 1 ? sb : sa, pl,
+						       TW_STAMP_BASE_AUTH), 0);
+		assert_int_equal(tw_crypto_stamp_check(i % 5 == 1 ? sa : sb, pl,
+						       TW_STAMP_BASE_AUTH),
+				 -TW_PROTO_E_HMAC);
+		assert_int_equal(tw_proto_stamp_reflector_decode(TW_STAMP_AUTH, pl,
+								 TW_STAMP_BASE_AUTH, &rf),
+				 TW_STAMP_BASE_AUTH);
+		assert_int_equal(rf.sender_seq, i);
+		assert_int_equal(rf.seq, i % 5 == 1 ? nb++ : i);
+		assert_int_equal(rf.ts, 20);
+		assert_int_equal(rf.rx_ts, 10);
+		rte_pktmbuf_free(m[i]);
+	}
+	assert_int_equal(tw_refl_stats(r, 0, &st), 0);
+	assert_int_equal(st.rx, 32);
+	assert_int_equal(st.tx, 20);
+	assert_int_equal(st.drop[TW_REFL_DROP_BAD_HMAC], 6);
+	assert_int_equal(st.drop[TW_REFL_DROP_TOO_SHORT], 6);
+	assert_int_equal(st.drop[TW_REFL_DROP_CRYPTO], 0);
+	tw_crypto_stamp_destroy(sa);
+	tw_crypto_stamp_destroy(sb);
+	tw_refl_destroy(r);
+}
+
 static void stamp_case(unsigned ipv, enum tw_refl_mode mode, bool stateful)
 {
 	struct tw_refl *r = refl(1, 64);
@@ -1589,6 +1678,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_light_allow_list),
 		cmocka_unit_test(test_static_any_peer_port),
 		cmocka_unit_test(test_mixed_burst),
+		cmocka_unit_test(test_stamp_auth_mixed_burst),
 		cmocka_unit_test(test_refwait_expire),
 		cmocka_unit_test(test_random_payloads),
 		cmocka_unit_test(test_worker_loop_pcap),

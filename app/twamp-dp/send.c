@@ -1,0 +1,1450 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * twamp-dp: test runs of the Session-Sender (send.h).
+ *
+ * A run goes RESOLVE (next-hop MAC from the TAP's neighbour table, the
+ * kernel made to resolve it) -> RUN (receive session + stream + lib/stats)
+ * -> WAIT (the stream is done: replies have timeout_s to come back) ->
+ * DONE (metrics, results file, summary line). Sent records are drained
+ * before reply records each pass, and a reply whose number has not been
+ * reported sent yet (a sender lcore that was preempted between its TX and
+ * its record) waits for the next pass: every packet is accounted for.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_telemetry.h>
+
+#include "recv.h"
+#include "send.h"
+#include "tw_ctrl_client.h"
+#include "tw_dp_send.h"
+#include "tw_stats.h"
+#include "twamp_dp.h"
+
+#define MAX_RUNS 256u           /* configured + ad-hoc at once */
+#define RESOLVE_TIMEOUT_NS 3000000000ull
+#define PROBE_EVERY_NS 500000000ull
+#define DRAIN 1024u
+#define HOLD_MAX 4096u
+#define SRC_PORT_BASE 50000u
+
+enum run_state { R_FREE = 0, R_RESOLVE, R_CONTROL, R_RUN, R_WAIT, R_DONE, R_FAILED };
+static const char *const state_names[] = { "free", "resolving", "control", "running",
+					    "waiting", "done", "failed" };
+
+/*
+ * A full-TWAMP run's Control-Client, on a thread of its own (lib/control
+ * blocks): connect, Request-TW-Session, Start-Sessions; it then hands the
+ * session over (ready) and waits for stop, sends Stop-Sessions and ends
+ * (done). Everything shared is under app_send.lock; the thread writes no
+ * table: the control thread adds the receive session and the stream.
+ */
+struct ctl {
+	pthread_t thr;
+	bool started;
+	struct tw_ctrl_client_conf conf;
+	char keyid[TW_CONFIG_KEYID_MAX + 1];
+	uint8_t secret[TW_CONFIG_PASS_MAX];
+	struct sockaddr_storage server, local;
+	socklen_t server_len, local_len;
+	struct tw_ctrl_session_req req;
+	/* thread -> control thread, under the lock */
+	bool ready, done;
+	int rc;
+	struct tw_ctrl_session sess;
+	char err[200];
+	/* control thread -> thread */
+	bool stop;
+};
+
+struct run {
+	enum run_state state;
+	unsigned id;                     /* for twamp-ctl */
+	bool adhoc;
+	struct tw_config_session cs;
+	int family;
+	unsigned port;
+	uint8_t src[16], dst[16];
+	uint16_t sport;
+	uint8_t mac[6];
+	uint64_t deadline, next_probe, wait_until, next_advance; /* monotonic ns */
+	uint32_t stream;
+	bool has_stream;
+	uint32_t rsess;
+	bool has_rsess;
+	struct ctl *ctl;                 /* full TWAMP only */
+	struct app_send *ctl_app;
+	char sid[2 * TW_CTRL_SID_LEN + 1]; /* full TWAMP, hex */
+	uint16_t dport;                  /* test port: peer_port, or the server's */
+	struct tw_stats *st;
+	struct tw_stats_pp *pp;
+	uint32_t last_seq;               /* last seq reported sent */
+	bool any_sent;
+	tw_ntp_t start, end;
+	char file[PATH_MAX];
+	char err[256];
+	/* for telemetry, under the lock: refreshed once a second and at the end */
+	struct tw_stats_result snap;
+	bool has_snap;
+	char *summary;                   /* final text summary (malloc) */
+};
+
+struct app_send {
+	const struct tw_config *cfg;
+	struct tw_dp *dp;
+	struct tw_send *s;
+	bool dedicated;
+	struct run runs[MAX_RUNS];
+	unsigned next_id;
+	struct tw_send_rec srec[DRAIN];
+	struct tw_recv_rec hold[HOLD_MAX]; /* replies ahead of their sent record */
+	unsigned n_hold;
+	pthread_mutex_t lock;            /* runs[].snap/summary/state for telemetry, req */
+	/* one ad-hoc request at a time from the telemetry thread */
+	bool req_pending, req_done;
+	struct tw_config_session req;
+	int req_rc;
+	unsigned req_id;
+	char req_err[256];
+	pthread_cond_t req_cond;
+};
+
+static struct app_send *tel_app; /* telemetry callbacks take no argument (22.11) */
+static pthread_mutex_t tel_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int family_of(const struct tw_config_addr *a)
+{
+	return a->family == 6 ? AF_INET6 : AF_INET;
+}
+
+static const char *proto_name(enum tw_config_proto p)
+{
+	return p == TW_CONFIG_PROTO_STAMP ? "stamp" :
+	       p == TW_CONFIG_PROTO_LIGHT ? "twamp-light" : "twamp";
+}
+
+static const char *mode_name(enum tw_config_mode m)
+{
+	return m == TW_CONFIG_TMODE_AUTH ? "authenticated" :
+	       m == TW_CONFIG_TMODE_ENC ? "encrypted" : "open";
+}
+
+static void run_fail(struct app_send *a, struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void run_fail(struct app_send *a, struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pthread_mutex_lock(&a->lock);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	r->state = R_FAILED;
+	pthread_mutex_unlock(&a->lock);
+	va_end(ap);
+	app_log("session %s: %s", r->cs.name, r->err);
+}
+
+/* Port and local address: the named port, else the first with an address
+ * of the peer's family (the one whose subnet holds the peer first). */
+static int pick_local(const struct tw_config *cfg, struct run *r)
+{
+	int best = -1;
+
+	for (unsigned p = 0; p < cfg->n_ports; p++) {
+		const struct tw_config_port *cp = &cfg->ports[p];
+		const struct tw_config_addr *v = r->cs.peer.family == 6 ? cp->ipv6 : cp->ipv4;
+		unsigned n = r->cs.peer.family == 6 ? cp->n_ipv6 : cp->n_ipv4;
+
+		if (r->cs.port[0] != '\0' && strcmp(cp->name, r->cs.port) != 0)
+			continue;
+		for (unsigned i = 0; i < n; i++) {
+			if (tw_config_addr_in_prefix(&v[i], &r->cs.peer) || best < 0) {
+				r->port = p;
+				memcpy(r->src, v[i].addr, 16);
+				best = (int)p;
+				if (tw_config_addr_in_prefix(&v[i], &r->cs.peer))
+					return 0;
+			}
+		}
+	}
+	return best >= 0 ? 0 : -ENOENT;
+}
+
+static uint16_t pick_sport(struct app_send *a, const struct run *r)
+{
+	if (r->cs.src_port != 0)
+		return r->cs.src_port;
+	for (unsigned k = 0; k < 10000; k++) {
+		uint16_t p = (uint16_t)(SRC_PORT_BASE + (r->id + k) % 10000);
+		bool used = tw_dp_udp_port_class(a->dp, p) != TW_DP_UDP_NONE;
+
+		for (unsigned i = 0; i < MAX_RUNS && !used; i++)
+			used = a->runs[i].state != R_FREE && &a->runs[i] != r &&
+			       a->runs[i].sport == p;
+		if (!used)
+			return p;
+	}
+	return 0;
+}
+
+static struct run *new_run(struct app_send *a, const struct tw_config_session *cs,
+			   bool adhoc)
+{
+	struct run *oldest = NULL;
+
+	/* a free slot, else the oldest finished run (its results were written) */
+	for (unsigned i = 0; i < MAX_RUNS; i++) {
+		struct run *r = &a->runs[i];
+
+		if ((r->state == R_DONE || r->state == R_FAILED) && !r->has_stream &&
+		    !r->has_rsess && r->ctl == NULL && (oldest == NULL || r->id < oldest->id))
+			oldest = r;
+	}
+	for (unsigned i = 0; i <= MAX_RUNS; i++) {
+		struct run *r = i < MAX_RUNS ? &a->runs[i] : oldest;
+
+		if (r == NULL || (r->state != R_FREE && r != oldest))
+			continue;
+		pthread_mutex_lock(&a->lock);
+		free(r->summary);
+		memset(r, 0, sizeof(*r));
+		r->id = a->next_id++;
+		r->adhoc = adhoc;
+		r->cs = *cs;
+		r->state = R_RESOLVE;
+		pthread_mutex_unlock(&a->lock);
+		return r;
+	}
+	return NULL;
+}
+
+/* Start a run: local end, then RESOLVE. 0 or -errno with r->err set. */
+static int begin(struct app_send *a, struct run *r)
+{
+	char peer[INET6_ADDRSTRLEN];
+
+	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
+	if (r->cs.padding > TW_SEND_PAD_MAX) {
+		run_fail(a, r, "padding %u: the DPDK sender sends at most %u octets "
+			 "(no jumbo frames)", r->cs.padding, TW_SEND_PAD_MAX);
+		return -EINVAL;
+	}
+	r->dport = r->cs.peer_port;
+	r->family = family_of(&r->cs.peer);
+	memcpy(r->dst, r->cs.peer.addr, 16);
+	if (pick_local(a->cfg, r) != 0) {
+		run_fail(a, r, "no port%s%s with an IPv%d address for peer %s",
+			 r->cs.port[0] ? " " : "", r->cs.port, r->cs.peer.family, peer);
+		return -ENOENT;
+	}
+	r->sport = pick_sport(a, r);
+	if (r->sport == 0) {
+		run_fail(a, r, "no free local UDP port");
+		return -EADDRINUSE;
+	}
+	r->deadline = mono_ns() + RESOLVE_TIMEOUT_NS;
+	r->next_probe = 0;
+	return 0;
+}
+
+static const struct tw_config_key *secret(const struct tw_config *cfg, const char *id)
+{
+	const struct tw_config_key *k = tw_config_key_find(&cfg->keys, id);
+
+	return k != NULL && k->is_secret ? k : NULL;
+}
+
+static int results_path(struct app_send *a, struct run *r, const char *ext, char *out,
+			size_t len)
+{
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int n;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y%m%dT%H%M%SZ", &tm);
+	n = snprintf(out, len, "%s/%s-%s-%u.%s", a->cfg->results.dir, r->cs.name, when, r->id,
+		     ext);
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* mkdir -p */
+static int make_dir(const char *path)
+{
+	char p[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(p))
+		return -EINVAL;
+	memcpy(p, path, len + 1);
+	for (char *s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *recs,
+		       unsigned n);
+static void ctl_begin(struct app_send *a, struct run *r);
+static bool ctl_end(struct app_send *a, struct run *r, bool wait);
+
+/* Next hop known: receive session, statistics, stream. */
+static int launch(struct app_send *a, struct run *r)
+{
+	const struct tw_config_session *cs = &r->cs;
+	struct tw_recv_session rs = { 0 };
+	struct tw_send_stream st = { 0 };
+	struct tw_stats_conf sc;
+	const struct tw_config_key *k = NULL;
+	char pp_path[PATH_MAX];
+	uint8_t tos = (uint8_t)(cs->dscp << 2 | cs->ecn);
+	enum tw_test_mode tmode = cs->mode == TW_CONFIG_TMODE_AUTH ? TW_TEST_AUTH :
+				  cs->mode == TW_CONFIG_TMODE_ENC ? TW_TEST_ENC : TW_TEST_UNAUTH;
+	int rc;
+
+	/* full TWAMP: the test mode is the connection's (mixed: open tests) */
+	if (cs->protocol == TW_CONFIG_PROTO_TWAMP)
+		tmode = r->ctl->sess.mode & TW_MODE_ENCRYPTED ? TW_TEST_ENC :
+			r->ctl->sess.mode & TW_MODE_AUTH ? TW_TEST_AUTH : TW_TEST_UNAUTH;
+
+	if (cs->protocol == TW_CONFIG_PROTO_TWAMP) {
+		/* the keys and the mode come from the control session */
+	} else if (cs->mode != TW_CONFIG_TMODE_OPEN) {
+		k = secret(a->cfg, cs->key_id);
+		if (k == NULL) {
+			run_fail(a, r, "key '%s': no such secret in the key file", cs->key_id);
+			return -ENOENT;
+		}
+		if (cs->protocol == TW_CONFIG_PROTO_LIGHT && k->len != TW_SEND_LIGHT_KEY_LEN) {
+			run_fail(a, r, "key '%s' has %zu octets, TWAMP Light needs %u", cs->key_id,
+				 k->len, TW_SEND_LIGHT_KEY_LEN);
+			return -EINVAL;
+		}
+		if (cs->protocol == TW_CONFIG_PROTO_STAMP &&
+		    (k->len < TW_SEND_STAMP_KEY_MIN || k->len > TW_SEND_STAMP_KEY_MAX)) {
+			run_fail(a, r, "key '%s' has %zu octets, STAMP needs %u..%u", cs->key_id,
+				 k->len, TW_SEND_STAMP_KEY_MIN, TW_SEND_STAMP_KEY_MAX);
+			return -EINVAL;
+		}
+	}
+	/* the receive session: replies come from peer:peer_port to us:sport */
+	rs.family = r->family;
+	memcpy(rs.local_addr, r->src, 16);
+	memcpy(rs.peer_addr, r->dst, 16);
+	rs.local_port = r->sport;
+	rs.peer_port = r->dport;
+	rs.kind = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_RECV_STAMP :
+		  cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_RECV_TWAMP : TW_RECV_LIGHT;
+	rs.mode = tmode == TW_TEST_AUTH ? TW_RECV_AUTH :
+		  tmode == TW_TEST_ENC ? TW_RECV_ENC : TW_RECV_OPEN;
+	if (cs->protocol == TW_CONFIG_PROTO_TWAMP && r->ctl->sess.has_keys) {
+		rs.test_keys = r->ctl->sess.test_keys;
+	} else if (k != NULL && cs->protocol == TW_CONFIG_PROTO_LIGHT) {
+		memcpy(rs.test_keys.aes, k->value, sizeof(rs.test_keys.aes));
+		memcpy(rs.test_keys.hmac, k->value + sizeof(rs.test_keys.aes),
+		       sizeof(rs.test_keys.hmac));
+	} else if (k != NULL) {
+		rs.stamp_key = k->value;
+		rs.stamp_key_len = k->len;
+	}
+	rc = app_recv_session_add(&rs, on_replies, a, &r->rsess);
+	explicit_bzero(&rs.test_keys, sizeof(rs.test_keys));
+	if (rc != 0) {
+		run_fail(a, r, "receive session on UDP %u: %s", r->sport, strerror(-rc));
+		return rc;
+	}
+	r->has_rsess = true;
+
+	tw_stats_conf_init(&sc);
+	sc.kind = TW_STATS_ROUNDTRIP;
+	sc.timeout_ns = (uint64_t)cs->timeout_s * 1000000000ull;
+	sc.tos_sent = tos;
+	if (a->cfg->results.per_packet != TW_CONFIG_PP_NONE) {
+		bool csv = a->cfg->results.per_packet == TW_CONFIG_PP_CSV;
+
+		if (make_dir(a->cfg->results.dir) == 0 &&
+		    results_path(a, r, csv ? "csv" : "jsonl", pp_path, sizeof(pp_path)) == 0)
+			r->pp = tw_stats_pp_open(pp_path, csv ? TW_STATS_PP_CSV : TW_STATS_PP_JSONL);
+		if (r->pp == NULL)
+			app_log("session %s: per-packet file in %s: %s", cs->name,
+				a->cfg->results.dir, strerror(errno));
+		sc.pp = r->pp;
+	}
+	r->st = tw_stats_create(&sc);
+	if (r->st == NULL) {
+		run_fail(a, r, "statistics: %s", strerror(errno));
+		return -ENOMEM;
+	}
+
+	st.port = r->port;
+	st.family = r->family;
+	memcpy(st.src, r->src, 16);
+	memcpy(st.dst, r->dst, 16);
+	st.sport = r->sport;
+	st.dport = r->dport;
+	memcpy(st.dst_mac, r->mac, 6);
+	st.dscp = cs->dscp;
+	st.ecn = cs->ecn;
+	st.proto = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
+		   cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
+	st.mode = tmode;
+	tw_proto_test_layout_init(&st.layout, st.mode, false, false, 0);
+	if (st.proto == TW_SEND_TWAMP && r->ctl->sess.has_keys) {
+		st.keys = r->ctl->sess.test_keys;
+	} else if (k != NULL && st.proto == TW_SEND_LIGHT) {
+		memcpy(st.keys.aes, k->value, sizeof(st.keys.aes));
+		memcpy(st.keys.hmac, k->value + sizeof(st.keys.aes), sizeof(st.keys.hmac));
+	} else if (k != NULL) {
+		memcpy(st.stamp_key, k->value, k->len);
+		st.stamp_key_len = (uint8_t)k->len;
+	}
+	st.padding = cs->padding;
+	if (st.proto == TW_SEND_STAMP && st.padding != 0) {
+		/* STAMP padding is an Extra Padding TLV, which needs an SSID */
+		if (st.padding < 4)
+			st.padding = 4;
+		st.ssid = (uint16_t)(1 + r->id % 65535);
+	}
+	st.interval_ns = cs->by_interval ? (uint64_t)cs->interval_us * 1000u :
+				(cs->rate_pps ? 1000000000ull / cs->rate_pps : 1000000000ull);
+	if (st.interval_ns == 0)
+		st.interval_ns = 1;
+	st.count = cs->by_duration ? 0 : cs->count;
+	st.duration_ns = cs->by_duration ? (uint64_t)cs->duration_s * 1000000000ull : 0;
+	st.sched = cs->schedule == TW_CONFIG_SCHED_POISSON ? TW_SEND_POISSON : TW_SEND_PERIODIC;
+	if (st.proto == TW_SEND_TWAMP && st.sched == TW_SEND_POISSON) {
+		/* a full session has a SID: the RFC 4656 §5 sequence keyed
+		 * with it makes the send times reproducible at the far end */
+		st.rfc4656_sched = true;
+		memcpy(st.sid, r->ctl->sess.sid, sizeof(st.sid));
+	}
+	rc = tw_send_stream_add(a->s, &st, &r->stream);
+	explicit_bzero(&st.keys, sizeof(st.keys));
+	explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
+	if (rc != 0) {
+		run_fail(a, r, "stream: %s", strerror(-rc));
+		return rc;
+	}
+	r->has_stream = true;
+	r->next_advance = mono_ns() + 1000000000ull;
+	pthread_mutex_lock(&a->lock);
+	r->state = R_RUN;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+static void resolve(struct app_send *a, struct run *r, uint64_t now)
+{
+	char peer[INET6_ADDRSTRLEN], nh[INET6_ADDRSTRLEN];
+	struct tw_dp_port_info pi;
+	uint8_t hop[16] = { 0 };
+	bool probe = now >= r->next_probe;
+	int rc;
+
+	rc = tw_send_nexthop(a->dp, r->port, r->family, r->dst, probe, r->mac, hop);
+	if (probe)
+		r->next_probe = now + PROBE_EVERY_NS;
+	if (rc == 0) {
+		tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
+		inet_ntop(r->family, hop, nh, sizeof(nh));
+		app_log("session %s: %s %s to %s port %u from UDP %u, next hop %s "
+			"(%02x:%02x:%02x:%02x:%02x:%02x)", r->cs.name, proto_name(r->cs.protocol),
+			mode_name(r->cs.mode), peer, r->cs.peer_port, r->sport, nh, r->mac[0],
+			r->mac[1], r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
+		if (r->cs.protocol == TW_CONFIG_PROTO_TWAMP)
+			ctl_begin(a, r);
+		else
+			launch(a, r);
+		return;
+	}
+	/* FAILED entries are probed again until the deadline */
+	if ((rc == -EAGAIN || rc == -EHOSTUNREACH) && now < r->deadline)
+		return;
+	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
+	tw_dp_port_info(a->dp, r->port, &pi);
+	inet_ntop(r->family, hop, nh, sizeof(nh));
+	if (rc == -EAGAIN || rc == -EHOSTUNREACH)
+		run_fail(a, r, "peer %s: next hop%s%s did not resolve on %s within %llu s",
+			 peer, memcmp(hop, r->dst, 16) != 0 ? " " : "",
+			 memcmp(hop, r->dst, 16) != 0 ? nh : "", pi.tap_ifname,
+			 RESOLVE_TIMEOUT_NS / 1000000000ull);
+	else if (rc == -ENODEV)
+		run_fail(a, r, "peer %s: port %s has no exception path (TAP) to resolve "
+			 "the next hop", peer, pi.name);
+	else
+		run_fail(a, r, "peer %s: next hop via %s: %s", peer, pi.tap_ifname,
+			 strerror(-rc));
+}
+
+/* ---- full TWAMP: the Control-Client thread ---- */
+
+static void *ctl_main(void *arg)
+{
+	struct run *r = arg;
+	struct app_send *a = r->ctl_app;
+	struct ctl *c = r->ctl;
+	struct tw_ctrl_client *cc = tw_ctrl_client_create(&c->conf);
+	struct tw_ctrl_session sess;
+	const char *step = "client";
+	int rc = cc != NULL ? 0 : -errno;
+	bool stop = false;
+
+	memset(&sess, 0, sizeof(sess));
+	if (rc == 0) {
+		step = "connect";
+		rc = tw_ctrl_client_connect(cc, (struct sockaddr *)&c->server, c->server_len,
+					    (struct sockaddr *)&c->local, c->local_len);
+	}
+	if (rc == 0) {
+		step = "Request-TW-Session";
+		rc = tw_ctrl_client_request_tw_session(cc, &c->req, &sess);
+	}
+	if (rc == 0) {
+		step = "Start-Sessions";
+		rc = tw_ctrl_client_start(cc);
+	}
+	pthread_mutex_lock(&a->lock);
+	c->rc = rc;
+	c->sess = sess;
+	if (rc != 0)
+		snprintf(c->err, sizeof(c->err), "TWAMP-Control %s: %s", step,
+			 cc != NULL && tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) :
+			 strerror(-rc));
+	c->ready = true;
+	pthread_mutex_unlock(&a->lock);
+	explicit_bzero(&sess, sizeof(sess));
+	while (rc == 0 && !stop) {
+		usleep(20000);
+		pthread_mutex_lock(&a->lock);
+		stop = c->stop;
+		pthread_mutex_unlock(&a->lock);
+	}
+	if (rc == 0)
+		tw_ctrl_client_stop(cc, 0);
+	tw_ctrl_client_destroy(cc);
+	pthread_mutex_lock(&a->lock);
+	c->done = true;
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Next hop known: start the control connection (the thread). */
+static void ctl_begin(struct app_send *a, struct run *r)
+{
+	const struct tw_config_session *cs = &r->cs;
+	struct ctl *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL) {
+		run_fail(a, r, "out of memory");
+		return;
+	}
+	c->conf.proto = TW_CTRL_TWAMP;
+	c->conf.modes = cs->mode == TW_CONFIG_TMODE_ENC ? TW_MODE_ENCRYPTED :
+			cs->mode == TW_CONFIG_TMODE_AUTH ? TW_MODE_AUTH : TW_MODE_UNAUTH;
+	if (cs->mode != TW_CONFIG_TMODE_OPEN) {
+		const struct tw_config_key *k = tw_config_key_find(&a->cfg->keys, cs->key_id);
+
+		if (k == NULL || k->is_secret) {
+			free(c);
+			run_fail(a, r, "key '%s': no such passphrase (keys:) in the key file",
+				 cs->key_id);
+			return;
+		}
+		snprintf(c->keyid, sizeof(c->keyid), "%s", cs->key_id);
+		memcpy(c->secret, k->value, k->len);
+		c->conf.keyid = c->keyid;
+		c->conf.secret = c->secret;
+		c->conf.secret_len = k->len;
+	}
+	memset(&c->server, 0, sizeof(c->server));
+	memset(&c->local, 0, sizeof(c->local));
+	if (r->family == AF_INET) {
+		struct sockaddr_in *sv = (struct sockaddr_in *)&c->server;
+		struct sockaddr_in *lo = (struct sockaddr_in *)&c->local;
+
+		sv->sin_family = lo->sin_family = AF_INET;
+		sv->sin_port = htons(cs->peer_port);
+		memcpy(&sv->sin_addr, r->dst, 4);
+		memcpy(&lo->sin_addr, r->src, 4);
+		c->server_len = c->local_len = sizeof(*sv);
+	} else {
+		struct sockaddr_in6 *sv = (struct sockaddr_in6 *)&c->server;
+		struct sockaddr_in6 *lo = (struct sockaddr_in6 *)&c->local;
+
+		sv->sin6_family = lo->sin6_family = AF_INET6;
+		sv->sin6_port = htons(cs->peer_port);
+		memcpy(&sv->sin6_addr, r->dst, 16);
+		memcpy(&lo->sin6_addr, r->src, 16);
+		c->server_len = c->local_len = sizeof(*sv);
+	}
+	c->req.ipvn = r->family == AF_INET ? 4 : 6;
+	memcpy(c->req.sender_addr, r->src, 16);
+	memcpy(c->req.receiver_addr, r->dst, 16);
+	c->req.sender_port = r->sport;
+	c->req.receiver_port = 0; /* the server chooses */
+	c->req.padding_length = cs->padding;
+	c->req.timeout = (tw_ntp_t)cs->timeout_s << 32;
+	c->req.type_p = tw_proto_ctrl_typep_dscp(cs->dscp);
+	r->ctl = c;
+	r->ctl_app = a;
+	rc = pthread_create(&c->thr, NULL, ctl_main, r);
+	if (rc != 0) {
+		explicit_bzero(c, sizeof(*c));
+		free(c);
+		r->ctl = NULL;
+		run_fail(a, r, "control thread: %s", strerror(rc));
+		return;
+	}
+	c->started = true;
+	pthread_mutex_lock(&a->lock);
+	r->state = R_CONTROL;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/*
+ * Tell the client to send Stop-Sessions; free it once its thread is done.
+ * Without @p wait the control loop never blocks on a slow server: false
+ * means "not yet, call again" (the step deadline bounds the wait).
+ */
+static bool ctl_end(struct app_send *a, struct run *r, bool wait)
+{
+	struct ctl *c = r->ctl;
+	bool done;
+
+	if (c == NULL)
+		return true;
+	if (c->started) {
+		pthread_mutex_lock(&a->lock);
+		c->stop = true;
+		done = c->done;
+		pthread_mutex_unlock(&a->lock);
+		if (!done && !wait)
+			return false;
+		pthread_join(c->thr, NULL);
+	}
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	r->ctl = NULL;
+	return true;
+}
+
+static void ctl_step(struct app_send *a, struct run *r)
+{
+	struct ctl *c = r->ctl;
+	bool ready;
+	char peer[INET6_ADDRSTRLEN];
+
+	pthread_mutex_lock(&a->lock);
+	ready = c->ready;
+	pthread_mutex_unlock(&a->lock);
+	if (!ready)
+		return;
+	if (c->rc != 0) {
+		char err[sizeof(c->err)];
+
+		snprintf(err, sizeof(err), "%s", c->err);
+		ctl_end(a, r, false); /* its thread ends on its own after a failure */
+		run_fail(a, r, "%s", err);
+		return;
+	}
+	r->dport = c->sess.receiver_port;
+	for (unsigned i = 0; i < TW_CTRL_SID_LEN; i++)
+		snprintf(r->sid + 2 * i, 3, "%02x", c->sess.sid[i]);
+	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
+	app_log("session %s: TWAMP-Control with %s port %u: %s mode, test port %u",
+		r->cs.name, peer, r->cs.peer_port,
+		c->sess.mode & TW_MODE_ENCRYPTED ? "encrypted" :
+		c->sess.mode & TW_MODE_AUTH ? "authenticated" :
+		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport);
+	launch(a, r);
+}
+
+static struct run *by_stream(struct app_send *a, uint32_t id)
+{
+	for (unsigned i = 0; i < MAX_RUNS; i++)
+		if (a->runs[i].has_stream && a->runs[i].stream == id)
+			return &a->runs[i];
+	return NULL;
+}
+
+static struct run *by_rsess(struct app_send *a, uint32_t id)
+{
+	for (unsigned i = 0; i < MAX_RUNS; i++)
+		if (a->runs[i].has_rsess && a->runs[i].rsess == id && a->runs[i].st != NULL)
+			return &a->runs[i];
+	return NULL;
+}
+
+/* seq already reported sent (serial-number order, RFC 1982 style) */
+static bool seq_sent(const struct run *r, uint32_t seq)
+{
+	return r->any_sent && (int32_t)(r->last_seq - seq) >= 0;
+}
+
+/* Packets sent since the last call go to their runs' statistics. */
+static void drain_sent(struct app_send *a)
+{
+	unsigned n;
+
+	do {
+		n = tw_send_drain(a->s, a->srec, DRAIN);
+		for (unsigned i = 0; i < n; i++) {
+			struct run *r = by_stream(a, a->srec[i].stream);
+
+			if (r == NULL || r->st == NULL)
+				continue;
+			if (tw_stats_sent(r->st, a->srec[i].seq, a->srec[i].t1) == 0) {
+				r->last_seq = a->srec[i].seq;
+				r->any_sent = true;
+				if (r->start == 0)
+					r->start = a->srec[i].t1;
+				r->end = a->srec[i].t1;
+			}
+		}
+	} while (n == DRAIN);
+}
+
+/* A reply: counted now, or held until its packet is reported sent. */
+static bool feed_reply(struct app_send *a, uint32_t session, const struct tw_stats_rec *rec,
+		       bool may_hold)
+{
+	struct run *r = by_rsess(a, session);
+
+	if (r == NULL)
+		return true; /* its run is over: nothing to account it to */
+	/* once the stream is over every sent record is in: nothing to wait for */
+	if (!seq_sent(r, rec->seq) && may_hold && r->state == R_RUN)
+		return false;
+	tw_stats_recv(r->st, rec);
+	return true;
+}
+
+static void feed_held(struct app_send *a)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < a->n_hold; i++)
+		if (!feed_reply(a, a->hold[i].session, &a->hold[i].rec, true))
+			a->hold[keep++] = a->hold[i];
+	a->n_hold = keep;
+}
+
+/* The receiver's sink (app_recv_service(), control thread). The sent
+ * records are drained first: a reply is made only after its packet left. */
+static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *recs,
+		       unsigned n)
+{
+	struct app_send *a = arg;
+
+	drain_sent(a);
+	feed_held(a);
+	for (unsigned i = 0; i < n; i++) {
+		if (feed_reply(a, session, &recs[i], a->n_hold < HOLD_MAX))
+			continue;
+		a->hold[a->n_hold].session = session;
+		a->hold[a->n_hold++].rec = recs[i];
+	}
+}
+
+static void fill_meta(const struct app_send *a, const struct run *r, struct tw_stats_meta *m,
+		      char *src, char *dst)
+{
+	int hl;
+	struct tw_send_stream tmp = { .mode = r->cs.mode == TW_CONFIG_TMODE_AUTH ? TW_TEST_AUTH :
+				      r->cs.mode == TW_CONFIG_TMODE_ENC ? TW_TEST_ENC :
+				      TW_TEST_UNAUTH };
+
+	(void)a;
+	tmp.proto = r->cs.protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
+		    r->cs.protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
+	tw_proto_test_layout_init(&tmp.layout, tmp.mode, false, false, 0);
+	hl = tw_send_header_len(&tmp);
+	inet_ntop(r->family, r->src, src, INET6_ADDRSTRLEN);
+	inet_ntop(r->family, r->dst, dst, INET6_ADDRSTRLEN);
+	memset(m, 0, sizeof(*m));
+	m->tool = "twamp-dp";
+	m->tool_version = TWAMP_DP_VERSION;
+	m->name = r->cs.name;
+	m->protocol = proto_name(r->cs.protocol);
+	m->mode = mode_name(r->cs.mode);
+	m->src_addr = src;
+	m->src_port = r->sport;
+	m->dst_addr = dst;
+	m->dst_port = r->dport;
+	if (r->sid[0] != '\0')
+		m->sid = r->sid;
+	m->schedule = r->cs.schedule == TW_CONFIG_SCHED_POISSON ? "poisson" : "periodic";
+	m->interval_s = r->cs.by_interval ? r->cs.interval_us / 1e6 :
+			(r->cs.rate_pps ? 1.0 / r->cs.rate_pps : 1.0);
+	m->count = r->cs.by_duration ? -1 : (int64_t)r->cs.count;
+	m->dscp = r->cs.dscp;
+	m->ecn = r->cs.ecn;
+	m->padding = (int)r->cs.padding;
+	m->packet_size = hl > 0 ? hl + (int)r->cs.padding : -1;
+	m->timestamps = "user";
+	m->start = r->start;
+	m->end = r->end;
+}
+
+static void snapshot(struct app_send *a, struct run *r)
+{
+	struct tw_stats_result res;
+
+	if (r->st == NULL || tw_stats_result(r->st, &res) != 0)
+		return;
+	pthread_mutex_lock(&a->lock);
+	r->snap = res;
+	r->has_snap = true;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void teardown(struct app_send *a, struct run *r, bool wait)
+{
+	ctl_end(a, r, wait);
+	if (r->has_rsess)
+		app_recv_session_del(r->rsess);
+	r->has_rsess = false;
+	if (r->has_stream) {
+		tw_send_stream_stop(a->s, r->stream);
+		if (tw_send_stream_del(a->s, r->stream) == 0)
+			r->has_stream = false;
+	}
+	if (r->pp != NULL) {
+		int rc = tw_stats_pp_close(r->pp);
+
+		if (rc != 0)
+			app_log("session %s: per-packet file: %s", r->cs.name, strerror(-rc));
+		r->pp = NULL;
+	}
+	tw_stats_destroy(r->st);
+	r->st = NULL;
+}
+
+static void finish(struct app_send *a, struct run *r)
+{
+	struct tw_stats_result res;
+	struct tw_stats_meta m;
+	struct tw_send_stream_stats ss;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f;
+	int rc;
+
+	drain_sent(a);
+	feed_held(a); /* the run is WAITing: this also empties its held replies */
+	tw_stats_finish(r->st);
+	tw_stats_result(r->st, &res);
+	fill_meta(a, r, &m, src, dst);
+	rc = make_dir(a->cfg->results.dir);
+	if (rc == 0)
+		rc = results_path(a, r, "json", r->file, sizeof(r->file));
+	if (rc == 0)
+		rc = tw_stats_write_json(r->file, &res, &m);
+	if (rc != 0) {
+		app_log("session %s: results in %s: %s", r->cs.name, a->cfg->results.dir,
+			strerror(-rc));
+		r->file[0] = '\0';
+	}
+	f = open_memstream(&text, &tlen);
+	if (f != NULL) {
+		tw_stats_print_summary(f, &res, &m);
+		fclose(f);
+	}
+	memset(&ss, 0, sizeof(ss));
+	tw_send_stream_get(a->s, r->stream, &ss);
+	app_log("session %s: done: sent %" PRIu64 ", received %" PRIu64 ", lost %" PRIu64
+		" (%.3f %%), duplicates %" PRIu64 ", reordered %" PRIu64 ", RTT min/median/max "
+		"%.3f/%.3f/%.3f ms, departure error p50/p99 %" PRIu64 "/%" PRIu64 " ns, late %"
+		PRIu64 "%s%s", r->cs.name, res.sent, res.received, res.lost,
+		res.loss_ratio * 100.0, res.dup, res.reordered,
+		res.d[TW_STATS_D_RTT].min_ns / 1e6, res.d[TW_STATS_D_RTT].median_ns / 1e6,
+		res.d[TW_STATS_D_RTT].max_ns / 1e6, tw_dp_hist_quantile(&ss.depart, 0.5),
+		tw_dp_hist_quantile(&ss.depart, 0.99), ss.late,
+		r->file[0] ? ", results " : "", r->file);
+	teardown(a, r, false);
+	pthread_mutex_lock(&a->lock);
+	r->snap = res;
+	r->has_snap = true;
+	free(r->summary);
+	r->summary = text;
+	r->state = R_DONE;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void step(struct app_send *a, struct run *r, uint64_t now)
+{
+	struct tw_send_stream_stats ss;
+
+	switch (r->state) {
+	case R_RESOLVE:
+		resolve(a, r, now);
+		break;
+	case R_CONTROL:
+		ctl_step(a, r);
+		break;
+	case R_RUN:
+		if (now >= r->next_advance) {
+			tw_stats_advance(r->st, tw_dp_clock_now(tw_dp_clock(a->dp)));
+			snapshot(a, r);
+			r->next_advance = now + 1000000000ull;
+		}
+		if (tw_send_stream_get(a->s, r->stream, &ss) == 0 &&
+		    ss.state == TW_SEND_S_DONE) {
+			r->wait_until = now + (uint64_t)r->cs.timeout_s * 1000000000ull;
+			pthread_mutex_lock(&a->lock);
+			r->state = R_WAIT;
+			pthread_mutex_unlock(&a->lock);
+		}
+		break;
+	case R_WAIT:
+		if (now >= r->wait_until)
+			finish(a, r);
+		break;
+	case R_DONE:
+	case R_FAILED:
+		/* what is left: a stream not stopped yet, a client still
+		 * sending Stop-Sessions */
+		if (r->st != NULL || r->has_rsess || r->has_stream || r->ctl != NULL)
+			teardown(a, r, false);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- ad-hoc runs through telemetry ---- */
+
+static int parse_u64(const char *v, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	if (*v == '\0' || *v == '-')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || x > max)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+/*
+ * "peer=ADDR,port=N,protocol=twamp-light|stamp,mode=open|auth|enc,key_id=ID,
+ *  count=N,duration_s=N,interval_us=N,rate_pps=N,schedule=periodic|poisson,
+ *  padding=N,dscp=N,ecn=N,timeout_s=N,src_port=N,local=PORTNAME,name=NAME"
+ */
+static int parse_run(const struct tw_config *cfg, const char *params,
+		     struct tw_config_session *cs, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL, *tok;
+	bool have_peer = false, have_pad = false;
+	uint64_t v;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->peer_port = 862;
+	cs->protocol = TW_CONFIG_PROTO_LIGHT;
+	cs->count = 100;
+	cs->by_interval = true;
+	cs->interval_us = 100000;
+	cs->timeout_s = 2;
+	snprintf(cs->name, sizeof(cs->name), "run");
+	if (params == NULL || strlen(params) >= sizeof(buf)) {
+		snprintf(err, errlen, "parameters missing or too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", params);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(tok, '=');
+		int rc = 0;
+
+		if (val == NULL) {
+			snprintf(err, errlen, "'%s': expected key=value", tok);
+			return -EINVAL;
+		}
+		*val++ = '\0';
+		if (strcmp(tok, "peer") == 0) {
+			uint8_t a[16] = { 0 };
+
+			if (inet_pton(AF_INET, val, a) == 1) {
+				cs->peer.family = 4;
+				cs->peer.prefix = 32;
+			} else if (inet_pton(AF_INET6, val, a) == 1) {
+				cs->peer.family = 6;
+				cs->peer.prefix = 128;
+			} else {
+				rc = -EINVAL;
+			}
+			memcpy(cs->peer.addr, a, 16);
+			have_peer = rc == 0;
+		} else if (strcmp(tok, "port") == 0) {
+			rc = parse_u64(val, 65535, &v);
+			cs->peer_port = (uint16_t)v;
+			if (rc == 0 && v == 0)
+				rc = -EINVAL;
+		} else if (strcmp(tok, "src_port") == 0) {
+			rc = parse_u64(val, 65535, &v);
+			cs->src_port = (uint16_t)v;
+		} else if (strcmp(tok, "protocol") == 0) {
+			if (strcmp(val, "twamp-light") == 0 || strcmp(val, "light") == 0)
+				cs->protocol = TW_CONFIG_PROTO_LIGHT;
+			else if (strcmp(val, "stamp") == 0)
+				cs->protocol = TW_CONFIG_PROTO_STAMP;
+			else if (strcmp(val, "twamp") == 0)
+				cs->protocol = TW_CONFIG_PROTO_TWAMP;
+			else
+				rc = -EINVAL;
+		} else if (strcmp(tok, "mode") == 0) {
+			if (strcmp(val, "open") == 0)
+				cs->mode = TW_CONFIG_TMODE_OPEN;
+			else if (strcmp(val, "auth") == 0)
+				cs->mode = TW_CONFIG_TMODE_AUTH;
+			else if (strcmp(val, "enc") == 0)
+				cs->mode = TW_CONFIG_TMODE_ENC;
+			else
+				rc = -EINVAL;
+		} else if (strcmp(tok, "key_id") == 0) {
+			if (strlen(val) >= sizeof(cs->key_id))
+				rc = -EINVAL;
+			else
+				snprintf(cs->key_id, sizeof(cs->key_id), "%s", val);
+		} else if (strcmp(tok, "count") == 0) {
+			rc = parse_u64(val, UINT64_MAX, &cs->count);
+			cs->by_duration = false;
+			if (rc == 0 && cs->count == 0)
+				rc = -EINVAL;
+		} else if (strcmp(tok, "duration_s") == 0) {
+			rc = parse_u64(val, 86400 * 365, &v);
+			cs->duration_s = (uint32_t)v;
+			cs->by_duration = true;
+			if (rc == 0 && v == 0)
+				rc = -EINVAL;
+		} else if (strcmp(tok, "interval_us") == 0) {
+			rc = parse_u64(val, 3600000000ull, &v);
+			cs->interval_us = (uint32_t)v;
+			cs->by_interval = true;
+			if (rc == 0 && v == 0)
+				rc = -EINVAL;
+		} else if (strcmp(tok, "rate_pps") == 0) {
+			rc = parse_u64(val, 100000000, &v);
+			cs->rate_pps = (uint32_t)v;
+			cs->by_interval = false;
+			if (rc == 0 && v == 0)
+				rc = -EINVAL;
+		} else if (strcmp(tok, "schedule") == 0) {
+			if (strcmp(val, "periodic") == 0)
+				cs->schedule = TW_CONFIG_SCHED_PERIODIC;
+			else if (strcmp(val, "poisson") == 0)
+				cs->schedule = TW_CONFIG_SCHED_POISSON;
+			else
+				rc = -EINVAL;
+		} else if (strcmp(tok, "padding") == 0) {
+			rc = parse_u64(val, TW_SEND_PAD_MAX, &v);
+			cs->padding = (uint32_t)v;
+			have_pad = true;
+		} else if (strcmp(tok, "dscp") == 0) {
+			rc = parse_u64(val, 63, &v);
+			cs->dscp = (uint8_t)v;
+		} else if (strcmp(tok, "ecn") == 0) {
+			rc = parse_u64(val, 3, &v);
+			cs->ecn = (uint8_t)v;
+		} else if (strcmp(tok, "timeout_s") == 0) {
+			rc = parse_u64(val, 3600, &v);
+			cs->timeout_s = (uint32_t)v;
+		} else if (strcmp(tok, "local") == 0) {
+			if (strlen(val) >= sizeof(cs->port))
+				rc = -EINVAL;
+			else
+				snprintf(cs->port, sizeof(cs->port), "%s", val);
+		} else if (strcmp(tok, "name") == 0) {
+			/* as sender.sessions[].name (lib/config) */
+			bool ok = *val != '\0' && strlen(val) <= 12;
+
+			for (const char *c = val; ok && *c; c++)
+				ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				     (*c >= '0' && *c <= '9') || *c == '-' || *c == '_';
+			if (ok)
+				snprintf(cs->name, sizeof(cs->name), "%s", val);
+			else
+				rc = -EINVAL;
+		} else {
+			snprintf(err, errlen, "unknown parameter '%s'", tok);
+			return -EINVAL;
+		}
+		if (rc != 0) {
+			snprintf(err, errlen, "bad value for %s: '%s'", tok, val);
+			return -EINVAL;
+		}
+	}
+	if (!have_peer) {
+		snprintf(err, errlen, "peer=ADDRESS is required");
+		return -EINVAL;
+	}
+	if (cs->mode != TW_CONFIG_TMODE_OPEN && cs->key_id[0] == '\0') {
+		snprintf(err, errlen, "mode %s needs key_id", mode_name(cs->mode));
+		return -EINVAL;
+	}
+	if (cs->protocol == TW_CONFIG_PROTO_STAMP && cs->mode == TW_CONFIG_TMODE_ENC) {
+		snprintf(err, errlen, "STAMP has no encrypted mode (RFC 8762)");
+		return -EINVAL;
+	}
+	if (cs->mode != TW_CONFIG_TMODE_OPEN && cs->protocol == TW_CONFIG_PROTO_TWAMP) {
+		const struct tw_config_key *k = tw_config_key_find(&cfg->keys, cs->key_id);
+
+		if (k == NULL || k->is_secret) {
+			snprintf(err, errlen, "key '%s': no such passphrase (keys:) in the key file",
+				 cs->key_id);
+			return -EINVAL;
+		}
+	} else if (cs->mode != TW_CONFIG_TMODE_OPEN && secret(cfg, cs->key_id) == NULL) {
+		snprintf(err, errlen, "key '%s': no such secret in the key file", cs->key_id);
+		return -EINVAL;
+	}
+	if (!have_pad) /* equal sizes both ways, as the config's default */
+		cs->padding = cs->protocol == TW_CONFIG_PROTO_STAMP ? 0 :
+			      cs->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64;
+	return 0;
+}
+
+static void serve_request(struct app_send *a)
+{
+	struct run *r;
+
+	pthread_mutex_lock(&tel_mutex);
+	if (!a->req_pending) {
+		pthread_mutex_unlock(&tel_mutex);
+		return;
+	}
+	r = new_run(a, &a->req, true);
+	if (r == NULL) {
+		a->req_rc = -ENOSPC;
+		snprintf(a->req_err, sizeof(a->req_err), "too many runs at once (%u)", MAX_RUNS);
+	} else {
+		a->req_rc = begin(a, r);
+		a->req_id = r->id;
+		snprintf(a->req_err, sizeof(a->req_err), "%s", r->err);
+		if (a->req_rc == 0)
+			app_log("session %s: ad-hoc run %u from twamp-ctl", r->cs.name, r->id);
+	}
+	a->req_pending = false;
+	a->req_done = true;
+	pthread_cond_broadcast(&a->req_cond);
+	pthread_mutex_unlock(&tel_mutex);
+}
+
+static int tel_run(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct app_send *a;
+	struct tw_config_session cs;
+	struct timespec until;
+	char err[256] = "";
+	int rc;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL; /* a reader listing every command gets nothing */
+	pthread_mutex_lock(&tel_mutex);
+	a = tel_app;
+	if (a == NULL) {
+		pthread_mutex_unlock(&tel_mutex);
+		return -ENODEV;
+	}
+	rte_tel_data_start_dict(d);
+	rc = parse_run(a->cfg, params, &cs, err, sizeof(err));
+	if (rc == 0 && a->req_pending) {
+		rc = -EBUSY;
+		snprintf(err, sizeof(err), "another request is being served; retry");
+	}
+	if (rc == 0) {
+		a->req = cs;
+		a->req_pending = true;
+		a->req_done = false;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		while (!a->req_done && rc == 0)
+			rc = -pthread_cond_timedwait(&a->req_cond, &tel_mutex, &until);
+		if (rc != 0) {
+			a->req_pending = false;
+			snprintf(err, sizeof(err), "twamp-dp did not take the request");
+		} else {
+			rc = a->req_rc;
+			snprintf(err, sizeof(err), "%s", a->req_err);
+		}
+	}
+	if (rc == 0) {
+		rte_tel_data_add_dict_u64(d, "id", a->req_id);
+	} else {
+		rte_tel_data_add_dict_string(d, "error", err[0] ? err : strerror(-rc));
+	}
+	pthread_mutex_unlock(&tel_mutex);
+	return 0;
+}
+
+/* The summary text as an array of lines (telemetry strings are short). */
+static void add_lines(struct rte_tel_data *d, const char *name, const char *text)
+{
+	struct rte_tel_data *arr = rte_tel_data_alloc();
+	const char *p = text;
+
+	if (arr == NULL)
+		return;
+	rte_tel_data_start_array(arr, RTE_TEL_STRING_VAL);
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		do { /* long lines are cut into pieces that fit */
+			char line[RTE_TEL_MAX_STRING_LEN];
+			size_t k = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
+
+			memcpy(line, p, k);
+			line[k] = '\0';
+			rte_tel_data_add_array_string(arr, line);
+			p += k;
+			n -= k;
+		} while (n > 0);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	if (rte_tel_data_add_dict_container(d, name, arr, 0) != 0)
+		rte_tel_data_free(arr);
+}
+
+static int tel_result(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct app_send *a;
+	unsigned long id;
+	char *end;
+	int rc = -ENOENT;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	id = strtoul(params, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	pthread_mutex_lock(&tel_mutex);
+	a = tel_app;
+	if (a != NULL) {
+		pthread_mutex_lock(&a->lock);
+		for (unsigned i = 0; i < MAX_RUNS; i++) {
+			const struct run *r = &a->runs[i];
+			const struct tw_stats_result *s = &r->snap;
+
+			if (r->state == R_FREE || r->id != id)
+				continue;
+			rte_tel_data_start_dict(d);
+			rte_tel_data_add_dict_string(d, "name", r->cs.name);
+			rte_tel_data_add_dict_string(d, "state", state_names[r->state]);
+			if (r->err[0] != '\0')
+				rte_tel_data_add_dict_string(d, "error", r->err);
+			rte_tel_data_add_dict_u64(d, "sent", s->sent);
+			rte_tel_data_add_dict_u64(d, "received", s->received);
+			rte_tel_data_add_dict_u64(d, "lost", s->lost);
+			rte_tel_data_add_dict_u64(d, "in_flight", s->in_flight);
+			rte_tel_data_add_dict_u64(d, "dup", s->dup);
+			/* RTT without the reflector's processing time: >= 0 unless
+			 * the reflector's clock jumped; telemetry has no int64 */
+			rte_tel_data_add_dict_u64(d, "rtt_min_ns",
+						  (uint64_t)RTE_MAX(s->d[TW_STATS_D_RTT].min_ns, 0));
+			rte_tel_data_add_dict_u64(d, "rtt_median_ns",
+						  (uint64_t)RTE_MAX(s->d[TW_STATS_D_RTT].median_ns, 0));
+			rte_tel_data_add_dict_u64(d, "rtt_max_ns",
+						  (uint64_t)RTE_MAX(s->d[TW_STATS_D_RTT].max_ns, 0));
+			if (r->file[0] != '\0')
+				rte_tel_data_add_dict_string(d, "json", r->file);
+			if (r->summary != NULL)
+				add_lines(d, "summary", r->summary);
+			rc = 0;
+			break;
+		}
+		pthread_mutex_unlock(&a->lock);
+	}
+	pthread_mutex_unlock(&tel_mutex);
+	return rc;
+}
+
+static int tel_runs(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct app_send *a;
+	int rc = -ENODEV;
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&tel_mutex);
+	a = tel_app;
+	if (a != NULL) {
+		rte_tel_data_start_dict(d);
+		pthread_mutex_lock(&a->lock);
+		for (unsigned i = 0; i < MAX_RUNS; i++) {
+			char key[16];
+
+			if (a->runs[i].state == R_FREE)
+				continue;
+			snprintf(key, sizeof(key), "%u", a->runs[i].id);
+			rte_tel_data_add_dict_string(d, key, state_names[a->runs[i].state]);
+		}
+		pthread_mutex_unlock(&a->lock);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&tel_mutex);
+	return rc;
+}
+
+/* ---- life cycle ---- */
+
+struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp)
+{
+	static bool registered;
+	struct tw_send_conf sc = { .max_streams = MAX_RUNS, .crypto = TW_CRYPTO_IMPL_BEST };
+	struct app_send *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (a == NULL) {
+		app_log("sender: out of memory");
+		return NULL;
+	}
+	a->cfg = cfg;
+	a->dp = dp;
+	a->next_id = 1;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->req_cond, NULL);
+	a->s = tw_send_create(&sc);
+	if (a->s == NULL) {
+		app_log("sender: %s", rte_strerror(rte_errno));
+		free(a);
+		return NULL;
+	}
+	a->dedicated = cfg->has_sender_lcore;
+	rc = tw_send_attach(a->s, dp, a->dedicated);
+	if (rc == -ENOTSUP) {
+		app_log("sender.lcore %u: a port has no spare TX queue for the sender; "
+			"running the sender in worker 0 instead", cfg->sender_lcore);
+		a->dedicated = false;
+		rc = tw_send_attach(a->s, dp, false);
+	}
+	if (rc != 0) {
+		app_log("sender: attach: %s", strerror(-rc));
+		tw_send_destroy(a->s);
+		free(a);
+		return NULL;
+	}
+	if (tw_send_telemetry_register(a->s) != 0)
+		app_log("sender: telemetry /twamp/send/stats not registered");
+	pthread_mutex_lock(&tel_mutex);
+	if (!registered) {
+		rc = rte_telemetry_register_cmd("/twamp/send/run", tel_run,
+			"Start a test run (twamp-ctl run). Parameters: peer=ADDR[,key=value...]");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/twamp/send/result", tel_result,
+				"State and results of a run. Parameter: run id");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/twamp/send/runs", tel_runs,
+				"Runs and their states. No parameters");
+		registered = rc == 0;
+		if (rc != 0)
+			app_log("sender: telemetry /twamp/send/run not registered: %s",
+				strerror(-rc));
+	}
+	tel_app = a;
+	pthread_mutex_unlock(&tel_mutex);
+	return a;
+}
+
+bool app_send_dedicated(const struct app_send *a)
+{
+	return a != NULL && a->dedicated;
+}
+
+int app_send_main(void *arg)
+{
+	struct app_send *a = arg;
+
+	return tw_send_main(a->s);
+}
+
+void app_send_start(struct app_send *a)
+{
+	app_log("sender: %s, %u configured session(s)",
+		a->dedicated ? "on its own lcore with a TX queue per port" :
+		"in worker 0's loop (no sender.lcore)", a->cfg->n_sessions);
+	for (unsigned i = 0; i < a->cfg->n_sessions; i++) {
+		struct run *r = new_run(a, &a->cfg->sessions[i], false);
+
+		if (r == NULL) {
+			app_log("session %s: too many runs at once (%u)", a->cfg->sessions[i].name,
+				MAX_RUNS);
+			continue;
+		}
+		begin(a, r);
+	}
+}
+
+void app_send_service(struct app_send *a)
+{
+	uint64_t now;
+
+	if (a == NULL)
+		return;
+	serve_request(a);
+	drain_sent(a);
+	feed_held(a);
+	now = mono_ns();
+	for (unsigned i = 0; i < MAX_RUNS; i++)
+		if (a->runs[i].state != R_FREE)
+			step(a, &a->runs[i], now);
+}
+
+void app_send_destroy(struct app_send *a)
+{
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&tel_mutex);
+	if (tel_app == a)
+		tel_app = NULL;
+	pthread_mutex_unlock(&tel_mutex);
+	for (unsigned i = 0; i < MAX_RUNS; i++) {
+		struct run *r = &a->runs[i];
+
+		if (r->state == R_RUN || r->state == R_WAIT)
+			app_log("session %s: stopped before the end: no results written",
+				r->cs.name);
+		teardown(a, r, true);
+		free(r->summary);
+	}
+	tw_send_destroy(a->s);
+	pthread_cond_destroy(&a->req_cond);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}

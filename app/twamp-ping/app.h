@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * twamp-ping's program state: the options (main.c), the run with its
+ * control connection and the test sessions (sess.c).
+ */
+#ifndef TWAMP_PING_APP_H
+#define TWAMP_PING_APP_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "run.h"
+#include "tw_config.h"
+#include "tw_ctrl_client.h"
+#include "tw_proto_ctrl.h"
+#include "tw_stats.h"
+
+#ifndef TWAMP_PING_VERSION
+#define TWAMP_PING_VERSION "0.0.0"
+#endif
+
+#define PING_SESSIONS_MAX 64
+
+struct opts {
+	enum ping_proto proto;
+	enum ping_mode mode;
+	int family;                 /* AF_UNSPEC, AF_INET, AF_INET6 */
+	const char *host;
+	long port;                  /* -1: protocol default */
+	long test_port;             /* TWAMP: reflector port to ask for */
+	uint64_t count;             /* 0: by duration */
+	uint64_t duration_ns;
+	uint64_t interval_ns;
+	bool poisson;
+	long padding;               /* -1: equal sizes both ways */
+	int dscp;                   /* -1: not set */
+	int ecn;
+	const char *src;
+	long src_port;
+	uint64_t timeout_ns;
+	const char *key_file;
+	const char *key_id;
+	long reflect_octets;        /* RFC 6038; -1 not asked */
+	bool sym_size, dscp_ecn, individual;
+	bool zero_pad;
+	long ssid;
+	unsigned sessions;          /* concurrent test sessions, >= 1 */
+	const char *json;
+	const char *per_packet;
+	unsigned pp_format;
+	const char *hw_if;
+	bool quiet;
+	int progress;               /* -1 auto */
+};
+
+struct ping;
+
+/* One test session: its socket, packets, schedule, statistics, results. */
+struct psess {
+	struct ping *p;
+	unsigned idx;
+	struct sockaddr_storage peer;   /* the reflector / receiver */
+	socklen_t peer_len;
+	struct tw_ctrl_session sess;    /* TWAMP / OWAMP: what the server gave */
+	uint8_t test_key[48];
+	bool have_test_key;
+	enum ping_mode test_mode;
+	struct tw_owamp_slot slot;      /* OWAMP schedule */
+	struct psock sock;
+	struct tpkt tp;
+	struct tw_sched *sched;
+	struct tw_stats *stats;
+	struct tw_stats_pp *pp;
+	struct run run;
+	struct run_dep dep;
+	struct tw_stats_result res;
+	struct tw_stats_meta meta;
+	char *json_path, *pp_path;
+	char src_text[INET6_ADDRSTRLEN], dst_text[INET6_ADDRSTRLEN];
+	char sid_text[2 * TW_CTRL_SID_LEN + 1];
+	pthread_t th;
+	bool thread;
+	int rc;                         /* run_send() */
+};
+
+struct ping {
+	struct opts o;
+	struct sockaddr_storage peer, src;
+	socklen_t peer_len, src_len;
+	struct tw_config_keys keys;
+	const struct tw_config_key *key;
+	struct tw_ctrl_client *cl;
+	uint32_t padding;
+	int64_t start_real;             /* OWAMP Start Time, realtime ns */
+	const volatile sig_atomic_t *stop;
+	int halt;                       /* a session saw the control connection */
+	bool progress, progress_shown;
+	unsigned n;
+	struct psess *s;
+	char err[512];
+};
+
+/* sess.c: every step returns a PING_EXIT_* code (0 to go on) and has
+ * printed why it failed. */
+int ping_resolve(struct ping *p);
+int ping_load_key(struct ping *p);
+int ping_padding(struct ping *p);
+int ping_ctrl_connect(struct ping *p);
+int ping_sessions_open(struct ping *p);
+int ping_start(struct ping *p);
+int ping_run(struct ping *p);
+int ping_stop(struct ping *p);
+int ping_results(struct ping *p);
+void ping_free(struct ping *p);
+const char *ping_proto_name(enum ping_proto proto);
+const char *ping_mode_name(enum ping_mode mode);
+
+#endif /* TWAMP_PING_APP_H */

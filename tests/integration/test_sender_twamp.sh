@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# twamp-dp client <-> twamp-dp server: full TWAMP (RFC 5357) between two
+# appliances. Two namespaces (snt-a, snt-b) joined by one veth pair, each
+# end driven by a twamp-dp through net_af_packet with a TAP for the kernel:
+# A runs sender.sessions with protocol twamp (TWAMP-Control client from
+# lib/control on a thread, then the paced stream from the data plane), B
+# runs reflector.control (the TWAMP server) and reflects in its worker. Open,
+# authenticated and encrypted, IPv4 and IPv6; every results file must show
+# all packets back and a SID; B's log shows the sessions it accepted.
+# Prints TAP; needs root; about 20 s.
+#
+#   tests/integration/test_sender_twamp.sh BUILD_DIR
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-${BUILD:-build}}
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+DP="$BUILD/app/twamp-dp/twamp-dp"
+CTL="$BUILD/app/twamp-ctl/twamp-ctl"
+PY=/usr/bin/python3
+NS_A=snt-a NS_B=snt-b IF_A=snt-a0 IF_B=snt-b0
+A_V4=198.51.100.1 B_V4=198.51.100.2 A_V6=2001:db8:5::1 B_V6=2001:db8:5::2
+PREFIX=tw-snt-$$
+COUNT=40
+
+PA=0 PB=0
+LOG=$(mktemp -d /tmp/tw-snt.XXXXXX)
+
+# shellcheck source=tests/integration/tap_lib.sh
+. "$top/tests/integration/tap_lib.sh"
+
+bed_down() {
+  ip netns del $NS_A 2>/dev/null
+  ip netns del $NS_B 2>/dev/null
+  ip link del $IF_A 2>/dev/null
+  return 0
+}
+cleanup() {
+  stop_pids "$PA" "$PB"
+  bed_down
+  rm -rf "$LOG" "/var/run/dpdk/$PREFIX-a" "/var/run/dpdk/$PREFIX-b"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
+  echo "1..1"
+  echo "ok 1 - # SKIP needs root, $DP and $CTL"
+  exit 0
+fi
+
+# the wire: a veth pair whose kernel ends have no address and answer nothing
+# (DPDK owns them; each side's kernel talks through its twamp-dp's TAP)
+bed_up() {
+  bed_down
+  ip netns add $NS_A && ip netns add $NS_B &&
+  ip link add $IF_A type veth peer name $IF_B &&
+  ip link set $IF_A netns $NS_A && ip link set $IF_B netns $NS_B || return 1
+  for x in "$NS_A $IF_A" "$NS_B $IF_B"; do
+    set -- $x
+    ip netns exec "$1" ip link set lo up
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+    ip netns exec "$1" ip link set "$2" arp off
+    ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
+    ip netns exec "$1" ip link set "$2" up || return 1
+  done
+}
+check "two namespaces joined by a veth pair" bed_up
+
+umask 077
+cat >"$LOG/keys.yaml" <<EOF
+keys:
+  lab: "test passphrase, not secret"
+  other: "the server's passphrase"
+EOF
+cat >"$LOG/keys-a.yaml" <<EOF
+keys:
+  lab: "test passphrase, not secret"
+  other: "not the server's passphrase"
+EOF
+umask 022
+config() { # name iface v4 v6 prefix
+  cat <<EOF
+eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $5,
+      -l, "0-1", --log-level, "lib.eal:notice"]
+ports:
+  - name: $1
+    device: net_af_packet0,iface=$2
+    ipv4: [$3/24]
+    ipv6: ["$4/64"]
+workers:
+  lcores: [1]
+EOF
+}
+{ config b $IF_B $B_V4 $B_V6 $PREFIX-b; cat <<EOF
+reflector:
+  control:
+    listen: ["$B_V4:862", "[$B_V6]:862"]
+    modes: [open, auth, enc]
+    keys: keys.yaml
+EOF
+} >"$LOG/b.yaml"
+{ config a $IF_A $A_V4 $A_V6 $PREFIX-a; cat <<EOF
+reflector:
+  control: {enabled: false, keys: keys-a.yaml}
+sender:
+  sessions:
+    - {name: open-v4, peer: $B_V4, protocol: twamp, count: $COUNT, interval_us: 1000}
+    - {name: auth-v6, peer: "$B_V6", protocol: twamp, mode: auth, key_id: lab, count: $COUNT, interval_us: 1000}
+    - {name: enc-v4, peer: $B_V4, protocol: twamp, mode: enc, key_id: lab, count: $COUNT, rate_pps: 1000, schedule: poisson}
+    - {name: enc-v6, peer: "$B_V6", protocol: twamp, mode: enc, key_id: lab, count: $COUNT, interval_us: 1000, padding: 200, dscp: 34}
+    - {name: badpass, peer: $B_V4, protocol: twamp, mode: auth, key_id: other, count: 5}
+    - {name: noserver, peer: $B_V4, peer_port: 863, protocol: twamp, count: 5}
+results: {dir: $LOG/results}
+EOF
+} >"$LOG/a.yaml"
+check "server configuration passes --check" "$DP" --check "$LOG/b.yaml"
+check "client configuration passes --check" "$DP" --check "$LOG/a.yaml"
+
+ip netns exec $NS_B "$DP" -c "$LOG/b.yaml" --idle-us 100 2>"$LOG/b.err" &
+PB=$!
+for _ in $(seq 1 200); do grep -q "twamp-dp: running:" "$LOG/b.err" 2>/dev/null && break; sleep 0.1; done
+check "server twamp-dp (B) is running" grep -q "twamp-dp: running:" "$LOG/b.err"
+
+ip netns exec $NS_A "$DP" -c "$LOG/a.yaml" --idle-us 100 2>"$LOG/a.err" &
+PA=$!
+sessions="open-v4 auth-v6 enc-v4 enc-v6"
+for _ in $(seq 1 300); do
+  n=0
+  for s in $sessions; do grep -q "session $s: done" "$LOG/a.err" && n=$((n + 1)); done
+  [ "$n" -eq 4 ] && grep -q "session badpass: TWAMP-Control" "$LOG/a.err" &&
+    grep -q "session noserver: TWAMP-Control" "$LOG/a.err" && break
+  kill -0 "$PA" 2>/dev/null || break
+  sleep 0.1
+done
+for s in $sessions; do
+  check "session $s: TWAMP-Control set up (mode and test port logged)" \
+    grep -Eq "session $s: TWAMP-Control with .* port 862: [a-z]+ mode, test port [0-9]+" "$LOG/a.err"
+  check "session $s: done with a results file" \
+    grep -Eq "session $s: done: sent $COUNT, received $COUNT, lost 0 .*results $LOG/results/$s-" "$LOG/a.err"
+done
+check "modes as asked: open-v4 unauthenticated, auth-v6 authenticated, enc-v4/enc-v6 encrypted" \
+  sh -c "grep -q 'session open-v4: TWAMP-Control .*: unauthenticated mode' '$LOG/a.err' &&
+         grep -q 'session auth-v6: TWAMP-Control .*: authenticated mode' '$LOG/a.err' &&
+         grep -q 'session enc-v4: TWAMP-Control .*: encrypted mode' '$LOG/a.err' &&
+         grep -q 'session enc-v6: TWAMP-Control .*: encrypted mode' '$LOG/a.err'"
+check "a wrong passphrase: the session fails at TWAMP-Control, nothing is sent" \
+  sh -c "grep -Eq 'session badpass: TWAMP-Control (connect|Request-TW-Session): ' '$LOG/a.err' &&
+         ! grep -q 'session badpass: done' '$LOG/a.err'"
+check "no server on the port: the session fails, saying the connection was refused" \
+  grep -Eq "session noserver: TWAMP-Control connect: .*([Rr]efused|reset)" "$LOG/a.err"
+check "results: every packet back, a SID, the server's test port, reflector counting" \
+  "$PY" -c "
+import glob, json
+for s in '$sessions'.split():
+    f = glob.glob('$LOG/results/%s-*.json' % s)
+    assert len(f) == 1, (s, f)
+    r = json.load(open(f[0]))
+    p = r['packets']
+    assert p['sent'] == $COUNT and p['received'] == $COUNT and p['lost'] == 0, (s, p)
+    assert r['session']['protocol'] == 'twamp', r['session']
+    assert len(r['session']['sid'] or '') == 32, r['session']
+    assert r['session']['dst_port'] != 862, r['session']
+    assert r['loss_direction']['known'], r['loss_direction']
+    assert 0 < r['delay']['rtt']['min_ns'] <= r['delay']['rtt']['max_ns'] < 1e9
+"
+
+# an ad-hoc full-TWAMP run from the operator CLI
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode enc --key-id lab \
+  --count 20 --interval-us 1000 >"$LOG/run.out" 2>&1
+rc=$?
+check "twamp-ctl run --protocol twamp --mode enc: exit 0, 20 sent, 0 lost" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^20 sent, 0 lost' '$LOG/run.out'"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode auth --key-id nosuch \
+  >"$LOG/run2.out" 2>&1
+rc=$?
+check "twamp-ctl run with a KeyID the key file lacks: exit 1, named" \
+  sh -c "[ $rc -eq 1 ] && grep -q \"key 'nosuch': no such passphrase\" '$LOG/run2.out'"
+
+kill -TERM "$PA" 2>/dev/null; wait "$PA"; rc=$?; PA=0
+check "SIGTERM stops the client with exit 0 (got $rc)" test "$rc" -eq 0
+kill -TERM "$PB" 2>/dev/null; wait "$PB"; rc=$?; PB=0
+check "SIGTERM stops the server with exit 0 (got $rc)" test "$rc" -eq 0
+
+finish
