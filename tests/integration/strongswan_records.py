@@ -399,6 +399,15 @@ def c_empty(a):
     return (not ikes and not kids) or why(f"left: {ikes} {kids}")
 
 
+def c_stale(a):
+    """After a re-initiation (1 IKE SA, 2 twamp SAs) and a charon crash, the
+    restarted charon's resync (nothing) must delete exactly those 3."""
+    rs = recs(a)
+    ends = [r for r in rs if r["verb"] == "sync-end"]
+    return bool(ends) and (ends[-1]["reply"] == "ok deleted=3" or
+                           why(f"last sync-end: {ends[-1]['reply']}"))
+
+
 def c_nokeys(*args):
     i = args.index("--")
     keys = set()
@@ -427,7 +436,7 @@ CHECKS = {"count": c_count, "ike-up": c_ike_up, "key-equal": c_key_equal,
           "child-rekey": c_child_rekey, "child-del-old": c_child_del_old,
           "after-refusal": c_after_refusal, "malformed": c_malformed,
           "resync": c_resync, "down": c_down, "empty": c_empty,
-          "nokeys": c_nokeys}
+          "stale": c_stale, "nokeys": c_nokeys}
 
 if __name__ == "__main__":
     try:

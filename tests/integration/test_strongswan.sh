@@ -9,7 +9,8 @@
 # RFC 7717 keys, Child SA records matching swanctl --list-sas (and each
 # side's outbound key equal to the other's inbound key), IKE and Child SA
 # rekeying, a refused record that the plugin logs and survives, a resync
-# after the listener restarts, teardown, and that no key reaches a log.
+# after the listener restarts, teardown, a resync that cleans up after a
+# charon crash, and that no key reaches a log.
 #
 #   tests/integration/test_strongswan.sh [builddir]   (TAP; needs root)
 set -uo pipefail
@@ -58,7 +59,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..26"
+echo "1..27"
 
 # ---- namespaces
 ip netns del $NA 2>/dev/null
@@ -181,8 +182,9 @@ start_listener b "$work/b/records.jsonl"
 start_charon() {
 	local s=$1 ns=$2
 	STRONGSWAN_CONF=$work/$s/strongswan.conf ip netns exec "$ns" \
-		/usr/sbin/charon-systemd >"$work/$s/charon.out" 2>&1 &
+		/usr/sbin/charon-systemd >>"$work/$s/charon.out" 2>&1 &
 	pids+=($!)
+	eval "cpid_$s=$!"
 }
 start_charon a $NA
 start_charon b $NB
@@ -310,6 +312,15 @@ check "the 0600 records file is the only place keys went (not charon or listener
 	"$work/a/charon.log" "$work/b/charon.log" "$work/a/listener.log" "$work/b/listener.log"
 check "records files and sockets are mode 0600" \
 	bash -c "[ \$(stat -c %a $work/a/records.jsonl) = 600 ] && [ \$(stat -c %a $work/b/keys.sock) = 600 ]"
+
+# ---- charon b crashes: once restarted, its resync removes what it left
+sw a --initiate --child twamp --timeout 15 >>"$work/a/initiate.log" 2>&1
+wait_for 15 q count "$work/b/records2.jsonl" child-add 6
+kill -9 "$cpid_b"
+wait "$cpid_b" 2>/dev/null
+start_charon b $NB
+check "charon b killed (-9) and restarted: its resync removes the stale IKE SA and Child SAs" \
+	bash -c "$(declare -f wait_for); wait_for 20 $py $here/strongswan_records.py stale $work/b/records2.jsonl"
 
 if [ $fails -ne 0 ]; then
 	for s in a b; do
