@@ -10,7 +10,8 @@
 # side's outbound key equal to the other's inbound key), IKE and Child SA
 # rekeying, a refused record that the plugin logs and survives, a resync
 # after the listener restarts, teardown, a resync that cleans up after a
-# charon crash, and that no key reaches a log.
+# charon crash, an IPv6 IKE SA with PRF HMAC-SHA2-384, and that no key
+# reaches a log.
 #
 #   tests/integration/test_strongswan.sh [builddir]   (TAP; needs root)
 set -uo pipefail
@@ -59,7 +60,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..27"
+echo "1..28"
 
 # ---- namespaces
 ip netns del $NA 2>/dev/null
@@ -68,6 +69,10 @@ ip netns add $NA && ip netns add $NB &&
 ip link add swn-a0 netns $NA type veth peer name swn-b0 netns $NB &&
 ip -n $NA addr add $A_IP/24 dev swn-a0 && ip -n $NA link set swn-a0 up &&
 ip -n $NB addr add $B_IP/24 dev swn-b0 && ip -n $NB link set swn-b0 up &&
+ip -n $NA addr add 2001:db8:50::1/64 dev swn-a0 nodad &&
+ip -n $NB addr add 2001:db8:50::2/64 dev swn-b0 nodad &&
+ip -n $NA addr add fd00:50:1::1/128 dev lo nodad &&
+ip -n $NB addr add fd00:51:1::1/128 dev lo nodad &&
 ip -n $NA link set lo up && ip -n $NB link set lo up &&
 # libipsec routes a policy only when this host has an address in its local
 # traffic selector: the measurement endpoints inside the tunnel
@@ -81,6 +86,7 @@ check "namespaces $NA/$NB with a veth" [ $? = 0 ]
 # side name, namespace, my ip, peer ip, my id, peer id, my nets, peer nets
 setup_side() {
 	local s=$1 ip=$2 peer=$3 id=$4 pid=$5 mynet=$6 peernet=$7 send=$8
+	local ip6=$9 peer6=${10} mynet6=${11} peernet6=${12}
 	local d=$work/$s
 	mkdir -p "$d"
 	cat >"$d/strongswan.conf" <<EOF
@@ -154,6 +160,29 @@ connections {
 			}
 		}
 	}
+	meas6 {
+		version = 2
+		local_addrs = $ip6
+		remote_addrs = $peer6
+		encap = yes
+		proposals = aes256-sha384-ecp256
+		local {
+			auth = psk
+			id = $id
+		}
+		remote {
+			auth = psk
+			id = $pid
+		}
+		children {
+			twamp6 {
+				local_ts = $mynet6
+				remote_ts = $peernet6
+				esp_proposals = aes256gcm16
+				rekey_time = 0
+			}
+		}
+	}
 }
 secrets {
 	ike-meas {
@@ -165,8 +194,10 @@ secrets {
 EOF
 }
 # a sends the RFC 7717 key, b sends SK_d (the listener derives the key)
-setup_side a $A_IP $B_IP dut.swn.test "C=CH, O=Lab, CN=peer.swn.test" 10.50. 10.51. key
-setup_side b $B_IP $A_IP "C=CH, O=Lab, CN=peer.swn.test" dut.swn.test 10.51. 10.50. sk-d
+setup_side a $A_IP $B_IP dut.swn.test "C=CH, O=Lab, CN=peer.swn.test" 10.50. 10.51. key \
+	2001:db8:50::1 2001:db8:50::2 fd00:50:1::/64 fd00:51:1::/64
+setup_side b $B_IP $A_IP "C=CH, O=Lab, CN=peer.swn.test" dut.swn.test 10.51. 10.50. sk-d \
+	2001:db8:50::2 2001:db8:50::1 fd00:51:1::/64 fd00:50:1::/64
 
 start_listener() { # side records-file [extra args]
 	local s=$1 rec=$2
@@ -213,7 +244,8 @@ for s in a b; do
 	sw $s --load-all --file "$work/$s/swanctl.conf" >"$work/$s/load.log" 2>&1
 done
 check "both sides loaded their connection and PSK" \
-	grep -q "loaded connection 'meas'" "$work/a/load.log" "$work/b/load.log"
+	bash -c "grep -q \"loaded connection 'meas'\" $work/a/load.log &&
+		 grep -q \"loaded connection 'meas'\" $work/b/load.log"
 
 # ---- records: a small query tool over the JSON-lines files
 q() { $py "$here/strongswan_records.py" "$@"; }
@@ -321,6 +353,12 @@ wait "$cpid_b" 2>/dev/null
 start_charon b $NB
 check "charon b killed (-9) and restarted: its resync removes the stale IKE SA and Child SAs" \
 	bash -c "$(declare -f wait_for); wait_for 20 $py $here/strongswan_records.py stale $work/b/records2.jsonl"
+
+# ---- IPv6 outer and inner addresses, PRF HMAC-SHA2-384, AES-GCM-256
+sw b --load-all --file "$work/b/swanctl.conf" >"$work/b/load2.log" 2>&1
+sw a --initiate --child twamp6 --timeout 15 >>"$work/a/initiate.log" 2>&1
+check "IPv6: ike-up and child-add over 2001:db8:50::/64, PRF 6, AES-GCM-256, keys agree" \
+	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py ipv6 $work/a/records.jsonl $work/b/records2.jsonl"
 
 if [ $fails -ne 0 ]; then
 	for s in a b; do
