@@ -96,6 +96,14 @@ check "namespaces $NA/$NB with a veth" [ $? = 0 ]
 setup_side() {
 	local s=$1 ip=$2 peer=$3 id=$4 pid=$5 mynet=$6 peernet=$7 send=$8
 	local ip6=$9 peer6=${10} mynet6=${11} peernet6=${12}
+	local auth="		local {
+			auth = psk
+			id = $id
+		}
+		remote {
+			auth = psk
+			id = $pid
+		}"
 	local d=$work/$s
 	mkdir -p "$d"
 	cat >"$d/strongswan.conf" <<EOF
@@ -140,14 +148,7 @@ connections {
 		encap = yes
 		proposals = aes128-sha256-modp2048
 		rekey_time = 0
-		local {
-			auth = psk
-			id = $id
-		}
-		remote {
-			auth = psk
-			id = $pid
-		}
+$auth
 		children {
 			twamp {
 				local_ts = ${mynet}1.0/24
@@ -175,14 +176,7 @@ connections {
 		remote_addrs = $peer6
 		encap = yes
 		proposals = aes256-sha384-ecp256
-		local {
-			auth = psk
-			id = $id
-		}
-		remote {
-			auth = psk
-			id = $pid
-		}
+$auth
 		children {
 			twamp6 {
 				local_ts = $mynet6
