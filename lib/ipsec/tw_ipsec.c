@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_bus_vdev.h>
+#include <rte_dev.h>
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
@@ -101,17 +101,17 @@ static int vdev_up(struct tw_ipsec *ctx, const char *drv, int *dev_id)
 	snprintf(name, sizeof(name), "%s_%s", drv, ctx->name);
 	snprintf(args, sizeof(args), "max_nb_queue_pairs=%u,socket_id=%d",
 		 ctx->n_workers, ctx->socket == SOCKET_ID_ANY ? 0 : ctx->socket);
-	if (rte_vdev_init(name, args) != 0)
+	if (rte_eal_hotplug_add("vdev", name, args) != 0)
 		return -ENODEV;
 	id = rte_cryptodev_get_dev_id(name);
 	if (id < 0) {
-		rte_vdev_uninit(name);
+		rte_eal_hotplug_remove("vdev", name);
 		return -ENODEV;
 	}
 	cc.socket_id = ctx->socket == SOCKET_ID_ANY ? 0 : ctx->socket;
 	cc.nb_queue_pairs = (uint16_t)ctx->n_workers;
 	if (rte_cryptodev_configure((uint8_t)id, &cc) != 0) {
-		rte_vdev_uninit(name);
+		rte_eal_hotplug_remove("vdev", name);
 		return -ENODEV;
 	}
 	*dev_id = id;
@@ -139,7 +139,7 @@ static void vdev_down(struct tw_ipsec *ctx, int id)
 	snprintf(name, sizeof(name), "%s", rte_cryptodev_name_get((uint8_t)id));
 	rte_cryptodev_stop((uint8_t)id);
 	rte_cryptodev_close((uint8_t)id);
-	rte_vdev_uninit(name);
+	rte_eal_hotplug_remove("vdev", name);
 	(void)ctx;
 }
 
