@@ -13,6 +13,12 @@
 
 #include "keyimp.h"
 #include "twamp_dp.h"
+#ifdef TW_HAVE_IPSEC
+#include <sys/socket.h>
+#include <rte_memory.h>
+#include "tw_dataplane.h"
+#include "tw_ipsec.h"
+#endif
 
 struct app_keyimp {
 	struct tw_keyimp *t;
@@ -24,6 +30,10 @@ struct app_keyimp {
 			 struct tw_keyimp_child_counters *out);
 	void *arg;
 	unsigned pass;
+#ifdef TW_HAVE_IPSEC
+	struct tw_ipsec *ipsec;
+	struct tw_dp *dp;
+#endif
 };
 
 /* 22.11 telemetry callbacks take no argument: the process's one table */
@@ -105,7 +115,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-struct app_keyimp *app_keyimp_create(const struct tw_config *cfg, int *failed)
+struct app_keyimp *app_keyimp_create(const struct tw_config *cfg, bool child_sas,
+				     int *failed)
 {
 	static bool tel_done;
 	const char *path = cfg->ipsec.key_import_socket;
@@ -119,9 +130,9 @@ struct app_keyimp *app_keyimp_create(const struct tw_config *cfg, int *failed)
 	k = calloc(1, sizeof(*k));
 	if (k == NULL)
 		goto fail;
-	/* Child SAs are accepted (and kept) even before an IPsec data plane
-	 * installs its operations: `key list` shows them */
-	tc.ipsec_enabled = true;
+	/* without an IPsec data plane (a build without lib/ipsec keeps them
+	 * for `key list`), Child SAs are refused with 503 not-ready */
+	tc.ipsec_enabled = child_sas;
 	tc.ops.child_add = op_add;
 	tc.ops.child_del = op_del;
 	tc.ops.child_counters = op_counters;
@@ -184,6 +195,224 @@ void app_keyimp_destroy(struct app_keyimp *k)
 	tw_keyimp_destroy(k->t);
 	free(k);
 }
+
+#ifdef TW_HAVE_IPSEC
+/* ---- Child SAs into lib/ipsec ---- */
+
+static unsigned ipv_of(const struct tw_keyimp_addr *a)
+{
+	return a->family == AF_INET ? 4 : 6;
+}
+
+/* docs/key-import.md §8 -> lib/ipsec; -ENOTSUP (encr) or -ENOPROTOOPT
+ * (integ) for what this data plane lacks. */
+static int to_ipsec(const struct tw_keyimp_child *c, struct tw_ipsec_sa_conf *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->spi = c->spi;
+	o->dir = c->dir == TW_KEYIMP_DIR_IN ? TW_IPSEC_IN : TW_IPSEC_OUT;
+	o->proto = c->proto == TW_KEYIMP_ESP ? TW_IPSEC_ESP : TW_IPSEC_AH;
+	o->mode = c->mode == TW_KEYIMP_TUNNEL ? TW_IPSEC_TUNNEL : TW_IPSEC_TRANSPORT;
+	o->ipv = (uint8_t)ipv_of(&c->src);
+	memcpy(o->src, c->src.addr, 16);
+	memcpy(o->dst, c->dst.addr, 16);
+	o->encap_udp = c->encap_udp;
+	o->encap_sport = c->encap_sport;
+	o->encap_dport = c->encap_dport;
+	switch (c->encr) {
+	case 0:
+	case TW_KEYIMP_ENCR_NULL:
+		o->cipher = TW_IPSEC_CIPHER_NULL;
+		break;
+	case TW_KEYIMP_ENCR_AES_GCM_16:
+		o->cipher = c->encr_keylen == 128 ? TW_IPSEC_CIPHER_AES_GCM_128 :
+			    c->encr_keylen == 256 ? TW_IPSEC_CIPHER_AES_GCM_256 :
+			    TW_IPSEC_CIPHER__MAX;
+		break;
+	case TW_KEYIMP_ENCR_AES_CBC:
+		o->cipher = c->encr_keylen == 128 ? TW_IPSEC_CIPHER_AES_CBC_128 :
+			    c->encr_keylen == 256 ? TW_IPSEC_CIPHER_AES_CBC_256 :
+			    TW_IPSEC_CIPHER__MAX;
+		break;
+	case TW_KEYIMP_ENCR_AES_CTR:
+		o->cipher = c->encr_keylen == 128 ? TW_IPSEC_CIPHER_AES_CTR_128 :
+			    c->encr_keylen == 256 ? TW_IPSEC_CIPHER_AES_CTR_256 :
+			    TW_IPSEC_CIPHER__MAX;
+		break;
+	default: /* AES-GCM with 8/12-octet ICV */
+		o->cipher = TW_IPSEC_CIPHER__MAX;
+		break;
+	}
+	if (o->cipher == TW_IPSEC_CIPHER__MAX)
+		return -ENOTSUP;
+	switch (c->integ) {
+	case TW_KEYIMP_INTEG_NONE:
+		o->auth = TW_IPSEC_AUTH_NONE;
+		break;
+	case TW_KEYIMP_INTEG_HMAC_SHA1_96:
+		o->auth = TW_IPSEC_AUTH_HMAC_SHA1_96;
+		break;
+	case TW_KEYIMP_INTEG_HMAC_SHA2_256_128:
+		o->auth = TW_IPSEC_AUTH_HMAC_SHA256_128;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (c->encr_key_len > sizeof(o->cipher_key) || c->integ_key_len > sizeof(o->auth_key))
+		return -ENOTSUP;
+	memcpy(o->cipher_key, c->encr_key, c->encr_key_len);
+	o->cipher_key_len = c->encr_key_len;
+	memcpy(o->auth_key, c->integ_key, c->integ_key_len);
+	o->auth_key_len = c->integ_key_len;
+	o->esn = c->esn;
+	if (o->dir == TW_IPSEC_IN) {
+		o->replay_window = c->replay_window;
+		o->no_replay = c->replay_window == 0;
+	}
+	return 0;
+}
+
+static int ipsec_add(void *arg, const struct tw_keyimp_child *c)
+{
+	struct app_keyimp *k = arg;
+	struct tw_ipsec *ctx = k->ipsec;
+	struct tw_ipsec_sa_conf o;
+	struct tw_ipsec_sa_info info;
+	unsigned ipv = ipv_of(&c->src);
+	int rc = to_ipsec(c, &o);
+
+	if (rc != 0)
+		goto out;
+	/* in: replies go out on the paired SA, when the client sent it first
+	 * (docs/key-import.md §6.4); out: pair the inbound SA already there */
+	if (o.dir == TW_IPSEC_IN && c->peer_spi != 0 &&
+	    tw_ipsec_sa_get(ctx, TW_IPSEC_OUT, o.proto, c->peer_spi, ipv, c->src.addr,
+			    &info) == 0)
+		o.reply_spi = c->peer_spi;
+	rc = tw_ipsec_sa_add(ctx, &o);
+	if (rc == 0 && o.dir == TW_IPSEC_OUT && c->peer_spi != 0)
+		(void)tw_ipsec_sa_pair(ctx, o.proto, c->peer_spi, ipv, c->src.addr, c->spi);
+	if (rc == 0 && c->encap_udp)
+		(void)tw_dp_esp_udp_port(k->dp, c->dir == TW_KEYIMP_DIR_IN ? c->encap_dport :
+					 c->encap_sport, true);
+	if (rc == -EINVAL || rc == -ENOENT || rc == -EEXIST)
+		rc = -EIO; /* validated already: an internal inconsistency */
+out:
+	explicit_bzero(&o, sizeof(o));
+	return rc;
+}
+
+static void ipsec_del(void *arg, const struct tw_keyimp_child *c)
+{
+	struct app_keyimp *k = arg;
+	enum tw_ipsec_proto proto = c->proto == TW_KEYIMP_ESP ? TW_IPSEC_ESP : TW_IPSEC_AH;
+	unsigned ipv = ipv_of(&c->dst);
+	enum tw_ipsec_dir dir = c->dir == TW_KEYIMP_DIR_IN ? TW_IPSEC_IN : TW_IPSEC_OUT;
+	int rc = tw_ipsec_sa_del(k->ipsec, dir, proto, c->spi, ipv, c->dst.addr);
+
+	if (rc == -EBUSY) {
+		/* an inbound SA still replies through it (ike-down, sync-end
+		 * remove in any order): unpair those first */
+		struct tw_ipsec_sa_info info;
+		uint32_t it = 0;
+
+		while (tw_ipsec_sa_iterate(k->ipsec, &it, &info) == 1) {
+			if (info.conf.dir == TW_IPSEC_IN && info.conf.proto == proto &&
+			    info.conf.reply_spi == c->spi)
+				(void)tw_ipsec_sa_pair(k->ipsec, proto, info.conf.spi, ipv,
+						       info.conf.dst, 0);
+		}
+		rc = tw_ipsec_sa_del(k->ipsec, dir, proto, c->spi, ipv, c->dst.addr);
+	}
+	if (rc != 0 && rc != -ENOENT)
+		app_log("key import: removing a Child SA from the data plane: %s",
+			strerror(-rc));
+}
+
+static void ipsec_counters(void *arg, const struct tw_keyimp_child *c,
+			   struct tw_keyimp_child_counters *out)
+{
+	struct app_keyimp *k = arg;
+	struct tw_ipsec_sa_info info;
+
+	if (tw_ipsec_sa_get(k->ipsec, c->dir == TW_KEYIMP_DIR_IN ? TW_IPSEC_IN : TW_IPSEC_OUT,
+			    c->proto == TW_KEYIMP_ESP ? TW_IPSEC_ESP : TW_IPSEC_AH, c->spi,
+			    ipv_of(&c->dst), c->dst.addr, &info) != 0)
+		return;
+	out->packets = info.stats.packets;
+	out->bytes = info.stats.octets;
+	out->errors = info.stats.auth_fail + info.stats.replay_drop + info.stats.bad +
+		      info.stats.inner_drop + info.stats.no_reply_sa +
+		      info.stats.seq_overflow + info.stats.errors;
+}
+
+static uint16_t esp_in(void *arg, unsigned worker, struct rte_mbuf **pkts, uint16_t n,
+		       uint8_t verdict[], void *reply[])
+{
+	/* TW_IPSEC_V_* and TW_DP_ESP_* have the same values */
+	return tw_ipsec_dp_inbound(arg, worker, pkts, n, verdict, reply);
+}
+
+static uint16_t esp_out(void *arg, unsigned worker, struct rte_mbuf **pkts, void *reply[],
+			uint16_t n)
+{
+	return tw_ipsec_dp_outbound(arg, worker, pkts, reply, n);
+}
+
+static void esp_inner_drop(void *arg, unsigned worker, void *reply)
+{
+	tw_ipsec_dp_inner_drop(arg, worker, reply);
+}
+
+struct tw_ipsec *app_keyimp_ipsec_create(const struct tw_config *cfg, struct tw_dp *dp,
+					 struct rte_rcu_qsbr *qsbr, unsigned n_workers)
+{
+	static const struct tw_dp_esp_ops ops = {
+		.in = esp_in, .out = esp_out, .inner_drop = esp_inner_drop,
+	};
+	struct tw_ipsec_conf ic = { 0 };
+	struct tw_ipsec *ctx;
+	int rc;
+
+	if (cfg->ipsec.key_import_socket[0] == '\0')
+		return NULL;
+	ic.n_workers = n_workers;
+	ic.qsbr = qsbr;
+	ic.socket = SOCKET_ID_ANY;
+	ic.action = TW_IPSEC_ACT_CPU_CRYPTO;
+	ic.name = "kimp";
+	ctx = tw_ipsec_create(&ic);
+	if (ctx == NULL) {
+		app_log("key import: no IPsec data plane (%s): Child SA records will be "
+			"refused with 503 not-ready", strerror(errno));
+		return NULL;
+	}
+	rc = tw_dp_set_esp_handler(dp, &ops, ctx);
+	if (rc != 0) {
+		app_log("key import: cannot attach ESP to the workers (%s): Child SA "
+			"records will be refused with 503 not-ready", strerror(-rc));
+		tw_ipsec_destroy(ctx);
+		return NULL;
+	}
+	if ((rc = tw_ipsec_telemetry_register(ctx)) != 0)
+		app_log("key import: /twamp/ipsec telemetry not registered: %s", strerror(-rc));
+	return ctx;
+}
+
+void app_keyimp_ipsec_destroy(struct tw_ipsec *ctx)
+{
+	tw_ipsec_destroy(ctx);
+}
+
+void app_keyimp_use_ipsec(struct app_keyimp *k, struct tw_ipsec *ctx, struct tw_dp *dp)
+{
+	if (k == NULL || ctx == NULL)
+		return;
+	k->ipsec = ctx;
+	k->dp = dp;
+	app_keyimp_set_child_ops(k, ipsec_add, ipsec_del, ipsec_counters, k);
+}
+#endif
 
 struct tw_keyimp *app_keyimp_table(void)
 {

@@ -10,6 +10,8 @@
 #ifndef TWAMP_DP_KEYIMP_H
 #define TWAMP_DP_KEYIMP_H
 
+#include <stdbool.h>
+
 #include "tw_config.h"
 #include "tw_keyimp.h"
 
@@ -17,10 +19,11 @@ struct app_keyimp;
 
 /*
  * Create the table and serve the socket when ipsec.key_import.socket is
- * set. NULL when key import is off (nothing logged) or on error (logged;
+ * set. @p child_sas false: child-* records get `503 not-ready`. NULL when key import is off (nothing logged) or on error (logged;
  * *failed is then set).
  */
-struct app_keyimp *app_keyimp_create(const struct tw_config *cfg, int *failed);
+struct app_keyimp *app_keyimp_create(const struct tw_config *cfg, bool child_sas,
+				     int *failed);
 /* One control-loop pass: accept, read and answer, never blocking. */
 void app_keyimp_service(struct app_keyimp *k);
 /* Close the clients, remove the socket, wipe every key. NULL-safe. */
@@ -44,5 +47,26 @@ void app_keyimp_set_child_ops(struct app_keyimp *k,
 			      void (*counters)(void *arg, const struct tw_keyimp_child *c,
 					       struct tw_keyimp_child_counters *out),
 			      void *arg);
+
+#ifdef TW_HAVE_IPSEC
+struct tw_ipsec;
+struct tw_dp;
+struct rte_rcu_qsbr;
+/*
+ * When key import is configured: the lib/ipsec context for its Child SAs,
+ * attached to the workers' ESP hooks (before tw_dp_ports_start()); NULL
+ * when off or unavailable (logged).
+ */
+struct tw_ipsec *app_keyimp_ipsec_create(const struct tw_config *cfg, struct tw_dp *dp,
+					 struct rte_rcu_qsbr *qsbr, unsigned n_workers);
+/* After the workers have stopped. NULL-safe. */
+void app_keyimp_ipsec_destroy(struct tw_ipsec *ctx);
+/*
+ * Child SAs go to lib/ipsec context @p ctx (and the ESP-in-UDP ports to
+ * @p dp): an algorithm it lacks is `err 422 unsupported`, its table full
+ * `err 507 no-space`. Call before the first client sends records.
+ */
+void app_keyimp_use_ipsec(struct app_keyimp *k, struct tw_ipsec *ctx, struct tw_dp *dp);
+#endif
 
 #endif

@@ -209,6 +209,7 @@ int app_run(const struct app_opts *o)
 	bool snd_launched = false;
 	struct app_ctrl *ctrl = NULL;
 	struct app_keyimp *kimp = NULL;
+	struct tw_ipsec *ipsec = NULL;
 	struct tw_dp *dp = NULL;
 	FILE *dpdk_log;
 	struct rte_rcu_qsbr *qsbr = NULL;
@@ -274,6 +275,9 @@ int app_run(const struct app_opts *o)
 	if (rc != 0)
 		app_log("telemetry commands not registered (%s); twamp-ctl will not see them",
 			strerror(-rc));
+#ifdef TW_HAVE_IPSEC
+	ipsec = app_keyimp_ipsec_create(cfg, dp, conf.qsbr, conf.n_workers);
+#endif
 	rc = tw_dp_ports_start(dp, err, sizeof(err));
 	if (rc != 0) {
 		app_log("%s", err);
@@ -283,9 +287,12 @@ int app_run(const struct app_opts *o)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
 	/* key import before control: RFC 7717 looks IKE SAs up in its table */
-	kimp = app_keyimp_create(cfg, &rc);
+	kimp = app_keyimp_create(cfg, ipsec != NULL, &rc);
 	if (rc != 0)
 		got_signal = -1;
+#ifdef TW_HAVE_IPSEC
+	app_keyimp_use_ipsec(kimp, ipsec, dp);
+#endif
 	/* TCP on the TAP's addresses: after the ports (and TAPs) are up */
 	ctrl = app_ctrl_create(cfg, refl, dp, &rc);
 	if (rc != 0)
@@ -404,6 +411,9 @@ out_dp:
 	app_send_destroy(snd);
 	app_refl_detach(refl);
 	tw_dp_ports_destroy(dp);
+#ifdef TW_HAVE_IPSEC
+	app_keyimp_ipsec_destroy(ipsec); /* workers stopped: keys wiped */
+#endif
 out_refl:
 	app_recv_destroy();
 	app_refl_destroy(refl);

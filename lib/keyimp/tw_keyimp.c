@@ -673,10 +673,14 @@ static int rec_ike_down(struct tw_keyimp_sess *s, const struct ki_line *l,
 	return 0;
 }
 
-static int child_add_err(int rc, struct ki_err *e)
+static int child_add_err(const struct tw_keyimp_child *c, int rc, struct ki_err *e)
 {
+	if (rc == -ENOTSUP && c->proto == TW_KEYIMP_AH)
+		return ki_refuse(e, 422, "unsupported proto: AH not available on this system");
 	if (rc == -ENOTSUP)
 		return ki_refuse(e, 422, "unsupported encr: not available on this system");
+	if (rc == -ENOPROTOOPT)
+		return ki_refuse(e, 422, "unsupported integ: not available on this system");
 	if (rc == -ENOSPC)
 		return ki_refuse(e, 507, "no-space data-plane SA table full");
 	return ki_refuse(e, 500, "internal: %s", strerror(-rc));
@@ -715,7 +719,7 @@ static int rec_child_add(struct tw_keyimp_sess *s, const struct ki_line *l,
 	if (t->conf.ops.child_add != NULL) {
 		rc = t->conf.ops.child_add(t->conf.ops.arg, c);
 		if (rc != 0) {
-			rc = child_add_err(rc, e);
+			rc = child_add_err(c, rc, e);
 			goto out;
 		}
 	}

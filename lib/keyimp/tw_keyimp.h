@@ -135,8 +135,9 @@ struct tw_keyimp_child_counters {
 struct tw_keyimp_ops {
 	/**
 	 * Install a Child SA direction; called after every check of the
-	 * record passed. @return 0, -ENOTSUP (algorithm not available:
-	 * `err 422 unsupported encr`), -ENOSPC (`err 507 no-space`) or any
+	 * record passed. @return 0, -ENOTSUP (not available: `err 422
+	 * unsupported encr`, or `unsupported proto` for AH), -ENOPROTOOPT
+	 * (`err 422 unsupported integ`), -ENOSPC (`err 507 no-space`) or any
 	 * other -errno (`err 500 internal`); on error nothing must have
 	 * changed in the application.
 	 */
