@@ -45,6 +45,18 @@ static bool name_ok(const char *s, size_t n)
 	return true;
 }
 
+const char *ki_token(const char *name, char out[KI_TOKEN_MAX])
+{
+	size_t n = strlen(name);
+
+	/* a client-chosen name is echoed in a reply (and the log) only when it
+	 * cannot be key material: short, and not all hex digits */
+	if (n <= 32 && strspn(name, "0123456789abcdef") != n)
+		return name;
+	snprintf(out, KI_TOKEN_MAX, "(%u octets)", (unsigned)(n & 0xffff));
+	return out;
+}
+
 static bool is_text_field(const char *name)
 {
 	static const char *const text[] = {
@@ -80,8 +92,11 @@ static int unescape(char *v, struct ki_err *e, const char *name)
 		}
 		int hi = hexdig(r[1]), lo = hi < 0 ? -1 : hexdig(r[2]);
 
-		if (hi < 0 || lo < 0 || (hi | lo) == 0)
-			return ki_refuse(e, 400, "bad-escape %s", name);
+		if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+			char tok[KI_TOKEN_MAX];
+
+			return ki_refuse(e, 400, "bad-escape %s", ki_token(name, tok));
+		}
 		*w++ = (char)(hi << 4 | lo);
 		r += 2;
 	}
@@ -119,7 +134,7 @@ int ki_parse_line(const char *line, size_t len, struct ki_line *out,
 		return ki_refuse(e, 400, "syntax: verb");
 	out->verb = p;
 	while (end != NULL) {
-		char *f = end + 1, *eq;
+		char *f = end + 1, *eq, tok[KI_TOKEN_MAX];
 
 		end = strchr(f, ' ');
 		if (end != NULL)
@@ -135,10 +150,10 @@ int ki_parse_line(const char *line, size_t len, struct ki_line *out,
 			return ki_refuse(e, 400, "syntax: field name");
 		for (unsigned i = 0; i < out->n; i++)
 			if (strcmp(out->f[i].name, f) == 0)
-				return ki_refuse(e, 402, "duplicate-field %s", f);
+				return ki_refuse(e, 402, "duplicate-field %s", ki_token(f, tok));
 		for (unsigned i = 0; i < ext; i++)
 			if (strcmp(out->ext[i], f) == 0)
-				return ki_refuse(e, 402, "duplicate-field %s", f);
+				return ki_refuse(e, 402, "duplicate-field %s", ki_token(f, tok));
 		if (strncmp(f, "x-", 2) == 0) {
 			if (ext >= TW_KEYIMP_EXT_MAX)
 				return ki_refuse(e, 400, "syntax: more than %u x- fields",
@@ -148,7 +163,7 @@ int ki_parse_line(const char *line, size_t len, struct ki_line *out,
 		}
 		if (strchr(eq + 1, '%') != NULL) {
 			if (!is_text_field(f))
-				return ki_refuse(e, 400, "bad-escape %s", f);
+				return ki_refuse(e, 400, "bad-escape %s", ki_token(f, tok));
 			if (unescape(eq + 1, e, f) != 0)
 				return -1;
 		}
@@ -182,8 +197,12 @@ int ki_check_fields(const struct ki_line *l, const char *const *req,
 			known = strcmp(l->f[i].name, req[j]) == 0;
 		for (unsigned j = 0; opt[j] != NULL && !known; j++)
 			known = strcmp(l->f[i].name, opt[j]) == 0;
-		if (!known)
-			return ki_refuse(e, 402, "unknown-field %s", l->f[i].name);
+		if (!known) {
+			char tok[KI_TOKEN_MAX];
+
+			return ki_refuse(e, 402, "unknown-field %s",
+					 ki_token(l->f[i].name, tok));
+		}
 	}
 	return 0;
 }

@@ -44,6 +44,9 @@ struct ki_alg {
 	bool aead;
 };
 
+#define KI_TOKEN_MAX 24
+/** @p name as it may appear in a reply: itself, or "(N octets)". */
+const char *ki_token(const char *name, char out[KI_TOKEN_MAX]);
 int ki_refuse(struct ki_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int ki_bad(struct ki_err *e, const char *field, const char *why);

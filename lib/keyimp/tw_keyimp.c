@@ -942,8 +942,11 @@ static int dispatch(struct tw_keyimp_sess *s, const struct ki_line *l,
 	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
 		if (strcmp(v, recs[i].verb) == 0)
 			break;
-	if (i == sizeof(recs) / sizeof(recs[0]))
-		return ki_refuse(e, 401, "unknown-record %s", v);
+	if (i == sizeof(recs) / sizeof(recs[0])) {
+		char tok[KI_TOKEN_MAX];
+
+		return ki_refuse(e, 401, "unknown-record %s", ki_token(v, tok));
+	}
 	if (ki_check_fields(l, recs[i].req, recs[i].opt, e) != 0)
 		return -1;
 	if (strncmp(v, "child-", 6) == 0 && !s->t->conf.ipsec_enabled)
@@ -995,11 +998,13 @@ int tw_keyimp_sess_line(struct tw_keyimp_sess *s, const char *line, size_t len,
 		return r->emit_rc;
 	}
 	if (rc != 0) {
+		char tok[KI_TOKEN_MAX];
+
 		r->reply.len = 0;
 		ki_out(&r->reply, "err %d %s", e.code, e.reason);
 		t->st.records_err++;
 		logf_(t, "key import (%s): %s refused: %s", s->hello ? s->source : "-",
-		      l->verb != NULL ? l->verb : "line", r->reply.s);
+		      l->verb != NULL ? ki_token(l->verb, tok) : "line", r->reply.s);
 	} else {
 		t->st.records_ok++;
 		if (r->log)

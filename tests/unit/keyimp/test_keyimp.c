@@ -237,6 +237,12 @@ static const struct {
 	{ DOWN " reason=a%zzb", "err 400 bad-escape reason" },
 	{ DOWN " reason=a%00b", "err 400 bad-escape reason" },
 	{ "frobnicate spi=1", "err 401 unknown-record frobnicate" },
+	/* a client-chosen name that could be key material is not echoed */
+	{ "5d0e11223344556677889900aabbccdd", "err 401 unknown-record (32 octets)" },
+	{ "ping-5d0e11223344556677889900aabbccdd", "err 401 unknown-record (37 octets)" },
+	{ DOWN " 5d0e1122=1", "err 402 unknown-field (8 octets)" },
+	{ DOWN " x-5d0e1122=1 x-5d0e1122=2", "err 402 duplicate-field x-5d0e1122" },
+	{ DOWN " abcdef=%41", "err 400 bad-escape (6 octets)" },
 	{ "ike-down spi-i=" SPI_I, "err 402 missing-field spi-r" },
 	{ DOWN " foo=1", "err 402 unknown-field foo" },
 	{ "ike-down spi-i=0000000000000000 spi-r=" SPI_R,
