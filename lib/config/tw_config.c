@@ -1283,7 +1283,7 @@ static void parse_sessions(struct pctx *p, const struct ynode *n)
 		if (s->v[S_REFLPAD] != NULL) {
 			GET_UINT(p, s->v[S_REFLPAD], FP(path, "reflect_padding"), 0, 9000,
 				 ss->reflect_padding);
-			if (!(ss->options & TW_CONFIG_OPT_REFLECT))
+			if (ss->reflect_padding != 0 && !(ss->options & TW_CONFIG_OPT_REFLECT))
 				cfg_err(&p->c, s->v[S_REFLPAD], "%s.reflect_padding: needs "
 					"reflect_octets in %s.options (RFC 6038)", path, path);
 		}
