@@ -318,12 +318,25 @@ static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *r
 static void ctl_begin(struct app_send *a, struct run *r);
 static bool ctl_end(struct app_send *a, struct run *r, bool wait);
 
+/* The test layout of a run: full TWAMP with the options its Accept
+ * granted (RFC 6038 Symmetrical Size and Reflect Octets, RFC 7750). */
+static void run_layout(const struct run *r, enum tw_test_mode tmode, struct tw_test_layout *l)
+{
+	uint32_t m = r->cs.protocol == TW_CONFIG_PROTO_TWAMP && r->ctl != NULL ?
+		     r->ctl->sess.mode : 0;
+
+	tw_proto_test_layout_init(l, tmode, (m & TW_MODE_SYMMETRICAL) != 0,
+				  (m & TW_MODE_DSCP_ECN) != 0,
+				  (m & TW_MODE_REFLECT_OCTETS) ? r->cs.reflect_padding : 0);
+}
+
 /* Next hop known: receive session, statistics, stream. */
 static int launch(struct app_send *a, struct run *r)
 {
 	const struct tw_config_session *cs = &r->cs;
 	struct tw_recv_session rs = { 0 };
 	struct tw_send_stream st = { 0 };
+	struct tw_test_layout lay;
 	struct tw_stats_conf sc;
 	const struct tw_config_key *k = NULL;
 	char pp_path[PATH_MAX];
@@ -336,6 +349,8 @@ static int launch(struct app_send *a, struct run *r)
 	if (cs->protocol == TW_CONFIG_PROTO_TWAMP)
 		tmode = r->ctl->sess.mode & TW_MODE_ENCRYPTED ? TW_TEST_ENC :
 			r->ctl->sess.mode & TW_MODE_AUTH ? TW_TEST_AUTH : TW_TEST_UNAUTH;
+	/* the packet layouts both ways follow what was negotiated */
+	run_layout(r, tmode, &lay);
 
 	if (cs->protocol == TW_CONFIG_PROTO_TWAMP) {
 		/* the keys and the mode come from the control session */
@@ -367,6 +382,9 @@ static int launch(struct app_send *a, struct run *r)
 		  cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_RECV_TWAMP : TW_RECV_LIGHT;
 	rs.mode = tmode == TW_TEST_AUTH ? TW_RECV_AUTH :
 		  tmode == TW_TEST_ENC ? TW_RECV_ENC : TW_RECV_OPEN;
+	rs.sym_size = lay.sym_size;
+	rs.dscp_ecn = lay.dscp_ecn;
+	rs.reflect_len = lay.reflect_len;
 	if (cs->protocol == TW_CONFIG_PROTO_TWAMP && r->ctl->sess.has_keys) {
 		rs.test_keys = r->ctl->sess.test_keys;
 	} else if (k != NULL && cs->protocol == TW_CONFIG_PROTO_LIGHT) {
@@ -418,7 +436,9 @@ static int launch(struct app_send *a, struct run *r)
 	st.proto = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
 		   cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
 	st.mode = tmode;
-	tw_proto_test_layout_init(&st.layout, st.mode, false, false, 0);
+	st.layout = lay;
+	if (st.proto == TW_SEND_TWAMP && (r->ctl->sess.mode & TW_MODE_REFLECT_OCTETS))
+		st.server_octets = r->ctl->sess.server_octets;
 	if (st.proto == TW_SEND_TWAMP && r->ctl->sess.has_keys) {
 		st.keys = r->ctl->sess.test_keys;
 	} else if (k != NULL && st.proto == TW_SEND_LIGHT) {
@@ -529,7 +549,13 @@ static void *ctl_main(void *arg)
 		step = "Request-TW-Session";
 		rc = tw_ctrl_client_request_tw_session(cc, &c->req, &sess);
 	}
-	if (rc == 0) {
+	/* RFC 5938 §3: with individual session control this session is
+	 * started and stopped by its SID */
+	if (rc == 0 && (sess.mode & TW_MODE_INDIVIDUAL)) {
+		step = "Start-N-Sessions";
+		rc = tw_ctrl_client_start_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])sess.sid, 1,
+					    NULL);
+	} else if (rc == 0) {
 		step = "Start-Sessions";
 		rc = tw_ctrl_client_start(cc);
 	}
@@ -549,7 +575,9 @@ static void *ctl_main(void *arg)
 		stop = c->stop;
 		pthread_mutex_unlock(&a->lock);
 	}
-	if (rc == 0)
+	if (rc == 0 && (c->sess.mode & TW_MODE_INDIVIDUAL))
+		tw_ctrl_client_stop_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])c->sess.sid, 1, NULL);
+	else if (rc == 0)
 		tw_ctrl_client_stop(cc, 0);
 	tw_ctrl_client_destroy(cc);
 	pthread_mutex_lock(&a->lock);
@@ -572,6 +600,10 @@ static void ctl_begin(struct app_send *a, struct run *r)
 	c->conf.proto = TW_CTRL_TWAMP;
 	c->conf.modes = cs->mode == TW_CONFIG_TMODE_ENC ? TW_MODE_ENCRYPTED :
 			cs->mode == TW_CONFIG_TMODE_AUTH ? TW_MODE_AUTH : TW_MODE_UNAUTH;
+	/* the TW_CONFIG_OPT_* bits are the Modes bits; each one asked for
+	 * must be offered (a test without it would measure something else) */
+	c->conf.options = cs->options & TW_CTRL_CLIENT_OPTIONS;
+	c->conf.options_required = c->conf.options;
 	if (cs->mode != TW_CONFIG_TMODE_OPEN) {
 		const struct tw_config_key *k = tw_config_key_find(&a->cfg->keys, cs->key_id);
 
@@ -616,6 +648,12 @@ static void ctl_begin(struct app_send *a, struct run *r)
 	c->req.padding_length = cs->padding;
 	c->req.timeout = (tw_ntp_t)cs->timeout_s << 32;
 	c->req.type_p = tw_proto_ctrl_typep_dscp(cs->dscp);
+	/* RFC 6038 §4.2: the octets the server echoes (the run id, to tell
+	 * sessions apart in a capture) and the padding it reflects */
+	if (cs->options & TW_CONFIG_OPT_REFLECT) {
+		c->req.reflect_octets = (uint16_t)(r->id & 0xffffu);
+		c->req.reflect_padding = cs->reflect_padding;
+	}
 	r->ctl = c;
 	r->ctl_app = a;
 	rc = pthread_create(&c->thr, NULL, ctl_main, r);
@@ -682,11 +720,15 @@ static void ctl_step(struct app_send *a, struct run *r)
 	for (unsigned i = 0; i < TW_CTRL_SID_LEN; i++)
 		snprintf(r->sid + 2 * i, 3, "%02x", c->sess.sid[i]);
 	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
-	app_log("session %s: TWAMP-Control with %s port %u: %s mode, test port %u",
+	app_log("session %s: TWAMP-Control with %s port %u: %s mode, test port %u%s%s%s%s",
 		r->cs.name, peer, r->cs.peer_port,
 		c->sess.mode & TW_MODE_ENCRYPTED ? "encrypted" :
 		c->sess.mode & TW_MODE_AUTH ? "authenticated" :
-		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport);
+		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport,
+		c->sess.mode & TW_MODE_INDIVIDUAL ? ", individual session control" : "",
+		c->sess.mode & TW_MODE_REFLECT_OCTETS ? ", reflect octets" : "",
+		c->sess.mode & TW_MODE_SYMMETRICAL ? ", symmetrical size" : "",
+		c->sess.mode & TW_MODE_DSCP_ECN ? ", DSCP-ECN" : "");
 	launch(a, r);
 }
 
@@ -788,7 +830,7 @@ static void fill_meta(const struct app_send *a, const struct run *r, struct tw_s
 	(void)a;
 	tmp.proto = r->cs.protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
 		    r->cs.protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
-	tw_proto_test_layout_init(&tmp.layout, tmp.mode, false, false, 0);
+	run_layout(r, tmp.mode, &tmp.layout);
 	hl = tw_send_header_len(&tmp);
 	inet_ntop(r->family, r->src, src, INET6_ADDRSTRLEN);
 	inet_ntop(r->family, r->dst, dst, INET6_ADDRSTRLEN);
@@ -964,13 +1006,15 @@ static int parse_u64(const char *v, uint64_t max, uint64_t *out)
 /*
  * "peer=ADDR,port=N,protocol=twamp-light|stamp,mode=open|auth|enc,key_id=ID,
  *  count=N,duration_s=N,interval_us=N,rate_pps=N,schedule=periodic|poisson,
- *  padding=N,dscp=N,ecn=N,timeout_s=N,src_port=N,local=PORTNAME,name=NAME"
+ *  padding=N,dscp=N,ecn=N,timeout_s=N,src_port=N,local=PORTNAME,name=NAME,
+ *  individual=0|1,symmetrical=0|1,dscp_ecn=0|1,reflect_padding=N"
+ * (protocol=twamp|owamp too; the options are full TWAMP's)
  */
 static int parse_run(const struct tw_config *cfg, const char *params,
 		     struct tw_config_session *cs, char *err, size_t errlen)
 {
 	char buf[1024], *save = NULL, *tok;
-	bool have_peer = false, have_pad = false;
+	bool have_peer = false, have_pad = false, have_port = false;
 	uint64_t v;
 
 	memset(cs, 0, sizeof(*cs));
@@ -1012,6 +1056,7 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		} else if (strcmp(tok, "port") == 0) {
 			rc = parse_u64(val, 65535, &v);
 			cs->peer_port = (uint16_t)v;
+			have_port = true;
 			if (rc == 0 && v == 0)
 				rc = -EINVAL;
 		} else if (strcmp(tok, "src_port") == 0) {
@@ -1024,8 +1069,22 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 				cs->protocol = TW_CONFIG_PROTO_STAMP;
 			else if (strcmp(val, "twamp") == 0)
 				cs->protocol = TW_CONFIG_PROTO_TWAMP;
+			else if (strcmp(val, "owamp") == 0)
+				cs->protocol = TW_CONFIG_PROTO_OWAMP;
 			else
 				rc = -EINVAL;
+		} else if (strcmp(tok, "individual") == 0 || strcmp(tok, "symmetrical") == 0 ||
+			   strcmp(tok, "dscp_ecn") == 0) {
+			uint32_t bit = tok[0] == 'i' ? TW_CONFIG_OPT_INDIVIDUAL :
+				       tok[0] == 's' ? TW_CONFIG_OPT_SYMMETRIC :
+				       TW_CONFIG_OPT_DSCP_ECN;
+
+			rc = parse_u64(val, 1, &v);
+			cs->options = v ? cs->options | bit : cs->options & ~bit;
+		} else if (strcmp(tok, "reflect_padding") == 0) {
+			rc = parse_u64(val, TW_SEND_PAD_MAX, &v);
+			cs->reflect_padding = (uint16_t)v;
+			cs->options |= TW_CONFIG_OPT_REFLECT;
 		} else if (strcmp(tok, "mode") == 0) {
 			if (strcmp(val, "open") == 0)
 				cs->mode = TW_CONFIG_TMODE_OPEN;
@@ -1120,7 +1179,8 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		snprintf(err, errlen, "STAMP has no encrypted mode (RFC 8762)");
 		return -EINVAL;
 	}
-	if (cs->mode != TW_CONFIG_TMODE_OPEN && cs->protocol == TW_CONFIG_PROTO_TWAMP) {
+	if (cs->mode != TW_CONFIG_TMODE_OPEN && (cs->protocol == TW_CONFIG_PROTO_TWAMP ||
+						  cs->protocol == TW_CONFIG_PROTO_OWAMP)) {
 		const struct tw_config_key *k = tw_config_key_find(&cfg->keys, cs->key_id);
 
 		if (k == NULL || k->is_secret) {
@@ -1132,9 +1192,24 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		snprintf(err, errlen, "key '%s': no such secret in the key file", cs->key_id);
 		return -EINVAL;
 	}
-	if (!have_pad) /* equal sizes both ways, as the config's default */
-		cs->padding = cs->protocol == TW_CONFIG_PROTO_STAMP ? 0 :
-			      cs->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64;
+	if (cs->options != 0 && cs->protocol != TW_CONFIG_PROTO_TWAMP) {
+		snprintf(err, errlen, "individual, reflect octets, symmetrical size and "
+			 "DSCP-ECN are TWAMP-Control options: they need protocol twamp");
+		return -EINVAL;
+	}
+	if (!have_port && cs->protocol == TW_CONFIG_PROTO_OWAMP)
+		cs->peer_port = 861; /* RFC 4656 §2 owamp-control */
+	/* equal sizes both ways, as the config's default (lib/config) */
+	if (!have_pad)
+		cs->padding = (cs->protocol == TW_CONFIG_PROTO_STAMP ||
+			       cs->protocol == TW_CONFIG_PROTO_OWAMP ||
+			       (cs->options & TW_CONFIG_OPT_SYMMETRIC) ? 0 :
+			       cs->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64) + cs->reflect_padding;
+	if (cs->reflect_padding > cs->padding) {
+		snprintf(err, errlen, "reflect octets %u is more than padding %u (RFC 6038 §4.2)",
+			 cs->reflect_padding, cs->padding);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -36,6 +36,7 @@ bed_down() {
 }
 cleanup() {
   stop_pids "$PA" "$PB"
+  [ -n "${KEEP_LOG:-}" ] && cp -r "$LOG" "$KEEP_LOG"
   bed_down
   rm -rf "$LOG" "/var/run/dpdk/$PREFIX-a" "/var/run/dpdk/$PREFIX-b"
 }
@@ -110,6 +111,12 @@ sender:
     - {name: enc-v6, peer: "$B_V6", protocol: twamp, mode: enc, key_id: lab, count: $COUNT, interval_us: 1000, padding: 200, dscp: 34}
     - {name: badpass, peer: $B_V4, protocol: twamp, mode: auth, key_id: other, count: 5}
     - {name: noserver, peer: $B_V4, peer_port: 863, protocol: twamp, count: 5}
+    - {name: opts-v4, peer: $B_V4, protocol: twamp, count: $COUNT, interval_us: 1000, dscp: EF, ecn: ect0,
+       options: [individual_session_control, reflect_octets, symmetrical_size, dscp_ecn], reflect_padding: 16}
+    - {name: opts-v6, peer: "$B_V6", protocol: twamp, mode: enc, key_id: lab, count: $COUNT, interval_us: 1000,
+       options: [individual_session_control, reflect_octets], reflect_padding: 8}
+    - {name: sym-v4, peer: $B_V4, protocol: twamp, mode: auth, key_id: lab, count: $COUNT, interval_us: 1000,
+       options: [symmetrical_size, dscp_ecn]}
 results: {dir: $LOG/results}
 EOF
 } >"$LOG/a.yaml"
@@ -123,11 +130,11 @@ check "server twamp-dp (B) is running" grep -q "twamp-dp: running:" "$LOG/b.err"
 
 ip netns exec $NS_A "$DP" -c "$LOG/a.yaml" --idle-us 100 2>"$LOG/a.err" &
 PA=$!
-sessions="open-v4 auth-v6 enc-v4 enc-v6"
+sessions="open-v4 auth-v6 enc-v4 enc-v6 opts-v4 opts-v6 sym-v4"
 for _ in $(seq 1 300); do
   n=0
   for s in $sessions; do grep -q "session $s: done" "$LOG/a.err" && n=$((n + 1)); done
-  [ "$n" -eq 4 ] && grep -q "session badpass: TWAMP-Control" "$LOG/a.err" &&
+  [ "$n" -eq 7 ] && grep -q "session badpass: TWAMP-Control" "$LOG/a.err" &&
     grep -q "session noserver: TWAMP-Control" "$LOG/a.err" && break
   kill -0 "$PA" 2>/dev/null || break
   sleep 0.1
@@ -143,6 +150,10 @@ check "modes as asked: open-v4 unauthenticated, auth-v6 authenticated, enc-v4/en
          grep -q 'session auth-v6: TWAMP-Control .*: authenticated mode' '$LOG/a.err' &&
          grep -q 'session enc-v4: TWAMP-Control .*: encrypted mode' '$LOG/a.err' &&
          grep -q 'session enc-v6: TWAMP-Control .*: encrypted mode' '$LOG/a.err'"
+check "options as asked: opts-v4 all four, opts-v6 individual + reflect octets, sym-v4 symmetrical + DSCP-ECN" \
+  sh -c "grep -q 'session opts-v4: TWAMP-Control .*: unauthenticated mode, test port [0-9]*, individual session control, reflect octets, symmetrical size, DSCP-ECN\$' '$LOG/a.err' &&
+         grep -q 'session opts-v6: TWAMP-Control .*: encrypted mode, test port [0-9]*, individual session control, reflect octets\$' '$LOG/a.err' &&
+         grep -q 'session sym-v4: TWAMP-Control .*: authenticated mode, test port [0-9]*, symmetrical size, DSCP-ECN\$' '$LOG/a.err'"
 check "a wrong passphrase: the session fails at TWAMP-Control, nothing is sent" \
   sh -c "grep -Eq 'session badpass: TWAMP-Control (connect|Request-TW-Session): ' '$LOG/a.err' &&
          ! grep -q 'session badpass: done' '$LOG/a.err'"
@@ -163,6 +174,20 @@ for s in '$sessions'.split():
     assert r['loss_direction']['known'], r['loss_direction']
     assert 0 < r['delay']['rtt']['min_ns'] <= r['delay']['rtt']['max_ns'] < 1e9
 "
+check "packet sizes follow the options: symmetrical size without padding, reflect octets in the padding" \
+  "$PY" -c "
+import glob, json
+size = {}
+for s in ('opts-v4', 'opts-v6', 'sym-v4', 'open-v4'):
+    r = json.load(open(glob.glob('$LOG/results/%s-*.json' % s)[0]))['session']
+    size[s] = (r['padding'], r['packet_size'])
+# RFC 6038 §5.2: the sender header grows to the reflector's (lib/proto
+# tw_proto_test.h: 42 open with RFC 7750 DSCP-ECN, 112 auth, erratum 5045)
+assert size['open-v4'] == (27, 41), size
+assert size['opts-v4'] == (16, 42 + 16), size
+assert size['sym-v4'] == (0, 112), size
+assert size['opts-v6'] == (72, 48 + 72), size
+"
 
 # an ad-hoc full-TWAMP run from the operator CLI
 ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode enc --key-id lab \
@@ -170,6 +195,16 @@ ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode enc --
 rc=$?
 check "twamp-ctl run --protocol twamp --mode enc: exit 0, 20 sent, 0 lost" \
   sh -c "[ $rc -eq 0 ] && grep -q '^20 sent, 0 lost' '$LOG/run.out'"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V6 --protocol twamp --individual --symmetrical \
+  --dscp-ecn --reflect-octets 8 --count 20 --interval-us 1000 >"$LOG/run3.out" 2>&1
+rc=$?
+check "twamp-ctl run --individual --symmetrical --dscp-ecn --reflect-octets 8: exit 0, 20 sent, 0 lost" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^20 sent, 0 lost' '$LOG/run3.out' &&
+         grep -q 'TWAMP-Control .*individual session control, reflect octets, symmetrical size, DSCP-ECN' '$LOG/a.err'"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp-light --dscp-ecn >"$LOG/run4.out" 2>&1
+rc=$?
+check "twamp-ctl run --dscp-ecn with TWAMP Light: exit 1, says it needs protocol twamp" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'need protocol twamp' '$LOG/run4.out'"
 ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode auth --key-id nosuch \
   >"$LOG/run2.out" 2>&1
 rc=$?
