@@ -5,8 +5,10 @@
 # A runs sender.sessions with protocol twamp (TWAMP-Control client from
 # lib/control on a thread, then the paced stream from the data plane), B
 # runs reflector.control (the TWAMP server) and reflects in its worker. Open,
-# authenticated and encrypted, IPv4 and IPv6; every results file must show
-# all packets back and a SID; B's log shows the sessions it accepted.
+# authenticated and encrypted, IPv4 and IPv6, with the RFC 5938 / 6038 /
+# 7750 options; every results file must show all packets back and a SID.
+# OWAMP too: A sends as OWAMP Control-Client (protocol owamp) to B's OWAMP
+# server on reflector.control.owamp_port, stops and fetches B's records.
 # Prints TAP; needs root; about 20 s.
 #
 #   tests/integration/test_sender_twamp.sh BUILD_DIR
@@ -98,6 +100,7 @@ reflector:
     listen: ["$B_V4:862", "[$B_V6]:862"]
     modes: [open, auth, enc]
     keys: keys.yaml
+    owamp_port: 8610
 EOF
 } >"$LOG/b.yaml"
 { config a $IF_A $A_V4 $A_V6 $PREFIX-a; cat <<EOF
@@ -117,6 +120,12 @@ sender:
        options: [individual_session_control, reflect_octets], reflect_padding: 8}
     - {name: sym-v4, peer: $B_V4, protocol: twamp, mode: auth, key_id: lab, count: $COUNT, interval_us: 1000,
        options: [symmetrical_size, dscp_ecn]}
+    - {name: ow-open-v4, peer: $B_V4, peer_port: 8610, protocol: owamp, count: $COUNT, interval_us: 1000}
+    - {name: ow-auth-v6, peer: "$B_V6", peer_port: 8610, protocol: owamp, mode: auth, key_id: lab,
+       count: $COUNT, rate_pps: 1000, schedule: poisson}
+    - {name: ow-enc-v4, peer: $B_V4, peer_port: 8610, protocol: owamp, mode: enc, key_id: lab,
+       count: $COUNT, interval_us: 1000, padding: 100}
+    - {name: ow-861, peer: $B_V4, protocol: owamp, count: 5}
 results: {dir: $LOG/results}
 EOF
 } >"$LOG/a.yaml"
@@ -127,14 +136,18 @@ ip netns exec $NS_B "$DP" -c "$LOG/b.yaml" --idle-us 100 2>"$LOG/b.err" &
 PB=$!
 for _ in $(seq 1 200); do grep -q "twamp-dp: running:" "$LOG/b.err" 2>/dev/null && break; sleep 0.1; done
 check "server twamp-dp (B) is running" grep -q "twamp-dp: running:" "$LOG/b.err"
+check "B serves OWAMP-Control on owamp_port 8610, not 861" \
+  sh -c "grep -q 'control: OWAMP-Control on $B_V4:8610' '$LOG/b.err' &&
+         ! grep -q 'OWAMP-Control on .*:861\$' '$LOG/b.err'"
 
 ip netns exec $NS_A "$DP" -c "$LOG/a.yaml" --idle-us 100 2>"$LOG/a.err" &
 PA=$!
 sessions="open-v4 auth-v6 enc-v4 enc-v6 opts-v4 opts-v6 sym-v4"
+owsessions="ow-open-v4 ow-auth-v6 ow-enc-v4"
 for _ in $(seq 1 300); do
   n=0
-  for s in $sessions; do grep -q "session $s: done" "$LOG/a.err" && n=$((n + 1)); done
-  [ "$n" -eq 7 ] && grep -q "session badpass: TWAMP-Control" "$LOG/a.err" &&
+  for s in $sessions $owsessions; do grep -q "session $s: done" "$LOG/a.err" && n=$((n + 1)); done
+  [ "$n" -eq 10 ] && grep -q "session ow-861: OWAMP-Control" "$LOG/a.err" && grep -q "session badpass: TWAMP-Control" "$LOG/a.err" &&
     grep -q "session noserver: TWAMP-Control" "$LOG/a.err" && break
   kill -0 "$PA" 2>/dev/null || break
   sleep 0.1
@@ -150,6 +163,28 @@ check "modes as asked: open-v4 unauthenticated, auth-v6 authenticated, enc-v4/en
          grep -q 'session auth-v6: TWAMP-Control .*: authenticated mode' '$LOG/a.err' &&
          grep -q 'session enc-v4: TWAMP-Control .*: encrypted mode' '$LOG/a.err' &&
          grep -q 'session enc-v6: TWAMP-Control .*: encrypted mode' '$LOG/a.err'"
+for s in $owsessions; do
+  check "session $s: OWAMP-Control set up, records fetched, all $COUNT received" \
+    sh -c "grep -Eq 'session $s: OWAMP-Control with .* port 8610: [a-z]+ mode, test port [0-9]+' '$LOG/a.err' &&
+           grep -q 'session $s: OWAMP Fetch-Session: $COUNT record(s) of $COUNT packet(s) sent' '$LOG/a.err' &&
+           grep -Eq 'session $s: done: sent $COUNT, received $COUNT, lost 0 .*one-way delay .*results $LOG/results/$s-' '$LOG/a.err'"
+done
+check "OWAMP to port 861 (B's OWAMP server moved): the session fails, connection refused" \
+  grep -Eq "session ow-861: OWAMP-Control connect: .*([Rr]efused|reset)" "$LOG/a.err"
+check "OWAMP results: one-way, the receiver's timestamps, a SID, forward delays" \
+  "$PY" -c "
+import glob, json
+for s in '$owsessions'.split():
+    f = glob.glob('$LOG/results/%s-*.json' % s)
+    assert len(f) == 1, (s, f)
+    r = json.load(open(f[0]))
+    p = r['packets']
+    assert p['sent'] == $COUNT and p['received'] == $COUNT and p['lost'] == 0, (s, p)
+    assert r['session']['protocol'] == 'owamp' and r['session']['kind'] == 'one-way', r['session']
+    assert len(r['session']['sid'] or '') == 32, r['session']
+    fw = r['delay']['forward']
+    assert fw['n'] == $COUNT and fw['min_ns'] <= fw['max_ns'] < 1e9, fw
+"
 check "options as asked: opts-v4 all four, opts-v6 individual + reflect octets, sym-v4 symmetrical + DSCP-ECN" \
   sh -c "grep -q 'session opts-v4: TWAMP-Control .*: unauthenticated mode, test port [0-9]*, individual session control, reflect octets, symmetrical size, DSCP-ECN\$' '$LOG/a.err' &&
          grep -q 'session opts-v6: TWAMP-Control .*: encrypted mode, test port [0-9]*, individual session control, reflect octets\$' '$LOG/a.err' &&
@@ -205,6 +240,11 @@ ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp-light --dscp-
 rc=$?
 check "twamp-ctl run --dscp-ecn with TWAMP Light: exit 1, says it needs protocol twamp" \
   sh -c "[ $rc -eq 1 ] && grep -q 'need protocol twamp' '$LOG/run4.out'"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V6 --protocol owamp --port 8610 --mode auth \
+  --key-id lab --count 20 --interval-us 1000 --poisson >"$LOG/run5.out" 2>&1
+rc=$?
+check "twamp-ctl run --protocol owamp --mode auth --poisson: exit 0, 20 sent, 0 lost" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^20 sent, 0 lost' '$LOG/run5.out'"
 ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode auth --key-id nosuch \
   >"$LOG/run2.out" 2>&1
 rc=$?
