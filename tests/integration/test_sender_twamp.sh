@@ -171,20 +171,27 @@ for s in $owsessions; do
 done
 check "OWAMP to port 861 (B's OWAMP server moved): the session fails, connection refused" \
   grep -Eq "session ow-861: OWAMP-Control connect: .*([Rr]efused|reset)" "$LOG/a.err"
-check "OWAMP results: one-way, the receiver's timestamps, a SID, forward delays" \
+# each_result SESSIONS PROTOCOL PYTHON: the one results file of each session
+# shows every packet back and a SID; PYTHON checks more of r (the JSON)
+each_result() {
   "$PY" -c "
 import glob, json
-for s in '$owsessions'.split():
+for s in '$1'.split():
     f = glob.glob('$LOG/results/%s-*.json' % s)
     assert len(f) == 1, (s, f)
     r = json.load(open(f[0]))
     p = r['packets']
     assert p['sent'] == $COUNT and p['received'] == $COUNT and p['lost'] == 0, (s, p)
-    assert r['session']['protocol'] == 'owamp' and r['session']['kind'] == 'one-way', r['session']
+    assert r['session']['protocol'] == '$2', r['session']
     assert len(r['session']['sid'] or '') == 32, r['session']
-    fw = r['delay']['forward']
-    assert fw['n'] == $COUNT and fw['min_ns'] <= fw['max_ns'] < 1e9, fw
+$3
 "
+}
+check "OWAMP results: one-way, the receiver's timestamps, a SID, forward delays" \
+  each_result "$owsessions" owamp "
+    assert r['session']['kind'] == 'one-way', r['session']
+    fw = r['delay']['forward']
+    assert fw['n'] == $COUNT and fw['min_ns'] <= fw['max_ns'] < 1e9, fw"
 check "options as asked: opts-v4 all four, opts-v6 individual + reflect octets, sym-v4 symmetrical + DSCP-ECN" \
   sh -c "grep -q 'session opts-v4: TWAMP-Control .*: unauthenticated mode, test port [0-9]*, individual session control, reflect octets, symmetrical size, DSCP-ECN\$' '$LOG/a.err' &&
          grep -q 'session opts-v6: TWAMP-Control .*: encrypted mode, test port [0-9]*, individual session control, reflect octets\$' '$LOG/a.err' &&
@@ -195,16 +202,7 @@ check "a wrong passphrase: the session fails at TWAMP-Control, nothing is sent" 
 check "no server on the port: the session fails, saying the connection was refused" \
   grep -Eq "session noserver: TWAMP-Control connect: .*([Rr]efused|reset)" "$LOG/a.err"
 check "results: every packet back, a SID, the server's test port, reflector counting" \
-  "$PY" -c "
-import glob, json
-for s in '$sessions'.split():
-    f = glob.glob('$LOG/results/%s-*.json' % s)
-    assert len(f) == 1, (s, f)
-    r = json.load(open(f[0]))
-    p = r['packets']
-    assert p['sent'] == $COUNT and p['received'] == $COUNT and p['lost'] == 0, (s, p)
-    assert r['session']['protocol'] == 'twamp', r['session']
-    assert len(r['session']['sid'] or '') == 32, r['session']
+  each_result "$sessions" twamp "
     assert r['session']['dst_port'] != 862, r['session']
     assert r['loss_direction']['known'], r['loss_direction']
     assert 0 < r['delay']['rtt']['min_ns'] <= r['delay']['rtt']['max_ns'] < 1e9
