@@ -75,7 +75,9 @@ struct ctl {
 	char err[200];
 	/* control thread -> thread */
 	bool stop;
-	uint32_t next_seqno;             /* OWAMP: packets sent, set before stop */
+	uint32_t next_seqno;             /* OWAMP: set before stop: the first */
+	const struct tw_owamp_skip *skips; /* number not used, the numbers */
+	uint32_t n_skips;                /* never sent (run.skips) */
 	/* OWAMP: the schedule slot and the fetched records (thread -> control
 	 * thread once done; fetch_rc != 0: none) */
 	struct tw_owamp_slot slot;
@@ -107,6 +109,10 @@ struct run {
 	struct tw_stats_pp *pp;
 	uint32_t last_seq;               /* last seq reported sent */
 	bool any_sent;
+	/* OWAMP: numbers the sender skipped (TX refused them), for
+	 * Stop-Sessions (RFC 4656 §3.8) */
+	struct tw_owamp_skip *skips;
+	uint32_t n_skips, cap_skips;
 	tw_ntp_t start, end;
 	char file[PATH_MAX];
 	char err[256];
@@ -244,6 +250,7 @@ static struct run *new_run(struct app_send *a, const struct tw_config_session *c
 			continue;
 		pthread_mutex_lock(&a->lock);
 		free(r->summary);
+		free(r->skips);
 		memset(r, 0, sizeof(*r));
 		r->id = a->next_id++;
 		r->adhoc = adhoc;
@@ -604,6 +611,8 @@ static int ow_stop_fetch(struct app_send *a, struct ctl *c, struct tw_ctrl_clien
 	memcpy(st.sid, c->sess.sid, TW_CTRL_SID_LEN);
 	pthread_mutex_lock(&a->lock);
 	st.next_seqno = c->next_seqno;
+	st.skips = c->skips;
+	st.num_skips = c->n_skips;
 	pthread_mutex_unlock(&a->lock);
 	rc = tw_ctrl_client_ow_stop(cc, 0, &st, 1, NULL, NULL, &sacc);
 	if (rc == 0) {
@@ -874,6 +883,36 @@ static bool seq_sent(const struct run *r, uint32_t seq)
 	return r->any_sent && (int32_t)(r->last_seq - seq) >= 0;
 }
 
+/* OWAMP: numbers [from, to) were not sent (the port refused them): one
+ * skip range more, or the last one grown (RFC 4656 §3.8). When the ranges
+ * cannot grow the last one absorbs the rest: those numbers read as lost
+ * at the receiver, which changes nothing here (only sent ones count). */
+static void ow_skip(struct run *r, uint32_t from, uint32_t to)
+{
+	struct tw_owamp_skip *k;
+
+	if (from == to)
+		return;
+	if (r->n_skips > 0 && r->skips[r->n_skips - 1].last + 1 == from) {
+		r->skips[r->n_skips - 1].last = to - 1;
+		return;
+	}
+	if (r->n_skips == r->cap_skips) {
+		uint32_t cap = r->cap_skips ? r->cap_skips * 2 : 16;
+
+		k = cap <= 65536 ? realloc(r->skips, cap * sizeof(*k)) : NULL;
+		if (k == NULL) {
+			if (r->n_skips > 0)
+				r->skips[r->n_skips - 1].last = to - 1;
+			return;
+		}
+		r->skips = k;
+		r->cap_skips = cap;
+	}
+	r->skips[r->n_skips].first = from;
+	r->skips[r->n_skips++].last = to - 1;
+}
+
 /* Packets sent since the last call go to their runs' statistics. */
 static void drain_sent(struct app_send *a)
 {
@@ -886,6 +925,8 @@ static void drain_sent(struct app_send *a)
 
 			if (r == NULL || r->st == NULL)
 				continue;
+			if (r->cs.protocol == TW_CONFIG_PROTO_OWAMP)
+				ow_skip(r, r->any_sent ? r->last_seq + 1 : 0, a->srec[i].seq);
 			if (tw_stats_sent(r->st, a->srec[i].seq, a->srec[i].t1) == 0) {
 				r->last_seq = a->srec[i].seq;
 				r->any_sent = true;
@@ -1112,6 +1153,7 @@ static void ow_fetched(struct app_send *a, struct run *r)
 static void step(struct app_send *a, struct run *r, uint64_t now)
 {
 	struct tw_send_stream_stats ss;
+	uint32_t next;
 
 	switch (r->state) {
 	case R_RESOLVE:
@@ -1146,8 +1188,15 @@ static void step(struct app_send *a, struct run *r, uint64_t now)
 		/* OWAMP: the receiver had timeout_s for the last packets;
 		 * Stop-Sessions and Fetch-Session on the control thread */
 		drain_sent(a);
+		next = r->any_sent ? r->last_seq + 1 : 0;
+		if (tw_send_stream_get(a->s, r->stream, &ss) == 0 && ss.next_seq != next) {
+			ow_skip(r, next, ss.next_seq); /* the last ones were refused */
+			next = ss.next_seq;
+		}
 		pthread_mutex_lock(&a->lock);
-		r->ctl->next_seqno = r->any_sent ? r->last_seq + 1 : 0;
+		r->ctl->next_seqno = next;
+		r->ctl->skips = r->skips;
+		r->ctl->n_skips = r->n_skips;
 		r->ctl->stop = true;
 		r->state = R_FETCH;
 		pthread_mutex_unlock(&a->lock);
@@ -1698,6 +1747,7 @@ void app_send_destroy(struct app_send *a)
 				r->cs.name);
 		teardown(a, r, true);
 		free(r->summary);
+		free(r->skips);
 	}
 	tw_send_destroy(a->s);
 	pthread_cond_destroy(&a->req_cond);
