@@ -47,7 +47,7 @@ static const char *const state_names[] = { "free", "resolving", "control", "runn
 					    "waiting", "fetching", "done", "failed" };
 /* OWAMP: records fetched per session at most (RFC 4656 §3.9 data is kept
  * in memory until it is counted: 32 octets a packet) */
-#define OWAMP_MAX_PACKETS (1u << 24)
+#define OWAMP_MAX_PACKETS TW_CONFIG_OWAMP_MAX_PACKETS
 
 /*
  * A full-TWAMP or OWAMP run's Control-Client, on a thread of its own

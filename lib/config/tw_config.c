@@ -1272,6 +1272,12 @@ static void parse_sessions(struct pctx *p, const struct ynode *n)
 				 ss->timeout_s);
 		if (s->v[S_PEERPORT] == NULL && ss->protocol == TW_CONFIG_PROTO_OWAMP)
 			ss->peer_port = 861; /* RFC 4656 §2 owamp-control */
+		/* OWAMP: a fixed Number of Packets whose records are fetched and
+		 * kept in memory at the end (app/twamp-dp/send.c) */
+		if (ss->protocol == TW_CONFIG_PROTO_OWAMP && !ss->by_duration &&
+		    ss->count > TW_CONFIG_OWAMP_MAX_PACKETS)
+			cfg_err(&p->c, s->v[S_COUNT], "%s.count: an OWAMP session sends at "
+				"most %u packets", path, TW_CONFIG_OWAMP_MAX_PACKETS);
 		if (s->v[S_OPTIONS] != NULL) {
 			ss->options = parse_bits(p, s->v[S_OPTIONS], FP(path, "options"),
 						 SESSION_OPTS);

@@ -132,6 +132,9 @@ enum tw_config_proto {
 	TW_CONFIG_PROTO_OWAMP,      /**< OWAMP (RFC 4656): sender.sessions only */
 };
 
+/** Most packets of an OWAMP sender session (its records are fetched). */
+#define TW_CONFIG_OWAMP_MAX_PACKETS (1u << 24)
+
 /** Test-packet security mode. */
 enum tw_config_mode {
 	TW_CONFIG_TMODE_OPEN = 0,
