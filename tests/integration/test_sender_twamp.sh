@@ -221,6 +221,16 @@ assert size['opts-v4'] == (16, 42 + 16), size
 assert size['sym-v4'] == (0, 112), size
 assert size['opts-v6'] == (72, 48 + 72), size
 "
+check "RFC 7750: B reports the DSCP and ECN it received (opts-v4: EF, ECT(0)); none without the option" \
+  "$PY" -c "
+import glob, json
+r = json.load(open(glob.glob('$LOG/results/opts-v4-*.json')[0]))['dscp_ecn']
+f = r['forward']
+assert f['n'] == $COUNT and f['last_dscp'] == 46 and f['last_ecn'] == 2, r
+assert f['dscp_changed'] == 0 and f['ecn_changed'] == 0, r
+r = json.load(open(glob.glob('$LOG/results/opts-v6-*.json')[0])).get('dscp_ecn') or {}
+assert not (r.get('forward') or {}).get('n'), r
+"
 
 # an ad-hoc full-TWAMP run from the operator CLI
 ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --mode enc --key-id lab \
