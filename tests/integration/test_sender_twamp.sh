@@ -12,6 +12,7 @@
 # Prints TAP; needs root; about 20 s.
 #
 #   tests/integration/test_sender_twamp.sh BUILD_DIR
+# (KEEP_LOG=DIR copies the logs and results there before cleaning up)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-${BUILD:-build}}
