@@ -26,6 +26,7 @@
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
+#include "dp_common.h"
 #include "dp_private.h"
 #include "tw_dp_recv.h"
 #include "tw_keys.h"
@@ -98,19 +99,6 @@ const char *tw_recv_drop_name(unsigned reason)
 }
 
 /* ---- sessions: allocation ---- */
-
-/* Control-side objects from the C heap, cache aligned so that the owning
- * worker's counters share no line with another's. */
-static void *obj_alloc(size_t sz)
-{
-	void *p;
-
-	sz = RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE);
-	p = aligned_alloc(RTE_CACHE_LINE_SIZE, sz);
-	if (p != NULL)
-		memset(p, 0, sz);
-	return p;
-}
 
 static void sess_free(struct recv_sess *s)
 {
@@ -385,7 +373,7 @@ int tw_recv_session_add(struct tw_recv *r, const struct tw_recv_session *s,
 		return -EINVAL;
 	if (r->n_sess >= r->max_sessions)
 		return -ENOSPC;
-	e = obj_alloc(sizeof(*e));
+	e = dp_obj_alloc(sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	rc = sess_init(r, e, s);
@@ -658,6 +646,7 @@ void tw_recv_udp_handler(void *arg, unsigned worker, unsigned port,
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt *p = &pk[i];
+		unsigned ipv;
 		uint8_t *udp;
 
 		p->s = NULL;
@@ -665,17 +654,9 @@ void tw_recv_udp_handler(void *arg, unsigned worker, unsigned port,
 		udp = p->ip + m->l3_len;
 		p->pl = udp + UDP_HDR;
 		p->plen = (uint16_t)(tw_get_be16(udp + 4) - UDP_HDR);
-		if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
-			p->ttl = p->ip[8];
-			p->tos = p->ip[1];
-			tw_keys_5t_set(&keys[i], 4, p->ip + 16, tw_get_be16(udp + 2),
-				       p->ip + 12, tw_get_be16(udp));
-		} else {
-			p->ttl = p->ip[7];
-			p->tos = (uint8_t)((p->ip[0] << 4) | (p->ip[1] >> 4));
-			tw_keys_5t_set(&keys[i], 6, p->ip + 24, tw_get_be16(udp + 2),
-				       p->ip + 8, tw_get_be16(udp));
-		}
+		ipv = dp_ipv(m);
+		dp_ttl_tos(p->ip, ipv, &p->ttl, &p->tos);
+		dp_5t(&keys[i], ipv, p->ip, udp);
 		kp[i] = &keys[i];
 		data[i] = NULL;
 	}
@@ -796,15 +777,10 @@ static int tel_cmd_session(const char *cmd, const char *params, struct rte_tel_d
 {
 	struct tw_recv_stats s;
 	unsigned long v;
-	char *end;
-
 	int rc = -EINVAL;
 
 	(void)cmd;
-	if (params == NULL || *params == '\0')
-		return -EINVAL;
-	v = strtoul(params, &end, 10);
-	if (*end != '\0' || v > UINT32_MAX)
+	if (dp_tel_uint_arg(params, UINT32_MAX, &v) != 0)
 		return -EINVAL;
 	rte_spinlock_lock(&tel_lock);
 	if (tel_recv != NULL && tw_recv_session_stats(tel_recv, (uint32_t)v, &s) == 0) {
