@@ -192,12 +192,7 @@ static void owamp_sink(void *arg, uint32_t session, const struct tw_stats_rec *r
 			s->cap_recs = cap;
 		}
 		r = &s->recs[s->n_recs++];
-		r->seq = recs[i].seq;
-		r->send_errest = recs[i].e1;
-		r->recv_errest = recs[i].e2;
-		r->send_ts = recs[i].t1;
-		r->recv_ts = recs[i].t2;
-		r->ttl = recs[i].ttl_fwd;
+		tw_stats_rec_to_owamp(&recs[i], r);
 	}
 }
 

@@ -1135,14 +1135,7 @@ static void ow_fetched(struct app_send *a, struct run *r)
 
 		if (o->recv_ts == 0 || !seq_sent(r, o->seq))
 			continue; /* lost (counted by tw_stats_finish), or not ours */
-		memset(&rec, 0, sizeof(rec));
-		rec.seq = o->seq;
-		rec.t1 = o->send_ts;
-		rec.t2 = o->recv_ts;
-		rec.e1 = o->send_errest;
-		rec.e2 = o->recv_errest;
-		rec.ttl_fwd = o->ttl;
-		rec.flags = TW_STATS_REC_ONEWAY;
+		tw_stats_rec_from_owamp(o, &rec);
 		tw_stats_recv(r->st, &rec);
 	}
 	app_log("session %s: OWAMP Fetch-Session: %u record(s) of %u packet(s) sent",

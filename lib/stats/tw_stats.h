@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "tw_proto.h"
+#include "tw_proto_ctrl.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,6 +55,27 @@ struct tw_stats_rec {
 	uint8_t flags;      /**< TW_STATS_REC_* */
 };
 
+
+/**
+ * The one-way record of an OWAMP Fetch-Session Data Record (RFC 4656
+ * §4.1.2 / §3.8 record): seq, t1/e1 (sender), t2/e2 (receiver), ttl_fwd,
+ * flag TW_STATS_REC_ONEWAY; every other field 0. A lost packet (recv_ts 0)
+ * gives t2 0: skip it, tw_stats_finish() counts it.
+ * @param o   the record; not NULL
+ * @param out filled; not NULL
+ */
+void tw_stats_rec_from_owamp(const struct tw_owamp_record *o,
+			     struct tw_stats_rec *out);
+
+/**
+ * The OWAMP Fetch-Session Data Record (RFC 4656 §3.8) of a one-way record:
+ * the inverse of tw_stats_rec_from_owamp() (seq, timestamps, Error
+ * Estimates, TTL; the rest of @p r is not carried).
+ * @param r   the record; not NULL
+ * @param out filled; not NULL
+ */
+void tw_stats_rec_to_owamp(const struct tw_stats_rec *r,
+			   struct tw_owamp_record *out);
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */

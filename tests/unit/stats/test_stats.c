@@ -1002,6 +1002,49 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* RFC 4656 §3.8 records <-> one-way tw_stats_rec, and through tw_stats */
+static void test_owamp_record(void **state)
+{
+	struct tw_owamp_record o = {
+		.seq = 7, .send_errest = 0x8101, .recv_errest = 0x0203,
+		.send_ts = 0x1122334455667788ull, .recv_ts = 0x1122334455677788ull,
+		.ttl = 61,
+	}, back;
+	struct tw_stats_rec r;
+
+	(void)state;
+	memset(&r, 0xa5, sizeof(r));
+	tw_stats_rec_from_owamp(&o, &r);
+	assert_int_equal(r.seq, 7);
+	assert_int_equal(r.refl_seq, 0);
+	assert_true(r.t1 == o.send_ts);
+	assert_true(r.t2 == o.recv_ts);
+	assert_true(r.t3 == 0 && r.t4 == 0);
+	assert_int_equal(r.e1, 0x8101);
+	assert_int_equal(r.e2, 0x0203);
+	assert_int_equal(r.e4, 0);
+	assert_int_equal(r.ttl_fwd, 61);
+	assert_int_equal(r.ttl_back, 0);
+	assert_int_equal(r.tos_fwd, 0);
+	assert_int_equal(r.tos_back, 0);
+	assert_int_equal(r.flags, TW_STATS_REC_ONEWAY);
+
+	memset(&back, 0xa5, sizeof(back));
+	tw_stats_rec_to_owamp(&r, &back);
+	assert_int_equal(back.seq, o.seq);
+	assert_int_equal(back.send_errest, o.send_errest);
+	assert_int_equal(back.recv_errest, o.recv_errest);
+	assert_true(back.send_ts == o.send_ts);
+	assert_true(back.recv_ts == o.recv_ts);
+	assert_int_equal(back.ttl, o.ttl);
+
+	/* a lost packet's record: receive time 0 */
+	o.recv_ts = 0;
+	tw_stats_rec_from_owamp(&o, &r);
+	assert_true(r.t2 == 0);
+	assert_int_equal(r.flags, TW_STATS_REC_ONEWAY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1026,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_per_packet),
+		cmocka_unit_test(test_owamp_record),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
