@@ -405,7 +405,20 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 			 const struct tw_stats_meta *m);
 
 /**
- * Write the JSON document to @p path atomically: a temporary file in the
+ * Write a file atomically: @p fill writes the content to a temporary file
+ * in the directory of @p path (mode 0644), then fsync, rename over @p path,
+ * fsync of the directory. On error nothing is left behind and an existing
+ * @p path is unchanged.
+ * @param path destination; not NULL or empty
+ * @param fill writes the content; returns 0 or -errno (which is returned)
+ * @param arg  passed to @p fill
+ * @return 0 or -errno (-EINVAL on a NULL or empty @p path or NULL @p fill).
+ */
+int tw_stats_write_atomic(const char *path, int (*fill)(FILE *f, void *arg),
+			  void *arg);
+
+/**
+ * Write the JSON document to @p path atomically (tw_stats_write_atomic()): a temporary file in the
  * same directory, fsync, rename, fsync of the directory. On error nothing
  * is left behind and an existing @p path is unchanged.
  * @return 0 or -errno.

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "tw_stats.h"
 
@@ -1002,6 +1003,54 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+static int fill_text(FILE *f, void *arg)
+{
+	return fputs(arg, f) == EOF ? -EIO : 0;
+}
+
+static int fill_fail(FILE *f, void *arg)
+{
+	(void)arg;
+	fputs("partial", f);
+	return -ENOSPC;
+}
+
+/* tw_stats_write_atomic(): content, mode, the old file kept on failure */
+static void test_write_atomic(void **state)
+{
+	char path[128];
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	unsigned n = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/atomic.txt", tmpdir);
+	assert_int_equal(tw_stats_write_atomic(NULL, fill_text, "x"), -EINVAL);
+	assert_int_equal(tw_stats_write_atomic("", fill_text, "x"), -EINVAL);
+	assert_int_equal(tw_stats_write_atomic(path, NULL, "x"), -EINVAL);
+	assert_int_equal(stat(path, &st), -1);
+
+	assert_int_equal(tw_stats_write_atomic(path, fill_text, "first\n"), 0);
+	assert_string_equal(slurp(path), "first\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+
+	assert_int_equal(tw_stats_write_atomic(path, fill_fail, NULL), -ENOSPC);
+	assert_string_equal(slurp(path), "first\n");
+	assert_true(tw_stats_write_atomic("/nonexistent/dir/a.txt", fill_text, "x") < 0);
+
+	/* no temporary left behind */
+	d = opendir(tmpdir);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "atomic.txt", 10) == 0)
+			n++;
+	closedir(d);
+	assert_int_equal(n, 1);
+	unlink(path);
+}
+
 /* RFC 4656 §3.8 records <-> one-way tw_stats_rec, and through tw_stats */
 static void test_owamp_record(void **state)
 {
@@ -1070,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_per_packet),
 		cmocka_unit_test(test_owamp_record),
+		cmocka_unit_test(test_write_atomic),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
