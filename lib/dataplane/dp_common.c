@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Control-side helpers of the reflector and the receiver (dp_private.h). */
+/* Control-side helpers of the reflector and the receiver (dp_common.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
 
-#include "dp_private.h"
+#include "dp_common.h"
 
 void *dp_obj_alloc(size_t sz)
 {
@@ -30,4 +30,18 @@ int dp_tel_uint_arg(const char *params, unsigned long max, unsigned long *v)
 	if (*end != '\0' || errno != 0 || *v > max)
 		return -EINVAL;
 	return 0;
+}
+
+struct tw_keys *dp_sess_table_create(uint32_t max_sessions,
+				     struct rte_rcu_qsbr *qsbr,
+				     tw_keys_free_fn free_fn, void *free_arg)
+{
+	struct tw_keys_conf kc = { 0 };
+
+	kc.entries = max_sessions + max_sessions / 4 + 64;
+	kc.socket = SOCKET_ID_ANY;
+	kc.qsbr = qsbr;
+	kc.free_fn = free_fn;
+	kc.free_arg = free_arg;
+	return tw_keys_create(&kc);
 }

@@ -1,18 +1,40 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/dataplane fast-path helpers shared by the reflector (reflect.c) and
- * the receiver (recv.c): the per-packet header reads both make. Their
- * control-side helpers (dp_common.c) are declared in dp_private.h. */
+/* lib/dataplane internals shared by the reflector (reflect.c) and the
+ * receiver (recv.c): control-side helpers (dp_common.c) and the per-packet
+ * header reads both fast paths make (static inline: no call per packet). */
 #ifndef TW_DP_COMMON_H
 #define TW_DP_COMMON_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <rte_mbuf.h>
 
-#include "dp_private.h"
 #include "tw_keys.h"
 #include "tw_proto.h"
+
+/* Zeroed control-side object from the C heap (sanitizers see it), cache
+ * aligned so that a worker's counters share no line with another's.
+ * NULL when out of memory. */
+void *dp_obj_alloc(size_t sz);
+
+/* Telemetry parameter: a decimal number no greater than @max.
+ * 0, or -EINVAL for a missing, malformed or too large one. */
+int dp_tel_uint_arg(const char *params, unsigned long max, unsigned long *v);
+
+/* The session table of @max_sessions sessions, with headroom for deleted
+ * entries waiting for their grace period on @qsbr; @free_fn frees an
+ * entry after it. NULL with rte_errno set. */
+struct tw_keys *dp_sess_table_create(uint32_t max_sessions,
+				     struct rte_rcu_qsbr *qsbr,
+				     tw_keys_free_fn free_fn, void *free_arg);
+
+/* IP version of an address family: 4, 6, or 0 for another one */
+static inline unsigned dp_family_ipv(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 6 : 0;
+}
 
 /* IP version of a parsed packet: 4 or 6 */
 static inline unsigned dp_ipv(const struct rte_mbuf *m)

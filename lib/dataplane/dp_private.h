@@ -101,14 +101,4 @@ void tw_dp_telemetry_forget(struct tw_dp *dp);
 /* port.c: re-anchor the NIC clock of a DP_HWTS_CLOCK port (control thread) */
 void tw_dp_hwts_refresh(struct tw_dp *dp, struct dp_port *p);
 
-/* dp_common.c: shared by the reflector and the receiver */
-/* Zeroed control-side object from the C heap (sanitizers see it), cache
- * aligned so that a worker's counters share no line with another's.
- * NULL when out of memory. */
-void *dp_obj_alloc(size_t sz);
-
-/* Telemetry parameter: a decimal number no greater than @max.
- * 0, or -EINVAL for a missing, malformed or too large one. */
-int dp_tel_uint_arg(const char *params, unsigned long max, unsigned long *v);
-
 #endif

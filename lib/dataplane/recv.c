@@ -190,7 +190,6 @@ static uint32_t recv_serial;   /* unique ring names per process */
 
 struct tw_recv *tw_recv_create(const struct tw_recv_conf *conf)
 {
-	struct tw_keys_conf kc = { 0 };
 	struct tw_recv *r;
 	uint32_t serial;
 	int e = ENOMEM;
@@ -263,13 +262,7 @@ struct tw_recv *tw_recv_create(const struct tw_recv_conf *conf)
 			}
 		}
 	}
-	/* headroom for deleted entries waiting for their grace period */
-	kc.entries = r->max_sessions + r->max_sessions / 4 + 64;
-	kc.socket = SOCKET_ID_ANY;
-	kc.qsbr = r->qsbr;
-	kc.free_fn = sess_free_cb;
-	kc.free_arg = r;
-	r->tab = tw_keys_create(&kc);
+	r->tab = dp_sess_table_create(r->max_sessions, r->qsbr, sess_free_cb, r);
 	if (r->tab == NULL) {
 		e = rte_errno;
 		goto fail;
@@ -365,11 +358,8 @@ int tw_recv_session_add(struct tw_recv *r, const struct tw_recv_session *s,
 	if (r == NULL || s == NULL || id == NULL || s->peer_port == 0 ||
 	    s->local_port == 0)
 		return -EINVAL;
-	if (s->family == AF_INET)
-		ipv = 4;
-	else if (s->family == AF_INET6)
-		ipv = 6;
-	else
+	ipv = dp_family_ipv(s->family);
+	if (ipv == 0)
 		return -EINVAL;
 	if (r->n_sess >= r->max_sessions)
 		return -ENOSPC;

@@ -241,7 +241,6 @@ static void light_free(struct refl_light *l)
 
 struct tw_refl *tw_refl_create(const struct tw_refl_conf *conf)
 {
-	struct tw_keys_conf kc = { 0 };
 	struct tw_refl *r;
 	size_t qsz;
 
@@ -292,13 +291,7 @@ struct tw_refl *tw_refl_create(const struct tw_refl_conf *conf)
 			}
 		}
 	}
-	/* headroom for deleted entries waiting for their grace period */
-	kc.entries = r->max_sessions + r->max_sessions / 4 + 64;
-	kc.socket = SOCKET_ID_ANY;
-	kc.qsbr = r->qsbr;
-	kc.free_fn = sess_free_cb;
-	kc.free_arg = r;
-	r->tab = tw_keys_create(&kc);
+	r->tab = dp_sess_table_create(r->max_sessions, r->qsbr, sess_free_cb, r);
 	if (r->tab == NULL) {
 		int e = rte_errno;
 
@@ -473,11 +466,8 @@ int tw_refl_session_add(struct tw_refl *r, const struct tw_refl_session *s,
 
 	if (r == NULL || s == NULL || id == NULL)
 		return -EINVAL;
-	if (s->family == AF_INET)
-		ipv = 4;
-	else if (s->family == AF_INET6)
-		ipv = 6;
-	else
+	ipv = dp_family_ipv(s->family);
+	if (ipv == 0)
 		return -EINVAL;
 	if (s->proto == TW_REFL_TWAMP && s->peer_port == 0)
 		return -EINVAL;
