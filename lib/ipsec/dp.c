@@ -77,6 +77,22 @@ static uint16_t run(struct tw_ipsec *ctx, unsigned worker, struct ipsec_sa *sa,
 	return rte_ipsec_pkt_process(&sa->ss, mb, enq);
 }
 
+/* The packets of SA sa_of[i] from @p i on, in arrival order, into @p grp
+ * (their sa_of[] cleared): one librte_ipsec call per SA in a burst. */
+static uint16_t take_sa(struct ipsec_sa **sa_of, struct rte_mbuf **pkts, uint16_t i,
+			uint16_t n, struct rte_mbuf **grp)
+{
+	struct ipsec_sa *sa = sa_of[i];
+	uint16_t g = 0;
+
+	for (uint16_t j = i; j < n; j++)
+		if (sa_of[j] == sa) {
+			grp[g++] = pkts[j];
+			sa_of[j] = NULL;
+		}
+	return g;
+}
+
 static inline int idx_of(struct rte_mbuf *const *pkts, uint16_t n, const struct rte_mbuf *m)
 {
 	for (uint16_t i = 0; i < n; i++)
@@ -172,15 +188,11 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 	for (uint16_t i = 0; i < n; i++) {
 		struct ipsec_sa *sa = sa_of[i];
 		struct rte_mbuf *grp[BURST];
-		uint16_t g = 0, ok, prep;
+		uint16_t g, ok, prep;
 
 		if (sa == NULL)
 			continue;
-		for (uint16_t j = i; j < n; j++)
-			if (sa_of[j] == sa) {
-				grp[g++] = pkts[j];
-				sa_of[j] = NULL;
-			}
+		g = take_sa(sa_of, pkts, i, n, grp);
 		ok = run(ctx, worker, sa, grp, g, &prep);
 		for (uint16_t j = ok; j < g; j++) {
 			/* lengths were checked above: a failure is either the
@@ -317,15 +329,11 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 	for (uint16_t i = 0; i < n; i++) {
 		struct ipsec_sa *sa = sa_of[i];
 		struct rte_mbuf *grp[BURST];
-		uint16_t g = 0, ok, prep;
+		uint16_t g, ok, prep;
 
 		if (sa == NULL)
 			continue;
-		for (uint16_t j = i; j < n; j++)
-			if (sa_of[j] == sa) {
-				grp[g++] = pkts[j];
-				sa_of[j] = NULL;
-			}
+		g = take_sa(sa_of, pkts, i, n, grp);
 		ok = run(ctx, worker, sa, grp, g, &prep);
 		for (uint16_t j = ok; j < g; j++) {
 			/* RFC 4303 §3.3.3: no cycling of the sequence number */
