@@ -2,8 +2,9 @@
 # ESP terminated in twamp-dp's worker: static SAs from ipsec.sas (keys from
 # the key file's secrets), scapy in the peer namespace as the independent ESP
 # end (test_ipsec_peer.py). TWAMP Light and STAMP test packets go in ESP-in-UDP
-# (AES-GCM-128, IPv4) and plain ESP (AES-CBC-256 + HMAC-SHA256-128, IPv6; AES-CTR
-# + HMAC-SHA1-96, IPv4); every reply is decrypted with the outbound SA's keys and
+# (AES-GCM-128, IPv4) and plain ESP (AES-CBC-256 + HMAC-SHA256-128, IPv6; the
+# other algorithms and transport mode are in tests/unit/ipsec); every reply is
+# decrypted with the outbound SA's keys and
 # checked field by field; replays, forged ICVs and unknown SPIs are not
 # answered and are counted per SA; IKE (non-ESP marker) reaches the host stack;
 # tshark sees only ESP on the wire. Prints TAP; needs root; about 20 s.
@@ -71,10 +72,6 @@ secrets:
   cbc-out: $CBC_KEY_OUT
   sha-in: $SHA_KEY
   sha-out: $SHA_KEY_OUT
-  ctr-in: ${GCM_KEY}
-  ctr-out: ${GCM_KEY_OUT}
-  sha1-in: ${SHA_KEY:0:40}
-  sha1-out: ${SHA_KEY_OUT:0:40}
 EOF
 cat >"$LOG/ipsec.yaml" <<EOF
 eal: [--no-huge, -m, "512", --no-pci, --no-shconf, --file-prefix, $PREFIX,
