@@ -26,6 +26,7 @@
 #include "tw_dataplane.h"
 #include "twamp_dp.h"
 #include "ctrl.h"
+#include "ipsec.h"
 #include "recv.h"
 #include "refl.h"
 #include "send.h"
@@ -255,7 +256,8 @@ int app_run(const struct app_opts *o)
 	if (refl == NULL)
 		goto out_eal;
 	conf.qsbr = app_refl_qsbr(refl);
-	if (app_recv_create(cfg, conf.n_workers, conf.qsbr) != 0)
+	if (app_recv_create(cfg, conf.n_workers, conf.qsbr) != 0 ||
+	    app_ipsec_create(cfg, conf.n_workers, conf.qsbr) != 0)
 		goto out_refl;
 
 	dp = tw_dp_ports_create(&conf, err, sizeof(err));
@@ -263,7 +265,8 @@ int app_run(const struct app_opts *o)
 		app_log("%s", err);
 		goto out_refl;
 	}
-	if (app_refl_attach(refl, dp, cfg) != 0 || app_recv_attach(dp) != 0)
+	if (app_refl_attach(refl, dp, cfg) != 0 || app_recv_attach(dp) != 0 ||
+	    app_ipsec_attach(dp, cfg) != 0)
 		goto out_dp;
 	snd = app_send_create(cfg, dp);
 	if (snd == NULL)
@@ -284,9 +287,6 @@ int app_run(const struct app_opts *o)
 	ctrl = app_ctrl_create(cfg, refl, dp, &rc);
 	if (rc != 0)
 		got_signal = -1;
-	/* configured, checked, but not served by this version yet */
-	if (cfg->ipsec.n_sas > 0 || cfg->ipsec.key_import_socket[0] != '\0')
-		app_log("warning: ipsec is not built yet; ignored");
 
 	for (unsigned i = 0; i < cfg->n_lcores && !inline_worker; i++) {
 		rc = rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, i),
@@ -396,6 +396,7 @@ out_dp:
 	app_refl_detach(refl);
 	tw_dp_ports_destroy(dp);
 out_refl:
+	app_ipsec_destroy();
 	app_recv_destroy();
 	app_refl_destroy(refl);
 out_eal:
