@@ -45,3 +45,16 @@ struct tw_keys *dp_sess_table_create(uint32_t max_sessions,
 	kc.free_arg = free_arg;
 	return tw_keys_create(&kc);
 }
+
+int dp_tel_register(const struct dp_tel_cmd *cmds, unsigned n, bool *registered)
+{
+	int rc = 0;
+
+	if (*registered)
+		return 0;
+	for (unsigned i = 0; rc == 0 && i < n; i++)
+		rc = rte_telemetry_register_cmd(cmds[i].path, cmds[i].fn, cmds[i].help);
+	if (rc == 0)
+		*registered = true;
+	return rc;
+}

@@ -5,11 +5,13 @@
 #ifndef TW_DP_COMMON_H
 #define TW_DP_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include <rte_mbuf.h>
+#include <rte_telemetry.h>
 
 #include "tw_keys.h"
 #include "tw_proto.h"
@@ -22,6 +24,17 @@ void *dp_obj_alloc(size_t sz);
 /* Telemetry parameter: a decimal number no greater than @max.
  * 0, or -EINVAL for a missing, malformed or too large one. */
 int dp_tel_uint_arg(const char *params, unsigned long max, unsigned long *v);
+
+/* One telemetry command of a table for dp_tel_register() */
+struct dp_tel_cmd {
+	const char *path;
+	telemetry_cb fn;
+	const char *help;
+};
+
+/* Register @n commands once per process (*@registered tells, and is set
+ * when all are). 0, or the error of rte_telemetry_register_cmd(). */
+int dp_tel_register(const struct dp_tel_cmd *cmds, unsigned n, bool *registered);
 
 /* The session table of @max_sessions sessions, with headroom for deleted
  * entries waiting for their grace period on @qsbr; @free_fn frees an

@@ -783,22 +783,18 @@ static int tel_cmd_session(const char *cmd, const char *params, struct rte_tel_d
 
 int tw_recv_telemetry_register(struct tw_recv *r)
 {
+	static const struct dp_tel_cmd cmds[] = {
+		{ "/twamp/recv/stats", tel_cmd_stats,
+		  "Receiver counters (replies, OWAMP-Test), all workers" },
+		{ "/twamp/recv/session", tel_cmd_session,
+		  "Counters of one receive session. Parameters: int id" },
+	};
 	static bool registered;
-	int rc;
 
 	if (r == NULL)
 		return -EINVAL;
 	rte_spinlock_lock(&tel_lock);
 	tel_recv = r;
 	rte_spinlock_unlock(&tel_lock);
-	if (registered)
-		return 0;
-	rc = rte_telemetry_register_cmd("/twamp/recv/stats", tel_cmd_stats,
-					"Receiver counters (replies, OWAMP-Test), all workers");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/recv/session", tel_cmd_session,
-						"Counters of one receive session. Parameters: int id");
-	if (rc == 0)
-		registered = true;
-	return rc;
+	return dp_tel_register(cmds, RTE_DIM(cmds), &registered);
 }

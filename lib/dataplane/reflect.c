@@ -1268,26 +1268,19 @@ static int tel_cmd_light(const char *cmd, const char *params, struct rte_tel_dat
 
 int tw_refl_telemetry_register(struct tw_refl *r)
 {
+	static const struct dp_tel_cmd cmds[] = {
+		{ "/twamp/refl/stats", tel_cmd_stats, "Reflector counters, all workers" },
+		{ "/twamp/refl/worker", tel_cmd_worker,
+		  "Reflector counters of one worker. Parameters: int worker" },
+		{ "/twamp/refl/session", tel_cmd_session,
+		  "Counters of one session. Parameters: int id" },
+		{ "/twamp/refl/light", tel_cmd_light,
+		  "Counters of one light port. Parameters: int UDP port" },
+	};
 	static bool registered;
-	int rc;
 
 	if (r == NULL)
 		return -EINVAL;
 	tel_refl = r;
-	if (registered)
-		return 0;
-	rc = rte_telemetry_register_cmd("/twamp/refl/stats", tel_cmd_stats,
-					"Reflector counters, all workers");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/refl/worker", tel_cmd_worker,
-						"Reflector counters of one worker. Parameters: int worker");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/refl/session", tel_cmd_session,
-						"Counters of one session. Parameters: int id");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/refl/light", tel_cmd_light,
-						"Counters of one light port. Parameters: int UDP port");
-	if (rc == 0)
-		registered = true;
-	return rc;
+	return dp_tel_register(cmds, RTE_DIM(cmds), &registered);
 }
