@@ -56,10 +56,13 @@ static void usage(FILE *f)
 		"                                            a test run from the appliance's\n"
 		"                                            sender; summary, or the results JSON\n"
 		"Run options (defaults: TWAMP Light, port 862, open, 100 packets, 100 ms):\n"
-		"  --protocol light|stamp|twamp   --port N   --mode open|auth|enc   --key-id ID\n"
+		"  --protocol light|stamp|twamp|owamp   --port N (owamp: 861)\n"
+		"  --mode open|auth|enc   --key-id ID\n"
 		"  --count N | --duration S       --interval-us N | --rate PPS      --poisson\n"
 		"  --padding N   --dscp N   --ecn N   --timeout S   --name NAME   --src-port N\n"
 		"  --local PORTNAME (the appliance port to send from)\n"
+		"  full TWAMP: --individual (RFC 5938)  --reflect-octets N  --symmetrical\n"
+		"  (RFC 6038)  --dscp-ecn (RFC 7750): asked for, each one must be offered\n"
 		"       twamp-ctl [OPTIONS] key add RECORD | key del RECORD\n"
 		"                                            one key-import record (ike-up,\n"
 		"                                            ike-rekey, child-add | ike-down,\n"
@@ -769,6 +772,10 @@ static int run_params(int argc, char **argv, char *out, size_t len, bool *as_jso
 		{ "--dscp", "dscp", true }, { "--ecn", "ecn", true },
 		{ "--timeout", "timeout_s", true }, { "--name", "name", true },
 		{ "--local", "local", true }, { "--src-port", "src_port", true },
+		{ "--individual", "individual=1", false },
+		{ "--reflect-octets", "reflect_padding", true },
+		{ "--symmetrical", "symmetrical=1", false },
+		{ "--dscp-ecn", "dscp_ecn=1", false },
 	};
 	size_t off;
 	int n;

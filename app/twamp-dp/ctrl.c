@@ -35,7 +35,6 @@
 #include "tw_sched.h"
 #include "twamp_dp.h"
 
-#define OWAMP_PORT 861          /* RFC 4656 §2 owamp-control */
 #define PORT_FIRST 20000u       /* test ports the server chooses */
 #define PORT_LAST 59999u
 #define KEEP_CLOSED 64u         /* finished OWAMP sessions kept for Fetch */
@@ -193,12 +192,7 @@ static void owamp_sink(void *arg, uint32_t session, const struct tw_stats_rec *r
 			s->cap_recs = cap;
 		}
 		r = &s->recs[s->n_recs++];
-		r->seq = recs[i].seq;
-		r->send_errest = recs[i].e1;
-		r->recv_errest = recs[i].e2;
-		r->send_ts = recs[i].t1;
-		r->recv_ts = recs[i].t2;
-		r->ttl = recs[i].ttl_fwd;
+		tw_stats_rec_to_owamp(&recs[i], r);
 	}
 }
 
@@ -588,16 +582,19 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 		ok++;
 		app_log("control: TWAMP-Control on %s%s%s:%u", fam == AF_INET6 ? "[" : "", a,
 			fam == AF_INET6 ? "]" : "", e->port);
-		if (e->port == OWAMP_PORT)
+		/* reflector.control.owamp_port: 0 = no OWAMP server (lib/config
+		 * refuses a port that is also a TWAMP listen port) */
+		if (cc->owamp_port == 0 || e->port == cc->owamp_port)
 			continue;
-		rc = tw_ctrl_server_listen(c->srv, fam, e->ip.addr, OWAMP_PORT, TW_CTRL_OWAMP);
+		rc = tw_ctrl_server_listen(c->srv, fam, e->ip.addr, cc->owamp_port,
+					   TW_CTRL_OWAMP);
 		if (rc < 0)
 			app_log("control: cannot listen on %s%s%s:%u (OWAMP): %s",
 				fam == AF_INET6 ? "[" : "", a, fam == AF_INET6 ? "]" : "",
-				OWAMP_PORT, strerror(-rc));
+				cc->owamp_port, strerror(-rc));
 		else
 			app_log("control: OWAMP-Control on %s%s%s:%u", fam == AF_INET6 ? "[" : "",
-				a, fam == AF_INET6 ? "]" : "", OWAMP_PORT);
+				a, fam == AF_INET6 ? "]" : "", cc->owamp_port);
 	}
 	if (ok == 0) {
 		app_log("control: no listen address could be bound");

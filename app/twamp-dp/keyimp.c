@@ -13,12 +13,10 @@
 
 #include "keyimp.h"
 #include "twamp_dp.h"
-#ifdef TW_HAVE_IPSEC
 #include <sys/socket.h>
-#include <rte_memory.h>
+
 #include "tw_dataplane.h"
 #include "tw_ipsec.h"
-#endif
 
 struct app_keyimp {
 	struct tw_keyimp *t;
@@ -30,10 +28,8 @@ struct app_keyimp {
 			 struct tw_keyimp_child_counters *out);
 	void *arg;
 	unsigned pass;
-#ifdef TW_HAVE_IPSEC
 	struct tw_ipsec *ipsec;
 	struct tw_dp *dp;
-#endif
 };
 
 /* 22.11 telemetry callbacks take no argument: the process's one table */
@@ -196,8 +192,7 @@ void app_keyimp_destroy(struct app_keyimp *k)
 	free(k);
 }
 
-#ifdef TW_HAVE_IPSEC
-/* ---- Child SAs into lib/ipsec ---- */
+/* ---- Child SAs into lib/ipsec (app/twamp-dp/ipsec.c's context) ---- */
 
 static unsigned ipv_of(const struct tw_keyimp_addr *a)
 {
@@ -346,64 +341,6 @@ static void ipsec_counters(void *arg, const struct tw_keyimp_child *c,
 		      info.stats.seq_overflow + info.stats.errors;
 }
 
-static uint16_t esp_in(void *arg, unsigned worker, struct rte_mbuf **pkts, uint16_t n,
-		       uint8_t verdict[], void *reply[])
-{
-	/* TW_IPSEC_V_* and TW_DP_ESP_* have the same values */
-	return tw_ipsec_dp_inbound(arg, worker, pkts, n, verdict, reply);
-}
-
-static uint16_t esp_out(void *arg, unsigned worker, struct rte_mbuf **pkts, void *reply[],
-			uint16_t n)
-{
-	return tw_ipsec_dp_outbound(arg, worker, pkts, reply, n);
-}
-
-static void esp_inner_drop(void *arg, unsigned worker, void *reply)
-{
-	tw_ipsec_dp_inner_drop(arg, worker, reply);
-}
-
-struct tw_ipsec *app_keyimp_ipsec_create(const struct tw_config *cfg, struct tw_dp *dp,
-					 struct rte_rcu_qsbr *qsbr, unsigned n_workers)
-{
-	static const struct tw_dp_esp_ops ops = {
-		.in = esp_in, .out = esp_out, .inner_drop = esp_inner_drop,
-	};
-	struct tw_ipsec_conf ic = { 0 };
-	struct tw_ipsec *ctx;
-	int rc;
-
-	if (cfg->ipsec.key_import_socket[0] == '\0')
-		return NULL;
-	ic.n_workers = n_workers;
-	ic.qsbr = qsbr;
-	ic.socket = SOCKET_ID_ANY;
-	ic.action = TW_IPSEC_ACT_CPU_CRYPTO;
-	ic.name = "kimp";
-	ctx = tw_ipsec_create(&ic);
-	if (ctx == NULL) {
-		app_log("key import: no IPsec data plane (%s): Child SA records will be "
-			"refused with 503 not-ready", strerror(errno));
-		return NULL;
-	}
-	rc = tw_dp_set_esp_handler(dp, &ops, ctx);
-	if (rc != 0) {
-		app_log("key import: cannot attach ESP to the workers (%s): Child SA "
-			"records will be refused with 503 not-ready", strerror(-rc));
-		tw_ipsec_destroy(ctx);
-		return NULL;
-	}
-	if ((rc = tw_ipsec_telemetry_register(ctx)) != 0)
-		app_log("key import: /twamp/ipsec telemetry not registered: %s", strerror(-rc));
-	return ctx;
-}
-
-void app_keyimp_ipsec_destroy(struct tw_ipsec *ctx)
-{
-	tw_ipsec_destroy(ctx);
-}
-
 void app_keyimp_use_ipsec(struct app_keyimp *k, struct tw_ipsec *ctx, struct tw_dp *dp)
 {
 	if (k == NULL || ctx == NULL)
@@ -412,7 +349,6 @@ void app_keyimp_use_ipsec(struct app_keyimp *k, struct tw_ipsec *ctx, struct tw_
 	k->dp = dp;
 	app_keyimp_set_child_ops(k, ipsec_add, ipsec_del, ipsec_counters, k);
 }
-#endif
 
 struct tw_keyimp *app_keyimp_table(void)
 {

@@ -48,25 +48,14 @@ void app_keyimp_set_child_ops(struct app_keyimp *k,
 					       struct tw_keyimp_child_counters *out),
 			      void *arg);
 
-#ifdef TW_HAVE_IPSEC
 struct tw_ipsec;
 struct tw_dp;
-struct rte_rcu_qsbr;
 /*
- * When key import is configured: the lib/ipsec context for its Child SAs,
- * attached to the workers' ESP hooks (before tw_dp_ports_start()); NULL
- * when off or unavailable (logged).
- */
-struct tw_ipsec *app_keyimp_ipsec_create(const struct tw_config *cfg, struct tw_dp *dp,
-					 struct rte_rcu_qsbr *qsbr, unsigned n_workers);
-/* After the workers have stopped. NULL-safe. */
-void app_keyimp_ipsec_destroy(struct tw_ipsec *ctx);
-/*
- * Child SAs go to lib/ipsec context @p ctx (and the ESP-in-UDP ports to
- * @p dp): an algorithm it lacks is `err 422 unsupported`, its table full
- * `err 507 no-space`. Call before the first client sends records.
+ * Child SAs go to lib/ipsec context @p ctx (app_ipsec_get(); NULL: no-op)
+ * and their ESP-in-UDP ports to @p dp: an algorithm it lacks is
+ * `err 422 unsupported`, its table full `err 507 no-space`. Call before
+ * the first client sends records.
  */
 void app_keyimp_use_ipsec(struct app_keyimp *k, struct tw_ipsec *ctx, struct tw_dp *dp);
-#endif
 
 #endif

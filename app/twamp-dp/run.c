@@ -27,6 +27,7 @@
 #include "twamp_dp.h"
 #include "ctrl.h"
 #include "keyimp.h"
+#include "ipsec.h"
 #include "recv.h"
 #include "refl.h"
 #include "send.h"
@@ -209,7 +210,6 @@ int app_run(const struct app_opts *o)
 	bool snd_launched = false;
 	struct app_ctrl *ctrl = NULL;
 	struct app_keyimp *kimp = NULL;
-	struct tw_ipsec *ipsec = NULL;
 	struct tw_dp *dp = NULL;
 	FILE *dpdk_log;
 	struct rte_rcu_qsbr *qsbr = NULL;
@@ -258,7 +258,8 @@ int app_run(const struct app_opts *o)
 	if (refl == NULL)
 		goto out_eal;
 	conf.qsbr = app_refl_qsbr(refl);
-	if (app_recv_create(cfg, conf.n_workers, conf.qsbr) != 0)
+	if (app_recv_create(cfg, conf.n_workers, conf.qsbr) != 0 ||
+	    app_ipsec_create(cfg, conf.n_workers, conf.qsbr) != 0)
 		goto out_refl;
 
 	dp = tw_dp_ports_create(&conf, err, sizeof(err));
@@ -266,7 +267,8 @@ int app_run(const struct app_opts *o)
 		app_log("%s", err);
 		goto out_refl;
 	}
-	if (app_refl_attach(refl, dp, cfg) != 0 || app_recv_attach(dp) != 0)
+	if (app_refl_attach(refl, dp, cfg) != 0 || app_recv_attach(dp) != 0 ||
+	    app_ipsec_attach(dp, cfg) != 0)
 		goto out_dp;
 	snd = app_send_create(cfg, dp);
 	if (snd == NULL)
@@ -275,9 +277,6 @@ int app_run(const struct app_opts *o)
 	if (rc != 0)
 		app_log("telemetry commands not registered (%s); twamp-ctl will not see them",
 			strerror(-rc));
-#ifdef TW_HAVE_IPSEC
-	ipsec = app_keyimp_ipsec_create(cfg, dp, conf.qsbr, conf.n_workers);
-#endif
 	rc = tw_dp_ports_start(dp, err, sizeof(err));
 	if (rc != 0) {
 		app_log("%s", err);
@@ -287,19 +286,14 @@ int app_run(const struct app_opts *o)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
 	/* key import before control: RFC 7717 looks IKE SAs up in its table */
-	kimp = app_keyimp_create(cfg, ipsec != NULL, &rc);
+	kimp = app_keyimp_create(cfg, app_ipsec_get() != NULL, &rc);
 	if (rc != 0)
 		got_signal = -1;
-#ifdef TW_HAVE_IPSEC
-	app_keyimp_use_ipsec(kimp, ipsec, dp);
-#endif
+	app_keyimp_use_ipsec(kimp, app_ipsec_get(), dp);
 	/* TCP on the TAP's addresses: after the ports (and TAPs) are up */
 	ctrl = app_ctrl_create(cfg, refl, dp, &rc);
 	if (rc != 0)
 		got_signal = -1;
-	/* configured, checked, but not served by this version yet */
-	if (cfg->ipsec.n_sas > 0)
-		app_log("warning: ipsec.sas: static SAs are not built yet; ignored");
 
 	for (unsigned i = 0; i < cfg->n_lcores && !inline_worker; i++) {
 		rc = rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, i),
@@ -411,10 +405,8 @@ out_dp:
 	app_send_destroy(snd);
 	app_refl_detach(refl);
 	tw_dp_ports_destroy(dp);
-#ifdef TW_HAVE_IPSEC
-	app_keyimp_ipsec_destroy(ipsec); /* workers stopped: keys wiped */
-#endif
 out_refl:
+	app_ipsec_destroy();
 	app_recv_destroy();
 	app_refl_destroy(refl);
 out_eal:

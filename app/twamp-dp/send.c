@@ -30,6 +30,7 @@
 #include "recv.h"
 #include "send.h"
 #include "tw_ctrl_client.h"
+#include "tw_sched.h"
 #include "tw_dp_send.h"
 #include "tw_stats.h"
 #include "twamp_dp.h"
@@ -41,16 +42,22 @@
 #define HOLD_MAX 4096u
 #define SRC_PORT_BASE 50000u
 
-enum run_state { R_FREE = 0, R_RESOLVE, R_CONTROL, R_RUN, R_WAIT, R_DONE, R_FAILED };
+enum run_state { R_FREE = 0, R_RESOLVE, R_CONTROL, R_RUN, R_WAIT, R_FETCH, R_DONE, R_FAILED };
 static const char *const state_names[] = { "free", "resolving", "control", "running",
-					    "waiting", "done", "failed" };
+					    "waiting", "fetching", "done", "failed" };
+/* OWAMP: records fetched per session at most (RFC 4656 §3.9 data is kept
+ * in memory until it is counted: 32 octets a packet) */
+#define OWAMP_MAX_PACKETS TW_CONFIG_OWAMP_MAX_PACKETS
 
 /*
- * A full-TWAMP run's Control-Client, on a thread of its own (lib/control
- * blocks): connect, Request-TW-Session, Start-Sessions; it then hands the
- * session over (ready) and waits for stop, sends Stop-Sessions and ends
- * (done). Everything shared is under app_send.lock; the thread writes no
- * table: the control thread adds the receive session and the stream.
+ * A full-TWAMP or OWAMP run's Control-Client, on a thread of its own
+ * (lib/control blocks): connect, Request-TW-Session (OWAMP: Request-Session
+ * with the server as receiver and our schedule), Start-Sessions (or
+ * Start-N-Sessions, RFC 5938); it then hands the session over (ready) and
+ * waits for stop, sends Stop-Sessions (OWAMP: with our Next Seqno, then
+ * Fetch-Session of the receiver's records) and ends (done). Everything
+ * shared is under app_send.lock; the thread writes no table: the control
+ * thread adds the receive session and the stream, and counts the records.
  */
 struct ctl {
 	pthread_t thr;
@@ -68,6 +75,15 @@ struct ctl {
 	char err[200];
 	/* control thread -> thread */
 	bool stop;
+	uint32_t next_seqno;             /* OWAMP: set before stop: the first */
+	const struct tw_owamp_skip *skips; /* number not used, the numbers */
+	uint32_t n_skips;                /* never sent (run.skips) */
+	/* OWAMP: the schedule slot and the fetched records (thread -> control
+	 * thread once done; fetch_rc != 0: none) */
+	struct tw_owamp_slot slot;
+	struct tw_owamp_record *recs;
+	uint32_t n_recs, cap_recs;
+	int fetch_rc;
 };
 
 struct run {
@@ -93,6 +109,10 @@ struct run {
 	struct tw_stats_pp *pp;
 	uint32_t last_seq;               /* last seq reported sent */
 	bool any_sent;
+	/* OWAMP: numbers the sender skipped (TX refused them), for
+	 * Stop-Sessions (RFC 4656 §3.8) */
+	struct tw_owamp_skip *skips;
+	uint32_t n_skips, cap_skips;
 	tw_ntp_t start, end;
 	char file[PATH_MAX];
 	char err[256];
@@ -140,7 +160,8 @@ static int family_of(const struct tw_config_addr *a)
 
 static const char *proto_name(enum tw_config_proto p)
 {
-	return p == TW_CONFIG_PROTO_STAMP ? "stamp" :
+	return p == TW_CONFIG_PROTO_OWAMP ? "owamp" :
+	       p == TW_CONFIG_PROTO_STAMP ? "stamp" :
 	       p == TW_CONFIG_PROTO_LIGHT ? "twamp-light" : "twamp";
 }
 
@@ -229,6 +250,7 @@ static struct run *new_run(struct app_send *a, const struct tw_config_session *c
 			continue;
 		pthread_mutex_lock(&a->lock);
 		free(r->summary);
+		free(r->skips);
 		memset(r, 0, sizeof(*r));
 		r->id = a->next_id++;
 		r->adhoc = adhoc;
@@ -318,26 +340,62 @@ static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *r
 static void ctl_begin(struct app_send *a, struct run *r);
 static bool ctl_end(struct app_send *a, struct run *r, bool wait);
 
+/* The (mean) gap between packets of a run. */
+static uint64_t run_interval_ns(const struct tw_config_session *cs)
+{
+	uint64_t ns = cs->by_interval ? (uint64_t)cs->interval_us * 1000u :
+		      (cs->rate_pps ? 1000000000ull / cs->rate_pps : 1000000000ull);
+
+	return ns != 0 ? ns : 1;
+}
+
+/* OWAMP: the Number of Packets of a run (a duration becomes a count). */
+static uint64_t run_packets(const struct tw_config_session *cs)
+{
+	uint64_t iv = run_interval_ns(cs);
+
+	if (!cs->by_duration)
+		return cs->count;
+	return ((uint64_t)cs->duration_s * 1000000000ull + iv - 1) / iv;
+}
+
+/* The test layout of a run: full TWAMP with the options its Accept
+ * granted (RFC 6038 Symmetrical Size and Reflect Octets, RFC 7750). */
+static void run_layout(const struct run *r, enum tw_test_mode tmode, struct tw_test_layout *l)
+{
+	uint32_t m = r->cs.protocol == TW_CONFIG_PROTO_TWAMP && r->ctl != NULL ?
+		     r->ctl->sess.mode : 0;
+
+	tw_proto_test_layout_init(l, tmode, (m & TW_MODE_SYMMETRICAL) != 0,
+				  (m & TW_MODE_DSCP_ECN) != 0,
+				  (m & TW_MODE_REFLECT_OCTETS) ? r->cs.reflect_padding : 0);
+}
+
 /* Next hop known: receive session, statistics, stream. */
 static int launch(struct app_send *a, struct run *r)
 {
 	const struct tw_config_session *cs = &r->cs;
 	struct tw_recv_session rs = { 0 };
 	struct tw_send_stream st = { 0 };
+	struct tw_test_layout lay;
 	struct tw_stats_conf sc;
 	const struct tw_config_key *k = NULL;
 	char pp_path[PATH_MAX];
 	uint8_t tos = (uint8_t)(cs->dscp << 2 | cs->ecn);
 	enum tw_test_mode tmode = cs->mode == TW_CONFIG_TMODE_AUTH ? TW_TEST_AUTH :
 				  cs->mode == TW_CONFIG_TMODE_ENC ? TW_TEST_ENC : TW_TEST_UNAUTH;
+	bool ow = cs->protocol == TW_CONFIG_PROTO_OWAMP;
+	bool full = cs->protocol == TW_CONFIG_PROTO_TWAMP || ow; /* with a control session */
 	int rc;
 
 	/* full TWAMP: the test mode is the connection's (mixed: open tests) */
-	if (cs->protocol == TW_CONFIG_PROTO_TWAMP)
+	if (full)
 		tmode = r->ctl->sess.mode & TW_MODE_ENCRYPTED ? TW_TEST_ENC :
 			r->ctl->sess.mode & TW_MODE_AUTH ? TW_TEST_AUTH : TW_TEST_UNAUTH;
+	/* the packet layouts both ways follow what was negotiated */
+	run_layout(r, tmode, &lay);
 
-	if (cs->protocol == TW_CONFIG_PROTO_TWAMP) {
+	if (full) {
 		/* the keys and the mode come from the control session */
 	} else if (cs->mode != TW_CONFIG_TMODE_OPEN) {
 		k = secret(a->cfg, cs->key_id);
@@ -367,6 +425,9 @@ static int launch(struct app_send *a, struct run *r)
 		  cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_RECV_TWAMP : TW_RECV_LIGHT;
 	rs.mode = tmode == TW_TEST_AUTH ? TW_RECV_AUTH :
 		  tmode == TW_TEST_ENC ? TW_RECV_ENC : TW_RECV_OPEN;
+	rs.sym_size = lay.sym_size;
+	rs.dscp_ecn = lay.dscp_ecn;
+	rs.reflect_len = lay.reflect_len;
 	if (cs->protocol == TW_CONFIG_PROTO_TWAMP && r->ctl->sess.has_keys) {
 		rs.test_keys = r->ctl->sess.test_keys;
 	} else if (k != NULL && cs->protocol == TW_CONFIG_PROTO_LIGHT) {
@@ -377,16 +438,17 @@ static int launch(struct app_send *a, struct run *r)
 		rs.stamp_key = k->value;
 		rs.stamp_key_len = k->len;
 	}
-	rc = app_recv_session_add(&rs, on_replies, a, &r->rsess);
+	/* OWAMP is one way: nothing comes back, Fetch-Session tells */
+	rc = ow ? 0 : app_recv_session_add(&rs, on_replies, a, &r->rsess);
 	explicit_bzero(&rs.test_keys, sizeof(rs.test_keys));
 	if (rc != 0) {
 		run_fail(a, r, "receive session on UDP %u: %s", r->sport, strerror(-rc));
 		return rc;
 	}
-	r->has_rsess = true;
+	r->has_rsess = !ow;
 
 	tw_stats_conf_init(&sc);
-	sc.kind = TW_STATS_ROUNDTRIP;
+	sc.kind = ow ? TW_STATS_ONEWAY : TW_STATS_ROUNDTRIP;
 	sc.timeout_ns = (uint64_t)cs->timeout_s * 1000000000ull;
 	sc.tos_sent = tos;
 	if (a->cfg->results.per_packet != TW_CONFIG_PP_NONE) {
@@ -415,11 +477,13 @@ static int launch(struct app_send *a, struct run *r)
 	memcpy(st.dst_mac, r->mac, 6);
 	st.dscp = cs->dscp;
 	st.ecn = cs->ecn;
-	st.proto = cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
+	st.proto = ow ? TW_SEND_OWAMP : cs->protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
 		   cs->protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
 	st.mode = tmode;
-	tw_proto_test_layout_init(&st.layout, st.mode, false, false, 0);
-	if (st.proto == TW_SEND_TWAMP && r->ctl->sess.has_keys) {
+	st.layout = lay;
+	if (st.proto == TW_SEND_TWAMP && (r->ctl->sess.mode & TW_MODE_REFLECT_OCTETS))
+		st.server_octets = r->ctl->sess.server_octets;
+	if (full && r->ctl->sess.has_keys) {
 		st.keys = r->ctl->sess.test_keys;
 	} else if (k != NULL && st.proto == TW_SEND_LIGHT) {
 		memcpy(st.keys.aes, k->value, sizeof(st.keys.aes));
@@ -435,16 +499,19 @@ static int launch(struct app_send *a, struct run *r)
 			st.padding = 4;
 		st.ssid = (uint16_t)(1 + r->id % 65535);
 	}
-	st.interval_ns = cs->by_interval ? (uint64_t)cs->interval_us * 1000u :
-				(cs->rate_pps ? 1000000000ull / cs->rate_pps : 1000000000ull);
-	if (st.interval_ns == 0)
-		st.interval_ns = 1;
+	st.interval_ns = run_interval_ns(cs);
 	st.count = cs->by_duration ? 0 : cs->count;
 	st.duration_ns = cs->by_duration ? (uint64_t)cs->duration_s * 1000000000ull : 0;
+	if (st.proto == TW_SEND_OWAMP) { /* exactly the packets requested */
+		st.count = r->ctl->req.num_packets;
+		st.duration_ns = 0;
+	}
 	st.sched = cs->schedule == TW_CONFIG_SCHED_POISSON ? TW_SEND_POISSON : TW_SEND_PERIODIC;
-	if (st.proto == TW_SEND_TWAMP && st.sched == TW_SEND_POISSON) {
+	if ((st.proto == TW_SEND_TWAMP || st.proto == TW_SEND_OWAMP) &&
+	    st.sched == TW_SEND_POISSON) {
 		/* a full session has a SID: the RFC 4656 §5 sequence keyed
-		 * with it makes the send times reproducible at the far end */
+		 * with it makes the send times reproducible at the far end
+		 * (OWAMP: the schedule of the Request-Session) */
 		st.rfc4656_sched = true;
 		memcpy(st.sid, r->ctl->sess.sid, sizeof(st.sid));
 	}
@@ -481,7 +548,8 @@ static void resolve(struct app_send *a, struct run *r, uint64_t now)
 			"(%02x:%02x:%02x:%02x:%02x:%02x)", r->cs.name, proto_name(r->cs.protocol),
 			mode_name(r->cs.mode), peer, r->cs.peer_port, r->sport, nh, r->mac[0],
 			r->mac[1], r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
-		if (r->cs.protocol == TW_CONFIG_PROTO_TWAMP)
+		if (r->cs.protocol == TW_CONFIG_PROTO_TWAMP ||
+		    r->cs.protocol == TW_CONFIG_PROTO_OWAMP)
 			ctl_begin(a, r);
 		else
 			launch(a, r);
@@ -508,6 +576,59 @@ static void resolve(struct app_send *a, struct run *r, uint64_t now)
 
 /* ---- full TWAMP: the Control-Client thread ---- */
 
+/* RFC 4656 §3.9: keep each fetched record (counted by the control thread
+ * once the whole data block's HMAC was checked) */
+static int ow_keep(void *arg, const struct tw_owamp_record *rec)
+{
+	struct ctl *c = arg;
+
+	if (c->n_recs == c->cap_recs) {
+		uint32_t cap = c->cap_recs ? c->cap_recs * 2 : 1024;
+		struct tw_owamp_record *n;
+
+		if (c->cap_recs >= OWAMP_MAX_PACKETS * 2u)
+			return -ENOSPC;
+		n = realloc(c->recs, cap * sizeof(*n));
+		if (n == NULL)
+			return -ENOMEM;
+		c->recs = n;
+		c->cap_recs = cap;
+	}
+	c->recs[c->n_recs++] = *rec;
+	return 0;
+}
+
+/* OWAMP: Stop-Sessions with what we sent (RFC 4656 §3.8), then
+ * Fetch-Session of the whole session (§3.9). 0 or -errno with c->err. */
+static int ow_stop_fetch(struct app_send *a, struct ctl *c, struct tw_ctrl_client *cc)
+{
+	struct tw_ctrl_ow_send_state st = { 0 };
+	struct tw_ctrl_fetch_info info;
+	const char *what = "Stop-Sessions";
+	uint8_t sacc = 0;
+	int rc;
+
+	memcpy(st.sid, c->sess.sid, TW_CTRL_SID_LEN);
+	pthread_mutex_lock(&a->lock);
+	st.next_seqno = c->next_seqno;
+	st.skips = c->skips;
+	st.num_skips = c->n_skips;
+	pthread_mutex_unlock(&a->lock);
+	rc = tw_ctrl_client_ow_stop(cc, 0, &st, 1, NULL, NULL, &sacc);
+	if (rc == 0) {
+		what = "Fetch-Session";
+		rc = tw_ctrl_client_fetch(cc, c->sess.sid, 0, UINT32_MAX, ow_keep, NULL, c, &info);
+	}
+	if (rc != 0) {
+		c->n_recs = 0;
+		pthread_mutex_lock(&a->lock);
+		snprintf(c->err, sizeof(c->err), "OWAMP-Control %s: %s", what,
+			 tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) : strerror(-rc));
+		pthread_mutex_unlock(&a->lock);
+	}
+	return rc;
+}
+
 static void *ctl_main(void *arg)
 {
 	struct run *r = arg;
@@ -525,11 +646,20 @@ static void *ctl_main(void *arg)
 		rc = tw_ctrl_client_connect(cc, (struct sockaddr *)&c->server, c->server_len,
 					    (struct sockaddr *)&c->local, c->local_len);
 	}
-	if (rc == 0) {
+	if (rc == 0 && c->conf.proto == TW_CTRL_OWAMP) {
+		step = "Request-Session";
+		rc = tw_ctrl_client_request_ow_session(cc, &c->req, &sess);
+	} else if (rc == 0) {
 		step = "Request-TW-Session";
 		rc = tw_ctrl_client_request_tw_session(cc, &c->req, &sess);
 	}
-	if (rc == 0) {
+	/* RFC 5938 §3: with individual session control this session is
+	 * started and stopped by its SID */
+	if (rc == 0 && (sess.mode & TW_MODE_INDIVIDUAL)) {
+		step = "Start-N-Sessions";
+		rc = tw_ctrl_client_start_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])sess.sid, 1,
+					    NULL);
+	} else if (rc == 0) {
 		step = "Start-Sessions";
 		rc = tw_ctrl_client_start(cc);
 	}
@@ -537,7 +667,8 @@ static void *ctl_main(void *arg)
 	c->rc = rc;
 	c->sess = sess;
 	if (rc != 0)
-		snprintf(c->err, sizeof(c->err), "TWAMP-Control %s: %s", step,
+		snprintf(c->err, sizeof(c->err), "%s-Control %s: %s",
+			 c->conf.proto == TW_CTRL_OWAMP ? "OWAMP" : "TWAMP", step,
 			 cc != NULL && tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) :
 			 strerror(-rc));
 	c->ready = true;
@@ -549,10 +680,15 @@ static void *ctl_main(void *arg)
 		stop = c->stop;
 		pthread_mutex_unlock(&a->lock);
 	}
-	if (rc == 0)
+	if (rc == 0 && c->conf.proto == TW_CTRL_OWAMP)
+		rc = ow_stop_fetch(a, c, cc);
+	else if (rc == 0 && (c->sess.mode & TW_MODE_INDIVIDUAL))
+		tw_ctrl_client_stop_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])c->sess.sid, 1, NULL);
+	else if (rc == 0)
 		tw_ctrl_client_stop(cc, 0);
 	tw_ctrl_client_destroy(cc);
 	pthread_mutex_lock(&a->lock);
+	c->fetch_rc = rc;
 	c->done = true;
 	pthread_mutex_unlock(&a->lock);
 	return NULL;
@@ -569,9 +705,13 @@ static void ctl_begin(struct app_send *a, struct run *r)
 		run_fail(a, r, "out of memory");
 		return;
 	}
-	c->conf.proto = TW_CTRL_TWAMP;
+	c->conf.proto = cs->protocol == TW_CONFIG_PROTO_OWAMP ? TW_CTRL_OWAMP : TW_CTRL_TWAMP;
 	c->conf.modes = cs->mode == TW_CONFIG_TMODE_ENC ? TW_MODE_ENCRYPTED :
 			cs->mode == TW_CONFIG_TMODE_AUTH ? TW_MODE_AUTH : TW_MODE_UNAUTH;
+	/* the TW_CONFIG_OPT_* bits are the Modes bits; each one asked for
+	 * must be offered (a test without it would measure something else) */
+	c->conf.options = cs->options & TW_CTRL_CLIENT_OPTIONS;
+	c->conf.options_required = c->conf.options;
 	if (cs->mode != TW_CONFIG_TMODE_OPEN) {
 		const struct tw_config_key *k = tw_config_key_find(&a->cfg->keys, cs->key_id);
 
@@ -616,6 +756,31 @@ static void ctl_begin(struct app_send *a, struct run *r)
 	c->req.padding_length = cs->padding;
 	c->req.timeout = (tw_ntp_t)cs->timeout_s << 32;
 	c->req.type_p = tw_proto_ctrl_typep_dscp(cs->dscp);
+	/* RFC 6038 §4.2: the octets the server echoes (the run id, to tell
+	 * sessions apart in a capture) and the padding it reflects */
+	if (cs->options & TW_CONFIG_OPT_REFLECT) {
+		c->req.reflect_octets = (uint16_t)(r->id & 0xffffu);
+		c->req.reflect_padding = cs->reflect_padding;
+	}
+	if (c->conf.proto == TW_CTRL_OWAMP) {
+		/* RFC 4656 §3.5: the server receives; one slot is our whole
+		 * schedule (§3.6), the packets a fixed number */
+		uint64_t n = run_packets(cs);
+
+		if (n > OWAMP_MAX_PACKETS) {
+			free(c);
+			run_fail(a, r, "OWAMP: %" PRIu64 " packets; at most %u a session "
+				 "(Fetch-Session keeps them in memory)", n, OWAMP_MAX_PACKETS);
+			return;
+		}
+		c->req.conf_receiver = true;
+		c->req.num_packets = (uint32_t)n;
+		c->slot.type = cs->schedule == TW_CONFIG_SCHED_POISSON ? TW_OWAMP_SLOT_EXP :
+			       TW_OWAMP_SLOT_FIXED;
+		c->slot.parameter = tw_sched_ns_to_ntp(run_interval_ns(cs));
+		c->req.slots = &c->slot;
+		c->req.num_slots = 1;
+	}
 	r->ctl = c;
 	r->ctl_app = a;
 	rc = pthread_create(&c->thr, NULL, ctl_main, r);
@@ -653,6 +818,7 @@ static bool ctl_end(struct app_send *a, struct run *r, bool wait)
 			return false;
 		pthread_join(c->thr, NULL);
 	}
+	free(c->recs);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
 	r->ctl = NULL;
@@ -682,11 +848,16 @@ static void ctl_step(struct app_send *a, struct run *r)
 	for (unsigned i = 0; i < TW_CTRL_SID_LEN; i++)
 		snprintf(r->sid + 2 * i, 3, "%02x", c->sess.sid[i]);
 	tw_config_addr_str(&r->cs.peer, peer, sizeof(peer));
-	app_log("session %s: TWAMP-Control with %s port %u: %s mode, test port %u",
-		r->cs.name, peer, r->cs.peer_port,
+	app_log("session %s: %s-Control with %s port %u: %s mode, test port %u%s%s%s%s",
+		r->cs.name, c->conf.proto == TW_CTRL_OWAMP ? "OWAMP" : "TWAMP", peer,
+		r->cs.peer_port,
 		c->sess.mode & TW_MODE_ENCRYPTED ? "encrypted" :
 		c->sess.mode & TW_MODE_AUTH ? "authenticated" :
-		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport);
+		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport,
+		c->sess.mode & TW_MODE_INDIVIDUAL ? ", individual session control" : "",
+		c->sess.mode & TW_MODE_REFLECT_OCTETS ? ", reflect octets" : "",
+		c->sess.mode & TW_MODE_SYMMETRICAL ? ", symmetrical size" : "",
+		c->sess.mode & TW_MODE_DSCP_ECN ? ", DSCP-ECN" : "");
 	launch(a, r);
 }
 
@@ -712,6 +883,36 @@ static bool seq_sent(const struct run *r, uint32_t seq)
 	return r->any_sent && (int32_t)(r->last_seq - seq) >= 0;
 }
 
+/* OWAMP: numbers [from, to) were not sent (the port refused them): one
+ * skip range more, or the last one grown (RFC 4656 §3.8). When the ranges
+ * cannot grow the last one absorbs the rest: those numbers read as lost
+ * at the receiver, which changes nothing here (only sent ones count). */
+static void ow_skip(struct run *r, uint32_t from, uint32_t to)
+{
+	struct tw_owamp_skip *k;
+
+	if (from == to)
+		return;
+	if (r->n_skips > 0 && r->skips[r->n_skips - 1].last + 1 == from) {
+		r->skips[r->n_skips - 1].last = to - 1;
+		return;
+	}
+	if (r->n_skips == r->cap_skips) {
+		uint32_t cap = r->cap_skips ? r->cap_skips * 2 : 16;
+
+		k = cap <= 65536 ? realloc(r->skips, cap * sizeof(*k)) : NULL;
+		if (k == NULL) {
+			if (r->n_skips > 0)
+				r->skips[r->n_skips - 1].last = to - 1;
+			return;
+		}
+		r->skips = k;
+		r->cap_skips = cap;
+	}
+	r->skips[r->n_skips].first = from;
+	r->skips[r->n_skips++].last = to - 1;
+}
+
 /* Packets sent since the last call go to their runs' statistics. */
 static void drain_sent(struct app_send *a)
 {
@@ -724,6 +925,8 @@ static void drain_sent(struct app_send *a)
 
 			if (r == NULL || r->st == NULL)
 				continue;
+			if (r->cs.protocol == TW_CONFIG_PROTO_OWAMP)
+				ow_skip(r, r->any_sent ? r->last_seq + 1 : 0, a->srec[i].seq);
 			if (tw_stats_sent(r->st, a->srec[i].seq, a->srec[i].t1) == 0) {
 				r->last_seq = a->srec[i].seq;
 				r->any_sent = true;
@@ -786,9 +989,10 @@ static void fill_meta(const struct app_send *a, const struct run *r, struct tw_s
 				      TW_TEST_UNAUTH };
 
 	(void)a;
-	tmp.proto = r->cs.protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
+	tmp.proto = r->cs.protocol == TW_CONFIG_PROTO_OWAMP ? TW_SEND_OWAMP :
+		    r->cs.protocol == TW_CONFIG_PROTO_STAMP ? TW_SEND_STAMP :
 		    r->cs.protocol == TW_CONFIG_PROTO_TWAMP ? TW_SEND_TWAMP : TW_SEND_LIGHT;
-	tw_proto_test_layout_init(&tmp.layout, tmp.mode, false, false, 0);
+	run_layout(r, tmp.mode, &tmp.layout);
 	hl = tw_send_header_len(&tmp);
 	inet_ntop(r->family, r->src, src, INET6_ADDRSTRLEN);
 	inet_ntop(r->family, r->dst, dst, INET6_ADDRSTRLEN);
@@ -860,7 +1064,7 @@ static void finish(struct app_send *a, struct run *r)
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *f;
-	int rc;
+	int rc, dk;
 
 	drain_sent(a);
 	feed_held(a); /* the run is WAITing: this also empties its held replies */
@@ -884,13 +1088,15 @@ static void finish(struct app_send *a, struct run *r)
 	}
 	memset(&ss, 0, sizeof(ss));
 	tw_send_stream_get(a->s, r->stream, &ss);
+	dk = r->cs.protocol == TW_CONFIG_PROTO_OWAMP ? TW_STATS_D_FWD : TW_STATS_D_RTT;
 	app_log("session %s: done: sent %" PRIu64 ", received %" PRIu64 ", lost %" PRIu64
-		" (%.3f %%), duplicates %" PRIu64 ", reordered %" PRIu64 ", RTT min/median/max "
+		" (%.3f %%), duplicates %" PRIu64 ", reordered %" PRIu64 ", %s min/median/max "
 		"%.3f/%.3f/%.3f ms, departure error p50/p99 %" PRIu64 "/%" PRIu64 " ns, late %"
 		PRIu64 "%s%s", r->cs.name, res.sent, res.received, res.lost,
 		res.loss_ratio * 100.0, res.dup, res.reordered,
-		res.d[TW_STATS_D_RTT].min_ns / 1e6, res.d[TW_STATS_D_RTT].median_ns / 1e6,
-		res.d[TW_STATS_D_RTT].max_ns / 1e6, tw_dp_hist_quantile(&ss.depart, 0.5),
+		dk == TW_STATS_D_FWD ? "one-way delay" : "RTT",
+		res.d[dk].min_ns / 1e6, res.d[dk].median_ns / 1e6,
+		res.d[dk].max_ns / 1e6, tw_dp_hist_quantile(&ss.depart, 0.5),
 		tw_dp_hist_quantile(&ss.depart, 0.99), ss.late,
 		r->file[0] ? ", results " : "", r->file);
 	teardown(a, r, false);
@@ -903,9 +1109,44 @@ static void finish(struct app_send *a, struct run *r)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* OWAMP: once Fetch-Session is over, its records (the receiver's
+ * timestamps, RFC 4656 §3.9) go to the statistics and the run ends. */
+static void ow_fetched(struct app_send *a, struct run *r)
+{
+	struct ctl *c = r->ctl;
+	struct tw_stats_rec rec;
+	bool done;
+
+	pthread_mutex_lock(&a->lock);
+	done = c->done;
+	pthread_mutex_unlock(&a->lock);
+	if (!done)
+		return;
+	if (c->fetch_rc != 0) {
+		char err[sizeof(c->err)];
+
+		snprintf(err, sizeof(err), "%s", c->err);
+		run_fail(a, r, "%s: no results", err);
+		teardown(a, r, false);
+		return;
+	}
+	for (uint32_t i = 0; i < c->n_recs; i++) {
+		const struct tw_owamp_record *o = &c->recs[i];
+
+		if (o->recv_ts == 0 || !seq_sent(r, o->seq))
+			continue; /* lost (counted by tw_stats_finish), or not ours */
+		tw_stats_rec_from_owamp(o, &rec);
+		tw_stats_recv(r->st, &rec);
+	}
+	app_log("session %s: OWAMP Fetch-Session: %u record(s) of %u packet(s) sent",
+		r->cs.name, c->n_recs, c->next_seqno);
+	finish(a, r);
+}
+
 static void step(struct app_send *a, struct run *r, uint64_t now)
 {
 	struct tw_send_stream_stats ss;
+	uint32_t next;
 
 	switch (r->state) {
 	case R_RESOLVE:
@@ -916,7 +1157,9 @@ static void step(struct app_send *a, struct run *r, uint64_t now)
 		break;
 	case R_RUN:
 		if (now >= r->next_advance) {
-			tw_stats_advance(r->st, tw_dp_clock_now(tw_dp_clock(a->dp)));
+			/* OWAMP: the receiver's records come at the end */
+			if (r->cs.protocol != TW_CONFIG_PROTO_OWAMP)
+				tw_stats_advance(r->st, tw_dp_clock_now(tw_dp_clock(a->dp)));
 			snapshot(a, r);
 			r->next_advance = now + 1000000000ull;
 		}
@@ -929,8 +1172,30 @@ static void step(struct app_send *a, struct run *r, uint64_t now)
 		}
 		break;
 	case R_WAIT:
-		if (now >= r->wait_until)
+		if (now < r->wait_until)
+			break;
+		if (r->cs.protocol != TW_CONFIG_PROTO_OWAMP) {
 			finish(a, r);
+			break;
+		}
+		/* OWAMP: the receiver had timeout_s for the last packets;
+		 * Stop-Sessions and Fetch-Session on the control thread */
+		drain_sent(a);
+		next = r->any_sent ? r->last_seq + 1 : 0;
+		if (tw_send_stream_get(a->s, r->stream, &ss) == 0 && ss.next_seq != next) {
+			ow_skip(r, next, ss.next_seq); /* the last ones were refused */
+			next = ss.next_seq;
+		}
+		pthread_mutex_lock(&a->lock);
+		r->ctl->next_seqno = next;
+		r->ctl->skips = r->skips;
+		r->ctl->n_skips = r->n_skips;
+		r->ctl->stop = true;
+		r->state = R_FETCH;
+		pthread_mutex_unlock(&a->lock);
+		break;
+	case R_FETCH:
+		ow_fetched(a, r);
 		break;
 	case R_DONE:
 	case R_FAILED:
@@ -964,13 +1229,15 @@ static int parse_u64(const char *v, uint64_t max, uint64_t *out)
 /*
  * "peer=ADDR,port=N,protocol=twamp-light|stamp,mode=open|auth|enc,key_id=ID,
  *  count=N,duration_s=N,interval_us=N,rate_pps=N,schedule=periodic|poisson,
- *  padding=N,dscp=N,ecn=N,timeout_s=N,src_port=N,local=PORTNAME,name=NAME"
+ *  padding=N,dscp=N,ecn=N,timeout_s=N,src_port=N,local=PORTNAME,name=NAME,
+ *  individual=0|1,symmetrical=0|1,dscp_ecn=0|1,reflect_padding=N"
+ * (protocol=twamp|owamp too; the options are full TWAMP's)
  */
 static int parse_run(const struct tw_config *cfg, const char *params,
 		     struct tw_config_session *cs, char *err, size_t errlen)
 {
 	char buf[1024], *save = NULL, *tok;
-	bool have_peer = false, have_pad = false;
+	bool have_peer = false, have_pad = false, have_port = false;
 	uint64_t v;
 
 	memset(cs, 0, sizeof(*cs));
@@ -1012,6 +1279,7 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		} else if (strcmp(tok, "port") == 0) {
 			rc = parse_u64(val, 65535, &v);
 			cs->peer_port = (uint16_t)v;
+			have_port = true;
 			if (rc == 0 && v == 0)
 				rc = -EINVAL;
 		} else if (strcmp(tok, "src_port") == 0) {
@@ -1024,8 +1292,22 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 				cs->protocol = TW_CONFIG_PROTO_STAMP;
 			else if (strcmp(val, "twamp") == 0)
 				cs->protocol = TW_CONFIG_PROTO_TWAMP;
+			else if (strcmp(val, "owamp") == 0)
+				cs->protocol = TW_CONFIG_PROTO_OWAMP;
 			else
 				rc = -EINVAL;
+		} else if (strcmp(tok, "individual") == 0 || strcmp(tok, "symmetrical") == 0 ||
+			   strcmp(tok, "dscp_ecn") == 0) {
+			uint32_t bit = tok[0] == 'i' ? TW_CONFIG_OPT_INDIVIDUAL :
+				       tok[0] == 's' ? TW_CONFIG_OPT_SYMMETRIC :
+				       TW_CONFIG_OPT_DSCP_ECN;
+
+			rc = parse_u64(val, 1, &v);
+			cs->options = v ? cs->options | bit : cs->options & ~bit;
+		} else if (strcmp(tok, "reflect_padding") == 0) {
+			rc = parse_u64(val, TW_SEND_PAD_MAX, &v);
+			cs->reflect_padding = (uint16_t)v;
+			cs->options |= TW_CONFIG_OPT_REFLECT;
 		} else if (strcmp(tok, "mode") == 0) {
 			if (strcmp(val, "open") == 0)
 				cs->mode = TW_CONFIG_TMODE_OPEN;
@@ -1120,7 +1402,8 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		snprintf(err, errlen, "STAMP has no encrypted mode (RFC 8762)");
 		return -EINVAL;
 	}
-	if (cs->mode != TW_CONFIG_TMODE_OPEN && cs->protocol == TW_CONFIG_PROTO_TWAMP) {
+	if (cs->mode != TW_CONFIG_TMODE_OPEN && (cs->protocol == TW_CONFIG_PROTO_TWAMP ||
+						  cs->protocol == TW_CONFIG_PROTO_OWAMP)) {
 		const struct tw_config_key *k = tw_config_key_find(&cfg->keys, cs->key_id);
 
 		if (k == NULL || k->is_secret) {
@@ -1132,9 +1415,24 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		snprintf(err, errlen, "key '%s': no such secret in the key file", cs->key_id);
 		return -EINVAL;
 	}
-	if (!have_pad) /* equal sizes both ways, as the config's default */
-		cs->padding = cs->protocol == TW_CONFIG_PROTO_STAMP ? 0 :
-			      cs->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64;
+	if (cs->options != 0 && cs->protocol != TW_CONFIG_PROTO_TWAMP) {
+		snprintf(err, errlen, "individual, reflect octets, symmetrical size and "
+			 "DSCP-ECN are TWAMP-Control options: they need protocol twamp");
+		return -EINVAL;
+	}
+	if (!have_port && cs->protocol == TW_CONFIG_PROTO_OWAMP)
+		cs->peer_port = 861; /* RFC 4656 §2 owamp-control */
+	/* equal sizes both ways, as the config's default (lib/config) */
+	if (!have_pad)
+		cs->padding = (cs->protocol == TW_CONFIG_PROTO_STAMP ||
+			       cs->protocol == TW_CONFIG_PROTO_OWAMP ||
+			       (cs->options & TW_CONFIG_OPT_SYMMETRIC) ? 0 :
+			       cs->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64) + cs->reflect_padding;
+	if (cs->reflect_padding > cs->padding) {
+		snprintf(err, errlen, "reflect octets %u is more than padding %u (RFC 6038 §4.2)",
+			 cs->reflect_padding, cs->padding);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -1437,11 +1735,12 @@ void app_send_destroy(struct app_send *a)
 	for (unsigned i = 0; i < MAX_RUNS; i++) {
 		struct run *r = &a->runs[i];
 
-		if (r->state == R_RUN || r->state == R_WAIT)
+		if (r->state == R_RUN || r->state == R_WAIT || r->state == R_FETCH)
 			app_log("session %s: stopped before the end: no results written",
 				r->cs.name);
 		teardown(a, r, true);
 		free(r->summary);
+		free(r->skips);
 	}
 	tw_send_destroy(a->s);
 	pthread_cond_destroy(&a->req_cond);

@@ -8,13 +8,9 @@
  * directory; on failure the old file stays and no temporary is left.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -58,55 +54,10 @@ static json_t *extra(const struct run *r, const struct run_dep *d,
 	return o;
 }
 
-static int write_atomic(const char *path, const char *text)
+/* tw_stats_write_atomic() content: the finished document */
+static int text_fill(FILE *f, void *arg)
 {
-	char *tmp = NULL, *dcopy = NULL;
-	size_t len = strlen(text);
-	int fd = -1, rc = 0, dfd;
-
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = -errno;
-		free(tmp);
-		return rc;
-	}
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (rc == 0 && fchmod(fd, 0644) < 0)
-		rc = -errno;
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		free(tmp);
-		return rc;
-	}
-	free(tmp);
-	dcopy = strdup(path);
-	if (dcopy != NULL) {
-		dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-		free(dcopy);
-	}
-	return 0;
+	return fputs(arg, f) == EOF ? -EIO : 0;
 }
 
 int out_write_json(const char *path, const struct tw_stats_result *res,
@@ -140,7 +91,7 @@ int out_write_json(const char *path, const struct tw_stats_result *res,
 	json_decref(doc);
 	if (out == NULL)
 		return -ENOMEM;
-	rc = write_atomic(path, out);
+	rc = tw_stats_write_atomic(path, text_fill, out);
 	free(out);
 	return rc;
 }

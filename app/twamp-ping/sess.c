@@ -729,14 +729,7 @@ static int on_record(void *arg, const struct tw_owamp_record *or)
 					      PING_BAD_MISMATCH]++;
 		return 0;
 	}
-	memset(&rec, 0, sizeof(rec));
-	rec.seq = or->seq;
-	rec.t1 = or->send_ts;
-	rec.t2 = or->recv_ts;
-	rec.e1 = or->send_errest;
-	rec.e2 = or->recv_errest;
-	rec.ttl_fwd = or->ttl;
-	rec.flags = TW_STATS_REC_ONEWAY;
+	tw_stats_rec_from_owamp(or, &rec);
 	if (r->sent[or->seq].n_replies++ == 0)
 		r->n_answered++;
 	(void)tw_stats_recv(r->stats, &rec);

@@ -53,10 +53,10 @@ static const char *const refl_keys[] = { "control", "light", "static_sessions",
 	NULL };
 
 enum { C_ENABLED, C_LISTEN, C_MODES, C_OPTIONS, C_KEYS, C_COUNT, C_MAXCONN,
-       C_MAXSESS, C_MAXPER, C_SERVWAIT, C_REFWAIT };
+       C_MAXSESS, C_MAXPER, C_SERVWAIT, C_REFWAIT, C_OWPORT };
 static const char *const ctrl_keys[] = { "enabled", "listen", "modes", "options",
 	"keys", "count", "max_connections", "max_sessions",
-	"max_sessions_per_connection", "servwait_s", "refwait_s", NULL };
+	"max_sessions_per_connection", "servwait_s", "refwait_s", "owamp_port", NULL };
 
 enum { L_PORT, L_PROTO, L_MODE, L_KEYID, L_STATEFUL, L_ALLOW };
 static const char *const light_keys[] = { "port", "protocol", "mode", "key_id",
@@ -71,11 +71,11 @@ static const char *const sender_keys[] = { "sessions", "lcore", NULL };
 
 enum { S_NAME, S_PEER, S_PEERPORT, S_PORT, S_SRCPORT, S_PROTO, S_MODE, S_KEYID,
        S_COUNT, S_DURATION, S_RATE, S_INTERVAL, S_SCHED, S_PADDING, S_DSCP,
-       S_ECN, S_TIMEOUT };
+       S_ECN, S_TIMEOUT, S_OPTIONS, S_REFLPAD };
 static const char *const session_keys[] = { "name", "peer", "peer_port", "port",
 	"src_port", "protocol", "mode", "key_id", "count", "duration_s",
 	"rate_pps", "interval_us", "schedule", "padding", "dscp", "ecn",
-	"timeout_s", NULL };
+	"timeout_s", "options", "reflect_padding", NULL };
 
 enum { I_KEYIMPORT, I_IKEV2, I_SAS };
 static const char *const ipsec_keys[] = { "key_import", "ikev2", "sas", NULL };
@@ -98,7 +98,8 @@ static const char *const res_keys[] = { "dir", "per_packet", NULL };
 /* ---------- enum names (shared with the dump) ---------- */
 
 static const char *const exc_names[] = { "tap", "none", NULL };
-static const char *const proto_names[] = { "twamp", "twamp-light", "stamp", NULL };
+static const char *const proto_names[] = { "twamp", "twamp-light", "stamp", "owamp",
+	NULL };
 static const char *const tmode_names[] = { "open", "auth", "enc", NULL };
 static const char *const sched_names[] = { "periodic", "poisson", NULL };
 static const char *const profile_names[] = { "rfc7717", "draft", NULL };
@@ -135,7 +136,7 @@ const char *tw_config_mode_name(uint32_t bit)
 
 const char *tw_config_proto_name(enum tw_config_proto p)
 {
-	return (unsigned)p < 3 ? proto_names[p] : "?";
+	return (unsigned)p <= TW_CONFIG_PROTO_OWAMP ? proto_names[p] : "?";
 }
 
 /* Names for the dump (tw_config_dump.c). */
@@ -886,6 +887,9 @@ static uint32_t parse_bits(struct pctx *p, const struct ynode *n, const char *pa
 		   TW_CONFIG_MODE_MIXED | TW_CONFIG_MODE_IKEV2)
 #define ALL_OPTS (TW_CONFIG_OPT_INDIVIDUAL | TW_CONFIG_OPT_REFLECT |          \
 		  TW_CONFIG_OPT_SYMMETRIC | TW_CONFIG_OPT_DSCP_ECN | TW_CONFIG_OPT_PTP)
+/* what the Control-Client of sender.sessions can ask for */
+#define SESSION_OPTS (TW_CONFIG_OPT_INDIVIDUAL | TW_CONFIG_OPT_REFLECT |      \
+		      TW_CONFIG_OPT_SYMMETRIC | TW_CONFIG_OPT_DSCP_ECN)
 
 static void parse_control(struct pctx *p, const struct ynode *n)
 {
@@ -899,6 +903,7 @@ static void parse_control(struct pctx *p, const struct ynode *n)
 	c->max_sessions_per_connection = 1024;
 	c->servwait_s = 900;
 	c->refwait_s = 900;
+	c->owamp_port = 861;
 	c->options = TW_CONFIG_OPT_INDIVIDUAL | TW_CONFIG_OPT_REFLECT |
 		     TW_CONFIG_OPT_SYMMETRIC | TW_CONFIG_OPT_DSCP_ECN;
 	if (!map_fields(p, n, path, ctrl_keys, s))
@@ -973,6 +978,9 @@ next:;
 	if (s->v[C_REFWAIT] != NULL)
 		GET_UINT(p, s->v[C_REFWAIT], FP(path, "refwait_s"), 1, 604800,
 			 c->refwait_s);
+	if (s->v[C_OWPORT] != NULL)
+		GET_UINT(p, s->v[C_OWPORT], FP(path, "owamp_port"), 0, 65535,
+			 c->owamp_port);
 	if (c->max_sessions_per_connection > c->max_sessions && s->v[C_MAXPER] != NULL)
 		cfg_err(&p->c, s->v[C_MAXPER],
 			"%s.max_sessions_per_connection: %u is more than max_sessions (%u)",
@@ -1027,10 +1035,10 @@ static void parse_light(struct pctx *p, const struct ynode *n)
 			unsigned e;
 
 			if (get_enum(p, s->v[L_PROTO], FP(path, "protocol"), proto_names, &e)) {
-				if (e == TW_CONFIG_PROTO_TWAMP)
+				if (e == TW_CONFIG_PROTO_TWAMP || e == TW_CONFIG_PROTO_OWAMP)
 					cfg_err(&p->c, s->v[L_PROTO], "%s.protocol: a light port "
-						"speaks twamp-light or stamp; full TWAMP is "
-						"reflector.control", path);
+						"speaks twamp-light or stamp; full TWAMP and "
+						"OWAMP are reflector.control", path);
 				else
 					l->protocol = (enum tw_config_proto)e;
 			}
@@ -1095,7 +1103,7 @@ static void parse_statics(struct pctx *p, const struct ynode *n)
 
 			if (get_enum(p, s->v[ST_PROTO], FP(path, "protocol"), proto_names,
 				     &e)) {
-				if (e == TW_CONFIG_PROTO_TWAMP)
+				if (e == TW_CONFIG_PROTO_TWAMP || e == TW_CONFIG_PROTO_OWAMP)
 					cfg_err(&p->c, s->v[ST_PROTO], "%s.protocol: a static "
 						"session is twamp-light or stamp", path);
 				else
@@ -1262,9 +1270,42 @@ static void parse_sessions(struct pctx *p, const struct ynode *n)
 		if (s->v[S_TIMEOUT] != NULL)
 			GET_UINT(p, s->v[S_TIMEOUT], FP(path, "timeout_s"), 1, 3600,
 				 ss->timeout_s);
+		if (s->v[S_PEERPORT] == NULL && ss->protocol == TW_CONFIG_PROTO_OWAMP)
+			ss->peer_port = 861; /* RFC 4656 §2 owamp-control */
+		/* OWAMP: a fixed Number of Packets whose records are fetched and
+		 * kept in memory at the end (app/twamp-dp/send.c) */
+		if (ss->protocol == TW_CONFIG_PROTO_OWAMP && !ss->by_duration &&
+		    ss->count > TW_CONFIG_OWAMP_MAX_PACKETS)
+			cfg_err(&p->c, s->v[S_COUNT], "%s.count: an OWAMP session sends at "
+				"most %u packets", path, TW_CONFIG_OWAMP_MAX_PACKETS);
+		if (s->v[S_OPTIONS] != NULL) {
+			ss->options = parse_bits(p, s->v[S_OPTIONS], FP(path, "options"),
+						 SESSION_OPTS);
+			if (ss->options != 0 && ss->protocol != TW_CONFIG_PROTO_TWAMP)
+				cfg_err(&p->c, s->v[S_OPTIONS], "%s.options: TWAMP-Control "
+					"options (RFC 5938, 6038, 7750) need protocol twamp, "
+					"not %s", path, proto_names[ss->protocol]);
+		}
+		if (s->v[S_REFLPAD] != NULL) {
+			GET_UINT(p, s->v[S_REFLPAD], FP(path, "reflect_padding"), 0, 9000,
+				 ss->reflect_padding);
+			if (ss->reflect_padding != 0 && !(ss->options & TW_CONFIG_OPT_REFLECT))
+				cfg_err(&p->c, s->v[S_REFLPAD], "%s.reflect_padding: needs "
+					"reflect_octets in %s.options (RFC 6038)", path, path);
+		}
+		/* equal sizes both ways (RFC 5357 §4.2.1; Symmetrical Size, RFC
+		 * 6038 §5.2, needs no padding; OWAMP is one way), plus the octets
+		 * to reflect */
 		if (!padding_set)
-			ss->padding = ss->protocol == TW_CONFIG_PROTO_STAMP ? 0 :
-				      ss->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64;
+			ss->padding = (ss->protocol == TW_CONFIG_PROTO_STAMP ||
+				       ss->protocol == TW_CONFIG_PROTO_OWAMP ||
+				       (ss->options & TW_CONFIG_OPT_SYMMETRIC) ? 0 :
+				       ss->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64) +
+				      ss->reflect_padding;
+		else if (ss->reflect_padding > ss->padding)
+			cfg_err(&p->c, s->v[S_REFLPAD], "%s.reflect_padding: %u is more "
+				"than padding %u (RFC 6038 §4.2)", path, ss->reflect_padding,
+				ss->padding);
 		for (unsigned j = 0; j + 1 < cfg->n_sessions; j++)
 			if (strcmp(cfg->sessions[j].name, ss->name) == 0)
 				cfg_err(&p->c, s->v[S_NAME] ? s->v[S_NAME] : s->node,
@@ -1473,6 +1514,8 @@ static void check_test_mode(struct pctx *p, const struct slots *s, const char *p
 	}
 	if (proto == TW_CONFIG_PROTO_TWAMP)
 		check_key(p, kat, FP(path, "key_id"), key_id, false, 0, 0, "TWAMP");
+	else if (proto == TW_CONFIG_PROTO_OWAMP)
+		check_key(p, kat, FP(path, "key_id"), key_id, false, 0, 0, "OWAMP");
 	else if (proto == TW_CONFIG_PROTO_STAMP)
 		check_key(p, kat, FP(path, "key_id"), key_id, true, 16, 64,
 			  "STAMP HMAC-SHA-256");
@@ -1508,6 +1551,15 @@ static void validate(struct pctx *p)
 		cfg_err(&p->c, p->top.v[T_PORTS] ? p->top.v[T_PORTS] : p->top.node,
 			"ports: at least one port is needed");
 
+	/* OWAMP-Control shares the listen addresses: another TCP port */
+	for (unsigned i = 0; i < c->n_listen && c->owamp_port != 0; i++)
+		if (c->listen[i].port == c->owamp_port) {
+			cfg_err(&p->c, p->ctrl.v[C_OWPORT] ? p->ctrl.v[C_OWPORT] :
+				p->ctrl.v[C_LISTEN], "reflector.control.owamp_port: %u is "
+				"also a TWAMP-Control listen port (set another, or 0 for "
+				"no OWAMP)", c->owamp_port);
+			break;
+		}
 	/* control listen addresses */
 	if (c->n_listen == 0 && p->ctrl.v[C_LISTEN] == NULL) {
 		if (p->ipv4 || !p->ipv6) {

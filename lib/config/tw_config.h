@@ -119,6 +119,9 @@ struct tw_config_control {
 	uint32_t max_sessions_per_connection;
 	uint32_t servwait_s; /**< SERVWAIT (RFC 5357 §3.1), 900 */
 	uint32_t refwait_s;  /**< REFWAIT (RFC 5357 §4.2), 900 */
+	/** OWAMP-Control (RFC 4656 §2) TCP port on the listen addresses,
+	 *  861; 0 = no OWAMP server */
+	uint16_t owamp_port;
 };
 
 /** Test protocol of a light port, static session or sender session. */
@@ -126,7 +129,11 @@ enum tw_config_proto {
 	TW_CONFIG_PROTO_TWAMP = 0,  /**< full TWAMP (control + test) */
 	TW_CONFIG_PROTO_LIGHT,      /**< TWAMP Light (RFC 5357 App. I) */
 	TW_CONFIG_PROTO_STAMP,      /**< STAMP (RFC 8762) */
+	TW_CONFIG_PROTO_OWAMP,      /**< OWAMP (RFC 4656): sender.sessions only */
 };
+
+/** Most packets of an OWAMP sender session (its records are fetched). */
+#define TW_CONFIG_OWAMP_MAX_PACKETS (1u << 24)
 
 /** Test-packet security mode. */
 enum tw_config_mode {
@@ -184,6 +191,11 @@ struct tw_config_session {
 	uint8_t dscp;           /**< 0..63 */
 	uint8_t ecn;            /**< 0..3 */
 	uint32_t timeout_s;     /**< wait for late replies (RFC 5357 Timeout) */
+	/** TWAMP-Control options asked for (TW_CONFIG_OPT_INDIVIDUAL,
+	 *  _REFLECT, _SYMMETRIC, _DSCP_ECN); each one must be offered */
+	uint32_t options;
+	/** RFC 6038 Length of padding to reflect (option reflect_octets) */
+	uint16_t reflect_padding;
 };
 
 enum tw_config_profile { TW_CONFIG_IKEV2_RFC7717 = 0, TW_CONFIG_IKEV2_DRAFT };

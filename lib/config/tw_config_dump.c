@@ -123,8 +123,9 @@ static void dump_control(const struct tw_config_control *c, FILE *f)
 	put_str(f, c->keys);
 	fprintf(f, "\n    count: %u\n    max_connections: %u\n    max_sessions: %u\n"
 		"    max_sessions_per_connection: %u\n    servwait_s: %u\n"
-		"    refwait_s: %u\n", c->count, c->max_connections, c->max_sessions,
-		c->max_sessions_per_connection, c->servwait_s, c->refwait_s);
+		"    refwait_s: %u\n    owamp_port: %u\n", c->count, c->max_connections,
+		c->max_sessions, c->max_sessions_per_connection, c->servwait_s, c->refwait_s,
+		c->owamp_port);
 }
 
 static void dump_reflector(const struct tw_config *cfg, FILE *f)
@@ -191,6 +192,11 @@ static void dump_sender(const struct tw_config *cfg, FILE *f)
 			"      ecn: %u\n      timeout_s: %u\n",
 			cfg_enum_name(E_SCHED, s->schedule), s->padding, s->dscp, s->ecn,
 			s->timeout_s);
+		if (s->protocol == TW_CONFIG_PROTO_TWAMP) {
+			fputs("      options: ", f);
+			put_bits(f, s->options);
+			fprintf(f, "      reflect_padding: %u\n", s->reflect_padding);
+		}
 	}
 }
 

@@ -692,6 +692,9 @@ int tw_dp_set_esp_handler(struct tw_dp *dp, const struct tw_dp_esp_ops *ops, voi
 		return -EINVAL;
 	if (dp->started)
 		return -EBUSY;
+	/* one ESP owner: a second one would silently take the first's SPIs */
+	if (ops != NULL && dp->esp.in != NULL)
+		return -EEXIST;
 	if (ops != NULL)
 		dp->esp = *ops;
 	else

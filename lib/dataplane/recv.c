@@ -26,6 +26,7 @@
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
+#include "dp_common.h"
 #include "dp_private.h"
 #include "tw_dp_recv.h"
 #include "tw_keys.h"
@@ -98,19 +99,6 @@ const char *tw_recv_drop_name(unsigned reason)
 }
 
 /* ---- sessions: allocation ---- */
-
-/* Control-side objects from the C heap, cache aligned so that the owning
- * worker's counters share no line with another's. */
-static void *obj_alloc(size_t sz)
-{
-	void *p;
-
-	sz = RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE);
-	p = aligned_alloc(RTE_CACHE_LINE_SIZE, sz);
-	if (p != NULL)
-		memset(p, 0, sz);
-	return p;
-}
 
 static void sess_free(struct recv_sess *s)
 {
@@ -202,7 +190,6 @@ static uint32_t recv_serial;   /* unique ring names per process */
 
 struct tw_recv *tw_recv_create(const struct tw_recv_conf *conf)
 {
-	struct tw_keys_conf kc = { 0 };
 	struct tw_recv *r;
 	uint32_t serial;
 	int e = ENOMEM;
@@ -275,13 +262,7 @@ struct tw_recv *tw_recv_create(const struct tw_recv_conf *conf)
 			}
 		}
 	}
-	/* headroom for deleted entries waiting for their grace period */
-	kc.entries = r->max_sessions + r->max_sessions / 4 + 64;
-	kc.socket = SOCKET_ID_ANY;
-	kc.qsbr = r->qsbr;
-	kc.free_fn = sess_free_cb;
-	kc.free_arg = r;
-	r->tab = tw_keys_create(&kc);
+	r->tab = dp_sess_table_create(r->max_sessions, r->qsbr, sess_free_cb, r);
 	if (r->tab == NULL) {
 		e = rte_errno;
 		goto fail;
@@ -377,15 +358,12 @@ int tw_recv_session_add(struct tw_recv *r, const struct tw_recv_session *s,
 	if (r == NULL || s == NULL || id == NULL || s->peer_port == 0 ||
 	    s->local_port == 0)
 		return -EINVAL;
-	if (s->family == AF_INET)
-		ipv = 4;
-	else if (s->family == AF_INET6)
-		ipv = 6;
-	else
+	ipv = dp_family_ipv(s->family);
+	if (ipv == 0)
 		return -EINVAL;
 	if (r->n_sess >= r->max_sessions)
 		return -ENOSPC;
-	e = obj_alloc(sizeof(*e));
+	e = dp_obj_alloc(sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	rc = sess_init(r, e, s);
@@ -658,6 +636,7 @@ void tw_recv_udp_handler(void *arg, unsigned worker, unsigned port,
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt *p = &pk[i];
+		unsigned ipv;
 		uint8_t *udp;
 
 		p->s = NULL;
@@ -665,17 +644,9 @@ void tw_recv_udp_handler(void *arg, unsigned worker, unsigned port,
 		udp = p->ip + m->l3_len;
 		p->pl = udp + UDP_HDR;
 		p->plen = (uint16_t)(tw_get_be16(udp + 4) - UDP_HDR);
-		if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
-			p->ttl = p->ip[8];
-			p->tos = p->ip[1];
-			tw_keys_5t_set(&keys[i], 4, p->ip + 16, tw_get_be16(udp + 2),
-				       p->ip + 12, tw_get_be16(udp));
-		} else {
-			p->ttl = p->ip[7];
-			p->tos = (uint8_t)((p->ip[0] << 4) | (p->ip[1] >> 4));
-			tw_keys_5t_set(&keys[i], 6, p->ip + 24, tw_get_be16(udp + 2),
-				       p->ip + 8, tw_get_be16(udp));
-		}
+		ipv = dp_ipv(m);
+		dp_ttl_tos(p->ip, ipv, &p->ttl, &p->tos);
+		dp_5t(&keys[i], ipv, p->ip, udp);
 		kp[i] = &keys[i];
 		data[i] = NULL;
 	}
@@ -796,15 +767,10 @@ static int tel_cmd_session(const char *cmd, const char *params, struct rte_tel_d
 {
 	struct tw_recv_stats s;
 	unsigned long v;
-	char *end;
-
 	int rc = -EINVAL;
 
 	(void)cmd;
-	if (params == NULL || *params == '\0')
-		return -EINVAL;
-	v = strtoul(params, &end, 10);
-	if (*end != '\0' || v > UINT32_MAX)
+	if (dp_tel_uint_arg(params, UINT32_MAX, &v) != 0)
 		return -EINVAL;
 	rte_spinlock_lock(&tel_lock);
 	if (tel_recv != NULL && tw_recv_session_stats(tel_recv, (uint32_t)v, &s) == 0) {
@@ -817,22 +783,18 @@ static int tel_cmd_session(const char *cmd, const char *params, struct rte_tel_d
 
 int tw_recv_telemetry_register(struct tw_recv *r)
 {
+	static const struct dp_tel_cmd cmds[] = {
+		{ "/twamp/recv/stats", tel_cmd_stats,
+		  "Receiver counters (replies, OWAMP-Test), all workers" },
+		{ "/twamp/recv/session", tel_cmd_session,
+		  "Counters of one receive session. Parameters: int id" },
+	};
 	static bool registered;
-	int rc;
 
 	if (r == NULL)
 		return -EINVAL;
 	rte_spinlock_lock(&tel_lock);
 	tel_recv = r;
 	rte_spinlock_unlock(&tel_lock);
-	if (registered)
-		return 0;
-	rc = rte_telemetry_register_cmd("/twamp/recv/stats", tel_cmd_stats,
-					"Receiver counters (replies, OWAMP-Test), all workers");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/recv/session", tel_cmd_session,
-						"Counters of one receive session. Parameters: int id");
-	if (rc == 0)
-		registered = true;
-	return rc;
+	return dp_tel_register(cmds, RTE_DIM(cmds), &registered);
 }

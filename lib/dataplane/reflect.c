@@ -26,6 +26,7 @@
 #include <rte_malloc.h>
 #include <rte_telemetry.h>
 
+#include "dp_common.h"
 #include "tw_dp_reflect.h"
 #include "tw_keys.h"
 #include "tw_proto_stamp.h"
@@ -216,19 +217,6 @@ static int tgt_init(struct tw_refl *r, struct refl_tgt *t, enum tw_refl_proto pr
 	return -EINVAL;
 }
 
-/* Control-side objects come from the C heap (sanitizers see them), cache
- * aligned so that a worker's counters share no line with another's. */
-static void *obj_alloc(size_t sz)
-{
-	void *p;
-
-	sz = RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE);
-	p = aligned_alloc(RTE_CACHE_LINE_SIZE, sz);
-	if (p != NULL)
-		memset(p, 0, sz);
-	return p;
-}
-
 static void sess_free(struct refl_sess *s)
 {
 	tgt_release(&s->t);
@@ -253,7 +241,6 @@ static void light_free(struct refl_light *l)
 
 struct tw_refl *tw_refl_create(const struct tw_refl_conf *conf)
 {
-	struct tw_keys_conf kc = { 0 };
 	struct tw_refl *r;
 	size_t qsz;
 
@@ -304,13 +291,7 @@ struct tw_refl *tw_refl_create(const struct tw_refl_conf *conf)
 			}
 		}
 	}
-	/* headroom for deleted entries waiting for their grace period */
-	kc.entries = r->max_sessions + r->max_sessions / 4 + 64;
-	kc.socket = SOCKET_ID_ANY;
-	kc.qsbr = r->qsbr;
-	kc.free_fn = sess_free_cb;
-	kc.free_arg = r;
-	r->tab = tw_keys_create(&kc);
+	r->tab = dp_sess_table_create(r->max_sessions, r->qsbr, sess_free_cb, r);
 	if (r->tab == NULL) {
 		int e = rte_errno;
 
@@ -421,7 +402,7 @@ int tw_refl_light_add(struct tw_refl *r, const struct tw_refl_light *cfg)
 		have_tk = true;
 	}
 	sz = sizeof(*l) + sizeof(l->c[0]) * r->n_workers;
-	l = obj_alloc(sz);
+	l = dp_obj_alloc(sz);
 	if (l == NULL) {
 		tw_crypto_wipe(&tk, sizeof(tk));
 		return -ENOMEM;
@@ -485,17 +466,14 @@ int tw_refl_session_add(struct tw_refl *r, const struct tw_refl_session *s,
 
 	if (r == NULL || s == NULL || id == NULL)
 		return -EINVAL;
-	if (s->family == AF_INET)
-		ipv = 4;
-	else if (s->family == AF_INET6)
-		ipv = 6;
-	else
+	ipv = dp_family_ipv(s->family);
+	if (ipv == 0)
 		return -EINVAL;
 	if (s->proto == TW_REFL_TWAMP && s->peer_port == 0)
 		return -EINVAL;
 	if (r->n_sess >= r->max_sessions)
 		return -ENOSPC;
-	e = obj_alloc(sizeof(*e));
+	e = dp_obj_alloc(sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	rc = tgt_init(r, &e->t, s->proto, s->mode, s->sym_size, s->dscp_ecn,
@@ -781,15 +759,8 @@ static inline void pkt_init(struct pkt *p, struct rte_mbuf *m)
 	p->c = NULL;
 	p->cos_tos = -1;
 	p->stamp_integ_fail = false;
-	if (RTE_ETH_IS_IPV4_HDR(m->packet_type)) {
-		p->ipv = 4;
-		p->ttl = ip[8];
-		p->tos = ip[1];
-	} else {
-		p->ipv = 6;
-		p->ttl = ip[7];
-		p->tos = (uint8_t)((ip[0] << 4) | (ip[1] >> 4));
-	}
+	p->ipv = (uint8_t)dp_ipv(m);
+	dp_ttl_tos(ip, p->ipv, &p->ttl, &p->tos);
 }
 
 static inline void drop(struct refl_worker *w, struct pkt *p, uint8_t *verdict,
@@ -917,13 +888,9 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 	/* sessions: headers and 5-tuples first, one bulk lookup */
 	for (uint16_t i = 0; any_sess && i < n; i++) {
 		struct pkt *p = &pk[i];
-		unsigned a, alen;
 
 		pkt_init(p, pkts[i]);
-		a = p->ipv == 4 ? 12 : 8;
-		alen = p->ipv == 4 ? 4 : 16;
-		tw_keys_5t_set(&keys[i], p->ipv, p->ip + a + alen,
-			       tw_get_be16(p->udp + 2), p->ip + a, tw_get_be16(p->udp));
+		dp_5t(&keys[i], p->ipv, p->ip, p->udp);
 		kp[i] = &keys[i];
 	}
 	if (any_sess)
@@ -1245,16 +1212,6 @@ static void tel_stats(struct rte_tel_data *d, const struct tw_refl_stats *s)
 	rte_tel_data_add_dict_u64(d, "last_rx_ntp", s->last_rx);
 }
 
-static int tel_arg(const char *params, unsigned long *v)
-{
-	char *end;
-
-	if (params == NULL || *params == '\0')
-		return -EINVAL;
-	*v = strtoul(params, &end, 10);
-	return *end == '\0' ? 0 : -EINVAL;
-}
-
 static int tel_cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct tw_refl_stats s;
@@ -1275,7 +1232,7 @@ static int tel_cmd_worker(const char *cmd, const char *params, struct rte_tel_da
 	unsigned long v;
 
 	(void)cmd;
-	if (tel_refl == NULL || tel_arg(params, &v) != 0 || v > INT32_MAX ||
+	if (tel_refl == NULL || dp_tel_uint_arg(params, INT32_MAX, &v) != 0 ||
 	    tw_refl_stats(tel_refl, (int)v, &s) != 0)
 		return -EINVAL;
 	tel_stats(d, &s);
@@ -1288,7 +1245,7 @@ static int tel_cmd_session(const char *cmd, const char *params, struct rte_tel_d
 	unsigned long v;
 
 	(void)cmd;
-	if (tel_refl == NULL || tel_arg(params, &v) != 0 || v > UINT32_MAX ||
+	if (tel_refl == NULL || dp_tel_uint_arg(params, UINT32_MAX, &v) != 0 ||
 	    tw_refl_session_stats(tel_refl, (uint32_t)v, &s) != 0)
 		return -EINVAL;
 	tel_stats(d, &s);
@@ -1302,7 +1259,7 @@ static int tel_cmd_light(const char *cmd, const char *params, struct rte_tel_dat
 	unsigned long v;
 
 	(void)cmd;
-	if (tel_refl == NULL || tel_arg(params, &v) != 0 || v > UINT16_MAX ||
+	if (tel_refl == NULL || dp_tel_uint_arg(params, UINT16_MAX, &v) != 0 ||
 	    tw_refl_light_stats(tel_refl, (uint16_t)v, &s) != 0)
 		return -EINVAL;
 	tel_stats(d, &s);
@@ -1311,26 +1268,19 @@ static int tel_cmd_light(const char *cmd, const char *params, struct rte_tel_dat
 
 int tw_refl_telemetry_register(struct tw_refl *r)
 {
+	static const struct dp_tel_cmd cmds[] = {
+		{ "/twamp/refl/stats", tel_cmd_stats, "Reflector counters, all workers" },
+		{ "/twamp/refl/worker", tel_cmd_worker,
+		  "Reflector counters of one worker. Parameters: int worker" },
+		{ "/twamp/refl/session", tel_cmd_session,
+		  "Counters of one session. Parameters: int id" },
+		{ "/twamp/refl/light", tel_cmd_light,
+		  "Counters of one light port. Parameters: int UDP port" },
+	};
 	static bool registered;
-	int rc;
 
 	if (r == NULL)
 		return -EINVAL;
 	tel_refl = r;
-	if (registered)
-		return 0;
-	rc = rte_telemetry_register_cmd("/twamp/refl/stats", tel_cmd_stats,
-					"Reflector counters, all workers");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/refl/worker", tel_cmd_worker,
-						"Reflector counters of one worker. Parameters: int worker");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/refl/session", tel_cmd_session,
-						"Counters of one session. Parameters: int id");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/twamp/refl/light", tel_cmd_light,
-						"Counters of one light port. Parameters: int UDP port");
-	if (rc == 0)
-		registered = true;
-	return rc;
+	return dp_tel_register(cmds, RTE_DIM(cmds), &registered);
 }

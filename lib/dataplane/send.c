@@ -198,6 +198,8 @@ static int check_stream(const struct tw_send *s, const struct tw_send_stream *st
 		return -EINVAL;
 	if (18u + l3 + 8u + (unsigned)hl + st->padding > FRAME_MAX)
 		return -EINVAL;
+	if (st->server_octets != 0 && (st->proto == TW_SEND_STAMP || st->padding < 2))
+		return -EINVAL;
 	if (st->proto == TW_SEND_STAMP) {
 		/* padding is an Extra Padding TLV (RFC 8972 §4.1): a TLV needs
 		 * an SSID (tw_proto_stamp.h) and a 4-octet header */
@@ -324,6 +326,11 @@ static int build_template(struct slot *sl, const struct tw_dp_port_info *pi)
 		/* RFC 4656 §4.1.2: padding SHOULD be pseudo-random */
 		if (st->padding != 0)
 			tw_crypto_random(pay + hl, st->padding);
+		/* RFC 6038 §5.1.2: the Server octets open the padding to reflect */
+		if (st->server_octets != 0) {
+			pay[hl] = (uint8_t)(st->server_octets >> 8);
+			pay[hl + 1] = (uint8_t)st->server_octets;
+		}
 		sl->ts_off = st->layout.ts_off;
 		sl->stamp_first = st->mode == TW_TEST_ENC;
 	}

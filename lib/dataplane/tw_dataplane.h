@@ -408,7 +408,10 @@ struct tw_dp_esp_ops {
 
 /**
  * Install the ESP hooks (before tw_dp_ports_start()); NULL @p ops removes them.
- * @return 0, -EINVAL (NULL @p dp, or an ops member missing), -EBUSY when started.
+ * One owner per data plane (app/twamp-dp/ipsec.c: static SAs and key import
+ * share its lib/ipsec context, app_ipsec_get()).
+ * @return 0, -EINVAL (NULL @p dp, or an ops member missing), -EEXIST (hooks
+ *         already installed: remove them first), -EBUSY when started.
  */
 int tw_dp_set_esp_handler(struct tw_dp *dp, const struct tw_dp_esp_ops *ops, void *arg);
 

@@ -116,6 +116,9 @@ struct tw_send_stream {
 	uint8_t stamp_key_len;
 	uint16_t ssid;          /**< STAMP Session-Sender Identifier, 0 = none */
 	uint32_t padding;       /**< octets after the sender header, <= TW_SEND_PAD_MAX */
+	/** TWAMP: RFC 6038 §4.3 Server octets of the Accept-Session; when
+	 *  non-zero they open the padding (RFC 6038 §5.1.2, padding >= 2) */
+	uint16_t server_octets;
 	uint64_t count;         /**< packets; 0 = until duration_ns */
 	uint64_t duration_ns;   /**< 0 = until count; both set: whichever ends first */
 	uint64_t interval_ns;   /**< (mean) gap, >= 1 */

@@ -77,12 +77,20 @@ static uint16_t run(struct tw_ipsec *ctx, unsigned worker, struct ipsec_sa *sa,
 	return rte_ipsec_pkt_process(&sa->ss, mb, enq);
 }
 
-static inline int idx_of(struct rte_mbuf *const *pkts, uint16_t n, const struct rte_mbuf *m)
+/* The packets of SA sa_of[i] from @p i on, in arrival order, into @p grp
+ * (their sa_of[] cleared): one librte_ipsec call per SA in a burst. */
+static uint16_t take_sa(struct ipsec_sa **sa_of, struct rte_mbuf **pkts, uint16_t i,
+			uint16_t n, struct rte_mbuf **grp)
 {
-	for (uint16_t i = 0; i < n; i++)
-		if (pkts[i] == m)
-			return i;
-	return -1;
+	struct ipsec_sa *sa = sa_of[i];
+	uint16_t g = 0;
+
+	for (uint16_t j = i; j < n; j++)
+		if (sa_of[j] == sa) {
+			grp[g++] = pkts[j];
+			sa_of[j] = NULL;
+		}
+	return g;
 }
 
 /* RFC 3948 §2.2: a UDP payload starting with 4 zero octets is IKE; §2.3:
@@ -104,6 +112,11 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 	uint8_t l2[BURST][L2_MAX];
 	uint32_t olen[BURST];
 	uint16_t n_inner = 0;
+	/* the last SA found: a burst is mostly one flow, one lookup serves it */
+	uint32_t last_spi = 0;
+	uint8_t last_dst[16];
+	unsigned last_ipv = 0;
+	struct ipsec_sa *last = NULL;
 
 	if (n > BURST)
 		n = BURST;
@@ -115,6 +128,7 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		unsigned ipv, proto;
 		struct tw_keys_5t k;
 		struct ipsec_sa *sa;
+		uint32_t spi;
 		void *d;
 
 		verdict[i] = TW_IPSEC_V_NOT_OURS;
@@ -148,10 +162,19 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		if (esp + 8 > len)
 			continue;
 		/* RFC 4303 §2.1: the SPI with the destination names the SA */
-		sa_key(&k, TW_IPSEC_IN, TW_IPSEC_ESP, be32(f + esp), ipv, dst);
-		if (tw_keys_lookup(ctx->sas, &k, &d) != 0)
-			continue;
-		sa = d;
+		spi = be32(f + esp);
+		if (last != NULL && spi == last_spi && ipv == last_ipv &&
+		    memcmp(dst, last_dst, ipv == 4 ? 4 : 16) == 0) {
+			sa = last;
+		} else {
+			sa_key(&k, TW_IPSEC_IN, TW_IPSEC_ESP, spi, ipv, dst);
+			if (tw_keys_lookup(ctx->sas, &k, &d) != 0)
+				continue;
+			sa = last = d;
+			last_spi = spi;
+			last_ipv = ipv;
+			memcpy(last_dst, dst, ipv == 4 ? 4 : 16);
+		}
 		verdict[i] = TW_IPSEC_V_DROP;
 		reply[i] = sa;
 		/* Ethernet padding after the IP packet: the ICV is at its end */
@@ -165,6 +188,7 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 			continue;
 		}
 		m->l3_len = (uint16_t)(esp - m->l2_len);
+		m->hash.usr = i;   /* the RSS hash is not needed any more */
 		memcpy(l2[i], f, m->l2_len);
 		sa_of[i] = sa;
 	}
@@ -172,15 +196,11 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 	for (uint16_t i = 0; i < n; i++) {
 		struct ipsec_sa *sa = sa_of[i];
 		struct rte_mbuf *grp[BURST];
-		uint16_t g = 0, ok, prep;
+		uint16_t g, ok, prep;
 
 		if (sa == NULL)
 			continue;
-		for (uint16_t j = i; j < n; j++)
-			if (sa_of[j] == sa) {
-				grp[g++] = pkts[j];
-				sa_of[j] = NULL;
-			}
+		g = take_sa(sa_of, pkts, i, n, grp);
 		ok = run(ctx, worker, sa, grp, g, &prep);
 		for (uint16_t j = ok; j < g; j++) {
 			/* lengths were checked above: a failure is either the
@@ -192,12 +212,9 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		}
 		for (uint16_t j = 0; j < ok; j++) {
 			struct rte_mbuf *m = grp[j];
-			int x = idx_of(pkts, n, m);
-			unsigned l2len;
+			unsigned x = m->hash.usr, l2len;
 			uint8_t *h;
 
-			if (x < 0)
-				continue;
 			l2len = (unsigned)(be16(l2[x] + 12) == ETH_P_VLAN ? 18 : 14);
 			if (sa->tunnel) {
 				/* RFC 4301 §5.2: the inner packet, behind the
@@ -271,7 +288,7 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 {
 	struct ipsec_sa *sa_of[BURST];
 	struct rte_mbuf *good[BURST], *bad[BURST], *orig[BURST];
-	uint8_t l2[BURST][L2_MAX];
+	uint8_t l2[BURST][L2_MAX], done[BURST] = { 0 };
 	uint16_t ng = 0, nb = 0;
 
 	if (n > BURST)
@@ -312,20 +329,17 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 			m->l2_len = (uint16_t)l2len;
 		}
 		m->l3_len = (uint16_t)ihl;
+		m->hash.usr = i;
 		sa_of[i] = out;
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct ipsec_sa *sa = sa_of[i];
 		struct rte_mbuf *grp[BURST];
-		uint16_t g = 0, ok, prep;
+		uint16_t g, ok, prep;
 
 		if (sa == NULL)
 			continue;
-		for (uint16_t j = i; j < n; j++)
-			if (sa_of[j] == sa) {
-				grp[g++] = pkts[j];
-				sa_of[j] = NULL;
-			}
+		g = take_sa(sa_of, pkts, i, n, grp);
 		ok = run(ctx, worker, sa, grp, g, &prep);
 		for (uint16_t j = ok; j < g; j++) {
 			/* RFC 4303 §3.3.3: no cycling of the sequence number */
@@ -336,12 +350,9 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 		}
 		for (uint16_t j = 0; j < ok; j++) {
 			struct rte_mbuf *m = grp[j];
-			int x = idx_of(orig, n, m);
-			unsigned l2len;
+			unsigned x = m->hash.usr, l2len;
 			uint8_t *h;
 
-			if (x < 0)
-				continue;
 			l2len = be16(l2[x] + 12) == ETH_P_VLAN ? 18u : 14u;
 			if (sa->tunnel) {
 				h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)l2len);
@@ -364,12 +375,13 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 			}
 			sa->cnt[worker].packets++;
 			sa->cnt[worker].octets += m->pkt_len - l2len;
+			done[x] = 1;
 			good[ng++] = m;
 		}
 	}
 	/* everything not in good[] failed */
 	for (uint16_t i = 0; i < n; i++)
-		if (idx_of(good, ng, orig[i]) < 0)
+		if (!done[i])
 			bad[nb++] = orig[i];
 	memcpy(pkts, good, (size_t)ng * sizeof(pkts[0]));
 	memcpy(pkts + ng, bad, (size_t)nb * sizeof(pkts[0]));

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * DPDK telemetry: /twamp/ipsec/sas (per SA: SPI, direction, algorithms,
- * counters; never keys) and /twamp/ipsec/stats (totals). 22.11 callbacks
+ * DPDK telemetry: /twamp/ipsec/sas (the SAs by name), /twamp/ipsec/sa,<name>
+ * (SPI, direction, algorithms, counters; never keys) and /twamp/ipsec/stats
+ * (totals per direction). 22.11 callbacks
  * take no argument: the context reported is a process-wide pointer under
  * the lock that SA add/delete also take.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
@@ -27,6 +29,13 @@ static void add_stats(struct rte_tel_data *d, const struct tw_ipsec_sa_stats *s)
 #undef ADD
 }
 
+static void sa_name(const struct tw_ipsec_sa_info *info, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:0x%08x", info->conf.dir == TW_IPSEC_IN ? "in" : "out",
+		 info->conf.spi);
+}
+
+/* The SAs by name ("in:0x00002001"): the parameter of /twamp/ipsec/sa. */
 static int tel_sas(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct tw_ipsec_sa_info info;
@@ -37,28 +46,55 @@ static int tel_sas(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)params;
 	rte_spinlock_lock(&tw_ipsec_tel_lock);
 	if (tel_ctx != NULL) {
-		rte_tel_data_start_dict(d);
+		rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 		rc = 0;
 		while (tw_ipsec_sa_iterate(tel_ctx, &next, &info) == 1) {
-			struct rte_tel_data *c = rte_tel_data_alloc();
 			char name[32];
 
-			if (c == NULL)
+			sa_name(&info, name, sizeof(name));
+			if (rte_tel_data_add_array_string(d, name) != 0)
 				break;
-			snprintf(name, sizeof(name), "%s:0x%08x",
-				 info.conf.dir == TW_IPSEC_IN ? "in" : "out", info.conf.spi);
-			rte_tel_data_start_dict(c);
-			rte_tel_data_add_dict_u64(c, "spi", info.conf.spi);
-			rte_tel_data_add_dict_string(c, "mode", info.conf.mode == TW_IPSEC_TUNNEL ?
+		}
+	}
+	rte_spinlock_unlock(&tw_ipsec_tel_lock);
+	return rc;
+}
+
+/* One SA: addresses, algorithms, counters (never keys). */
+static int tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tw_ipsec_sa_info info;
+	uint32_t next = 0;
+	int rc = -ENODEV;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	rte_spinlock_lock(&tw_ipsec_tel_lock);
+	if (tel_ctx != NULL) {
+		rc = -ENOENT;
+		while (tw_ipsec_sa_iterate(tel_ctx, &next, &info) == 1) {
+			char name[32];
+
+			sa_name(&info, name, sizeof(name));
+			if (strcmp(name, params) != 0)
+				continue;
+			rte_tel_data_start_dict(d);
+			rte_tel_data_add_dict_u64(d, "spi", info.conf.spi);
+			rte_tel_data_add_dict_string(d, "direction",
+						     info.conf.dir == TW_IPSEC_IN ? "in" : "out");
+			rte_tel_data_add_dict_string(d, "mode", info.conf.mode == TW_IPSEC_TUNNEL ?
 						     "tunnel" : "transport");
-			rte_tel_data_add_dict_string(c, "encap", info.conf.encap_udp ? "udp" : "none");
-			rte_tel_data_add_dict_string(c, "cipher", tw_ipsec_cipher_name(info.conf.cipher));
-			rte_tel_data_add_dict_string(c, "auth", tw_ipsec_auth_name(info.conf.auth));
+			rte_tel_data_add_dict_string(d, "encap", info.conf.encap_udp ? "udp" : "none");
+			rte_tel_data_add_dict_string(d, "cipher",
+						     tw_ipsec_cipher_name(info.conf.cipher));
+			rte_tel_data_add_dict_string(d, "auth", tw_ipsec_auth_name(info.conf.auth));
+			rte_tel_data_add_dict_u64(d, "esn", info.conf.esn);
 			if (info.conf.dir == TW_IPSEC_IN)
-				rte_tel_data_add_dict_u64(c, "reply_spi", info.conf.reply_spi);
-			add_stats(c, &info.stats);
-			if (rte_tel_data_add_dict_container(d, name, c, 0) != 0)
-				rte_tel_data_free(c);
+				rte_tel_data_add_dict_u64(d, "reply_spi", info.conf.reply_spi);
+			add_stats(d, &info.stats);
+			rc = 0;
+			break;
 		}
 	}
 	rte_spinlock_unlock(&tw_ipsec_tel_lock);
@@ -111,7 +147,10 @@ int tw_ipsec_telemetry_register(struct tw_ipsec *ctx)
 	rte_spinlock_lock(&tw_ipsec_tel_lock);
 	if (!tel_registered) {
 		rc = rte_telemetry_register_cmd("/twamp/ipsec/sas", tel_sas,
-			"IPsec SAs terminated in the workers: algorithms, counters. No parameters");
+			"IPsec SAs terminated in the workers, by name. No parameters");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/twamp/ipsec/sa", tel_sa,
+				"One SA: algorithms and counters. Parameter: name (in:0x00002001)");
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/twamp/ipsec/stats", tel_stats,
 				"IPsec totals per direction. No parameters");

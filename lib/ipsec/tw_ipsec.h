@@ -225,8 +225,9 @@ int tw_ipsec_sa_iterate(const struct tw_ipsec *ctx, uint32_t *next,
 unsigned tw_ipsec_sa_count(const struct tw_ipsec *ctx);
 
 /**
- * Register the DPDK telemetry commands /twamp/ipsec/sas (SPIs, algorithms,
- * counters; never keys) and /twamp/ipsec/stats (totals) for @p ctx (one
+ * Register the DPDK telemetry commands /twamp/ipsec/sas (the SA names,
+ * "in:0x00002001"), /twamp/ipsec/sa,<name> (algorithms and counters; never
+ * keys) and /twamp/ipsec/stats (totals per direction) for @p ctx (one
  * context per process is reported; the last registered).
  * @return 0 or -errno.
  */

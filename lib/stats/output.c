@@ -596,14 +596,14 @@ static int fsync_dir(const char *path)
 	return rc;
 }
 
-int tw_stats_write_json(const char *path, const struct tw_stats_result *r,
-			const struct tw_stats_meta *m)
+int tw_stats_write_atomic(const char *path, int (*fill)(FILE *f, void *arg),
+			  void *arg)
 {
 	char *tmp;
 	FILE *f;
 	int fd, rc;
 
-	if (path == NULL || *path == '\0' || r == NULL)
+	if (path == NULL || *path == '\0' || fill == NULL)
 		return -EINVAL;
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
 		return -ENOMEM;
@@ -620,7 +620,9 @@ int tw_stats_write_json(const char *path, const struct tw_stats_result *r,
 		close(fd);
 		goto fail;
 	}
-	rc = tw_stats_json_fprint(f, r, m);
+	rc = fill(f, arg);
+	if (rc == 0 && fflush(f) != 0)
+		rc = -errno;
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (fclose(f) != 0 && rc == 0)
@@ -635,6 +637,28 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+struct json_arg {
+	const struct tw_stats_result *r;
+	const struct tw_stats_meta *m;
+};
+
+static int json_fill(FILE *f, void *arg)
+{
+	const struct json_arg *a = arg;
+
+	return tw_stats_json_fprint(f, a->r, a->m);
+}
+
+int tw_stats_write_json(const char *path, const struct tw_stats_result *r,
+			const struct tw_stats_meta *m)
+{
+	struct json_arg a = { r, m };
+
+	if (r == NULL)
+		return -EINVAL;
+	return tw_stats_write_atomic(path, json_fill, &a);
 }
 
 /* ---- per-packet rows --------------------------------------------------- */

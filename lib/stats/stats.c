@@ -800,6 +800,32 @@ static void reorder_update(struct tw_stats *s, uint64_t ext, tw_ntp_t t)
 	s->last_arr[(i - 1) % TW_STATS_NREORD_MAX] = ext;
 }
 
+/* RFC 4656 §3.8: an OWAMP Data Record <-> a one-way tw_stats_rec */
+void tw_stats_rec_from_owamp(const struct tw_owamp_record *o,
+			     struct tw_stats_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->seq = o->seq;
+	out->t1 = o->send_ts;
+	out->t2 = o->recv_ts;
+	out->e1 = o->send_errest;
+	out->e2 = o->recv_errest;
+	out->ttl_fwd = o->ttl;
+	out->flags = TW_STATS_REC_ONEWAY;
+}
+
+void tw_stats_rec_to_owamp(const struct tw_stats_rec *r,
+			   struct tw_owamp_record *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->seq = r->seq;
+	out->send_errest = r->e1;
+	out->recv_errest = r->e2;
+	out->send_ts = r->t1;
+	out->recv_ts = r->t2;
+	out->ttl = r->ttl_fwd;
+}
+
 int tw_stats_recv(struct tw_stats *s, const struct tw_stats_rec *r)
 {
 	if (s == NULL || r == NULL ||

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "tw_proto.h"
+#include "tw_proto_ctrl.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,6 +55,27 @@ struct tw_stats_rec {
 	uint8_t flags;      /**< TW_STATS_REC_* */
 };
 
+
+/**
+ * The one-way record of an OWAMP Fetch-Session Data Record (RFC 4656
+ * §4.1.2 / §3.8 record): seq, t1/e1 (sender), t2/e2 (receiver), ttl_fwd,
+ * flag TW_STATS_REC_ONEWAY; every other field 0. A lost packet (recv_ts 0)
+ * gives t2 0: skip it, tw_stats_finish() counts it.
+ * @param o   the record; not NULL
+ * @param out filled; not NULL
+ */
+void tw_stats_rec_from_owamp(const struct tw_owamp_record *o,
+			     struct tw_stats_rec *out);
+
+/**
+ * The OWAMP Fetch-Session Data Record (RFC 4656 §3.8) of a one-way record:
+ * the inverse of tw_stats_rec_from_owamp() (seq, timestamps, Error
+ * Estimates, TTL; the rest of @p r is not carried).
+ * @param r   the record; not NULL
+ * @param out filled; not NULL
+ */
+void tw_stats_rec_to_owamp(const struct tw_stats_rec *r,
+			   struct tw_owamp_record *out);
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */
@@ -383,7 +405,20 @@ int tw_stats_json_fprint(FILE *f, const struct tw_stats_result *r,
 			 const struct tw_stats_meta *m);
 
 /**
- * Write the JSON document to @p path atomically: a temporary file in the
+ * Write a file atomically: @p fill writes the content to a temporary file
+ * in the directory of @p path (mode 0644), then fsync, rename over @p path,
+ * fsync of the directory. On error nothing is left behind and an existing
+ * @p path is unchanged.
+ * @param path destination; not NULL or empty
+ * @param fill writes the content; returns 0 or -errno (which is returned)
+ * @param arg  passed to @p fill
+ * @return 0 or -errno (-EINVAL on a NULL or empty @p path or NULL @p fill).
+ */
+int tw_stats_write_atomic(const char *path, int (*fill)(FILE *f, void *arg),
+			  void *arg);
+
+/**
+ * Write the JSON document to @p path atomically (tw_stats_write_atomic()): a temporary file in the
  * same directory, fsync, rename, fsync of the directory. On error nothing
  * is left behind and an existing @p path is unchanged.
  * @return 0 or -errno.

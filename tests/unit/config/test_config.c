@@ -197,6 +197,38 @@ static void test_defaults_session_padding(void **state)
 	tw_config_free(c);
 }
 
+/* TWAMP-Control options, OWAMP sessions and their defaults; equality
+ * sees an option. */
+static void test_session_options_owamp(void **state)
+{
+	static const char *const base = PORT
+		"reflector:\n  control: {enabled: false, keys: keys.yaml, owamp_port: 0}\n"
+		"sender:\n  sessions:\n"
+		"    - {peer: 198.18.0.2, options: [symmetrical_size, reflect_octets],"
+		" reflect_padding: 12}\n"
+		"    - {peer: 198.18.0.2, protocol: owamp, mode: auth, key_id: lab,"
+		" duration_s: 10}\n";
+	struct tw_config *c = load_ok(base);
+	struct tw_config *d = load_ok(base);
+
+	(void)state;
+	assert_int_equal(c->control.owamp_port, 0);
+	assert_int_equal(c->sessions[0].options,
+			 TW_CONFIG_OPT_SYMMETRIC | TW_CONFIG_OPT_REFLECT);
+	assert_int_equal(c->sessions[0].reflect_padding, 12);
+	assert_int_equal(c->sessions[0].padding, 12); /* symmetrical: 0 + reflected */
+	assert_int_equal(c->sessions[1].protocol, TW_CONFIG_PROTO_OWAMP);
+	assert_int_equal(c->sessions[1].peer_port, 861);
+	assert_int_equal(c->sessions[1].padding, 0);
+	assert_int_equal(c->sessions[1].options, 0);
+	assert_string_equal(tw_config_proto_name(TW_CONFIG_PROTO_OWAMP), "owamp");
+	assert_true(tw_config_equal(c, d));
+	d->sessions[0].options &= ~TW_CONFIG_OPT_SYMMETRIC;
+	assert_false(tw_config_equal(c, d));
+	tw_config_free(c);
+	tw_config_free(d);
+}
+
 /* ---- sections ---- */
 
 static void test_ports(void **state)
@@ -736,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_minimal),
 		cmocka_unit_test(test_defaults_control),
 		cmocka_unit_test(test_defaults_session_padding),
+		cmocka_unit_test(test_session_options_owamp),
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_eal_workers),
 		cmocka_unit_test(test_control),

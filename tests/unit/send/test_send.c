@@ -174,6 +174,8 @@ static void test_bad_streams(void **state)
 	BAD((st.proto = TW_SEND_STAMP, st.padding = 3, st.ssid = 1));
 	BAD((st.proto = TW_SEND_STAMP, st.padding = 8, st.ssid = 0));
 	BAD((st.proto = TW_SEND_STAMP, st.mode = TW_TEST_AUTH, st.stamp_key_len = 8));
+	BAD((st.server_octets = 7, st.padding = 1));       /* RFC 6038 §5.1.2: 2 octets */
+	BAD((st.proto = TW_SEND_STAMP, st.server_octets = 7, st.padding = 8, st.ssid = 1));
 #undef BAD
 	assert_int_equal(tw_send_stream_add(NULL, &st, &id), -EINVAL);
 	assert_int_equal(tw_send_stream_stop(f.s, 3), -ENOENT);
@@ -195,9 +197,12 @@ static void run_until_done(struct fx *f, uint32_t id)
 	fail_msg("stream %u never finished", id);
 }
 
-/* One protocol/mode/family: frames on the wire decode and verify. */
-static void check_stream(enum tw_send_proto proto, enum tw_test_mode mode, int family,
-			 uint32_t padding)
+/* One protocol/mode/family: frames on the wire decode and verify. With
+ * @p lay the TWAMP options' layout (RFC 6038, 7750), with @p server_octets
+ * the RFC 6038 Server octets that must open the padding. */
+static void check_stream_x(enum tw_send_proto proto, enum tw_test_mode mode, int family,
+			   uint32_t padding, const struct tw_test_layout *lay,
+			   uint16_t server_octets)
 {
 	struct tw_send_stream st = base_stream(family, proto, mode);
 	struct tw_send_rec rec[16];
@@ -213,6 +218,9 @@ static void check_stream(enum tw_send_proto proto, enum tw_test_mode mode, int f
 
 	assert_non_null(e);
 	st.padding = padding;
+	if (lay != NULL)
+		st.layout = *lay;
+	st.server_octets = server_octets;
 	if (proto == TW_SEND_STAMP && padding != 0)
 		st.ssid = 0x1234;
 	hl = tw_send_header_len(&st);
@@ -300,6 +308,8 @@ static void check_stream(enum tw_send_proto proto, enum tw_test_mode mode, int f
 			assert_int_equal(d.seq, i);
 			assert_int_equal(d.ts, rec[i].t1);
 			assert_int_not_equal(d.errest, 0);
+			if (server_octets != 0)
+				assert_int_equal(tw_get_be16(pay + hl), server_octets);
 		}
 		assert_int_equal(rec[i].seq, i);
 		assert_int_equal(rec[i].stream, id);
@@ -313,6 +323,29 @@ static void check_stream(enum tw_send_proto proto, enum tw_test_mode mode, int f
 	tw_crypto_stamp_destroy(sk);
 	tw_crypto_engine_destroy(e);
 	fx_down(&f);
+}
+
+static void check_stream(enum tw_send_proto proto, enum tw_test_mode mode, int family,
+			 uint32_t padding)
+{
+	check_stream_x(proto, mode, family, padding, NULL, 0);
+}
+
+/* Full TWAMP with the negotiated options: the sender header grows with
+ * Symmetrical Size (and DSCP-ECN), the Server octets open the padding. */
+static void test_twamp_options(void **state)
+{
+	struct tw_test_layout l;
+
+	(void)state;
+	tw_proto_test_layout_init(&l, TW_TEST_UNAUTH, true, true, 16);
+	assert_int_equal(l.sender_hdr, 42);
+	check_stream_x(TW_SEND_TWAMP, TW_TEST_UNAUTH, AF_INET, 16, &l, 0x5a01);
+	tw_proto_test_layout_init(&l, TW_TEST_AUTH, true, false, 0);
+	assert_int_equal(l.sender_hdr, 112);
+	check_stream_x(TW_SEND_TWAMP, TW_TEST_AUTH, AF_INET6, 0, &l, 0);
+	tw_proto_test_layout_init(&l, TW_TEST_ENC, false, true, 8);
+	check_stream_x(TW_SEND_TWAMP, TW_TEST_ENC, AF_INET, 72, &l, 0x0102);
 }
 
 static void test_light_modes(void **state)
@@ -533,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_bad_streams),
 		cmocka_unit_test(test_light_modes),
+		cmocka_unit_test(test_twamp_options),
 		cmocka_unit_test(test_stamp_modes),
 		cmocka_unit_test(test_vlan_frame),
 		cmocka_unit_test(test_record_ring_backpressure),

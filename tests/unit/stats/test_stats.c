@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "tw_stats.h"
 
@@ -1002,6 +1003,97 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+static int fill_text(FILE *f, void *arg)
+{
+	return fputs(arg, f) == EOF ? -EIO : 0;
+}
+
+static int fill_fail(FILE *f, void *arg)
+{
+	(void)arg;
+	fputs("partial", f);
+	return -ENOSPC;
+}
+
+/* tw_stats_write_atomic(): content, mode, the old file kept on failure */
+static void test_write_atomic(void **state)
+{
+	char path[128];
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	unsigned n = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/atomic.txt", tmpdir);
+	assert_int_equal(tw_stats_write_atomic(NULL, fill_text, "x"), -EINVAL);
+	assert_int_equal(tw_stats_write_atomic("", fill_text, "x"), -EINVAL);
+	assert_int_equal(tw_stats_write_atomic(path, NULL, "x"), -EINVAL);
+	assert_int_equal(stat(path, &st), -1);
+
+	assert_int_equal(tw_stats_write_atomic(path, fill_text, "first\n"), 0);
+	assert_string_equal(slurp(path), "first\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+
+	assert_int_equal(tw_stats_write_atomic(path, fill_fail, NULL), -ENOSPC);
+	assert_string_equal(slurp(path), "first\n");
+	assert_true(tw_stats_write_atomic("/nonexistent/dir/a.txt", fill_text, "x") < 0);
+
+	/* no temporary left behind */
+	d = opendir(tmpdir);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "atomic.txt", 10) == 0)
+			n++;
+	closedir(d);
+	assert_int_equal(n, 1);
+	unlink(path);
+}
+
+/* RFC 4656 §3.8 records <-> one-way tw_stats_rec, and through tw_stats */
+static void test_owamp_record(void **state)
+{
+	struct tw_owamp_record o = {
+		.seq = 7, .send_errest = 0x8101, .recv_errest = 0x0203,
+		.send_ts = 0x1122334455667788ull, .recv_ts = 0x1122334455677788ull,
+		.ttl = 61,
+	}, back;
+	struct tw_stats_rec r;
+
+	(void)state;
+	memset(&r, 0xa5, sizeof(r));
+	tw_stats_rec_from_owamp(&o, &r);
+	assert_int_equal(r.seq, 7);
+	assert_int_equal(r.refl_seq, 0);
+	assert_true(r.t1 == o.send_ts);
+	assert_true(r.t2 == o.recv_ts);
+	assert_true(r.t3 == 0 && r.t4 == 0);
+	assert_int_equal(r.e1, 0x8101);
+	assert_int_equal(r.e2, 0x0203);
+	assert_int_equal(r.e4, 0);
+	assert_int_equal(r.ttl_fwd, 61);
+	assert_int_equal(r.ttl_back, 0);
+	assert_int_equal(r.tos_fwd, 0);
+	assert_int_equal(r.tos_back, 0);
+	assert_int_equal(r.flags, TW_STATS_REC_ONEWAY);
+
+	memset(&back, 0xa5, sizeof(back));
+	tw_stats_rec_to_owamp(&r, &back);
+	assert_int_equal(back.seq, o.seq);
+	assert_int_equal(back.send_errest, o.send_errest);
+	assert_int_equal(back.recv_errest, o.recv_errest);
+	assert_true(back.send_ts == o.send_ts);
+	assert_true(back.recv_ts == o.recv_ts);
+	assert_int_equal(back.ttl, o.ttl);
+
+	/* a lost packet's record: receive time 0 */
+	o.recv_ts = 0;
+	tw_stats_rec_from_owamp(&o, &r);
+	assert_true(r.t2 == 0);
+	assert_int_equal(r.flags, TW_STATS_REC_ONEWAY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1026,6 +1118,8 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_per_packet),
+		cmocka_unit_test(test_owamp_record),
+		cmocka_unit_test(test_write_atomic),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The ESP peer of tests/integration/test_ipsec.sh (scapy's ESP, independent
+of lib/ipsec): TWAMP Light / STAMP test packets inside ESP (tunnel mode,
+plain or in UDP per RFC 3948) sent as raw frames, the replies decrypted with
+the outbound SA's keys and checked field by field. One "ok - ..." /
+"not ok - ..." line per check.
+
+  test_ipsec_peer.py check IFACE DUT_MAC PEER DUT PORT --proto light|stamp
+        --spi-in X --spi-out Y --cipher C --ckey HEX [--auth A --akey HEX] [--udp]
+        [--count N]
+  test_ipsec_peer.py tel PREFIX CMD      print a DPDK telemetry reply (JSON)
+"""
+import argparse
+import json
+import os
+import select
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from twl_sender import Proto, now_ntp  # noqa: E402  (layouts from the RFCs)
+
+from scapy.layers.inet import IP, UDP, ICMP  # noqa: E402
+from scapy.layers.inet6 import IPv6  # noqa: E402
+from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
+from scapy.layers.l2 import Ether  # noqa: E402
+from scapy.packet import Raw  # noqa: E402
+
+ETH_P_ALL = 3
+SPORT = 40862
+
+
+def sa(a, spi, src, dst, out=False):
+    l3 = IP if ":" not in src else IPv6
+    kw = dict(tunnel_header=l3(src=src, dst=dst))
+    if a.udp:
+        kw["nat_t_header"] = UDP(sport=4500, dport=4500)
+    ckey, akey = (a.ckey_out, a.akey_out) if out else (a.ckey, a.akey)
+    return SecurityAssociation(ESP, spi=spi, crypt_algo=a.cipher, crypt_key=bytes.fromhex(ckey),
+                               auth_algo=a.auth, auth_key=bytes.fromhex(akey) if akey else None,
+                               **kw)
+
+
+def frame(a, enc):
+    if a.udp:
+        enc[UDP].len = len(enc[UDP])  # scapy 2.5 leaves 8 (RFC 768 length)
+    v6 = ":" in a.peer
+    return bytes(Ether(src=a.peer_mac, dst=a.dut_mac, type=0x86dd if v6 else 0x0800) / enc)
+
+
+def recv_reply(s, a, timeout):
+    """The next ESP (or ESP-in-UDP) frame from the appliance, as the IP layer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        r, _, _ = select.select([s], [], [], left)
+        if not r:
+            return None
+        b = s.recv(65535)
+        e = Ether(b)
+        ip = e.payload
+        if not isinstance(ip, (IP, IPv6)) or ip.src != a.dut:
+            continue
+        proto = ip.proto if isinstance(ip, IP) else ip.nh
+        if proto == 50 or (proto == 17 and UDP in ip and ip[UDP].sport == 4500):
+            return ip
+
+
+def icmp_unreach(s, a, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([s], [], [], deadline - time.monotonic())
+        if not r:
+            return False
+        e = Ether(s.recv(65535))
+        if ICMP in e and e[ICMP].type == 3 and e[ICMP].code == 3:
+            return True
+    return False
+
+
+def as_esp(a, ip):
+    """ESP-in-UDP -> the same packet with ESP right after IP (what scapy decrypts)."""
+    if not a.udp:
+        return ip
+    esp = ESP(bytes(ip[UDP].payload))
+    if isinstance(ip, IP):
+        return IP(bytes(IP(src=ip.src, dst=ip.dst, proto=50) / esp))
+    return IPv6(bytes(IPv6(src=ip.src, dst=ip.dst, nh=50) / esp))
+
+
+def cmd_check(a):
+    pr = Proto(a.proto, "open", None)
+    sa_in = sa(a, a.spi_in, a.peer, a.dut)
+    sa_out = sa(a, a.spi_out, a.dut, a.peer, out=True)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((a.iface, 0))
+    a.peer_mac = open("/sys/class/net/%s/address" % a.iface).read().strip()
+    l3 = IP if ":" not in a.peer else IPv6
+    tag = "%s %s%s %s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
+                          "ESP-in-UDP" if a.udp else "ESP")
+    names = ["a reply for every packet",
+             "replies are ESP%s from %s to %s" % (" in UDP 4500->4500" if a.udp else "", a.dut, a.peer),
+             "reply SPI is the outbound SA's (0x%x)" % a.spi_out,
+             "reply ESP sequence numbers 1, 2, 3, ...",
+             "reply ICV verifies and decrypts (scapy)",
+             "inner reply from %s:%d to %s:%d" % (a.dut, a.port, a.peer, SPORT),
+             "inner UDP checksum verifies",
+             "Sender Sequence Number, Timestamp, Error Estimate copied",
+             "Sender TTL is 255 (inner packet sent with 255)",
+             "Receive Timestamp <= Timestamp",
+             "every reply passed every check above (%d)" % a.count]
+    fails = dict((n, None) for n in names)
+
+    def fail(n, why):
+        if fails[n] is None:
+            fails[n] = why
+
+    frames = []
+    full = 0
+    for i in range(a.count):
+        seq, ts, err = 1000 + i, now_ntp(), 0x8001 + i
+        inner = l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=a.port) / Raw(pr.encode(seq, ts, err))
+        if l3 is IP:
+            inner.ttl = 255
+        else:
+            inner.hlim = 255
+        inner = l3(bytes(inner))
+        f = frame(a, sa_in.encrypt(inner, seq_num=i + 1))
+        frames.append(f)
+        s.send(f)
+        ip = recv_reply(s, a, 1.0)
+        if ip is None:
+            fail(names[0], "no reply to packet %d" % i)
+            continue
+        if a.udp and (UDP not in ip or ip[UDP].sport != 4500 or ip[UDP].dport != 4500):
+            fail(names[1], "not UDP 4500")
+            continue
+        if ip.dst != a.peer:
+            fail(names[1], "to %s" % ip.dst)
+        e = as_esp(a, ip)
+        if e[ESP].spi != a.spi_out:
+            fail(names[2], "SPI 0x%x" % e[ESP].spi)
+            continue
+        if e[ESP].seq != i + 1:
+            fail(names[3], "sequence %d for reply %d" % (e[ESP].seq, i + 1))
+        try:
+            d = sa_out.decrypt(e)
+        except Exception as ex:  # the ICV or the padding
+            fail(names[4], str(ex)[:100])
+            continue
+        if d.src != a.dut or d.dst != a.peer or UDP not in d or d[UDP].sport != a.port \
+                or d[UDP].dport != SPORT:
+            fail(names[5], d.summary())
+            continue
+        u = d[UDP]
+        ck = u.chksum
+        u2 = d.copy()
+        del u2[UDP].chksum
+        if ck not in (0, l3(bytes(u2))[UDP].chksum) or (ck == 0 and l3 is IPv6):
+            fail(names[6], "checksum %04x" % ck)
+        fld = pr.decode(bytes(u.payload))
+        if isinstance(fld, str):
+            fail(names[7], fld)
+            continue
+        if fld["sseq"] != seq or fld["sts"] != ts or fld["serr"] != err:
+            fail(names[7], "%r" % fld)
+        if fld["ttl"] != 255:
+            fail(names[8], "got %d" % fld["ttl"])
+        if not fld["rts"] <= fld["ts"]:
+            fail(names[9], "%x > %x" % (fld["rts"], fld["ts"]))
+        full += 1
+    if full != a.count:
+        fail(names[10], "%d fully checked" % full)
+    rc = 0
+    for n in names:
+        if fails[n] is None:
+            print("ok - %s: %s" % (tag, n))
+        else:
+            rc = 1
+            print("not ok - %s: %s # %s" % (tag, n, fails[n]))
+
+    # what is not answered: a replayed packet, a forged ICV, an unknown SPI
+    def silent(name, f):
+        nonlocal rc
+        s.send(f)
+        if recv_reply(s, a, 0.5) is None:
+            print("ok - %s: %s is not answered" % (tag, name))
+        else:
+            rc = 1
+            print("not ok - %s: %s is not answered" % (tag, name))
+    silent("a replayed packet", frames[0])
+    seq, ts = 5000, now_ntp()
+    inner = l3(bytes(l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=a.port) / Raw(pr.encode(seq, ts))))
+    bad = bytearray(frame(a, sa_in.encrypt(inner, seq_num=a.count + 1)))
+    bad[-1] ^= 1
+    silent("a packet with a wrong ICV", bytes(bad))
+    other = sa(a, a.spi_in + 0x100, a.peer, a.dut)
+    silent("a packet for an SPI the appliance does not own", frame(a, other.encrypt(inner, seq_num=1)))
+    if a.udp and l3 is IP:
+        # RFC 3948 §2.2: the non-ESP marker is IKE: the host's stack gets it
+        # (no IKE daemon here: its kernel says port unreachable, via the TAP)
+        ike = Ether(src=a.peer_mac, dst=a.dut_mac) / IP(src=a.peer, dst=a.dut) / \
+            UDP(sport=4500, dport=4500) / Raw(bytes(4) + b"IKE-ish payload")
+        s.send(bytes(ike))
+        if icmp_unreach(s, a, 1.0):
+            print("ok - %s: IKE (non-ESP marker) on 4500 reaches the host stack (ICMP "
+                  "port unreachable through the TAP)" % tag)
+        else:
+            rc = 1
+            print("not ok - %s: IKE (non-ESP marker) on 4500 reaches the host stack" % tag)
+    return rc
+
+
+def cmd_tel(a):
+    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % a.prefix
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    s.recv(16384)
+    s.send(a.cmd.encode())
+    print(json.dumps(json.loads(s.recv(65536).decode())))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd_name", required=True)
+    c = sub.add_parser("check")
+    for x in ("iface", "dut_mac", "peer", "dut"):
+        c.add_argument(x)
+    c.add_argument("port", type=int)
+    c.add_argument("--proto", default="light")
+    c.add_argument("--spi-in", type=lambda x: int(x, 0), required=True)
+    c.add_argument("--spi-out", type=lambda x: int(x, 0), required=True)
+    c.add_argument("--cipher", required=True)
+    c.add_argument("--ckey", required=True)
+    c.add_argument("--auth", default="NULL")
+    c.add_argument("--akey", default="")
+    c.add_argument("--ckey-out", required=True)
+    c.add_argument("--akey-out", default="")
+    c.add_argument("--udp", action="store_true")
+    c.add_argument("--count", type=int, default=10)
+    t = sub.add_parser("tel")
+    t.add_argument("prefix")
+    t.add_argument("cmd")
+    a = ap.parse_args()
+    return cmd_check(a) if a.cmd_name == "check" else cmd_tel(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
