@@ -588,7 +588,9 @@ static void on_setup(struct conn *c, const uint8_t *msg, size_t len)
 		conn_close(c, TW_CTRL_SRV_CLOSE_QUIT);
 		return;
 	}
-	if (tw_proto_ctrl_mode_check(c->proto, offered, r.mode) != 0) {
+	if (tw_proto_ctrl_mode_check(c->proto, offered, r.mode) != 0 ||
+	    /* RFC 7717 §5.2: IKEv2Derived keys an authenticated mode */
+	    ((r.mode & ike_bit) != 0 && (r.mode & sec_bits) == TW_MODE_UNAUTH)) {
 		server_start(c, TW_ACCEPT_NOT_SUPPORTED, NULL);
 		conn_close(c, TW_CTRL_SRV_CLOSE_MODE);
 		return;

@@ -177,7 +177,7 @@ static struct srv *srv_start(enum tw_crypto_token_key_mode tk)
 		.session_stop = session_stop,
 	};
 	struct tw_ctrl_server_conf conf = {
-		.modes = TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_MIXED | TW_MODE_IKEV2,
+		.modes = TW_MODE_SECURITY_TWAMP | TW_MODE_IKEV2,
 		.owamp_modes = TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_OWAMP_IKEV2,
 		.count = 1024,
 		.max_connections = 8,
@@ -407,6 +407,40 @@ static void test_refusals(void **state)
 	c = ike_client(TW_CTRL_OWAMP, TW_MODE_ENCRYPTED, &other, TW_CRYPTO_TOKEN_KEY_PBKDF2);
 	assert_int_equal(connect_to(c, a->port_owamp), -ENOKEY);
 	tw_ctrl_client_destroy(c);
+	/* open mode with the IKEv2Derived bit (raw): Accept 3, close */
+	{
+		struct sockaddr_in s4 = { .sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)a->port_twamp) };
+		struct tw_ctrl_setup_response sr;
+		uint8_t b[TW_CTRL_SETUP_RESPONSE_LEN];
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		size_t got = 0;
+
+		s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_true(fd >= 0);
+		assert_int_equal(connect(fd, (struct sockaddr *)&s4, sizeof(s4)), 0);
+		while (got < TW_CTRL_GREETING_LEN) {
+			ssize_t n = recv(fd, b + got, TW_CTRL_GREETING_LEN - got, 0);
+
+			assert_true(n > 0);
+			got += (size_t)n;
+		}
+		memset(&sr, 0, sizeof(sr));
+		sr.mode = TW_MODE_UNAUTH | TW_MODE_IKEV2;
+		tw_proto_ctrl_keyid_from_spis(sr.keyid, sa.spi_i, sa.spi_r);
+		assert_int_equal(tw_proto_ctrl_setup_response_encode(&sr, b, sizeof(b)),
+				 (int)sizeof(b));
+		assert_int_equal(send(fd, b, sizeof(b), 0), (ssize_t)sizeof(b));
+		for (got = 0; got < TW_CTRL_SERVER_START_LEN;) {
+			ssize_t n = recv(fd, b + got, TW_CTRL_SERVER_START_LEN - got, 0);
+
+			assert_true(n > 0);
+			got += (size_t)n;
+		}
+		assert_int_equal(b[15], TW_ACCEPT_NOT_SUPPORTED);
+		assert_int_equal(recv(fd, b, 1, 0), 0); /* closed */
+		close(fd);
+	}
 	/* a client that wants IKEv2Derived never settles for open */
 	{
 		uint8_t keyid[TW_CTRL_KEYID_LEN] = { 0 };
