@@ -1,0 +1,305 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The twamp-keys charon plugin end to end (docs/strongswan.md,
+# docs/key-import.md): two charon instances in their own namespaces (swn-a
+# initiator, swn-b responder; PSK, IKEv2, kernel-libipsec ESP-in-UDP tunnel
+# mode), each with the plugin, each pushing to its own strict key-import
+# listener (keyimport_listener.py). Checks ike-up on both sides with equal
+# RFC 7717 keys, Child SA records matching swanctl --list-sas (and each
+# side's outbound key equal to the other's inbound key), IKE and Child SA
+# rekeying, a refused record that the plugin logs and survives, a resync
+# after the listener restarts, teardown, and that no key reaches a log.
+#
+#   tests/integration/test_strongswan.sh [builddir]   (TAP; needs root)
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+py=/usr/bin/python3
+NA=swn-a
+NB=swn-b
+A_IP=198.18.50.1
+B_IP=198.18.50.2
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"
+
+# ---- the plugin (fast when already built, see scripts/build-strongswan-plugin.sh)
+work=$(mktemp -d /tmp/tw-swan.XXXXXX)
+chmod 700 "$work"
+if ! "$repo/scripts/build-strongswan-plugin.sh" >"$work/build.log" 2>&1; then
+	reason=$(grep -m1 'error:' "$work/build.log" || tail -1 "$work/build.log")
+	rm -rf "$work"
+	skip_all "twamp-keys plugin could not be built: $reason"
+fi
+for b in /usr/sbin/charon-systemd /usr/sbin/swanctl; do
+	[ -x "$b" ] || { rm -rf "$work"; skip_all "$b missing (strongSwan packages)"; }
+done
+
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	ip netns del $NA 2>/dev/null
+	ip netns del $NB 2>/dev/null
+	[ -n "${TW_SWAN_KEEP:-}" ] && echo "# kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "1..25"
+
+# ---- namespaces
+ip netns del $NA 2>/dev/null
+ip netns del $NB 2>/dev/null
+ip netns add $NA && ip netns add $NB &&
+ip link add swn-a0 netns $NA type veth peer name swn-b0 netns $NB &&
+ip -n $NA addr add $A_IP/24 dev swn-a0 && ip -n $NA link set swn-a0 up &&
+ip -n $NB addr add $B_IP/24 dev swn-b0 && ip -n $NB link set swn-b0 up &&
+ip -n $NA link set lo up && ip -n $NB link set lo up &&
+# libipsec routes a policy only when this host has an address in its local
+# traffic selector: the measurement endpoints inside the tunnel
+for i in 1 2 3; do
+	ip -n $NA addr add 10.50.$i.1/32 dev lo &&
+	ip -n $NB addr add 10.51.$i.1/32 dev lo || break
+done
+check "namespaces $NA/$NB with a veth" [ $? = 0 ]
+
+# ---- per-side configuration
+# side name, namespace, my ip, peer ip, my id, peer id, my nets, peer nets
+setup_side() {
+	local s=$1 ip=$2 peer=$3 id=$4 pid=$5 mynet=$6 peernet=$7 send=$8
+	local d=$work/$s
+	mkdir -p "$d"
+	cat >"$d/strongswan.conf" <<EOF
+charon-systemd {
+	journal {
+		default = -1
+	}
+}
+charon {
+	load_modular = no
+	load = random nonce openssl kdf pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici twamp-keys
+	install_routes = no
+	delete_rekeyed_delay = 1
+	filelog {
+		charon {
+			path = $d/charon.log
+			flush_line = yes
+			default = 1
+			cfg = 2
+		}
+	}
+	plugins {
+		vici {
+			socket = unix://$d/vici.sock
+		}
+		twamp-keys {
+			socket = $d/keys.sock
+			send = $send
+			children = twamp*
+			reply_timeout = 3s
+			reconnect_max = 1s
+		}
+	}
+}
+EOF
+	cat >"$d/swanctl.conf" <<EOF
+connections {
+	meas {
+		version = 2
+		local_addrs = $ip
+		remote_addrs = $peer
+		encap = yes
+		proposals = aes128-sha256-modp2048
+		rekey_time = 0
+		local {
+			auth = psk
+			id = $id
+		}
+		remote {
+			auth = psk
+			id = $pid
+		}
+		children {
+			twamp {
+				local_ts = ${mynet}1.0/24
+				remote_ts = ${peernet}1.0/24[udp/862-863]
+				esp_proposals = aes128gcm16
+				rekey_time = 0
+			}
+			twamp-cbc {
+				local_ts = ${mynet}2.0/24
+				remote_ts = ${peernet}2.0/24
+				esp_proposals = aes256-sha256
+				rekey_time = 0
+			}
+			mgmt {
+				local_ts = ${mynet}3.0/24
+				remote_ts = ${peernet}3.0/24
+				esp_proposals = aes128-sha1
+				rekey_time = 0
+			}
+		}
+	}
+}
+secrets {
+	ike-meas {
+		id-a = dut.swn.test
+		id-b = C=CH, O=Lab, CN=peer.swn.test
+		secret = "swn test psk 4e1f0c"
+	}
+}
+EOF
+}
+# a sends the RFC 7717 key, b sends SK_d (the listener derives the key)
+setup_side a $A_IP $B_IP dut.swn.test "C=CH, O=Lab, CN=peer.swn.test" 10.50. 10.51. key
+setup_side b $B_IP $A_IP "C=CH, O=Lab, CN=peer.swn.test" dut.swn.test 10.51. 10.50. sk-d
+
+start_listener() { # side records-file [extra args]
+	local s=$1 rec=$2
+	shift 2
+	$py "$here/keyimport_listener.py" --socket "$work/$s/keys.sock" \
+		--records "$rec" "$@" >>"$work/$s/listener.log" 2>&1 &
+	pids+=($!)
+	eval "lpid_$s=$!"
+}
+start_listener a "$work/a/records.jsonl" --refuse child-add:5
+start_listener b "$work/b/records.jsonl"
+
+start_charon() {
+	local s=$1 ns=$2
+	STRONGSWAN_CONF=$work/$s/strongswan.conf ip netns exec "$ns" \
+		/usr/sbin/charon-systemd >"$work/$s/charon.out" 2>&1 &
+	pids+=($!)
+}
+start_charon a $NA
+start_charon b $NB
+
+sw() { # side, swanctl args...
+	local s=$1
+	shift
+	swanctl "$@" -u "unix://$work/$s/vici.sock"
+}
+wait_for() { # seconds, command... : poll until true
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 5; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+both_up() { sw a --stats >/dev/null 2>&1 && sw b --stats >/dev/null 2>&1; }
+check "two charon-systemd instances answer on their vici sockets" wait_for 20 both_up
+check "the twamp-keys plugin is loaded on both" \
+	bash -c "swanctl --stats -u unix://$work/a/vici.sock | grep -q twamp-keys &&
+		 swanctl --stats -u unix://$work/b/vici.sock | grep -q twamp-keys"
+
+for s in a b; do
+	sw $s --load-all --file "$work/$s/swanctl.conf" >"$work/$s/load.log" 2>&1
+done
+check "both sides loaded their connection and PSK" \
+	grep -q "loaded connection 'meas'" "$work/a/load.log" "$work/b/load.log"
+
+# ---- records: a small query tool over the JSON-lines files
+q() { $py "$here/strongswan_records.py" "$@"; }
+
+for c in twamp twamp-cbc mgmt; do
+	sw a --initiate --child $c --timeout 15 >>"$work/a/initiate.log" 2>&1
+done
+check "IKE SA and three Child SAs established (libipsec, ESP-in-UDP)" \
+	bash -c "[ \$(swanctl --list-sas -u unix://$work/a/vici.sock | grep -c INSTALLED) -ge 3 ]"
+
+sas_a=$work/a/sas1.txt
+sas_b=$work/b/sas1.txt
+settle() { # until both listeners saw n records of verb
+	wait_for 15 q count "$work/a/records.jsonl" "$1" "$2" &&
+	wait_for 15 q count "$work/b/records.jsonl" "$1" "$2"
+}
+settle child-add 4
+sw a --list-sas --raw >"$sas_a"
+sw b --list-sas --raw >"$sas_b"
+
+check "ike-up on both sides: same SPIs, roles initiator/responder, accepted" \
+	q ike-up "$work/a/records.jsonl" "$work/b/records.jsonl" "$sas_a"
+check "RFC 7717 key of the initiator's plugin = prf(responder's SK_d, \"IPPM\") derived by the listener" \
+	q key-equal "$work/a/records.jsonl" "$work/b/records.jsonl" ike-up
+check "identities travel escaped and decode back (C=CH, O=Lab, CN=...)" \
+	q ids "$work/a/records.jsonl"
+check "child-add out+in for twamp and twamp-cbc on both sides, none for mgmt" \
+	q children "$work/a/records.jsonl" "$work/b/records.jsonl"
+check "Child SA SPIs equal those of swanctl --list-sas" \
+	q spis "$work/a/records.jsonl" "$sas_a" && q spis "$work/b/records.jsonl" "$sas_b"
+check "each side's outbound SA equals the other's inbound SA (SPI, keys, algorithms)" \
+	q cross "$work/a/records.jsonl" "$work/b/records.jsonl"
+check "GCM record: encr 20, 128-bit key + salt, no integ; CBC record: encr 12 + integ 12" \
+	q algs "$work/a/records.jsonl"
+check "ESP-in-UDP: encap=udp, ports 4500/4500, tunnel mode, traffic selectors" \
+	q encap "$work/a/records.jsonl"
+
+# ---- IKE SA rekey
+sw a --rekey --ike meas >"$work/a/rekey-ike.log" 2>&1
+check "ike-rekey on both sides names the old SPIs, new SPIs, accepted" \
+	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py ike-rekey $work/a/records.jsonl $work/b/records.jsonl"
+check "rekeyed IKE SA: new RFC 7717 key, agreeing across sides, not the old one" \
+	q key-equal "$work/a/records.jsonl" "$work/b/records.jsonl" ike-rekey
+
+# ---- Child SA rekey (the 5th child-add on side a is refused on purpose)
+sw a --rekey --child twamp >"$work/a/rekey-child.log" 2>&1
+settle child-add 6
+check "child rekey: new child-add out+in with new SPIs and new keys on both sides" \
+	q child-rekey "$work/a/records.jsonl" "$work/b/records.jsonl"
+check "old twamp Child SA: child-del in then out on both sides after the rekey" \
+	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py child-del-old $work/a/records.jsonl $work/b/records.jsonl"
+sw a --list-sas --raw >"$work/a/sas2.txt"
+check "new Child SA SPIs equal those of swanctl --list-sas" \
+	q spis-new "$work/a/records.jsonl" "$work/a/sas2.txt"
+check "a refused record (err 500) is logged by the plugin, which carries on" \
+	bash -c "grep -q 'refused by .*err 500 internal test-injected' $work/a/charon.log &&
+		 $py $here/strongswan_records.py after-refusal $work/a/records.jsonl"
+
+# ---- the listener itself refuses malformed lines
+check "malformed and invalid lines get err with the documented codes" \
+	q malformed "$work/a/keys.sock"
+
+# ---- resync: restart listener b; the plugin reconnects and replays its state
+kill "$lpid_b"
+wait "$lpid_b" 2>/dev/null
+start_listener b "$work/b/records2.jsonl"
+check "after the listener restarts, the plugin resyncs the current IKE and Child SAs" \
+	bash -c "$(declare -f wait_for); wait_for 20 $py $here/strongswan_records.py resync $work/b/records2.jsonl $work/b/records.jsonl"
+
+# ---- teardown
+sw a --terminate --ike meas --timeout 15 >"$work/a/terminate.log" 2>&1
+check "terminate: child-del for every exported Child SA, then ike-down, on both sides" \
+	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py down $work/a/records.jsonl &&
+		 wait_for 15 $py $here/strongswan_records.py down $work/b/records2.jsonl"
+check "listener tables are empty after teardown (every delete answered ok deleted/absent)" \
+	q empty "$work/a/records.jsonl"
+check "the 0600 records file is the only place keys went (not charon or listener logs)" \
+	q nokeys "$work/a/records.jsonl" "$work/b/records.jsonl" -- \
+	"$work/a/charon.log" "$work/b/charon.log" "$work/a/listener.log" "$work/b/listener.log"
+check "records files and sockets are mode 0600" \
+	bash -c "[ \$(stat -c %a $work/a/records.jsonl) = 600 ] && [ \$(stat -c %a $work/b/keys.sock) = 600 ]"
+
+if [ $fails -ne 0 ]; then
+	for s in a b; do
+		echo "# --- side $s charon.log (tail)"
+		tail -n 25 "$work/$s/charon.log" 2>/dev/null | sed 's/^/# /'
+		echo "# --- side $s listener.log (tail)"
+		tail -n 25 "$work/$s/listener.log" 2>/dev/null | sed 's/^/# /'
+	done
+fi
+exit 0
