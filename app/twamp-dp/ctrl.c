@@ -35,6 +35,7 @@
 #include "recv.h"
 #include "tw_ctrl_server.h"
 #include "tw_dp_reflect.h"
+#include "tw_keyimp.h"
 #include "tw_sched.h"
 #include "twamp_dp.h"
 
@@ -140,6 +141,40 @@ void app_ctrl_set_ike(struct app_ctrl *c, const struct app_ctrl_ike *ike)
 		c->ike = *ike;
 	else
 		memset(&c->ike, 0, sizeof(c->ike));
+}
+
+/* lib/keyimp's IKE SA table as the source (control thread only). */
+static int keyimp_lookup(void *arg, const uint8_t spi_i[TW_CTRL_SPI_LEN],
+			 const uint8_t spi_r[TW_CTRL_SPI_LEN], struct tw_ctrl_ike_key *out)
+{
+	struct tw_keyimp_ike ike;
+	int rc = tw_keyimp_ike_get(arg, spi_i, spi_r, &ike);
+
+	if (rc == 0 && (ike.secret_len == 0 || ike.secret_len > sizeof(out->secret)))
+		rc = -ENOENT;
+	if (rc == 0) {
+		out->prf = (enum tw_crypto_prf)ike.prf;
+		memcpy(out->secret, ike.secret, ike.secret_len);
+		out->secret_len = ike.secret_len;
+	}
+	tw_keyimp_ike_wipe(&ike);
+	return rc == 0 ? 0 : -ENOENT;
+}
+
+static unsigned keyimp_count(void *arg)
+{
+	return tw_keyimp_ike_count(arg);
+}
+
+void app_ctrl_use_keyimp(struct app_ctrl *c, const struct tw_keyimp *t)
+{
+	struct app_ctrl_ike ike = {
+		.lookup = keyimp_lookup,
+		.count = keyimp_count,
+		.arg = (void *)(uintptr_t)t,
+	};
+
+	app_ctrl_set_ike(c, t != NULL ? &ike : NULL);
 }
 
 static bool is_local(const struct tw_config *cfg, int family, const uint8_t *addr)

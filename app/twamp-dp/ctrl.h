@@ -40,6 +40,10 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 				 struct tw_dp *dp, int *failed);
 /* Set (or with NULL clear) the IKE SA table; NULL-safe on @p c. */
 void app_ctrl_set_ike(struct app_ctrl *c, const struct app_ctrl_ike *ike);
+struct tw_keyimp;
+/* Take RFC 7717 keys from key import's IKE SA table (lib/keyimp); NULL
+ * clears. The table must outlive @p c or be cleared first. */
+void app_ctrl_use_keyimp(struct app_ctrl *c, const struct tw_keyimp *t);
 /* One control-loop pass: sockets (never blocking), REFWAIT once a second. */
 void app_ctrl_service(struct app_ctrl *c);
 /* Close every connection (removing its sessions) and free. NULL-safe. */
