@@ -539,7 +539,7 @@ static int choose_mode(struct tw_ctrl_client *c, uint32_t offered,
 {
 	static const uint32_t pref[] = { TW_MODE_ENCRYPTED, TW_MODE_AUTH,
 					 TW_MODE_MIXED, TW_MODE_UNAUTH };
-	char a[160], b[160];
+	char a[320], b[320];
 	uint32_t missing;
 
 	if (c->exact_mode != 0) {
