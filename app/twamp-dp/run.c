@@ -26,6 +26,7 @@
 #include "tw_dataplane.h"
 #include "twamp_dp.h"
 #include "ctrl.h"
+#include "keyimp.h"
 #include "recv.h"
 #include "refl.h"
 #include "send.h"
@@ -207,6 +208,7 @@ int app_run(const struct app_opts *o)
 	struct app_send *snd = NULL;
 	bool snd_launched = false;
 	struct app_ctrl *ctrl = NULL;
+	struct app_keyimp *kimp = NULL;
 	struct tw_dp *dp = NULL;
 	FILE *dpdk_log;
 	struct rte_rcu_qsbr *qsbr = NULL;
@@ -280,13 +282,17 @@ int app_run(const struct app_opts *o)
 	for (unsigned i = 0; i < cfg->n_ports; i++)
 		log_port(dp, i, &pcs[i]);
 	app_refl_log(refl, cfg);
+	/* key import before control: RFC 7717 looks IKE SAs up in its table */
+	kimp = app_keyimp_create(cfg, &rc);
+	if (rc != 0)
+		got_signal = -1;
 	/* TCP on the TAP's addresses: after the ports (and TAPs) are up */
 	ctrl = app_ctrl_create(cfg, refl, dp, &rc);
 	if (rc != 0)
 		got_signal = -1;
 	/* configured, checked, but not served by this version yet */
-	if (cfg->ipsec.n_sas > 0 || cfg->ipsec.key_import_socket[0] != '\0')
-		app_log("warning: ipsec is not built yet; ignored");
+	if (cfg->ipsec.n_sas > 0)
+		app_log("warning: ipsec.sas: static SAs are not built yet; ignored");
 
 	for (unsigned i = 0; i < cfg->n_lcores && !inline_worker; i++) {
 		rc = rte_eal_remote_launch(tw_dp_worker_main, tw_dp_worker_arg(dp, i),
@@ -347,6 +353,7 @@ int app_run(const struct app_opts *o)
 		app_recv_service();
 		app_send_service(snd);
 		app_ctrl_service(ctrl);
+		app_keyimp_service(kimp);
 	}
 	for (unsigned pass = 1; !got_signal; pass++) {
 		if (tw_dp_service(dp) == 0)
@@ -356,6 +363,7 @@ int app_run(const struct app_opts *o)
 		app_recv_service();
 		app_send_service(snd);
 		app_ctrl_service(ctrl);
+		app_keyimp_service(kimp);
 		/* a worker loop only returns on quit or on a setup error */
 		for (unsigned i = 0; i < launched && pass % 256 == 0; i++) {
 			if (rte_eal_get_lcore_state(cfg->lcores[i]) == WAIT) {
@@ -374,6 +382,7 @@ int app_run(const struct app_opts *o)
 	else
 		app_log("stopping after an error");
 	app_ctrl_destroy(ctrl); /* closes connections, removes their sessions */
+	app_keyimp_destroy(kimp); /* removes the socket, wipes the keys */
 	tw_dp_quit(dp);
 	status = got_signal > 0 ? 0 : 1;
 	for (unsigned i = 0; i < launched; i++) {
