@@ -32,6 +32,7 @@
 #include <rte_telemetry.h>
 
 #include "ctrl.h"
+#include "keyimp.h"
 #include "recv.h"
 #include "tw_ctrl_server.h"
 #include "tw_dp_reflect.h"
@@ -653,6 +654,8 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 	c->refl = app_refl_get(refl);
 	c->refwait_s = cc->refwait_s;
 	c->next_port = PORT_FIRST;
+	/* key import is created first (run.c): its IKE SA table, or none */
+	app_ctrl_use_keyimp(c, app_keyimp_table());
 	c->srv = tw_ctrl_server_create(&sc, &ops, c);
 	if (c->srv == NULL || c->refl == NULL) {
 		app_log("control: cannot create the server: %s", strerror(errno));

@@ -30,7 +30,12 @@ SOCK=$LOG/keys.sock
 
 peer() { ip netns exec $PEER_NS "$@"; }
 cleanup() {
-  stop_pids "$APP"
+  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
+    kill -TERM "$APP" 2>/dev/null  # twamp-dp stops its workers: allow 5 s
+    for _ in $(seq 1 50); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$APP" 2>/dev/null
+    wait "$APP" 2>/dev/null
+  fi
   "$TESTBED" down >/dev/null 2>&1
   [ -n "${KEEP:-}" ] || rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
 }
