@@ -211,38 +211,37 @@ wait_running() {
   return 1
 }
 
+# across WHAT MODE RECFILE RECORD...: a 200-packet run in MODE keyed by
+# RECFILE, and RECORDs pushed while it runs; the run must end complete
+across() {
+  local what=$1 mode=$2 rec=$3 out="$LOG/$1" run rc
+  shift 3
+  peer "$PING" -m $mode -c 200 -i 0.01 -L 1 --json "$out.json" --ike-keys "$rec" \
+    $DUT_V4 >"$out.txt" 2>"$out.err" &
+  run=$!
+  wait_running
+  check "$what accepted mid-test" push "$@"
+  wait $run; rc=$?
+  check "the test running across the $what: exit 0 (got $rc)" test $rc -eq 0
+  [ $rc -eq 0 ] || sed 's/^/# /' "$out.err" | tail -3
+  check "the test running across the $what: no loss, none rejected" \
+    results_ok "$out.json" 200 $mode
+}
+
 # rekey during a running test: the running session goes on with its keys,
 # a new one needs the new SA, the old SPIs get Accept 6
-out="$LOG/rekey"
-peer "$PING" -m enc -c 200 -i 0.01 -L 1 --json "$out.json" --ike-keys "$LOG/peer1.rec" \
-  $DUT_V4 >"$out.txt" 2>"$out.err" &
-RUN=$!
-wait_running
-check "ike-rekey accepted mid-test" push \
+across ike-rekey enc "$LOG/peer1.rec" \
   "$(ike_rec ike-rekey $SPI2I $SPI2R 2 $SKD2 $DUT_V4 $PEER_V4 responder \
      "old-spi-i=$SPI1I old-spi-r=$SPI1R")"
-wait $RUN; rc=$?
-check "the test running across the rekey: exit 0 (got $rc)" test $rc -eq 0
-[ $rc -eq 0 ] || sed 's/^/# /' "$out.err" | tail -3
-check "the test running across the rekey: no loss, none rejected" results_ok "$out.json" 200 enc
 run twamp-after-rekey $DUT_V4 auth -m auth --ike-keys "$LOG/peer2.rec"
 peer "$PING" -m auth -c 2 --ike-keys "$LOG/peer1.rec" $DUT_V4 >/dev/null 2>"$LOG/old.err"; rc=$?
 check "the old SPIs after the rekey: exit 1 (got $rc), Accept 6" \
   sh -c "[ $rc -eq 1 ] && grep -q 'Accept 6 ' '$LOG/old.err'"
 
 # delete during a running test: it goes on; afterwards no IKEv2Derived
-out="$LOG/delete"
-peer "$PING" -m auth -c 200 -i 0.01 -L 1 --json "$out.json" --ike-keys "$LOG/peer2.rec" \
-  $DUT_V4 >"$out.txt" 2>"$out.err" &
-RUN=$!
-wait_running
-check "ike-down accepted mid-test" push \
+across ike-down auth "$LOG/peer2.rec" \
   "ike-down spi-i=$SPI2I spi-r=$SPI2R reason=test" \
   "ike-down spi-i=${SPI1I%??}01 spi-r=$SPI1R reason=test"
-wait $RUN; rc=$?
-check "the test running across the delete: exit 0 (got $rc)" test $rc -eq 0
-[ $rc -eq 0 ] || sed 's/^/# /' "$out.err" | tail -3
-check "the test running across the delete: no loss, none rejected" results_ok "$out.json" 200 auth
 peer "$PING" -m auth -c 2 --ike-keys "$LOG/peer2.rec" $DUT_V4 >/dev/null 2>"$LOG/gone.err"; rc=$?
 check "after ike-down: exit 1 (got $rc), no IKEv2Derived offered" \
   sh -c "[ $rc -eq 1 ] && grep -q 'no IKEv2Derived' '$LOG/gone.err'"
