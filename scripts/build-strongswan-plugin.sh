@@ -6,6 +6,9 @@
 #
 #   scripts/build-strongswan-plugin.sh [--no-install]
 #
+# Exit status: 0 built (and installed), 2 something needed is unavailable
+# (root, a package, the source package), 1 any other failure.
+#
 # Steps, each skipped when already done (a second run takes seconds):
 #   1. strongSwan runtime packages (charon, swanctl, kernel-libipsec) and the
 #      few build packages the plugin needs (dpkg-dev, libcap-dev, pkg-config).
@@ -30,8 +33,11 @@ install=1
 
 log() { echo "build-strongswan-plugin: $*"; }
 die() { echo "build-strongswan-plugin: error: $*" >&2; exit 1; }
+# exit 2: something to build with is unavailable (package, source, root);
+# tests skip on 2 and fail on 1 (a real build error)
+unavailable() { echo "build-strongswan-plugin: error: $*" >&2; exit 2; }
 
-[ "$(id -u)" = 0 ] || die "run as root (apt-get, /usr/lib/ipsec/plugins)"
+[ "$(id -u)" = 0 ] || unavailable "run as root (apt-get, /usr/lib/ipsec/plugins)"
 
 apt_opts=(-y -o DPkg::Lock::Timeout=600)
 export DEBIAN_FRONTEND=noninteractive
@@ -47,7 +53,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
 	apt-get "${apt_opts[@]}" update -qq || true
-	apt-get "${apt_opts[@]}" install -qq "${missing[@]}" >/dev/null
+	apt-get "${apt_opts[@]}" install -qq "${missing[@]}" >/dev/null ||
+		unavailable "cannot install ${missing[*]}"
 fi
 # charon-systemd starts a charon on install where systemd runs; the tests
 # run their own per-namespace instances and do not need it.
@@ -59,7 +66,7 @@ src=$build/strongswan-$upstream
 stamp=$build/.twamp-stamp
 
 # ---- 2. source ------------------------------------------------------------
-mkdir -p "$build"
+mkdir -p "$build" || unavailable "cannot create $build"
 if [ ! -f "$src/configure" ]; then
 	srcl=/etc/apt/sources.list.d/twamp-dp-src.sources
 	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
@@ -80,7 +87,8 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-		apt-get "${apt_opts[@]}" update -qq
+		apt-get "${apt_opts[@]}" update -qq ||
+			unavailable "apt-get update failed after adding $srcl"
 	fi
 	log "fetching strongswan $ver source into $build"
 	if ! (cd "$build" && apt-get "${apt_opts[@]}" source -qq "strongswan=$ver" \
@@ -100,7 +108,7 @@ EOF
 				break
 			fi
 		done
-		[ $ok = 1 ] || die "no strongswan $upstream source available (see $build/source.log)"
+		[ $ok = 1 ] || unavailable "no strongswan $upstream source available (see $build/source.log)"
 	fi
 	[ -f "$src/configure" ] || die "unpacked source not found at $src"
 fi
@@ -130,7 +138,8 @@ if [ ! -f "$src/config.h" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; the
 fi
 
 # ---- 4. plugin ----------------------------------------------------------------
-make -s -C "$here/contrib/strongswan" SWAN_SRC="$src" O="$build"
+make -s -C "$here/contrib/strongswan" SWAN_SRC="$src" O="$build" ||
+	die "compiling the plugin failed"
 so=$build/libstrongswan-twamp-keys.so
 log "built $so"
 [ "$install" = 1 ] || exit 0

@@ -36,3 +36,12 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD" --buildtype=debugoptimized -Dwerror=true
 fi
 ninja -C "$BUILD"
+
+# The strongSwan plugin (contrib/strongswan, docs/strongswan.md) for the IKE
+# tests: fetches Debian's strongSwan source once (a few minutes the first
+# time, seconds after). Without it those tests skip; TW_NO_STRONGSWAN=1 skips it.
+if [ "$(id -u)" -eq 0 ] && [ "${TW_NO_STRONGSWAN:-0}" != 1 ]; then
+  echo "setup: strongSwan plugin (log: $BUILD/strongswan-plugin.log)"
+  scripts/build-strongswan-plugin.sh >"$BUILD/strongswan-plugin.log" 2>&1 ||
+    echo "setup: strongSwan plugin not built (exit $?); its tests will skip" >&2
+fi

@@ -788,6 +788,12 @@ METHOD(listener_t, child_derived_keys, bool,
 	{
 		return TRUE;
 	}
+	if (child_sa->get_ipcomp(child_sa) != IPCOMP_NONE)
+	{	/* the workers do not decompress (RFC 3173) */
+		DBG1(DBG_CFG, "twamp-keys: CHILD_SA %s{%u} uses IPComp, not exported",
+			 child_sa->get_name(child_sa), child_sa->get_unique_id(child_sa));
+		return TRUE;
+	}
 	INIT(c,
 		.unique = child_sa->get_unique_id(child_sa),
 		/* the initiator of the exchange sends with the _i keys */

@@ -8,6 +8,7 @@
  * record's key-free summary and the writer carries on; a broken connection
  * or a reply timeout closes the socket and the next connect resyncs.
  */
+#define _GNU_SOURCE /* struct ucred; same definition as strongSwan's utils.h */
 #include "twamp_keys.h"
 
 #include <errno.h>
@@ -55,6 +56,7 @@ struct private_twamp_keys_writer_t {
 	u_int reply_timeout_ms;
 	u_int reconnect_max_ms;
 	bool down_logged;       /**< connect failure logged once per outage */
+	bool untrusted_logged;  /**< untrusted server logged once per outage */
 };
 
 void twamp_keys_free_line(char *line)
@@ -142,6 +144,36 @@ static void disconnect(private_twamp_keys_writer_t *this)
 	this->mutex->unlock(this->mutex);
 }
 
+/**
+ * Keys go only to a server running as root or as charon's own user
+ * (SO_PEERCRED), so a socket path taken over by another user gets nothing.
+ */
+static bool server_trusted(private_twamp_keys_writer_t *this, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		len != sizeof(cred))
+	{
+		DBG1(DBG_CFG, "twamp-keys: no peer credentials on %s: %s",
+			 this->path, strerror(errno));
+		return FALSE;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid())
+	{
+		if (!this->untrusted_logged)
+		{
+			DBG1(DBG_CFG, "twamp-keys: %s is served by uid %u (pid %d), "
+				 "not root: not sending keys", this->path, cred.uid,
+				 cred.pid);
+			this->untrusted_logged = TRUE;
+		}
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static bool do_connect(private_twamp_keys_writer_t *this)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -165,6 +197,11 @@ static bool do_connect(private_twamp_keys_writer_t *this)
 				 "(retrying)", this->path, strerror(errno));
 			this->down_logged = TRUE;
 		}
+		close(fd);
+		return FALSE;
+	}
+	if (!server_trusted(this, fd))
+	{
 		close(fd);
 		return FALSE;
 	}
@@ -420,6 +457,7 @@ static void *run(private_twamp_keys_writer_t *this)
 			}
 			DBG1(DBG_CFG, "twamp-keys: connected to %s", this->path);
 			this->down_logged = FALSE;
+			this->untrusted_logged = FALSE;
 			backoff = 250;
 		}
 

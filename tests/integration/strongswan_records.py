@@ -399,6 +399,51 @@ def c_empty(a):
     return (not ikes and not kids) or why(f"left: {ikes} {kids}")
 
 
+def c_stale(a):
+    """After a re-initiation (1 IKE SA, 2 twamp SAs) and a charon crash, the
+    restarted charon's resync (nothing) must delete exactly those 3."""
+    rs = recs(a)
+    ends = [r for r in rs if r["verb"] == "sync-end"]
+    return bool(ends) and (ends[-1]["reply"] == "ok deleted=3" or
+                           why(f"last sync-end: {ends[-1]['reply']}"))
+
+
+def c_ipv6(a, b):
+    """meas6: IKE over IPv6 with PRF_HMAC_SHA2_384 (48-octet keys), one
+    AES-GCM-256 Child SA with IPv6 selectors, both sides agreeing."""
+    ups, kids = [], []
+    for p in (a, b):
+        rs = recs(p)
+        up = [r for r in verb(rs, "ike-up") if r["fields"].get("name") == "meas6"]
+        ch = [r for r in verb(rs, "child-add")
+              if r["fields"].get("name") == "twamp6"]
+        if not up or len(ch) < 2:
+            return False
+        ups.append(up[-1])
+        kids.append({r["fields"]["dir"]: r["fields"] for r in ch[-2:]})
+    fa, fb = ups[0]["fields"], ups[1]["fields"]
+    if fa["local"] != "2001:db8:50::1" or fa["remote"] != "2001:db8:50::2":
+        return why(f"IKE addresses {fa['local']} {fa['remote']}")
+    if (fa["spi-i"], fa["spi-r"]) != (fb["spi-i"], fb["spi-r"]) or \
+            fa["prf"] != "6" or len(fa["key"]) != 96 or \
+            fa["key"] != ups[1].get("derived-key"):
+        return why("IPv6 IKE SA: SPIs, PRF 6 or key disagree")
+    if any(not r["reply"].startswith("ok") for r in ups):
+        return why("IPv6 ike-up refused")
+    ka, kb = kids
+    out, inn = ka.get("out"), kb.get("in")
+    if not out or not inn or out["spi"] != inn["spi"] or \
+            out["encr-key"] != inn["encr-key"] or out["encr"] != "20" or \
+            out["encr-keylen"] != "256" or len(out["encr-key"]) != 72:
+        return why("IPv6 Child SA: out/in pair disagrees")
+    if (out["src"], out["dst"], out["ts-local"], out["ts-remote"]) != \
+            ("2001:db8:50::1", "2001:db8:50::2", "fd00:50:1::/64",
+             "fd00:51:1::/64"):
+        return why(f"IPv6 addresses/TS {out['src']} {out['dst']} "
+                   f"{out['ts-local']} {out['ts-remote']}")
+    return True
+
+
 def c_nokeys(*args):
     i = args.index("--")
     keys = set()
@@ -427,7 +472,7 @@ CHECKS = {"count": c_count, "ike-up": c_ike_up, "key-equal": c_key_equal,
           "child-rekey": c_child_rekey, "child-del-old": c_child_del_old,
           "after-refusal": c_after_refusal, "malformed": c_malformed,
           "resync": c_resync, "down": c_down, "empty": c_empty,
-          "nokeys": c_nokeys}
+          "stale": c_stale, "ipv6": c_ipv6, "nokeys": c_nokeys}
 
 if __name__ == "__main__":
     try:

@@ -12,6 +12,9 @@ BIN="$BUILD/tests/integration/dp_exception"
 PY=/usr/bin/python3
 TOOL="$top/tests/integration/peer_tool.py"
 TESTBED="$top/scripts/testbed.sh"
+# a test bed of its own, so other suites and developers can run beside it
+export TW_TB=${TW_TB:-exc}
+TB=$TW_TB
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2
 TCP_PORT=8620 UDP_OWNED=862 UDP_OTHER=8621 UDP_ECHO=8622
 VLAN_V4=198.18.1.1 VLAN_PEER_V4=198.18.1.2 SET_MAC=02:54:57:00:00:01
@@ -29,8 +32,8 @@ LOG=$(mktemp -d /tmp/tw-exc.XXXXXX)
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
 notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
 check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; fi; }
-peer() { ip netns exec tw-peer "$@"; }
-dut() { ip netns exec tw-dut "$@"; }
+peer() { ip netns exec $TB-peer "$@"; }
+dut() { ip netns exec $TB-dut "$@"; }
 
 cleanup() {
   local pid
@@ -59,7 +62,7 @@ command -v arping >/dev/null && HAVE_ARPING=1 || HAVE_ARPING=0
 "$TESTBED" down >/dev/null 2>&1
 check "test bed up" "$TESTBED" up
 
-ip netns exec tw-dut "$BIN" "${EAL[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
+ip netns exec $TB-dut "$BIN" "${EAL[@]}" -- --device net_af_packet0,iface=$TB-dut --name uplink \
   --addr $DUT_V4/24 --addr $DUT_V6/64 --own-udp $UDP_OWNED --reflect-udp $UDP_ECHO \
   >"$LOG/app.out" 2>"$LOG/app.err" &
 APP=$!
@@ -72,19 +75,19 @@ if grep -qx ready "$LOG/app.out"; then ok "dp_exception starts"; else
   notok "dp_exception starts"; sed 's/^/# /' "$LOG/app.err"; fi
 
 # the TAP stands in for the port: same MAC, the port's addresses, link up
-veth_mac=$(dut cat /sys/class/net/tw-dut/address 2>/dev/null)
+veth_mac=$(dut cat /sys/class/net/$TB-dut/address 2>/dev/null)
 tap_mac=$(dut cat /sys/class/net/tw-uplink/address 2>/dev/null)
 check "TAP tw-uplink has the port's MAC ($veth_mac)" test -n "$veth_mac" -a "$veth_mac" = "$tap_mac"
 check "TAP carries $DUT_V4/24 and $DUT_V6/64, link up" \
-  sh -c "ip netns exec tw-dut ip -br addr show dev tw-uplink | grep -q ' $DUT_V4/24 .*$DUT_V6/64' &&
-         ip netns exec tw-dut ip link show tw-uplink | grep -q ',UP'"
+  sh -c "ip netns exec $TB-dut ip -br addr show dev tw-uplink | grep -q ' $DUT_V4/24 .*$DUT_V6/64' &&
+         ip netns exec $TB-dut ip link show tw-uplink | grep -q ',UP'"
 
 if [ $HAVE_ARPING -eq 1 ]; then
-  arp_out=$(peer arping -c 2 -w 3 -I tw-peer0 $DUT_V4 2>&1)
+  arp_out=$(peer arping -c 2 -w 3 -I $TB-peer0 $DUT_V4 2>&1)
   # the first MAC in the output is the reply's (iputils and Habets arping alike)
   arp_mac=$(echo "$arp_out" | grep -oiE '([0-9a-f]{2}:){5}[0-9a-f]{2}' | head -1 | tr A-F a-f)
 else
-  arp_mac=$(peer $PY "$TOOL" arp tw-peer0 $PEER_V4 $DUT_V4 2>/dev/null)
+  arp_mac=$(peer $PY "$TOOL" arp $TB-peer0 $PEER_V4 $DUT_V4 2>/dev/null)
 fi
 check "ARP: $DUT_V4 is-at the port's MAC" test -n "$arp_mac" -a "$arp_mac" = "$veth_mac"
 
@@ -96,10 +99,10 @@ else
   check "ping $DUT_V6 (neighbour discovery through the TAP)" peer $PY "$TOOL" ping $DUT_V6
 fi
 check "no duplicate echo replies (the kernel does not answer on the veth)" \
-  sh -c "! ip netns exec tw-peer ping -c 3 -i 0.2 -W 2 $DUT_V4 2>/dev/null | grep -q DUP"
+  sh -c "! ip netns exec $TB-peer ping -c 3 -i 0.2 -W 2 $DUT_V4 2>/dev/null | grep -q DUP"
 
 start_server() { # KIND ADDR PORT
-  ip netns exec tw-dut $PY "$TOOL" "serve-$1" "$2" "$3" 30 >"$LOG/srv-$1-$3-${2//:/_}" 2>&1 &
+  ip netns exec $TB-dut $PY "$TOOL" "serve-$1" "$2" "$3" 30 >"$LOG/srv-$1-$3-${2//:/_}" 2>&1 &
   SERVERS+=($!)
   for _ in $(seq 1 50); do
     grep -q listening "$LOG/srv-$1-$3-${2//:/_}" 2>/dev/null && return 0
@@ -158,14 +161,14 @@ check "counters: kernel replies sent out of the port (exc_out=$exc_out), owned U
   test "${exc_out:-0}" -gt 0 -a "${owned:-0}" -ge 4 -a "${txc:-0}" -ge 2
 drops=$(awk '$1 == "drop" { s += $3 } END { print s + 0 }' "$LOG/app.out")
 check "counters: no drops ($drops)" test "$drops" -eq 0
-check "TAP removed on exit" sh -c "! ip netns exec tw-dut ip link show tw-uplink 2>/dev/null"
+check "TAP removed on exit" sh -c "! ip netns exec $TB-dut ip link show tw-uplink 2>/dev/null"
 
 # the same with a worker lcore: tw_dp_worker_main() on lcore 1, the service on
 # its own control thread
 # (and a MAC of our choosing, set on the device and given to the TAP; the
 # peer forgets the old one, as it would after a gratuitous ARP)
-peer ip neigh flush dev tw-peer0 >/dev/null 2>&1
-ip netns exec tw-dut "$BIN" "${EAL2[@]}" -- --device net_af_packet0,iface=tw-dut --name uplink \
+peer ip neigh flush dev $TB-peer0 >/dev/null 2>&1
+ip netns exec $TB-dut "$BIN" "${EAL2[@]}" -- --device net_af_packet0,iface=$TB-dut --name uplink \
   --addr $DUT_V4/24 --addr $DUT_V6/64 --mac $SET_MAC >"$LOG/app2.out" 2>"$LOG/app2.err" &
 APP=$!
 for _ in $(seq 1 100); do
@@ -176,13 +179,13 @@ done
 check "two lcores (worker lcore + service thread): starts" grep -qx ready "$LOG/app2.out"
 if [ $HAVE_PING -eq 1 ]; then
   check "two lcores: ping $DUT_V4 and $DUT_V6" \
-    sh -c "ip netns exec tw-peer ping -c 2 -i 0.2 -W 2 $DUT_V4 && ip netns exec tw-peer ping -c 2 -i 0.2 -W 2 $DUT_V6"
+    sh -c "ip netns exec $TB-peer ping -c 2 -i 0.2 -W 2 $DUT_V4 && ip netns exec $TB-peer ping -c 2 -i 0.2 -W 2 $DUT_V6"
 else
   check "two lcores: ping $DUT_V4 and $DUT_V6" \
-    sh -c "ip netns exec tw-peer $PY $TOOL ping $DUT_V4 && ip netns exec tw-peer $PY $TOOL ping $DUT_V6"
+    sh -c "ip netns exec $TB-peer $PY $TOOL ping $DUT_V4 && ip netns exec $TB-peer $PY $TOOL ping $DUT_V6"
 fi
 check "two lcores: TCP connect + echo to $DUT_V4:$TCP_PORT" peer $PY "$TOOL" tcp $DUT_V4 $TCP_PORT
-mac2=$(peer $PY "$TOOL" arp tw-peer0 $PEER_V4 $DUT_V4 2>/dev/null)
+mac2=$(peer $PY "$TOOL" arp $TB-peer0 $PEER_V4 $DUT_V4 2>/dev/null)
 tap2=$(dut cat /sys/class/net/tw-uplink/address 2>/dev/null)
 check "MAC override: ARP answers $SET_MAC and the TAP has it ($mac2, $tap2)" \
   test "$mac2" = "$SET_MAC" -a "$tap2" = "$SET_MAC"
@@ -200,7 +203,7 @@ check "two lcores: SIGINT stops the worker lcore, exit 0 (got $rc, rx=$rx2)" \
 # a VLAN port: tagged frames of its VID reach the kernel untagged, the
 # kernel's answers leave tagged; other VIDs and untagged frames are dropped
 # (a port name too long for "tw-<name>", so the TAP is named explicitly)
-ip netns exec tw-dut "$BIN" "${EAL3[@]}" -- --device net_af_packet0,iface=tw-dut \
+ip netns exec $TB-dut "$BIN" "${EAL3[@]}" -- --device net_af_packet0,iface=$TB-dut \
   --name backhaul-vlan-100 --tap tw-v100 --addr $VLAN_V4/24 --vlan 100 \
   >"$LOG/app3.out" 2>"$LOG/app3.err" &
 APP=$!
@@ -211,10 +214,10 @@ for _ in $(seq 1 100); do
 done
 check "VLAN 100 port: starts" grep -qx ready "$LOG/app3.out"
 check "VLAN port: the named TAP tw-v100 carries $VLAN_V4/24" \
-  sh -c "ip netns exec tw-dut ip -br addr show dev tw-v100 | grep -q ' $VLAN_V4/24'"
-vmac=$(peer $PY "$TOOL" arp tw-peer0 $VLAN_PEER_V4 $VLAN_V4 100 2>/dev/null)
+  sh -c "ip netns exec $TB-dut ip -br addr show dev tw-v100 | grep -q ' $VLAN_V4/24'"
+vmac=$(peer $PY "$TOOL" arp $TB-peer0 $VLAN_PEER_V4 $VLAN_V4 100 2>/dev/null)
 check "VLAN 100: tagged ARP answered, tagged, with the port's MAC ($vmac)" test "$vmac" = "$veth_mac"
-check "VLAN 200: not answered" sh -c "! ip netns exec tw-peer $PY $TOOL arp tw-peer0 $VLAN_PEER_V4 $VLAN_V4 200"
+check "VLAN 200: not answered" sh -c "! ip netns exec $TB-peer $PY $TOOL arp $TB-peer0 $VLAN_PEER_V4 $VLAN_V4 200"
 kill -TERM "$APP" 2>/dev/null
 rc=124
 for _ in $(seq 1 100); do
@@ -224,7 +227,7 @@ done
 APP=0
 vdrop=$(awk '$1 == "drop" && $2 == "vlan" { print $3 }' "$LOG/app3.out")
 check "the veth got its own MAC back after the MAC override run" \
-  test "$(dut cat /sys/class/net/tw-dut/address)" = "$veth_mac"
+  test "$(dut cat /sys/class/net/$TB-dut/address)" = "$veth_mac"
 check "VLAN port: clean stop, exit 0 (got $rc), other VIDs counted as drop vlan ($vdrop >= 1)" \
   test "$rc" -eq 0 -a "${vdrop:-0}" -ge 1
 
@@ -232,6 +235,6 @@ for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null; done
 SERVERS=()
 "$TESTBED" down >/dev/null 2>&1
 check "test bed down leaves no namespace or link" \
-  sh -c "! ip netns list | grep -qE '^tw-(dut|peer)( |\$)' && ! ip link show tw-dut 2>/dev/null"
+  sh -c "! ip netns list | grep -qE '^$TB-(dut|peer)( |\$)' && ! ip link show $TB-dut 2>/dev/null"
 [ "$N" -eq "$PLAN" ] || echo "# planned $PLAN, ran $N"
 exit $((FAILED > 0))

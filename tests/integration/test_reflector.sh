@@ -17,6 +17,9 @@ CTL="$BUILD/app/twamp-ctl/twamp-ctl"
 PY=/usr/bin/python3
 SENDER="$top/tests/integration/twl_sender.py"
 TESTBED="$top/scripts/testbed.sh"
+# a test bed of its own, so other suites and developers can run beside it
+export TW_TB=${TW_TB:-rfl}
+TB=$TW_TB
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2 PEER_V6=2001:2::2
 P_LIGHT_OPEN=8620 P_LIGHT_AUTH=8621 P_LIGHT_ENC=8622 P_STAMP_OPEN=8623 P_STAMP_AUTH=8624
 P_STATIC=8625
@@ -44,7 +47,7 @@ relay() {
   done < <("$@" 2>&1)
   [ "$any" -eq 1 ] || notok "$* printed no result"
 }
-peer() { ip netns exec tw-peer "$@"; }
+peer() { ip netns exec $TB-peer "$@"; }
 ctl_json() { "$CTL" -p "$PREFIX" stats --json; }
 
 cleanup() {
@@ -80,7 +83,7 @@ eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $PREFIX,
       -l, "0-1", --log-level, "lib.eal:notice"]
 ports:
   - name: refl
-    device: net_af_packet0,iface=tw-dut
+    device: net_af_packet0,iface=$TB-dut
     ipv4: [$DUT_V4/24]
     ipv6: ["$DUT_V6/64"]
 workers:
@@ -106,7 +109,7 @@ printf 'ports: 3\n' >"$LOG/bad.yaml"
 "$DP" -c "$LOG/bad.yaml" >/dev/null 2>"$LOG/bad.err"; rc=$?
 check "an invalid configuration: exit 1 (got $rc), errors as file:line:col" \
   sh -c "[ $rc -eq 1 ] && grep -q '^$LOG/bad.yaml:1:8: ' '$LOG/bad.err'"
-sed -e "s/--file-prefix, $PREFIX/--file-prefix, $PREFIX-bad/" -e 's/iface=tw-dut/iface=tw-nosuch/' \
+sed -e "s/--file-prefix, $PREFIX/--file-prefix, $PREFIX-bad/" -e "s/iface=$TB-dut/iface=tw-nosuch/" \
   "$LOG/reflector.yaml" >"$LOG/noport.yaml"
 "$DP" -c "$LOG/noport.yaml" >/dev/null 2>"$LOG/noport.err"; rc=$?
 rm -rf "/var/run/dpdk/$PREFIX-bad"
@@ -120,7 +123,7 @@ check "test configuration passes twamp-dp --check without warnings" \
   sh -c "'$DP' --check '$LOG/reflector.yaml' >/dev/null 2>'$LOG/check.err' && ! grep -q warning '$LOG/check.err'"
 
 # --idle-us: the polling worker naps when idle, so the 2-core machine stays usable
-ip netns exec tw-dut "$DP" -c "$LOG/reflector.yaml" --idle-us 100 2>"$LOG/app.err" &
+ip netns exec $TB-dut "$DP" -c "$LOG/reflector.yaml" --idle-us 100 2>"$LOG/app.err" &
 APP=$!
 for _ in $(seq 1 200); do
   grep -q "twamp-dp: running:" "$LOG/app.err" 2>/dev/null && break
@@ -144,7 +147,7 @@ check "ping $DUT_V4 through the TAP" peer ping -c 2 -i 0.2 -W 2 $DUT_V4
 check "ping $DUT_V6 through the TAP" peer ping -6 -c 2 -i 0.2 -W 2 $DUT_V6
 
 # capture the unauthenticated replies for tshark
-ip netns exec tw-peer tcpdump -i tw-peer0 --immediate-mode -U -w "$LOG/cap.pcap" \
+ip netns exec $TB-peer tcpdump -i $TB-peer0 --immediate-mode -U -w "$LOG/cap.pcap" \
   "udp and src portrange $P_LIGHT_OPEN-$P_STATIC" 2>"$LOG/tcpdump.err" &
 CAP=$!
 for _ in $(seq 1 50); do grep -q listening "$LOG/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
