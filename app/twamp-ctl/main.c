@@ -10,6 +10,8 @@
  *   twamp-ctl [...] list                        the /twamp/ commands
  *   twamp-ctl [...] run PEER [options] [--json] a test run from the appliance's
  *                                               Session-Sender, with its summary
+ *   twamp-ctl [-k SOCKET | -c CONFIG] key add|del|list ...
+ *                                               key-import records (docs/key-import.md)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +32,10 @@
 #include "tw_config.h"
 
 #define SOCK_NAME "dpdk_telemetry.v2"
+#define KEY_SOCK_DEFAULT "/run/twamp-dp/keys.sock"
+
+/* ipsec.key_import.socket of the -c config */
+static char cfg_key_sock[TW_CONFIG_STR_MAX];
 
 struct tel {
 	int fd;
@@ -54,6 +60,15 @@ static void usage(FILE *f)
 		"  --count N | --duration S       --interval-us N | --rate PPS      --poisson\n"
 		"  --padding N   --dscp N   --ecn N   --timeout S   --name NAME   --src-port N\n"
 		"  --local PORTNAME (the appliance port to send from)\n"
+		"       twamp-ctl [OPTIONS] key add RECORD | key del RECORD\n"
+		"                                            one key-import record (ike-up,\n"
+		"                                            ike-rekey, child-add | ike-down,\n"
+		"                                            child-del); RECORD \"-\" or none:\n"
+		"                                            one record a line from stdin\n"
+		"       twamp-ctl [OPTIONS] key list [--source NAME]\n"
+		"                                            IKE and Child SAs (never keys)\n"
+		"  -k, --key-socket PATH  key-import socket (default: the config's\n"
+		"                      ipsec.key_import.socket, else " KEY_SOCK_DEFAULT ")\n"
 		"\n"
 		"Which twamp-dp (default: EAL file prefix \"rte\", else the only running one):\n"
 		"  -s, --socket PATH   telemetry socket (.../dpdk_telemetry.v2)\n"
@@ -86,6 +101,7 @@ static int prefix_from_config(const char *file, char *prefix, size_t len)
 	if (rc < 0)
 		return -1;
 	snprintf(prefix, len, "rte");
+	snprintf(cfg_key_sock, sizeof(cfg_key_sock), "%s", cfg->ipsec.key_import_socket);
 	for (unsigned i = 0; i < cfg->n_eal; i++) {
 		const char *a = cfg->eal[i];
 
@@ -432,6 +448,25 @@ static void print_sender(const json_t *st, const json_t *runs)
 	printf("\n");
 }
 
+/* Key import (/twamp/keys/stats): one line. */
+static void print_keys(const json_t *k)
+{
+	if (k == NULL || json_object_size(k) == 0)
+		return;
+	printf("\nkey import: %llu IKE SA(s), %llu Child SA(s); %llu client(s) open "
+	       "(%llu accepted, %llu refused, %llu busy); records %llu (%llu ok, %llu refused); "
+	       "IKE SAs added %llu, rekeyed %llu, deleted %llu; Child SAs added %llu, "
+	       "deleted %llu\n",
+	       (unsigned long long)u64(k, "ike_sas"), (unsigned long long)u64(k, "child_sas"),
+	       (unsigned long long)u64(k, "clients"), (unsigned long long)u64(k, "accepted"),
+	       (unsigned long long)u64(k, "refused_peer"),
+	       (unsigned long long)u64(k, "refused_busy"), (unsigned long long)u64(k, "records"),
+	       (unsigned long long)u64(k, "records_ok"), (unsigned long long)u64(k, "records_err"),
+	       (unsigned long long)u64(k, "ike_added"), (unsigned long long)u64(k, "ike_rekeyed"),
+	       (unsigned long long)u64(k, "ike_deleted"), (unsigned long long)u64(k, "child_added"),
+	       (unsigned long long)u64(k, "child_deleted"));
+}
+
 /* The TWAMP/OWAMP-Control server: one line, closes by reason. */
 static void print_control(const json_t *c)
 {
@@ -639,6 +674,7 @@ static void print_stats(const json_t *all)
 	print_reflector(all);
 	print_receiver(json_object_get(json_object_get(all, "other"), "/twamp/recv/stats"));
 	print_control(json_object_get(json_object_get(all, "other"), "/twamp/ctrl/stats"));
+	print_keys(json_object_get(other, "/twamp/keys/stats"));
 	print_sender(json_object_get(other, "/twamp/send/stats"),
 		     json_object_get(other, "/twamp/send/runs"));
 	/* anything this version does not know how to lay out */
@@ -648,6 +684,7 @@ static void print_stats(const json_t *all)
 		    strcmp(k, "/twamp/refl/stats") == 0 ||
 		    strcmp(k, "/twamp/recv/stats") == 0 ||
 		    strcmp(k, "/twamp/ctrl/stats") == 0 ||
+		    strcmp(k, "/twamp/keys/stats") == 0 ||
 		    strcmp(k, "/twamp/send/stats") == 0 ||
 		    strcmp(k, "/twamp/send/runs") == 0)
 			continue;
@@ -862,24 +899,253 @@ static int cmd_run(struct tel *t, int argc, char **argv, bool as_json)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* key add|del|list: the key-import socket (docs/key-import.md)        */
+/* ------------------------------------------------------------------ */
+
+struct kconn {
+	FILE *in;   /* replies */
+	int fd;
+};
+
+/* One reply line (without LF) into buf; -1 on EOF or timeout. */
+static int key_reply(struct kconn *k, char *buf, size_t len)
+{
+	size_t n;
+
+	if (fgets(buf, (int)len, k->in) == NULL) {
+		fprintf(stderr, "twamp-ctl: key import: %s\n",
+			ferror(k->in) ? strerror(errno) : "connection closed by twamp-dp");
+		return -1;
+	}
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+static int key_send(struct kconn *k, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+
+	while (off < len) {
+		ssize_t n = send(k->fd, line + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "twamp-ctl: key import: send: %s\n", strerror(errno));
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int key_connect(struct kconn *k, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	char rep[512];
+
+	k->in = NULL;
+	k->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (k->fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "twamp-ctl: key import socket %s: %s\n", path,
+			k->fd < 0 ? strerror(errno) : "path too long");
+		goto fail;
+	}
+	strcpy(sa.sun_path, path);
+	setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(k->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "twamp-ctl: cannot connect to the key import socket %s: %s "
+			"(is ipsec.key_import.socket set and twamp-dp running? -k PATH)\n",
+			path, strerror(errno));
+		goto fail;
+	}
+	k->in = fdopen(dup(k->fd), "r");
+	if (k->in == NULL)
+		goto fail;
+	if (key_send(k, "hello versions=1 agent=twamp-ctl/" TWAMP_CTL_VERSION
+		     " source=ctl\n") != 0 || key_reply(k, rep, sizeof(rep)) != 0)
+		goto fail;
+	if (strncmp(rep, "ok", 2) != 0) {
+		fprintf(stderr, "twamp-ctl: key import: %s\n", rep);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (k->in != NULL)
+		fclose(k->in);
+	if (k->fd >= 0)
+		close(k->fd);
+	return -1;
+}
+
+static void key_close(struct kconn *k)
+{
+	char rep[64];
+
+	if (key_send(k, "bye\n") == 0)
+		(void)key_reply(k, rep, sizeof(rep));
+	fclose(k->in);
+	close(k->fd);
+}
+
+static bool verb_in(const char *line, const char *const *verbs)
+{
+	size_t n = strcspn(line, " ");
+
+	for (unsigned i = 0; verbs[i] != NULL; i++)
+		if (strlen(verbs[i]) == n && strncmp(line, verbs[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* One record: checked against the command, sent, its reply printed. */
+static int key_record(struct kconn *k, const char *line, const char *const *verbs,
+		      const char *what)
+{
+	char rep[8192];
+	char *buf;
+	int rc;
+
+	if (!verb_in(line, verbs)) {
+		fprintf(stderr, "twamp-ctl: key %s takes %s %s records, not \"%.*s\"\n", what,
+			verbs[0], verbs[1], (int)strcspn(line, " "), line);
+		return 1;
+	}
+	buf = malloc(strlen(line) + 2);
+	if (buf == NULL)
+		return 1;
+	sprintf(buf, "%s\n", line);
+	rc = key_send(k, buf);
+	explicit_bzero(buf, strlen(buf));
+	free(buf);
+	if (rc != 0 || key_reply(k, rep, sizeof(rep)) != 0)
+		return 1;
+	printf("%s\n", rep);
+	return strncmp(rep, "ok", 2) == 0 ? 0 : 1;
+}
+
+/* A record from argv: fields as on the wire; an argument with spaces or
+ * other octets outside 0x21-0x7e (a quoted identity) is escaped here. */
+static char *key_join(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s, *w;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) * 3 + 1;
+	s = calloc(1, len);
+	if (s == NULL)
+		return NULL;
+	w = s;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			*w++ = ' ';
+		for (const unsigned char *p = (const unsigned char *)argv[i]; *p; p++) {
+			if (*p <= 0x20 || *p >= 0x7f)
+				w += sprintf(w, "%%%02X", *p);
+			else
+				*w++ = (char)*p;
+		}
+	}
+	return s;
+}
+
+static int cmd_key(const char *path, int argc, char **argv)
+{
+	static const char *const add_verbs[] = { "ike-up", "ike-rekey", "child-add", NULL };
+	static const char *const del_verbs[] = { "ike-down", "child-del", NULL };
+	const char *sub = argc > 0 ? argv[0] : "";
+	struct kconn k;
+	char rep[8192];
+	int rc = 0;
+
+	if (strcmp(sub, "list") == 0) {
+		unsigned n = 0;
+
+		if (argc != 1 && !(argc == 3 && strcmp(argv[1], "--source") == 0)) {
+			usage(stderr);
+			return 2;
+		}
+		if (key_connect(&k, path) != 0)
+			return 1;
+		snprintf(rep, sizeof(rep), "list%s%s\n", argc == 3 ? " source=" : "",
+			 argc == 3 ? argv[2] : "");
+		if (key_send(&k, rep) != 0) {
+			key_close(&k);
+			return 1;
+		}
+		while ((rc = key_reply(&k, rep, sizeof(rep))) == 0 && strncmp(rep, "sa ", 3) == 0) {
+			printf("%s\n", rep + 3);
+			n++;
+		}
+		if (rc == 0 && strncmp(rep, "ok", 2) != 0) {
+			fprintf(stderr, "twamp-ctl: key list: %s\n", rep);
+			rc = 1;
+		} else if (rc == 0) {
+			printf("%u SA(s)\n", n);
+		} else {
+			rc = 1;
+		}
+		key_close(&k);
+		return rc;
+	}
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "del") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (key_connect(&k, path) != 0)
+		return 1;
+	if (argc > 1 && strcmp(argv[1], "-") != 0) {
+		char *line = key_join(argc - 1, argv + 1);
+
+		rc = line == NULL ? 1 : key_record(&k, line, sub[0] == 'a' ? add_verbs : del_verbs,
+						    sub);
+		if (line != NULL)
+			explicit_bzero(line, strlen(line));
+		free(line);
+	} else {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+
+		while ((n = getline(&line, &cap, stdin)) > 0) {
+			if (line[n - 1] == '\n')
+				line[--n] = '\0';
+			if (n == 0 || line[0] == '#')
+				continue;
+			rc |= key_record(&k, line, sub[0] == 'a' ? add_verbs : del_verbs, sub);
+		}
+		if (line != NULL)
+			explicit_bzero(line, cap);
+		free(line);
+	}
+	key_close(&k);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "key-socket", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)] = "", prefix[256] = "";
-	char base[256];
+	char base[256], ksock[TW_CONFIG_STR_MAX] = "";
 	const char *cmd;
 	bool as_json = false;
 	struct tel t;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+s:p:c:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:p:c:k:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			snprintf(path, sizeof(path), "%s", optarg);
@@ -890,6 +1156,9 @@ int main(int argc, char **argv)
 		case 'c':
 			if (prefix_from_config(optarg, prefix, sizeof(prefix)) != 0)
 				return 1;
+			break;
+		case 'k':
+			snprintf(ksock, sizeof(ksock), "%s", optarg);
 			break;
 		case 'j':
 			as_json = true;
@@ -907,6 +1176,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
+	if (strcmp(cmd, "key") == 0)
+		return cmd_key(ksock[0] != '\0' ? ksock : cfg_key_sock[0] != '\0' ?
+			       cfg_key_sock : KEY_SOCK_DEFAULT, argc - optind, argv + optind);
 	/* "stats --json" as well as "--json stats" */
 	while (optind < argc && strcmp(argv[optind], "--json") == 0) {
 		as_json = true;

@@ -68,6 +68,9 @@ struct tw_dp {
 	tw_dp_tx_stamp_fn tx_stamp_fn;
 	void *tx_stamp_arg;
 	tw_dp_hook_fn hook_fn;   /* worker 0, once per pass (the sender) */
+	struct tw_dp_esp_ops esp; /* ESP in the workers (in == NULL: none) */
+	void *esp_arg;
+	uint64_t esp_udp[65536 / 64]; /* UDP ports carrying ESP, __atomic */
 	void *hook_arg;
 	bool started;
 	bool quit;               /* __atomic */

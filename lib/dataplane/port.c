@@ -685,6 +685,34 @@ int tw_dp_set_udp_handler(struct tw_dp *dp, tw_dp_udp_fn fn, void *arg)
 	return tw_dp_set_udp_class_handler(dp, TW_DP_UDP_REFLECTOR, fn, arg);
 }
 
+int tw_dp_set_esp_handler(struct tw_dp *dp, const struct tw_dp_esp_ops *ops, void *arg)
+{
+	if (dp == NULL || (ops != NULL && (ops->in == NULL || ops->out == NULL ||
+					   ops->inner_drop == NULL)))
+		return -EINVAL;
+	if (dp->started)
+		return -EBUSY;
+	if (ops != NULL)
+		dp->esp = *ops;
+	else
+		memset(&dp->esp, 0, sizeof(dp->esp));
+	dp->esp_arg = arg;
+	return 0;
+}
+
+int tw_dp_esp_udp_port(struct tw_dp *dp, uint16_t port, bool on)
+{
+	uint64_t bit = 1ull << (port % 64);
+
+	if (dp == NULL || port == 0)
+		return -EINVAL;
+	if (on)
+		__atomic_fetch_or(&dp->esp_udp[port / 64], bit, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&dp->esp_udp[port / 64], ~bit, __ATOMIC_RELEASE);
+	return 0;
+}
+
 int tw_dp_set_tx_stamp(struct tw_dp *dp, tw_dp_tx_stamp_fn fn, void *arg)
 {
 	if (dp == NULL)

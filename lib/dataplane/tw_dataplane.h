@@ -381,6 +381,44 @@ typedef unsigned (*tw_dp_hook_fn)(void *arg);
  */
 int tw_dp_set_worker_hook(struct tw_dp *dp, tw_dp_hook_fn fn, void *arg);
 
+/** Verdicts of the ESP inbound hook (tw_dp_esp_ops.in). */
+enum tw_dp_esp_verdict {
+	TW_DP_ESP_NOT_OURS = 0, /**< untouched: exception path */
+	TW_DP_ESP_INNER = 1,    /**< decapsulated: classify the inner packet */
+	TW_DP_ESP_DROP = 2,     /**< failed (the hook counted why): free */
+};
+
+/**
+ * ESP terminated in the workers (lib/ipsec, wired by the application).
+ * in: packets with IP protocol 50, or UDP to an ESP port
+ * (tw_dp_esp_udp_port()), that the classifier left for the exception path,
+ * l2_len/l3_len set; fills a verdict and a reply handle per packet.
+ * Inner packets go through the normal UDP classification; the replies
+ * their handlers TX are TX-stamped, then protected by out (the first
+ * returned packets are sent, the rest freed); inner packets no handler
+ * takes go to inner_drop (counted) and are freed, never to the kernel.
+ */
+struct tw_dp_esp_ops {
+	uint16_t (*in)(void *arg, unsigned worker, struct rte_mbuf **pkts, uint16_t n,
+		       uint8_t verdict[], void *reply[]);
+	uint16_t (*out)(void *arg, unsigned worker, struct rte_mbuf **pkts,
+			void *reply[], uint16_t n);
+	void (*inner_drop)(void *arg, unsigned worker, void *reply);
+};
+
+/**
+ * Install the ESP hooks (before tw_dp_ports_start()); NULL @p ops removes them.
+ * @return 0, -EINVAL (NULL @p dp, or an ops member missing), -EBUSY when started.
+ */
+int tw_dp_set_esp_handler(struct tw_dp *dp, const struct tw_dp_esp_ops *ops, void *arg);
+
+/**
+ * Mark UDP destination port @p port as carrying ESP in UDP (RFC 3948; 4500
+ * for IKE-negotiated SAs). Safe while the workers run.
+ * @return 0 or -EINVAL.
+ */
+int tw_dp_esp_udp_port(struct tw_dp *dp, uint16_t port, bool on);
+
 /**
  * The TX queue reserved for the sender on port @p idx (tw_dp_conf.sender_txq).
  * @return the queue id, -ENOTSUP when the port has none, -EINVAL.

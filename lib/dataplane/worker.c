@@ -85,7 +85,7 @@ static void tx(struct dp_port *p, uint16_t q, struct tw_dp_stats *st,
 /* The handler's replies: TX stamp as late as possible, turnaround, TX burst.
  * The TX stamp callback is the reflector's: only its replies go through it. */
 static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
-		  unsigned cls, struct rte_mbuf **txp, uint16_t nt)
+		  unsigned cls, struct rte_mbuf **txp, uint16_t nt, void **hctx)
 {
 	struct dp_port *p = &dp->ports[pidx];
 	uint64_t turn[TW_DP_BURST];
@@ -93,13 +93,20 @@ static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 	uint16_t sent;
 
 	now = tw_dp_clock_ntp(&dp->clock, rte_rdtsc());
+	if (dp->tx_stamp_fn != NULL && cls == TW_DP_UDP_REFLECTOR)
+		dp->tx_stamp_fn(dp->tx_stamp_arg, pidx, txp, nt, now);
+	/* replies to ESP: protected after the TX stamp went into the payload */
+	if (hctx != NULL) {
+		uint16_t ok = dp->esp.out(dp->esp_arg, w->idx, txp, hctx, nt);
+
+		free_counted(&w->st[pidx], txp + ok, (uint16_t)(nt - ok), TW_DP_DROP_HANDLER);
+		nt = ok;
+	}
 	for (uint16_t i = 0; i < nt; i++) {
 		int64_t d = tw_ntp_diff_ns(now, tw_dp_rx_ntp(txp[i]));
 
 		turn[i] = d > 0 ? (uint64_t)d : 0;
 	}
-	if (dp->tx_stamp_fn != NULL && cls == TW_DP_UDP_REFLECTOR)
-		dp->tx_stamp_fn(dp->tx_stamp_arg, pidx, txp, nt, now);
 	sent = rte_eth_tx_burst(p->port_id, q, txp, nt);
 	w->st[pidx].cnt[TW_DP_CNT_TX] += sent;
 	free_counted(&w->st[pidx], txp + sent, (uint16_t)(nt - sent), TW_DP_DROP_PORT_TX);
@@ -107,33 +114,55 @@ static void reply(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t
 		tw_dp_hist_add(&w->turn, turn[i]);
 }
 
+/* Decrypted inner packets are never handed to the kernel: dropped, counted
+ * on their SA. */
+static __attribute__((noinline)) void
+inner_drop(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, struct rte_mbuf *m,
+	   void *h)
+{
+	dp->esp.inner_drop(dp->esp_arg, w->idx, h);
+	w->st[pidx].drop[TW_DP_DROP_HANDLER]++;
+	rte_pktmbuf_free(m);
+}
+
 /* One owner class's handler and its verdicts: TX, exception, drop, consumed.
- * Inlined: the single-class burst is the hot path. */
+ * Inlined: the single-class burst is the hot path. @p hctx: the ESP reply
+ * handles of decrypted packets (NULL for clear traffic). */
 static inline __attribute__((always_inline)) void
 owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q, unsigned cls,
-      struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+      struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne,
+      void **hctx)
 {
 	struct rte_mbuf *txp[TW_DP_BURST], *dropp[TW_DP_BURST];
+	void *txh[TW_DP_BURST];
 	uint8_t verdict[TW_DP_BURST] = { 0 };
 	uint16_t nt = 0, nd = 0, nc = 0;
 
 	/* a port released while the burst was parsed (class NONE), or a
 	 * class without a handler: the kernel decides */
 	if (unlikely(cls >= TW_DP_UDP_CLASS_MAX || dp->udp_fn[cls] == NULL)) {
-		for (uint16_t i = 0; i < n; i++)
-			exc[(*ne)++] = pkts[i];
+		for (uint16_t i = 0; i < n; i++) {
+			if (hctx != NULL)
+				inner_drop(dp, w, pidx, pkts[i], hctx[i]);
+			else
+				exc[(*ne)++] = pkts[i];
+		}
 		return;
 	}
 	dp->udp_fn[cls](dp->udp_arg[cls], w->idx, pidx, pkts, n, verdict);
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t v = verdict[i];
 
-		if (likely(v == TW_DP_V_TX))
+		if (likely(v == TW_DP_V_TX)) {
+			if (hctx != NULL)
+				txh[nt] = hctx[i];
 			txp[nt++] = pkts[i];
-		else if (v == TW_DP_V_DROP || v == TW_DP_V_CONSUMED) {
+		} else if (v == TW_DP_V_DROP || v == TW_DP_V_CONSUMED) {
 			/* both freed; the consumed ones counted apart */
 			dropp[nd++] = pkts[i];
 			nc = (uint16_t)(nc + (v == TW_DP_V_CONSUMED));
+		} else if (hctx != NULL) {
+			inner_drop(dp, w, pidx, pkts[i], hctx[i]);
 		} else {
 			exc[(*ne)++] = pkts[i];
 		}
@@ -144,7 +173,7 @@ owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q, unsigned
 		rte_pktmbuf_free_bulk(dropp, nd);
 	}
 	if (nt != 0)
-		reply(dp, w, pidx, q, cls, txp, nt);
+		reply(dp, w, pidx, q, cls, txp, nt, hctx != NULL ? txh : NULL);
 }
 
 /* Owned packets while several classes own ports: each packet's class from
@@ -171,7 +200,7 @@ owned_mixed(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
 		c_and &= c;
 	}
 	if (c_or == c_and) {
-		owned(dp, w, pidx, q, c_or, pkts, n, exc, ne);
+		owned(dp, w, pidx, q, c_or, pkts, n, exc, ne, NULL);
 		return;
 	}
 	/* NONE (a port released meanwhile) goes to owned(), which hands it on */
@@ -182,7 +211,86 @@ owned_mixed(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
 	}
 	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++)
 		if (ns[c] != 0)
-			owned(dp, w, pidx, q, c, sub[c], ns[c], exc, ne);
+			owned(dp, w, pidx, q, c, sub[c], ns[c], exc, ne, NULL);
+}
+
+/* ESP or ESP-in-UDP that the classifier left for the kernel: ours when
+ * lib/ipsec has its SA. Not IPv4 fragments (reassembly is the kernel's). */
+static inline bool esp_candidate(const struct tw_dp *dp, const struct tw_dp_l34 *l,
+				 const struct rte_mbuf *m)
+{
+	const uint8_t *ip;
+
+	if (dp->esp.in == NULL || l->ipv == 0)
+		return false;
+	if (l->proto == 17)
+		return (__atomic_load_n(&dp->esp_udp[l->dport / 64], __ATOMIC_RELAXED) >>
+			(l->dport % 64)) & 1;
+	if (l->proto != 50)
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, l->l2_len);
+	return l->ipv == 6 || (tw_get_be16(ip + 6) & 0x3fff) == 0;
+}
+
+/* Decrypt, classify the inner packets, run their handlers; the replies
+ * leave through the paired outbound SA (reply()). */
+static __attribute__((noinline)) void
+esp_in(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
+       struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+{
+	struct dp_port *p = &dp->ports[pidx];
+	struct rte_mbuf *in[TW_DP_BURST], *sub[TW_DP_BURST];
+	void *h[TW_DP_BURST], *ih[TW_DP_BURST], *subh[TW_DP_BURST];
+	uint8_t v[TW_DP_BURST], cls[TW_DP_BURST], single;
+	uint16_t ni = 0, nd = 0;
+
+	dp->esp.in(dp->esp_arg, w->idx, pkts, n, v, h);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct tw_dp_l34 l;
+
+		if (v[i] == TW_DP_ESP_NOT_OURS) {
+			exc[(*ne)++] = m;
+		} else if (v[i] == TW_DP_ESP_INNER) {
+			/* the inner packet: the same classifier, checksums checked */
+			if (tw_dp_parse(&p->match, rte_pktmbuf_mtod(m, const uint8_t *),
+					rte_pktmbuf_data_len(m), 0, &l) != TW_DP_CLS_OWNED) {
+				inner_drop(dp, w, pidx, m, h[i]);
+				continue;
+			}
+			m->l2_len = l.l2_len;
+			m->l3_len = l.l3_len;
+			m->packet_type = (l.vlan ? RTE_PTYPE_L2_ETHER_VLAN : RTE_PTYPE_L2_ETHER) |
+					 (l.ipv == 4 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6) |
+					 RTE_PTYPE_L4_UDP;
+			cls[ni] = __atomic_load_n(&dp->udp_class[l.dport], __ATOMIC_RELAXED);
+			ih[ni] = h[i];
+			in[ni++] = m;
+		} else {
+			nd++;
+			rte_pktmbuf_free(m);
+		}
+	}
+	w->st[pidx].drop[TW_DP_DROP_HANDLER] += nd;
+	if (ni == 0)
+		return;
+	w->st[pidx].cnt[TW_DP_CNT_OWNED] += ni;
+	single = __atomic_load_n(&dp->udp_single, __ATOMIC_ACQUIRE);
+	if (single != TW_DP_UDP_NONE) {
+		owned(dp, w, pidx, q, single, in, ni, exc, ne, ih);
+		return;
+	}
+	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++) {
+		uint16_t ns = 0;
+
+		for (uint16_t i = 0; i < ni; i++)
+			if (cls[i] == c || (c == TW_DP_UDP_NONE && cls[i] >= TW_DP_UDP_CLASS_MAX)) {
+				subh[ns] = ih[i];
+				sub[ns++] = in[i];
+			}
+		if (ns != 0)
+			owned(dp, w, pidx, q, c, sub, ns, exc, ne, subh);
+	}
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
@@ -191,8 +299,8 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 	struct dp_port *p = &dp->ports[pidx];
 	struct tw_dp_stats *st = &w->st[pidx];
 	struct rte_mbuf *pkts[TW_DP_BURST], *own[TW_DP_BURST], *exc[TW_DP_BURST];
-	struct rte_mbuf *bad[TW_DP_BURST];
-	uint16_t n, no = 0, ne = 0, nb = 0;
+	struct rte_mbuf *bad[TW_DP_BURST], *esp[TW_DP_BURST];
+	uint16_t n, no = 0, ne = 0, nb = 0, nesp = 0;
 	tw_ntp_t now;
 	uint64_t hwflag = dp->hw_ts_flag;
 
@@ -248,6 +356,12 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 			own[no++] = m;
 			break;
 		case TW_DP_CLS_EXCEPTION:
+			if (unlikely(esp_candidate(dp, &l, m))) {
+				m->l2_len = l.l2_len;
+				m->l3_len = l.l3_len;
+				esp[nesp++] = m;
+				break;
+			}
 			exc[ne++] = m;
 			break;
 		default:
@@ -265,10 +379,12 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 
 		st->cnt[TW_DP_CNT_OWNED] += no;
 		if (likely(single != TW_DP_UDP_NONE))
-			owned(dp, w, pidx, q, single, own, no, exc, &ne);
+			owned(dp, w, pidx, q, single, own, no, exc, &ne, NULL);
 		else
 			owned_mixed(dp, w, pidx, q, own, no, exc, &ne);
 	}
+	if (nesp != 0)
+		esp_in(dp, w, pidx, q, esp, nesp, exc, &ne);
 	to_exception(p, st, exc, ne);
 	return n;
 }

@@ -98,11 +98,11 @@ int ki_parse_line(const char *line, size_t len, struct ki_line *out,
 	memset(out, 0, sizeof(*out));
 	if (len >= TW_KEYIMP_LINE_MAX) /* the LF makes it one more */
 		return ki_refuse(e, 400, "line-too-long");
+	if (memchr(line, '\r', len) != NULL || memchr(line, '\0', len) != NULL)
+		return ki_refuse(e, 400, "syntax: CR or NUL");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 
-		if (c == '\r' || c == '\0')
-			return ki_refuse(e, 400, "syntax: CR or NUL");
 		if (c < 0x20 || c > 0x7e)
 			return ki_refuse(e, 400, "syntax: octet outside printable ASCII");
 	}

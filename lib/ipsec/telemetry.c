@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK telemetry: /twamp/ipsec/sas (per SA: SPI, direction, algorithms,
+ * counters; never keys) and /twamp/ipsec/stats (totals). 22.11 callbacks
+ * take no argument: the context reported is a process-wide pointer under
+ * the lock that SA add/delete also take.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_spinlock.h>
+#include <rte_telemetry.h>
+
+#include "ipsec_priv.h"
+
+rte_spinlock_t tw_ipsec_tel_lock = RTE_SPINLOCK_INITIALIZER;
+static struct tw_ipsec *tel_ctx;
+static bool tel_registered;
+
+#define STATS(X) X(packets) X(octets) X(auth_fail) X(replay_drop) X(bad) \
+	X(inner_drop) X(no_reply_sa) X(seq_overflow) X(errors)
+
+static void add_stats(struct rte_tel_data *d, const struct tw_ipsec_sa_stats *s)
+{
+#define ADD(f) rte_tel_data_add_dict_u64(d, #f, s->f);
+	STATS(ADD)
+#undef ADD
+}
+
+static int tel_sas(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tw_ipsec_sa_info info;
+	uint32_t next = 0;
+	int rc = -ENODEV;
+
+	(void)cmd;
+	(void)params;
+	rte_spinlock_lock(&tw_ipsec_tel_lock);
+	if (tel_ctx != NULL) {
+		rte_tel_data_start_dict(d);
+		rc = 0;
+		while (tw_ipsec_sa_iterate(tel_ctx, &next, &info) == 1) {
+			struct rte_tel_data *c = rte_tel_data_alloc();
+			char name[32];
+
+			if (c == NULL)
+				break;
+			snprintf(name, sizeof(name), "%s:0x%08x",
+				 info.conf.dir == TW_IPSEC_IN ? "in" : "out", info.conf.spi);
+			rte_tel_data_start_dict(c);
+			rte_tel_data_add_dict_u64(c, "spi", info.conf.spi);
+			rte_tel_data_add_dict_string(c, "mode", info.conf.mode == TW_IPSEC_TUNNEL ?
+						     "tunnel" : "transport");
+			rte_tel_data_add_dict_string(c, "encap", info.conf.encap_udp ? "udp" : "none");
+			rte_tel_data_add_dict_string(c, "cipher", tw_ipsec_cipher_name(info.conf.cipher));
+			rte_tel_data_add_dict_string(c, "auth", tw_ipsec_auth_name(info.conf.auth));
+			if (info.conf.dir == TW_IPSEC_IN)
+				rte_tel_data_add_dict_u64(c, "reply_spi", info.conf.reply_spi);
+			add_stats(c, &info.stats);
+			if (rte_tel_data_add_dict_container(d, name, c, 0) != 0)
+				rte_tel_data_free(c);
+		}
+	}
+	rte_spinlock_unlock(&tw_ipsec_tel_lock);
+	return rc;
+}
+
+static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tw_ipsec_sa_stats in = { 0 }, out = { 0 };
+	struct tw_ipsec_sa_info info;
+	uint32_t next = 0;
+	int rc = -ENODEV;
+
+	(void)cmd;
+	(void)params;
+	rte_spinlock_lock(&tw_ipsec_tel_lock);
+	if (tel_ctx != NULL) {
+		uint64_t n_in = 0, n_out = 0;
+
+		while (tw_ipsec_sa_iterate(tel_ctx, &next, &info) == 1) {
+			struct tw_ipsec_sa_stats *t = info.conf.dir == TW_IPSEC_IN ? &in : &out;
+
+#define SUMF(f) t->f += info.stats.f;
+			STATS(SUMF)
+#undef SUMF
+			if (info.conf.dir == TW_IPSEC_IN)
+				n_in++;
+			else
+				n_out++;
+		}
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_u64(d, "sas_in", n_in);
+		rte_tel_data_add_dict_u64(d, "sas_out", n_out);
+#define ADDIO(f) rte_tel_data_add_dict_u64(d, "in_" #f, in.f); \
+		 rte_tel_data_add_dict_u64(d, "out_" #f, out.f);
+		STATS(ADDIO)
+#undef ADDIO
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tw_ipsec_tel_lock);
+	return rc;
+}
+
+int tw_ipsec_telemetry_register(struct tw_ipsec *ctx)
+{
+	int rc = 0;
+
+	if (ctx == NULL)
+		return -EINVAL;
+	rte_spinlock_lock(&tw_ipsec_tel_lock);
+	if (!tel_registered) {
+		rc = rte_telemetry_register_cmd("/twamp/ipsec/sas", tel_sas,
+			"IPsec SAs terminated in the workers: algorithms, counters. No parameters");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/twamp/ipsec/stats", tel_stats,
+				"IPsec totals per direction. No parameters");
+		tel_registered = rc == 0;
+	}
+	if (rc == 0)
+		tel_ctx = ctx;
+	rte_spinlock_unlock(&tw_ipsec_tel_lock);
+	return rc;
+}
+
+void ipsec_telemetry_forget(struct tw_ipsec *ctx)
+{
+	rte_spinlock_lock(&tw_ipsec_tel_lock);
+	if (tel_ctx == ctx)
+		tel_ctx = NULL;
+	rte_spinlock_unlock(&tw_ipsec_tel_lock);
+}
