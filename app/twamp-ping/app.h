@@ -43,6 +43,8 @@ struct opts {
 	const char *key_id;
 	const char *ike_keys;       /* RFC 7717: key-import records file */
 	bool ike_direct;            /* --ike-token-key direct */
+	const char *ike_socket;     /* RFC 7717: serve key import here */
+	unsigned ike_wait_s;        /* how long to wait on it */
 	long reflect_octets;        /* RFC 6038; -1 not asked */
 	bool sym_size, dscp_ecn, individual;
 	bool zero_pad;

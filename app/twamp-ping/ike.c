@@ -5,7 +5,9 @@
  * so a record twamp-ping accepts is exactly one twamp-dp accepts. The IKE
  * SA is the newest one whose `remote` is the server's address (RFC 7717:
  * the client picks the IKE SA it shares with the server); its KeyID is
- * SPIi | SPIr | zeros and its secret prf(SK_d, "IPPM").
+ * SPIi | SPIr | zeros and its secret prf(SK_d, "IPPM"). With --ike-socket
+ * twamp-ping serves a key-import socket (lib/keyimp's server) until that
+ * IKE SA has been pushed to it.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "ping.h"
@@ -35,6 +39,12 @@ static int keep_reply(void *arg, const char *line, size_t len)
 	if (len > 0 && r->line[len - 1] == '\n')
 		r->line[len - 1] = '\0';
 	return 0;
+}
+
+static int setup_fail_ike(const char *why)
+{
+	fprintf(stderr, "twamp-ping: RFC 7717 keys: %s\n", why);
+	return PING_EXIT_SETUP;
 }
 
 static int ike_fail(const char *file, unsigned lineno, const char *what)
@@ -96,50 +106,102 @@ static int feed(struct tw_keyimp_sess *s, FILE *f, const char *file)
 	return rc;
 }
 
-int ping_load_ike(struct ping *p)
+/* The server's address as key import writes it (`remote` of an IKE SA). */
+static void peer_addr(const struct ping *p, struct tw_keyimp_addr *a)
 {
-	const char *file = p->o.ike_keys;
-	struct tw_keyimp_conf kc = { .ipsec_enabled = true };
-	struct tw_keyimp_addr peer;
-	struct tw_keyimp *t;
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)p->peer.ss_family;
+	if (p->peer.ss_family == AF_INET)
+		memcpy(a->addr, &((const struct sockaddr_in *)&p->peer)->sin_addr, 4);
+	else
+		memcpy(a->addr, &((const struct sockaddr_in6 *)&p->peer)->sin6_addr, 16);
+}
+
+static int load_file(struct tw_keyimp *t, const char *file)
+{
 	struct tw_keyimp_sess *s;
-	struct tw_keyimp_ike ike;
-	char a[64];
 	FILE *f;
 	int rc;
 
-	if (file == NULL)
-		return 0;
 	f = fopen(file, "r");
 	if (f == NULL)
 		return ike_fail(file, 0, strerror(errno));
-	t = tw_keyimp_create(&kc);
-	s = t != NULL ? tw_keyimp_sess_open(t) : NULL;
+	s = tw_keyimp_sess_open(t);
 	if (s == NULL) {
 		fclose(f);
-		tw_keyimp_destroy(t);
 		return ike_fail(file, 0, strerror(ENOMEM));
 	}
 	rc = feed(s, f, file);
 	fclose(f);
 	tw_keyimp_sess_close(s);
-	if (rc == 0) {
-		memset(&peer, 0, sizeof(peer));
-		peer.family = (uint8_t)p->peer.ss_family;
-		if (p->peer.ss_family == AF_INET)
-			memcpy(peer.addr, &((const struct sockaddr_in *)&p->peer)->sin_addr, 4);
-		else
-			memcpy(peer.addr, &((const struct sockaddr_in6 *)&p->peer)->sin6_addr, 16);
-		if (tw_keyimp_ike_by_peer(t, &peer, &ike) != 0) {
-			snprintf(a, sizeof(a), "no IKE SA with remote=%s", p->o.host);
-			rc = ike_fail(file, 0, a);
+	return rc;
+}
+
+/*
+ * --ike-socket: serve a key-import socket (the IKE daemon's plugin pushes
+ * to it) until an IKE SA with the server appears, at most ike_wait_s.
+ */
+static int wait_socket(struct ping *p, struct tw_keyimp *t, const struct tw_keyimp_addr *peer,
+		       struct tw_keyimp_ike *ike)
+{
+	struct tw_keyimp_server_conf sc = { .path = p->o.ike_socket, .allow_uid = getuid() };
+	struct tw_keyimp_server *srv = tw_keyimp_server_create(t, &sc);
+	struct timespec ts;
+	time_t end;
+	int rc = -ENOENT;
+
+	if (srv == NULL) {
+		fprintf(stderr, "twamp-ping: --ike-socket %s: %s\n", p->o.ike_socket,
+			strerror(errno));
+		return PING_EXIT_SETUP;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec + (time_t)p->o.ike_wait_s;
+	do {
+		(void)tw_keyimp_server_poll(srv, 100);
+		rc = tw_keyimp_ike_by_peer(t, peer, ike);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	} while (rc != 0 && ts.tv_sec < end && !*p->stop);
+	tw_keyimp_server_destroy(srv);
+	if (rc != 0) {
+		fprintf(stderr, "twamp-ping: --ike-socket %s: no IKE SA with remote=%s "
+			"arrived within %u s\n", p->o.ike_socket, p->o.host, p->o.ike_wait_s);
+		return PING_EXIT_SETUP;
+	}
+	return 0;
+}
+
+int ping_load_ike(struct ping *p)
+{
+	struct tw_keyimp_conf kc = { .ipsec_enabled = true };
+	struct tw_keyimp_addr peer;
+	struct tw_keyimp_ike ike;
+	struct tw_keyimp *t;
+	char a[64];
+	int rc = 0;
+
+	if (p->o.ike_keys == NULL && p->o.ike_socket == NULL)
+		return 0;
+	t = tw_keyimp_create(&kc);
+	if (t == NULL)
+		return setup_fail_ike(strerror(errno));
+	peer_addr(p, &peer);
+	if (p->o.ike_keys != NULL)
+		rc = load_file(t, p->o.ike_keys);
+	if (rc == 0 && tw_keyimp_ike_by_peer(t, &peer, &ike) != 0) {
+		if (p->o.ike_socket != NULL) {
+			rc = wait_socket(p, t, &peer, &ike);
 		} else {
-			tw_proto_ctrl_keyid_from_spis(p->ike_keyid, ike.spi_i, ike.spi_r);
-			memcpy(p->ike_secret, ike.secret, ike.secret_len);
-			p->ike_secret_len = ike.secret_len;
-			p->have_ike = true;
-			tw_keyimp_ike_wipe(&ike);
+			snprintf(a, sizeof(a), "no IKE SA with remote=%s", p->o.host);
+			rc = ike_fail(p->o.ike_keys, 0, a);
 		}
+	}
+	if (rc == 0) {
+		tw_proto_ctrl_keyid_from_spis(p->ike_keyid, ike.spi_i, ike.spi_r);
+		memcpy(p->ike_secret, ike.secret, ike.secret_len);
+		p->ike_secret_len = ike.secret_len;
+		p->have_ike = true;
+		tw_keyimp_ike_wipe(&ike);
 	}
 	tw_keyimp_destroy(t);
 	return rc;

@@ -62,7 +62,7 @@ ike_rec() { # VERB SPII SPIR PRF SKD LOCAL REMOTE ROLE [extra]
 # push LINE...: one key-import session (hello, the lines, bye); prints the
 # replies, fails unless every record is answered ok
 push() {
-  "$PY" - "$SOCK" "$@" <<'EOF'
+  "$PY" - "${PUSH_SOCK:-$SOCK}" "$@" <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
@@ -185,6 +185,25 @@ done
 run twamp-ikev2-mixed $DUT_V4 mixed -m mixed --ike-keys "$LOG/peer1.rec"
 run owamp-ikev2-auth $DUT_V4 auth --owamp -m auth --ike-keys "$LOG/peer1.rec"
 run owamp-ikev2-enc $DUT_V6 enc --owamp -m enc --ike-keys "$LOG/peer1.rec"
+
+# --ike-socket: twamp-ping serves key import until the IKE SA is pushed
+out="$LOG/sock"
+peer "$PING" -m enc -c $COUNT -i 0.005 -L 1 --json "$out.json" --ike-socket "$LOG/ping.sock" \
+  $DUT_V4 >"$out.txt" 2>"$out.err" &
+RUN=$!
+for _ in $(seq 1 100); do [ -S "$LOG/ping.sock" ] && break; sleep 0.05; done
+PUSH_SOCK=$LOG/ping.sock check "records pushed to twamp-ping's --ike-socket" push \
+  "$(ike_rec ike-up $SPI1I $SPI1R 5 $SKD1 $PEER_V4 $DUT_V4 initiator)"
+wait $RUN; rc=$?
+check "twamp-ping --ike-socket: exit 0 (got $rc)" test $rc -eq 0
+[ $rc -eq 0 ] || sed 's/^/# /' "$out.err" | tail -3
+check "twamp-ping --ike-socket: $COUNT sent, $COUNT received, encrypted" \
+  results_ok "$out.json" $COUNT enc
+check "twamp-ping removed its key-import socket" test ! -e "$LOG/ping.sock"
+peer "$PING" -m auth -c 2 --ike-socket "$LOG/ping.sock" --ike-wait 1 $DUT_V4 \
+  >/dev/null 2>"$LOG/wait.err"; rc=$?
+check "--ike-socket with nothing pushed: exit 1 (got $rc) after --ike-wait, says so" \
+  sh -c "[ $rc -eq 1 ] && grep -q 'arrived within 1 s' '$LOG/wait.err'"
 
 # the other token-key reading than the server's is a wrong key: Accept 1
 peer "$PING" -m auth -c 2 --ike-token-key direct --ike-keys "$LOG/peer1.rec" $DUT_V4 \
