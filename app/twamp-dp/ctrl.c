@@ -4,6 +4,9 @@
  *
  * lib/control runs the protocol; this file answers its callbacks:
  *  - KeyID -> passphrase from the key file (keys:, not secrets:);
+ *  - RFC 7717 IKEv2Derived: SPIi/SPIr -> prf(SK_d, "IPPM") from the IKE
+ *    SA table of key import (app_ctrl_set_ike()); offered while it holds
+ *    an IKE SA;
  *  - TWAMP Request-TW-Session -> tw_refl_session_add() (not started),
  *    Start -> tw_refl_session_start(), Stop -> tw_refl_session_stop()
  *    with the session's Timeout, close -> tw_refl_session_del();
@@ -29,9 +32,11 @@
 #include <rte_telemetry.h>
 
 #include "ctrl.h"
+#include "keyimp.h"
 #include "recv.h"
 #include "tw_ctrl_server.h"
 #include "tw_dp_reflect.h"
+#include "tw_keyimp.h"
 #include "tw_sched.h"
 #include "twamp_dp.h"
 
@@ -78,6 +83,8 @@ struct app_ctrl {
 	uint64_t recs_total;       /* OWAMP record slots allocated, all sessions */
 	uint64_t recs_dropped;     /* not kept: over RECS_MAX / RECS_TOTAL */
 	struct tw_owamp_record *fetch;  /* Fetch-Session answer buffer */
+	struct app_ctrl_ike ike;        /* the IKE SA table (RFC 7717) */
+	uint64_t ike_found, ike_missing;
 };
 
 /* 22.11 telemetry callbacks take no argument: the one server */
@@ -103,6 +110,71 @@ static int key_lookup(void *arg, const uint8_t keyid[TW_CTRL_KEYID_LEN],
 		return -ENOENT;
 	memcpy(secret, k->value, k->len);
 	return (int)k->len;
+}
+
+/* RFC 7717 §5.3: KeyID SPIi | SPIr -> the IKE SA's key (a copy). */
+static int ike_lookup(void *arg, const uint8_t spi_i[TW_CTRL_SPI_LEN],
+		      const uint8_t spi_r[TW_CTRL_SPI_LEN], struct tw_ctrl_ike_key *out)
+{
+	struct app_ctrl *c = arg;
+	int rc = c->ike.lookup != NULL ? c->ike.lookup(c->ike.arg, spi_i, spi_r, out) : -ENOENT;
+
+	if (rc == 0)
+		c->ike_found++;
+	else
+		c->ike_missing++;
+	return rc;
+}
+
+static unsigned ike_count(void *arg)
+{
+	struct app_ctrl *c = arg;
+
+	return c->ike.count != NULL ? c->ike.count(c->ike.arg) : 0;
+}
+
+void app_ctrl_set_ike(struct app_ctrl *c, const struct app_ctrl_ike *ike)
+{
+	if (c == NULL)
+		return;
+	if (ike != NULL)
+		c->ike = *ike;
+	else
+		memset(&c->ike, 0, sizeof(c->ike));
+}
+
+/* lib/keyimp's IKE SA table as the source (control thread only). */
+static int keyimp_lookup(void *arg, const uint8_t spi_i[TW_CTRL_SPI_LEN],
+			 const uint8_t spi_r[TW_CTRL_SPI_LEN], struct tw_ctrl_ike_key *out)
+{
+	struct tw_keyimp_ike ike;
+	int rc = tw_keyimp_ike_get(arg, spi_i, spi_r, &ike);
+
+	if (rc == 0 && (ike.secret_len == 0 || ike.secret_len > sizeof(out->secret)))
+		rc = -ENOENT;
+	if (rc == 0) {
+		out->prf = (enum tw_crypto_prf)ike.prf;
+		memcpy(out->secret, ike.secret, ike.secret_len);
+		out->secret_len = ike.secret_len;
+	}
+	tw_keyimp_ike_wipe(&ike);
+	return rc == 0 ? 0 : -ENOENT;
+}
+
+static unsigned keyimp_count(void *arg)
+{
+	return tw_keyimp_ike_count(arg);
+}
+
+void app_ctrl_use_keyimp(struct app_ctrl *c, const struct tw_keyimp *t)
+{
+	struct app_ctrl_ike ike = {
+		.lookup = keyimp_lookup,
+		.count = keyimp_count,
+		.arg = (void *)(uintptr_t)t,
+	};
+
+	app_ctrl_set_ike(c, t != NULL ? &ike : NULL);
 }
 
 static bool is_local(const struct tw_config *cfg, int family, const uint8_t *addr)
@@ -507,6 +579,9 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "refwait_expired", tel_ctrl->refwait_expired);
 	rte_tel_data_add_dict_u64(d, "owamp_record_slots", tel_ctrl->recs_total);
 	rte_tel_data_add_dict_u64(d, "owamp_records_dropped", tel_ctrl->recs_dropped);
+	rte_tel_data_add_dict_u64(d, "ike_sas", ike_count(tel_ctrl));
+	rte_tel_data_add_dict_u64(d, "ike_key_found", tel_ctrl->ike_found);
+	rte_tel_data_add_dict_u64(d, "ike_key_missing", tel_ctrl->ike_missing);
 	for (unsigned i = 0; i < TW_CTRL_SRV_CLOSE__MAX; i++) {
 		snprintf(name, sizeof(name), "close_%s", tw_ctrl_server_close_name(i));
 		rte_tel_data_add_dict_u64(d, name, st.closes[i]);
@@ -522,6 +597,8 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 {
 	static const struct tw_ctrl_server_ops ops = {
 		.key_lookup = key_lookup,
+		.ike_lookup = ike_lookup,
+		.ike_count = ike_count,
 		.session_add = session_add,
 		.session_start = session_start,
 		.session_stop = session_stop,
@@ -540,11 +617,22 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 	if (!cc->enabled)
 		return NULL;
 	memset(&sc, 0, sizeof(sc));
-	/* RFC 7717 keys are not wired to the server yet: not offered */
 	sc.modes = (cc->modes | cc->options) & ~(uint32_t)(TW_CONFIG_MODE_IKEV2 | TW_CONFIG_OPT_PTP);
 	sc.owamp_modes = cc->modes & (TW_MODE_UNAUTH | TW_MODE_AUTH | TW_MODE_ENCRYPTED);
-	if (cc->modes & TW_CONFIG_MODE_IKEV2)
-		app_log("control: warning: mode ikev2 (RFC 7717) is not served yet; not offered");
+	if ((cc->modes & TW_CONFIG_MODE_IKEV2) &&
+	    cfg->ipsec.profile == TW_CONFIG_IKEV2_DRAFT) {
+		app_log("control: warning: ipsec.ikev2.profile draft (the seed draft's "
+			"mechanisms) is not served yet; mode ikev2 not offered");
+	} else if (cc->modes & TW_CONFIG_MODE_IKEV2) {
+		/* RFC 7717: offered while key import holds an IKE SA */
+		sc.modes |= TW_MODE_IKEV2;
+		sc.owamp_modes |= TW_MODE_OWAMP_IKEV2;
+		sc.ike_token_key = cfg->ipsec.token_key == TW_CONFIG_TOKEN_DIRECT ?
+					   TW_CRYPTO_TOKEN_KEY_DIRECT : TW_CRYPTO_TOKEN_KEY_PBKDF2;
+		app_log("control: mode ikev2 (RFC 7717, token key %s) offered while key "
+			"import holds an IKE SA",
+			sc.ike_token_key == TW_CRYPTO_TOKEN_KEY_DIRECT ? "direct" : "pbkdf2");
+	}
 	if (cc->options & TW_CONFIG_OPT_PTP)
 		app_log("control: warning: ptp_timestamps (RFC 8186) is not served yet; not offered");
 	sc.count = cc->count;
@@ -560,6 +648,8 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 	c->refl = app_refl_get(refl);
 	c->refwait_s = cc->refwait_s;
 	c->next_port = PORT_FIRST;
+	/* key import is created first (run.c): its IKE SA table, or none */
+	app_ctrl_use_keyimp(c, app_keyimp_table());
 	c->srv = tw_ctrl_server_create(&sc, &ops, c);
 	if (c->srv == NULL || c->refl == NULL) {
 		app_log("control: cannot create the server: %s", strerror(errno));

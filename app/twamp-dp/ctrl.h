@@ -13,7 +13,22 @@
 #include "tw_config.h"
 #include "tw_dataplane.h"
 
+#include "tw_ctrl_server.h"
+
 struct app_ctrl;
+
+/*
+ * Where RFC 7717 keys come from (key import's IKE SA table): lookup by
+ * SPIi/SPIr copies the IKE SA's prf(SK_d, "IPPM") (0 or -ENOENT), count
+ * says how many IKE SAs there are (IKEv2Derived is offered while > 0).
+ * Both run on the control thread.
+ */
+struct app_ctrl_ike {
+	int (*lookup)(void *arg, const uint8_t spi_i[TW_CTRL_SPI_LEN],
+		      const uint8_t spi_r[TW_CTRL_SPI_LEN], struct tw_ctrl_ike_key *out);
+	unsigned (*count)(void *arg);
+	void *arg;
+};
 
 /*
  * Listen on reflector.control.listen (TWAMP) and the same addresses on TCP
@@ -23,6 +38,12 @@ struct app_ctrl;
  */
 struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *refl,
 				 struct tw_dp *dp, int *failed);
+/* Set (or with NULL clear) the IKE SA table; NULL-safe on @p c. */
+void app_ctrl_set_ike(struct app_ctrl *c, const struct app_ctrl_ike *ike);
+struct tw_keyimp;
+/* Take RFC 7717 keys from key import's IKE SA table (lib/keyimp); NULL
+ * clears. The table must outlive @p c or be cleared first. */
+void app_ctrl_use_keyimp(struct app_ctrl *c, const struct tw_keyimp *t);
 /* One control-loop pass: sockets (never blocking), REFWAIT once a second. */
 void app_ctrl_service(struct app_ctrl *c);
 /* Close every connection (removing its sessions) and free. NULL-safe. */

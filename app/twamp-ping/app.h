@@ -41,6 +41,10 @@ struct opts {
 	uint64_t timeout_ns;
 	const char *key_file;
 	const char *key_id;
+	const char *ike_keys;       /* RFC 7717: key-import records file */
+	bool ike_direct;            /* --ike-token-key direct */
+	const char *ike_socket;     /* RFC 7717: serve key import here */
+	unsigned ike_wait_s;        /* how long to wait on it */
 	long reflect_octets;        /* RFC 6038; -1 not asked */
 	bool sym_size, dscp_ecn, individual;
 	bool zero_pad;
@@ -90,6 +94,11 @@ struct ping {
 	socklen_t peer_len, src_len;
 	struct tw_config_keys keys;
 	const struct tw_config_key *key;
+	/* RFC 7717: the IKE SA picked by the server's address (ike.c) */
+	bool have_ike;
+	uint8_t ike_keyid[TW_CTRL_KEYID_LEN];
+	uint8_t ike_secret[TW_CRYPTO_PRF_MAX];
+	size_t ike_secret_len;
 	struct tw_ctrl_client *cl;
 	uint32_t padding;
 	int64_t start_real;             /* OWAMP Start Time, realtime ns */
@@ -105,6 +114,8 @@ struct ping {
  * printed why it failed. */
 int ping_resolve(struct ping *p);
 int ping_load_key(struct ping *p);
+/* ike.c: --ike-keys: load the records, pick the IKE SA of the server. */
+int ping_load_ike(struct ping *p);
 int ping_padding(struct ping *p);
 int ping_ctrl_connect(struct ping *p);
 int ping_sessions_open(struct ping *p);

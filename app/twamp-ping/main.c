@@ -42,6 +42,13 @@ static void usage(FILE *f)
 "  -k, --key-file FILE   key file (the appliance's format, docs/config.md)\n"
 "  -u, --key-id ID       KeyID: TWAMP/OWAMP passphrase or secret; Light: the\n"
 "                        48-octet test key; STAMP: the 16..64-octet HMAC key\n"
+"      --ike-keys FILE   RFC 7717: keys from an IKE SA (key-import records,\n"
+"                        docs/key-import.md); the SA whose remote is HOST\n"
+"      --ike-socket PATH serve a key-import socket at PATH (the IKE daemon's\n"
+"                        plugin pushes to it) until the IKE SA with HOST is\n"
+"                        there, at most --ike-wait SEC (default 10)\n"
+"      --ike-token-key K pbkdf2 (default) or direct, as the server's\n"
+"                        ipsec.ikev2.token_key\n"
 "  -p, --port PORT       control port (TWAMP 862, OWAMP 861) or, for Light/STAMP,\n"
 "                        the reflector's UDP port (862)\n"
 "  -P, --test-port PORT  TWAMP: reflector port to request (default: server picks)\n"
@@ -181,6 +188,7 @@ enum {
 	O_LIGHT = 256, O_STAMP, O_OWAMP, O_REFLECT, O_SYM, O_DSCPECN, O_INDIV,
 	O_SSID, O_JSON, O_PP, O_FORMAT, O_HW, O_PROGRESS, O_NOPROGRESS,
 	O_POISSON, O_PERIODIC, O_SRCPORT, O_ECN, O_ZEROPAD, O_SESSIONS,
+	O_IKE_KEYS, O_IKE_TOKEN, O_IKE_SOCKET, O_IKE_WAIT,
 };
 
 static int bad_arg(const char *opt, const char *val, const char *what)
@@ -199,6 +207,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "key-id", required_argument, NULL, 'u' },
+		{ "ike-keys", required_argument, NULL, O_IKE_KEYS },
+		{ "ike-token-key", required_argument, NULL, O_IKE_TOKEN },
+		{ "ike-socket", required_argument, NULL, O_IKE_SOCKET },
+		{ "ike-wait", required_argument, NULL, O_IKE_WAIT },
 		{ "port", required_argument, NULL, 'p' },
 		{ "test-port", required_argument, NULL, 'P' },
 		{ "reflect-octets", required_argument, NULL, O_REFLECT },
@@ -273,6 +285,21 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 		case 'k': o->key_file = optarg; break;
 		case 'u': o->key_id = optarg; break;
+		case O_IKE_KEYS: o->ike_keys = optarg; break;
+		case O_IKE_SOCKET: o->ike_socket = optarg; break;
+		case O_IKE_WAIT: {
+			long w;
+
+			if (parse_long(optarg, 1, 3600, &w) < 0)
+				return bad_arg("--ike-wait", optarg, "1..3600 seconds");
+			o->ike_wait_s = (unsigned)w;
+			break;
+		}
+		case O_IKE_TOKEN:
+			if (strcmp(optarg, "pbkdf2") != 0 && strcmp(optarg, "direct") != 0)
+				return bad_arg("--ike-token-key", optarg, "pbkdf2 or direct");
+			o->ike_direct = strcmp(optarg, "direct") == 0;
+			break;
 		case 'p':
 			if (parse_long(optarg, 1, 65535, &o->port) < 0)
 				return bad_arg("--port", optarg, "1..65535");
@@ -402,7 +429,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "twamp-ping: STAMP has open and auth modes only (RFC 8762 §4)\n");
 		return PING_EXIT_USAGE;
 	}
-	if (o->mode != PING_OPEN && (o->key_file == NULL || o->key_id == NULL)) {
+	if (o->ike_wait_s == 0)
+		o->ike_wait_s = 10;
+	if ((o->ike_keys != NULL || o->ike_socket != NULL) &&
+	    (o->mode == PING_OPEN || (o->proto != PING_TWAMP && o->proto != PING_OWAMP) ||
+	     o->key_file != NULL || o->key_id != NULL)) {
+		fprintf(stderr, "twamp-ping: --ike-keys/--ike-socket (RFC 7717) need TWAMP or OWAMP in mode "
+			"auth, enc or mixed, and no -k/-u\n");
+		return PING_EXIT_USAGE;
+	}
+	if (o->mode != PING_OPEN && o->ike_keys == NULL && o->ike_socket == NULL &&
+	    (o->key_file == NULL || o->key_id == NULL)) {
 		fprintf(stderr, "twamp-ping: mode %s needs -k KEYFILE and -u KEYID\n",
 			ping_mode_name(o->mode));
 		return PING_EXIT_USAGE;
@@ -430,7 +467,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	static int (*const steps[])(struct ping *) = {
-		ping_resolve, ping_load_key, ping_padding, ping_ctrl_connect,
+		ping_resolve, ping_load_key, ping_load_ike, ping_padding, ping_ctrl_connect,
 		ping_sessions_open, ping_start, ping_run, ping_stop,
 		ping_results,
 	};

@@ -242,6 +242,15 @@ int ping_ctrl_connect(struct ping *p)
 		cc.secret_len = p->key->len;
 		cc.token_key = TW_CRYPTO_TOKEN_KEY_PBKDF2;
 	}
+	if (p->have_ike) {
+		/* RFC 7717 §5.3: KeyID = SPIi | SPIr | zeros, prf(SK_d, "IPPM") */
+		cc.ikev2 = true;
+		cc.keyid_raw = p->ike_keyid;
+		cc.secret = p->ike_secret;
+		cc.secret_len = p->ike_secret_len;
+		cc.token_key = p->o.ike_direct ? TW_CRYPTO_TOKEN_KEY_DIRECT :
+						 TW_CRYPTO_TOKEN_KEY_PBKDF2;
+	}
 	cc.timeout_ms = (int)(p->o.timeout_ns / 1000000u) + 3000;
 	p->cl = tw_ctrl_client_create(&cc);
 	if (p->cl == NULL)
@@ -878,6 +887,7 @@ int ping_results(struct ping *p)
 
 void ping_free(struct ping *p)
 {
+	tw_crypto_wipe(p->ike_secret, sizeof(p->ike_secret));
 	for (unsigned i = 0; p->s != NULL && i < p->n; i++) {
 		struct psess *s = &p->s[i];
 

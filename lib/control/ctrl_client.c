@@ -42,6 +42,7 @@ struct tw_ctrl_client {
 	uint32_t count_cap;
 	int timeout_ms;
 	bool have_keyid;
+	bool ikev2;
 	uint8_t keyid[TW_CTRL_KEYID_LEN];
 	uint8_t *secret;
 	size_t secret_len;
@@ -77,6 +78,12 @@ static const char *errtext(int e)
 static bool keyed_mode(uint32_t mode)
 {
 	return (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_MIXED)) != 0;
+}
+
+/* The IKEv2Derived bit (RFC 7717 §7): TWAMP bit 7, OWAMP bit 4. */
+static uint32_t ike_bit(enum tw_ctrl_proto proto)
+{
+	return proto == TW_CTRL_TWAMP ? TW_MODE_IKEV2 : TW_MODE_OWAMP_IKEV2;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -413,7 +420,9 @@ struct tw_ctrl_client *tw_ctrl_client_create(const struct tw_ctrl_client_conf *c
 		security = conf->exact_mode & sec_mask;
 		/* exactly one security bit */
 		if (security == 0 || (security & (security - 1)) != 0 ||
-		    (conf->proto == TW_CTRL_OWAMP && conf->exact_mode != security)) {
+		    (conf->proto == TW_CTRL_OWAMP &&
+		     (conf->exact_mode & ~(uint32_t)TW_MODE_OWAMP_IKEV2) != security) ||
+		    ((conf->exact_mode & ike_bit(conf->proto)) != 0 && !keyed_mode(security))) {
 			errno = EINVAL;
 			return NULL;
 		}
@@ -427,7 +436,12 @@ struct tw_ctrl_client *tw_ctrl_client_create(const struct tw_ctrl_client_conf *c
 			return NULL;
 		}
 	}
-	keyed = keyed_mode(security);
+	if (conf->ikev2 && conf->exact_mode == 0 &&
+	    !keyed_mode(security)) {
+		errno = EINVAL; /* IKEv2Derived needs a keyed mode */
+		return NULL;
+	}
+	keyed = keyed_mode(security) || conf->ikev2;
 	if (keyed && ((conf->keyid == NULL && conf->keyid_raw == NULL) ||
 		      conf->secret == NULL || conf->secret_len == 0 ||
 		      (conf->token_key == TW_CRYPTO_TOKEN_KEY_DIRECT &&
@@ -447,6 +461,7 @@ struct tw_ctrl_client *tw_ctrl_client_create(const struct tw_ctrl_client_conf *c
 	c->options = conf->options;
 	c->options_required = conf->options_required;
 	c->exact_mode = conf->exact_mode;
+	c->ikev2 = conf->ikev2 && conf->exact_mode == 0;
 	c->token_key = conf->token_key;
 	c->count_cap = conf->count_cap ? conf->count_cap : TW_CTRL_COUNT_CAP_DEFAULT;
 	c->timeout_ms = conf->timeout_ms ? conf->timeout_ms : TW_CTRL_CLIENT_TIMEOUT_MS;
@@ -524,7 +539,7 @@ static int choose_mode(struct tw_ctrl_client *c, uint32_t offered,
 {
 	static const uint32_t pref[] = { TW_MODE_ENCRYPTED, TW_MODE_AUTH,
 					 TW_MODE_MIXED, TW_MODE_UNAUTH };
-	char a[160], b[160];
+	char a[320], b[320];
 	uint32_t missing;
 
 	if (c->exact_mode != 0) {
@@ -537,8 +552,14 @@ static int choose_mode(struct tw_ctrl_client *c, uint32_t offered,
 		return 0;
 	}
 	*mode = 0;
+	if (c->ikev2 && !(offered & ike_bit(c->proto)))
+		return fail(c, -ENOPROTOOPT,
+			    "server offers modes {%s}: no IKEv2Derived (RFC 7717; it has no IKE SA)",
+			    mode_names(c->proto, offered, a, sizeof(a)));
 	for (unsigned i = 0; i < sizeof(pref) / sizeof(pref[0]); i++) {
 		if (c->proto == TW_CTRL_OWAMP && pref[i] == TW_MODE_MIXED)
+			continue;
+		if (c->ikev2 && pref[i] == TW_MODE_UNAUTH)
 			continue;
 		if (c->modes & offered & pref[i]) {
 			*mode = pref[i];
@@ -556,6 +577,8 @@ static int choose_mode(struct tw_ctrl_client *c, uint32_t offered,
 			    "server does not offer required option(s) {%s}",
 			    mode_names(c->proto, missing, a, sizeof(a)));
 	*mode |= c->options & offered;
+	if (c->ikev2)
+		*mode |= ike_bit(c->proto);
 	return 0;
 }
 

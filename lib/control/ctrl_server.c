@@ -86,6 +86,7 @@ struct conn {
 	bool dead;         /* closed, freed at the end of the poll pass */
 	bool want_out;     /* EPOLLOUT registered */
 	uint32_t mode;
+	uint32_t offered;  /* the Modes of the greeting this connection got */
 	int family;        /* AF_INET, AF_INET6, 0 unknown */
 	uint8_t local[16], peer[16];
 	uint16_t lport, pport;
@@ -429,6 +430,22 @@ static void send_greeting(struct conn *c, uint32_t modes)
 		memcpy(p, buf, sizeof(buf));
 }
 
+/*
+ * Modes of a greeting: the configured ones, less IKEv2Derived while the
+ * caller holds no IKE SA (RFC 7717 §5.2: offered when IKEv2 keys exist).
+ */
+static uint32_t greeting_modes(struct tw_ctrl_server *srv, enum tw_ctrl_proto proto)
+{
+	uint32_t m = proto == TW_CTRL_TWAMP ? srv->conf.modes : srv->conf.owamp_modes;
+	uint32_t ike = proto == TW_CTRL_TWAMP ? TW_MODE_IKEV2 : TW_MODE_OWAMP_IKEV2;
+
+	if ((m & ike) != 0 &&
+	    (srv->ops.ike_lookup == NULL ||
+	     (srv->ops.ike_count != NULL && srv->ops.ike_count(srv->arg) == 0)))
+		m &= ~ike;
+	return m;
+}
+
 static int conn_new(struct tw_ctrl_server *srv, int fd, enum tw_ctrl_proto proto)
 {
 	struct epoll_event ev;
@@ -484,7 +501,8 @@ static int conn_new(struct tw_ctrl_server *srv, int fd, enum tw_ctrl_proto proto
 		conn_close(c, TW_CTRL_SRV_CLOSE_CONN_LIMIT);
 		return -EMFILE;
 	}
-	send_greeting(c, proto == TW_CTRL_TWAMP ? srv->conf.modes : srv->conf.owamp_modes);
+	c->offered = greeting_modes(srv, proto);
+	send_greeting(c, c->offered);
 	out_flush(c);
 	return 0;
 }
@@ -515,14 +533,51 @@ static void server_start(struct conn *c, uint8_t accept, const uint8_t iv[16])
 		conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
 }
 
+/*
+ * RFC 7717 §5.1-5.3: the Token key of an IKEv2Derived connection. The IKE
+ * SA's key is copied here and wiped before returning: this connection's
+ * session keys come from its Token, so nothing later depends on the SA.
+ * @return 0, -ENOENT (no such IKE SA: logged) or another error.
+ */
+static int ike_token_key(struct conn *c, const uint8_t keyid[TW_CTRL_KEYID_LEN],
+			 uint8_t key[TW_CRYPTO_AES_KEY])
+{
+	struct tw_ctrl_server *srv = c->srv;
+	struct tw_ctrl_ike_key ik;
+	uint8_t spi_i[TW_CTRL_SPI_LEN], spi_r[TW_CTRL_SPI_LEN];
+	int rc;
+
+	tw_proto_ctrl_keyid_to_spis(keyid, spi_i, spi_r);
+	memset(&ik, 0, sizeof(ik));
+	rc = srv->ops.ike_lookup != NULL ? srv->ops.ike_lookup(srv->arg, spi_i, spi_r, &ik) :
+					   -ENOENT;
+	if (rc == 0 && (ik.secret_len == 0 || ik.secret_len > sizeof(ik.secret)))
+		rc = -ENOENT;
+	if (rc != 0) {
+		tw_crypto_wipe(&ik, sizeof(ik));
+		logf_(srv, 4, "%s-Control %s: IKEv2Derived: no IKE SA with SPIi "
+		      "%02x%02x%02x%02x%02x%02x%02x%02x SPIr %02x%02x%02x%02x%02x%02x%02x%02x "
+		      "(Accept 6)", proto_name(c->proto), c->name,
+		      spi_i[0], spi_i[1], spi_i[2], spi_i[3], spi_i[4], spi_i[5], spi_i[6],
+		      spi_i[7], spi_r[0], spi_r[1], spi_r[2], spi_r[3], spi_r[4], spi_r[5],
+		      spi_r[6], spi_r[7]);
+		return -ENOENT;
+	}
+	rc = tw_crypto_rfc7717_token_key(srv->conf.ike_token_key, ik.secret, ik.secret_len,
+					 c->salt, srv->conf.count, 0, key);
+	tw_crypto_wipe(&ik, sizeof(ik));
+	return rc;
+}
+
 static void on_setup(struct conn *c, const uint8_t *msg, size_t len)
 {
 	struct tw_ctrl_server *srv = c->srv;
 	struct tw_ctrl_setup_response r;
 	uint8_t secret[SECRET_MAX], key[TW_CRYPTO_AES_KEY], iv[16];
-	uint32_t offered = c->proto == TW_CTRL_TWAMP ? srv->conf.modes : srv->conf.owamp_modes;
+	uint32_t offered = c->offered;
 	uint32_t sec_bits = c->proto == TW_CTRL_TWAMP ? TW_MODE_SECURITY_TWAMP :
 							TW_MODE_SECURITY_OWAMP;
+	uint32_t ike_bit = c->proto == TW_CTRL_TWAMP ? TW_MODE_IKEV2 : TW_MODE_OWAMP_IKEV2;
 	int n, rc;
 
 	if (tw_proto_ctrl_setup_response_decode(msg, len, &r) < 0) {
@@ -533,7 +588,9 @@ static void on_setup(struct conn *c, const uint8_t *msg, size_t len)
 		conn_close(c, TW_CTRL_SRV_CLOSE_QUIT);
 		return;
 	}
-	if (tw_proto_ctrl_mode_check(c->proto, offered, r.mode) != 0) {
+	if (tw_proto_ctrl_mode_check(c->proto, offered, r.mode) != 0 ||
+	    /* RFC 7717 §5.2: IKEv2Derived keys an authenticated mode */
+	    ((r.mode & ike_bit) != 0 && (r.mode & sec_bits) == TW_MODE_UNAUTH)) {
 		server_start(c, TW_ACCEPT_NOT_SUPPORTED, NULL);
 		conn_close(c, TW_CTRL_SRV_CLOSE_MODE);
 		return;
@@ -544,15 +601,24 @@ static void on_setup(struct conn *c, const uint8_t *msg, size_t len)
 		change_state(c, ST_IDLE);
 		return;
 	}
-	n = srv->ops.key_lookup != NULL ?
-		srv->ops.key_lookup(srv->arg, r.keyid, secret, sizeof(secret)) : -ENOENT;
-	if (n <= 0 || (size_t)n > sizeof(secret)) {
-		server_start(c, TW_ACCEPT_FAILURE, NULL);
-		conn_close(c, TW_CTRL_SRV_CLOSE_KEYID);
-		return;
+	if (r.mode & ike_bit) {
+		rc = ike_token_key(c, r.keyid, key);
+		if (rc == -ENOENT) {
+			server_start(c, TW_ACCEPT_NO_IKEV2_SA, NULL);
+			conn_close(c, TW_CTRL_SRV_CLOSE_NO_IKE_SA);
+			return;
+		}
+	} else {
+		n = srv->ops.key_lookup != NULL ?
+			srv->ops.key_lookup(srv->arg, r.keyid, secret, sizeof(secret)) : -ENOENT;
+		if (n <= 0 || (size_t)n > sizeof(secret)) {
+			server_start(c, TW_ACCEPT_FAILURE, NULL);
+			conn_close(c, TW_CTRL_SRV_CLOSE_KEYID);
+			return;
+		}
+		rc = tw_crypto_token_key(secret, (size_t)n, c->salt, srv->conf.count, 0, key);
+		tw_crypto_wipe(secret, sizeof(secret));
 	}
-	rc = tw_crypto_token_key(secret, (size_t)n, c->salt, srv->conf.count, 0, key);
-	tw_crypto_wipe(secret, sizeof(secret));
 	if (rc == 0)
 		rc = tw_crypto_token_decrypt(key, c->challenge, r.token, &c->sk);
 	tw_crypto_wipe(key, sizeof(key));
@@ -1289,7 +1355,9 @@ struct tw_ctrl_server *tw_ctrl_server_create(const struct tw_ctrl_server_conf *c
 	    tw_crypto_count_check(conf->count, 0) != 0 || conf->max_connections == 0 ||
 	    conf->max_sessions == 0 || conf->max_sessions_per_connection == 0 ||
 	    conf->servwait_s == 0 ||
-	    (conf->modes & TW_MODE_SECURITY_TWAMP) == 0) {
+	    (conf->modes & TW_MODE_SECURITY_TWAMP) == 0 ||
+	    (conf->ike_token_key != TW_CRYPTO_TOKEN_KEY_PBKDF2 &&
+	     conf->ike_token_key != TW_CRYPTO_TOKEN_KEY_DIRECT)) {
 		errno = EINVAL;
 		return NULL;
 	}

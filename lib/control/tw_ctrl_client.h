@@ -84,6 +84,16 @@ struct tw_ctrl_client_conf {
 	 */
 	uint32_t exact_mode;
 
+	/**
+	 * RFC 7717 IKEv2Derived: ask for the IKEv2 mode bit (TWAMP bit 7,
+	 * OWAMP bit 4) with the chosen keyed security mode; a server that
+	 * does not offer it gives -ENOPROTOOPT, an unauthenticated mode is
+	 * never chosen. Give keyid_raw = SPIi | SPIr | zeros
+	 * (tw_proto_ctrl_keyid_from_spis()) and secret = prf(SK_d, "IPPM").
+	 * With exact_mode, put the bit in exact_mode instead.
+	 */
+	bool ikev2;
+
 	/* ---- keys (authenticated, encrypted, mixed) ---- */
 	/** KeyID as a UTF-8 name (1..80 octets), or NULL. */
 	const char *keyid;

@@ -22,6 +22,8 @@
  * Accept codes the server chooses (docs/protocol.md):
  *  - 1 (failure): wrong passphrase (Token does not carry the Challenge) or
  *    unknown KeyID, in Server-Start; then close;
+ *  - 6 (RFC 7717 §5.3): IKEv2Derived mode chosen and no IKE SA for the
+ *    KeyID's SPIi/SPIr, in Server-Start; logged, then close;
  *  - 3 (not supported): Request-TW-Session with Conf flags, an unknown
  *    Type-P format, an unsupported OWAMP role (the appliance only
  *    receives); an unknown command gets Accept 3 in an Accept-Session
@@ -74,7 +76,8 @@ struct tw_ctrl_server;
 	X(CONN_LIMIT, "conn_limit", "max_connections reached (Modes 0 sent)")  \
 	X(IO, "io_error", "socket error or output buffer overflow")            \
 	X(INTERNAL, "internal", "crypto or allocation failure")                \
-	X(SHUTDOWN, "shutdown", "server destroyed")
+	X(SHUTDOWN, "shutdown", "server destroyed")                            \
+	X(NO_IKE_SA, "no_ike_sa", "IKEv2Derived KeyID names no IKE SA (Accept 6)")
 
 #define TW_CTRL_SRV_CLOSE_ENUM(name, id, text) TW_CTRL_SRV_CLOSE_##name,
 /** Close reasons. */
@@ -151,6 +154,19 @@ struct tw_ctrl_srv_fetch {
 };
 
 /**
+ * An IKE SA's RFC 7717 key, as the caller's IKE SA table gives it: the
+ * shared secret prf(SK_d, "IPPM") (RFC 7717 §5.1), computed with the IKE
+ * SA's negotiated PRF (tw_crypto_rfc7717_secret()). The server copies it
+ * into the connection for the Set-Up-Response only, so a later rekey or
+ * delete of the IKE SA never touches a running connection.
+ */
+struct tw_ctrl_ike_key {
+	enum tw_crypto_prf prf;                 /**< the IKE SA's PRF */
+	uint8_t secret[TW_CRYPTO_PRF_MAX];      /**< prf(SK_d, "IPPM") */
+	size_t secret_len;                      /**< tw_crypto_prf_len(prf) */
+};
+
+/**
  * The caller's side. Every member may be NULL except session_add.
  * Handles are the caller's (e.g. its table index); the server never
  * interprets them.
@@ -162,6 +178,22 @@ struct tw_ctrl_server_ops {
 	 */
 	int (*key_lookup)(void *arg, const uint8_t keyid[TW_CTRL_KEYID_LEN],
 			  uint8_t *secret, size_t cap);
+	/**
+	 * RFC 7717 §5.3: the IKE SA named by SPIi | SPIr (the first 16 octets
+	 * of the KeyID, in IKE header order) -> its key. NULL: IKEv2Derived is
+	 * never offered.
+	 * @return 0 with @p out filled, or -ENOENT (Accept 6, close).
+	 */
+	int (*ike_lookup)(void *arg, const uint8_t spi_i[TW_CTRL_SPI_LEN],
+			  const uint8_t spi_r[TW_CTRL_SPI_LEN],
+			  struct tw_ctrl_ike_key *out);
+	/**
+	 * Number of IKE SAs the caller holds now. The IKEv2Derived bit
+	 * configured in tw_ctrl_server_conf is offered in a Server Greeting
+	 * only while this is above 0 (RFC 7717 §5.2). NULL (with ike_lookup
+	 * set): always offered.
+	 */
+	unsigned (*ike_count)(void *arg);
 	/**
 	 * Install a session (not yet started). May change s->local_port.
 	 * @return an Accept value (0 = accepted, *handle set; 1..5 refused).
@@ -195,8 +227,12 @@ struct tw_ctrl_server_ops {
 
 /** Server configuration (reflector.control in the YAML). */
 struct tw_ctrl_server_conf {
-	uint32_t modes;              /**< TWAMP Modes offered (TW_MODE_*) */
-	uint32_t owamp_modes;        /**< OWAMP Modes offered (bits 0-2) */
+	/** TWAMP Modes offered (TW_MODE_*). TW_MODE_IKEV2 here (and
+	 *  TW_MODE_OWAMP_IKEV2 in owamp_modes) is offered with at least one of
+	 *  auth/enc/mixed, while ops.ike_count says there is an IKE SA. */
+	uint32_t modes;
+	/** OWAMP Modes offered (bits 0-2, and TW_MODE_OWAMP_IKEV2). */
+	uint32_t owamp_modes;
 	uint32_t count;              /**< PBKDF2 Count, power of 2 >= 1024 */
 	uint32_t max_connections;    /**< >= 1 */
 	uint32_t max_sessions;       /**< total, >= 1 */
@@ -208,6 +244,9 @@ struct tw_ctrl_server_conf {
 	/** Output octets queued per connection before it is closed
 	 *  (0: 16 MiB; Fetch-Session answers count). */
 	uint32_t out_max;
+	/** RFC 7717 shared secret -> Token key: PBKDF2 (default) or DIRECT
+	 *  (docs/protocol.md). */
+	enum tw_crypto_token_key_mode ike_token_key;
 	/** SID IPv4 address (RFC 4656 §3.5; zero: the connection's local
 	 *  IPv4 address, or the last 4 octets of its IPv6 one). */
 	uint8_t sid_addr[4];
