@@ -19,22 +19,6 @@
 
 #include "tw_ipsec_ah.h"
 
-struct ah_vec {
-	const char *name;
-	enum tw_ipsec_auth auth;
-	const uint8_t *key;
-	unsigned key_len, ipv;
-	bool tunnel;
-	uint32_t spi;
-	const uint8_t *in[2];
-	size_t in_len[2];
-	const uint8_t *plain[2];
-	size_t plain_len[2];
-	const uint8_t *rin;
-	size_t rin_len;
-	const uint8_t *rout;
-	size_t rout_len;
-};
 
 #include "ah_vectors.h"
 
