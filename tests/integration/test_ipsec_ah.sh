@@ -30,19 +30,7 @@ S2_OUT=303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f
 LOG=$(mktemp -d /tmp/tw-iah.XXXXXX)
 APP=0
 . "$top/tests/integration/tap_lib.sh"
-relay() {
-  local line any=0
-  while IFS= read -r line; do
-    case "$line" in
-      "ok - "*) ok "${line#ok - }"; any=1 ;;
-      "not ok - "*) notok "${line#not ok - }"; any=1 ;;
-      *) echo "# $line" ;;
-    esac
-  done < <("$@" 2>&1)
-  [ "$any" -eq 1 ] || notok "$* printed no result"
-}
-peer() { ip netns exec $PEER_NS "$@"; }
-tel() { "$PY" "$PEERPY" tel "$PREFIX" "$1"; }
+. "$top/tests/integration/ipsec_lib.sh"
 cleanup() {
   stop_pids "$APP"
   "$TESTBED" down >/dev/null 2>&1
@@ -98,20 +86,9 @@ umask 022
 "$TESTBED" down >/dev/null 2>&1
 check "test bed iah up" "$TESTBED" up
 check "the configuration passes twamp-dp --check" "$DP" --check "$LOG/ah.yaml"
-ip netns exec $DUT_NS "$DP" -c "$LOG/ah.yaml" --idle-us 100 2>"$LOG/app.err" &
-APP=$!
-for _ in $(seq 1 200); do
-  grep -q "twamp-dp: running:" "$LOG/app.err" 2>/dev/null && break
-  kill -0 "$APP" 2>/dev/null || break
-  sleep 0.1
-done
-if grep -q "twamp-dp: running:" "$LOG/app.err"; then ok "twamp-dp starts with 4 AH SAs"; else
-  notok "twamp-dp starts with 4 AH SAs"; sed 's/^/# /' "$LOG/app.err" | tail -20; fi
+start_dp "$LOG/ah.yaml" "twamp-dp starts with 4 AH SAs"
 
-check "ping $DUT_V4 through the TAP" peer ping -c 2 -i 0.2 -W 2 $DUT_V4
-check "ping $DUT_V6 through the TAP" peer ping -6 -c 2 -i 0.2 -W 2 $DUT_V6
-MAC=$(ip -n $PEER_NS neigh show $DUT_V4 | awk '{for (i=1;i<NF;i++) if ($i=="lladdr") print $(i+1)}')
-check "the appliance's MAC is known ($MAC)" test -n "$MAC"
+dut_mac
 
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V4 $DUT_V4 $P_LIGHT --proto light --ah \
   --spi-in 0x3001 --spi-out 0x4001 --cipher NULL --ckey "" --ckey-out "" \
@@ -123,7 +100,6 @@ relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V6 $DUT_V6 $P_STAMP --pro
 for sa in in:0x00003001 out:0x00004001 in:0x00003002 out:0x00004002; do
   tel "/twamp/ipsec/sa,$sa" >"$LOG/$sa.json" 2>>"$LOG/steps"
 done
-jq_sa() { "$PY" -c "import json; print(json.load(open('$LOG/$1.json'))['/twamp/ipsec/sa']['$2'])"; }
 for n in 1 2; do
   check "SA in 0x300$n: 10 packets, 1 replay, 1 ICV failure" \
     sh -c "[ $(jq_sa in:0x0000300$n packets) = 10 ] && [ $(jq_sa in:0x0000300$n replay_drop) = 1 ] && [ $(jq_sa in:0x0000300$n auth_fail) = 1 ]"
