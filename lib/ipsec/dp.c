@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The worker side: ESP / ESP-in-UDP in, the inner packet out; replies protected. */
+/* The worker side: ESP / ESP-in-UDP / AH in, the inner packet out; replies protected. */
 
 #include <errno.h>
 #include <string.h>
@@ -110,14 +110,14 @@ static void ah_in(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf *m,
 		  uint8_t *ip, unsigned ipv, const uint8_t *dst, uint8_t *verdict,
 		  void **reply)
 {
-	unsigned l2len = m->l2_len, hl = ipv == 4 ? 20u : 40u;
+	unsigned l2len = m->l2_len, hl = m->l3_len;   /* the classifier's */
 	uint32_t avail = rte_pktmbuf_data_len(m) - l2len, o, ol;
 	struct tw_keys_5t k;
 	struct ipsec_sa *sa;
 	uint8_t l2[L2_MAX], *h;
 	void *d;
 
-	if (avail < hl + 12u)
+	if (hl < (ipv == 4 ? 20u : 40u) || avail < hl + 12u)
 		return;
 	sa_key(&k, TW_IPSEC_IN, TW_IPSEC_AH, be32(ip + hl + 4), ipv, dst);
 	if (tw_keys_lookup(ctx->sas, &k, &d) != 0)
