@@ -8,6 +8,8 @@
 #   start_dp CONF NAME    start twamp-dp in the DUT namespace (APP = its
 #                         pid), one TAP line NAME for "it is running"
 #   dut_mac               check the neighbours and set MAC (the appliance's)
+#   dp_yaml FILE          write twamp-dp's configuration but ipsec: (one
+#                         port, one worker, light ports P_LIGHT, P_STAMP)
 relay() {
   local line any=0
   while IFS= read -r line; do
@@ -39,4 +41,24 @@ dut_mac() {
   MAC=$(ip -n "$PEER_NS" neigh show "$DUT_V4" |
         awk '{for (i=1;i<NF;i++) if ($i=="lladdr") print $(i+1)}')
   check "the appliance's MAC is known ($MAC)" test -n "$MAC"
+}
+dp_yaml() {
+  cat >"$1" <<EOF
+eal: [--no-huge, -m, "512", --no-pci, --no-shconf, --file-prefix, $PREFIX,
+      -l, "0-1", --log-level, "lib.eal:notice"]
+ports:
+  - name: dut
+    device: net_af_packet0,iface=$DUT_NS
+    ipv4: [$DUT_V4/24]
+    ipv6: ["$DUT_V6/64"]
+workers:
+  lcores: [1]
+reflector:
+  control:
+    enabled: false
+    keys: keys.yaml
+  light:
+    - {port: $P_LIGHT, protocol: twamp-light, mode: open}
+    - {port: $P_STAMP, protocol: stamp, mode: open}
+EOF
 }

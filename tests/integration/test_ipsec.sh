@@ -61,23 +61,8 @@ secrets:
   sha-in: $SHA_KEY
   sha-out: $SHA_KEY_OUT
 EOF
-cat >"$LOG/ipsec.yaml" <<EOF
-eal: [--no-huge, -m, "512", --no-pci, --no-shconf, --file-prefix, $PREFIX,
-      -l, "0-1", --log-level, "lib.eal:notice"]
-ports:
-  - name: dut
-    device: net_af_packet0,iface=$DUT_NS
-    ipv4: [$DUT_V4/24]
-    ipv6: ["$DUT_V6/64"]
-workers:
-  lcores: [1]
-reflector:
-  control:
-    enabled: false
-    keys: keys.yaml
-  light:
-    - {port: $P_LIGHT, protocol: twamp-light, mode: open}
-    - {port: $P_STAMP, protocol: stamp, mode: open}
+dp_yaml "$LOG/ipsec.yaml"
+cat >>"$LOG/ipsec.yaml" <<EOF
 ipsec:
   sas:
     # IPv4: ESP in UDP (RFC 3948), AES-GCM-128

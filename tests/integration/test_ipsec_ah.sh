@@ -53,23 +53,8 @@ secrets:
   s2-in: $S2_IN
   s2-out: $S2_OUT
 EOF
-cat >"$LOG/ah.yaml" <<EOF
-eal: [--no-huge, -m, "512", --no-pci, --no-shconf, --file-prefix, $PREFIX,
-      -l, "0-1", --log-level, "lib.eal:notice"]
-ports:
-  - name: dut
-    device: net_af_packet0,iface=$DUT_NS
-    ipv4: [$DUT_V4/24]
-    ipv6: ["$DUT_V6/64"]
-workers:
-  lcores: [1]
-reflector:
-  control:
-    enabled: false
-    keys: keys.yaml
-  light:
-    - {port: $P_LIGHT, protocol: twamp-light, mode: open}
-    - {port: $P_STAMP, protocol: stamp, mode: open}
+dp_yaml "$LOG/ah.yaml"
+cat >>"$LOG/ah.yaml" <<EOF
 ipsec:
   sas:
     - {spi: 0x3001, direction: in, proto: ah, src: $PEER_V4, dst: $DUT_V4, mode: tunnel,
