@@ -90,6 +90,7 @@ for n in 1 2; do
     sh -c "[ $(jq_sa in:0x0000300$n packets) = 10 ] && [ $(jq_sa in:0x0000300$n replay_drop) = 1 ] && [ $(jq_sa in:0x0000300$n auth_fail) = 1 ]"
   check "SA out 0x400$n: 10 packets" test "$(jq_sa out:0x0000400$n packets)" = 10
 done
+check "telemetry shows proto ah" sh -c "grep -q '\"proto\": \"ah\"' '$LOG/in:0x00003001.json'"
 check "telemetry never shows keys" sh -c "! cat '$LOG'/*:0x*.json | grep -qi '${S1_IN:0:16}\|${S2_IN:0:16}\|key'"
 
 stop_pids "$APP"
