@@ -226,7 +226,7 @@ static inline bool esp_candidate(const struct tw_dp *dp, const struct tw_dp_l34 
 	if (l->proto == 17)
 		return (__atomic_load_n(&dp->esp_udp[l->dport / 64], __ATOMIC_RELAXED) >>
 			(l->dport % 64)) & 1;
-	if (l->proto != 50)
+	if (l->proto != 50 && l->proto != 51)   /* ESP, AH (RFC 4302) */
 		return false;
 	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, l->l2_len);
 	return l->ipv == 6 || (tw_get_be16(ip + 6) & 0x3fff) == 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The worker side: ESP / ESP-in-UDP in, the inner packet out; replies protected. */
+/* The worker side: ESP / ESP-in-UDP / AH in, the inner packet out; replies protected. */
 
 #include <errno.h>
 #include <string.h>
@@ -104,6 +104,46 @@ static inline bool udp_is_esp(const uint8_t *udp, uint32_t avail)
 	return be32(udp + 8) != 0;
 }
 
+/* RFC 4302 §3.4: AH in application code, one packet at a time (no crypto
+ * device: HMAC in the worker). The mbuf must be one segment. */
+static void ah_in(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf *m,
+		  uint8_t *ip, unsigned ipv, const uint8_t *dst, uint8_t *verdict,
+		  void **reply)
+{
+	unsigned l2len = m->l2_len, hl = m->l3_len;   /* the classifier's */
+	uint32_t avail = rte_pktmbuf_data_len(m) - l2len, o, ol;
+	struct tw_keys_5t k;
+	struct ipsec_sa *sa;
+	uint8_t l2[L2_MAX], *h;
+	void *d;
+
+	if (hl < (ipv == 4 ? 20u : 40u) || avail < hl + 12u)
+		return;
+	sa_key(&k, TW_IPSEC_IN, TW_IPSEC_AH, be32(ip + hl + 4), ipv, dst);
+	if (tw_keys_lookup(ctx->sas, &k, &d) != 0)
+		return;   /* the host's own AH */
+	sa = d;
+	*verdict = TW_IPSEC_V_DROP;
+	*reply = sa;
+	if (!rte_pktmbuf_is_contiguous(m)) {
+		sa->cnt[worker].errors++;
+		return;
+	}
+	/* the engine counts its verdicts (tw_ipsec_ah_stats) */
+	if (tw_ipsec_ah_inbound(sa->ah, ip, avail, &o, &ol) != 0)
+		return;
+	/* the L2 header right before what remains (inner packet or the
+	 * moved-up IP header), the rest trimmed */
+	memcpy(l2, ip - l2len, l2len);
+	h = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)o);
+	memcpy(h, l2, l2len);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - l2len - ol));
+	put16(h + l2len - 2, (h[l2len] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IPV4);
+	m->l3_len = (uint16_t)((h[l2len] >> 4) == 6 ? 40u : (h[l2len] & 0xfu) * 4u);
+	m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
+	*verdict = TW_IPSEC_V_INNER;
+}
+
 uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 			     struct rte_mbuf **pkts, uint16_t n,
 			     uint8_t verdict[], void *reply[])
@@ -124,7 +164,8 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint32_t len = rte_pktmbuf_data_len(m), off, tot, esp;
-		const uint8_t *ip, *dst;
+		uint8_t *ip;
+		const uint8_t *dst;
 		unsigned ipv, proto;
 		struct tw_keys_5t k;
 		struct ipsec_sa *sa;
@@ -137,7 +178,7 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		off = (uint32_t)m->l2_len + m->l3_len;
 		if (m->l2_len > L2_MAX || off + 8 > len)
 			continue;
-		ip = f + m->l2_len;
+		ip = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len);
 		ipv = ip[0] >> 4;
 		if (ipv == 4) {
 			proto = ip[9];
@@ -148,6 +189,11 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 			dst = ip + 24;
 			tot = 40u + be16(ip + 4);
 		} else {
+			continue;
+		}
+		if (proto == TW_IPSEC_AH_PROTO) {
+			ah_in(ctx, worker, m, ip, ipv, dst, &verdict[i], &reply[i]);
+			n_inner += verdict[i] == TW_IPSEC_V_INNER;
 			continue;
 		}
 		if (proto == 17) {
@@ -283,6 +329,42 @@ static void outer_fix(const struct ipsec_sa *sa, uint8_t *ip, uint32_t ip_len)
 	}
 }
 
+/* RFC 4302 §3.3: the reply (L2 + IP packet of @p tot octets) protected
+ * with AH in place; the IP packet goes through a stack copy because the
+ * output grows in front of it. 0 or -1 (counted). */
+static int ah_out(struct ipsec_sa *sa, unsigned worker, struct rte_mbuf *m,
+		  const uint8_t *l2, unsigned l2len, unsigned tot)
+{
+	uint8_t tmp[RTE_MBUF_DEFAULT_DATAROOM];
+	unsigned grow = tw_ipsec_ah_hdr_len(sa->ah) + (sa->tunnel ? (sa->ipv == 4 ? 20u : 40u) : 0);
+	uint8_t *h;
+	int rc;
+
+	if (!rte_pktmbuf_is_contiguous(m) || tot > sizeof(tmp) ||
+	    rte_pktmbuf_data_len(m) < l2len + tot) {
+		sa->cnt[worker].errors++;
+		return -1;
+	}
+	memcpy(tmp, rte_pktmbuf_mtod_offset(m, uint8_t *, l2len), tot);
+	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)grow);
+	if (h == NULL) {
+		sa->cnt[worker].errors++;
+		return -1;
+	}
+	memcpy(h, l2, l2len);
+	put16(h + l2len - 2, sa->ipv == 6 ? ETH_P_IPV6 : ETH_P_IPV4);
+	/* the engine counts packets, octets and sequence exhaustion */
+	rc = tw_ipsec_ah_outbound(sa->ah, tmp, tot, h + l2len, tot + grow);
+	if (rc < 0) {
+		if (rc != -EOVERFLOW)
+			sa->cnt[worker].errors++;
+		return -1;
+	}
+	m->l2_len = (uint16_t)l2len;
+	m->l3_len = (uint16_t)(sa->ipv == 4 ? 20u : 40u);
+	return 0;
+}
+
 uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 			      struct rte_mbuf **pkts, void *reply[], uint16_t n)
 {
@@ -322,6 +404,13 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 		if (l2len + tot < m->pkt_len)
 			rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - l2len - tot));
 		memcpy(l2[i], f, l2len);
+		if (out->ah != NULL) {
+			if (ah_out(out, worker, m, l2[i], l2len, tot) == 0) {
+				done[i] = 1;
+				good[ng++] = m;
+			}
+			continue;
+		}
 		if (out->tunnel) {
 			rte_pktmbuf_adj(m, (uint16_t)l2len);
 			m->l2_len = 0;

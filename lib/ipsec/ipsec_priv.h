@@ -8,6 +8,7 @@
 #include <rte_spinlock.h>
 
 #include "tw_ipsec.h"
+#include "tw_ipsec_ah.h"
 #include "tw_keys.h"
 
 /* One worker's counters of one SA (the last slot: the control thread). */
@@ -20,6 +21,7 @@ struct ipsec_sa {
 	struct rte_ipsec_session ss;    /* first: workers read it per burst */
 	struct ipsec_sa *reply;         /* IN: paired outbound SA, __atomic */
 	struct rte_ipsec_sa *rsa;
+	struct tw_ipsec_ah *ah;         /* AH SAs: application code, no rsa */
 	void *cses;
 	uint8_t dev_id;
 	uint8_t ipv, inner_ipv;

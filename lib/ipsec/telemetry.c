@@ -83,6 +83,8 @@ static int tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(d, "spi", info.conf.spi);
 			rte_tel_data_add_dict_string(d, "direction",
 						     info.conf.dir == TW_IPSEC_IN ? "in" : "out");
+			rte_tel_data_add_dict_string(d, "proto", info.conf.proto == TW_IPSEC_AH ?
+						     "ah" : "esp");
 			rte_tel_data_add_dict_string(d, "mode", info.conf.mode == TW_IPSEC_TUNNEL ?
 						     "tunnel" : "transport");
 			rte_tel_data_add_dict_string(d, "encap", info.conf.encap_udp ? "udp" : "none");

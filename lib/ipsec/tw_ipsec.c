@@ -82,6 +82,7 @@ static void sa_free(void *arg, void *data)
 	struct tw_ipsec *ctx = arg;
 	struct ipsec_sa *sa = data;
 
+	tw_ipsec_ah_destroy(sa->ah);
 	if (sa->cses != NULL)
 		rte_cryptodev_sym_session_free(sa->dev_id, sa->cses);
 	if (sa->rsa != NULL) {
@@ -245,7 +246,7 @@ static int check_conf(const struct tw_ipsec_sa_conf *c)
 	    (c->mode != TW_IPSEC_TUNNEL && c->mode != TW_IPSEC_TRANSPORT))
 		return -EINVAL;
 	if (c->proto == TW_IPSEC_AH)
-		return -ENOTSUP;   /* RFC 4302: not in this build yet */
+		return 0;   /* RFC 4302: tw_ipsec_ah_create() checks the rest */
 	if (c->proto != TW_IPSEC_ESP)
 		return -EINVAL;
 	inner = c->inner_ipv != 0 ? c->inner_ipv : c->ipv;
@@ -451,7 +452,12 @@ static int locked_sa_add(struct tw_ipsec *ctx, const struct tw_ipsec_sa_conf *c)
 	sa->block = ciphers[c->cipher].block;
 	sa->min_len = (uint16_t)(8 + ciphers[c->cipher].iv_len + 2 +
 				 (ciphers[c->cipher].aead ? 16 : auths[c->auth].icv_len));
-	rc = sa_build(ctx, c, sa);
+	if (c->proto == TW_IPSEC_AH) {
+		sa->ah = tw_ipsec_ah_create(c);
+		rc = sa->ah != NULL ? 0 : -errno;
+	} else {
+		rc = sa_build(ctx, c, sa);
+	}
 	/* the keys live in the crypto session only */
 	memset(sa->conf.cipher_key, 0, sizeof(sa->conf.cipher_key));
 	memset(sa->conf.auth_key, 0, sizeof(sa->conf.auth_key));
@@ -528,6 +534,18 @@ static void sa_info(const struct ipsec_sa *sa, unsigned n_workers,
 		SUM(packets); SUM(octets); SUM(auth_fail); SUM(replay_drop); SUM(bad);
 		SUM(inner_drop); SUM(no_reply_sa); SUM(seq_overflow); SUM(errors);
 #undef SUM
+	}
+	if (sa->ah != NULL) {
+		/* the AH engine counts its own verdicts */
+		struct tw_ipsec_sa_stats a;
+
+		tw_ipsec_ah_stats(sa->ah, &a);
+		out->stats.packets += a.packets;
+		out->stats.octets += a.octets;
+		out->stats.auth_fail += a.auth_fail;
+		out->stats.replay_drop += a.replay_drop;
+		out->stats.bad += a.bad;
+		out->stats.seq_overflow += a.seq_overflow;
 	}
 }
 

@@ -13,7 +13,8 @@
  * cryptodev enqueue/dequeue); inline and lookaside-protocol offload are
  * reserved for ports whose NIC offers them.
  *
- * Worker path: tw_ipsec_dp_inbound() takes ESP (IP protocol 50) and
+ * Worker path: tw_ipsec_dp_inbound() takes ESP (IP protocol 50), AH (51)
+ * and
  * ESP-in-UDP (RFC 3948) packets, leaves the ones it does not own
  * untouched for the exception path (IKE behind the non-ESP marker, SPIs
  * of the host's own IPsec stack), verifies, decrypts, checks the replay
@@ -54,7 +55,7 @@ enum tw_ipsec_dir {
 /** IPsec protocol. */
 enum tw_ipsec_proto {
 	TW_IPSEC_ESP = 0,  /**< RFC 4303 */
-	TW_IPSEC_AH = 1,   /**< RFC 4302 (application code; -ENOTSUP for now) */
+	TW_IPSEC_AH = 1,   /**< RFC 4302 (application code: tw_ipsec_ah.h) */
 };
 
 /** IPsec mode. */
@@ -178,7 +179,9 @@ void tw_ipsec_destroy(struct tw_ipsec *ctx);
 /**
  * Validate @p c and add the SA (control thread). Encryption-only ESP and
  * ESP-NULL without integrity are refused; AEAD with an integrity
- * algorithm is refused; AH and transport mode over UDP are -ENOTSUP.
+ * algorithm is refused; transport mode over UDP is -ENOTSUP. AH takes
+ * cipher NULL and HMAC-SHA1-96 or HMAC-SHA2-256-128, no ESN, no UDP
+ * (-EINVAL / -ENOTSUP otherwise).
  * Nothing changes on error.
  * @return 0, -EINVAL (bad field), -EEXIST (same dir/proto/SPI/dst),
  *         -ENOENT (reply_spi names no outbound SA), -ENOTSUP, -ENOSPC,

@@ -34,19 +34,7 @@ SHA_KEY_OUT=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
 LOG=$(mktemp -d /tmp/tw-ips.XXXXXX)
 APP=0 CAP=0
 . "$top/tests/integration/tap_lib.sh"
-relay() {
-  local line any=0
-  while IFS= read -r line; do
-    case "$line" in
-      "ok - "*) ok "${line#ok - }"; any=1 ;;
-      "not ok - "*) notok "${line#not ok - }"; any=1 ;;
-      *) echo "# $line" ;;
-    esac
-  done < <("$@" 2>&1)
-  [ "$any" -eq 1 ] || notok "$* printed no result"
-}
-peer() { ip netns exec $PEER_NS "$@"; }
-tel() { "$PY" "$PEERPY" tel "$PREFIX" "$1"; }
+. "$top/tests/integration/ipsec_lib.sh"
 
 cleanup() {
   [ "$CAP" -ne 0 ] && kill -INT "$CAP" 2>/dev/null
@@ -73,23 +61,8 @@ secrets:
   sha-in: $SHA_KEY
   sha-out: $SHA_KEY_OUT
 EOF
-cat >"$LOG/ipsec.yaml" <<EOF
-eal: [--no-huge, -m, "512", --no-pci, --no-shconf, --file-prefix, $PREFIX,
-      -l, "0-1", --log-level, "lib.eal:notice"]
-ports:
-  - name: dut
-    device: net_af_packet0,iface=$DUT_NS
-    ipv4: [$DUT_V4/24]
-    ipv6: ["$DUT_V6/64"]
-workers:
-  lcores: [1]
-reflector:
-  control:
-    enabled: false
-    keys: keys.yaml
-  light:
-    - {port: $P_LIGHT, protocol: twamp-light, mode: open}
-    - {port: $P_STAMP, protocol: stamp, mode: open}
+dp_yaml "$LOG/ipsec.yaml"
+cat >>"$LOG/ipsec.yaml" <<EOF
 ipsec:
   sas:
     # IPv4: ESP in UDP (RFC 3948), AES-GCM-128
@@ -110,23 +83,12 @@ check "test bed ips up" "$TESTBED" up
 check "the configuration passes twamp-dp --check without warnings" \
   sh -c "'$DP' --check '$LOG/ipsec.yaml' >/dev/null 2>'$LOG/check.err' && ! grep -q warning '$LOG/check.err'"
 
-ip netns exec $DUT_NS "$DP" -c "$LOG/ipsec.yaml" --idle-us 100 2>"$LOG/app.err" &
-APP=$!
-for _ in $(seq 1 200); do
-  grep -q "twamp-dp: running:" "$LOG/app.err" 2>/dev/null && break
-  kill -0 "$APP" 2>/dev/null || break
-  sleep 0.1
-done
-if grep -q "twamp-dp: running:" "$LOG/app.err"; then ok "twamp-dp starts with 4 static SAs"; else
-  notok "twamp-dp starts with 4 static SAs"; sed 's/^/# /' "$LOG/app.err" | tail -20; fi
+start_dp "$LOG/ipsec.yaml" "twamp-dp starts with 4 static SAs"
 check "start-up log lists the 4 SAs, no 'not built' warning" \
   sh -c "[ \$(grep -c 'twamp-dp: ipsec: SA ' '$LOG/app.err') -eq 4 ] && ! grep -q 'not built' '$LOG/app.err'"
 
 # neighbours through the TAP (ARP / ND), and the appliance's MAC
-check "ping $DUT_V4 through the TAP" peer ping -c 2 -i 0.2 -W 2 $DUT_V4
-check "ping $DUT_V6 through the TAP" peer ping -6 -c 2 -i 0.2 -W 2 $DUT_V6
-MAC=$(ip -n $PEER_NS neigh show $DUT_V4 | awk '{for (i=1;i<NF;i++) if ($i=="lladdr") print $(i+1)}')
-check "the appliance's MAC is known ($MAC)" test -n "$MAC"
+dut_mac
 
 ip netns exec $PEER_NS tcpdump -i $PEER_IF --immediate-mode -U -w "$LOG/cap.pcap" \
   "src host $DUT_V4 or src host $DUT_V6" 2>"$LOG/tcpdump.err" &
@@ -158,7 +120,6 @@ tel /twamp/ipsec/sas >"$LOG/sas.json" 2>>"$LOG/steps"
 for sa in in:0x00002001 out:0x00001001 in:0x00002002 out:0x00001002; do
   tel "/twamp/ipsec/sa,$sa" >"$LOG/$sa.json" 2>>"$LOG/steps"
 done
-jq_sa() { "$PY" -c "import json; print(json.load(open('$LOG/$1.json'))['/twamp/ipsec/sa']['$2'])"; }
 check "telemetry lists the 4 SAs" \
   "$PY" -c "import json; assert sorted(json.load(open('$LOG/sas.json'))['/twamp/ipsec/sas']) == sorted(['in:0x00002001', 'out:0x00001001', 'in:0x00002002', 'out:0x00001002'])"
 check "SA in 0x2001: 10 packets" test "$(jq_sa in:0x00002001 packets)" = 10
