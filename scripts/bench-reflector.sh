@@ -93,9 +93,7 @@ gen=$build/tests/bench/refl/gen_refl_pcap
 
 # ---- clean-up: processes we started, hugepages, scratch --------------------
 work=$(mktemp -d /tmp/bench-reflector.XXXXXX)
-hp=/proc/sys/vm/nr_hugepages
-hp_old=$(cat $hp)
-hp_set=""
+. "$top/scripts/hugepages.sh"
 child=""
 sampler=""
 # EAL file prefixes of our own (telemetry socket, runtime dir): another run
@@ -124,9 +122,7 @@ cleanup() {
 	[ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
 	[ -z "$child" ] || stop_child "$child"
 	# give back what we reserved, unless someone changed the count since
-	if [ -n "$hp_set" ] && [ "$(cat $hp)" = "$hp_set" ]; then
-		echo "$hp_old" >$hp 2>/dev/null || true
-	fi
+	hp_release
 	rm -rf "/var/run/dpdk/$dp_prefix" "/var/run/dpdk/$tp_prefix"
 	if [ "$keep" = 1 ]; then
 		echo "bench-reflector: scratch kept in $work" >&2
@@ -138,15 +134,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$hp_old" -lt "$pages" ]; then
-	echo "$pages" >$hp
-	hp_set=$(cat $hp)
-fi
-free_pages=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-if [ "$free_pages" -lt 256 ]; then
-	echo "bench-reflector: only $free_pages free hugepages (asked for $pages)" >&2
-	exit 1
-fi
+hp_reserve "$pages" bench-reflector
 
 # ---- input ---------------------------------------------------------------
 cp tests/bench/refl/bench-keys.yaml "$work/bench-keys.yaml"

@@ -60,9 +60,7 @@ ninja -C "$build" tests/bench/send/bench_send >/dev/null
 bench=$(cd "$build" && pwd)/tests/bench/send/bench_send
 
 work=$(mktemp -d /tmp/bench-sender.XXXXXX)
-hp=/proc/sys/vm/nr_hugepages
-hp_old=$(cat $hp)
-hp_set=""
+. "$top/scripts/hugepages.sh"
 child=""
 prefix=twbench-snd-$$
 
@@ -74,24 +72,14 @@ cleanup() {
 		sleep 1
 		kill -KILL "$child" 2>/dev/null || true
 	fi
-	if [ -n "$hp_set" ] && [ "$(cat $hp)" = "$hp_set" ]; then
-		echo "$hp_old" >$hp 2>/dev/null || true
-	fi
+	hp_release
 	rm -rf "/var/run/dpdk/$prefix" "$work"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$hp_old" -lt "$pages" ]; then
-	echo "$pages" >$hp
-	hp_set=$(cat $hp)
-fi
-free_pages=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-if [ "$free_pages" -lt 256 ]; then
-	echo "bench-sender: only $free_pages free hugepages (need 256)" >&2
-	exit 1
-fi
+hp_reserve "$pages" bench-sender
 
 echo "# $(date -u +%FT%TZ) $(uname -n), load average $(cut -d' ' -f1-3 /proc/loadavg), ${seconds} s per run"
 for r in $(seq 1 "$runs"); do
