@@ -318,8 +318,11 @@ rm -f "$work/b/keys.sock"
 mkdir -m 0777 "$work/b/impostor"
 chmod 711 "$work"
 chmod 1777 "$work/b"
+# the checkout may be private (mktemp -d is 0700): run a copy uid 65534 can read
+cp "$here/keyimport_listener.py" "$work/b/impostor/listener.py"
+chmod 644 "$work/b/impostor/listener.py"
 setpriv --reuid=65534 --regid=65534 --clear-groups \
-	$py "$here/keyimport_listener.py" --socket "$work/b/keys.sock" \
+	$py "$work/b/impostor/listener.py" --socket "$work/b/keys.sock" \
 	--records "$work/b/impostor/records.jsonl" >"$work/b/impostor/log" 2>&1 &
 imp=$!
 pids+=($imp)
