@@ -179,15 +179,18 @@ static bool addr_eq(const struct tw_keyimp_addr *a, const struct tw_keyimp_addr 
 	return a->family == b->family && ki_addr_cmp(a, b) == 0;
 }
 
-/* Same content (owner and generation aside). */
+/* Same content (owner and generation aside): @p a stored, @p b the record.
+ * A record without skeyseed matches a stored one (kept): a client cannot
+ * always send it again (docs/key-import.md §7). */
 static bool ike_same(const struct tw_keyimp_ike *a, const struct tw_keyimp_ike *b)
 {
 	return memcmp(a->spi_i, b->spi_i, 8) == 0 &&
 	       memcmp(a->spi_r, b->spi_r, 8) == 0 && a->prf == b->prf &&
 	       a->secret_len == b->secret_len &&
 	       ct_equal(a->secret, b->secret, a->secret_len) &&
-	       a->skeyseed_len == b->skeyseed_len &&
-	       ct_equal(a->skeyseed, b->skeyseed, a->skeyseed_len) &&
+	       (b->skeyseed_len == 0 ||
+		(a->skeyseed_len == b->skeyseed_len &&
+		 ct_equal(a->skeyseed, b->skeyseed, a->skeyseed_len))) &&
 	       addr_eq(&a->local, &b->local) && addr_eq(&a->remote, &b->remote) &&
 	       a->local_port == b->local_port && a->remote_port == b->remote_port &&
 	       a->initiator == b->initiator && a->has_unique == b->has_unique &&
@@ -264,11 +267,12 @@ static bool child_same(struct tw_keyimp *t, const struct tw_keyimp_child *a,
 {
 	struct ki_buf *fa = &t->fa, *fb = &t->fb;
 
+	/* a record without keymat matches a stored one, as for skeyseed */
 	if (a->encr_key_len != b->encr_key_len || a->integ_key_len != b->integ_key_len ||
-	    a->keymat_len != b->keymat_len ||
+	    (b->keymat_len != 0 && a->keymat_len != b->keymat_len) ||
 	    !ct_equal(a->encr_key, b->encr_key, a->encr_key_len) ||
 	    !ct_equal(a->integ_key, b->integ_key, a->integ_key_len) ||
-	    !ct_equal(a->keymat, b->keymat, a->keymat_len))
+	    (b->keymat_len != 0 && !ct_equal(a->keymat, b->keymat, a->keymat_len)))
 		return false;
 	fa->len = fb->len = 0;
 	child_format(fa, a);
@@ -340,11 +344,10 @@ static int parse_ike(const struct ki_line *l, struct tw_keyimp_ike *s,
 		wipe(raw, sizeof(raw));
 	}
 	s->secret_len = (uint8_t)prf->len;
-	/* SKEYSEED = prf(Ni | Nr, g^ir), RFC 7296 §2.14 (§2.18 when rekeyed):
-	 * one PRF output */
+	/* SKEYSEED: one PRF output (its length is checked by the caller) */
 	if (seed != NULL) {
-		if (ki_hex(seed, "skeyseed", s->skeyseed, (size_t)prf->len,
-			   sizeof(s->skeyseed), &got, e) != 0)
+		if (ki_hex(seed, "skeyseed", s->skeyseed, 0, sizeof(s->skeyseed), &got,
+			   e) != 0)
 			return -1;
 		s->skeyseed_len = (uint8_t)got;
 	}
@@ -627,6 +630,20 @@ static int rec_ike_up(struct tw_keyimp_sess *s, const struct ki_line *l,
 			goto out;
 		}
 		old = ike_find(t, oi, or_);
+	}
+	/* SKEYSEED = prf(Ni | Nr, g^ir) (RFC 7296 §2.14): one output of this
+	 * SA's PRF; rekeyed, prf(SK_d (old), g^ir (new) | Ni | Nr) with "the
+	 * old IKE SA's PRF" (§2.18). Without the old SA a rekey can only be
+	 * a repeat, which the content comparison below decides. */
+	if (n.skeyseed_len != 0 && !rekey && n.skeyseed_len != n.secret_len) {
+		ki_refuse(e, 412, "bad-value skeyseed: length %u, need %u", n.skeyseed_len,
+			  n.secret_len);
+		goto out;
+	}
+	if (n.skeyseed_len != 0 && old != NULL && n.skeyseed_len != old->sa.secret_len) {
+		ki_refuse(e, 412, "bad-value skeyseed: length %u, need %u (the old IKE "
+			  "SA's PRF output)", n.skeyseed_len, old->sa.secret_len);
+		goto out;
 	}
 	cur = ike_find(t, n.spi_i, n.spi_r);
 	if (cur != NULL) {

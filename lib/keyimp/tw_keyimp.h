@@ -54,7 +54,9 @@ struct tw_keyimp_ike {
 	uint16_t prf;       /**< IKEv2 PRF transform ID (enum tw_crypto_prf) */
 	uint8_t secret_len; /**< = PRF output length */
 	uint8_t secret[TW_KEYIMP_SECRET_MAX]; /**< RFC 7717 §5.1 prf(SK_d, "IPPM") */
-	uint8_t skeyseed_len; /**< = PRF output length; 0 = not given */
+	/** 0 = not given; else the PRF's output length (for an SA from
+	 *  ike-rekey: the old SA's PRF, RFC 7296 §2.18) */
+	uint8_t skeyseed_len;
 	/** SKEYSEED of this IKE SA (RFC 7296 §2.14, §2.18 when rekeyed), for
 	 *  the seed draft's profile (docs/protocol.md); never listed. */
 	uint8_t skeyseed[TW_KEYIMP_SECRET_MAX];

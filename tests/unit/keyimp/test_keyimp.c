@@ -445,10 +445,12 @@ static const struct {
 	  "remote=198.18.0.2 local-id=a remote-id=b role=initiator",
 	  "err 412 bad-value skeyseed: length 32, need 20" },
 	{ IKE_UP " skeyseed=" SEED32, "err 409 conflict spi-i/spi-r exist with other content" },
+	{ IKE_NEW " skeyseed=" SEED64 "00", "err 412 bad-value skeyseed: too long" },
+	/* rekeyed: SKEYSEED comes from the old SA's PRF (RFC 7296 §2.18) */
 	{ "ike-rekey old-spi-i=" SPI_I " old-spi-r=" SPI_R " spi-i=51c0de2277aa9031 "
-	  "spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY " skeyseed=" SEED32
+	  "spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY " skeyseed=" SEED64
 	  " local=198.18.0.1 remote=198.18.0.2 local-id=a remote-id=b role=initiator",
-	  "err 412 bad-value skeyseed: length 32, need 64" },
+	  "err 412 bad-value skeyseed: length 64, need 32 (the old IKE SA's PRF output)" },
 	{ DOWN " skeyseed=" SEED32, "err 402 unknown-field skeyseed" },
 	{ C_IN_BASE " integ=12 integ-key=" SHAKEY " keymat=" KM32,
 	  "err 402 field-not-allowed keymat: needs ike-spi-i/ike-spi-r" },
@@ -1029,13 +1031,14 @@ static void test_draft(void **state)
 		if (*p >= 'a' && *p <= 'f')
 			*p = (char)(*p - 'a' + 'A');
 	REQ(f, line, "ok unchanged");
-	/* another SKEYSEED or none under the same SPIs: a different SA */
+	/* another SKEYSEED under the same SPIs: a different SA; none (a
+	 * client that cannot send it again): the same, the stored one stays */
 	snprintf(line, sizeof(line), "%s", ike_seed);
 	memcpy(strstr(line, "skeyseed=") + 9, "b", 1);
 	REQ(f, line, "err 409 conflict spi-i/spi-r exist with other content");
 	REQ(f, "ike-up spi-i=" SPI_I " spi-r=" SPI_R " prf=5 sk-d=" K32 " local=198.18.0.1 "
 	    "remote=198.18.0.2 local-id=dut.example remote-id=peer role=responder",
-	    "err 409 conflict spi-i/spi-r exist with other content");
+	    "ok unchanged");
 	memcpy(si, "\x8a\x1f\x3c\x0e\x5b\x6d\x7a\x29", 8);
 	memcpy(sr, "\x3c\x94\xe1\x7a\x00\xb2\xd4\xf1", 8);
 	assert_int_equal(tw_keyimp_ike_get(f->t, si, sr, &k), 0);
@@ -1066,8 +1069,7 @@ static void test_draft(void **state)
 	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, " keymat=" KM32), "ok unchanged");
 	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, " keymat=" KM32B),
 	    "err 409 conflict spi/dst exist with other content");
-	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, ""),
-	    "err 409 conflict spi/dst exist with other content");
+	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, ""), "ok unchanged");
 	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
 	assert_int_equal(d.proto, 50);
 	assert_int_equal(d.spi_in, 0x1002);
@@ -1155,10 +1157,11 @@ static void test_draft(void **state)
 	tw_keyimp_draft_wipe(&d);
 	assert_list_clean(f);
 
-	/* an IKE rekey (here to PRF HMAC-SHA2-512): the new SA's SKEYSEED and
-	 * PRF; the Child SAs keep their KEYMAT */
+	/* an IKE rekey (here to PRF HMAC-SHA2-512): the new SA's SKEYSEED (made
+	 * with the old SA's PRF, RFC 7296 §2.18, so 32 octets) and PRF; the
+	 * Child SAs keep their KEYMAT */
 	REQ(f, "ike-rekey old-spi-i=" SPI_I " old-spi-r=" SPI_R " spi-i=51c0de2277aa9031 "
-	    "spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY " skeyseed=" SEED64
+	    "spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY " skeyseed=" SEED32
 	    " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example remote-id=peer "
 	    "role=initiator", "ok added");
 	REQ(f, "child-del spi=00005002 dir=in proto=esp dst=198.18.0.1", "ok deleted");
@@ -1166,11 +1169,21 @@ static void test_draft(void **state)
 	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
 	assert_int_equal(d.spi_in, 0x3002);
 	assert_int_equal(d.prf, 7);
-	assert_int_equal(d.skeyseed_len, 64);
-	hex2(SEED64, want, 64);
-	assert_memory_equal(d.skeyseed, want, 64);
+	assert_int_equal(d.skeyseed_len, 32);
+	hex2(SEED32, want, 32);
+	assert_memory_equal(d.skeyseed, want, 32);
 	assert_int_equal(d.keymat_len, 32);
 	tw_keyimp_draft_wipe(&d);
+	/* from that SA (PRF 7) a rekey's SKEYSEED has 64 octets; an ike-up of
+	 * this SA (a resync) has the new PRF's length */
+	REQ(f, "ike-rekey old-spi-i=51c0de2277aa9031 old-spi-r=e0f1a2b3c4d5e6f7 "
+	    "spi-i=" SPI_I " spi-r=" SPI_R " prf=5 key=" K32 " skeyseed=" SEED32
+	    " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example remote-id=peer "
+	    "role=initiator", "err 412 bad-value skeyseed: length 32, need 64 (the old IKE "
+	    "SA's PRF output)");
+	REQ(f, "ike-up spi-i=51c0de2277aa9031 spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY
+	    " skeyseed=" SEED32 " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example "
+	    "remote-id=peer role=initiator", "err 412 bad-value skeyseed: length 32, need 64");
 	/* an IKE SA without SKEYSEED: none known; a new Child SA under it needs
 	 * KEYMAT of its PRF's length (64) */
 	REQ(f, "ike-rekey old-spi-i=51c0de2277aa9031 old-spi-r=e0f1a2b3c4d5e6f7 "
@@ -1188,6 +1201,7 @@ static void test_draft(void **state)
 	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
 	assert_int_equal(d.spi_in, 0x6002);
 	assert_int_equal(d.keymat_len, 64);
+	hex2(SEED64, want, 64);
 	assert_memory_equal(d.keymat, want, 64);
 	tw_keyimp_draft_wipe(&d);
 	assert_list_clean(f);
