@@ -802,13 +802,14 @@ METHOD(listener_t, ike_updown, bool,
 	spis(ike_sa, &spi_i, &spi_r);
 	if (up)
 	{
-		chunk_t seed;
+		/* taken (and wiped) also when the SA is not exported */
+		chunk_t seed = take_seed(this, ike_sa);
 
 		if (!ike_wanted(this, ike_sa))
 		{
+			chunk_clear(&seed);
 			return TRUE;
 		}
-		seed = take_seed(this, ike_sa);
 		line = ike_up_line(this, ike_sa, seed);
 		chunk_clear(&seed);
 		if (!line)
@@ -881,17 +882,17 @@ METHOD(listener_t, ike_rekey, bool,
 	uint64_t ospi_i, ospi_r, spi_i, spi_r;
 	char what[96], *up, *rekey;
 	sb_t sb = { .n = 0 };
-	chunk_t seed;
+	chunk_t seed = take_seed(this, new);
 	size_t prf_len;
 
 	if (!ike_wanted(this, new))
 	{
+		chunk_clear(&seed);
 		return TRUE;
 	}
 	spis(old, &ospi_i, &ospi_r);
 	spis(new, &spi_i, &spi_r);
 
-	seed = take_seed(this, new);
 	up = ike_up_line(this, new, seed);
 	if (!up)
 	{
