@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/integration/test_e2e_ipsec*.sh: twamp-dp, two charons
 # (twamp-keys plugin) and twamp-ping on one test bed (docs/strongswan.md
 # "End to end with twamp-dp"). The caller sets BUILD (argument 1) and
@@ -17,10 +18,11 @@
 #   ike_table [OLD-SPI-I]    twamp-dp's IKE SAs = the dut's IKE SA
 #   results_ok FILE N MODE   twamp-ping's JSON: N sent, N back, MODE
 #   ping_run OUT MODE N [ARGS...]   twamp-ping from the peer, test ports
-#                            T_PORT/S_PORT; --ike-socket unless MODE open
+#                            T_PORT/S_PORT; --ike-socket unless MODE open;
+#                            NO_TP=1: no -P (OWAMP)
 #   ping_ok OUT MODE N WHAT [ARGS...]   ping_run and its TAP lines
 #   run_ok OUT MODE N WHAT   TAP lines of a ping_run in the background (RUN)
-#   cap_start IFACE NS FILE / cap_stop   tcpdump of host DUT_V4
+#   cap_start IFACE NS FILE / cap_stop   tcpdump of host DUT_V4 / stop all
 #   wire_csv PCAP CSV        tshark fields: src, protocols, ports, ESP SPI
 #   esp_n CSV SRC / no_clear_test CSV   ESP-in-UDP from SRC / no test port
 #   sa_pk NAME               the worker's packet counter of SA NAME
@@ -42,14 +44,16 @@ TAP=tw-refl # twamp-dp's TAP for its port "refl", in DUT_NS
 T_PORT=20862 S_PORT=40862 # reflector and sender test ports (in the Child SA)
 PREFIX=$TW_TB-$$
 TEL=/var/run/dpdk/$PREFIX/dpdk_telemetry.v2
-APP=0 CAP=0 C_DUT=0 C_PEER=0 RUN=0
+CAP="" # the tcpdump pids
+APP=0 C_DUT=0 C_PEER=0 RUN=0
 LOG=$(mktemp -d "/tmp/tw-$TW_TB.XXXXXX")
 chmod 700 "$LOG"
 . "$top/tests/integration/tap_lib.sh"
 
 peer() { ip netns exec "$PEER_NS" "$@"; }
 cleanup() {
-  [ "$CAP" -ne 0 ] && kill -INT "$CAP" 2>/dev/null
+  local p
+  for p in $CAP; do kill -INT "$p" 2>/dev/null; done
   stop_pids "$RUN" "$C_DUT" "$C_PEER"
   if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
     kill -TERM "$APP" 2>/dev/null # twamp-dp stops its workers: allow 5 s
@@ -324,10 +328,11 @@ assert sys.argv[3] in json.dumps(d["session"]), d["session"]
 EOF
 }
 ping_run() { # OUT MODE COUNT [ARGS...]: twamp-ping, keys pushed by the peer's plugin
-  local out=$1 mode=$2 n=$3 ike=(--ike-socket "$LOG/ping.sock" --ike-wait 15)
+  local out=$1 mode=$2 n=$3 ike=(--ike-socket "$LOG/ping.sock" --ike-wait 15) tp=(-P $T_PORT)
   shift 3
   [ "$mode" = open ] && ike=()
-  peer "$PING" -m "$mode" -c "$n" -i 0.01 -L 1 -P $T_PORT --source-port $S_PORT \
+  [ -n "${NO_TP:-}" ] && tp=() # OWAMP: the server picks the port
+  peer "$PING" -m "$mode" -c "$n" -i 0.01 -L 1 "${tp[@]}" --source-port $S_PORT \
     "${ike[@]}" --json "$LOG/$out.json" "$@" $DUT_V4 >"$LOG/$out.txt" 2>"$LOG/$out.err"
 }
 
@@ -357,14 +362,17 @@ ping_checks() { # OUT MODE N WHAT RC
 cap_start() { # IFACE NS PCAP: capture host DUT_V4 on IFACE in NS
   ip netns exec "$2" tcpdump -i "$1" --immediate-mode -U -w "$3" host $DUT_V4 \
     2>"$3.err" &
-  CAP=$!
+  CAP="$CAP $!"
   wait_for 5 grep -q listening "$3.err"
 }
-cap_stop() {
+cap_stop() { # every capture
+  local p
   sleep 0.3
-  kill -INT "$CAP" 2>/dev/null
-  wait "$CAP" 2>/dev/null
-  CAP=0
+  for p in $CAP; do
+    kill -INT "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  CAP=""
 }
 wire_csv() { # PCAP CSV
   tshark -r "$1" -T fields -E separator=, -e ip.src -e frame.protocols \
