@@ -57,7 +57,8 @@ static void usage(FILE *f)
 		"                                            sender; summary, or the results JSON\n"
 		"Run options (defaults: TWAMP Light, port 862, open, 100 packets, 100 ms):\n"
 		"  --protocol light|stamp|twamp|owamp   --port N (owamp: 861)\n"
-		"  --mode open|auth|enc   --key-id ID\n"
+		"  --mode open|auth|enc|mixed   --key-id ID\n"
+		"  --ikev2 (twamp/owamp: RFC 7717 keys from the IKE SA with PEER; no --key-id)\n"
 		"  --count N | --duration S       --interval-us N | --rate PPS      --poisson\n"
 		"  --padding N   --dscp N   --ecn N   --timeout S   --name NAME   --src-port N\n"
 		"  --local PORTNAME (the appliance port to send from)\n"
@@ -776,6 +777,7 @@ static int run_params(int argc, char **argv, char *out, size_t len, bool *as_jso
 		{ "--reflect-octets", "reflect_padding", true },
 		{ "--symmetrical", "symmetrical=1", false },
 		{ "--dscp-ecn", "dscp_ecn=1", false },
+		{ "--ikev2", "ikev2=1", false },
 	};
 	size_t off;
 	int n;
