@@ -410,7 +410,9 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 		enum tw_ipsec_proto proto = c.proto == TW_KEYIMP_AH ? TW_IPSEC_AH : TW_IPSEC_ESP;
 		uint64_t ser = 0;
 
-		tw_keyimp_child_wipe(&c);
+		/* the copy's keys are not needed here */
+		explicit_bzero(c.encr_key, sizeof(c.encr_key));
+		explicit_bzero(c.integ_key, sizeof(c.integ_key));
 		if (c.dir != TW_KEYIMP_DIR_OUT)
 			continue;
 		/* only what the data plane holds: its serial tells the newest */
