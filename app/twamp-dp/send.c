@@ -401,7 +401,27 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 	uint64_t best = 0;
 	uint32_t it = 0;
 
-	if (a->ipsec == NULL || t == NULL)
+	if (a->ipsec == NULL)
+		return -ENOENT;
+	if (r->cs.sa_spi != 0) {
+		/* a static SA named by the session (ipsec.sas[] has no selectors) */
+		for (unsigned j = 0; j < a->cfg->ipsec.n_sas; j++) {
+			const struct tw_config_sa *cs = &a->cfg->ipsec.sas[j];
+
+			if (cs->spi != r->cs.sa_spi || cs->dir != TW_CONFIG_DIR_OUT ||
+			    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, cs->proto == TW_CONFIG_SA_AH ?
+					    TW_IPSEC_AH : TW_IPSEC_ESP, cs->spi, cs->dst.family,
+					    cs->dst.addr, &info) != 0)
+				continue;
+			sa->spi = cs->spi;
+			sa->ipv = cs->dst.family;
+			memcpy(sa->dst, cs->dst.addr, 16);
+			*serial = info.serial;
+			return 0;
+		}
+		return -ENOENT;
+	}
+	if (t == NULL)
 		return -ENOENT;
 	memcpy(f.src, r->src, 16);
 	memcpy(f.dst, r->dst, 16);
@@ -415,10 +435,18 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 		explicit_bzero(c.integ_key, sizeof(c.integ_key));
 		if (c.dir != TW_KEYIMP_DIR_OUT)
 			continue;
-		/* only what the data plane holds: its serial tells the newest */
+		/* only what the data plane holds, both directions: the replies
+		 * come back on the paired inbound SA, so a new Child SA is taken
+		 * once its inbound half is in too (a rekey that pushes the
+		 * outbound half first loses no reply); the serial tells the
+		 * newest */
 		if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, proto, c.spi, ipv, c.dst.addr,
 				    &info) == 0)
 			ser = info.serial;
+		if (ser != 0 && c.peer_spi != 0 &&
+		    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, proto, c.peer_spi, ipv, c.src.addr,
+				    &info) != 0)
+			ser = 0;
 		if (app_spd_select(&c, &ser, 1, &f) == 0 && ser > best) {
 			best = ser;
 			sa->spi = c.spi;
@@ -573,6 +601,13 @@ static int launch(struct app_send *a, struct run *r)
 		 * (OWAMP: the schedule of the Request-Session) */
 		st.rfc4656_sched = true;
 		memcpy(st.sid, r->ctl->sess.sid, sizeof(st.sid));
+	}
+	if (cs->sa_spi != 0 && select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
+		run_fail(a, r, "sa_spi 0x%x: no such outbound SA in the data plane; nothing "
+			 "sent", cs->sa_spi);
+		explicit_bzero(&st.keys, sizeof(st.keys));
+		explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
+		return -ENOENT;
 	}
 	if (select_sa(a, r, &st.sa, &r->sa_serial) == 0) {
 		if (a->dedicated) {

@@ -71,11 +71,11 @@ static const char *const sender_keys[] = { "sessions", "lcore", NULL };
 
 enum { S_NAME, S_PEER, S_PEERPORT, S_PORT, S_SRCPORT, S_PROTO, S_MODE, S_KEYID,
        S_COUNT, S_DURATION, S_RATE, S_INTERVAL, S_SCHED, S_PADDING, S_DSCP,
-       S_ECN, S_TIMEOUT, S_OPTIONS, S_REFLPAD, S_IKEV2 };
+       S_ECN, S_TIMEOUT, S_OPTIONS, S_REFLPAD, S_IKEV2, S_SASPI };
 static const char *const session_keys[] = { "name", "peer", "peer_port", "port",
 	"src_port", "protocol", "mode", "key_id", "count", "duration_s",
 	"rate_pps", "interval_us", "schedule", "padding", "dscp", "ecn",
-	"timeout_s", "options", "reflect_padding", "ikev2", NULL };
+	"timeout_s", "options", "reflect_padding", "ikev2", "sa_spi", NULL };
 
 enum { I_KEYIMPORT, I_IKEV2, I_SAS };
 static const char *const ipsec_keys[] = { "key_import", "ikev2", "sas", NULL };
@@ -1208,6 +1208,9 @@ static void parse_sessions(struct pctx *p, const struct ynode *n)
 				sizeof(ss->key_id), true);
 		if (s->v[S_IKEV2] != NULL)
 			get_bool(p, s->v[S_IKEV2], FP(path, "ikev2"), &ss->ikev2);
+		if (s->v[S_SASPI] != NULL)
+			GET_UINT(p, s->v[S_SASPI], FP(path, "sa_spi"), 256, 0xffffffffu,
+				 ss->sa_spi);
 		if (s->v[S_COUNT] != NULL && s->v[S_DURATION] != NULL)
 			cfg_err(&p->c, s->v[S_DURATION], "%s: give count or duration_s, "
 				"not both", path);
@@ -1532,6 +1535,26 @@ static void check_test_mode(struct pctx *p, const struct slots *s, const char *p
 			  "TWAMP Light (AES 16 + HMAC 32)");
 }
 
+/* A session's static outbound SA: an ipsec.sas[] entry leaving towards
+ * the peer's family (RFC 4301 tunnel: the inner family is the outer one). */
+static void check_sa_spi(struct pctx *p, const struct tw_config *cfg, const struct slots *s,
+			 const char *path, const struct tw_config_session *ss)
+{
+	for (unsigned j = 0; j < cfg->ipsec.n_sas; j++) {
+		const struct tw_config_sa *sa = &cfg->ipsec.sas[j];
+
+		if (sa->spi != ss->sa_spi || sa->dir != TW_CONFIG_DIR_OUT)
+			continue;
+		if (ss->peer.family != 0 && sa->src.family != ss->peer.family)
+			cfg_err(&p->c, s->v[S_SASPI], "%s.sa_spi: SA 0x%x (ipsec.sas[%u]) is "
+				"IPv%u, the peer IPv%u", path, ss->sa_spi, j, sa->src.family,
+				ss->peer.family);
+		return;
+	}
+	cfg_err(&p->c, s->v[S_SASPI], "%s.sa_spi: no outbound SA 0x%x in ipsec.sas",
+		path, ss->sa_spi);
+}
+
 /* RFC 7717 sender sessions: the keys come from an IKE SA (key import). */
 static void check_ikev2(struct pctx *p, const struct tw_config *cfg, const struct slots *s,
 			const char *path, const struct tw_config_session *ss)
@@ -1675,6 +1698,8 @@ static void validate(struct pctx *p)
 		char path[40];
 
 		snprintf(path, sizeof(path), "sender.sessions[%u]", i);
+		if (ss->sa_spi != 0)
+			check_sa_spi(p, cfg, s, path, ss);
 		if (ss->ikev2)
 			check_ikev2(p, cfg, s, path, ss);
 		else

@@ -202,6 +202,10 @@ struct tw_config_session {
 	/** RFC 7717: keys from the newest IKE SA with the peer in the
 	 *  key-import table (KeyID = SPIi | SPIr), not from key_id */
 	bool ikev2;
+	/** The test stream rides this static outbound SA (ipsec.sas[],
+	 *  direction out); 0 = the key-import Child SA whose selectors
+	 *  cover the stream, if any */
+	uint32_t sa_spi;
 };
 
 enum tw_config_profile { TW_CONFIG_IKEV2_RFC7717 = 0, TW_CONFIG_IKEV2_DRAFT };
