@@ -739,6 +739,13 @@ static int ow_stop_fetch(struct app_send *a, struct ctl *c, struct tw_ctrl_clien
 	return rc;
 }
 
+/* RFC 5938 individual session control: a TWAMP Mode bit (0x10). In
+ * OWAMP-Control that bit is RFC 7717's IKEv2-derived mode. */
+static bool individual(const struct ctl *c, uint32_t mode)
+{
+	return c->conf.proto == TW_CTRL_TWAMP && (mode & TW_MODE_INDIVIDUAL) != 0;
+}
+
 static void *ctl_main(void *arg)
 {
 	struct run *r = arg;
@@ -765,7 +772,7 @@ static void *ctl_main(void *arg)
 	}
 	/* RFC 5938 §3: with individual session control this session is
 	 * started and stopped by its SID */
-	if (rc == 0 && (sess.mode & TW_MODE_INDIVIDUAL)) {
+	if (rc == 0 && individual(c, sess.mode)) {
 		step = "Start-N-Sessions";
 		rc = tw_ctrl_client_start_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])sess.sid, 1,
 					    NULL);
@@ -792,7 +799,7 @@ static void *ctl_main(void *arg)
 	}
 	if (rc == 0 && c->conf.proto == TW_CTRL_OWAMP)
 		rc = ow_stop_fetch(a, c, cc);
-	else if (rc == 0 && (c->sess.mode & TW_MODE_INDIVIDUAL))
+	else if (rc == 0 && individual(c, c->sess.mode))
 		tw_ctrl_client_stop_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])c->sess.sid, 1, NULL);
 	else if (rc == 0)
 		tw_ctrl_client_stop(cc, 0);
@@ -990,7 +997,7 @@ static void ctl_step(struct app_send *a, struct run *r)
 		c->sess.mode & TW_MODE_ENCRYPTED ? "encrypted" :
 		c->sess.mode & TW_MODE_AUTH ? "authenticated" :
 		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport,
-		c->sess.mode & TW_MODE_INDIVIDUAL ? ", individual session control" : "",
+		individual(c, c->sess.mode) ? ", individual session control" : "",
 		c->sess.mode & TW_MODE_REFLECT_OCTETS ? ", reflect octets" : "",
 		c->sess.mode & TW_MODE_SYMMETRICAL ? ", symmetrical size" : "",
 		c->sess.mode & TW_MODE_DSCP_ECN ? ", DSCP-ECN" : "");

@@ -114,7 +114,7 @@ umask 022
 reflector:
   control:
     listen: ["$B_V4:862", "[$B_V6]:862"]
-    modes: [open, auth, enc, ikev2]
+    modes: [open, auth, enc, mixed, ikev2]
     keys: keys.yaml
   light:
     - {port: $LIGHT, protocol: twamp-light, mode: open}
@@ -265,6 +265,27 @@ d = json.load(open('$LOG/send-stats.json'))
 assert d['ipsec'] == $NP + 30 and d['crypto_err'] == 0 and d['no_sa'] == 0, d
 "
 
+# more RFC 7717 runs through the tunnel: OWAMP encrypted (one way: B's
+# OWAMP receiver gets the decrypted packets), TWAMP mixed (RFC 5618)
+OW=20
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol owamp --ikev2 --mode enc \
+  --count $OW --interval-us 2000 --name ikeow --json >"$LOG/ikeow.json" 2>"$LOG/ikeow.err"
+rc=$?
+check "OWAMP encrypted keyed by the IKE SA, through ESP: exit $rc, $OW received by B (Fetch-Session)" \
+  "$PY" -c "
+import json
+r = json.load(open('$LOG/ikeow.json'))
+p = r['packets']
+assert p['sent'] == $OW and p['received'] == $OW and p['lost'] == 0, p
+assert r['session']['kind'] == 'one-way' and r['session']['timestamps'] == 'user-before-esp', r['session']
+"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --ikev2 --mode mixed \
+  --count $OW --interval-us 2000 --name ikemix >"$LOG/ikemix.out" 2>&1
+rc=$?
+check "TWAMP mixed mode keyed by the IKE SA, through ESP: exit $rc, $OW sent, 0 lost" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^$OW sent, 0 lost' '$LOG/ikemix.out' &&
+         grep -q 'session ikemix: TWAMP-Control with $B_V4 port 862: mixed mode' '$LOG/a.err'"
+
 # (b) a Child SA rekey in the middle of a 3 s run: new pair on both sides,
 # then the old one deleted (inbound first, as strongSwan does)
 RK=600
@@ -330,7 +351,7 @@ for f, src in (('$LOG/cap.pcap', '$A_V4'), ('$LOG/cap-a.pcap', '$B_V4')):
 assert not clear, clear[:5]
 out = esp.get(0x1001, 0) + esp.get(0x1002, 0)
 back = esp.get(0x2001, 0) + esp.get(0x2002, 0)
-assert out == $NP + $RK and back == $NP + $RK, esp
+assert out == $NP + $RK + 2 * $OW and back == $NP + $RK + $OW, esp
 "
 # (d) scapy decrypts the first sender packet of pair 1 and reads TWAMP-Test
 check "(d) scapy decrypts a sender packet (AES-CBC + HMAC-SHA2-256-128) and decodes TWAMP-Test" \
