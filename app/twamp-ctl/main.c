@@ -434,12 +434,17 @@ static void print_sender(const json_t *st, const json_t *runs)
 	if (st == NULL)
 		return;
 	printf("\nsender (%s): sent %llu, tx drops %llu, late %llu, stalls %llu, crypto "
-	       "errors %llu; streams %llu running, %llu done; departure error",
+	       "errors %llu; streams %llu running, %llu done",
 	       json_string_value(json_object_get(st, "where")) ?: "?",
 	       (unsigned long long)u64(st, "sent"), (unsigned long long)u64(st, "tx_drop"),
 	       (unsigned long long)u64(st, "late"), (unsigned long long)u64(st, "stalls"),
 	       (unsigned long long)u64(st, "crypto_err"), (unsigned long long)u64(st, "running"),
 	       (unsigned long long)u64(st, "streams_done"));
+	/* IPsec streams (docs/config.md "Test streams through IPsec") */
+	if (u64(st, "ipsec") != 0 || u64(st, "no_sa") != 0)
+		printf("; through IPsec %llu, waited for an SA %llu",
+		       (unsigned long long)u64(st, "ipsec"), (unsigned long long)u64(st, "no_sa"));
+	printf("; departure error");
 	print_us("p50", u64(st, "depart_p50_ns"));
 	print_us("p99", u64(st, "depart_p99_ns"));
 	print_us("max", u64(st, "depart_max_ns"));

@@ -265,6 +265,10 @@ d = json.load(open('$LOG/send-stats.json'))
 assert d['ipsec'] == $NP + 30 and d['crypto_err'] == 0 and d['no_sa'] == 0, d
 "
 
+ip netns exec $NS_A "$CTL" -p $PREFIX-a stats >"$LOG/stats.txt" 2>&1
+check "twamp-ctl stats: the sender line counts the packets through IPsec" \
+  grep -Eq "^sender \(worker 0\): sent 130, .* done; through IPsec 130, waited for an SA 0; departure error" "$LOG/stats.txt"
+
 # more RFC 7717 runs through the tunnel: OWAMP encrypted (one way: B's
 # OWAMP receiver gets the decrypted packets), TWAMP mixed (RFC 5618)
 OW=20
