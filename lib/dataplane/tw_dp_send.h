@@ -17,6 +17,9 @@
  *    timestamp octets;
  *  - TWAMP enc, STAMP auth (the timestamp is inside the protected part):
  *    stamp, then protect, then checksum.
+ *  - a stream inside an IPsec tunnel (tw_send_stream.ipsec): all of the
+ *    above, then ESP/AH by its outbound SA (tw_send_ipsec_ops.protect):
+ *    the timestamp precedes the encryption.
  * The departure error (the TSC just before the TX burst minus the scheduled
  * TSC) goes into a histogram per stream; a packet later than
  * tw_send_conf.late_ns is counted as late (it is still sent, with its real
@@ -28,8 +31,9 @@
  * it as the worker hook and uses worker 0's queue). The sender thread is
  * the only writer of the heap and the stream send state.
  *
- * Threads: tw_send_create/attach/stream_add/stream_stop/stream_del/drain/
- * stream_get/destroy from the control thread only (one writer); commands
+ * Threads: tw_send_create/attach/set_ipsec/stream_add/stream_set_sa/
+ * stream_stop/stream_del/drain/stream_get/destroy from the control thread
+ * only (one writer); commands
  * reach the sender thread through a ring. Every packet sent is reported
  * back as a struct tw_send_rec (stream, seq, t1) on a single-producer ring
  * that the control thread drains (tw_send_drain()), so each one can be
