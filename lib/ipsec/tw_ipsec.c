@@ -381,6 +381,11 @@ static int sa_build(struct tw_ipsec *ctx, const struct tw_ipsec_sa_conf *c,
 		prm.ipsec_xform.replay_win_sz = c->replay_window != 0 ? c->replay_window
 								      : TW_IPSEC_REPLAY_DEFAULT;
 	prm.ipsec_xform.esn.value = c->seq_start;
+	/* an outbound SA can protect the Session-Sender's packets (worker 0)
+	 * and the reflector's replies (any worker) at once: sequence numbers
+	 * taken atomically, one per burst (RFC 4303 §3.3.3: never reused) */
+	if (c->dir == TW_IPSEC_OUT)
+		prm.flags |= RTE_IPSEC_SAFLAG_SQN_ATOM;
 
 	sz = rte_ipsec_sa_size(&prm);
 	if (sz < 0)
