@@ -13,7 +13,9 @@
 #  (c) no IKE SA for the peer: the run fails saying so, nothing sent;
 #  (d) scapy (an independent ESP implementation) decrypts a captured sender
 #      packet with the SA keys and decodes the inner TWAMP-Test packet.
-# Prints TAP; needs root; about 20 s.
+# Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
+# OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
+# Prints TAP; needs root; about 30 s.
 #
 #   tests/integration/test_sender_ipsec.sh BUILD_DIR
 # (KEEP_LOG=DIR copies the logs, captures and results there before cleaning up)
@@ -174,15 +176,19 @@ ike() { # SIDE LOCAL REMOTE ROLE
   echo "ike-up spi-i=$SPII spi-r=$SPIR prf=5 sk-d=$SKD local=$2 remote=$3 local-id=$2 remote-id=$3 role=$4"
 }
 child() { # SPI DIR PEER-SPI SRC DST TS-LOCAL TS-REMOTE ALG...
-  local spi=$1 dir=$2 peer=$3 src=$4 dst=$5 tl=$6 tr=$7
+  local spi=$1 dir=$2 peer=$3 src=$4 dst=$5 tl=$6 tr=$7 len=32
   shift 7
-  echo "child-add spi=$spi dir=$dir peer-spi=$peer proto=esp mode=tunnel src=$src dst=$dst encap=none $* ts-local=$tl/32[17/0-65535] ts-remote=$tr/32[17/0-65535] ike-spi-i=$SPII ike-spi-r=$SPIR"
+  case "$src" in *:*) len=128 ;; esac
+  echo "child-add spi=$spi dir=$dir peer-spi=$peer proto=esp mode=tunnel src=$src dst=$dst encap=none $* ts-local=$tl/$len[17/0-65535] ts-remote=$tr/$len[17/0-65535] ike-spi-i=$SPII ike-spi-r=$SPIR"
 }
 cbc() { echo "encr=12 encr-keylen=128 encr-key=$1 integ=12 integ-key=$2"; }
 gcm() { echo "encr=20 encr-keylen=128 encr-key=$1"; }
 # Child SA pair N (SPIs 0x100N A->B, 0x200N B->A), each side its view
 pair_a() { child 0000100$1 out 0000200$1 $A_V4 $B_V4 $A_V4 $B_V4 "$2"; child 0000200$1 in 0000100$1 $B_V4 $A_V4 $A_V4 $B_V4 "$3"; }
 pair_b() { child 0000200$1 out 0000100$1 $B_V4 $A_V4 $B_V4 $A_V4 "$3"; child 0000100$1 in 0000200$1 $A_V4 $B_V4 $B_V4 $A_V4 "$2"; }
+# an IPv6 pair (SPIs 0x5001 A->B, 0x6001 B->A), AES-GCM-128
+pair6_a() { child 00005001 out 00006001 $A_V6 $B_V6 $A_V6 $B_V6 "$(gcm $GCM_AB)"; child 00006001 in 00005001 $B_V6 $A_V6 $A_V6 $B_V6 "$(gcm $GCM_BA)"; }
+pair6_b() { child 00006001 out 00005001 $B_V6 $A_V6 $B_V6 $A_V6 "$(gcm $GCM_BA)"; child 00005001 in 00006001 $A_V6 $B_V6 $B_V6 $A_V6 "$(gcm $GCM_AB)"; }
 
 # (c) first: no IKE SA yet, a run keyed by IKEv2 fails and sends nothing
 tel() { ip netns exec $NS_A "$CTL" -p $PREFIX-$1 query "$2"; }
@@ -268,6 +274,18 @@ assert d['ipsec'] == $NP + 30 and d['crypto_err'] == 0 and d['no_sa'] == 0, d
 ip netns exec $NS_A "$CTL" -p $PREFIX-a stats >"$LOG/stats.txt" 2>&1
 check "twamp-ctl stats: the sender line counts the packets through IPsec" \
   grep -Eq "^sender \(worker 0\): sent 130, .* done; through IPsec 130, waited for an SA 0; departure error" "$LOG/stats.txt"
+
+# IPv6 in an IPv6 tunnel
+pair6_b | key b add - >"$LOG/kb6" 2>&1
+pair6_a | key a add - >"$LOG/ka6" 2>&1
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V6 --port $LIGHT --count 30 \
+  --interval-us 2000 --name light6 >"$LOG/light6.out" 2>&1
+rc=$?
+got="A out $(sa a out:0x00005001 packets) in $(sa a in:0x00006001 packets), B in $(sa b in:0x00005001 packets) out $(sa b out:0x00006001 packets)"
+check "IPv6: TWAMP Light through the IPv6 Child SA 0x5001: exit $rc, 30 back, counters ($got)" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^30 sent, 0 lost' '$LOG/light6.out' &&
+         grep -q 'session light6: test stream .* protected by outbound SA 0x00005001' '$LOG/a.err' &&
+         [ '$got' = 'A out 30 in 30, B in 30 out 30' ]"
 
 # more RFC 7717 runs through the tunnel: OWAMP encrypted (one way: B's
 # OWAMP receiver gets the decrypted packets), TWAMP mixed (RFC 5618)
