@@ -57,7 +57,8 @@ static void usage(FILE *f)
 		"                                            sender; summary, or the results JSON\n"
 		"Run options (defaults: TWAMP Light, port 862, open, 100 packets, 100 ms):\n"
 		"  --protocol light|stamp|twamp|owamp   --port N (owamp: 861)\n"
-		"  --mode open|auth|enc   --key-id ID\n"
+		"  --mode open|auth|enc|mixed   --key-id ID\n"
+		"  --ikev2 (twamp/owamp: RFC 7717 keys from the IKE SA with PEER; no --key-id)\n"
 		"  --count N | --duration S       --interval-us N | --rate PPS      --poisson\n"
 		"  --padding N   --dscp N   --ecn N   --timeout S   --name NAME   --src-port N\n"
 		"  --local PORTNAME (the appliance port to send from)\n"
@@ -433,12 +434,17 @@ static void print_sender(const json_t *st, const json_t *runs)
 	if (st == NULL)
 		return;
 	printf("\nsender (%s): sent %llu, tx drops %llu, late %llu, stalls %llu, crypto "
-	       "errors %llu; streams %llu running, %llu done; departure error",
+	       "errors %llu; streams %llu running, %llu done",
 	       json_string_value(json_object_get(st, "where")) ?: "?",
 	       (unsigned long long)u64(st, "sent"), (unsigned long long)u64(st, "tx_drop"),
 	       (unsigned long long)u64(st, "late"), (unsigned long long)u64(st, "stalls"),
 	       (unsigned long long)u64(st, "crypto_err"), (unsigned long long)u64(st, "running"),
 	       (unsigned long long)u64(st, "streams_done"));
+	/* IPsec streams (docs/config.md "Test streams through IPsec") */
+	if (u64(st, "ipsec") != 0 || u64(st, "no_sa") != 0)
+		printf("; through IPsec %llu, waited for an SA %llu",
+		       (unsigned long long)u64(st, "ipsec"), (unsigned long long)u64(st, "no_sa"));
+	printf("; departure error");
 	print_us("p50", u64(st, "depart_p50_ns"));
 	print_us("p99", u64(st, "depart_p99_ns"));
 	print_us("max", u64(st, "depart_max_ns"));
@@ -776,6 +782,7 @@ static int run_params(int argc, char **argv, char *out, size_t len, bool *as_jso
 		{ "--reflect-octets", "reflect_padding", true },
 		{ "--symmetrical", "symmetrical=1", false },
 		{ "--dscp-ecn", "dscp_ecn=1", false },
+		{ "--ikev2", "ikev2=1", false },
 	};
 	size_t off;
 	int n;

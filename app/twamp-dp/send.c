@@ -27,9 +27,14 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
+#include "ipsec.h"
+#include "keyimp.h"
 #include "recv.h"
 #include "send.h"
+#include "spd.h"
 #include "tw_ctrl_client.h"
+#include "tw_ipsec.h"
+#include "tw_keyimp.h"
 #include "tw_sched.h"
 #include "tw_dp_send.h"
 #include "tw_stats.h"
@@ -64,6 +69,7 @@ struct ctl {
 	bool started;
 	struct tw_ctrl_client_conf conf;
 	char keyid[TW_CONFIG_KEYID_MAX + 1];
+	uint8_t keyid_raw[TW_CTRL_KEYID_LEN]; /* RFC 7717: SPIi | SPIr | zeros */
 	uint8_t secret[TW_CONFIG_PASS_MAX];
 	struct sockaddr_storage server, local;
 	socklen_t server_len, local_len;
@@ -102,6 +108,11 @@ struct run {
 	uint32_t rsess;
 	bool has_rsess;
 	struct ctl *ctl;                 /* full TWAMP only */
+	/* the test stream rides outbound IPsec SA sa (spd.h; re-chosen when
+	 * the SA table changes) */
+	bool ipsec;
+	struct tw_send_sa sa;
+	uint64_t sa_serial;
 	struct app_send *ctl_app;
 	char sid[2 * TW_CTRL_SID_LEN + 1]; /* full TWAMP, hex */
 	uint16_t dport;                  /* test port: peer_port, or the server's */
@@ -127,6 +138,8 @@ struct app_send {
 	struct tw_dp *dp;
 	struct tw_send *s;
 	bool dedicated;
+	struct tw_ipsec *ipsec;          /* NULL: no IPsec configured */
+	uint64_t ipsec_gen;              /* SA table generation last looked at */
 	struct run runs[MAX_RUNS];
 	unsigned next_id;
 	struct tw_send_rec srec[DRAIN];
@@ -168,7 +181,8 @@ static const char *proto_name(enum tw_config_proto p)
 static const char *mode_name(enum tw_config_mode m)
 {
 	return m == TW_CONFIG_TMODE_AUTH ? "authenticated" :
-	       m == TW_CONFIG_TMODE_ENC ? "encrypted" : "open";
+	       m == TW_CONFIG_TMODE_ENC ? "encrypted" :
+	       m == TW_CONFIG_TMODE_MIXED ? "mixed" : "open";
 }
 
 static void run_fail(struct app_send *a, struct run *r, const char *fmt, ...)
@@ -371,6 +385,79 @@ static void run_layout(const struct run *r, enum tw_test_mode tmode, struct tw_t
 				  (m & TW_MODE_REFLECT_OCTETS) ? r->cs.reflect_padding : 0);
 }
 
+/*
+ * The outbound SA protecting run @p r's test stream (spd.h): of the
+ * key-import Child SAs whose selectors cover the stream, the newest one
+ * in the data plane. 0 with @p sa and @p serial, or -ENOENT.
+ */
+static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa *sa,
+		     uint64_t *serial)
+{
+	const struct tw_keyimp *t = app_keyimp_table();
+	struct app_spd_flow f = { .family = (uint8_t)r->family, .proto = IPPROTO_UDP,
+				  .sport = r->sport, .dport = r->dport };
+	struct tw_keyimp_child c;
+	struct tw_ipsec_sa_info info;
+	uint64_t best = 0;
+	uint32_t it = 0;
+
+	if (a->ipsec == NULL)
+		return -ENOENT;
+	if (r->cs.sa_spi != 0) {
+		/* a static SA named by the session (ipsec.sas[] has no selectors) */
+		for (unsigned j = 0; j < a->cfg->ipsec.n_sas; j++) {
+			const struct tw_config_sa *cs = &a->cfg->ipsec.sas[j];
+
+			if (cs->spi != r->cs.sa_spi || cs->dir != TW_CONFIG_DIR_OUT ||
+			    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, cs->proto == TW_CONFIG_SA_AH ?
+					    TW_IPSEC_AH : TW_IPSEC_ESP, cs->spi, cs->dst.family,
+					    cs->dst.addr, &info) != 0)
+				continue;
+			sa->spi = cs->spi;
+			sa->ipv = cs->dst.family;
+			memcpy(sa->dst, cs->dst.addr, 16);
+			*serial = info.serial;
+			return 0;
+		}
+		return -ENOENT;
+	}
+	if (t == NULL)
+		return -ENOENT;
+	memcpy(f.src, r->src, 16);
+	memcpy(f.dst, r->dst, 16);
+	while (tw_keyimp_child_iter(t, &it, &c) == 1) {
+		unsigned ipv = c.dst.family == AF_INET6 ? 6 : 4;
+		enum tw_ipsec_proto proto = c.proto == TW_KEYIMP_AH ? TW_IPSEC_AH : TW_IPSEC_ESP;
+		uint64_t ser = 0;
+
+		/* the copy's keys are not needed here */
+		explicit_bzero(c.encr_key, sizeof(c.encr_key));
+		explicit_bzero(c.integ_key, sizeof(c.integ_key));
+		if (c.dir != TW_KEYIMP_DIR_OUT)
+			continue;
+		/* only what the data plane holds, both directions: the replies
+		 * come back on the paired inbound SA, so a new Child SA is taken
+		 * once its inbound half is in too (a rekey that pushes the
+		 * outbound half first loses no reply); the serial tells the
+		 * newest */
+		if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, proto, c.spi, ipv, c.dst.addr,
+				    &info) == 0)
+			ser = info.serial;
+		if (ser != 0 && c.peer_spi != 0 &&
+		    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, proto, c.peer_spi, ipv, c.src.addr,
+				    &info) != 0)
+			ser = 0;
+		if (app_spd_select(&c, &ser, 1, &f) == 0 && ser > best) {
+			best = ser;
+			sa->spi = c.spi;
+			sa->ipv = (uint8_t)ipv;
+			memcpy(sa->dst, c.dst.addr, 16);
+		}
+	}
+	*serial = best;
+	return best != 0 ? 0 : -ENOENT;
+}
+
 /* Next hop known: receive session, statistics, stream. */
 static int launch(struct app_send *a, struct run *r)
 {
@@ -515,6 +602,29 @@ static int launch(struct app_send *a, struct run *r)
 		st.rfc4656_sched = true;
 		memcpy(st.sid, r->ctl->sess.sid, sizeof(st.sid));
 	}
+	if (cs->sa_spi != 0 && select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
+		run_fail(a, r, "sa_spi 0x%x: no such outbound SA in the data plane; nothing "
+			 "sent", cs->sa_spi);
+		explicit_bzero(&st.keys, sizeof(st.keys));
+		explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
+		return -ENOENT;
+	}
+	if (select_sa(a, r, &st.sa, &r->sa_serial) == 0) {
+		if (a->dedicated) {
+			run_fail(a, r, "outbound SA 0x%08x covers the test stream, but the "
+				 "sender runs on sender.lcore: IPsec streams need it in worker 0 "
+				 "(remove sender.lcore); nothing sent", st.sa.spi);
+			explicit_bzero(&st.keys, sizeof(st.keys));
+			explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
+			return -ENOTSUP;
+		}
+		st.ipsec = true;
+		r->ipsec = true;
+		r->sa = st.sa;
+		app_log("session %s: test stream from UDP %u to port %u protected by outbound "
+			"SA 0x%08x (Sender Timestamp written before the encryption)", cs->name,
+			r->sport, r->dport, st.sa.spi);
+	}
 	rc = tw_send_stream_add(a->s, &st, &r->stream);
 	explicit_bzero(&st.keys, sizeof(st.keys));
 	explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
@@ -629,6 +739,13 @@ static int ow_stop_fetch(struct app_send *a, struct ctl *c, struct tw_ctrl_clien
 	return rc;
 }
 
+/* RFC 5938 individual session control: a TWAMP Mode bit (0x10). In
+ * OWAMP-Control that bit is RFC 7717's IKEv2-derived mode. */
+static bool individual(const struct ctl *c, uint32_t mode)
+{
+	return c->conf.proto == TW_CTRL_TWAMP && (mode & TW_MODE_INDIVIDUAL) != 0;
+}
+
 static void *ctl_main(void *arg)
 {
 	struct run *r = arg;
@@ -655,7 +772,7 @@ static void *ctl_main(void *arg)
 	}
 	/* RFC 5938 §3: with individual session control this session is
 	 * started and stopped by its SID */
-	if (rc == 0 && (sess.mode & TW_MODE_INDIVIDUAL)) {
+	if (rc == 0 && individual(c, sess.mode)) {
 		step = "Start-N-Sessions";
 		rc = tw_ctrl_client_start_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])sess.sid, 1,
 					    NULL);
@@ -682,7 +799,7 @@ static void *ctl_main(void *arg)
 	}
 	if (rc == 0 && c->conf.proto == TW_CTRL_OWAMP)
 		rc = ow_stop_fetch(a, c, cc);
-	else if (rc == 0 && (c->sess.mode & TW_MODE_INDIVIDUAL))
+	else if (rc == 0 && individual(c, c->sess.mode))
 		tw_ctrl_client_stop_n(cc, (const uint8_t (*)[TW_CTRL_SID_LEN])c->sess.sid, 1, NULL);
 	else if (rc == 0)
 		tw_ctrl_client_stop(cc, 0);
@@ -707,12 +824,38 @@ static void ctl_begin(struct app_send *a, struct run *r)
 	}
 	c->conf.proto = cs->protocol == TW_CONFIG_PROTO_OWAMP ? TW_CTRL_OWAMP : TW_CTRL_TWAMP;
 	c->conf.modes = cs->mode == TW_CONFIG_TMODE_ENC ? TW_MODE_ENCRYPTED :
-			cs->mode == TW_CONFIG_TMODE_AUTH ? TW_MODE_AUTH : TW_MODE_UNAUTH;
+			cs->mode == TW_CONFIG_TMODE_AUTH ? TW_MODE_AUTH :
+			cs->mode == TW_CONFIG_TMODE_MIXED ? TW_MODE_MIXED : TW_MODE_UNAUTH;
 	/* the TW_CONFIG_OPT_* bits are the Modes bits; each one asked for
 	 * must be offered (a test without it would measure something else) */
 	c->conf.options = cs->options & TW_CTRL_CLIENT_OPTIONS;
 	c->conf.options_required = c->conf.options;
-	if (cs->mode != TW_CONFIG_TMODE_OPEN) {
+	if (cs->ikev2) {
+		/* RFC 7717 §5.3 (client side): the newest IKE SA with the
+		 * server; KeyID = SPIi | SPIr | zeros, secret prf(SK_d, "IPPM") */
+		const struct tw_keyimp *t = app_keyimp_table();
+		struct tw_keyimp_addr peer = { .family = (uint8_t)r->family };
+		struct tw_keyimp_ike ike;
+		char ps[INET6_ADDRSTRLEN];
+
+		memcpy(peer.addr, r->dst, 16);
+		if (t == NULL || tw_keyimp_ike_by_peer(t, &peer, &ike) != 0) {
+			free(c);
+			tw_config_addr_str(&cs->peer, ps, sizeof(ps));
+			run_fail(a, r, "ikev2: no IKE SA with remote %s in the key-import "
+				 "table (RFC 7717): nothing sent", ps);
+			return;
+		}
+		tw_proto_ctrl_keyid_from_spis(c->keyid_raw, ike.spi_i, ike.spi_r);
+		memcpy(c->secret, ike.secret, ike.secret_len);
+		c->conf.secret_len = ike.secret_len;
+		tw_keyimp_ike_wipe(&ike);
+		c->conf.ikev2 = true;
+		c->conf.keyid_raw = c->keyid_raw;
+		c->conf.secret = c->secret;
+		c->conf.token_key = a->cfg->ipsec.token_key == TW_CONFIG_TOKEN_DIRECT ?
+				    TW_CRYPTO_TOKEN_KEY_DIRECT : TW_CRYPTO_TOKEN_KEY_PBKDF2;
+	} else if (cs->mode != TW_CONFIG_TMODE_OPEN) {
 		const struct tw_config_key *k = tw_config_key_find(&a->cfg->keys, cs->key_id);
 
 		if (k == NULL || k->is_secret) {
@@ -854,7 +997,7 @@ static void ctl_step(struct app_send *a, struct run *r)
 		c->sess.mode & TW_MODE_ENCRYPTED ? "encrypted" :
 		c->sess.mode & TW_MODE_AUTH ? "authenticated" :
 		c->sess.mode & TW_MODE_MIXED ? "mixed" : "unauthenticated", r->dport,
-		c->sess.mode & TW_MODE_INDIVIDUAL ? ", individual session control" : "",
+		individual(c, c->sess.mode) ? ", individual session control" : "",
 		c->sess.mode & TW_MODE_REFLECT_OCTETS ? ", reflect octets" : "",
 		c->sess.mode & TW_MODE_SYMMETRICAL ? ", symmetrical size" : "",
 		c->sess.mode & TW_MODE_DSCP_ECN ? ", DSCP-ECN" : "");
@@ -1016,7 +1159,9 @@ static void fill_meta(const struct app_send *a, const struct run *r, struct tw_s
 	m->ecn = r->cs.ecn;
 	m->padding = (int)r->cs.padding;
 	m->packet_size = hl > 0 ? hl + (int)r->cs.padding : -1;
-	m->timestamps = "user";
+	/* with ESP the Sender Timestamp precedes the encryption (and the
+	 * receive time follows the decryption's RX stamp) */
+	m->timestamps = r->ipsec ? "user-before-esp" : "user";
 	m->start = r->start;
 	m->end = r->end;
 }
@@ -1296,6 +1441,9 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 				cs->protocol = TW_CONFIG_PROTO_OWAMP;
 			else
 				rc = -EINVAL;
+		} else if (strcmp(tok, "ikev2") == 0) {
+			rc = parse_u64(val, 1, &v);
+			cs->ikev2 = v != 0;
 		} else if (strcmp(tok, "individual") == 0 || strcmp(tok, "symmetrical") == 0 ||
 			   strcmp(tok, "dscp_ecn") == 0) {
 			uint32_t bit = tok[0] == 'i' ? TW_CONFIG_OPT_INDIVIDUAL :
@@ -1315,6 +1463,8 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 				cs->mode = TW_CONFIG_TMODE_AUTH;
 			else if (strcmp(val, "enc") == 0)
 				cs->mode = TW_CONFIG_TMODE_ENC;
+			else if (strcmp(val, "mixed") == 0)
+				cs->mode = TW_CONFIG_TMODE_MIXED;
 			else
 				rc = -EINVAL;
 		} else if (strcmp(tok, "key_id") == 0) {
@@ -1394,7 +1544,25 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		snprintf(err, errlen, "peer=ADDRESS is required");
 		return -EINVAL;
 	}
-	if (cs->mode != TW_CONFIG_TMODE_OPEN && cs->key_id[0] == '\0') {
+	if (cs->mode == TW_CONFIG_TMODE_MIXED && cs->protocol != TW_CONFIG_PROTO_TWAMP) {
+		snprintf(err, errlen, "mode mixed (RFC 5618) needs protocol twamp");
+		return -EINVAL;
+	}
+	if (cs->ikev2) {
+		/* as lib/config's sender.sessions[].ikev2 */
+		if (cs->protocol != TW_CONFIG_PROTO_TWAMP && cs->protocol != TW_CONFIG_PROTO_OWAMP)
+			snprintf(err, errlen, "ikev2 (RFC 7717) needs protocol twamp or owamp");
+		else if (cs->key_id[0] != '\0')
+			snprintf(err, errlen, "ikev2: the KeyID is the IKE SA's SPIs; no key_id");
+		else if (cfg->ipsec.key_import_socket[0] == '\0')
+			snprintf(err, errlen, "ikev2 needs ipsec.key_import in the configuration");
+		else
+			err[0] = '\0';
+		if (err[0] != '\0')
+			return -EINVAL;
+		if (cs->mode == TW_CONFIG_TMODE_OPEN)
+			cs->mode = TW_CONFIG_TMODE_AUTH; /* RFC 7717 keys a secured mode */
+	} else if (cs->mode != TW_CONFIG_TMODE_OPEN && cs->key_id[0] == '\0') {
 		snprintf(err, errlen, "mode %s needs key_id", mode_name(cs->mode));
 		return -EINVAL;
 	}
@@ -1402,7 +1570,9 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		snprintf(err, errlen, "STAMP has no encrypted mode (RFC 8762)");
 		return -EINVAL;
 	}
-	if (cs->mode != TW_CONFIG_TMODE_OPEN && (cs->protocol == TW_CONFIG_PROTO_TWAMP ||
+	if (cs->ikev2) {
+		/* the IKE SA is looked up when the run starts */
+	} else if (cs->mode != TW_CONFIG_TMODE_OPEN && (cs->protocol == TW_CONFIG_PROTO_TWAMP ||
 						  cs->protocol == TW_CONFIG_PROTO_OWAMP)) {
 		const struct tw_config_key *k = tw_config_key_find(&cfg->keys, cs->key_id);
 
@@ -1427,7 +1597,8 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 		cs->padding = (cs->protocol == TW_CONFIG_PROTO_STAMP ||
 			       cs->protocol == TW_CONFIG_PROTO_OWAMP ||
 			       (cs->options & TW_CONFIG_OPT_SYMMETRIC) ? 0 :
-			       cs->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64) + cs->reflect_padding;
+			       cs->mode == TW_CONFIG_TMODE_OPEN ||
+			       cs->mode == TW_CONFIG_TMODE_MIXED ? 27 : 64) + cs->reflect_padding;
 	if (cs->reflect_padding > cs->padding) {
 		snprintf(err, errlen, "reflect octets %u is more than padding %u (RFC 6038 §4.2)",
 			 cs->reflect_padding, cs->padding);
@@ -1622,6 +1793,25 @@ static int tel_runs(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /* ---- life cycle ---- */
 
+/* lib/ipsec for the sender (tw_send_ipsec_ops); on worker 0's loop */
+static uint64_t ipsec_generation(void *arg)
+{
+	return tw_ipsec_generation(arg);
+}
+
+static void *ipsec_lookup(void *arg, const struct tw_send_sa *sa)
+{
+	void *h = tw_ipsec_dp_sa(arg, TW_IPSEC_ESP, sa->spi, sa->ipv, sa->dst);
+
+	return h != NULL ? h : tw_ipsec_dp_sa(arg, TW_IPSEC_AH, sa->spi, sa->ipv, sa->dst);
+}
+
+static uint16_t ipsec_protect(void *arg, unsigned worker, struct rte_mbuf **pkts, void *sa[],
+			      uint16_t n)
+{
+	return tw_ipsec_dp_protect(arg, worker, pkts, sa, n);
+}
+
 struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp)
 {
 	static bool registered;
@@ -1657,6 +1847,17 @@ struct app_send *app_send_create(const struct tw_config *cfg, struct tw_dp *dp)
 		tw_send_destroy(a->s);
 		free(a);
 		return NULL;
+	}
+	a->ipsec = app_ipsec_get();
+	if (a->ipsec != NULL && !a->dedicated) {
+		static const struct tw_send_ipsec_ops ops = {
+			.generation = ipsec_generation, .lookup = ipsec_lookup,
+			.protect = ipsec_protect,
+		};
+
+		rc = tw_send_set_ipsec(a->s, &ops, a->ipsec);
+		if (rc != 0)
+			app_log("sender: outbound IPsec not wired: %s", strerror(-rc));
 	}
 	if (tw_send_telemetry_register(a->s) != 0)
 		app_log("sender: telemetry /twamp/send/stats not registered");
@@ -1709,12 +1910,51 @@ void app_send_start(struct app_send *a)
 	}
 }
 
+/*
+ * The SA table changed (a Child SA added, deleted or re-paired): each
+ * protected run takes the newest SA that covers it now (a rekey installs
+ * the new pair before the old one goes: no packet waits). A run that
+ * none covers any more stops: its packets are never sent in the clear.
+ */
+static void reselect(struct app_send *a)
+{
+	uint64_t gen = tw_ipsec_generation(a->ipsec);
+
+	if (gen == a->ipsec_gen)
+		return;
+	a->ipsec_gen = gen;
+	for (unsigned i = 0; i < MAX_RUNS; i++) {
+		struct run *r = &a->runs[i];
+		struct tw_send_sa sa;
+		uint64_t ser;
+
+		if (!r->ipsec || !r->has_stream || r->state != R_RUN)
+			continue;
+		if (select_sa(a, r, &sa, &ser) != 0) {
+			tw_send_stream_stop(a->s, r->stream);
+			run_fail(a, r, "outbound SA 0x%08x is gone and no other Child SA covers "
+				 "the test stream: stopped (nothing sent in the clear)", r->sa.spi);
+			continue;
+		}
+		if (ser == r->sa_serial)
+			continue;
+		if (tw_send_stream_set_sa(a->s, r->stream, &sa) != 0)
+			continue;
+		app_log("session %s: outbound SA 0x%08x -> 0x%08x (Child SA rekey)", r->cs.name,
+			r->sa.spi, sa.spi);
+		r->sa = sa;
+		r->sa_serial = ser;
+	}
+}
+
 void app_send_service(struct app_send *a)
 {
 	uint64_t now;
 
 	if (a == NULL)
 		return;
+	if (a->ipsec != NULL)
+		reselect(a);
 	serve_request(a);
 	drain_sent(a);
 	feed_held(a);

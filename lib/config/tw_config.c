@@ -71,11 +71,11 @@ static const char *const sender_keys[] = { "sessions", "lcore", NULL };
 
 enum { S_NAME, S_PEER, S_PEERPORT, S_PORT, S_SRCPORT, S_PROTO, S_MODE, S_KEYID,
        S_COUNT, S_DURATION, S_RATE, S_INTERVAL, S_SCHED, S_PADDING, S_DSCP,
-       S_ECN, S_TIMEOUT, S_OPTIONS, S_REFLPAD };
+       S_ECN, S_TIMEOUT, S_OPTIONS, S_REFLPAD, S_IKEV2, S_SASPI };
 static const char *const session_keys[] = { "name", "peer", "peer_port", "port",
 	"src_port", "protocol", "mode", "key_id", "count", "duration_s",
 	"rate_pps", "interval_us", "schedule", "padding", "dscp", "ecn",
-	"timeout_s", "options", "reflect_padding", NULL };
+	"timeout_s", "options", "reflect_padding", "ikev2", "sa_spi", NULL };
 
 enum { I_KEYIMPORT, I_IKEV2, I_SAS };
 static const char *const ipsec_keys[] = { "key_import", "ikev2", "sas", NULL };
@@ -100,7 +100,7 @@ static const char *const res_keys[] = { "dir", "per_packet", NULL };
 static const char *const exc_names[] = { "tap", "none", NULL };
 static const char *const proto_names[] = { "twamp", "twamp-light", "stamp", "owamp",
 	NULL };
-static const char *const tmode_names[] = { "open", "auth", "enc", NULL };
+static const char *const tmode_names[] = { "open", "auth", "enc", "mixed", NULL };
 static const char *const sched_names[] = { "periodic", "poisson", NULL };
 static const char *const profile_names[] = { "rfc7717", "draft", NULL };
 static const char *const token_names[] = { "pbkdf2", "direct", NULL };
@@ -1206,6 +1206,11 @@ static void parse_sessions(struct pctx *p, const struct ynode *n)
 		if (s->v[S_KEYID] != NULL)
 			get_str(p, s->v[S_KEYID], FP(path, "key_id"), ss->key_id,
 				sizeof(ss->key_id), true);
+		if (s->v[S_IKEV2] != NULL)
+			get_bool(p, s->v[S_IKEV2], FP(path, "ikev2"), &ss->ikev2);
+		if (s->v[S_SASPI] != NULL)
+			GET_UINT(p, s->v[S_SASPI], FP(path, "sa_spi"), 256, 0xffffffffu,
+				 ss->sa_spi);
 		if (s->v[S_COUNT] != NULL && s->v[S_DURATION] != NULL)
 			cfg_err(&p->c, s->v[S_DURATION], "%s: give count or duration_s, "
 				"not both", path);
@@ -1300,7 +1305,8 @@ static void parse_sessions(struct pctx *p, const struct ynode *n)
 			ss->padding = (ss->protocol == TW_CONFIG_PROTO_STAMP ||
 				       ss->protocol == TW_CONFIG_PROTO_OWAMP ||
 				       (ss->options & TW_CONFIG_OPT_SYMMETRIC) ? 0 :
-				       ss->mode == TW_CONFIG_TMODE_OPEN ? 27 : 64) +
+				       ss->mode == TW_CONFIG_TMODE_OPEN ||
+				       ss->mode == TW_CONFIG_TMODE_MIXED ? 27 : 64) +
 				      ss->reflect_padding;
 		else if (ss->reflect_padding > ss->padding)
 			cfg_err(&p->c, s->v[S_REFLPAD], "%s.reflect_padding: %u is more "
@@ -1498,6 +1504,11 @@ static void check_test_mode(struct pctx *p, const struct slots *s, const char *p
 	const struct ynode *at = s->v[k_mode] ? s->v[k_mode] : s->node;
 	const struct ynode *kat = s->v[k_keyid] ? s->v[k_keyid] : s->node;
 
+	if (mode == TW_CONFIG_TMODE_MIXED && (proto != TW_CONFIG_PROTO_TWAMP || k_mode != S_MODE)) {
+		cfg_err(&p->c, at, "%s.mode: mixed (RFC 5618) is a TWAMP-Control mode: "
+			"sender sessions of protocol twamp only", path);
+		return;
+	}
 	if (proto == TW_CONFIG_PROTO_STAMP && mode == TW_CONFIG_TMODE_ENC) {
 		cfg_err(&p->c, at, "%s.mode: STAMP has no encrypted mode (RFC 8762 §4); "
 			"use auth, or protect it with ipsec", path);
@@ -1522,6 +1533,53 @@ static void check_test_mode(struct pctx *p, const struct slots *s, const char *p
 	else
 		check_key(p, kat, FP(path, "key_id"), key_id, true, 48, 48,
 			  "TWAMP Light (AES 16 + HMAC 32)");
+}
+
+/* A session's static outbound SA: an ipsec.sas[] entry leaving towards
+ * the peer's family (RFC 4301 tunnel: the inner family is the outer one). */
+static void check_sa_spi(struct pctx *p, const struct tw_config *cfg, const struct slots *s,
+			 const char *path, const struct tw_config_session *ss)
+{
+	for (unsigned j = 0; j < cfg->ipsec.n_sas; j++) {
+		const struct tw_config_sa *sa = &cfg->ipsec.sas[j];
+
+		if (sa->spi != ss->sa_spi || sa->dir != TW_CONFIG_DIR_OUT)
+			continue;
+		if (ss->peer.family != 0 && sa->src.family != ss->peer.family)
+			cfg_err(&p->c, s->v[S_SASPI], "%s.sa_spi: SA 0x%x (ipsec.sas[%u]) is "
+				"IPv%u, the peer IPv%u", path, ss->sa_spi, j, sa->src.family,
+				ss->peer.family);
+		return;
+	}
+	cfg_err(&p->c, s->v[S_SASPI], "%s.sa_spi: no outbound SA 0x%x in ipsec.sas",
+		path, ss->sa_spi);
+}
+
+/* RFC 7717 sender sessions: the keys come from an IKE SA (key import). */
+static void check_ikev2(struct pctx *p, const struct tw_config *cfg, const struct slots *s,
+			const char *path, const struct tw_config_session *ss)
+{
+	const struct ynode *at = s->v[S_IKEV2];
+
+	if (ss->protocol != TW_CONFIG_PROTO_TWAMP && ss->protocol != TW_CONFIG_PROTO_OWAMP)
+		cfg_err(&p->c, at, "%s.ikev2: RFC 7717 keys TWAMP-Control and "
+			"OWAMP-Control; protocol %s has none", path, proto_names[ss->protocol]);
+	else if (ss->mode == TW_CONFIG_TMODE_OPEN)
+		cfg_err(&p->c, s->v[S_MODE] ? s->v[S_MODE] : at, "%s.ikev2: needs mode auth, "
+			"enc%s (RFC 7717 keys a secured mode)", path,
+			ss->protocol == TW_CONFIG_PROTO_TWAMP ? " or mixed" : "");
+	else if (ss->mode == TW_CONFIG_TMODE_MIXED && ss->protocol != TW_CONFIG_PROTO_TWAMP)
+		cfg_err(&p->c, s->v[S_MODE], "%s.mode: mixed (RFC 5618) is a TWAMP-Control "
+			"mode: sender sessions of protocol twamp only", path);
+	if (ss->key_id[0] != '\0')
+		cfg_err(&p->c, s->v[S_KEYID], "%s.key_id: with ikev2 the KeyID is the IKE "
+			"SA's SPIs (RFC 7717 §5.3); no key_id", path);
+	if (cfg->ipsec.key_import_socket[0] == '\0')
+		cfg_err(&p->c, at, "%s.ikev2: needs ipsec.key_import (the IKE SA table "
+			"the keys come from)", path);
+	if (cfg->ipsec.profile != TW_CONFIG_IKEV2_RFC7717)
+		cfg_err(&p->c, at, "%s.ikev2: the client speaks ipsec.ikev2.profile "
+			"rfc7717 only", path);
 }
 
 bool tw_config_addr_in_prefix(const struct tw_config_addr *net,
@@ -1640,8 +1698,13 @@ static void validate(struct pctx *p)
 		char path[40];
 
 		snprintf(path, sizeof(path), "sender.sessions[%u]", i);
-		check_test_mode(p, s, path, ss->protocol, ss->mode, ss->key_id, S_MODE,
-				S_KEYID);
+		if (ss->sa_spi != 0)
+			check_sa_spi(p, cfg, s, path, ss);
+		if (ss->ikev2)
+			check_ikev2(p, cfg, s, path, ss);
+		else
+			check_test_mode(p, s, path, ss->protocol, ss->mode, ss->key_id, S_MODE,
+					S_KEYID);
 		if (ss->peer.family == 0 || cfg->n_ports == 0)
 			continue;
 		if (ss->port[0]) {

@@ -140,6 +140,9 @@ enum tw_config_mode {
 	TW_CONFIG_TMODE_OPEN = 0,
 	TW_CONFIG_TMODE_AUTH,
 	TW_CONFIG_TMODE_ENC,
+	/** RFC 5618 mixed: control encrypted, test packets open (sender
+	 *  sessions of protocol twamp only) */
+	TW_CONFIG_TMODE_MIXED,
 };
 
 /** reflector.light[]: a stateless UDP reflector port. */
@@ -196,6 +199,13 @@ struct tw_config_session {
 	uint32_t options;
 	/** RFC 6038 Length of padding to reflect (option reflect_octets) */
 	uint16_t reflect_padding;
+	/** RFC 7717: keys from the newest IKE SA with the peer in the
+	 *  key-import table (KeyID = SPIi | SPIr), not from key_id */
+	bool ikev2;
+	/** The test stream rides this static outbound SA (ipsec.sas[],
+	 *  direction out); 0 = the key-import Child SA whose selectors
+	 *  cover the stream, if any */
+	uint32_t sa_spi;
 };
 
 enum tw_config_profile { TW_CONFIG_IKEV2_RFC7717 = 0, TW_CONFIG_IKEV2_DRAFT };

@@ -197,6 +197,11 @@ static void dump_sender(const struct tw_config *cfg, FILE *f)
 			put_bits(f, s->options);
 			fprintf(f, "      reflect_padding: %u\n", s->reflect_padding);
 		}
+		/* printed when set: older canonical outputs stay valid */
+		if (s->ikev2)
+			fputs("      ikev2: true\n", f);
+		if (s->sa_spi != 0)
+			fprintf(f, "      sa_spi: 0x%x\n", s->sa_spi);
 	}
 }
 

@@ -65,6 +65,13 @@ struct slot {
 	uint16_t udp_off;                /* UDP header offset in the frame */
 	uint32_t sum_base;               /* unfolded sum of the rest */
 	bool stamp_first;                /* timestamp inside the protected part */
+	/* IPsec: the SA named by the control thread (a seqlock: odd while
+	 * written), and the sender's handle of it with the versions it is for */
+	struct tw_send_sa sa_sel;
+	uint32_t sa_ver;                 /* __atomic */
+	uint32_t sa_seen;
+	uint64_t sa_gen;
+	void *sa_h;
 	uint8_t frame[FRAME_MAX];
 	/* sender thread */
 	uint64_t start_tsc, end_tsc;     /* end 0 = none */
@@ -75,7 +82,7 @@ struct slot {
 	uint32_t heap_pos;               /* UINT32_MAX: not in the heap */
 	uint64_t rng[4];
 	/* counters: the sender writes, anyone reads (relaxed) */
-	uint64_t sent, tx_drop, late, stalls, crypto_err;
+	uint64_t sent, tx_drop, late, stalls, crypto_err, ipsec, no_sa;
 	struct tw_dp_hist depart;
 	uint32_t state;                  /* enum tw_send_state, __atomic */
 	bool stop_req;                   /* __atomic */
@@ -94,6 +101,10 @@ struct tw_send {
 	uint32_t *heap;                    /* slot indices, min next_tsc on top */
 	uint32_t n_heap;
 	uint64_t tsc_hz;
+	/* outbound IPsec (tw_send_set_ipsec()); ipsec_gen: read at each pass */
+	struct tw_send_ipsec_ops ipsec;
+	void *ipsec_arg;
+	uint64_t ipsec_gen;
 	/* totals of deleted streams (control thread) */
 	struct tw_send_stats gone;
 	uint64_t added;
@@ -199,6 +210,8 @@ static int check_stream(const struct tw_send *s, const struct tw_send_stream *st
 	if (18u + l3 + 8u + (unsigned)hl + st->padding > FRAME_MAX)
 		return -EINVAL;
 	if (st->server_octets != 0 && (st->proto == TW_SEND_STAMP || st->padding < 2))
+		return -EINVAL;
+	if (st->ipsec && (st->sa.spi < 256 || (st->sa.ipv != 4 && st->sa.ipv != 6)))
 		return -EINVAL;
 	if (st->proto == TW_SEND_STAMP) {
 		/* padding is an Extra Padding TLV (RFC 8972 §4.1): a TLV needs
@@ -521,6 +534,73 @@ static inline uint8_t *payload(const struct slot *sl, struct rte_mbuf *m)
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, sl->pay_off);
 }
 
+/* The stream's outbound SA handle for this pass: looked up again when the
+ * control thread named another SA (sa_ver) or the SA table changed (the
+ * generation read at the start of the pass); NULL: none yet. A handle
+ * kept from an earlier pass is valid while the generation is the same
+ * (tw_ipsec_generation()); no lock, no lookup per packet. */
+static void *stream_sa(struct tw_send *s, struct slot *sl)
+{
+	uint32_t v = __atomic_load_n(&sl->sa_ver, __ATOMIC_ACQUIRE);
+	struct tw_send_sa sa;
+
+	if (v == sl->sa_seen && s->ipsec_gen == sl->sa_gen)
+		return sl->sa_h;
+	if (v & 1)
+		return NULL; /* being written: the next pass takes it */
+	sa = sl->sa_sel;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&sl->sa_ver, __ATOMIC_RELAXED) != v)
+		return NULL;
+	sl->sa_h = s->ipsec.lookup(s->ipsec_arg, &sa);
+	sl->sa_seen = v;
+	sl->sa_gen = s->ipsec_gen;
+	return sl->sa_h;
+}
+
+/* IPsec streams' packets through their outbound SA, once the test packet
+ * is complete (its timestamp is inside the encryption). The failed ones
+ * are counted and freed; the rest keep their order. @return how many
+ * remain in @p txp / @p txi. */
+static unsigned ipsec_out(struct tw_send *s, const struct pending *p, struct rte_mbuf **txp,
+			  unsigned *txi, unsigned nt)
+{
+	struct rte_mbuf *ep[TW_DP_BURST];
+	void *eh[TW_DP_BURST];
+	unsigned ne = 0, keep = 0;
+	uint16_t ok;
+
+	for (unsigned k = 0; k < nt; k++) {
+		const struct slot *sl = &s->slots[p->slot[txi[k]]];
+
+		if (sl->cfg.ipsec) {
+			ep[ne] = txp[k];
+			eh[ne++] = sl->sa_h;
+		}
+	}
+	if (ne == 0)
+		return nt;
+	/* the sender runs in worker 0's loop: its counters and crypto queue */
+	ok = s->ipsec.protect(s->ipsec_arg, 0, ep, eh, (uint16_t)ne);
+	for (unsigned k = 0; k < nt; k++) {
+		struct slot *sl = &s->slots[p->slot[txi[k]]];
+		bool good = !sl->cfg.ipsec;
+
+		for (unsigned j = 0; !good && j < ok; j++)
+			good = ep[j] == txp[k];
+		if (!good) {
+			sl->crypto_err++;
+			rte_pktmbuf_free(txp[k]);
+			continue;
+		}
+		if (sl->cfg.ipsec)
+			sl->ipsec++;
+		txp[keep] = txp[k];
+		txi[keep++] = txi[k];
+	}
+	return keep;
+}
+
 /* Stamp, protect, checksum, transmit the packets of one port/queue. */
 static void send_group(struct tw_send *s, struct pending *p, unsigned *idx, unsigned n,
 		       uint16_t port_id, uint16_t q)
@@ -603,6 +683,8 @@ static void send_group(struct tw_send *s, struct pending *p, unsigned *idx, unsi
 		txp[nt] = p->m[i];
 		txi[nt++] = i;
 	}
+	if (s->ipsec.protect != NULL)
+		nt = ipsec_out(s, p, txp, txi, nt);
 	sent = nt != 0 ? rte_eth_tx_burst(port_id, q, txp, (uint16_t)nt) : 0;
 	for (unsigned k = 0; k < nt; k++) {
 		unsigned i = txi[k];
@@ -641,6 +723,8 @@ unsigned tw_send_poll(struct tw_send *s)
 	commands(s, now);
 	if (s->n_heap == 0)
 		return 0;
+	if (s->ipsec.generation != NULL)
+		s->ipsec_gen = s->ipsec.generation(s->ipsec_arg);
 	p.n = 0;
 	room = rte_ring_free_count(s->recs);
 	errest = tw_dp_clock_errest(s->clock);
@@ -659,6 +743,11 @@ unsigned tw_send_poll(struct tw_send *s)
 			if (nd == RTE_DIM(done))
 				break;
 			continue;
+		}
+		if (sl->cfg.ipsec && stream_sa(s, sl) == NULL) {
+			/* never in the clear: wait until its SA exists */
+			sl->no_sa++;
+			break;
 		}
 		if (p.n >= room) {
 			sl->stalls++; /* the control thread is behind: wait for it */
@@ -871,6 +960,14 @@ int tw_send_stream_add(struct tw_send *s, const struct tw_send_stream *st, uint3
 		if (sl->stamp == NULL)
 			rc = -ENOTSUP;
 	}
+	if (rc == 0 && st->ipsec) {
+		/* worker 0's QSBR state covers the SA handles; a dedicated
+		 * sender lcore is no reader of lib/ipsec's table */
+		if (s->dedicated || s->ipsec.protect == NULL)
+			rc = -ENOTSUP;
+		sl->sa_sel = st->sa;
+		sl->sa_seen = UINT32_MAX;
+	}
 	if (rc == 0 && st->sched == TW_SEND_POISSON && st->rfc4656_sched) {
 		sl->tsched = tw_sched_create_poisson(st->sid, st->interval_ns);
 		if (sl->tsched == NULL)
@@ -889,6 +986,41 @@ int tw_send_stream_add(struct tw_send *s, const struct tw_send_stream *st, uint3
 	}
 	s->added++;
 	*id = idx;
+	return 0;
+}
+
+int tw_send_set_ipsec(struct tw_send *s, const struct tw_send_ipsec_ops *ops, void *arg)
+{
+	if (s == NULL || ops == NULL || ops->generation == NULL || ops->lookup == NULL ||
+	    ops->protect == NULL)
+		return -EINVAL;
+	for (uint32_t i = 0; i < s->conf.max_streams; i++)
+		if (__atomic_load_n(&s->slots[i].state, __ATOMIC_ACQUIRE) != TW_SEND_S_FREE)
+			return -EBUSY;
+	s->ipsec = *ops;
+	s->ipsec_arg = arg;
+	return 0;
+}
+
+int tw_send_stream_set_sa(struct tw_send *s, uint32_t id, const struct tw_send_sa *sa)
+{
+	struct slot *sl;
+	uint32_t v, state;
+
+	if (s == NULL || id >= s->conf.max_streams)
+		return -ENOENT;
+	sl = &s->slots[id];
+	state = __atomic_load_n(&sl->state, __ATOMIC_ACQUIRE);
+	if (state == TW_SEND_S_FREE)
+		return -ENOENT;
+	if (sa == NULL || !sl->cfg.ipsec || sa->spi < 256 || (sa->ipv != 4 && sa->ipv != 6))
+		return -EINVAL;
+	/* seqlock: odd while written (stream_sa() skips a pass then) */
+	v = __atomic_load_n(&sl->sa_ver, __ATOMIC_RELAXED);
+	__atomic_store_n(&sl->sa_ver, v + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	sl->sa_sel = *sa;
+	__atomic_store_n(&sl->sa_ver, v + 2, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -918,6 +1050,8 @@ static void slot_stats(const struct slot *sl, struct tw_send_stream_stats *o)
 	o->late = __atomic_load_n(&sl->late, __ATOMIC_RELAXED);
 	o->stalls = __atomic_load_n(&sl->stalls, __ATOMIC_RELAXED);
 	o->crypto_err = __atomic_load_n(&sl->crypto_err, __ATOMIC_RELAXED);
+	o->ipsec = __atomic_load_n(&sl->ipsec, __ATOMIC_RELAXED);
+	o->no_sa = __atomic_load_n(&sl->no_sa, __ATOMIC_RELAXED);
 	o->next_seq = __atomic_load_n(&sl->seq, __ATOMIC_RELAXED);
 	o->depart.count = __atomic_load_n(&sl->depart.count, __ATOMIC_RELAXED);
 	o->depart.sum_ns = __atomic_load_n(&sl->depart.sum_ns, __ATOMIC_RELAXED);
@@ -943,6 +1077,8 @@ static void stats_add(struct tw_send_stats *t, const struct tw_send_stream_stats
 	t->late += o->late;
 	t->stalls += o->stalls;
 	t->crypto_err += o->crypto_err;
+	t->ipsec += o->ipsec;
+	t->no_sa += o->no_sa;
 	hist_merge(&t->depart, &o->depart);
 }
 
@@ -1014,8 +1150,11 @@ static struct tw_send *tel_s;
 static bool tel_registered;
 
 static void tel_counters(struct rte_tel_data *d, uint64_t sent, uint64_t tx_drop,
-			 uint64_t late, uint64_t stalls, uint64_t crypto_err)
+			 uint64_t late, uint64_t stalls, uint64_t crypto_err, uint64_t ipsec,
+			 uint64_t no_sa)
 {
+	rte_tel_data_add_dict_u64(d, "ipsec", ipsec);
+	rte_tel_data_add_dict_u64(d, "no_sa", no_sa);
 	rte_tel_data_add_dict_u64(d, "sent", sent);
 	rte_tel_data_add_dict_u64(d, "tx_drop", tx_drop);
 	rte_tel_data_add_dict_u64(d, "late", late);
@@ -1042,7 +1181,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_spinlock_lock(&tel_lock);
 	if (tel_s != NULL && tw_send_stats_get(tel_s, &st) == 0) {
 		rte_tel_data_start_dict(d);
-		tel_counters(d, st.sent, st.tx_drop, st.late, st.stalls, st.crypto_err);
+		tel_counters(d, st.sent, st.tx_drop, st.late, st.stalls, st.crypto_err, st.ipsec,
+			     st.no_sa);
 		rte_tel_data_add_dict_u64(d, "streams_added", st.streams_added);
 		rte_tel_data_add_dict_u64(d, "streams_done", st.streams_done);
 		rte_tel_data_add_dict_u64(d, "running", st.running);
@@ -1073,7 +1213,8 @@ static int tel_stream(const char *cmd, const char *params, struct rte_tel_data *
 	if (tel_s != NULL && tw_send_stream_get(tel_s, (uint32_t)id, &st) == 0) {
 		rte_tel_data_start_dict(d);
 		rte_tel_data_add_dict_string(d, "state", states[st.state & 3]);
-		tel_counters(d, st.sent, st.tx_drop, st.late, st.stalls, st.crypto_err);
+		tel_counters(d, st.sent, st.tx_drop, st.late, st.stalls, st.crypto_err, st.ipsec,
+			     st.no_sa);
 		rte_tel_data_add_dict_u64(d, "next_seq", st.next_seq);
 		tel_hist(d, &st.depart);
 		rc = 0;

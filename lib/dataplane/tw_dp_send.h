@@ -17,6 +17,9 @@
  *    timestamp octets;
  *  - TWAMP enc, STAMP auth (the timestamp is inside the protected part):
  *    stamp, then protect, then checksum.
+ *  - a stream inside an IPsec tunnel (tw_send_stream.ipsec): all of the
+ *    above, then ESP/AH by its outbound SA (tw_send_ipsec_ops.protect):
+ *    the timestamp precedes the encryption.
  * The departure error (the TSC just before the TX burst minus the scheduled
  * TSC) goes into a histogram per stream; a packet later than
  * tw_send_conf.late_ns is counted as late (it is still sent, with its real
@@ -28,8 +31,9 @@
  * it as the worker hook and uses worker 0's queue). The sender thread is
  * the only writer of the heap and the stream send state.
  *
- * Threads: tw_send_create/attach/stream_add/stream_stop/stream_del/drain/
- * stream_get/destroy from the control thread only (one writer); commands
+ * Threads: tw_send_create/attach/set_ipsec/stream_add/stream_set_sa/
+ * stream_stop/stream_del/drain/stream_get/destroy from the control thread
+ * only (one writer); commands
  * reach the sender thread through a ring. Every packet sent is reported
  * back as a struct tw_send_rec (stream, seq, t1) on a single-producer ring
  * that the control thread drains (tw_send_drain()), so each one can be
@@ -59,6 +63,7 @@ extern "C" {
 #endif
 
 struct tw_send;
+struct rte_mbuf;
 
 /** Test protocol of a stream. */
 enum tw_send_proto {
@@ -81,6 +86,34 @@ enum tw_send_sched {
 #define TW_SEND_STAMP_KEY_MAX 64u
 /** TWAMP Light auth/enc key: TWAMP-Test AES key (16) | HMAC key (32). */
 #define TW_SEND_LIGHT_KEY_LEN 48u
+
+/**
+ * An outbound IPsec SA as the sender names it (SPI and outer destination:
+ * the key of lib/ipsec's table). The control thread chooses it (the SPD
+ * rule is the application's: docs/architecture.md) and may change it
+ * while the stream runs (a Child SA rekey: tw_send_stream_set_sa()).
+ */
+struct tw_send_sa {
+	uint32_t spi;           /**< >= 256 */
+	uint8_t ipv;            /**< outer family: 4 or 6 */
+	uint8_t dst[16];        /**< outer destination, network order */
+};
+
+/**
+ * Outbound IPsec for streams (tw_send_set_ipsec()); the application wires
+ * lib/ipsec in (the sender does not link it). Called on the sender thread
+ * (worker 0's loop: a reader of lib/ipsec's QSBR variable).
+ */
+struct tw_send_ipsec_ops {
+	/** the SA table's generation (tw_ipsec_generation()) */
+	uint64_t (*generation)(void *arg);
+	/** outbound SA handle (tw_ipsec_dp_sa()), NULL when absent */
+	void *(*lookup)(void *arg, const struct tw_send_sa *sa);
+	/** protect @p n packets, each with its handle (tw_ipsec_dp_protect()):
+	 *  the first (return value) are good, the failed ones behind */
+	uint16_t (*protect)(void *arg, unsigned worker, struct rte_mbuf **pkts, void *sa[],
+			    uint16_t n);
+};
 
 /** The sender. */
 struct tw_send_conf {
@@ -132,6 +165,14 @@ struct tw_send_stream {
 	uint8_t sid[16];
 	tw_ntp_t start;         /**< first departure; 0 = now */
 	uint32_t first_seq;     /**< Sequence Number of the first packet (0) */
+	/** Protect every packet with outbound SA @p sa (ESP/AH, lib/ipsec
+	 *  through tw_send_set_ipsec()) after the test packet is complete:
+	 *  the Sender Timestamp is written before the encryption. A packet
+	 *  whose SA is missing waits (a "stall") until the control thread
+	 *  names one that exists: none is sent in the clear. Needs the
+	 *  sender in worker 0's loop (not a dedicated lcore). */
+	bool ipsec;
+	struct tw_send_sa sa;
 };
 
 /** What tw_send_drain() returns per packet sent. */
@@ -156,7 +197,10 @@ struct tw_send_stream_stats {
 	uint64_t tx_drop;       /**< built but refused by rte_eth_tx_burst (not sent, seq skipped) */
 	uint64_t late;          /**< departures later than late_ns */
 	uint64_t stalls;        /**< passes that waited for room in the record ring */
-	uint64_t crypto_err;    /**< packets not sent because protection failed */
+	uint64_t crypto_err;    /**< packets not sent because protection failed
+				     (test-packet crypto or IPsec) */
+	uint64_t ipsec;         /**< packets protected by an IPsec SA */
+	uint64_t no_sa;         /**< passes that waited for an outbound SA */
 	uint32_t next_seq;
 	struct tw_dp_hist depart; /**< actual - scheduled, ns */
 };
@@ -202,6 +246,22 @@ int tw_send_main(void *s);
 int tw_send_stream_add(struct tw_send *s, const struct tw_send_stream *st, uint32_t *id);
 
 /**
+ * Wire outbound IPsec (control thread, before the first stream with
+ * tw_send_stream.ipsec).
+ * @return 0, -EINVAL (@p ops incomplete), -EBUSY (streams exist).
+ */
+int tw_send_set_ipsec(struct tw_send *s, const struct tw_send_ipsec_ops *ops, void *arg);
+
+/**
+ * Name another outbound SA for an IPsec stream (control thread; a Child SA
+ * rekey). The sender thread takes it at its next pass, without a lock;
+ * packets keep leaving on the old SA until then, as long as it exists.
+ * @return 0, -ENOENT (no such stream), -EINVAL (not an IPsec stream, or
+ *         a bad @p sa).
+ */
+int tw_send_stream_set_sa(struct tw_send *s, uint32_t id, const struct tw_send_sa *sa);
+
+/**
  * Ask the sender to stop a stream now (it becomes DONE).
  * @return 0, -ENOENT (no such stream), -EAGAIN (command ring full, retry).
  */
@@ -228,7 +288,7 @@ unsigned tw_send_drain(struct tw_send *s, struct tw_send_rec *out, unsigned max)
 
 /** Sender-wide counters (sum over streams, also of deleted ones). */
 struct tw_send_stats {
-	uint64_t sent, tx_drop, late, stalls, crypto_err;
+	uint64_t sent, tx_drop, late, stalls, crypto_err, ipsec, no_sa;
 	uint64_t streams_added, streams_done;
 	uint32_t running;       /**< streams in the heap now */
 	struct tw_dp_hist depart; /**< every departure */

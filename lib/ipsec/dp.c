@@ -370,8 +370,11 @@ static int ah_out(struct ipsec_sa *sa, unsigned worker, struct rte_mbuf *m,
 	return 0;
 }
 
-uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
-			      struct rte_mbuf **pkts, void *reply[], uint16_t n)
+/* Protect @p pkts: each with the outbound SA its reply handle pairs with
+ * (@p direct false: hd[i] is an inbound SA), or with hd[i] itself (true:
+ * locally originated packets, hd[i] an outbound SA). */
+static uint16_t outbound(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf **pkts,
+			 void *hd[], uint16_t n, bool direct)
 {
 	struct ipsec_sa *sa_of[BURST];
 	struct rte_mbuf *good[BURST], *bad[BURST], *orig[BURST];
@@ -383,12 +386,13 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 	memcpy(orig, pkts, (size_t)n * sizeof(pkts[0]));
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct ipsec_sa *in = reply[i], *out;
+		struct ipsec_sa *in = direct ? NULL : hd[i], *out;
 		uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 		unsigned l2len, ihl, tot;
 
 		sa_of[i] = NULL;
-		out = in != NULL ? __atomic_load_n(&in->reply, __ATOMIC_ACQUIRE) : NULL;
+		out = direct ? hd[i] : in != NULL ? __atomic_load_n(&in->reply, __ATOMIC_ACQUIRE) :
+		      NULL;
 		if (out == NULL) {
 			if (in != NULL)
 				in->cnt[worker].no_reply_sa++;
@@ -480,4 +484,28 @@ uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 	memcpy(pkts, good, (size_t)ng * sizeof(pkts[0]));
 	memcpy(pkts + ng, bad, (size_t)nb * sizeof(pkts[0]));
 	return ng;
+}
+
+uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
+			      struct rte_mbuf **pkts, void *reply[], uint16_t n)
+{
+	return outbound(ctx, worker, pkts, reply, n, false);
+}
+
+void *tw_ipsec_dp_sa(struct tw_ipsec *ctx, enum tw_ipsec_proto proto, uint32_t spi,
+		     unsigned ipv, const uint8_t *dst)
+{
+	struct tw_keys_5t k;
+	void *d;
+
+	if (ctx == NULL || dst == NULL || (ipv != 4 && ipv != 6))
+		return NULL;
+	sa_key(&k, TW_IPSEC_OUT, proto, spi, ipv, dst);
+	return tw_keys_lookup(ctx->sas, &k, &d) == 0 ? d : NULL;
+}
+
+uint16_t tw_ipsec_dp_protect(struct tw_ipsec *ctx, unsigned worker,
+			     struct rte_mbuf **pkts, void *sa[], uint16_t n)
+{
+	return outbound(ctx, worker, pkts, sa, n, true);
 }

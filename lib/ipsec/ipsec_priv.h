@@ -32,6 +32,7 @@ struct ipsec_sa {
 	uint8_t hdr_len;
 	uint8_t hdr[64];                /* outbound tunnel header template */
 	uint32_t refs;                  /* OUT: inbound SAs pairing with it */
+	uint64_t serial;                /* order of addition (tw_ipsec_sa_info) */
 	struct tw_ipsec_sa_conf conf;   /* keys zeroed */
 	struct ipsec_cnt cnt[];         /* n_workers + 1 */
 };
@@ -46,6 +47,8 @@ struct tw_ipsec {
 	struct rte_mempool *sess_pool;
 	struct rte_mempool *op_pool;
 	uint64_t n_freed;
+	uint64_t serial;                /* last SA serial given */
+	uint64_t gen;                   /* tw_ipsec_generation(), __atomic */
 	char name[24];
 };
 

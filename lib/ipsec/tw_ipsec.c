@@ -381,6 +381,11 @@ static int sa_build(struct tw_ipsec *ctx, const struct tw_ipsec_sa_conf *c,
 		prm.ipsec_xform.replay_win_sz = c->replay_window != 0 ? c->replay_window
 								      : TW_IPSEC_REPLAY_DEFAULT;
 	prm.ipsec_xform.esn.value = c->seq_start;
+	/* an outbound SA can protect the Session-Sender's packets (worker 0)
+	 * and the reflector's replies (any worker) at once: sequence numbers
+	 * taken atomically, one per burst (RFC 4303 §3.3.3: never reused) */
+	if (c->dir == TW_IPSEC_OUT)
+		prm.flags |= RTE_IPSEC_SAFLAG_SQN_ATOM;
 
 	sz = rte_ipsec_sa_size(&prm);
 	if (sz < 0)
@@ -473,6 +478,8 @@ static int locked_sa_add(struct tw_ipsec *ctx, const struct tw_ipsec_sa_conf *c)
 	}
 	if (reply != NULL)
 		reply->refs++;
+	sa->serial = ++ctx->serial;
+	__atomic_fetch_add(&ctx->gen, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -491,6 +498,9 @@ static int locked_sa_del(struct tw_ipsec *ctx, enum tw_ipsec_dir dir,
 		return -ENOENT;
 	if (sa->refs != 0)
 		return -EBUSY;
+	/* before it leaves the table: a sender that still sees the old
+	 * generation is inside a pass the grace period waits for */
+	__atomic_fetch_add(&ctx->gen, 1, __ATOMIC_SEQ_CST);
 	sa_key(&k, dir, proto, spi, ipv, dst);
 	rc = tw_keys_del(ctx->sas, &k);
 	if (rc == 0 && sa->reply != NULL)
@@ -519,6 +529,7 @@ static int locked_sa_pair(struct tw_ipsec *ctx, enum tw_ipsec_proto proto,
 		in->reply->refs--;
 	in->conf.reply_spi = out_spi;
 	__atomic_store_n(&in->reply, out, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&ctx->gen, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -527,6 +538,7 @@ static void sa_info(const struct ipsec_sa *sa, unsigned n_workers,
 {
 	memset(out, 0, sizeof(*out));
 	out->conf = sa->conf;
+	out->serial = sa->serial;
 	for (unsigned w = 0; w <= n_workers; w++) {
 		const struct ipsec_cnt *c = &sa->cnt[w];
 
@@ -577,6 +589,11 @@ int tw_ipsec_sa_iterate(const struct tw_ipsec *ctx, uint32_t *next,
 	if (rc == 1)
 		sa_info(d, ctx->n_workers, out);
 	return rc;
+}
+
+uint64_t tw_ipsec_generation(const struct tw_ipsec *ctx)
+{
+	return ctx != NULL ? __atomic_load_n(&ctx->gen, __ATOMIC_ACQUIRE) : 0;
 }
 
 unsigned tw_ipsec_sa_count(const struct tw_ipsec *ctx)

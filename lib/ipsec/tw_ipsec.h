@@ -139,6 +139,9 @@ struct tw_ipsec_sa_stats {
 struct tw_ipsec_sa_info {
 	struct tw_ipsec_sa_conf conf; /**< cipher_key/auth_key zeroed */
 	struct tw_ipsec_sa_stats stats;
+	/** Order of addition in this context, from 1 (the newest is the
+	 *  highest): a Child SA rekey installs a higher one */
+	uint64_t serial;
 };
 
 /** Context parameters. */
@@ -228,6 +231,17 @@ int tw_ipsec_sa_iterate(const struct tw_ipsec *ctx, uint32_t *next,
 unsigned tw_ipsec_sa_count(const struct tw_ipsec *ctx);
 
 /**
+ * The SA table's generation: it changes with every SA added, deleted or
+ * re-paired (control thread), before a deleted SA leaves the table. A
+ * thread that keeps an SA handle (tw_ipsec_dp_sa()) across its quiescent
+ * states reads this first in each pass and looks the SA up again when it
+ * changed: the handle it kept is then still valid for the pass in which
+ * it saw the old generation (the deletion waits for that pass's end).
+ * @return the generation (0 for NULL).
+ */
+uint64_t tw_ipsec_generation(const struct tw_ipsec *ctx);
+
+/**
  * Register the DPDK telemetry commands /twamp/ipsec/sas (the SA names,
  * "in:0x00002001"), /twamp/ipsec/sa,<name> (algorithms and counters; never
  * keys) and /twamp/ipsec/stats (totals per direction) for @p ctx (one
@@ -286,6 +300,29 @@ void tw_ipsec_dp_inner_drop(struct tw_ipsec *ctx, unsigned worker, void *reply);
  */
 uint16_t tw_ipsec_dp_outbound(struct tw_ipsec *ctx, unsigned worker,
 			      struct rte_mbuf **pkts, void *reply[], uint16_t n);
+
+/**
+ * An outbound SA's handle for tw_ipsec_dp_protect(), looked up without a
+ * lock (a QSBR reader of the context's variable: a worker, or a hook in a
+ * worker's loop). Valid until the caller's next quiescent state, longer
+ * under the rule of tw_ipsec_generation().
+ * @return the handle, or NULL (no such SA, or a bad argument).
+ */
+void *tw_ipsec_dp_sa(struct tw_ipsec *ctx, enum tw_ipsec_proto proto, uint32_t spi,
+		     unsigned ipv, const uint8_t *dst);
+
+/**
+ * Outbound on a worker, for locally originated packets (the
+ * Session-Sender's test streams): protect each of @p pkts (Ethernet + IP
+ * + UDP, complete with checksums) with its own outbound SA @p sa[i]
+ * (tw_ipsec_dp_sa()), as tw_ipsec_dp_outbound() does with the replies.
+ * Counted on the SA in @p worker's slot (packets, octets, errors,
+ * seq_overflow). Packets are reordered: the first (return value) are
+ * ready to transmit, the rest failed and must be freed by the caller.
+ * @return the number of packets ready to transmit.
+ */
+uint16_t tw_ipsec_dp_protect(struct tw_ipsec *ctx, unsigned worker,
+			     struct rte_mbuf **pkts, void *sa[], uint16_t n);
 
 #ifdef __cplusplus
 }

@@ -379,7 +379,7 @@ struct tw_stats_meta {
 	int ecn;
 	int padding;               /**< padding octets */
 	int packet_size;           /**< UDP payload octets */
-	const char *timestamps;    /**< "hw", "kernel", "user" */
+	const char *timestamps;    /**< "hw", "kernel", "user", "user-before-esp" */
 	tw_ntp_t start;            /**< 0 unknown */
 	tw_ntp_t end;              /**< 0 still running */
 };

@@ -460,6 +460,97 @@ static void test_esn_round_trip(void **state)
 	tw_ipsec_destroy(ctx);
 }
 
+/* The sender's hook: outbound SA handles by SPI, protection by handle,
+ * the table generation and the SA serials a rekey is told by. */
+static void test_sender_protect(void **state)
+{
+	struct tw_ipsec *ctx = ctx_new();
+	const struct esp_vec *v = &esp_vecs[5];
+	struct tw_ipsec_sa_conf in, out, out2, loop;
+	struct tw_ipsec_sa_info info;
+	struct rte_mbuf *m[2];
+	uint8_t verdict[1];
+	void *h[2], *reply[1];
+	uint64_t g0, g1, g2, s1;
+
+	(void)state;
+	vec_conf(v, &in, &out);
+	out.cipher = TW_IPSEC_CIPHER_AES_CBC_128;
+	out.cipher_key_len = 16;
+	out.auth = TW_IPSEC_AUTH_HMAC_SHA256_128;
+	out.auth_key_len = 32;
+	memset(out.auth_key, 0x5a, 32);
+	g0 = tw_ipsec_generation(ctx);
+	assert_null(tw_ipsec_dp_sa(ctx, TW_IPSEC_ESP, out.spi, out.ipv, out.dst));
+	assert_int_equal(tw_ipsec_sa_add(ctx, &out), 0);
+	g1 = tw_ipsec_generation(ctx);
+	assert_true(g1 != g0);
+	/* the far end of the outbound SA, as an inbound SA of this table */
+	loop = out;
+	loop.dir = TW_IPSEC_IN;
+	loop.replay_window = 64;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &loop), 0);
+	/* a rekeyed outbound SA: a higher serial */
+	out2 = out;
+	out2.spi = out.spi + 0x100;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &out2), 0);
+	assert_int_equal(tw_ipsec_sa_get(ctx, TW_IPSEC_OUT, TW_IPSEC_ESP, out.spi, out.ipv,
+					 out.dst, &info), 0);
+	s1 = info.serial;
+	assert_true(s1 > 0);
+	assert_int_equal(tw_ipsec_sa_get(ctx, TW_IPSEC_OUT, TW_IPSEC_ESP, out2.spi, out2.ipv,
+					 out2.dst, &info), 0);
+	assert_true(info.serial > s1);
+
+	/* handles: outbound only, by SPI and destination */
+	h[0] = tw_ipsec_dp_sa(ctx, TW_IPSEC_ESP, out.spi, out.ipv, out.dst);
+	assert_non_null(h[0]);
+	assert_null(tw_ipsec_dp_sa(ctx, TW_IPSEC_ESP, loop.spi + 1, out.ipv, out.dst));
+	assert_null(tw_ipsec_dp_sa(ctx, TW_IPSEC_ESP, out.spi, out.ipv, V4_US));
+	assert_null(tw_ipsec_dp_sa(ctx, TW_IPSEC_ESP, out.spi, 5, out.dst));
+	assert_null(tw_ipsec_dp_sa(NULL, TW_IPSEC_ESP, out.spi, out.ipv, out.dst));
+
+	/* a packet protected by handle (the second has none: it fails, behind),
+	 * then decrypted by the far end's SA: the same packet */
+	m[0] = frame(v->plain, v->plain_len);
+	m[1] = frame(v->plain, v->plain_len);
+	h[1] = NULL;
+	{
+		struct rte_mbuf *first = m[0], *second = m[1];
+
+		assert_int_equal(tw_ipsec_dp_protect(ctx, 0, m, h, 2), 1);
+		assert_ptr_equal(m[0], first);
+		assert_ptr_equal(m[1], second);
+	}
+	rte_pktmbuf_free(m[1]);
+	m[0]->l2_len = 14;
+	m[0]->l3_len = 20;
+	assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, m, 1, verdict, reply), 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(m[0]), v->plain_len);
+	assert_memory_equal(rte_pktmbuf_mtod(m[0], void *), v->plain, v->plain_len);
+	rte_pktmbuf_free(m[0]);
+	assert_int_equal(tw_ipsec_sa_get(ctx, TW_IPSEC_OUT, TW_IPSEC_ESP, out.spi, out.ipv,
+					 out.dst, &info), 0);
+	assert_int_equal(info.stats.packets, 1);
+
+	/* deleting and re-pairing change the generation; a failed call does not */
+	g2 = tw_ipsec_generation(ctx);
+	assert_int_equal(tw_ipsec_sa_del(ctx, TW_IPSEC_OUT, TW_IPSEC_ESP, 0x7777, 4, out.dst),
+			 -ENOENT);
+	assert_int_equal(tw_ipsec_generation(ctx), g2);
+	assert_int_equal(tw_ipsec_sa_del(ctx, TW_IPSEC_OUT, TW_IPSEC_ESP, out.spi, out.ipv,
+					 out.dst), 0);
+	assert_true(tw_ipsec_generation(ctx) != g2);
+	assert_null(tw_ipsec_dp_sa(ctx, TW_IPSEC_ESP, out.spi, out.ipv, out.dst));
+	in.reply_spi = out2.spi;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &in), 0);
+	g2 = tw_ipsec_generation(ctx);
+	assert_int_equal(tw_ipsec_sa_pair(ctx, TW_IPSEC_ESP, in.spi, in.ipv, in.dst, 0), 0);
+	assert_true(tw_ipsec_generation(ctx) != g2);
+	assert_int_equal(tw_ipsec_generation(NULL), 0);
+	tw_ipsec_destroy(ctx);
+}
+
 static void test_lookaside_none(void **state)
 {
 	enum tw_ipsec_action saved = action;
@@ -577,6 +668,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_api_errors),
 		cmocka_unit_test(test_no_reply_sa),
 		cmocka_unit_test(test_esn_round_trip),
+		cmocka_unit_test(test_sender_protect),
 		cmocka_unit_test(test_lookaside_none),
 	};
 	size_t sz;

@@ -23,7 +23,11 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
 #include "tw_dp_send.h"
+#include "tw_ipsec.h"
 #include "tw_proto_stamp.h"
 
 static const uint8_t light_key[48] = {
@@ -556,6 +560,165 @@ static void test_create_errors(void **state)
 	assert_int_equal(tw_send_main(NULL), -EINVAL);
 }
 
+/* ---- outbound IPsec (lib/ipsec, the real one) ---- */
+
+static uint64_t ops_gen(void *arg)
+{
+	return tw_ipsec_generation(arg);
+}
+
+static void *ops_lookup(void *arg, const struct tw_send_sa *sa)
+{
+	return tw_ipsec_dp_sa(arg, TW_IPSEC_ESP, sa->spi, sa->ipv, sa->dst);
+}
+
+static uint16_t ops_protect(void *arg, unsigned worker, struct rte_mbuf **pkts, void *sa[],
+			    uint16_t n)
+{
+	return tw_ipsec_dp_protect(arg, worker, pkts, sa, n);
+}
+
+/* Outbound SA @p spi 198.18.0.1 -> .2 (AES-CBC-128, HMAC-SHA2-256-128,
+ * tunnel) and, in the same table, its far end as an inbound SA. */
+static void sa_pair(struct tw_ipsec *ctx, uint32_t spi)
+{
+	struct tw_ipsec_sa_conf c = { .spi = spi, .dir = TW_IPSEC_OUT, .proto = TW_IPSEC_ESP,
+				      .mode = TW_IPSEC_TUNNEL, .ipv = 4,
+				      .cipher = TW_IPSEC_CIPHER_AES_CBC_128, .cipher_key_len = 16,
+				      .auth = TW_IPSEC_AUTH_HMAC_SHA256_128, .auth_key_len = 32 };
+
+	memcpy(c.src, "\xc6\x12\x00\x01", 4);
+	memcpy(c.dst, "\xc6\x12\x00\x02", 4);
+	memset(c.cipher_key, (int)spi, 16);
+	memset(c.auth_key, 0x5a, 32);
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), 0);
+	c.dir = TW_IPSEC_IN;
+	c.replay_window = 64;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), 0);
+}
+
+static uint32_t be32_(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Every frame on the wire is ESP with SPI @p spi; decrypted by the far
+ * end's SA it is the TWAMP Light packet with the next sequence number. */
+static void expect_esp(struct fx *f, struct tw_ipsec *ctx, uint32_t spi, unsigned n,
+		       uint32_t *seq)
+{
+	struct rte_mbuf *m[16];
+	unsigned nm = 0;
+
+	while (nm < n) {
+		uint16_t k = rte_eth_rx_burst(f->pid, 0, m + nm, (uint16_t)(16 - nm));
+
+		if (k == 0)
+			break;
+		nm += k;
+	}
+	assert_int_equal(nm, n);
+	for (unsigned i = 0; i < nm; i++) {
+		const uint8_t *fr = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		uint8_t verdict[1];
+		void *reply[1];
+
+		assert_int_equal(fr[23], 50);              /* ESP (RFC 4303) */
+		assert_int_equal(be32_(fr + 34), spi);
+		m[i]->l2_len = 14;
+		m[i]->l3_len = 20;
+		assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, &m[i], 1, verdict, reply), 1);
+		fr = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		assert_int_equal(fr[23], 17);              /* the inner UDP packet */
+		assert_int_equal(fr[36], 862 >> 8);
+		assert_int_equal(fr[37], 862 & 0xff);
+		assert_int_equal(be32_(fr + 42), (*seq)++);
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify((const void *)(fr + 14),
+							      fr + 34), 0);
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
+static void test_ipsec_stream(void **state)
+{
+	const struct tw_send_ipsec_ops ops = { .generation = ops_gen, .lookup = ops_lookup,
+					       .protect = ops_protect };
+	struct tw_send_ipsec_ops half = ops;
+	size_t qs = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *q = rte_zmalloc("q", qs, RTE_CACHE_LINE_SIZE);
+	struct tw_ipsec_conf ic = { .n_workers = 1, .qsbr = q, .socket = SOCKET_ID_ANY,
+				    .name = "snd" };
+	struct tw_send_sa sa = { .spi = 0x4001, .ipv = 4, .dst = { 198, 18, 0, 2 } };
+	struct tw_send_stream st = base_stream(AF_INET, TW_SEND_LIGHT, TW_TEST_UNAUTH);
+	struct tw_send_stream_stats ss;
+	struct tw_send_rec rec[16];
+	struct rte_mbuf *m[4];
+	struct tw_ipsec *ctx;
+	struct fx f;
+	uint32_t id, id2, plain, seq = 0;
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(rte_rcu_qsbr_init(q, 1), 0);
+	ctx = tw_ipsec_create(&ic);
+	assert_non_null(ctx);
+	fx_up(&f, "net_ring0", false, 0);
+	half.protect = NULL;
+	assert_int_equal(tw_send_set_ipsec(f.s, &half, ctx), -EINVAL);
+	/* an IPsec stream without the hook: refused */
+	st.ipsec = true;
+	st.sa = sa;
+	assert_int_equal(tw_send_stream_add(f.s, &st, &id), -ENOTSUP);
+	st.sa.spi = 255;   /* RFC 4303 §2.1: reserved */
+	assert_int_equal(tw_send_stream_add(f.s, &st, &id), -EINVAL);
+	st.sa = sa;
+	assert_int_equal(tw_send_set_ipsec(f.s, &ops, ctx), 0);
+
+	/* no SA yet: the stream waits, nothing leaves in the clear */
+	assert_int_equal(tw_send_stream_add(f.s, &st, &id), 0);
+	for (unsigned i = 0; i < 1000; i++)
+		tw_send_poll(f.s);
+	assert_int_equal(tw_send_stream_get(f.s, id, &ss), 0);
+	assert_int_equal(ss.sent, 0);
+	assert_true(ss.no_sa > 0);
+	assert_int_equal(rte_eth_rx_burst(f.pid, 0, m, 4), 0);
+	assert_int_equal(tw_send_set_ipsec(f.s, &ops, ctx), -EBUSY);
+
+	/* the SA appears (the generation changes): all five go, as ESP */
+	sa_pair(ctx, 0x4001);
+	run_until_done(&f, id);
+	assert_int_equal(tw_send_stream_get(f.s, id, &ss), 0);
+	assert_int_equal(ss.sent, 5);
+	assert_int_equal(ss.ipsec, 5);
+	assert_int_equal(ss.crypto_err + ss.tx_drop, 0);
+	assert_int_equal(tw_send_drain(f.s, rec, 16), 5);
+	expect_esp(&f, ctx, 0x4001, 5, &seq);
+
+	/* another SA named while it runs (a rekey): the packets follow it */
+	sa_pair(ctx, 0x4002);
+	st.count = 4;
+	assert_int_equal(tw_send_stream_add(f.s, &st, &id2), 0);
+	sa.spi = 0x4002;
+	assert_int_equal(tw_send_stream_set_sa(f.s, id2, &sa), 0);
+	run_until_done(&f, id2);
+	assert_int_equal(tw_send_drain(f.s, rec, 16), 4);
+	seq = 0;
+	expect_esp(&f, ctx, 0x4002, 4, &seq);
+	/* set_sa: only IPsec streams, valid SAs, existing streams */
+	st.ipsec = false;
+	assert_int_equal(tw_send_stream_add(f.s, &st, &plain), 0);
+	assert_int_equal(tw_send_stream_set_sa(f.s, plain, &sa), -EINVAL);
+	sa.spi = 7;
+	assert_int_equal(tw_send_stream_set_sa(f.s, id2, &sa), -EINVAL);
+	assert_int_equal(tw_send_stream_set_sa(f.s, 77, &sa), -ENOENT);
+	run_until_done(&f, plain);
+	assert_int_equal(tw_send_stream_get(f.s, plain, &ss), 0);
+	assert_int_equal(ss.ipsec, 0);
+	fx_down(&f);
+	tw_ipsec_destroy(ctx);
+	rte_free(q);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_send", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
@@ -572,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_record_ring_backpressure),
 		cmocka_unit_test(test_stop_del_duration),
 		cmocka_unit_test(test_sender_queue),
+		cmocka_unit_test(test_ipsec_stream),
 	};
 	int rc;
 

@@ -1,0 +1,410 @@
+#!/usr/bin/env bash
+# twamp-dp client <-> twamp-dp server with the test stream inside an IPsec
+# tunnel and the control keys from IKEv2 (RFC 7717). Two namespaces (sni-a,
+# sni-b) joined by one veth pair, each end driven by a twamp-dp (one worker,
+# --no-huge). Both learn the same IKE SA and Child SA pair from
+# `twamp-ctl key add` (what the strongSwan plugin would push): A the
+# initiator's view (out A->B, in B->A), B the mirror. Checks:
+#  (a) TWAMP Light and full TWAMP authenticated keyed by the IKE SA: every
+#      packet back, only ESP on the wire for the test streams, the per-SA
+#      counters equal to the packets sent and reflected;
+#  (b) a Child SA rekey mid-run (new pair on both sides, then the old one
+#      deleted): the sender moves to the new SA, no packet lost;
+#  (c) no IKE SA for the peer: the run fails saying so, nothing sent;
+#  (d) scapy (an independent ESP implementation) decrypts a captured sender
+#      packet with the SA keys and decodes the inner TWAMP-Test packet.
+# Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
+# OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
+# Prints TAP; needs root; about 30 s.
+#
+#   tests/integration/test_sender_ipsec.sh BUILD_DIR
+# (KEEP_LOG=DIR copies the logs, captures and results there before cleaning up)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-${BUILD:-build}}
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+DP="$BUILD/app/twamp-dp/twamp-dp"
+CTL="$BUILD/app/twamp-ctl/twamp-ctl"
+PY=/usr/bin/python3
+NS_A=sni-a NS_B=sni-b IF_A=sni-a0 IF_B=sni-b0
+A_V4=198.51.100.1 B_V4=198.51.100.2 A_V6=2001:db8:7::1 B_V6=2001:db8:7::2
+PREFIX=sn-sni-$$
+LIGHT=8620
+COUNT=50
+# the IKE SA (RFC 7717 KeyID = SPIi | SPIr) and SK_d, PRF HMAC-SHA2-256
+SPII=5e9d1c0a7b3f2e11 SPIR=a04c7e21d9b8f635
+SKD=1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100
+# Child SA 1: AES-CBC-128 + HMAC-SHA2-256-128; Child SA 2 (the rekey): AES-GCM-128
+CBC_AB=000102030405060708090a0b0c0d0e0f CBC_BA=f0e0d0c0b0a090807060504030201000
+SHA_AB=202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
+SHA_BA=404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f
+GCM_AB=606162636465666768696a6b6c6d6e6f01020304 GCM_BA=707172737475767778797a7b7c7d7e7f05060708
+
+PA=0 PB=0 CAP=0 CAP2=0
+LOG=$(mktemp -d /tmp/tw-sni.XXXXXX)
+
+# shellcheck source=tests/integration/tap_lib.sh
+. "$top/tests/integration/tap_lib.sh"
+
+bed_down() {
+  ip netns del $NS_A 2>/dev/null
+  ip netns del $NS_B 2>/dev/null
+  ip link del $IF_A 2>/dev/null
+  return 0
+}
+cleanup() {
+  [ "$CAP" -gt 0 ] && kill -INT "$CAP" 2>/dev/null && wait "$CAP" 2>/dev/null
+  [ "$CAP2" -gt 0 ] && kill -INT "$CAP2" 2>/dev/null && wait "$CAP2" 2>/dev/null
+  stop_pids "$PA" "$PB"
+  [ -n "${KEEP_LOG:-}" ] && cp -r "$LOG" "$KEEP_LOG"
+  bed_down
+  rm -rf "$LOG" "/var/run/dpdk/$PREFIX-a" "/var/run/dpdk/$PREFIX-b"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
+  echo "1..1"
+  echo "ok 1 - # SKIP needs root, $DP and $CTL"
+  exit 0
+fi
+
+bed_up() {
+  bed_down
+  ip netns add $NS_A && ip netns add $NS_B &&
+  ip link add $IF_A type veth peer name $IF_B &&
+  ip link set $IF_A netns $NS_A && ip link set $IF_B netns $NS_B || return 1
+  for x in "$NS_A $IF_A" "$NS_B $IF_B"; do
+    set -- $x
+    ip netns exec "$1" ip link set lo up
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+    ip netns exec "$1" ip link set "$2" arp off
+    ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
+    ip netns exec "$1" ip link set "$2" up || return 1
+  done
+}
+check "two namespaces joined by a veth pair" bed_up
+
+config() { # name iface v4 v6 prefix
+  cat <<EOF
+eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $5,
+      -l, "0-1", --log-level, "lib.eal:notice"]
+ports:
+  - name: $1
+    device: net_af_packet0,iface=$2
+    ipv4: [$3/24]
+    ipv6: ["$4/64"]
+workers:
+  lcores: [1]
+ipsec:
+  key_import: {socket: $LOG/$1.sock}
+  ikev2: {profile: rfc7717, token_key: pbkdf2}
+  # static SAs (AES-GCM-128) for the session that names one (sa_spi)
+  sas:
+    - {spi: 0x3001, direction: $6, src: $A_V4, dst: $B_V4, cipher: aes-gcm-128, cipher_key: st-ab}
+    - {spi: 0x4001, direction: $7, src: $B_V4, dst: $A_V4, cipher: aes-gcm-128, cipher_key: st-ba}
+EOF
+}
+umask 077
+cat >"$LOG/keys.yaml" <<EOF
+secrets:
+  st-ab: $GCM_AB
+  st-ba: $GCM_BA
+EOF
+umask 022
+{ config b $IF_B $B_V4 $B_V6 $PREFIX-b in out; cat <<EOF
+reflector:
+  control:
+    listen: ["$B_V4:862", "[$B_V6]:862"]
+    modes: [open, auth, enc, mixed, ikev2]
+    keys: keys.yaml
+  light:
+    - {port: $LIGHT, protocol: twamp-light, mode: open}
+EOF
+} >"$LOG/b.yaml"
+{ config a $IF_A $A_V4 $A_V6 $PREFIX-a out in; cat <<EOF
+reflector:
+  control: {enabled: false, keys: keys.yaml}
+results: {dir: $LOG/results}
+EOF
+} >"$LOG/a.yaml"
+# the same, with a session on static SA 0x3001, started with A (B is up first)
+{ cat "$LOG/a.yaml"; cat <<EOF
+sender:
+  sessions:
+    - {name: static, peer: $B_V4, peer_port: $LIGHT, protocol: twamp-light, count: 30,
+       interval_us: 2000, sa_spi: 0x3001}
+EOF
+} >"$LOG/a-static.yaml"
+check "server configuration passes --check" "$DP" --check "$LOG/b.yaml"
+check "client configuration passes --check" "$DP" --check "$LOG/a-static.yaml"
+# config validation of sender.sessions[].ikev2
+cat "$LOG/a.yaml" >"$LOG/bad.yaml"
+cat >>"$LOG/bad.yaml" <<EOF
+sender:
+  sessions:
+    - {name: k, peer: $B_V4, protocol: twamp, mode: auth, ikev2: true, key_id: lab}
+    - {name: l, peer: $B_V4, protocol: twamp-light, ikev2: true}
+    - {name: m, peer: $B_V4, protocol: twamp-light, sa_spi: 0x4001}
+EOF
+"$DP" --check "$LOG/bad.yaml" >/dev/null 2>"$LOG/bad.err"
+check "--check: ikev2 with a key_id, ikev2 with TWAMP Light, sa_spi of an inbound SA refused" \
+  sh -c "grep -q 'sender.sessions\[0\].key_id: with ikev2 the KeyID is the IKE SA' '$LOG/bad.err' &&
+         grep -q 'sender.sessions\[1\].ikev2: RFC 7717 keys TWAMP-Control' '$LOG/bad.err' &&
+         grep -q 'sender.sessions\[2\].sa_spi: no outbound SA 0x4001 in ipsec.sas' '$LOG/bad.err'"
+
+start() { # NS CONF ERR -> pid in STARTED
+  ip netns exec "$1" "$DP" -c "$2" --idle-us 100 2>"$3" &
+  STARTED=$!
+  for _ in $(seq 1 200); do
+    grep -q "twamp-dp: running:" "$3" 2>/dev/null && break
+    kill -0 "$STARTED" 2>/dev/null || break
+    sleep 0.1
+  done
+}
+start $NS_B "$LOG/b.yaml" "$LOG/b.err"; PB=$STARTED
+check "server twamp-dp (B) is running" grep -q "twamp-dp: running:" "$LOG/b.err"
+start $NS_A "$LOG/a-static.yaml" "$LOG/a.err"; PA=$STARTED
+check "client twamp-dp (A) is running" grep -q "twamp-dp: running:" "$LOG/a.err"
+for _ in $(seq 1 100); do grep -q "session static: done" "$LOG/a.err" && break; sleep 0.1; done
+check "static SA: the configured session rides ipsec.sas 0x3001, all 30 back" \
+  sh -c "grep -q 'session static: test stream .* protected by outbound SA 0x00003001' '$LOG/a.err' &&
+         grep -q 'session static: done: sent 30, received 30, lost 0 ' '$LOG/a.err'"
+
+key() { local s=$1; shift; "$CTL" -k "$LOG/$s.sock" key "$@"; }
+ike() { # SIDE LOCAL REMOTE ROLE
+  echo "ike-up spi-i=$SPII spi-r=$SPIR prf=5 sk-d=$SKD local=$2 remote=$3 local-id=$2 remote-id=$3 role=$4"
+}
+child() { # SPI DIR PEER-SPI SRC DST TS-LOCAL TS-REMOTE ALG...
+  local spi=$1 dir=$2 peer=$3 src=$4 dst=$5 tl=$6 tr=$7 len=32
+  shift 7
+  case "$src" in *:*) len=128 ;; esac
+  echo "child-add spi=$spi dir=$dir peer-spi=$peer proto=esp mode=tunnel src=$src dst=$dst encap=none $* ts-local=$tl/$len[17/0-65535] ts-remote=$tr/$len[17/0-65535] ike-spi-i=$SPII ike-spi-r=$SPIR"
+}
+cbc() { echo "encr=12 encr-keylen=128 encr-key=$1 integ=12 integ-key=$2"; }
+gcm() { echo "encr=20 encr-keylen=128 encr-key=$1"; }
+# Child SA pair N (SPIs 0x100N A->B, 0x200N B->A), each side its view
+pair_a() { child 0000100$1 out 0000200$1 $A_V4 $B_V4 $A_V4 $B_V4 "$2"; child 0000200$1 in 0000100$1 $B_V4 $A_V4 $A_V4 $B_V4 "$3"; }
+pair_b() { child 0000200$1 out 0000100$1 $B_V4 $A_V4 $B_V4 $A_V4 "$3"; child 0000100$1 in 0000200$1 $A_V4 $B_V4 $B_V4 $A_V4 "$2"; }
+# an IPv6 pair (SPIs 0x5001 A->B, 0x6001 B->A), AES-GCM-128
+pair6_a() { child 00005001 out 00006001 $A_V6 $B_V6 $A_V6 $B_V6 "$(gcm $GCM_AB)"; child 00006001 in 00005001 $B_V6 $A_V6 $A_V6 $B_V6 "$(gcm $GCM_BA)"; }
+pair6_b() { child 00006001 out 00005001 $B_V6 $A_V6 $B_V6 $A_V6 "$(gcm $GCM_BA)"; child 00005001 in 00006001 $A_V6 $B_V6 $B_V6 $A_V6 "$(gcm $GCM_AB)"; }
+
+# (c) first: no IKE SA yet, a run keyed by IKEv2 fails and sends nothing
+tel() { ip netns exec $NS_A "$CTL" -p $PREFIX-$1 query "$2"; }
+sent_before=$("$PY" -c "import json,sys; print(json.load(sys.stdin)['sent'])" < <(tel a /twamp/send/stats))
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --ikev2 --mode auth \
+  --count 10 --interval-us 1000 --name nosa >"$LOG/nosa.out" 2>&1
+rc=$?
+sent_after=$("$PY" -c "import json,sys; print(json.load(sys.stdin)['sent'])" < <(tel a /twamp/send/stats))
+check "(c) no IKE SA for the peer: run fails (exit $rc), says so, nothing sent ($sent_before -> $sent_after)" \
+  sh -c "[ $rc -ne 0 ] && [ -n '$sent_before' ] && grep -q 'ikev2: no IKE SA with remote $B_V4 in the key-import table' '$LOG/a.err' &&
+         [ '$sent_before' = '$sent_after' ]"
+
+{ ike a $A_V4 $B_V4 initiator; pair_a 1 "$(cbc $CBC_AB $SHA_AB)" "$(cbc $CBC_BA $SHA_BA)"; } >"$LOG/a1.rec"
+{ ike b $B_V4 $A_V4 responder; pair_b 1 "$(cbc $CBC_AB $SHA_AB)" "$(cbc $CBC_BA $SHA_BA)"; } >"$LOG/b1.rec"
+key a add - <"$LOG/a1.rec" >"$LOG/ka1" 2>&1
+check "A learns the IKE SA and Child SA pair 1 (twamp-ctl key add)" \
+  test "$(grep -c '^ok added' "$LOG/ka1")" -eq 3
+key b add - <"$LOG/b1.rec" >"$LOG/kb1" 2>&1
+check "B learns the same IKE SA and the mirror pair" \
+  test "$(grep -c '^ok added' "$LOG/kb1")" -eq 3
+
+# everything on the wire while the runs go: what each end receives (a
+# packet socket's own TX bypasses the capture taps, so each direction is
+# captured where it arrives)
+ip netns exec $NS_B tcpdump -i $IF_B -Q in -B 32768 -U -w "$LOG/cap.pcap" \
+  "host $A_V4 and host $B_V4" 2>"$LOG/tcpdump.err" &
+CAP=$!
+ip netns exec $NS_A tcpdump -i $IF_A -Q in -B 32768 -U -w "$LOG/cap-a.pcap" \
+  "host $A_V4 and host $B_V4" 2>"$LOG/tcpdump-a.err" &
+CAP2=$!
+for _ in $(seq 1 50); do
+  grep -q listening "$LOG/tcpdump.err" 2>/dev/null && grep -q listening "$LOG/tcpdump-a.err" 2>/dev/null && break
+  sleep 0.1
+done
+
+# (a) TWAMP Light and full TWAMP keyed by the IKE SA, both through the tunnel
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --port $LIGHT --count $COUNT \
+  --interval-us 2000 --name light --json >"$LOG/light.json" 2>"$LOG/light.err"
+rc=$?
+check "(a) TWAMP Light through ESP: exit $rc, $COUNT sent, $COUNT received, 0 lost" \
+  "$PY" -c "
+import json
+r = json.load(open('$LOG/light.json'))
+p = r['packets']
+assert p['sent'] == $COUNT and p['received'] == $COUNT and p['lost'] == 0, p
+assert r['session']['timestamps'] == 'user-before-esp', r['session']
+"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --ikev2 --mode auth \
+  --count $COUNT --interval-us 2000 --name ikeauth --json >"$LOG/ikeauth.json" 2>"$LOG/ikeauth.err"
+rc=$?
+check "(a) full TWAMP authenticated, keys from the IKE SA (RFC 7717): exit $rc, all back" \
+  "$PY" -c "
+import json
+r = json.load(open('$LOG/ikeauth.json'))
+p = r['packets']
+assert p['sent'] == $COUNT and p['received'] == $COUNT and p['lost'] == 0, p
+assert len(r['session']['sid'] or '') == 32 and r['session']['protocol'] == 'twamp', r['session']
+assert r['session']['timestamps'] == 'user-before-esp', r['session']
+"
+check "(a) TWAMP-Control in authenticated mode with the IKEv2-derived key" \
+  grep -q "session ikeauth: TWAMP-Control with $B_V4 port 862: authenticated mode" "$LOG/a.err"
+check "(a) both streams logged as protected by outbound SA 0x00001001" \
+  sh -c "grep -q 'session light: test stream .* protected by outbound SA 0x00001001' '$LOG/a.err' &&
+         grep -q 'session ikeauth: test stream .* protected by outbound SA 0x00001001' '$LOG/a.err'"
+
+sa() { # SIDE NAME FIELD
+  tel "$1" "/twamp/ipsec/sa,$2" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['$3'])"
+}
+NP=$((2 * COUNT))
+got="A out $(sa a out:0x00003001 packets) in $(sa a in:0x00004001 packets), B in $(sa b in:0x00003001 packets) out $(sa b out:0x00004001 packets)"
+check "static SA counters: the 30 packets both ways ($got)" test "$got" = "A out 30 in 30, B in 30 out 30"
+got="A out $(sa a out:0x00001001 packets) in $(sa a in:0x00002001 packets), B in $(sa b in:0x00001001 packets) out $(sa b out:0x00002001 packets)"
+check "(a) per-SA counters: every test packet both ways on pair 1 ($got; want $NP each)" \
+  test "$got" = "A out $NP in $NP, B in $NP out $NP"
+tel a /twamp/send/stats >"$LOG/send-stats.json"
+check "(a) the sender's telemetry counts the protected packets (ipsec $NP + 30, crypto_err 0)" \
+  "$PY" -c "
+import json
+d = json.load(open('$LOG/send-stats.json'))
+assert d['ipsec'] == $NP + 30 and d['crypto_err'] == 0 and d['no_sa'] == 0, d
+"
+
+ip netns exec $NS_A "$CTL" -p $PREFIX-a stats >"$LOG/stats.txt" 2>&1
+check "twamp-ctl stats: the sender line counts the packets through IPsec" \
+  grep -Eq "^sender \(worker 0\): sent 130, .* done; through IPsec 130, waited for an SA 0; departure error" "$LOG/stats.txt"
+
+# IPv6 in an IPv6 tunnel
+pair6_b | key b add - >"$LOG/kb6" 2>&1
+pair6_a | key a add - >"$LOG/ka6" 2>&1
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V6 --port $LIGHT --count 30 \
+  --interval-us 2000 --name light6 >"$LOG/light6.out" 2>&1
+rc=$?
+got="A out $(sa a out:0x00005001 packets) in $(sa a in:0x00006001 packets), B in $(sa b in:0x00005001 packets) out $(sa b out:0x00006001 packets)"
+check "IPv6: TWAMP Light through the IPv6 Child SA 0x5001: exit $rc, 30 back, counters ($got)" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^30 sent, 0 lost' '$LOG/light6.out' &&
+         grep -q 'session light6: test stream .* protected by outbound SA 0x00005001' '$LOG/a.err' &&
+         [ '$got' = 'A out 30 in 30, B in 30 out 30' ]"
+
+# more RFC 7717 runs through the tunnel: OWAMP encrypted (one way: B's
+# OWAMP receiver gets the decrypted packets), TWAMP mixed (RFC 5618)
+OW=20
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol owamp --ikev2 --mode enc \
+  --count $OW --interval-us 2000 --name ikeow --json >"$LOG/ikeow.json" 2>"$LOG/ikeow.err"
+rc=$?
+check "OWAMP encrypted keyed by the IKE SA, through ESP: exit $rc, $OW received by B (Fetch-Session)" \
+  "$PY" -c "
+import json
+r = json.load(open('$LOG/ikeow.json'))
+p = r['packets']
+assert p['sent'] == $OW and p['received'] == $OW and p['lost'] == 0, p
+assert r['session']['kind'] == 'one-way' and r['session']['timestamps'] == 'user-before-esp', r['session']
+"
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol twamp --ikev2 --mode mixed \
+  --count $OW --interval-us 2000 --name ikemix >"$LOG/ikemix.out" 2>&1
+rc=$?
+check "TWAMP mixed mode keyed by the IKE SA, through ESP: exit $rc, $OW sent, 0 lost" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^$OW sent, 0 lost' '$LOG/ikemix.out' &&
+         grep -q 'session ikemix: TWAMP-Control with $B_V4 port 862: mixed mode' '$LOG/a.err'"
+
+# (b) a Child SA rekey in the middle of a 3 s run: new pair on both sides,
+# then the old one deleted (inbound first, as strongSwan does)
+RK=600
+ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --port $LIGHT --count $RK \
+  --interval-us 5000 --name rekey --json >"$LOG/rekey.json" 2>"$LOG/rekey.err" &
+RUN=$!
+sleep 1
+pair_b 2 "$(gcm $GCM_AB)" "$(gcm $GCM_BA)" | key b add - >"$LOG/kb2" 2>&1
+# A's new outbound half alone first: the stream stays on pair 1 until the
+# inbound half (where B's replies will come) is in too
+pair_a 2 "$(gcm $GCM_AB)" "$(gcm $GCM_BA)" | head -1 | key a add - >"$LOG/ka2" 2>&1
+sleep 0.2
+pair_a 2 "$(gcm $GCM_AB)" "$(gcm $GCM_BA)" | tail -1 | key a add - >>"$LOG/ka2" 2>&1
+sleep 0.5
+key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4 >"$LOG/kd1" 2>&1
+sleep 0.3
+key b del child-del spi=00001001 dir=in proto=esp dst=$B_V4 >>"$LOG/kd1" 2>&1
+key b del child-del spi=00002001 dir=out proto=esp dst=$A_V4 >>"$LOG/kd1" 2>&1
+sleep 0.3
+key a del child-del spi=00002001 dir=in proto=esp dst=$A_V4 >>"$LOG/kd1" 2>&1
+wait $RUN
+rc=$?
+check "(b) rekey records accepted (2 added each side, 4 deleted)" \
+  sh -c "[ \$(grep -c '^ok added' '$LOG/ka2') -eq 2 ] && [ \$(grep -c '^ok added' '$LOG/kb2') -eq 2 ] &&
+         [ \$(grep -c '^ok deleted' '$LOG/kd1') -eq 4 ]"
+check "(b) the run moved to the new SA: outbound SA 0x00001001 -> 0x00001002" \
+  grep -q "session rekey: outbound SA 0x00001001 -> 0x00001002 (Child SA rekey)" "$LOG/a.err"
+check "(b) Child SA rekey mid-run: exit $rc, $RK sent, $RK received, 0 lost" \
+  "$PY" -c "
+import json
+p = json.load(open('$LOG/rekey.json'))['packets']
+assert p['sent'] == $RK and p['received'] == $RK and p['lost'] == 0, p
+"
+new="A out $(sa a out:0x00001002 packets) in $(sa a in:0x00002002 packets)"
+check "(b) the new pair carried the rest of the run ($new)" \
+  "$PY" -c "
+a = '$new'.split()
+assert 0 < int(a[2]) < $RK and int(a[2]) == int(a[4]), a
+"
+
+sleep 0.3
+kill -INT "$CAP" "$CAP2" 2>/dev/null
+wait "$CAP" "$CAP2" 2>/dev/null
+CAP=0 CAP2=0
+# what crossed the wire: the test streams only as ESP (UDP only to the
+# discard port: the next-hop probe), the TWAMP-Control TCP connection clear
+check "(a,b) on the veth: ESP both ways for every test packet, no test packet in the clear" \
+  "$PY" -c "
+from scapy.all import rdpcap, IP, UDP, ESP, TCP
+esp = {}
+clear = []
+# each direction where it arrives: A->B at B, B->A at A. An SA numbers
+# its packets 1, 2, ... (RFC 4303 §3.3.3): the highest sequence number seen
+# counts them even if the capture missed one on this busy machine
+for f, src in (('$LOG/cap.pcap', '$A_V4'), ('$LOG/cap-a.pcap', '$B_V4')):
+    for p in rdpcap(f):
+        if IP not in p or p[IP].src != src:
+            continue
+        if ESP in p:
+            esp[p[ESP].spi] = max(esp.get(p[ESP].spi, 0), p[ESP].seq)
+        elif UDP in p and p[UDP].dport != 9:
+            clear.append(p.summary())
+assert not clear, clear[:5]
+out = esp.get(0x1001, 0) + esp.get(0x1002, 0)
+back = esp.get(0x2001, 0) + esp.get(0x2002, 0)
+assert out == $NP + $RK + 2 * $OW and back == $NP + $RK + $OW, esp
+"
+# (d) scapy decrypts the first sender packet of pair 1 and reads TWAMP-Test
+check "(d) scapy decrypts a sender packet (AES-CBC + HMAC-SHA2-256-128) and decodes TWAMP-Test" \
+  "$PY" -c "
+import struct, time
+from scapy.all import rdpcap, IP, UDP, ESP
+from scapy.layers.ipsec import SecurityAssociation
+sa = SecurityAssociation(ESP, spi=0x1001, crypt_algo='AES-CBC', crypt_key=bytes.fromhex('$CBC_AB'),
+                         auth_algo='SHA2-256-128', auth_key=bytes.fromhex('$SHA_AB'),
+                         tunnel_header=IP(src='$A_V4', dst='$B_V4'))
+pk = [p for p in rdpcap('$LOG/cap.pcap') if ESP in p and p[ESP].spi == 0x1001]
+assert pk, 'no ESP packet with SPI 0x1001'
+inner = sa.decrypt(pk[0][IP])
+assert inner.src == '$A_V4' and inner.dst == '$B_V4' and UDP in inner, inner.summary()
+u = inner[UDP]
+assert u.dport == $LIGHT and u.sport != 0, u.summary()
+raw = bytes(u.payload)
+want = u.chksum
+u.chksum = None
+assert IP(bytes(inner))[UDP].chksum == want, 'UDP checksum'
+# RFC 5357 §4.1.2 unauthenticated: Sequence Number, Timestamp, Error Estimate, padding
+seq, sec, frac, ee = struct.unpack('!IIIH', raw[:14])
+assert seq == 0, seq
+t = sec - 2208988800 + frac / 2**32
+assert abs(t - time.time()) < 3600, t
+assert len(raw) == 14 + 27, len(raw)
+"
+
+kill -TERM "$PA" 2>/dev/null; wait "$PA"; rc=$?; PA=0
+check "SIGTERM stops the client with exit 0 (got $rc)" test "$rc" -eq 0
+kill -TERM "$PB" 2>/dev/null; wait "$PB"; rc=$?; PB=0
+check "SIGTERM stops the server with exit 0 (got $rc)" test "$rc" -eq 0
+
+finish
