@@ -336,6 +336,7 @@ int tw_ipsec_ah_outbound(struct tw_ipsec_ah *ah, const uint8_t *in, uint32_t len
 	unsigned hlen, nh;
 	uint32_t total, plen;
 	const uint8_t *pay;
+	uint64_t seq;
 	uint8_t *a;
 
 	if (ah == NULL || in == NULL || out == NULL || ah->in || len < 1)
@@ -362,11 +363,17 @@ int tw_ipsec_ah_outbound(struct tw_ipsec_ah *ah, const uint8_t *in, uint32_t len
 	total = hlen + ah->hdr_len + plen;
 	if (total > 0xffffu || total > cap)
 		return -ENOSPC;
-	/* RFC 4302 §3.3.3: no cycling without ESN */
-	if (ah->seq >= UINT32_MAX) {
-		cnt(&ah->st.seq_overflow, 1);
-		return -EOVERFLOW;
-	}
+	/* RFC 4302 §3.3.3: no cycling without ESN. The number is taken
+	 * atomically: the sender (worker 0) and another worker's reflector
+	 * replies may share one outbound SA, and a number is never reused. */
+	seq = __atomic_load_n(&ah->seq, __ATOMIC_RELAXED);
+	do {
+		if (seq >= UINT32_MAX) {
+			__atomic_fetch_add(&ah->st.seq_overflow, 1, __ATOMIC_RELAXED);
+			return -EOVERFLOW;
+		}
+	} while (!__atomic_compare_exchange_n(&ah->seq, &seq, seq + 1, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	if (ah->tunnel) {
 		memset(out, 0, hlen);
 		if (ah->ipv == 4) {
@@ -402,12 +409,11 @@ int tw_ipsec_ah_outbound(struct tw_ipsec_ah *ah, const uint8_t *in, uint32_t len
 	a[0] = (uint8_t)nh;
 	a[1] = (uint8_t)(ah->hdr_len / 4 - 2);
 	put32(a + 4, ah->spi);
-	put32(a + 8, (uint32_t)(ah->seq + 1));
+	put32(a + 8, (uint32_t)(seq + 1));
 	memcpy(a + ah->hdr_len, pay, plen);
 	ah_icv(ah, out, hlen, a, a + ah->hdr_len, plen, a + AH_FIXED);
-	ah->seq++;
-	cnt(&ah->st.packets, 1);
-	cnt(&ah->st.octets, total);
+	__atomic_fetch_add(&ah->st.packets, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ah->st.octets, total, __ATOMIC_RELAXED);
 	return (int)total;
 }
 

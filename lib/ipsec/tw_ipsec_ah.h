@@ -12,8 +12,11 @@
  * Not supported (refused or dropped as malformed): IPv4 options, IPv6
  * extension headers other than AH itself, ESN, IPv4 fragments.
  *
- * An SA's packet functions are called by one worker at a time (packets of
- * one flow stay on one worker); counters are read with relaxed atomics.
+ * An inbound SA's functions are called by one worker at a time (packets of
+ * one flow stay on one worker). An outbound SA may be used by several at
+ * once (the sender in worker 0, reflector replies in another): its
+ * sequence number is taken atomically. Counters are read with relaxed
+ * atomics.
  */
 #ifndef TW_IPSEC_AH_H
 #define TW_IPSEC_AH_H

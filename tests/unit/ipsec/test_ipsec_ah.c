@@ -8,6 +8,7 @@
  * packets, sequence exhaustion and refused SA parameters.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -241,6 +242,69 @@ static void test_seq_overflow(void **state)
 	tw_ipsec_ah_destroy(ah);
 }
 
+/* Two threads share one outbound SA (the sender in worker 0, reflector
+ * replies in another worker): each number 1..2N is used exactly once. */
+#define SHARE_N 20000u
+struct share_arg {
+	struct tw_ipsec_ah *ah;
+	const struct ah_vec *v;
+	uint32_t *seqs;
+	int bad;
+};
+
+static void *share_run(void *p)
+{
+	struct share_arg *a = p;
+	uint8_t out[512];
+
+	for (unsigned i = 0; i < SHARE_N; i++) {
+		int len = tw_ipsec_ah_outbound(a->ah, a->v->rin, (uint32_t)a->v->rin_len,
+					       out, sizeof(out));
+		if (len <= 0) {
+			a->bad++;
+			continue;
+		}
+		/* IPv4 tunnel: AH after the 20-octet outer header, seq at 8 */
+		a->seqs[i] = (uint32_t)out[28] << 24 | (uint32_t)out[29] << 16 |
+			     (uint32_t)out[30] << 8 | out[31];
+	}
+	return NULL;
+}
+
+static void test_shared_outbound(void **state)
+{
+	const struct ah_vec *v = NULL;
+	static uint32_t seqs[2][SHARE_N];
+	static uint8_t seen[2 * SHARE_N + 1];
+	struct share_arg a[2];
+	struct tw_ipsec_sa_stats st;
+	struct tw_ipsec_ah *ah;
+	pthread_t t;
+
+	(void)state;
+	for (unsigned i = 0; i < NV && v == NULL; i++)
+		if (ah_vecs[i].tunnel && ah_vecs[i].ipv == 4)
+			v = &ah_vecs[i];
+	assert_non_null(v);
+	ah = sa_of(v, true);
+	for (unsigned k = 0; k < 2; k++)
+		a[k] = (struct share_arg){ .ah = ah, .v = v, .seqs = seqs[k] };
+	assert_int_equal(pthread_create(&t, NULL, share_run, &a[1]), 0);
+	share_run(&a[0]);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(a[0].bad + a[1].bad, 0);
+	memset(seen, 0, sizeof(seen));
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned i = 0; i < SHARE_N; i++) {
+			assert_true(seqs[k][i] >= 1 && seqs[k][i] <= 2 * SHARE_N);
+			assert_int_equal(seen[seqs[k][i]], 0);
+			seen[seqs[k][i]] = 1;
+		}
+	tw_ipsec_ah_stats(ah, &st);
+	assert_int_equal(st.packets, 2 * SHARE_N);
+	tw_ipsec_ah_destroy(ah);
+}
+
 static void test_bad_conf(void **state)
 {
 	const struct ah_vec *v = &ah_vecs[0];
@@ -289,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_forged_and_replay),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_seq_overflow),
+		cmocka_unit_test(test_shared_outbound),
 		cmocka_unit_test(test_bad_conf),
 	};
 
