@@ -38,6 +38,7 @@ struct tw_keyimp {
 	struct child_ent *child;
 	uint32_t n_ike, n_child;
 	uint64_t gen;
+	uint64_t child_gen;
 	unsigned n_sess;
 	struct tw_keyimp_stats st;
 	/* scratch space (the table has one thread; keeps the stack small) */
@@ -178,13 +179,18 @@ static bool addr_eq(const struct tw_keyimp_addr *a, const struct tw_keyimp_addr 
 	return a->family == b->family && ki_addr_cmp(a, b) == 0;
 }
 
-/* Same content (owner and generation aside). */
+/* Same content (owner and generation aside): @p a stored, @p b the record.
+ * A record without skeyseed matches a stored one (kept): a client cannot
+ * always send it again (docs/key-import.md §7). */
 static bool ike_same(const struct tw_keyimp_ike *a, const struct tw_keyimp_ike *b)
 {
 	return memcmp(a->spi_i, b->spi_i, 8) == 0 &&
 	       memcmp(a->spi_r, b->spi_r, 8) == 0 && a->prf == b->prf &&
 	       a->secret_len == b->secret_len &&
 	       ct_equal(a->secret, b->secret, a->secret_len) &&
+	       (b->skeyseed_len == 0 ||
+		(a->skeyseed_len == b->skeyseed_len &&
+		 ct_equal(a->skeyseed, b->skeyseed, a->skeyseed_len))) &&
 	       addr_eq(&a->local, &b->local) && addr_eq(&a->remote, &b->remote) &&
 	       a->local_port == b->local_port && a->remote_port == b->remote_port &&
 	       a->initiator == b->initiator && a->has_unique == b->has_unique &&
@@ -261,9 +267,12 @@ static bool child_same(struct tw_keyimp *t, const struct tw_keyimp_child *a,
 {
 	struct ki_buf *fa = &t->fa, *fb = &t->fb;
 
+	/* a record without keymat matches a stored one, as for skeyseed */
 	if (a->encr_key_len != b->encr_key_len || a->integ_key_len != b->integ_key_len ||
+	    (b->keymat_len != 0 && a->keymat_len != b->keymat_len) ||
 	    !ct_equal(a->encr_key, b->encr_key, a->encr_key_len) ||
-	    !ct_equal(a->integ_key, b->integ_key, a->integ_key_len))
+	    !ct_equal(a->integ_key, b->integ_key, a->integ_key_len) ||
+	    (b->keymat_len != 0 && !ct_equal(a->keymat, b->keymat, a->keymat_len)))
 		return false;
 	fa->len = fb->len = 0;
 	child_format(fa, a);
@@ -302,6 +311,7 @@ static int parse_ike(const struct ki_line *l, struct tw_keyimp_ike *s,
 		     struct ki_err *e)
 {
 	const char *key = ki_get(l, "key"), *skd = ki_get(l, "sk-d");
+	const char *seed = ki_get(l, "skeyseed");
 	uint8_t raw[TW_KEYIMP_SECRET_MAX];
 	const struct ki_alg *prf;
 	uint64_t x;
@@ -334,6 +344,13 @@ static int parse_ike(const struct ki_line *l, struct tw_keyimp_ike *s,
 		wipe(raw, sizeof(raw));
 	}
 	s->secret_len = (uint8_t)prf->len;
+	/* SKEYSEED: one PRF output (its length is checked by the caller) */
+	if (seed != NULL) {
+		if (ki_hex(seed, "skeyseed", s->skeyseed, 0, sizeof(s->skeyseed), &got,
+			   e) != 0)
+			return -1;
+		s->skeyseed_len = (uint8_t)got;
+	}
 	if (ki_addr(ki_get(l, "local"), "local", &s->local, e) != 0 ||
 	    ki_addr(ki_get(l, "remote"), "remote", &s->remote, e) != 0)
 		return -1;
@@ -510,6 +527,18 @@ static int parse_child(const struct ki_line *l, struct tw_keyimp_child *c,
 	if (parse_ike_ref(l, "ike-spi-i", "ike-spi-r", &c->has_ike, c->ike_spi_i,
 			  c->ike_spi_r, e) != 0)
 		return -1;
+	/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr), RFC 7296 §2.17: only
+	 * with the IKE SA whose PRF fixes its length (checked by the caller) */
+	if ((v = ki_get(l, "keymat")) != NULL) {
+		size_t got;
+
+		if (!c->has_ike)
+			return ki_refuse(e, 402, "field-not-allowed keymat: needs "
+					 "ike-spi-i/ike-spi-r");
+		if (ki_hex(v, "keymat", c->keymat, 0, sizeof(c->keymat), &got, e) != 0)
+			return -1;
+		c->keymat_len = (uint8_t)got;
+	}
 	if (opt_dec(l, "reqid", 0, UINT32_MAX, &x, &c->has_reqid, e) != 0)
 		return -1;
 	c->reqid = c->has_reqid ? (uint32_t)x : 0;
@@ -525,7 +554,7 @@ static int parse_child(const struct ki_line *l, struct tw_keyimp_child *c,
 #define IKE_REQ "local", "local-id", "prf", "remote", "remote-id", "role", \
 	"spi-i", "spi-r"
 #define IKE_OPT "key", "local-port", "name", "prf-name", "remote-port", "sk-d", \
-	"unique"
+	"skeyseed", "unique"
 
 static const char *const ike_up_req[] = { IKE_REQ, NULL };
 static const char *const ike_opt[] = { IKE_OPT, NULL };
@@ -537,7 +566,7 @@ static const char *const child_add_req[] = { "dir", "dst", "encap", "mode",
 	"proto", "spi", "src", "ts-local", "ts-remote", NULL };
 static const char *const child_add_opt[] = { "encap-dport", "encap-sport",
 	"encr", "encr-key", "encr-keylen", "encr-name", "esn", "ike-spi-i",
-	"ike-spi-r", "integ", "integ-key", "integ-name", "name", "peer-spi",
+	"ike-spi-r", "integ", "integ-key", "integ-name", "keymat", "name", "peer-spi",
 	"replay-window", "reqid", "unique", NULL };
 static const char *const child_del_req[] = { "dir", "dst", "proto", "spi", NULL };
 static const char *const child_del_opt[] = { "ike-spi-i", "ike-spi-r", "name",
@@ -601,6 +630,20 @@ static int rec_ike_up(struct tw_keyimp_sess *s, const struct ki_line *l,
 			goto out;
 		}
 		old = ike_find(t, oi, or_);
+	}
+	/* SKEYSEED = prf(Ni | Nr, g^ir) (RFC 7296 §2.14): one output of this
+	 * SA's PRF; rekeyed, prf(SK_d (old), g^ir (new) | Ni | Nr) with "the
+	 * old IKE SA's PRF" (§2.18). Without the old SA a rekey can only be
+	 * a repeat, which the content comparison below decides. */
+	if (n.skeyseed_len != 0 && !rekey && n.skeyseed_len != n.secret_len) {
+		ki_refuse(e, 412, "bad-value skeyseed: length %u, need %u", n.skeyseed_len,
+			  n.secret_len);
+		goto out;
+	}
+	if (n.skeyseed_len != 0 && old != NULL && n.skeyseed_len != old->sa.secret_len) {
+		ki_refuse(e, 412, "bad-value skeyseed: length %u, need %u (the old IKE "
+			  "SA's PRF output)", n.skeyseed_len, old->sa.secret_len);
+		goto out;
 	}
 	cur = ike_find(t, n.spi_i, n.spi_r);
 	if (cur != NULL) {
@@ -691,13 +734,20 @@ static int rec_child_add(struct tw_keyimp_sess *s, const struct ki_line *l,
 {
 	struct tw_keyimp *t = s->t;
 	struct tw_keyimp_child *c = &t->child[t->conf.max_child].sa; /* scratch */
+	const struct ike_ent *ike = NULL;
 	struct child_ent *cur;
 	int rc = -1;
 
 	if (parse_child(l, c, e) != 0)
 		goto out;
-	if (c->has_ike && ike_find(t, c->ike_spi_i, c->ike_spi_r) == NULL) {
+	if (c->has_ike &&
+	    (ike = ike_find(t, c->ike_spi_i, c->ike_spi_r)) == NULL) {
 		ki_refuse(e, 404, "unknown-ike-sa ike-spi-i/ike-spi-r");
+		goto out;
+	}
+	if (c->keymat_len != 0 && c->keymat_len != ike->sa.secret_len) {
+		ki_refuse(e, 412, "bad-value keymat: length %u, need %u (the IKE SA's "
+			  "PRF output)", c->keymat_len, ike->sa.secret_len);
 		goto out;
 	}
 	cur = child_find(t, c->proto, c->spi, &c->dst, c->dir);
@@ -723,6 +773,7 @@ static int rec_child_add(struct tw_keyimp_sess *s, const struct ki_line *l,
 			goto out;
 		}
 	}
+	c->generation = ++t->child_gen;
 	t->child[t->n_child].sa = *c;
 	t->child[t->n_child].mark = NULL;
 	t->n_child++;
@@ -1197,4 +1248,105 @@ void ki_stats_conn(struct tw_keyimp *t, int what)
 		t->st.refused_busy++;
 		break;
 	}
+}
+
+/* ---- the seed draft's view of a Child SA (docs/key-import.md §6.7) ---- */
+
+void tw_keyimp_draft_wipe(struct tw_keyimp_draft *d)
+{
+	if (d != NULL)
+		wipe(d, sizeof(*d));
+}
+
+/* Whether out is the outbound direction of the Child SA whose inbound
+ * direction is in: same protocol, mirrored outer addresses, same IKE SA,
+ * same transforms, and no peer-spi naming another SA. */
+static bool draft_pair(const struct tw_keyimp_child *in,
+		       const struct tw_keyimp_child *out)
+{
+	return out->dir == TW_KEYIMP_DIR_OUT && out->proto == in->proto &&
+	       addr_eq(&out->src, &in->dst) && addr_eq(&out->dst, &in->src) &&
+	       out->has_ike && child_of(out, in->ike_spi_i, in->ike_spi_r) &&
+	       (in->peer_spi == 0 || in->peer_spi == out->spi) &&
+	       (out->peer_spi == 0 || out->peer_spi == in->spi) &&
+	       out->encr == in->encr && out->encr_keylen == in->encr_keylen &&
+	       out->encr_key_len == in->encr_key_len && out->integ == in->integ &&
+	       out->integ_key_len == in->integ_key_len;
+}
+
+/* in and out name each other by peer-spi (either side suffices). */
+static bool draft_named(const struct tw_keyimp_child *in,
+			const struct tw_keyimp_child *out)
+{
+	return in->peer_spi == out->spi || out->peer_spi == in->spi;
+}
+
+int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr *local,
+			 const struct tw_keyimp_addr *remote, struct tw_keyimp_draft *out)
+{
+	const struct tw_keyimp_child *bin = NULL, *bout = NULL;
+	const struct ike_ent *ike;
+	uint64_t bgen = 0;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (t == NULL || local == NULL || remote == NULL || out == NULL ||
+	    (local->family != AF_INET && local->family != AF_INET6) ||
+	    local->family != remote->family)
+		return -EINVAL;
+	for (uint32_t i = 0; i < t->n_child; i++) {
+		const struct tw_keyimp_child *in = &t->child[i].sa, *po = NULL;
+		uint64_t gen;
+
+		if (in->dir != TW_KEYIMP_DIR_IN || !in->has_ike ||
+		    !addr_eq(&in->dst, local) || !addr_eq(&in->src, remote))
+			continue;
+		/* its outbound: the one named by a peer-spi, else the newest
+		 * unnamed mirror of the same IKE SA */
+		for (uint32_t j = 0; j < t->n_child; j++) {
+			const struct tw_keyimp_child *o = &t->child[j].sa;
+
+			if (!draft_pair(in, o))
+				continue;
+			if (po == NULL ||
+			    draft_named(in, o) > draft_named(in, po) ||
+			    (draft_named(in, o) == draft_named(in, po) &&
+			     o->generation > po->generation))
+				po = o;
+		}
+		if (po == NULL)
+			continue;
+		gen = in->generation > po->generation ? in->generation : po->generation;
+		if (bin == NULL || gen > bgen) {
+			bin = in;
+			bout = po;
+			bgen = gen;
+		}
+	}
+	if (bin == NULL)
+		return -ENOENT;
+	ike = ike_find(t, bin->ike_spi_i, bin->ike_spi_r);
+	if (ike == NULL) /* cannot happen: ike-down removes its children */
+		return -ENOENT;
+	out->proto = bin->proto;
+	out->spi_in = bin->spi;
+	out->spi_out = bout->spi;
+	out->prf = ike->sa.prf;
+	out->skeyseed_len = ike->sa.skeyseed_len;
+	memcpy(out->skeyseed, ike->sa.skeyseed, ike->sa.skeyseed_len);
+	if (bin->keymat_len != 0 && bin->keymat_len == bout->keymat_len &&
+	    ct_equal(bin->keymat, bout->keymat, bin->keymat_len)) {
+		out->keymat_len = bin->keymat_len;
+		memcpy(out->keymat, bin->keymat, bin->keymat_len);
+	}
+	out->encr = bin->encr;
+	out->encr_keylen = bin->encr_keylen;
+	out->encr_key_len = bin->encr_key_len;
+	memcpy(out->encr_key_in, bin->encr_key, bin->encr_key_len);
+	memcpy(out->encr_key_out, bout->encr_key, bout->encr_key_len);
+	out->integ = bin->integ;
+	out->integ_key_len = bin->integ_key_len;
+	memcpy(out->integ_key_in, bin->integ_key, bin->integ_key_len);
+	memcpy(out->integ_key_out, bout->integ_key, bout->integ_key_len);
+	return 0;
 }

@@ -54,6 +54,12 @@ struct tw_keyimp_ike {
 	uint16_t prf;       /**< IKEv2 PRF transform ID (enum tw_crypto_prf) */
 	uint8_t secret_len; /**< = PRF output length */
 	uint8_t secret[TW_KEYIMP_SECRET_MAX]; /**< RFC 7717 §5.1 prf(SK_d, "IPPM") */
+	/** 0 = not given; else the PRF's output length (for an SA from
+	 *  ike-rekey: the old SA's PRF, RFC 7296 §2.18) */
+	uint8_t skeyseed_len;
+	/** SKEYSEED of this IKE SA (RFC 7296 §2.14, §2.18 when rekeyed), for
+	 *  the seed draft's profile (docs/protocol.md); never listed. */
+	uint8_t skeyseed[TW_KEYIMP_SECRET_MAX];
 	struct tw_keyimp_addr local, remote;
 	uint16_t local_port, remote_port;     /**< 0 = not given */
 	bool initiator;     /**< this host's role */
@@ -121,6 +127,13 @@ struct tw_keyimp_child {
 	uint32_t reqid, unique;
 	char name[TW_KEYIMP_TEXT_MAX + 1];
 	char source[TW_KEYIMP_SOURCE_MAX + 1];
+	/** KEYMAT of the Child SA (RFC 7296 §2.17), the first keymat_len
+	 *  octets (= the owning IKE SA's PRF output length when added); the
+	 *  same on both directions; 0 = not given; never listed. */
+	uint8_t keymat_len;
+	uint8_t keymat[TW_KEYIMP_SECRET_MAX];
+	/** Increases with every Child SA direction added (newest = highest). */
+	uint64_t generation;
 };
 
 /** Child SA counters for `list` (from the data plane). */
@@ -231,6 +244,43 @@ int tw_keyimp_child_iter(const struct tw_keyimp *t, uint32_t *next,
 
 /** Wipe a copied Child SA's keys. NULL is a no-op. */
 void tw_keyimp_child_wipe(struct tw_keyimp_child *c);
+
+/**
+ * The draft profile's view of one Child SA (docs/protocol.md, seed draft):
+ * found by the control connection's two addresses = the Child SA's outer
+ * addresses (docs/key-import.md §6.7).
+ */
+struct tw_keyimp_draft {
+	uint8_t proto;                  /**< 50 ESP, 51 AH */
+	uint32_t spi_in, spi_out;       /**< this host's inbound / outbound SPI, host order */
+	uint16_t prf;                   /**< the owning IKE SA's PRF transform ID (table 8.1) */
+	uint8_t skeyseed[TW_KEYIMP_SECRET_MAX]; uint8_t skeyseed_len; /**< 0 = not known */
+	uint8_t keymat[TW_KEYIMP_SECRET_MAX];   uint8_t keymat_len;   /**< 0 = not known */
+	uint16_t encr, encr_keylen;     /**< of both directions (same transform) */
+	uint8_t encr_key_in[TW_KEYIMP_ENCR_KEY_MAX], encr_key_out[TW_KEYIMP_ENCR_KEY_MAX];
+	uint8_t encr_key_len;           /**< incl. the salt for GCM/CTR, as in child-add */
+	uint16_t integ;
+	uint8_t integ_key_in[TW_KEYIMP_INTEG_KEY_MAX], integ_key_out[TW_KEYIMP_INTEG_KEY_MAX];
+	uint8_t integ_key_len;
+};
+
+/**
+ * The newest Child SA pair (both directions present, same proto) whose
+ * outer addresses are @p local / @p remote (inbound: src = remote, dst =
+ * local; outbound mirrored), owned by an IKE SA. In and out pair by
+ * `peer-spi` when either names the other, else the newest outbound with
+ * mirrored addresses, the same IKE SA and no other `peer-spi`; both must
+ * use the same transforms. keymat_len is 0 unless both directions carry
+ * the same KEYMAT. "Newest": the pair whose later-added direction was
+ * added last.
+ * @return 0, -ENOENT (none), -EINVAL (bad args). Caller wipes @p *out
+ *         (tw_keyimp_draft_wipe()); on error @p *out is zeroed.
+ */
+int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr *local,
+			 const struct tw_keyimp_addr *remote, struct tw_keyimp_draft *out);
+
+/** Wipe a draft view (its keys). NULL is a no-op. */
+void tw_keyimp_draft_wipe(struct tw_keyimp_draft *d);
 
 /** Read the counters. */
 void tw_keyimp_stats_get(const struct tw_keyimp *t, struct tw_keyimp_stats *st);

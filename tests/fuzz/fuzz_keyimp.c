@@ -6,7 +6,7 @@
  *          gets exactly one final reply, `ok...` or `err <3 digits> ...`;
  *          an `err` changes nothing (the `list` output is the same before
  *          and after); no final reply echoes a key, no `sa` line carries a
- *          key field.
+ *          key field (skeyseed and keymat included).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -94,7 +94,9 @@ static void run_lines(const uint8_t *data, size_t len)
 		TW_FUZZ_ASSERT(strstr(rep, KEY) == NULL && strstr(rep, GCM) == NULL);
 		TW_FUZZ_ASSERT(strstr(o.s, " key=") == NULL && strstr(o.s, " sk-d=") == NULL &&
 			       strstr(o.s, " encr-key=") == NULL &&
-			       strstr(o.s, " integ-key=") == NULL);
+			       strstr(o.s, " integ-key=") == NULL &&
+			       strstr(o.s, " skeyseed=") == NULL &&
+			       strstr(o.s, " keymat=") == NULL);
 		if (err) {
 			req(s, "list", 4, &l);
 			TW_FUZZ_ASSERT(strcmp(before, l.s) == 0);
@@ -122,6 +124,20 @@ static void seeds_lines(tw_fuzz_emit_fn emit_seed, void *ctx)
 		("child-del spi=c2a81f07 dir=out proto=esp dst=198.18.0.2 src=198.18.0.1\n"
 		 "ike-down spi-i=8a1f3c0e5b6d7a29 spi-r=3c94e17a00b2d4f1 reason=a%20b\n"),
 		"sync-begin\nsync-end\nping\nbye\n",
+		/* the draft profile's secrets: SKEYSEED on ike-up/ike-rekey,
+		 * KEYMAT on child-add (docs/key-import.md §6.1, §6.4) */
+		("ike-up spi-i=1111111111111111 spi-r=2222222222222222 prf=5 key=" KEY
+		 " skeyseed=" KEY " local=198.18.0.1 remote=198.18.0.2 local-id=a "
+		 "remote-id=b role=initiator\n"
+		 "child-add spi=00002001 dir=out peer-spi=00002002 proto=esp mode=tunnel "
+		 "src=198.18.0.1 dst=198.18.0.2 encap=none encr=20 encr-keylen=128 encr-key="
+		 GCM " ts-local=10.1.0.0/24 ts-remote=10.2.0.0/24 ike-spi-i=1111111111111111 "
+		 "ike-spi-r=2222222222222222 keymat=" KEY "\n"
+		 "ike-rekey old-spi-i=1111111111111111 old-spi-r=2222222222222222 "
+		 "spi-i=3333333333333333 spi-r=4444444444444444 prf=2 sk-d="
+		 "000102030405060708090a0b0c0d0e0f10111213 skeyseed="
+		 "000102030405060708090a0b0c0d0e0f10111213 local=198.18.0.1 "
+		 "remote=198.18.0.2 local-id=a remote-id=b role=responder\nlist\n"),
 	};
 
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)

@@ -16,7 +16,7 @@ case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 DP="$BUILD/app/twamp-dp/twamp-dp"
 CTL="$BUILD/app/twamp-ctl/twamp-ctl"
 PY=/usr/bin/python3
-PREFIX=tw-kimp-$$
+PREFIX=${TW_EAL_PREFIX:-tw-kimp}-$$
 
 SPI_I=8a1f3c0e5b6d7a29 SPI_R=3c94e17a00b2d4f1
 NEW_I=51c0de2277aa9031 NEW_R=e0f1a2b3c4d5e6f7
@@ -26,6 +26,9 @@ SKD=77ab00112233445566778899aabbccddeeff00112233445566778899aabbccdd
 GCM_KEY=9f0c00112233445566778899aabbccddeeff0011
 CBC_KEY=00a1b2c3d4e5f60718293a4b5c6d7e8f
 SHA_KEY=4b2e00112233445566778899aabbccddeeff00112233445566778899aabbccdd
+# the seed draft's secrets (skeyseed on ike-up, keymat on child-add)
+SEED20=5eed00112233445566778899aabbccddeeff5eed
+KEYMAT=cafe00112233445566778899aabbccddeeff00112233445566778899aabbcafe
 
 APP=0
 LOG=$(mktemp -d /tmp/tw-kimp.XXXXXX)
@@ -111,8 +114,8 @@ check "no 'ipsec is not built' warning for key import" bash -c "! grep -q 'ipsec
 check "socket is mode 0600, owner root" test "$(stat -c '%F %a %U' "$SOCK")" = "socket 600 root"
 
 IKE_UP="ike-up spi-i=$SPI_I spi-r=$SPI_R prf=5 prf-name=prf-hmac-sha2-256 key=$IKE_KEY local=198.18.0.1 remote=198.18.0.2 local-port=4500 remote-port=4500 local-id=dut.example remote-id=C=CH,%20O=Lab,%20CN=peer role=responder name=meas unique=1"
-C_OUT="child-add spi=c2a81f07 dir=out peer-spi=cf3e5a11 proto=esp mode=tunnel src=198.18.0.1 dst=198.18.0.2 encap=udp encap-sport=4500 encap-dport=4500 encr=20 encr-name=aes-gcm-16 encr-keylen=128 encr-key=$GCM_KEY esn=no ts-local=10.1.0.0/24 ts-remote=10.2.0.0/24[17/862-863] ike-spi-i=$SPI_I ike-spi-r=$SPI_R reqid=1 unique=1 name=twamp"
-C_IN="child-add spi=cf3e5a11 dir=in peer-spi=c2a81f07 proto=esp mode=tunnel src=198.18.0.2 dst=198.18.0.1 encap=udp encap-sport=4500 encap-dport=4500 encr=12 encr-keylen=128 encr-key=$CBC_KEY integ=12 integ-name=hmac-sha2-256-128 integ-key=$SHA_KEY replay-window=64 ts-local=10.1.0.0/24 ts-remote=10.2.0.0/24[17/862-863] ike-spi-i=$SPI_I ike-spi-r=$SPI_R name=twamp"
+C_OUT="child-add spi=c2a81f07 dir=out peer-spi=cf3e5a11 proto=esp mode=tunnel src=198.18.0.1 dst=198.18.0.2 encap=udp encap-sport=4500 encap-dport=4500 encr=20 encr-name=aes-gcm-16 encr-keylen=128 encr-key=$GCM_KEY esn=no ts-local=10.1.0.0/24 ts-remote=10.2.0.0/24[17/862-863] ike-spi-i=$SPI_I ike-spi-r=$SPI_R reqid=1 unique=1 name=twamp keymat=$KEYMAT"
+C_IN="child-add spi=cf3e5a11 dir=in peer-spi=c2a81f07 proto=esp mode=tunnel src=198.18.0.2 dst=198.18.0.1 encap=udp encap-sport=4500 encap-dport=4500 encr=12 encr-keylen=128 encr-key=$CBC_KEY integ=12 integ-name=hmac-sha2-256-128 integ-key=$SHA_KEY replay-window=64 ts-local=10.1.0.0/24 ts-remote=10.2.0.0/24[17/862-863] ike-spi-i=$SPI_I ike-spi-r=$SPI_R name=twamp keymat=$KEYMAT"
 
 # shellcheck disable=SC2086
 key add $IKE_UP >"$LOG/o" 2>&1
@@ -120,10 +123,14 @@ check "key add ike-up (command line): ok added" out "$LOG/o" "ok added"
 # a quoted argument with spaces is escaped by twamp-ctl
 key add ike-up spi-i=1111111111111111 spi-r=2222222222222222 prf=2 \
   sk-d=000102030405060708090a0b0c0d0e0f10111213 local=198.18.0.1 remote=198.18.0.3 \
-  local-id=dut "remote-id=C=CH, CN=other" role=initiator >"$LOG/o" 2>&1
-check "key add with sk-d and a quoted identity: ok added" out "$LOG/o" "ok added"
+  local-id=dut "remote-id=C=CH, CN=other" role=initiator skeyseed=$SEED20 >"$LOG/o" 2>&1
+check "key add with sk-d, skeyseed and a quoted identity: ok added" out "$LOG/o" "ok added"
+key add ike-up spi-i=1111111111111111 spi-r=2222222222222222 prf=2 \
+  sk-d=000102030405060708090a0b0c0d0e0f10111213 local=198.18.0.1 remote=198.18.0.3 \
+  local-id=dut "remote-id=C=CH, CN=other" role=initiator skeyseed=${SEED20}00 >"$LOG/o" 2>&1
+check "a skeyseed longer than the PRF output: refused" out "$LOG/o" "err 412 bad-value skeyseed: length 21, need 20"
 printf '%s\n' "# Child SA, out before in" "$C_OUT" "$C_IN" | key add - >"$LOG/o" 2>&1
-check "key add from stdin (two child-add): ok added twice" out "$LOG/o" "ok added
+check "key add from stdin (two child-add with keymat): ok added twice" out "$LOG/o" "ok added
 ok added"
 # shellcheck disable=SC2086
 key add $IKE_UP >"$LOG/o" 2>&1
@@ -155,7 +162,7 @@ check "key list shows SPIs, algorithms, addresses, counters" bash -c "
   grep -q 'remote-id=C=CH,%20CN=other' '$LOG/list' &&
   grep -q 'type=child source=ctl spi=c2a81f07 dir=out proto=esp .* encr=20 encr-name=aes-gcm-16 encr-keylen=128 .* packets=0 bytes=0 errors=0' '$LOG/list' &&
   grep -q 'spi=cf3e5a11 dir=in .* integ=12 integ-name=hmac-sha2-256-128' '$LOG/list'"
-check "key list shows no key" bash -c "! grep -Eq '$IKE_KEY|$SKD|$GCM_KEY|$CBC_KEY|$SHA_KEY|key=|sk-d=' '$LOG/list'"
+check "key list shows no key" bash -c "! grep -Eq '$IKE_KEY|$SKD|$GCM_KEY|$CBC_KEY|$SHA_KEY|$SEED20|$KEYMAT|key=|sk-d=|skeyseed=|keymat=' '$LOG/list'"
 
 # raw client, pipelined: rekey moves the children, deletes, exact replies
 raw "hello versions=1 agent=test-raw source=raw" \
@@ -202,7 +209,7 @@ check "key del ike-down: the Child SA goes with it" out "$LOG/o" "ok deleted chi
 key del ike-down spi-i=$NEW_I spi-r=$NEW_R >"$LOG/o" 2>&1
 check "key del again: ok absent" out "$LOG/o" "ok absent"
 
-check "the log has no key material" bash -c "! grep -Eq '$IKE_KEY|$SKD|$GCM_KEY|$CBC_KEY|$SHA_KEY' '$LOG/app.err'"
+check "the log has no key material" bash -c "! grep -Eq '$IKE_KEY|$SKD|$GCM_KEY|$CBC_KEY|$SHA_KEY|$SEED20|$KEYMAT' '$LOG/app.err'"
 check "the log names refused records" grep -q "child-add refused: err 422 unsupported integ" "$LOG/app.err"
 
 kill -TERM "$APP"

@@ -50,6 +50,14 @@
 	"1111111111111111111111111111111111111111 ts-local=2001:2::1/128 " \
 	"ts-remote=2001:2::2/128[17/0-65535]"
 #define DOWN "ike-down spi-i=" SPI_I " spi-r=" SPI_R
+/* draft profile secrets (docs/key-import.md §6.1, §6.4) */
+#define SEED32 "a5eed0112233445566778899aabbccddeeff00112233445566778899aabbc5ed"
+#define SEED64 "b5eed0112233445566778899aabbccddeeff00112233445566778899aabbccdd" \
+	"eeff00112233445566778899aabbccddeeff00112233445566778899aabb6464"
+#define KM32 "c0ffee112233445566778899aabbccddeeff00112233445566778899aabbcafe"
+#define KM32B "d0ffee112233445566778899aabbccddeeff00112233445566778899aabbcafe"
+#define IKE_NEW "ike-up spi-i=1111111111111111 spi-r=2222222222222222 prf=5 key=" K32 \
+	" local=198.18.0.1 remote=198.18.0.2 local-id=a remote-id=b role=initiator"
 
 /* ---- harness ---- */
 
@@ -121,6 +129,9 @@ static void op_log(void *arg, const char *msg)
 	assert_null(strstr(msg, K32));
 	assert_null(strstr(msg, GCMKEY));
 	assert_null(strstr(msg, SHAKEY));
+	assert_null(strstr(msg, SEED32));
+	assert_null(strstr(msg, KM32));
+	assert_null(strstr(msg, KM32B));
 	snprintf(o->log, sizeof(o->log), "%s", msg);
 }
 
@@ -419,7 +430,44 @@ static const struct {
 	{ "child-add spi=c2a81f07 dir=out proto=esp mode=tunnel src=198.18.0.1 dst=198.18.0.2 "
 	  "encap=none encr=20 encr-keylen=128 encr-key=" GCMKEY TS,
 	  "err 409 conflict spi/dst exist with other content" },
+	/* skeyseed (ike-up, ike-rekey) and keymat (child-add) */
+	{ IKE_NEW " skeyseed=" SEED32 "00", "err 412 bad-value skeyseed: length 33, need 32" },
+	{ IKE_NEW " skeyseed=a5eed011", "err 412 bad-value skeyseed: length 4, need 32" },
+	{ IKE_NEW " skeyseed=" SEED64, "err 412 bad-value skeyseed: length 64, need 32" },
+	{ IKE_NEW " skeyseed=a5e", "err 412 bad-value skeyseed: not an even number of hex digits" },
+	{ IKE_NEW " skeyseed=", "err 412 bad-value skeyseed: not an even number of hex digits" },
+	{ IKE_NEW " skeyseed=a5eed0112233445566778899aabbccddeeff00112233445566778899aabbc5eg",
+	  "err 412 bad-value skeyseed: not an even number of hex digits" },
+	{ IKE_NEW " skeyseed=%41" SEED32, "err 400 bad-escape skeyseed" },
+	{ IKE_NEW " skeyseed=" SEED32 " skeyseed=" SEED32, "err 402 duplicate-field skeyseed" },
+	{ "ike-up spi-i=1111111111111111 spi-r=2222222222222222 prf=2 key="
+	  "000102030405060708090a0b0c0d0e0f10111213 skeyseed=" SEED32 " local=198.18.0.1 "
+	  "remote=198.18.0.2 local-id=a remote-id=b role=initiator",
+	  "err 412 bad-value skeyseed: length 32, need 20" },
+	{ IKE_UP " skeyseed=" SEED32, "err 409 conflict spi-i/spi-r exist with other content" },
+	{ IKE_NEW " skeyseed=" SEED64 "00", "err 412 bad-value skeyseed: too long" },
+	/* rekeyed: SKEYSEED comes from the old SA's PRF (RFC 7296 §2.18) */
+	{ "ike-rekey old-spi-i=" SPI_I " old-spi-r=" SPI_R " spi-i=51c0de2277aa9031 "
+	  "spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY " skeyseed=" SEED64
+	  " local=198.18.0.1 remote=198.18.0.2 local-id=a remote-id=b role=initiator",
+	  "err 412 bad-value skeyseed: length 64, need 32 (the old IKE SA's PRF output)" },
+	{ DOWN " skeyseed=" SEED32, "err 402 unknown-field skeyseed" },
+	{ C_IN_BASE " integ=12 integ-key=" SHAKEY " keymat=" KM32,
+	  "err 402 field-not-allowed keymat: needs ike-spi-i/ike-spi-r" },
+	{ C_IN " keymat=" CBCKEY,
+	  "err 412 bad-value keymat: length 16, need 32 (the IKE SA's PRF output)" },
+	{ C_IN " keymat=" SEED64,
+	  "err 412 bad-value keymat: length 64, need 32 (the IKE SA's PRF output)" },
+	{ C_IN " keymat=" SEED64 "00", "err 412 bad-value keymat: too long" },
+	{ C_IN " keymat=c0f", "err 412 bad-value keymat: not an even number of hex digits" },
+	{ C_IN " keymat=" KM32 " keymat=" KM32, "err 402 duplicate-field keymat" },
+	{ C_IN " keymat=%43" KM32, "err 400 bad-escape keymat" },
+	{ C_IN_BASE " integ=12 integ-key=" SHAKEY " ike-spi-i=1111111111111111 "
+	  "ike-spi-r=2222222222222222 keymat=" KM32, "err 404 unknown-ike-sa ike-spi-i/ike-spi-r" },
+	{ C_OUT " keymat=" KM32, "err 409 conflict spi/dst exist with other content" },
 	/* child-del */
+	{ "child-del spi=c2a81f07 dir=out proto=esp dst=198.18.0.2 keymat=" KM32,
+	  "err 402 unknown-field keymat" },
 	{ "child-del spi=c2a81f07 dir=out proto=esp", "err 402 missing-field dst" },
 	{ "child-del spi=c2a81f07 dir=out proto=esp dst=198.18.0.2 src=198.18.0.9",
 	  "err 409 conflict src" },
@@ -919,6 +967,250 @@ static void test_server(void **state)
 	fx_free(f);
 }
 
+/* ---- the seed draft's view (tw_keyimp_draft_find, §6.7) ---- */
+
+#define D_OUT(spi, peer, enc, km) "child-add spi=" spi " dir=out" peer " proto=esp " \
+	"mode=tunnel src=198.18.0.1 dst=198.18.0.2 encap=none encr=12 encr-keylen=128 " \
+	"encr-key=" enc " integ=12 integ-key=" SHAKEY TS " ike-spi-i=" SPI_I \
+	" ike-spi-r=" SPI_R km
+#define D_IN(spi, peer, enc, km) "child-add spi=" spi " dir=in" peer " proto=esp " \
+	"mode=tunnel src=198.18.0.2 dst=198.18.0.1 encap=none encr=12 encr-keylen=128 " \
+	"encr-key=" enc " integ=12 integ-key=" SHAKEY TS " ike-spi-i=" SPI_I \
+	" ike-spi-r=" SPI_R km
+#define ENC_A "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a"
+#define ENC_B "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"
+#define ENC_C "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+#define ENC_D "0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"
+
+static void hex2(const char *h, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sscanf(h + 2 * i, "%2hhx", &out[i]);
+}
+
+static void find(struct fx *f, const char *local, const char *remote, int want_rc,
+		 struct tw_keyimp_draft *d)
+{
+	struct tw_keyimp_addr l, r;
+
+	assert_int_equal(tw_keyimp_addr_parse(local, &l), 0);
+	assert_int_equal(tw_keyimp_addr_parse(remote, &r), 0);
+	assert_int_equal(tw_keyimp_draft_find(f->t, &l, &r, d), want_rc);
+}
+
+/* list (and its `sa` lines) never carries the draft secrets */
+static void assert_list_clean(struct fx *f)
+{
+	req(f, "list");
+	assert_null(strstr(f->o.s, "skeyseed"));
+	assert_null(strstr(f->o.s, "keymat"));
+	assert_null(strstr(f->o.s, SEED32));
+	assert_null(strstr(f->o.s, SEED64));
+	assert_null(strstr(f->o.s, KM32));
+	assert_null(strstr(f->o.s, KM32B));
+}
+
+static void test_draft(void **state)
+{
+	struct fx *f = fx_new(0, 0, true);
+	struct tw_keyimp_draft d;
+	struct tw_keyimp_ike k;
+	struct tw_keyimp_addr a;
+	uint8_t want[64], si[8], sr[8];
+	const char *ike_seed = "ike-up spi-i=" SPI_I " spi-r=" SPI_R " prf=5 sk-d=" K32
+		" skeyseed=" SEED32 " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example "
+		"remote-id=peer role=responder";
+	char line[1024];
+
+	(void)state;
+	REQ(f, "hello versions=1 source=strongswan", "ok version=1");
+	REQ(f, ike_seed, "ok added");
+	/* the same with upper-case hex: identical (content compared decoded) */
+	snprintf(line, sizeof(line), "%s", ike_seed);
+	for (char *p = strstr(line, "skeyseed=") + 9; *p != ' '; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	REQ(f, line, "ok unchanged");
+	/* another SKEYSEED under the same SPIs: a different SA; none (a
+	 * client that cannot send it again): the same, the stored one stays */
+	snprintf(line, sizeof(line), "%s", ike_seed);
+	memcpy(strstr(line, "skeyseed=") + 9, "b", 1);
+	REQ(f, line, "err 409 conflict spi-i/spi-r exist with other content");
+	REQ(f, "ike-up spi-i=" SPI_I " spi-r=" SPI_R " prf=5 sk-d=" K32 " local=198.18.0.1 "
+	    "remote=198.18.0.2 local-id=dut.example remote-id=peer role=responder",
+	    "ok unchanged");
+	memcpy(si, "\x8a\x1f\x3c\x0e\x5b\x6d\x7a\x29", 8);
+	memcpy(sr, "\x3c\x94\xe1\x7a\x00\xb2\xd4\xf1", 8);
+	assert_int_equal(tw_keyimp_ike_get(f->t, si, sr, &k), 0);
+	hex2(SEED32, want, 32);
+	assert_int_equal(k.skeyseed_len, 32);
+	assert_memory_equal(k.skeyseed, want, 32);
+	tw_keyimp_ike_wipe(&k);
+	for (size_t i = 0; i < sizeof(k); i++)
+		assert_int_equal(((uint8_t *)&k)[i], 0);
+
+	/* no Child SA yet; bad arguments */
+	find(f, "198.18.0.1", "198.18.0.2", -ENOENT, &d);
+	assert_int_equal(tw_keyimp_draft_find(NULL, &a, &a, &d), -EINVAL);
+	assert_int_equal(tw_keyimp_addr_parse("198.18.0.1", &a), 0);
+	assert_int_equal(tw_keyimp_draft_find(f->t, &a, NULL, &d), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_find(f->t, &a, &a, NULL), -EINVAL);
+	{
+		struct tw_keyimp_addr b6;
+
+		assert_int_equal(tw_keyimp_addr_parse("2001:2::2", &b6), 0);
+		assert_int_equal(tw_keyimp_draft_find(f->t, &a, &b6, &d), -EINVAL);
+	}
+
+	/* first Child SA: out then in, named by peer-spi, KEYMAT on both */
+	REQ(f, D_OUT("00001001", " peer-spi=00001002", ENC_A, " keymat=" KM32), "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", -ENOENT, &d); /* out alone: unpaired */
+	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, " keymat=" KM32), "ok added");
+	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, " keymat=" KM32), "ok unchanged");
+	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, " keymat=" KM32B),
+	    "err 409 conflict spi/dst exist with other content");
+	REQ(f, D_IN("00001002", " peer-spi=00001001", ENC_B, ""), "ok unchanged");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.proto, 50);
+	assert_int_equal(d.spi_in, 0x1002);
+	assert_int_equal(d.spi_out, 0x1001);
+	assert_int_equal(d.prf, 5);
+	assert_int_equal(d.skeyseed_len, 32);
+	assert_memory_equal(d.skeyseed, want, 32);
+	hex2(KM32, want, 32);
+	assert_int_equal(d.keymat_len, 32);
+	assert_memory_equal(d.keymat, want, 32);
+	assert_int_equal(d.encr, 12);
+	assert_int_equal(d.encr_keylen, 128);
+	assert_int_equal(d.encr_key_len, 16);
+	assert_int_equal(d.encr_key_in[0], 0x0b);
+	assert_int_equal(d.encr_key_out[0], 0x0a);
+	assert_int_equal(d.integ, 12);
+	assert_int_equal(d.integ_key_len, 32);
+	assert_int_equal(d.integ_key_in[0], 0x4b);
+	tw_keyimp_draft_wipe(&d);
+	for (size_t i = 0; i < sizeof(d); i++)
+		assert_int_equal(((uint8_t *)&d)[i], 0);
+	/* the other way round (the peer's view) and other addresses: none */
+	find(f, "198.18.0.2", "198.18.0.1", -ENOENT, &d);
+	find(f, "198.18.0.1", "198.18.0.9", -ENOENT, &d);
+	find(f, "2001:2::1", "2001:2::2", -ENOENT, &d);
+
+	/* newer SAs that are not pairs are skipped: an inbound whose outbound
+	 * is missing, one without IKE SA, an AH inbound (the ESP out is not
+	 * its pair), an inbound with other transforms than its mirror */
+	REQ(f, D_IN("00002002", " peer-spi=00002001", ENC_C, " keymat=" KM32), "ok added");
+	REQ(f, "child-add spi=00002003 dir=in proto=esp mode=tunnel src=198.18.0.2 "
+	    "dst=198.18.0.1 encap=none encr=12 encr-keylen=128 encr-key=" ENC_C
+	    " integ=12 integ-key=" SHAKEY TS, "ok added");
+	REQ(f, "child-add spi=00002004 dir=in proto=ah mode=tunnel src=198.18.0.2 "
+	    "dst=198.18.0.1 encap=none integ=12 integ-key=" SHAKEY TS " ike-spi-i=" SPI_I
+	    " ike-spi-r=" SPI_R, "ok added");
+	REQ(f, "child-add spi=00002005 dir=in proto=esp mode=tunnel src=198.18.0.2 "
+	    "dst=198.18.0.1 encap=none encr=12 encr-keylen=256 encr-key=" ENC_C ENC_C
+	    " integ=12 integ-key=" SHAKEY TS " ike-spi-i=" SPI_I " ike-spi-r=" SPI_R
+	    " peer-spi=00001001", "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x1002);
+	assert_int_equal(d.spi_out, 0x1001);
+	tw_keyimp_draft_wipe(&d);
+
+	/* a Child SA rekey: the new pair (out first, then in) is the newest */
+	REQ(f, D_OUT("00003001", " peer-spi=00003002", ENC_C, " keymat=" KM32B), "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x1002); /* the new out alone pairs with nothing */
+	tw_keyimp_draft_wipe(&d);
+	REQ(f, D_IN("00003002", " peer-spi=00003001", ENC_D, " keymat=" KM32B), "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x3002);
+	assert_int_equal(d.spi_out, 0x3001);
+	assert_int_equal(d.encr_key_in[0], 0x0d);
+	assert_int_equal(d.encr_key_out[0], 0x0c);
+	hex2(KM32B, want, 32);
+	assert_memory_equal(d.keymat, want, 32);
+	tw_keyimp_draft_wipe(&d);
+	/* the old pair goes (in, then out): the new one stays */
+	REQ(f, "child-del spi=00001002 dir=in proto=esp dst=198.18.0.1", "ok deleted");
+	REQ(f, "child-del spi=00001001 dir=out proto=esp dst=198.18.0.2", "ok deleted");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x3002);
+	tw_keyimp_draft_wipe(&d);
+
+	/* without peer-spi: the newest unnamed mirror of the same IKE SA; a
+	 * pair whose directions carry different KEYMATs has none known */
+	REQ(f, D_OUT("00004001", "", ENC_A, " keymat=" KM32), "ok added");
+	REQ(f, D_OUT("00004003", "", ENC_A, " keymat=" KM32B), "ok added");
+	REQ(f, D_IN("00004002", "", ENC_B, " keymat=" KM32), "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x4002);
+	assert_int_equal(d.spi_out, 0x4003);
+	assert_int_equal(d.keymat_len, 0);
+	assert_int_equal(d.skeyseed_len, 32);
+	tw_keyimp_draft_wipe(&d);
+	/* an inbound without KEYMAT: not known either */
+	REQ(f, D_OUT("00005001", " peer-spi=00005002", ENC_A, ""), "ok added");
+	REQ(f, D_IN("00005002", "", ENC_B, ""), "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x5002);
+	assert_int_equal(d.spi_out, 0x5001);
+	assert_int_equal(d.keymat_len, 0);
+	tw_keyimp_draft_wipe(&d);
+	assert_list_clean(f);
+
+	/* an IKE rekey (here to PRF HMAC-SHA2-512): the new SA's SKEYSEED (made
+	 * with the old SA's PRF, RFC 7296 §2.18, so 32 octets) and PRF; the
+	 * Child SAs keep their KEYMAT */
+	REQ(f, "ike-rekey old-spi-i=" SPI_I " old-spi-r=" SPI_R " spi-i=51c0de2277aa9031 "
+	    "spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY " skeyseed=" SEED32
+	    " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example remote-id=peer "
+	    "role=initiator", "ok added");
+	REQ(f, "child-del spi=00005002 dir=in proto=esp dst=198.18.0.1", "ok deleted");
+	REQ(f, "child-del spi=00004002 dir=in proto=esp dst=198.18.0.1", "ok deleted");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x3002);
+	assert_int_equal(d.prf, 7);
+	assert_int_equal(d.skeyseed_len, 32);
+	hex2(SEED32, want, 32);
+	assert_memory_equal(d.skeyseed, want, 32);
+	assert_int_equal(d.keymat_len, 32);
+	tw_keyimp_draft_wipe(&d);
+	/* from that SA (PRF 7) a rekey's SKEYSEED has 64 octets; an ike-up of
+	 * this SA (a resync) has the new PRF's length */
+	REQ(f, "ike-rekey old-spi-i=51c0de2277aa9031 old-spi-r=e0f1a2b3c4d5e6f7 "
+	    "spi-i=" SPI_I " spi-r=" SPI_R " prf=5 key=" K32 " skeyseed=" SEED32
+	    " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example remote-id=peer "
+	    "role=initiator", "err 412 bad-value skeyseed: length 32, need 64 (the old IKE "
+	    "SA's PRF output)");
+	REQ(f, "ike-up spi-i=51c0de2277aa9031 spi-r=e0f1a2b3c4d5e6f7 prf=7 key=" SHAKEY SHAKEY
+	    " skeyseed=" SEED32 " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example "
+	    "remote-id=peer role=initiator", "err 412 bad-value skeyseed: length 32, need 64");
+	/* an IKE SA without SKEYSEED: none known; a new Child SA under it needs
+	 * KEYMAT of its PRF's length (64) */
+	REQ(f, "ike-rekey old-spi-i=51c0de2277aa9031 old-spi-r=e0f1a2b3c4d5e6f7 "
+	    "spi-i=" SPI_I " spi-r=" SPI_R " prf=7 key=" SHAKEY SHAKEY
+	    " local=198.18.0.1 remote=198.18.0.2 local-id=dut.example remote-id=peer "
+	    "role=initiator", "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.skeyseed_len, 0);
+	assert_int_equal(d.keymat_len, 32);
+	tw_keyimp_draft_wipe(&d);
+	REQ(f, D_OUT("00006001", " peer-spi=00006002", ENC_A, " keymat=" KM32),
+	    "err 412 bad-value keymat: length 32, need 64 (the IKE SA's PRF output)");
+	REQ(f, D_OUT("00006001", " peer-spi=00006002", ENC_A, " keymat=" SEED64), "ok added");
+	REQ(f, D_IN("00006002", " peer-spi=00006001", ENC_B, " keymat=" SEED64), "ok added");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &d);
+	assert_int_equal(d.spi_in, 0x6002);
+	assert_int_equal(d.keymat_len, 64);
+	hex2(SEED64, want, 64);
+	assert_memory_equal(d.keymat, want, 64);
+	tw_keyimp_draft_wipe(&d);
+	assert_list_clean(f);
+	/* ike-down takes the Child SAs with it */
+	REQ(f, DOWN, "ok deleted children=10");
+	find(f, "198.18.0.1", "198.18.0.2", -ENOENT, &d);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -931,6 +1223,7 @@ int main(void)
 		cmocka_unit_test(test_child),
 		cmocka_unit_test(test_limits_and_ready),
 		cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_draft),
 		cmocka_unit_test(test_server),
 	};
 
