@@ -25,7 +25,7 @@ TESTBED="$top/scripts/testbed.sh"
 TOOL="$top/tests/integration/peer_tool.py"
 export TW_TB=dr$(($$ % 100000))
 DUT_NS=$TW_TB-dut PEER_NS=$TW_TB-peer PEER_IF=$TW_TB-peer0
-DUT=198.18.0.1 PEER=198.18.0.2
+DUT=198.18.0.1 PEER=198.18.0.2 DUT6=2001:2::1 PEER6=2001:2::2
 PREFIX=dr-ike-$$
 TEL=/var/run/dpdk/$PREFIX/dpdk_telemetry.v2
 COUNT=20
@@ -68,7 +68,7 @@ SKD=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 SKS=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
 SKS_BAD=00a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
 KM=5f5e5d5c5b5a595857565554535251504f4e4d4c4b4a49484746454443424140
-SPO=c1000001 SPI=c2000002
+SPO=c1000001 SPI=c2000002 SPO6=c1000061 SPI6=c2000062
 KO=11111111111111111111111111111111 AO=2222222222222222222222222222222222222222222222222222222222222222
 KI=33333333333333333333333333333333 AI=4444444444444444444444444444444444444444444444444444444444444444
 
@@ -82,6 +82,10 @@ child() { # SPI DIR PEER-SPI SRC DST ENCR-KEY INTEG-KEY
 DUT_IKE=$(ike $DUT $PEER responder $SKS)
 DUT_OUT=$(child $SPO out $SPI $DUT $PEER $KO $AO)
 DUT_IN=$(child $SPI in $SPO $PEER $DUT $KI $AI | sed "s|ts-local=$PEER/32 ts-remote=$DUT/32|ts-local=$DUT/32 ts-remote=$PEER/32|")
+# an IPv6 Child SA pair of the same IKE SA (the lookup is by the two ends)
+DUT_OUT6=$(child $SPO6 out $SPI6 $DUT6 $PEER6 $KO $AO | sed 's|/32|/128|g')
+DUT_IN6=$(child $SPI6 in $SPO6 $PEER6 $DUT6 $KI $AI |
+  sed "s|ts-local=$PEER6/32 ts-remote=$DUT6/32|ts-local=$DUT6/128 ts-remote=$PEER6/128|")
 umask 077
 # the peer's view of the same SAs
 {
@@ -89,6 +93,9 @@ umask 077
   ike $PEER $DUT initiator $SKS
   child $SPI out $SPO $PEER $DUT $KI $AI
   child $SPO in $SPI $DUT $PEER $KO $AO | sed "s|ts-local=$DUT/32 ts-remote=$PEER/32|ts-local=$PEER/32 ts-remote=$DUT/32|"
+  child $SPI6 out $SPO6 $PEER6 $DUT6 $KI $AI | sed 's|/32|/128|g'
+  child $SPO6 in $SPI6 $DUT6 $PEER6 $KO $AO |
+    sed "s|ts-local=$DUT6/32 ts-remote=$PEER6/32|ts-local=$PEER6/128 ts-remote=$DUT6/128|"
 } >"$LOG/peer.rec"
 # the same with another SKEYSEED, and with other SPIs
 sed "s/skeyseed=$SKS/skeyseed=$SKS_BAD/" "$LOG/peer.rec" >"$LOG/badkey.rec"
@@ -125,11 +132,12 @@ ports:
   - name: refl
     device: net_af_packet0,iface=$TW_TB-dut
     ipv4: [$DUT/24]
+    ipv6: ["$DUT6/64"]
 workers:
   lcores: [1]
 reflector:
   control:
-    listen: ["$DUT:862"]
+    listen: ["$DUT:862", "[$DUT6]:862"]
     modes: [auth, enc, mixed, ikev2]
 ipsec:
   key_import: {socket: $SOCK}
@@ -150,6 +158,7 @@ EOF
     return 1
   fi
   peer ping -c 1 -W 2 $DUT >/dev/null 2>&1
+  peer ping -6 -c 1 -W 2 $DUT6 >/dev/null 2>&1
   return 0
 }
 
@@ -165,10 +174,10 @@ assert d["twamp_ping"]["rejected"]["total"] == 0, d["twamp_ping"]["rejected"]
 assert sys.argv[3] in json.dumps(d["session"]), (sys.argv[3], d["session"])
 EOF
 }
-run() { # LABEL MODE-WORD ARGS...
+run() { # LABEL MODE-WORD ARGS... (to $DST, default the IPv4 address)
   local label=$1 word=$2 out="$LOG/$1" rc
   shift 2
-  peer "$PING" -c $COUNT -i 0.005 -L 1 --json "$out.json" "$@" $DUT >"$out.txt" 2>"$out.err"
+  peer "$PING" -c $COUNT -i 0.005 -L 1 --json "$out.json" "$@" ${DST:-$DUT} >"$out.txt" 2>"$out.err"
   rc=$?
   check "$label: exit 0 (got $rc)" test $rc -eq 0
   [ $rc -eq 0 ] || sed 's/^/# /' "$out.err" | tail -3
@@ -216,13 +225,14 @@ if start_dp "variant: base, secret: skeyseed"; then
   check "no Child SA on the appliance: exit 1 (got $rc), no IKEv2 bit offered" \
     sh -c "[ $rc -eq 1 ] && grep -q 'no IKEv2 bit' '$LOG/nochild.err'"
   check "the Child SA pair (with keymat) added by twamp-ctl key add" \
-    key add "$DUT_OUT" "$DUT_IN"
+    key add "$DUT_OUT" "$DUT_IN" "$DUT_OUT6" "$DUT_IN6"
   capture_start
   run base-twamp-auth auth -m auth --ike-profile draft --ike-keys "$LOG/peer.rec"
   capture_stop
   check "tshark: base greeting: Unused = ESP | SPIs, Modes 510 (auth, enc, mixed, IKEv2 and the options), Count 2048" \
     greeting_is "$UNUSED" 510 2048
   run base-twamp-enc enc -m enc --ike-profile draft --ike-keys "$LOG/peer.rec"
+  DST=$DUT6 run base-twamp-auth-v6 auth -m auth --ike-profile draft --ike-keys "$LOG/peer.rec"
   run base-twamp-mixed mixed -m mixed --ike-profile draft --ike-keys "$LOG/peer.rec"
   run base-owamp-auth auth --owamp -m auth --ike-profile draft --ike-keys "$LOG/peer.rec"
   run base-owamp-enc enc --owamp -m enc --ike-profile draft --ike-keys "$LOG/peer.rec"
@@ -250,7 +260,7 @@ fi
 
 # ---- base variant, KEYMAT, per-SID key
 if start_dp "variant: base, secret: keymat, sid_key: true"; then
-  check "IKE SA and Child SA pair added" key add "$DUT_IKE" "$DUT_OUT" "$DUT_IN"
+  check "IKE SA and Child SA pair added" key add "$DUT_IKE" "$DUT_OUT" "$DUT_IN" "$DUT_OUT6" "$DUT_IN6"
   run base-keymat-sid-twamp-enc enc -m enc --ike-profile draft --ike-secret keymat \
     --ike-sid-key --ike-keys "$LOG/peer.rec"
   run base-keymat-sid-owamp-auth auth --owamp -m auth --ike-profile draft --ike-secret keymat \
@@ -265,7 +275,7 @@ fi
 # ---- Alternative 1, SKEYSEED and KEYMAT
 for sec in skeyseed keymat; do
   start_dp "variant: alt1, secret: $sec" || continue
-  check "IKE SA and Child SA pair added (alt1, $sec)" key add "$DUT_IKE" "$DUT_OUT" "$DUT_IN"
+  check "IKE SA and Child SA pair added (alt1, $sec)" key add "$DUT_IKE" "$DUT_OUT" "$DUT_IN" "$DUT_OUT6" "$DUT_IN6"
   [ $sec = skeyseed ] && capture_start
   run alt1-$sec-twamp-auth auth -m auth --ike-profile draft --ike-variant alt1 \
     --ike-secret $sec --ike-keys "$LOG/peer.rec"
@@ -292,13 +302,15 @@ done
 
 # ---- Alternative 2: the Child SA's own keys
 if start_dp "variant: alt2"; then
-  check "IKE SA and Child SA pair added (alt2)" key add "$DUT_IKE" "$DUT_OUT" "$DUT_IN"
+  check "IKE SA and Child SA pair added (alt2)" key add "$DUT_IKE" "$DUT_OUT" "$DUT_IN" "$DUT_OUT6" "$DUT_IN6"
   capture_start
   run alt2-twamp-enc enc -m enc --ike-profile draft --ike-variant alt2 --ike-keys "$LOG/peer.rec"
   capture_stop
   check "tshark: Alternative 2 greeting: the binding, Modes 510, Count 0, Challenge 0" \
     greeting_is "$UNUSED" 510 0 00000000000000000000000000000000
   run alt2-twamp-auth auth -m auth --ike-profile draft --ike-variant alt2 --ike-keys "$LOG/peer.rec"
+  DST=$DUT6 run alt2-owamp-enc-v6 enc --owamp -m enc --ike-profile draft --ike-variant alt2 \
+    --ike-keys "$LOG/peer.rec"
   run alt2-twamp-mixed mixed -m mixed --ike-profile draft --ike-variant alt2 --ike-keys "$LOG/peer.rec"
   run alt2-owamp-auth auth --owamp -m auth --ike-profile draft --ike-variant alt2 \
     --ike-keys "$LOG/peer.rec"
