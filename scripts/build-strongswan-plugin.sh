@@ -23,7 +23,9 @@
 #      /usr/lib/ipsec/plugins with its strongswan.d snippet.
 #
 # Environment: TW_SWAN_BUILD (default /var/cache/twamp-dp/strongswan) is
-# the build directory; it is never inside the git tree.
+# the build directory; it is never inside the git tree. TW_SWAN_OUT (default:
+# the build directory) is where the plugin is compiled to: tests give their
+# own with --no-install, so concurrent checkouts never share one .so.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -138,9 +140,11 @@ if [ ! -f "$src/config.h" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; the
 fi
 
 # ---- 4. plugin ----------------------------------------------------------------
-make -s -C "$here/contrib/strongswan" SWAN_SRC="$src" O="$build" ||
+out=${TW_SWAN_OUT:-$build}
+mkdir -p "$out" || die "cannot create $out"
+make -s -C "$here/contrib/strongswan" SWAN_SRC="$src" O="$out" ||
 	die "compiling the plugin failed"
-so=$build/libstrongswan-twamp-keys.so
+so=$out/libstrongswan-twamp-keys.so
 log "built $so"
 [ "$install" = 1 ] || exit 0
 

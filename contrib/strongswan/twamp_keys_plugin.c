@@ -12,6 +12,13 @@
  *                          child-add out, child-add in
  *  - child_updown(down), child_state_change(CHILD_DESTROYING)
  *                          Child SA gone -> child-del in, child-del out
+ * With draft_keys (the seed draft's profile, docs/strongswan.md), also:
+ *  - ike_keys              SKEYSEED of a new or rekeyed IKE SA -> skeyseed=
+ *                          on its ike-up / ike-rekey
+ *  - child_keys            the Child SA's KEYMAT -> keymat= on both
+ *                          child-add (child_derived_keys comes first and
+ *                          leaves the announcement to this hook)
+ *  - ike_state_change(IKE_DESTROYING)  drops a SKEYSEED never used
  * The plugin keeps every exported SA as its protocol lines, so that a
  * resync can replay the whole state; those lines hold key material and
  * are wiped when dropped. Keys are never logged.
@@ -35,6 +42,12 @@ typedef struct {
 	char *line;             /**< its ike-up line (holds the key) */
 } ike_entry_t;
 
+/** A SKEYSEED computed in ike_keys, until its IKE SA is exported. */
+typedef struct {
+	uint32_t unique;        /**< ike_sa unique ID */
+	chunk_t skeyseed;
+} seed_entry_t;
+
 /** An exported (or pending) Child SA, both directions. */
 typedef struct {
 	uint32_t unique;        /**< child_sa unique ID */
@@ -43,6 +56,8 @@ typedef struct {
 	char *del_in, *del_out; /**< child-del lines */
 	char what[64];          /**< key-free summary */
 	bool announced;         /**< child-add sent (its IKE SA was known) */
+	bool await_keymat;      /**< draft_keys: child_keys still to come */
+	chunk_t keymat;         /**< draft_keys: first PRF-output octets of KEYMAT */
 } child_entry_t;
 
 /* listener first: strongSwan's METHOD() casts the interface pointer to
@@ -55,6 +70,9 @@ struct private_twamp_keys_plugin_t {
 	linked_list_t *ikes;      /**< ike_entry_t */
 	linked_list_t *children;  /**< child_entry_t */
 	bool send_skd;            /**< send sk-d instead of the RFC 7717 key */
+	bool draft_keys;          /**< send skeyseed / keymat (seed draft) */
+	bool warned_prf;          /**< logged once: no draft keys for a PRF */
+	linked_list_t *seeds;     /**< seed_entry_t */
 	char *ike_patterns;       /**< peer config names to export */
 	char *child_patterns;     /**< child config names to export */
 };
@@ -105,6 +123,97 @@ static const char *alg_name(const alg_name_t *t, int id)
 		}
 	}
 	return NULL;
+}
+
+/* ---- the seed draft's secrets (draft_keys) ----------------------------- */
+
+/** Output length of the HMAC PRFs the draft keys are made with, else 0. */
+static size_t hmac_prf_len(pseudo_random_function_t alg)
+{
+	switch (alg)
+	{
+		case PRF_HMAC_SHA1:
+			return 20;
+		case PRF_HMAC_SHA2_256:
+			return 32;
+		case PRF_HMAC_SHA2_384:
+			return 48;
+		case PRF_HMAC_SHA2_512:
+			return 64;
+		default:
+			return 0;
+	}
+}
+
+/** prf(key, data) into *out (allocated). */
+static bool prf_once(pseudo_random_function_t alg, chunk_t key, chunk_t data,
+					 chunk_t *out)
+{
+	prf_t *prf = lib->crypto->create_prf(lib->crypto, alg);
+	bool ok;
+
+	ok = prf && prf->set_key(prf, key) && prf->allocate_bytes(prf, data, out);
+	DESTROY_IF(prf);
+	return ok;
+}
+
+/**
+ * The first @p len octets of prf+(key, seed) (RFC 7296 §2.13):
+ * T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n).
+ */
+static bool prf_plus(pseudo_random_function_t alg, chunk_t key, chunk_t seed,
+					 size_t len, chunk_t *out)
+{
+	prf_t *prf = lib->crypto->create_prf(lib->crypto, alg);
+	chunk_t t = chunk_empty, in;
+	size_t bs, done = 0;
+	uint8_t n = 1;
+	bool ok;
+
+	*out = chunk_empty;
+	if (!prf || !prf->set_key(prf, key))
+	{
+		DESTROY_IF(prf);
+		return FALSE;
+	}
+	bs = prf->get_block_size(prf);
+	*out = chunk_alloc(len);
+	for (ok = TRUE; ok && done < len; n++)
+	{
+		uint8_t block[HASH_SIZE_SHA512];
+
+		in = chunk_cat("ccc", t, seed, chunk_from_thing(n));
+		ok = bs <= sizeof(block) && prf->get_bytes(prf, in, block);
+		chunk_clear(&in);
+		if (ok)
+		{
+			memcpy(out->ptr + done, block, min(bs, len - done));
+			done += min(bs, len - done);
+			chunk_clear(&t);
+			t = chunk_clone(chunk_create(block, bs));
+		}
+		memwipe(block, sizeof(block));
+	}
+	chunk_clear(&t);
+	prf->destroy(prf);
+	if (!ok)
+	{
+		chunk_clear(out);
+	}
+	return ok;
+}
+
+/** Log once that a PRF gives no draft keys. */
+static void no_draft_prf(private_twamp_keys_plugin_t *this,
+						 pseudo_random_function_t alg)
+{
+	if (!this->warned_prf)
+	{
+		this->warned_prf = TRUE;
+		DBG1(DBG_CFG, "twamp-keys: draft_keys: PRF %N is not an HMAC PRF: "
+			 "SAs using it are exported without skeyseed/keymat",
+			 pseudo_random_function_names, alg);
+	}
 }
 
 /* ---- line builder ---------------------------------------------------- */
@@ -322,8 +431,27 @@ static bool ike_fields(private_twamp_keys_plugin_t *this, sb_t *sb,
 	return !sb->overflow;
 }
 
-/** The ike-up line of @p ike_sa (holds the key), NULL if it cannot be built. */
-static char *ike_up_line(private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa)
+/** Output length of @p ike_sa's PRF (= its SK_d), 0 if unknown. */
+static size_t ike_prf_len(ike_sa_t *ike_sa)
+{
+	keymat_v2_t *keymat = (keymat_v2_t*)ike_sa->get_keymat(ike_sa);
+	chunk_t skd = chunk_empty;
+
+	if (keymat->get_skd(keymat, &skd) == PRF_UNDEFINED)
+	{
+		return 0;
+	}
+	return skd.len;
+}
+
+/**
+ * The ike-up line of @p ike_sa (holds the key), NULL if it cannot be built.
+ * With its @p skeyseed when that has the SA's PRF output length (it has
+ * not after a rekey that changed the PRF, RFC 7296 §2.18: the server then
+ * keeps the one it got with ike-rekey, docs/key-import.md §7).
+ */
+static char *ike_up_line(private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa,
+						 chunk_t skeyseed)
 {
 	sb_t sb = { .n = 0 };
 	char *line = NULL;
@@ -331,6 +459,10 @@ static char *ike_up_line(private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa)
 	sb_add(&sb, "ike-up");
 	if (ike_fields(this, &sb, ike_sa))
 	{
+		if (skeyseed.len && skeyseed.len == ike_prf_len(ike_sa))
+		{
+			sb_hex(&sb, "skeyseed", skeyseed);
+		}
 		line = sb_take(&sb);
 	}
 	memwipe(&sb, sizeof(sb));
@@ -375,6 +507,39 @@ static void ike_entry_destroy(ike_entry_t *entry)
 	free(entry);
 }
 
+static void seed_entry_destroy(seed_entry_t *entry)
+{
+	chunk_clear(&entry->skeyseed);
+	free(entry);
+}
+
+/** Take the SKEYSEED ike_keys left for @p ike_sa (empty if none; the
+ * caller clears it). */
+static chunk_t take_seed(private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa)
+{
+	uint32_t unique = ike_sa->get_unique_id(ike_sa);
+	enumerator_t *e;
+	seed_entry_t *entry;
+	chunk_t seed = chunk_empty;
+
+	this->writer->lock(this->writer);
+	e = this->seeds->create_enumerator(this->seeds);
+	while (e->enumerate(e, &entry))
+	{
+		if (entry->unique == unique)
+		{
+			this->seeds->remove_at(this->seeds, e);
+			seed = entry->skeyseed;
+			entry->skeyseed = chunk_empty;
+			seed_entry_destroy(entry);
+			break;
+		}
+	}
+	e->destroy(e);
+	this->writer->unlock(this->writer);
+	return seed;
+}
+
 /* ---- Child SA records -------------------------------------------------- */
 
 /** Child SA records: the body plus the IKE SA it belongs to. */
@@ -385,6 +550,10 @@ static char *child_line(child_entry_t *c, const char *body)
 	sb_add(&sb, "%s ike-spi-i=%016llx ike-spi-r=%016llx", body,
 		   (unsigned long long)be64toh(c->ike_spi_i),
 		   (unsigned long long)be64toh(c->ike_spi_r));
+	if (c->keymat.len)
+	{
+		sb_hex(&sb, "keymat", c->keymat);
+	}
 	return sb_take(&sb);
 }
 
@@ -432,6 +601,7 @@ static void child_entry_destroy(child_entry_t *c)
 {
 	twamp_keys_free_line(c->out);
 	twamp_keys_free_line(c->in);
+	chunk_clear(&c->keymat);
 	free(c->del_in);
 	free(c->del_out);
 	free(c);
@@ -632,11 +802,16 @@ METHOD(listener_t, ike_updown, bool,
 	spis(ike_sa, &spi_i, &spi_r);
 	if (up)
 	{
+		/* taken (and wiped) also when the SA is not exported */
+		chunk_t seed = take_seed(this, ike_sa);
+
 		if (!ike_wanted(this, ike_sa))
 		{
+			chunk_clear(&seed);
 			return TRUE;
 		}
-		line = ike_up_line(this, ike_sa);
+		line = ike_up_line(this, ike_sa, seed);
+		chunk_clear(&seed);
 		if (!line)
 		{
 			return TRUE;
@@ -659,7 +834,7 @@ METHOD(listener_t, ike_updown, bool,
 		e = this->children->create_enumerator(this->children);
 		while (e->enumerate(e, &c))
 		{
-			if (!c->announced && c->ike_spi_i == spi_i &&
+			if (!c->announced && !c->await_keymat && c->ike_spi_i == spi_i &&
 				c->ike_spi_r == spi_r)
 			{
 				child_announce(this, c);
@@ -707,24 +882,34 @@ METHOD(listener_t, ike_rekey, bool,
 	uint64_t ospi_i, ospi_r, spi_i, spi_r;
 	char what[96], *up, *rekey;
 	sb_t sb = { .n = 0 };
+	chunk_t seed = take_seed(this, new);
+	size_t prf_len;
 
 	if (!ike_wanted(this, new))
 	{
+		chunk_clear(&seed);
 		return TRUE;
 	}
 	spis(old, &ospi_i, &ospi_r);
 	spis(new, &spi_i, &spi_r);
 
-	up = ike_up_line(this, new);
+	up = ike_up_line(this, new, seed);
 	if (!up)
 	{
+		chunk_clear(&seed);
 		return TRUE;
 	}
 	sb_add(&sb, "ike-rekey old-spi-i=%016llx old-spi-r=%016llx",
 		   (unsigned long long)be64toh(ospi_i),
 		   (unsigned long long)be64toh(ospi_r));
 	ike_fields(this, &sb, new);
+	if (seed.len)
+	{	/* made with the old SA's PRF (RFC 7296 §2.18) */
+		sb_hex(&sb, "skeyseed", seed);
+	}
+	chunk_clear(&seed);
 	rekey = sb_take(&sb);
+	prf_len = ike_prf_len(new);
 
 	this->writer->lock(this->writer);
 	entry = find_ike(this, ospi_i, ospi_r);
@@ -766,6 +951,12 @@ METHOD(listener_t, ike_rekey, bool,
 		{
 			c->ike_spi_i = spi_i;
 			c->ike_spi_r = spi_r;
+			/* a KEYMAT of the old PRF's length no longer fits the new
+			 * SA in a resync: left out there (docs/key-import.md §7) */
+			if (c->keymat.len && c->keymat.len != prf_len)
+			{
+				chunk_clear(&c->keymat);
+			}
 		}
 	}
 	e->destroy(e);
@@ -819,14 +1010,156 @@ METHOD(listener_t, child_derived_keys, bool,
 		child_entry_destroy(c);
 		return TRUE;
 	}
+	/* draft_keys: child_keys (called next, in the same exchange) adds the
+	 * KEYMAT and announces */
+	c->await_keymat = this->draft_keys;
 	this->writer->lock(this->writer);
 	child_gone(this, child_sa);
 	this->children->insert_last(this->children, c);
-	if (find_ike(this, c->ike_spi_i, c->ike_spi_r))
+	if (!c->await_keymat && find_ike(this, c->ike_spi_i, c->ike_spi_r))
 	{
 		child_announce(this, c);
 	}
 	this->writer->unlock(this->writer);
+	return TRUE;
+}
+
+/*
+ * RFC 7296 §2.17: KEYMAT = prf+(SK_d, Ni | Nr), with PFS
+ * prf+(SK_d, g^ir (new) | Ni | Nr); the first PRF-output octets go out as
+ * keymat= (docs/key-import.md §6.4).
+ */
+METHOD(listener_t, child_keys, bool,
+	private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
+	bool initiator, key_exchange_t *dh, chunk_t nonce_i, chunk_t nonce_r)
+{
+	keymat_v2_t *keymat = (keymat_v2_t*)ike_sa->get_keymat(ike_sa);
+	pseudo_random_function_t alg;
+	chunk_t skd = chunk_empty, secret = chunk_empty, seed, km = chunk_empty;
+	child_entry_t *c;
+	size_t len;
+	bool ok = TRUE;
+
+	if (!this->draft_keys || ike_sa->get_version(ike_sa) != IKEV2)
+	{
+		return TRUE;
+	}
+	alg = keymat->get_skd(keymat, &skd);
+	len = hmac_prf_len(alg);
+	if (len && skd.len)
+	{
+		if (dh)
+		{
+			ok = dh->get_shared_secret(dh, &secret);
+		}
+		seed = chunk_cat("ccc", secret, nonce_i, nonce_r);
+		ok = ok && prf_plus(alg, skd, seed, len, &km);
+		chunk_clear(&seed);
+		chunk_clear(&secret);
+	}
+	this->writer->lock(this->writer);
+	c = find_child(this, child_sa->get_unique_id(child_sa));
+	if (c && c->await_keymat)
+	{
+		if (!len)
+		{
+			no_draft_prf(this, alg);
+		}
+		else if (!ok)
+		{
+			DBG1(DBG_CFG, "twamp-keys: no KEYMAT for CHILD_SA %s: PRF %N "
+				 "failed", c->what, pseudo_random_function_names, alg);
+		}
+		c->keymat = km;
+		km = chunk_empty;
+		c->await_keymat = FALSE;
+		if (find_ike(this, c->ike_spi_i, c->ike_spi_r))
+		{
+			child_announce(this, c);
+		}
+	}
+	this->writer->unlock(this->writer);
+	chunk_clear(&km);
+	return TRUE;
+}
+
+/*
+ * SKEYSEED of a new IKE SA, RFC 7296 §2.14: prf(Ni | Nr, g^ir); of a
+ * rekeyed one, §2.18: prf(SK_d (old), g^ir (new) | Ni | Nr) with the old
+ * SA's PRF. Kept until ike_updown / ike_rekey exports the SA.
+ */
+METHOD(listener_t, ike_keys, bool,
+	private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa, key_exchange_t *dh,
+	chunk_t dh_other, chunk_t nonce_i, chunk_t nonce_r, ike_sa_t *rekey,
+	shared_key_t *shared, auth_method_t method)
+{
+	keymat_v2_t *keymat;
+	pseudo_random_function_t alg;
+	chunk_t skd = chunk_empty, secret = chunk_empty, data, seed = chunk_empty;
+	seed_entry_t *entry;
+	bool ok;
+
+	/* the peer config (name filter) is not known yet on the responder:
+	 * ike_updown filters, ike_state_change drops what is not used */
+	if (!this->draft_keys || ike_sa->get_version(ike_sa) != IKEV2 || !dh)
+	{
+		return TRUE;
+	}
+	keymat = (keymat_v2_t*)(rekey ? rekey : ike_sa)->get_keymat(rekey ? rekey
+																	  : ike_sa);
+	alg = keymat->get_skd(keymat, &skd);
+	if (!hmac_prf_len(alg))
+	{
+		this->writer->lock(this->writer);
+		no_draft_prf(this, alg);
+		this->writer->unlock(this->writer);
+		return TRUE;
+	}
+	if (!dh->get_shared_secret(dh, &secret))
+	{
+		return TRUE;
+	}
+	if (rekey)
+	{
+		data = chunk_cat("ccc", secret, nonce_i, nonce_r);
+		ok = skd.len && prf_once(alg, skd, data, &seed);
+		chunk_clear(&data);
+	}
+	else
+	{
+		data = chunk_cat("cc", nonce_i, nonce_r);
+		ok = prf_once(alg, data, secret, &seed);
+		chunk_clear(&data);
+	}
+	chunk_clear(&secret);
+	if (!ok)
+	{
+		chunk_clear(&seed);
+		DBG1(DBG_CFG, "twamp-keys: no SKEYSEED for IKE_SA %s[%u]: PRF %N "
+			 "failed", ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa),
+			 pseudo_random_function_names, alg);
+		return TRUE;
+	}
+	INIT(entry,
+		.unique = ike_sa->get_unique_id(ike_sa),
+		.skeyseed = seed,
+	);
+	this->writer->lock(this->writer);
+	this->seeds->insert_last(this->seeds, entry);
+	this->writer->unlock(this->writer);
+	return TRUE;
+}
+
+METHOD(listener_t, ike_state_change, bool,
+	private_twamp_keys_plugin_t *this, ike_sa_t *ike_sa, ike_sa_state_t state)
+{
+	chunk_t seed;
+
+	if (state == IKE_DESTROYING && this->draft_keys)
+	{
+		seed = take_seed(this, ike_sa);
+		chunk_clear(&seed);
+	}
 	return TRUE;
 }
 
@@ -950,6 +1283,7 @@ static void destroy(plugin_t *plugin)
 
 	this->writer->destroy(this->writer);
 	this->ikes->destroy_function(this->ikes, (void*)ike_entry_destroy);
+	this->seeds->destroy_function(this->seeds, (void*)seed_entry_destroy);
 	this->children->destroy_function(this->children,
 									 (void*)child_entry_destroy);
 	free(this->ike_patterns);
@@ -962,7 +1296,8 @@ plugin_t *twamp_keys_plugin_create(void);
 /**
  * Plugin constructor (charon loads libstrongswan-twamp-keys.so and calls
  * this). Settings in strongswan.conf, charon.plugins.twamp-keys:
- * socket, send (key | sk-d), ikes, children, reply_timeout, reconnect_max.
+ * socket, send (key | sk-d), ikes, children, draft_keys, reply_timeout,
+ * reconnect_max.
  */
 plugin_t *twamp_keys_plugin_create(void)
 {
@@ -992,10 +1327,16 @@ plugin_t *twamp_keys_plugin_create(void)
 			.child_derived_keys = _child_derived_keys,
 			.child_updown = _child_updown,
 			.child_state_change = _child_state_change,
+			.ike_keys = _ike_keys,
+			.child_keys = _child_keys,
+			.ike_state_change = _ike_state_change,
 		},
 		.ikes = linked_list_create(),
+		.seeds = linked_list_create(),
 		.children = linked_list_create(),
 		.send_skd = streq(send, "sk-d"),
+		.draft_keys = lib->settings->get_bool(lib->settings,
+				"%s.plugins.twamp-keys.draft_keys", FALSE, lib->ns),
 		.ike_patterns = strdup(lib->settings->get_str(lib->settings,
 				"%s.plugins.twamp-keys.ikes", "*", lib->ns)),
 		.child_patterns = strdup(lib->settings->get_str(lib->settings,
@@ -1005,12 +1346,14 @@ plugin_t *twamp_keys_plugin_create(void)
 	if (!this->writer)
 	{
 		this->ikes->destroy(this->ikes);
+		this->seeds->destroy(this->seeds);
 		this->children->destroy(this->children);
 		free(this->ike_patterns);
 		free(this->child_patterns);
 		free(this);
 		return NULL;
 	}
-	DBG1(DBG_CFG, "twamp-keys: exporting %s to %s", send, socket);
+	DBG1(DBG_CFG, "twamp-keys: exporting %s%s to %s", send,
+		 this->draft_keys ? ", skeyseed and keymat (draft_keys)" : "", socket);
 	return &this->plugin;
 }

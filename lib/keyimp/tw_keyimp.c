@@ -745,6 +745,7 @@ static int rec_child_add(struct tw_keyimp_sess *s, const struct ki_line *l,
 		ki_refuse(e, 404, "unknown-ike-sa ike-spi-i/ike-spi-r");
 		goto out;
 	}
+	/* (parse_child() takes keymat only with ike-spi-*, so ike is set) */
 	if (c->keymat_len != 0 && c->keymat_len != ike->sa.secret_len) {
 		ki_refuse(e, 412, "bad-value keymat: length %u, need %u (the IKE SA's "
 			  "PRF output)", c->keymat_len, ike->sa.secret_len);

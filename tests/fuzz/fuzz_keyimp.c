@@ -124,8 +124,9 @@ static void seeds_lines(tw_fuzz_emit_fn emit_seed, void *ctx)
 		("child-del spi=c2a81f07 dir=out proto=esp dst=198.18.0.2 src=198.18.0.1\n"
 		 "ike-down spi-i=8a1f3c0e5b6d7a29 spi-r=3c94e17a00b2d4f1 reason=a%20b\n"),
 		"sync-begin\nsync-end\nping\nbye\n",
-		/* the draft profile's secrets: SKEYSEED on ike-up/ike-rekey,
-		 * KEYMAT on child-add (docs/key-import.md §6.1, §6.4) */
+		/* the draft profile's secrets: SKEYSEED on ike-up/ike-rekey
+		 * (a rekey's has the old SA's PRF length), KEYMAT on child-add
+		 * (docs/key-import.md §6.1, §6.2, §6.4) */
 		("ike-up spi-i=1111111111111111 spi-r=2222222222222222 prf=5 key=" KEY
 		 " skeyseed=" KEY " local=198.18.0.1 remote=198.18.0.2 local-id=a "
 		 "remote-id=b role=initiator\n"
@@ -135,8 +136,8 @@ static void seeds_lines(tw_fuzz_emit_fn emit_seed, void *ctx)
 		 "ike-spi-r=2222222222222222 keymat=" KEY "\n"
 		 "ike-rekey old-spi-i=1111111111111111 old-spi-r=2222222222222222 "
 		 "spi-i=3333333333333333 spi-r=4444444444444444 prf=2 sk-d="
-		 "000102030405060708090a0b0c0d0e0f10111213 skeyseed="
-		 "000102030405060708090a0b0c0d0e0f10111213 local=198.18.0.1 "
+		 "000102030405060708090a0b0c0d0e0f10111213 skeyseed=" KEY
+		 " local=198.18.0.1 "
 		 "remote=198.18.0.2 local-id=a remote-id=b role=responder\nlist\n"),
 	};
 

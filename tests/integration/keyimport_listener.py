@@ -33,7 +33,9 @@ LINE_MAX = 4096
 FIELDS_MAX = 48
 TEXT_MAX = 255
 TS_MAX = 16
-KEY_FIELDS = {"key", "sk-d", "encr-key", "integ-key"}
+KEY_FIELDS = {"key", "sk-d", "encr-key", "integ-key", "skeyseed", "keymat"}
+# optional secrets a repeat may leave out (docs/key-import.md §7)
+DRAFT_FIELDS = {"skeyseed", "keymat"}
 TEXT_FIELDS = {"local-id", "remote-id", "name", "reason", "agent"}
 
 PRF = {2: ("prf-hmac-sha1", 20), 4: ("prf-aes128-xcbc", 16),
@@ -50,13 +52,13 @@ INTEG = {2: ("hmac-sha1-96", 20), 5: ("aes-xcbc-96", 16),
 IKE_REQ = {"spi-i", "spi-r", "prf", "local", "remote", "local-id",
            "remote-id", "role"}
 IKE_OPT = {"prf-name", "key", "sk-d", "local-port", "remote-port", "name",
-           "unique"}
+           "unique", "skeyseed"}
 CHILD_REQ = {"spi", "dir", "proto", "mode", "src", "dst", "encap",
              "ts-local", "ts-remote"}
 CHILD_OPT = {"peer-spi", "encap-sport", "encap-dport", "encr", "encr-name",
              "encr-keylen", "encr-key", "integ", "integ-name", "integ-key",
              "esn", "replay-window", "ike-spi-i", "ike-spi-r", "reqid",
-             "unique", "name"}
+             "unique", "name", "keymat"}
 RECORDS = {
     "ike-up": (IKE_REQ, IKE_OPT),
     "ike-rekey": (IKE_REQ | {"old-spi-i", "old-spi-r"}, IKE_OPT),
@@ -270,7 +272,9 @@ def validate_ike(f):
     one_of(f, "role", ("initiator", "responder"))
     if "unique" in f:
         dec(f, "unique", 0, 2**32 - 1)
-    return (spi_i, spi_r), kname, key
+    if "skeyseed" in f:  # its length: State.apply (ike-rekey: the old PRF)
+        hexval(f, "skeyseed", None, 1, 64)
+    return (spi_i, spi_r), kname, plen
 
 
 def validate_child(f):
@@ -346,7 +350,28 @@ def validate_child(f):
     for p in ("reqid", "unique"):
         if p in f:
             dec(f, p, 0, 2**32 - 1)
+    if "keymat" in f:
+        if ike is None:
+            raise Refuse(402, "field-not-allowed keymat: needs "
+                         "ike-spi-i/ike-spi-r")
+        if not re.fullmatch(r"(?:[0-9a-fA-F]{2})+", f["keymat"]):
+            bad("keymat", "not an even number of hex digits")
+        if len(f["keymat"]) > 128:
+            bad("keymat", "too long")
     return (proto, spi, str(dst), d), ike
+
+
+def same_content(stored, record, ignore=()):
+    """Idempotency: equal fields; a record without skeyseed/keymat matches
+    a stored SA that has them."""
+    a = {k: v for k, v in stored.items() if k not in ignore and
+         not (k in DRAFT_FIELDS and k not in record)}
+    b = {k: v for k, v in record.items() if k not in ignore}
+    return a == b
+
+
+def prf_len(fields):
+    return PRF[int(fields["prf"])][1]
 
 
 class State:
@@ -470,18 +495,26 @@ class Server:
                 n += 1
             return f"ok count={n}"
         if verb in ("ike-up", "ike-rekey"):
-            key, _, _ = validate_ike(f)
+            key, _, plen = validate_ike(f)
             entry = {"fields": f, "source": conn.source, "mark": False}
             old = None
             if verb == "ike-rekey":
                 old = (ike_spi(f, "old-spi-i"), ike_spi(f, "old-spi-r"))
                 if old == key:
                     bad("spi-i", "new SPIs equal the old ones")
+            if "skeyseed" in f:
+                n = len(f["skeyseed"]) // 2
+                if old is None and n != plen:
+                    bad("skeyseed", f"length {n}, need {plen}")
+                # RFC 7296 §2.18: made with the old SA's PRF
+                if old in st.ikes and n != prf_len(st.ikes[old]["fields"]):
+                    bad("skeyseed", f"length {n}, need "
+                        f"{prf_len(st.ikes[old]['fields'])} (the old IKE SA's "
+                        "PRF output)")
             cur = st.ikes.get(key)
             if cur is not None:
-                same = {a: b for a, b in cur["fields"].items()
-                        if not a.startswith("old-")} == \
-                       {a: b for a, b in f.items() if not a.startswith("old-")}
+                olds = ("old-spi-i", "old-spi-r")
+                same = same_content(cur["fields"], f, olds)
                 if not same:
                     raise Refuse(409, "conflict spi-i/spi-r exist with other "
                                  "content")
@@ -510,9 +543,14 @@ class Server:
             key, ike = validate_child(f)
             if ike is not None and ike not in st.ikes:
                 raise Refuse(404, "unknown-ike-sa ike-spi-i/ike-spi-r")
+            if "keymat" in f:
+                n, need = len(f["keymat"]) // 2, prf_len(st.ikes[ike]["fields"])
+                if n != need:
+                    bad("keymat", f"length {n}, need {need} (the IKE SA's PRF "
+                        "output)")
             cur = st.children.get(key)
             if cur is not None:
-                if cur["fields"] != f:
+                if not same_content(cur["fields"], f):
                     raise Refuse(409, "conflict spi/dst exist with other "
                                  "content")
                 self.mark_seen(conn, st.children, key)

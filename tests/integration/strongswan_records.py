@@ -6,12 +6,17 @@ files written by keyimport_listener.py and `swanctl --list-sas --raw`.
   strongswan_records.py <check> args...    exit 0 = holds, 1 = does not
 Diagnostics go to stderr prefixed with '# ' (TAP comments).
 """
+import hashlib
+import hmac
 import json
 import re
 import socket
 import sys
 
-KEYS = ("key", "sk-d", "encr-key", "integ-key")
+KEYS = ("key", "sk-d", "encr-key", "integ-key", "skeyseed", "keymat")
+HASH = {20: hashlib.sha1, 32: hashlib.sha256, 48: hashlib.sha384,
+        64: hashlib.sha512}
+PRF_LEN = {"2": 20, "5": 32, "6": 48, "7": 64}
 
 
 def recs(path):
@@ -444,6 +449,173 @@ def c_ipv6(a, b):
     return True
 
 
+# ---- the seed draft's secrets (draft_keys) --------------------------------
+
+def prf_plus(h, key, seed, n):
+    """RFC 7296 §2.13: T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n)."""
+    out, t, i = b"", b"", 1
+    while len(out) < n:
+        t = hmac.new(key, t + seed + bytes([i]), h).digest()
+        out += t
+        i += 1
+    return out[:n]
+
+
+def dumps(path, label):
+    """Every `label => N bytes @ ...` hex dump charon wrote at level 4
+    (file logger: one prefixed line per dump line), in order."""
+    out, cur, want = [], None, 0
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except FileNotFoundError:
+        return out
+    for line in lines:
+        m = re.search(re.escape(label) + r" => (\d+) bytes @", line)
+        if m:
+            cur, want = bytearray(), int(m.group(1))
+            if want == 0:
+                out.append(b"")
+                cur = None
+            continue
+        if cur is not None:
+            m = re.search(r"\]\s(?:<[^>]*> )?\s*\d+: ((?:[0-9A-F]{2} ?)+)", line)
+            if not m:
+                cur = None
+                continue
+            cur += bytes.fromhex(m.group(1).replace(" ", ""))
+            if len(cur) >= want:
+                out.append(bytes(cur[:want]))
+                cur = None
+    return out
+
+
+def c_draft_ike(a, b, v, dbg_a, dbg_b):
+    """skeyseed on the last ike-up/ike-rekey of both sides: present, the
+    PRF's length, equal across sides, accepted, equal to charon's own
+    SKEYSEED dump; a rekey's differs from the first one."""
+    got = []
+    for p, dbg in ((a, dbg_a), (b, dbg_b)):
+        rs = verb(recs(p), v)
+        if not rs:
+            return why(f"{p}: no {v}")
+        f = rs[-1]["fields"]
+        if rs[-1]["reply"] != "ok added":
+            return why(f"{p}: {v} {rs[-1]['reply']}")
+        sk = f.get("skeyseed")
+        if sk is None or len(sk) != 2 * PRF_LEN[f["prf"]]:
+            return why(f"{p}: {v} skeyseed missing or not {PRF_LEN[f['prf']]} octets")
+        if bytes.fromhex(sk) not in dumps(dbg, "SKEYSEED"):
+            return why(f"{p}: {v} skeyseed is not one charon computed")
+        if v == "ike-rekey" and sk == verb(recs(p), "ike-up")[0]["fields"].get("skeyseed"):
+            return why(f"{p}: the rekeyed IKE SA kept the old SKEYSEED")
+        got.append(sk)
+    return got[0] == got[1] or why("initiator's and responder's skeyseed differ")
+
+
+def keymat_of(p, name):
+    """{spi of the outbound SA: (out keymat, in keymat, out, in)} for child
+    `name`, as the plugin sent them (a refusal by the listener aside)."""
+    out, pend = {}, {}
+    for r in verb(recs(p), "child-add"):
+        f = r["fields"]
+        if f.get("name") != name or f["spi"] in out:
+            continue
+        if f["dir"] == "out":
+            pend[f["peer-spi"]] = f
+        elif f["spi"] in pend:
+            o = pend.pop(f["spi"])
+            out[o["spi"]] = (o.get("keymat"), f.get("keymat"), o, f)
+    return out
+
+
+def recompute(dbg, km):
+    """Whether KEYMAT octets `km` are prf+(SK_d, seed) for one of charon's
+    own SK_d dumps and Child SA seed dumps ([g^ir |] Ni | Nr)."""
+    for skd in dumps(dbg, "Sk_d secret"):
+        for seed in dumps(dbg, "seed"):
+            if prf_plus(HASH[len(skd)], skd, seed, len(km)) == km:
+                return True
+    return False
+
+
+def c_draft_child(a, b, dbg_a, dbg_b, name, count="1", pfs="no"):
+    """For the newest `count` Child SAs `name`: keymat on out and in, equal,
+    the IKE SA's PRF length, equal across sides (a's out = b's in), and
+    prf+(SK_d, [g^ir |] Ni | Nr) recomputed here from charon's own SK_d and
+    seed dumps; prf+ here also gives charon's encryption initiator key."""
+    ka, kb = keymat_of(a, name), keymat_of(b, name)
+    if len(ka) < int(count):
+        return why(f"{a}: {len(ka)} {name} pairs")
+    if len({v[0] for v in ka.values()}) != len(ka):
+        return why(f"{a}: a {name} keymat repeats across Child SAs")
+    for spi, (ko, ki, o, i) in list(ka.items())[-int(count):]:
+        if not ko or ko != ki:
+            return why(f"{a}: {name} {spi}: keymat missing or out != in")
+        rk = [r["fields"] for r in verb(recs(a), "ike-up") + verb(recs(a), "ike-rekey")
+              if (r["fields"]["spi-i"], r["fields"]["spi-r"]) ==
+              (o["ike-spi-i"], o["ike-spi-r"])]
+        if not rk or len(ko) != 2 * PRF_LEN[rk[-1]["prf"]]:
+            return why(f"{a}: {name} {spi}: keymat length {len(ko) // 2}")
+        peer = [v for v in kb.values() if v[3]["spi"] == spi]
+        if not peer or peer[0][0] != ko or peer[0][1] != ko:
+            return why(f"{name} {spi}: the other side's keymat differs")
+        km = bytes.fromhex(ko)
+        for dbg in (dbg_a, dbg_b):
+            if not recompute(dbg, km):
+                return why(f"{name} {spi}: keymat is not prf+(SK_d, seed) of {dbg}")
+        seeds = [sd for sd in dumps(dbg_a, "seed")
+                 if any(prf_plus(HASH[len(k)], k, sd, len(km)) == km
+                        for k in dumps(dbg_a, "Sk_d secret"))]
+        # with PFS the seed is g^ir (256 octets for MODP-2048) | Ni | Nr
+        if pfs == "yes" and not any(len(sd) > 256 for sd in seeds):
+            return why(f"{name} {spi}: no PFS seed")
+        if pfs == "no" and any(len(sd) > 128 for sd in seeds):
+            return why(f"{name} {spi}: unexpected g^ir in the seed")
+    # our prf+ against charon's: the initiator's encryption key is the first
+    # octets of KEYMAT (RFC 7296 §2.17)
+    enc = dumps(dbg_a, "encryption initiator key")
+    skds, seeds = dumps(dbg_a, "Sk_d secret"), dumps(dbg_a, "seed")
+    if not enc or not all(any(prf_plus(HASH[len(k)], k, sd, len(e)) == e
+                              for k in skds for sd in seeds) for e in enc):
+        return why("prf+ here does not reproduce charon's encryption keys")
+    return True
+
+
+def c_draft_off(on, off):
+    """meas6: the side with draft_keys sends skeyseed (PRF 6: 48 octets) and
+    keymat; the side without sends neither, and both are accepted."""
+    for p, want in ((on, True), (off, False)):
+        ups = [r for r in verb(recs(p), "ike-up") if r["fields"].get("name") == "meas6"]
+        ch = [r for r in verb(recs(p), "child-add") if r["fields"].get("name") == "twamp6"]
+        if not ups or len(ch) < 2:
+            return why(f"{p}: no meas6/twamp6 records")
+        for r in [ups[-1]] + ch[-2:]:
+            if not r["reply"].startswith("ok"):
+                return why(f"{p}: {r['verb']} {r['reply']}")
+        has = [("skeyseed" in ups[-1]["fields"])] + ["keymat" in r["fields"] for r in ch[-2:]]
+        if has != [want] * 3:
+            return why(f"{p}: skeyseed/keymat present {has}, want {want}")
+        if want and (len(ups[-1]["fields"]["skeyseed"]) != 96 or
+                     any(len(r["fields"]["keymat"]) != 96 for r in ch[-2:])):
+            return why(f"{p}: not 48 octets with PRF HMAC-SHA2-384")
+    return True
+
+
+def c_draft_resync(new, old):
+    """The resync re-sends the current SKEYSEED and KEYMATs."""
+    rk = verb(recs(old), "ike-rekey")[-1]["fields"]
+    up = verb(recs(new), "ike-up")
+    if not up or up[0]["fields"].get("skeyseed") != rk.get("skeyseed"):
+        return why("resync ike-up without the rekeyed SA's skeyseed")
+    cur = {r["fields"]["spi"]: r["fields"].get("keymat")
+           for r in verb(recs(old), "child-add") if r["reply"].startswith("ok")}
+    for r in verb(recs(new), "child-add"):
+        f = r["fields"]
+        if not f.get("keymat") or f["keymat"] != cur.get(f["spi"]):
+            return why(f"resync child-add {f['spi']}: keymat missing or changed")
+    return True
+
+
 def c_nokeys(*args):
     i = args.index("--")
     keys = set()
@@ -472,7 +644,9 @@ CHECKS = {"count": c_count, "ike-up": c_ike_up, "key-equal": c_key_equal,
           "child-rekey": c_child_rekey, "child-del-old": c_child_del_old,
           "after-refusal": c_after_refusal, "malformed": c_malformed,
           "resync": c_resync, "down": c_down, "empty": c_empty,
-          "stale": c_stale, "ipv6": c_ipv6, "nokeys": c_nokeys}
+          "stale": c_stale, "ipv6": c_ipv6, "nokeys": c_nokeys,
+          "draft-ike": c_draft_ike, "draft-child": c_draft_child,
+          "draft-off": c_draft_off, "draft-resync": c_draft_resync}
 
 if __name__ == "__main__":
     try:

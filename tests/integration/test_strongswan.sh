@@ -12,6 +12,16 @@
 # after the listener restarts, teardown, a resync that cleans up after a
 # charon crash, an IPv6 IKE SA with PRF HMAC-SHA2-384, and that no key
 # reaches a log.
+# draft_keys (the seed draft's SKEYSEED and KEYMAT, docs/strongswan.md) is on
+# for both charons until b restarts without it: both sides' skeyseed and
+# keymat agree, change on IKE / Child SA rekey (the Child SA rekey with PFS),
+# come again in a resync, are absent from the side without the option, and
+# equal what this test recomputes from charon's own level-4 key dumps (a
+# separate secrets-debug.log per side, never the checked charon.log).
+#
+# The plugin is built from this checkout into the test's directory and
+# bind-mounted over the installed one in each charon's private mount
+# namespace: concurrent checkouts never see each other's plugin.
 #
 #   tests/integration/test_strongswan.sh [builddir]   (TAP; needs root)
 set -uo pipefail
@@ -19,8 +29,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3
-NA=swn-a
-NB=swn-b
+NA=${TW_SWAN_NS:-swn}-a
+NB=${TW_SWAN_NS:-swn}-b
 A_IP=198.18.50.1
 B_IP=198.18.50.2
 
@@ -36,7 +46,14 @@ skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 # ---- the plugin (fast when already built, see scripts/build-strongswan-plugin.sh)
 work=$(mktemp -d /tmp/tw-swan.XXXXXX)
 chmod 700 "$work"
-"$repo/scripts/build-strongswan-plugin.sh" >"$work/build.log" 2>&1
+plugin_dst=/usr/lib/ipsec/plugins/libstrongswan-twamp-keys.so
+plugin=$work/plugin/libstrongswan-twamp-keys.so
+# installs only when no twamp-keys plugin is installed yet (the bind mount
+# below needs a file to cover)
+inst=--no-install
+[ -f "$plugin_dst" ] || inst=
+TW_SWAN_OUT=$work/plugin "$repo/scripts/build-strongswan-plugin.sh" $inst \
+	>"$work/build.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
 	reason=$(grep -m1 'error' "$work/build.log" || tail -1 "$work/build.log")
@@ -69,7 +86,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..28"
+echo "1..35"
 
 # ---- namespaces
 ip netns del $NA 2>/dev/null
@@ -95,7 +112,7 @@ check "namespaces $NA/$NB with a veth" [ $? = 0 ]
 # side name, namespace, my ip, peer ip, my id, peer id, my nets, peer nets
 setup_side() {
 	local s=$1 ip=$2 peer=$3 id=$4 pid=$5 mynet=$6 peernet=$7 send=$8
-	local ip6=$9 peer6=${10} mynet6=${11} peernet6=${12}
+	local ip6=$9 peer6=${10} mynet6=${11} peernet6=${12} draft=${13}
 	local auth="		local {
 			auth = psk
 			id = $id
@@ -124,6 +141,16 @@ charon {
 			default = 1
 			cfg = 2
 		}
+		# charon's own SKEYSEED / SK_d / Child SA seed dumps, for the
+		# independent recomputation only (holds every key)
+		secrets {
+			path = $d/secrets-debug.log
+			flush_line = yes
+			default = -1
+			ike = 4
+			chd = 4
+			ike_name = yes
+		}
 	}
 	plugins {
 		vici {
@@ -135,6 +162,7 @@ charon {
 			children = twamp*
 			reply_timeout = 3s
 			reconnect_max = 1s
+			draft_keys = $draft
 		}
 	}
 }
@@ -153,7 +181,7 @@ $auth
 			twamp {
 				local_ts = ${mynet}1.0/24
 				remote_ts = ${peernet}1.0/24[udp/862-863]
-				esp_proposals = aes128gcm16
+				esp_proposals = aes128gcm16-modp2048
 				rekey_time = 0
 			}
 			twamp-cbc {
@@ -198,9 +226,9 @@ EOF
 }
 # a sends the RFC 7717 key, b sends SK_d (the listener derives the key)
 setup_side a $A_IP $B_IP dut.swn.test "C=CH, O=Lab, CN=peer.swn.test" 10.50. 10.51. key \
-	2001:db8:50::1 2001:db8:50::2 fd00:50:1::/64 fd00:51:1::/64
+	2001:db8:50::1 2001:db8:50::2 fd00:50:1::/64 fd00:51:1::/64 yes
 setup_side b $B_IP $A_IP "C=CH, O=Lab, CN=peer.swn.test" dut.swn.test 10.51. 10.50. sk-d \
-	2001:db8:50::2 2001:db8:50::1 fd00:51:1::/64 fd00:50:1::/64
+	2001:db8:50::2 2001:db8:50::1 fd00:51:1::/64 fd00:50:1::/64 yes
 
 start_listener() { # side records-file [extra args]
 	local s=$1 rec=$2
@@ -213,10 +241,14 @@ start_listener() { # side records-file [extra args]
 start_listener a "$work/a/records.jsonl" --refuse child-add:5
 start_listener b "$work/b/records.jsonl"
 
+# charon in its namespace and a private mount namespace where this
+# checkout's plugin covers the installed one (exec all the way: $! is charon)
 start_charon() {
 	local s=$1 ns=$2
 	STRONGSWAN_CONF=$work/$s/strongswan.conf ip netns exec "$ns" \
-		/usr/sbin/charon-systemd >>"$work/$s/charon.out" 2>&1 &
+		unshare -m --propagation private sh -c \
+		'mount --bind "$0" "$1" && exec /usr/sbin/charon-systemd' \
+		"$plugin" "$plugin_dst" >>"$work/$s/charon.out" 2>&1 &
 	pids+=($!)
 	eval "cpid_$s=$!"
 }
@@ -286,18 +318,34 @@ check "GCM record: encr 20, 128-bit key + salt, no integ; CBC record: encr 12 + 
 check "ESP-in-UDP: encap=udp, ports 4500/4500, tunnel mode, traffic selectors" \
 	q encap "$work/a/records.jsonl"
 
+# ---- draft_keys: SKEYSEED and KEYMAT (docs/strongswan.md)
+dbg_a=$work/a/secrets-debug.log
+dbg_b=$work/b/secrets-debug.log
+check "draft_keys: the plugin says it exports skeyseed and keymat, on both sides" \
+	bash -c "grep -q 'exporting key, skeyseed and keymat (draft_keys)' $work/a/charon.log &&
+		 grep -q 'exporting sk-d, skeyseed and keymat (draft_keys)' $work/b/charon.log"
+check "skeyseed on ike-up: 32 octets, equal on both sides, = charon's own SKEYSEED dump" \
+	q draft-ike "$work/a/records.jsonl" "$work/b/records.jsonl" ike-up "$dbg_a" "$dbg_b"
+check "keymat on both child-add of twamp and twamp-cbc: out = in = the peer's, = prf+(SK_d, Ni | Nr) recomputed from charon's dumps" \
+	bash -c "$py $here/strongswan_records.py draft-child $work/a/records.jsonl $work/b/records.jsonl $dbg_a $dbg_b twamp 1 no &&
+		 $py $here/strongswan_records.py draft-child $work/a/records.jsonl $work/b/records.jsonl $dbg_a $dbg_b twamp-cbc 1 no"
+
 # ---- IKE SA rekey
 sw a --rekey --ike meas >"$work/a/rekey-ike.log" 2>&1
 check "ike-rekey on both sides names the old SPIs, new SPIs, accepted" \
 	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py ike-rekey $work/a/records.jsonl $work/b/records.jsonl"
 check "rekeyed IKE SA: new RFC 7717 key, agreeing across sides, not the old one" \
 	q key-equal "$work/a/records.jsonl" "$work/b/records.jsonl" ike-rekey
+check "skeyseed on ike-rekey: new, equal on both sides, = charon's SKEYSEED of the rekey (RFC 7296 2.18)" \
+	q draft-ike "$work/a/records.jsonl" "$work/b/records.jsonl" ike-rekey "$dbg_a" "$dbg_b"
 
 # ---- Child SA rekey (the 5th child-add on side a is refused on purpose)
 sw a --rekey --child twamp >"$work/a/rekey-child.log" 2>&1
 settle child-add 6
 check "child rekey: new child-add out+in with new SPIs and new keys on both sides" \
 	q child-rekey "$work/a/records.jsonl" "$work/b/records.jsonl"
+check "child rekey with PFS: new keymat, equal on both sides, = prf+(SK_d, g^ir | Ni | Nr) recomputed" \
+	q draft-child "$work/b/records.jsonl" "$work/a/records.jsonl" "$dbg_b" "$dbg_a" twamp 1 yes
 check "old twamp Child SA: child-del in then out on both sides after the rekey" \
 	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py child-del-old $work/a/records.jsonl $work/b/records.jsonl"
 sw a --list-sas --raw >"$work/a/sas2.txt"
@@ -337,6 +385,8 @@ chmod 700 "$work" "$work/b"
 start_listener b "$work/b/records2.jsonl"
 check "after the listener restarts, the plugin resyncs the current IKE and Child SAs" \
 	bash -c "$(declare -f wait_for); wait_for 20 $py $here/strongswan_records.py resync $work/b/records2.jsonl $work/b/records.jsonl"
+check "the resync sends the current skeyseed and keymats again" \
+	q draft-resync "$work/b/records2.jsonl" "$work/b/records.jsonl"
 
 # ---- teardown
 sw a --terminate --ike meas --timeout 15 >"$work/a/terminate.log" 2>&1
@@ -356,6 +406,8 @@ sw a --initiate --child twamp --timeout 15 >>"$work/a/initiate.log" 2>&1
 wait_for 15 q count "$work/b/records2.jsonl" child-add 6
 kill -9 "$cpid_b"
 wait "$cpid_b" 2>/dev/null
+# b comes back without draft_keys
+sed -i 's/draft_keys = yes/draft_keys = no/' "$work/b/strongswan.conf"
 start_charon b $NB
 check "charon b killed (-9) and restarted: its resync removes the stale IKE SA and Child SAs" \
 	bash -c "$(declare -f wait_for); wait_for 20 $py $here/strongswan_records.py stale $work/b/records2.jsonl"
@@ -365,6 +417,8 @@ sw b --load-all --file "$work/b/swanctl.conf" >"$work/b/load2.log" 2>&1
 sw a --initiate --child twamp6 --timeout 15 >>"$work/a/initiate.log" 2>&1
 check "IPv6: ike-up and child-add over 2001:db8:50::/64, PRF 6, AES-GCM-256, keys agree" \
 	bash -c "$(declare -f wait_for); wait_for 15 $py $here/strongswan_records.py ipv6 $work/a/records.jsonl $work/b/records2.jsonl"
+check "draft_keys off on b: no skeyseed/keymat from b; a sends them (48 octets, PRF HMAC-SHA2-384)" \
+	q draft-off "$work/a/records.jsonl" "$work/b/records2.jsonl"
 
 if [ $fails -ne 0 ]; then
 	for s in a b; do
