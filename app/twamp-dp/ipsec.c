@@ -31,7 +31,8 @@ static void esp_inner_drop(void *arg, unsigned worker, void *reply)
 
 _Static_assert((int)TW_DP_ESP_NOT_OURS == (int)TW_IPSEC_V_NOT_OURS &&
 	       (int)TW_DP_ESP_INNER == (int)TW_IPSEC_V_INNER &&
-	       (int)TW_DP_ESP_DROP == (int)TW_IPSEC_V_DROP, "ESP verdicts agree");
+	       (int)TW_DP_ESP_DROP == (int)TW_IPSEC_V_DROP &&
+	       (int)TW_DP_ESP_HOST == (int)TW_IPSEC_V_HOST, "ESP verdicts agree");
 
 int app_ipsec_create(const struct tw_config *cfg, unsigned n_workers,
 		     struct rte_rcu_qsbr *qsbr)

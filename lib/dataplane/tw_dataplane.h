@@ -118,7 +118,8 @@ struct tw_dp;
 	X(EXC_QUEUED, "exc_queued", "packets queued for the exception path")  \
 	X(EXC_IN, "exc_in", "packets written to the TAP (port -> kernel)")    \
 	X(EXC_OUT, "exc_out", "packets sent from the TAP (kernel -> port)")  \
-	X(CONSUMED, "udp_consumed", "UDP packets a handler consumed (receiver)")
+	X(CONSUMED, "udp_consumed", "UDP packets a handler consumed (receiver)") \
+	X(ESP_HOST, "esp_host", "ESP/AH with no SA in the workers, to the exception path")
 
 #define TW_DP_CNT_ENUM(name, id, text) TW_DP_CNT_##name,
 /** Counter indices. */
@@ -386,6 +387,8 @@ enum tw_dp_esp_verdict {
 	TW_DP_ESP_NOT_OURS = 0, /**< untouched: exception path */
 	TW_DP_ESP_INNER = 1,    /**< decapsulated: classify the inner packet */
 	TW_DP_ESP_DROP = 2,     /**< failed (the hook counted why): free */
+	TW_DP_ESP_HOST = 3,     /**< no SA for its SPI: exception path,
+				     counted as "esp_host" */
 };
 
 /**

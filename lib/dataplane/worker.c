@@ -251,6 +251,9 @@ esp_in(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
 
 		if (v[i] == TW_DP_ESP_NOT_OURS) {
 			exc[(*ne)++] = m;
+		} else if (v[i] == TW_DP_ESP_HOST) {
+			w->st[pidx].cnt[TW_DP_CNT_ESP_HOST]++;
+			exc[(*ne)++] = m;
 		} else if (v[i] == TW_DP_ESP_INNER) {
 			/* the inner packet: the same classifier, checksums checked */
 			if (tw_dp_parse(&p->match, rte_pktmbuf_mtod(m, const uint8_t *),

@@ -120,8 +120,10 @@ static void ah_in(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf *m,
 	if (hl < (ipv == 4 ? 20u : 40u) || avail < hl + 12u)
 		return;
 	sa_key(&k, TW_IPSEC_IN, TW_IPSEC_AH, be32(ip + hl + 4), ipv, dst);
-	if (tw_keys_lookup(ctx->sas, &k, &d) != 0)
-		return;   /* the host's own AH */
+	if (tw_keys_lookup(ctx->sas, &k, &d) != 0) {
+		*verdict = TW_IPSEC_V_HOST;   /* the host's own AH */
+		return;
+	}
 	sa = d;
 	*verdict = TW_IPSEC_V_DROP;
 	*reply = sa;
@@ -214,8 +216,11 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 			sa = last;
 		} else {
 			sa_key(&k, TW_IPSEC_IN, TW_IPSEC_ESP, spi, ipv, dst);
-			if (tw_keys_lookup(ctx->sas, &k, &d) != 0)
+			if (tw_keys_lookup(ctx->sas, &k, &d) != 0) {
+				/* the host's own Child SA (DESIGN.md §5) */
+				verdict[i] = TW_IPSEC_V_HOST;
 				continue;
+			}
 			sa = last = d;
 			last_spi = spi;
 			last_ipv = ipv;

@@ -241,6 +241,9 @@ enum tw_ipsec_verdict {
 	TW_IPSEC_V_NOT_OURS = 0,  /**< untouched: hand to the exception path */
 	TW_IPSEC_V_INNER = 1,     /**< now the inner packet (L2 restored) */
 	TW_IPSEC_V_DROP = 2,      /**< failed (counted per SA): free it */
+	TW_IPSEC_V_HOST = 3,      /**< ESP/AH whose SPI and destination name no
+				       SA here: the host's own IPsec, untouched,
+				       to the exception path */
 };
 
 /**
@@ -251,8 +254,9 @@ enum tw_ipsec_verdict {
  * starts with the original L2 header (EtherType set to the inner family)
  * followed by the inner IP packet; its reply handle @p reply[i] goes to
  * tw_ipsec_dp_outbound() with the reply (NULL when the SA has no paired
- * outbound SA). Non-ESP marker (IKE), keepalives and unknown SPIs are
- * NOT_OURS, untouched. Packets of one flow must stay on one worker.
+ * outbound SA). Non-ESP marker (IKE) and keepalives are NOT_OURS, ESP and
+ * AH of an SPI without an SA are HOST; both untouched. Packets of one flow
+ * must stay on one worker.
  *
  * @param ctx      the context
  * @param worker   the calling worker (its cryptodev queue pair)

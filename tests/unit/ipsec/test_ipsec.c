@@ -289,10 +289,10 @@ static void test_not_ours(void **state)
 	void *reply[1];
 
 	(void)state;
-	/* no SA at all: untouched */
+	/* no SA at all: the host's, untouched */
 	m = frame(v->esp, v->esp_len);
 	assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, &m, 1, verdict, reply), 0);
-	assert_int_equal(verdict[0], TW_IPSEC_V_NOT_OURS);
+	assert_int_equal(verdict[0], TW_IPSEC_V_HOST);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), v->esp_len);
 	assert_memory_equal(rte_pktmbuf_mtod(m, void *), v->esp, v->esp_len);
 	assert_int_equal(m->l3_len, 20);
@@ -303,7 +303,7 @@ static void test_not_ours(void **state)
 	b[14 + 20 + 8 + 3] ^= 0x40;
 	m = frame(b, v->esp_len);
 	assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, &m, 1, verdict, reply), 0);
-	assert_int_equal(verdict[0], TW_IPSEC_V_NOT_OURS);
+	assert_int_equal(verdict[0], TW_IPSEC_V_HOST);
 	assert_memory_equal(rte_pktmbuf_mtod(m, void *), b, v->esp_len);
 	rte_pktmbuf_free(m);
 	/* RFC 3948 §2.2 non-ESP marker: IKE */
@@ -313,12 +313,12 @@ static void test_not_ours(void **state)
 	assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, &m, 1, verdict, reply), 0);
 	assert_int_equal(verdict[0], TW_IPSEC_V_NOT_OURS);
 	rte_pktmbuf_free(m);
-	/* not for our address */
+	/* not for our address: no SA for that destination, the host's */
 	memcpy(b, v->esp, v->esp_len);
 	b[14 + 19] = 9;
 	m = frame(b, v->esp_len);
 	assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, &m, 1, verdict, reply), 0);
-	assert_int_equal(verdict[0], TW_IPSEC_V_NOT_OURS);
+	assert_int_equal(verdict[0], TW_IPSEC_V_HOST);
 	rte_pktmbuf_free(m);
 	tw_ipsec_destroy(ctx);
 }
@@ -550,6 +550,15 @@ static void test_ah_dp(void **state)
 						 v->ipv, peer, &info), 0);
 		assert_int_equal(info.stats.packets, 1);
 		assert_int_equal(info.stats.octets, v->rout_len);
+
+		/* another SPI (RFC 4302 §2.4): the host's own AH, untouched */
+		memcpy(f + 14, v->in[0], v->in_len[0]);
+		f[14 + (v->ipv == 4 ? 20 : 40) + 4 + 3] ^= 0x40;
+		m[0] = frame(f, (uint16_t)(14 + v->in_len[0]));
+		assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, m, 1, verdict, reply), 0);
+		assert_int_equal(verdict[0], TW_IPSEC_V_HOST);
+		assert_memory_equal(rte_pktmbuf_mtod(m[0], uint8_t *), f, 14 + v->in_len[0]);
+		rte_pktmbuf_free(m[0]);
 		tw_ipsec_destroy(ctx);
 	}
 }
