@@ -133,6 +133,20 @@ static unsigned ike_count(void *arg)
 	return c->ike.count != NULL ? c->ike.count(c->ike.arg) : 0;
 }
 
+/* The seed draft's profile: the Child SA between the two ends (a copy). */
+static int draft_lookup(void *arg, const struct sockaddr *local, const struct sockaddr *peer,
+			struct tw_ctrl_draft_sa *out)
+{
+	struct app_ctrl *c = arg;
+	int rc = c->ike.draft != NULL ? c->ike.draft(c->ike.arg, local, peer, out) : -ENOENT;
+
+	if (rc == 0)
+		c->ike_found++;
+	else
+		c->ike_missing++;
+	return rc;
+}
+
 void app_ctrl_set_ike(struct app_ctrl *c, const struct app_ctrl_ike *ike)
 {
 	if (c == NULL)
@@ -166,11 +180,68 @@ static unsigned keyimp_count(void *arg)
 	return tw_keyimp_ike_count(arg);
 }
 
+static bool sockaddr_keyimp(const struct sockaddr *sa, struct tw_keyimp_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (sa->sa_family == AF_INET) {
+		a->family = AF_INET;
+		memcpy(a->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		a->family = AF_INET6;
+		memcpy(a->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * lib/keyimp's Child SA pair between the two ends, as the draft profile
+ * reads it (docs/protocol.md): Alternative 2 takes the keys of the
+ * server's inbound SA (client -> server).
+ */
+static int keyimp_draft(void *arg, const struct sockaddr *local, const struct sockaddr *peer,
+			struct tw_ctrl_draft_sa *out)
+{
+	struct tw_keyimp_addr l, r;
+	struct tw_keyimp_draft d;
+	int rc;
+
+	if (!sockaddr_keyimp(local, &l) || !sockaddr_keyimp(peer, &r))
+		return -ENOENT;
+	rc = tw_keyimp_draft_find(arg, &l, &r, &d);
+	if (rc == 0 && (d.skeyseed_len > sizeof(out->skeyseed) ||
+			d.keymat_len > sizeof(out->keymat) ||
+			d.encr_key_len > sizeof(out->encr_key) ||
+			d.integ_key_len > sizeof(out->integ_key)))
+		rc = -ENOENT;
+	if (rc == 0) {
+		out->protocol = d.proto;
+		out->spi_in = d.spi_in;
+		out->spi_out = d.spi_out;
+		out->prf = (enum tw_crypto_prf)d.prf;
+		memcpy(out->skeyseed, d.skeyseed, d.skeyseed_len);
+		out->skeyseed_len = d.skeyseed_len;
+		memcpy(out->keymat, d.keymat, d.keymat_len);
+		out->keymat_len = d.keymat_len;
+		out->encr = d.encr;
+		memcpy(out->encr_key, d.encr_key_in, d.encr_key_len);
+		out->encr_key_len = d.encr_key_len;
+		out->integ = d.integ;
+		memcpy(out->integ_key, d.integ_key_in, d.integ_key_len);
+		out->integ_key_len = d.integ_key_len;
+	}
+	tw_keyimp_draft_wipe(&d);
+	return rc == 0 ? 0 : -ENOENT;
+}
+
 void app_ctrl_use_keyimp(struct app_ctrl *c, const struct tw_keyimp *t)
 {
 	struct app_ctrl_ike ike = {
 		.lookup = keyimp_lookup,
 		.count = keyimp_count,
+		.draft = keyimp_draft,
 		.arg = (void *)(uintptr_t)t,
 	};
 
@@ -599,6 +670,7 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 		.key_lookup = key_lookup,
 		.ike_lookup = ike_lookup,
 		.ike_count = ike_count,
+		.draft_lookup = draft_lookup,
 		.session_add = session_add,
 		.session_start = session_start,
 		.session_stop = session_stop,
@@ -621,8 +693,26 @@ struct app_ctrl *app_ctrl_create(const struct tw_config *cfg, struct app_refl *r
 	sc.owamp_modes = cc->modes & (TW_MODE_UNAUTH | TW_MODE_AUTH | TW_MODE_ENCRYPTED);
 	if ((cc->modes & TW_CONFIG_MODE_IKEV2) &&
 	    cfg->ipsec.profile == TW_CONFIG_IKEV2_DRAFT) {
-		app_log("control: warning: ipsec.ikev2.profile draft (the seed draft's "
-			"mechanisms) is not served yet; mode ikev2 not offered");
+		static const char *const vn[] = { "base", "alt1", "alt2" };
+		const struct tw_config_ipsec *ip = &cfg->ipsec;
+
+		/* the seed draft: offered when a Child SA joins the two ends */
+		sc.modes |= TW_MODE_IKEV2;
+		sc.owamp_modes |= TW_MODE_OWAMP_IKEV2;
+		sc.draft = true;
+		sc.draft_variant = ip->variant == TW_CONFIG_VARIANT_ALT2 ? TW_CTRL_DRAFT_ALT2 :
+				   ip->variant == TW_CONFIG_VARIANT_ALT1 ? TW_CTRL_DRAFT_ALT1 :
+									   TW_CTRL_DRAFT_BASE;
+		sc.draft_secret = ip->secret == TW_CONFIG_SECRET_KEYMAT ? TW_CTRL_DRAFT_KEYMAT :
+									  TW_CTRL_DRAFT_SKEYSEED;
+		sc.draft_sid_key = ip->sid_key;
+		app_log("control: mode ikev2 (seed draft profile, variant %s%s%s%s) offered on "
+			"connections whose two ends a key-import Child SA joins",
+			vn[sc.draft_variant],
+			sc.draft_variant == TW_CTRL_DRAFT_ALT2 ? "" : ", secret ",
+			sc.draft_variant == TW_CTRL_DRAFT_ALT2 ? "" :
+			sc.draft_secret == TW_CTRL_DRAFT_KEYMAT ? "keymat" : "skeyseed",
+			sc.draft_sid_key ? ", per-SID key" : "");
 	} else if (cc->modes & TW_CONFIG_MODE_IKEV2) {
 		/* RFC 7717: offered while key import holds an IKE SA */
 		sc.modes |= TW_MODE_IKEV2;

@@ -45,6 +45,12 @@ struct opts {
 	bool ike_direct;            /* --ike-token-key direct */
 	const char *ike_socket;     /* RFC 7717: serve key import here */
 	unsigned ike_wait_s;        /* how long to wait on it */
+	bool ike_draft;             /* --ike-profile draft (the seed draft) */
+	int ike_variant;            /* --ike-variant: enum tw_ctrl_draft_variant */
+	bool ike_keymat;            /* --ike-secret keymat (else skeyseed) */
+	bool ike_sid_key;           /* --ike-sid-key */
+	bool ike_draft_opts;        /* a draft-only option was given */
+	bool ike_secret_given;
 	long reflect_octets;        /* RFC 6038; -1 not asked */
 	bool sym_size, dscp_ecn, individual;
 	bool zero_pad;
@@ -99,6 +105,9 @@ struct ping {
 	uint8_t ike_keyid[TW_CTRL_KEYID_LEN];
 	uint8_t ike_secret[TW_CRYPTO_PRF_MAX];
 	size_t ike_secret_len;
+	/* the seed draft's profile: the Child SA pair to the server (ike.c) */
+	bool have_draft;
+	struct tw_ctrl_client_draft draft;
 	struct tw_ctrl_client *cl;
 	uint32_t padding;
 	int64_t start_real;             /* OWAMP Start Time, realtime ns */

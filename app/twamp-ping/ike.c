@@ -8,7 +8,14 @@
  * SPIi | SPIr | zeros and its secret prf(SK_d, "IPPM"). With --ike-socket
  * twamp-ping serves a key-import socket (lib/keyimp's server) until that
  * IKE SA has been pushed to it.
+ *
+ * With --ike-profile draft (the seed draft, docs/protocol.md) the same
+ * records give the Child SA pair between this host and the server
+ * (tw_keyimp_draft_find(), the lookup twamp-dp's server makes from its
+ * side): its Protocol and SPIs are what the greeting must carry, its
+ * SKEYSEED / KEYMAT or outbound keys key the connection.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -21,6 +28,7 @@
 #include "app.h"
 #include "ping.h"
 #include "tw_crypto.h"
+#include "tw_ctrl_client.h"
 #include "tw_keyimp.h"
 
 struct reply {
@@ -138,11 +146,57 @@ static int load_file(struct tw_keyimp *t, const char *file)
 }
 
 /*
+ * This host's address towards the server: -S when given, else the one the
+ * kernel routes from (a UDP connect sends nothing).
+ */
+static int local_addr(const struct ping *p, struct tw_keyimp_addr *a)
+{
+	struct sockaddr_storage ss = p->src;
+	socklen_t sl = sizeof(ss);
+	int fd;
+
+	if (p->o.src == NULL) {
+		fd = socket(p->peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (const struct sockaddr *)&p->peer, p->peer_len) != 0 ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+		close(fd);
+	}
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)ss.ss_family;
+	if (ss.ss_family == AF_INET)
+		memcpy(a->addr, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
+	else
+		memcpy(a->addr, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	return 0;
+}
+
+/* What the table holds for this connection: 0 when found. */
+struct want {
+	bool draft;
+	struct tw_keyimp_addr local, peer;
+	struct tw_keyimp_ike ike;
+	struct tw_keyimp_draft d;
+};
+
+static int find(struct tw_keyimp *t, struct want *w)
+{
+	if (w->draft)
+		return tw_keyimp_draft_find(t, &w->local, &w->peer, &w->d);
+	return tw_keyimp_ike_by_peer(t, &w->peer, &w->ike);
+}
+
+/*
  * --ike-socket: serve a key-import socket (the IKE daemon's plugin pushes
  * to it) until an IKE SA with the server appears, at most ike_wait_s.
  */
-static int wait_socket(struct ping *p, struct tw_keyimp *t, const struct tw_keyimp_addr *peer,
-		       struct tw_keyimp_ike *ike)
+static int wait_socket(struct ping *p, struct tw_keyimp *t, struct want *w)
 {
 	struct tw_keyimp_server_conf sc = { .path = p->o.ike_socket, .allow_uid = getuid() };
 	struct tw_keyimp_server *srv = tw_keyimp_server_create(t, &sc);
@@ -159,50 +213,105 @@ static int wait_socket(struct ping *p, struct tw_keyimp *t, const struct tw_keyi
 	end = ts.tv_sec + (time_t)p->o.ike_wait_s;
 	do {
 		(void)tw_keyimp_server_poll(srv, 100);
-		rc = tw_keyimp_ike_by_peer(t, peer, ike);
+		rc = find(t, w);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 	} while (rc != 0 && ts.tv_sec < end && !*p->stop);
 	tw_keyimp_server_destroy(srv);
 	if (rc != 0) {
-		fprintf(stderr, "twamp-ping: --ike-socket %s: no IKE SA with remote=%s "
-			"arrived within %u s\n", p->o.ike_socket, p->o.host, p->o.ike_wait_s);
+		fprintf(stderr, "twamp-ping: --ike-socket %s: no %s with remote=%s "
+			"arrived within %u s\n", p->o.ike_socket,
+			w->draft ? "Child SA pair (both directions, of an IKE SA)" : "IKE SA",
+			p->o.host, p->o.ike_wait_s);
 		return PING_EXIT_SETUP;
 	}
+	return 0;
+}
+
+/* The seed draft's client view of the pair (the server sees it mirrored). */
+static int draft_take(struct ping *p, const struct tw_keyimp_draft *d)
+{
+	struct tw_ctrl_client_draft *c = &p->draft;
+	const uint8_t *sec = p->o.ike_keymat ? d->keymat : d->skeyseed;
+	size_t len = p->o.ike_keymat ? d->keymat_len : d->skeyseed_len;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->variant = (enum tw_ctrl_draft_variant)p->o.ike_variant;
+	c->protocol = d->proto;
+	c->spi_in = d->spi_out;  /* the server's inbound = our outbound */
+	c->spi_out = d->spi_in;
+	c->prf = (enum tw_crypto_prf)d->prf;
+	c->sid_key = p->o.ike_sid_key;
+	if (c->variant == TW_CTRL_DRAFT_ALT2) {
+		/* docs/protocol.md: the client -> server SA's keys */
+		rc = tw_crypto_draft_alt2_keys(d->encr, d->encr_key_out, d->encr_key_len,
+					       d->integ, d->integ_key_out, d->integ_key_len,
+					       &c->alt2);
+		if (rc != 0)
+			return setup_fail_ike("the Child SA cannot key the draft's Alternative 2 "
+					      "(AES-CBC/CTR-128 with HMAC-SHA1-96, "
+					      "HMAC-SHA2-256-128 or AES-XCBC-96 needed)");
+	} else {
+		if (len == 0 || len > sizeof(p->ike_secret))
+			return setup_fail_ike(p->o.ike_keymat ?
+					      "the Child SA has no keymat= (both directions)" :
+					      "its IKE SA has no skeyseed=");
+		memcpy(p->ike_secret, sec, len);
+		p->ike_secret_len = len;
+		c->secret = p->ike_secret;
+		c->secret_len = len;
+	}
+	p->have_draft = true;
 	return 0;
 }
 
 int ping_load_ike(struct ping *p)
 {
 	struct tw_keyimp_conf kc = { .ipsec_enabled = true };
-	struct tw_keyimp_addr peer;
-	struct tw_keyimp_ike ike;
+	struct want w;
 	struct tw_keyimp *t;
-	char a[64];
+	char a[160], l[64];
 	int rc = 0;
 
 	if (p->o.ike_keys == NULL && p->o.ike_socket == NULL)
 		return 0;
+	memset(&w, 0, sizeof(w));
+	w.draft = p->o.ike_draft;
+	peer_addr(p, &w.peer);
+	if (w.draft) {
+		rc = local_addr(p, &w.local);
+		if (rc != 0)
+			return setup_fail_ike(strerror(-rc));
+	}
 	t = tw_keyimp_create(&kc);
 	if (t == NULL)
 		return setup_fail_ike(strerror(errno));
-	peer_addr(p, &peer);
 	if (p->o.ike_keys != NULL)
 		rc = load_file(t, p->o.ike_keys);
-	if (rc == 0 && tw_keyimp_ike_by_peer(t, &peer, &ike) != 0) {
+	if (rc == 0 && find(t, &w) != 0) {
 		if (p->o.ike_socket != NULL) {
-			rc = wait_socket(p, t, &peer, &ike);
+			rc = wait_socket(p, t, &w);
+		} else if (w.draft) {
+			if (inet_ntop(w.local.family, w.local.addr, l, sizeof(l)) == NULL)
+				snprintf(l, sizeof(l), "?");
+			snprintf(a, sizeof(a), "no Child SA pair (both directions, of an IKE SA) "
+				 "between %s and %s", l, p->o.host);
+			rc = ike_fail(p->o.ike_keys, 0, a);
 		} else {
 			snprintf(a, sizeof(a), "no IKE SA with remote=%s", p->o.host);
 			rc = ike_fail(p->o.ike_keys, 0, a);
 		}
 	}
-	if (rc == 0) {
-		tw_proto_ctrl_keyid_from_spis(p->ike_keyid, ike.spi_i, ike.spi_r);
-		memcpy(p->ike_secret, ike.secret, ike.secret_len);
-		p->ike_secret_len = ike.secret_len;
+	if (rc == 0 && w.draft) {
+		rc = draft_take(p, &w.d);
+	} else if (rc == 0) {
+		tw_proto_ctrl_keyid_from_spis(p->ike_keyid, w.ike.spi_i, w.ike.spi_r);
+		memcpy(p->ike_secret, w.ike.secret, w.ike.secret_len);
+		p->ike_secret_len = w.ike.secret_len;
 		p->have_ike = true;
-		tw_keyimp_ike_wipe(&ike);
 	}
+	tw_keyimp_ike_wipe(&w.ike);
+	tw_keyimp_draft_wipe(&w.d);
 	tw_keyimp_destroy(t);
 	return rc;
 }

@@ -49,6 +49,12 @@ static void usage(FILE *f)
 "                        there, at most --ike-wait SEC (default 10)\n"
 "      --ike-token-key K pbkdf2 (default) or direct, as the server's\n"
 "                        ipsec.ikev2.token_key\n"
+"      --ike-profile P   rfc7717 (default) or draft: the seed draft's profile\n"
+"                        (ipsec.ikev2.profile); keys from the Child SA pair\n"
+"                        between this host and HOST in --ike-keys/--ike-socket\n"
+"      --ike-variant V   draft: base (default), alt1 or alt2\n"
+"      --ike-secret S    draft base/alt1: skeyseed (default) or keymat\n"
+"      --ike-sid-key     draft base: test keys = prf+(secret, SID)\n"
 "  -p, --port PORT       control port (TWAMP 862, OWAMP 861) or, for Light/STAMP,\n"
 "                        the reflector's UDP port (862)\n"
 "  -P, --test-port PORT  TWAMP: reflector port to request (default: server picks)\n"
@@ -188,7 +194,8 @@ enum {
 	O_LIGHT = 256, O_STAMP, O_OWAMP, O_REFLECT, O_SYM, O_DSCPECN, O_INDIV,
 	O_SSID, O_JSON, O_PP, O_FORMAT, O_HW, O_PROGRESS, O_NOPROGRESS,
 	O_POISSON, O_PERIODIC, O_SRCPORT, O_ECN, O_ZEROPAD, O_SESSIONS,
-	O_IKE_KEYS, O_IKE_TOKEN, O_IKE_SOCKET, O_IKE_WAIT,
+	O_IKE_KEYS, O_IKE_TOKEN, O_IKE_SOCKET, O_IKE_WAIT, O_IKE_PROFILE, O_IKE_VARIANT,
+	O_IKE_SECRET, O_IKE_SIDKEY,
 };
 
 static int bad_arg(const char *opt, const char *val, const char *what)
@@ -211,6 +218,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ike-token-key", required_argument, NULL, O_IKE_TOKEN },
 		{ "ike-socket", required_argument, NULL, O_IKE_SOCKET },
 		{ "ike-wait", required_argument, NULL, O_IKE_WAIT },
+		{ "ike-profile", required_argument, NULL, O_IKE_PROFILE },
+		{ "ike-variant", required_argument, NULL, O_IKE_VARIANT },
+		{ "ike-secret", required_argument, NULL, O_IKE_SECRET },
+		{ "ike-sid-key", no_argument, NULL, O_IKE_SIDKEY },
 		{ "port", required_argument, NULL, 'p' },
 		{ "test-port", required_argument, NULL, 'P' },
 		{ "reflect-octets", required_argument, NULL, O_REFLECT },
@@ -295,6 +306,33 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->ike_wait_s = (unsigned)w;
 			break;
 		}
+		case O_IKE_PROFILE:
+			if (strcmp(optarg, "rfc7717") != 0 && strcmp(optarg, "draft") != 0)
+				return bad_arg("--ike-profile", optarg, "rfc7717 or draft");
+			o->ike_draft = strcmp(optarg, "draft") == 0;
+			break;
+		case O_IKE_VARIANT:
+			if (strcmp(optarg, "base") == 0)
+				o->ike_variant = TW_CTRL_DRAFT_BASE;
+			else if (strcmp(optarg, "alt1") == 0)
+				o->ike_variant = TW_CTRL_DRAFT_ALT1;
+			else if (strcmp(optarg, "alt2") == 0)
+				o->ike_variant = TW_CTRL_DRAFT_ALT2;
+			else
+				return bad_arg("--ike-variant", optarg, "base, alt1 or alt2");
+			o->ike_draft_opts = true;
+			break;
+		case O_IKE_SECRET:
+			if (strcmp(optarg, "skeyseed") != 0 && strcmp(optarg, "keymat") != 0)
+				return bad_arg("--ike-secret", optarg, "skeyseed or keymat");
+			o->ike_keymat = strcmp(optarg, "keymat") == 0;
+			o->ike_secret_given = true;
+			o->ike_draft_opts = true;
+			break;
+		case O_IKE_SIDKEY:
+			o->ike_sid_key = true;
+			o->ike_draft_opts = true;
+			break;
 		case O_IKE_TOKEN:
 			if (strcmp(optarg, "pbkdf2") != 0 && strcmp(optarg, "direct") != 0)
 				return bad_arg("--ike-token-key", optarg, "pbkdf2 or direct");
@@ -436,6 +474,25 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	     o->key_file != NULL || o->key_id != NULL)) {
 		fprintf(stderr, "twamp-ping: --ike-keys/--ike-socket (RFC 7717) need TWAMP or OWAMP in mode "
 			"auth, enc or mixed, and no -k/-u\n");
+		return PING_EXIT_USAGE;
+	}
+	if (o->ike_draft_opts && !o->ike_draft) {
+		fprintf(stderr, "twamp-ping: --ike-variant, --ike-secret and --ike-sid-key need "
+			"--ike-profile draft\n");
+		return PING_EXIT_USAGE;
+	}
+	if (o->ike_draft && (o->ike_keys == NULL && o->ike_socket == NULL)) {
+		fprintf(stderr, "twamp-ping: --ike-profile draft needs --ike-keys or --ike-socket\n");
+		return PING_EXIT_USAGE;
+	}
+	if (o->ike_draft && o->ike_secret_given && o->ike_variant == TW_CTRL_DRAFT_ALT2) {
+		fprintf(stderr, "twamp-ping: --ike-secret: variant alt2 keys the connection with "
+			"the Child SA's own keys, it has no secret\n");
+		return PING_EXIT_USAGE;
+	}
+	if (o->ike_draft && o->ike_sid_key && o->ike_variant != TW_CTRL_DRAFT_BASE) {
+		fprintf(stderr, "twamp-ping: --ike-sid-key: only the base variant has a per-SID "
+			"key\n");
 		return PING_EXIT_USAGE;
 	}
 	if (o->mode != PING_OPEN && o->ike_keys == NULL && o->ike_socket == NULL &&

@@ -242,7 +242,10 @@ int ping_ctrl_connect(struct ping *p)
 		cc.secret_len = p->key->len;
 		cc.token_key = TW_CRYPTO_TOKEN_KEY_PBKDF2;
 	}
-	if (p->have_ike) {
+	if (p->have_draft) {
+		/* the seed draft's profile: binding and keys (docs/protocol.md) */
+		cc.draft = &p->draft;
+	} else if (p->have_ike) {
 		/* RFC 7717 §5.3: KeyID = SPIi | SPIr | zeros, prf(SK_d, "IPPM") */
 		cc.ikev2 = true;
 		cc.keyid_raw = p->ike_keyid;
@@ -888,6 +891,7 @@ int ping_results(struct ping *p)
 void ping_free(struct ping *p)
 {
 	tw_crypto_wipe(p->ike_secret, sizeof(p->ike_secret));
+	tw_crypto_wipe(&p->draft, sizeof(p->draft));
 	for (unsigned i = 0; p->s != NULL && i < p->n; i++) {
 		struct psess *s = &p->s[i];
 

@@ -80,8 +80,9 @@ static const char *const session_keys[] = { "name", "peer", "peer_port", "port",
 enum { I_KEYIMPORT, I_IKEV2, I_SAS };
 static const char *const ipsec_keys[] = { "key_import", "ikev2", "sas", NULL };
 static const char *const kimp_keys[] = { "socket", NULL };
-enum { K_PROFILE, K_TOKEN };
-static const char *const ikev2_keys[] = { "profile", "token_key", NULL };
+enum { K_PROFILE, K_TOKEN, K_VARIANT, K_SECRET, K_SIDKEY };
+static const char *const ikev2_keys[] = { "profile", "token_key", "variant", "secret",
+	"sid_key", NULL };
 
 enum { A_SPI, A_DIR, A_SRC, A_DST, A_PROTO, A_MODE, A_ENCAP, A_ESPORT,
        A_EDPORT, A_CIPHER, A_AUTH, A_CKEY, A_AKEY };
@@ -104,6 +105,8 @@ static const char *const tmode_names[] = { "open", "auth", "enc", "mixed", NULL 
 static const char *const sched_names[] = { "periodic", "poisson", NULL };
 static const char *const profile_names[] = { "rfc7717", "draft", NULL };
 static const char *const token_names[] = { "pbkdf2", "direct", NULL };
+static const char *const variant_names[] = { "base", "alt1", "alt2", NULL };
+static const char *const dsecret_names[] = { "skeyseed", "keymat", NULL };
 static const char *const dir_names[] = { "in", "out", NULL };
 static const char *const saproto_names[] = { "esp", "ah", NULL };
 static const char *const samode_names[] = { "tunnel", "transport", NULL };
@@ -146,7 +149,7 @@ const char *cfg_enum_name(int which, unsigned v)
 	static const char *const *const tabs[] = { exc_names, proto_names,
 		tmode_names, sched_names, profile_names, token_names, dir_names,
 		saproto_names, samode_names, encap_names, cipher_names,
-		auth_names, pp_names, ecn_names };
+		auth_names, pp_names, ecn_names, variant_names, dsecret_names };
 
 	if (which < 0 || (size_t)which >= sizeof(tabs) / sizeof(tabs[0]))
 		return "?";
@@ -1425,6 +1428,31 @@ static void parse_ipsec(struct pctx *p, const struct ynode *n)
 		if (p->ikev2.v[K_TOKEN] != NULL)
 			GET_ENUM(p, p->ikev2.v[K_TOKEN], "ipsec.ikev2.token_key",
 				 token_names, ip->token_key);
+		if (p->ikev2.v[K_VARIANT] != NULL)
+			GET_ENUM(p, p->ikev2.v[K_VARIANT], "ipsec.ikev2.variant",
+				 variant_names, ip->variant);
+		if (p->ikev2.v[K_SECRET] != NULL)
+			GET_ENUM(p, p->ikev2.v[K_SECRET], "ipsec.ikev2.secret",
+				 dsecret_names, ip->secret);
+		if (p->ikev2.v[K_SIDKEY] != NULL)
+			get_bool(p, p->ikev2.v[K_SIDKEY], "ipsec.ikev2.sid_key", &ip->sid_key);
+		/* the seed draft's keys (docs/protocol.md): only with its profile,
+		 * and only where its variant has what they choose */
+		for (unsigned k = K_VARIANT; k <= K_SIDKEY; k++)
+			if (p->ikev2.v[k] != NULL && ip->profile != TW_CONFIG_IKEV2_DRAFT)
+				cfg_err(&p->c, p->ikev2.v[k], "ipsec.ikev2.%s: only with "
+					"profile: draft (the seed draft's mechanisms)",
+					ikev2_keys[k]);
+		if (ip->profile == TW_CONFIG_IKEV2_DRAFT) {
+			if (p->ikev2.v[K_SECRET] != NULL && ip->variant == TW_CONFIG_VARIANT_ALT2)
+				cfg_err(&p->c, p->ikev2.v[K_SECRET], "ipsec.ikev2.secret: "
+					"variant alt2 keys the connection with the Child SA's "
+					"own keys, it has no secret");
+			if (ip->sid_key && ip->variant != TW_CONFIG_VARIANT_BASE)
+				cfg_err(&p->c, p->ikev2.v[K_SIDKEY], "ipsec.ikev2.sid_key: "
+					"only the base variant has a per-SID key (variant: %s)",
+					variant_names[ip->variant]);
+		}
 	}
 	parse_sas(p, p->ipsec.v[I_SAS]);
 }
@@ -2010,6 +2038,8 @@ bool tw_config_equal(const struct tw_config *a, const struct tw_config *b)
 	       strcmp(a->ipsec.key_import_socket, b->ipsec.key_import_socket) == 0 &&
 	       a->ipsec.profile == b->ipsec.profile &&
 	       a->ipsec.token_key == b->ipsec.token_key &&
+	       a->ipsec.variant == b->ipsec.variant && a->ipsec.secret == b->ipsec.secret &&
+	       a->ipsec.sid_key == b->ipsec.sid_key &&
 	       memcmp(&a->telemetry, &b->telemetry, sizeof(a->telemetry)) == 0 &&
 	       memcmp(&a->results, &b->results, sizeof(a->results)) == 0 &&
 	       strcmp(a->keys.path, b->keys.path) == 0 && SAME(keys.v, a->keys.n);

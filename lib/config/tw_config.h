@@ -210,6 +210,11 @@ struct tw_config_session {
 
 enum tw_config_profile { TW_CONFIG_IKEV2_RFC7717 = 0, TW_CONFIG_IKEV2_DRAFT };
 enum tw_config_token_key { TW_CONFIG_TOKEN_PBKDF2 = 0, TW_CONFIG_TOKEN_DIRECT };
+/** The seed draft's variants (docs/protocol.md): base, Alternative 1, 2. */
+enum tw_config_variant { TW_CONFIG_VARIANT_BASE = 0, TW_CONFIG_VARIANT_ALT1,
+			 TW_CONFIG_VARIANT_ALT2 };
+/** The seed draft's secret / root key: SKEYSEED or the Child SA's KEYMAT. */
+enum tw_config_draft_secret { TW_CONFIG_SECRET_SKEYSEED = 0, TW_CONFIG_SECRET_KEYMAT };
 enum tw_config_dir { TW_CONFIG_DIR_IN = 0, TW_CONFIG_DIR_OUT };
 enum tw_config_sa_proto { TW_CONFIG_SA_ESP = 0, TW_CONFIG_SA_AH };
 enum tw_config_sa_mode { TW_CONFIG_SA_TUNNEL = 0, TW_CONFIG_SA_TRANSPORT };
@@ -247,7 +252,10 @@ struct tw_config_sa {
 struct tw_config_ipsec {
 	char key_import_socket[TW_CONFIG_STR_MAX]; /**< "" = no key import */
 	enum tw_config_profile profile;
-	enum tw_config_token_key token_key;
+	enum tw_config_token_key token_key;  /**< rfc7717 only */
+	enum tw_config_variant variant;      /**< draft only */
+	enum tw_config_draft_secret secret;  /**< draft, base and alt1 */
+	bool sid_key;                        /**< draft, base only */
 	struct tw_config_sa *sas;
 	unsigned n_sas;
 };

@@ -15,7 +15,7 @@
 
 const char *cfg_enum_name(int which, unsigned v);
 enum { E_EXC, E_PROTO, E_TMODE, E_SCHED, E_PROFILE, E_TOKEN, E_DIR, E_SAPROTO,
-       E_SAMODE, E_ENCAP, E_CIPHER, E_AUTH, E_PP, E_ECN };
+       E_SAMODE, E_ENCAP, E_CIPHER, E_AUTH, E_PP, E_ECN, E_VARIANT, E_DSECRET };
 
 static void put_str(FILE *f, const char *s)
 {
@@ -209,8 +209,16 @@ static void dump_ipsec(const struct tw_config_ipsec *ip, FILE *f)
 {
 	fputs("ipsec:\n  key_import:\n    socket: ", f);
 	put_str(f, ip->key_import_socket);
-	fprintf(f, "\n  ikev2:\n    profile: %s\n    token_key: %s\n  sas:",
+	fprintf(f, "\n  ikev2:\n    profile: %s\n    token_key: %s\n",
 		cfg_enum_name(E_PROFILE, ip->profile), cfg_enum_name(E_TOKEN, ip->token_key));
+	if (ip->profile == TW_CONFIG_IKEV2_DRAFT) {
+		fprintf(f, "    variant: %s\n", cfg_enum_name(E_VARIANT, ip->variant));
+		if (ip->variant != TW_CONFIG_VARIANT_ALT2)
+			fprintf(f, "    secret: %s\n", cfg_enum_name(E_DSECRET, ip->secret));
+		if (ip->variant == TW_CONFIG_VARIANT_BASE)
+			fprintf(f, "    sid_key: %s\n", ip->sid_key ? "true" : "false");
+	}
+	fputs("  sas:", f);
 	fputs(ip->n_sas ? "\n" : " []\n", f);
 	for (unsigned i = 0; i < ip->n_sas; i++) {
 		const struct tw_config_sa *sa = &ip->sas[i];

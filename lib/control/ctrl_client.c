@@ -43,6 +43,8 @@ struct tw_ctrl_client {
 	int timeout_ms;
 	bool have_keyid;
 	bool ikev2;
+	bool draft;                     /* the seed draft's profile */
+	struct tw_ctrl_client_draft dc; /* .secret points to c->secret */
 	uint8_t keyid[TW_CTRL_KEYID_LEN];
 	uint8_t *secret;
 	size_t secret_len;
@@ -400,8 +402,21 @@ static void sess_del(struct tw_ctrl_client *c, struct sess *s)
 
 /* ------------------------------------------------------ create/destroy */
 
+/* The draft profile's secret takes the place of the passphrase (no KeyID). */
+static const struct tw_ctrl_client_conf *draft_conf(const struct tw_ctrl_client_conf *conf,
+						    struct tw_ctrl_client_conf *tmp)
+{
+	*tmp = *conf;
+	tmp->keyid = NULL;
+	tmp->keyid_raw = NULL;
+	tmp->secret = conf->draft->secret;
+	tmp->secret_len = conf->draft->variant == TW_CTRL_DRAFT_ALT2 ? 0 : conf->draft->secret_len;
+	return tmp;
+}
+
 struct tw_ctrl_client *tw_ctrl_client_create(const struct tw_ctrl_client_conf *conf)
 {
+	struct tw_ctrl_client_conf dconf;
 	struct tw_ctrl_client *c;
 	uint32_t sec_mask, security;
 	bool keyed;
@@ -436,13 +451,32 @@ struct tw_ctrl_client *tw_ctrl_client_create(const struct tw_ctrl_client_conf *c
 			return NULL;
 		}
 	}
-	if (conf->ikev2 && conf->exact_mode == 0 &&
+	if (conf->draft != NULL) {
+		const struct tw_ctrl_client_draft *d = conf->draft;
+
+		if ((d->variant != TW_CTRL_DRAFT_BASE && d->variant != TW_CTRL_DRAFT_ALT1 &&
+		     d->variant != TW_CTRL_DRAFT_ALT2) ||
+		    (d->protocol != TW_CTRL_DRAFT_PROTO_ESP &&
+		     d->protocol != TW_CTRL_DRAFT_PROTO_AH) ||
+		    d->spi_in < TW_CTRL_DRAFT_SPI_MIN || d->spi_out < TW_CTRL_DRAFT_SPI_MIN ||
+		    (d->sid_key && d->variant != TW_CTRL_DRAFT_BASE) ||
+		    (d->variant != TW_CTRL_DRAFT_ALT2 &&
+		     (d->secret == NULL || d->secret_len == 0 ||
+		      tw_crypto_prf_len(d->prf) < 0 ||
+		      (d->variant == TW_CTRL_DRAFT_ALT1 &&
+		       d->secret_len < TW_CRYPTO_AES_KEY))) ||
+		    (conf->exact_mode != 0 ? (conf->exact_mode & ike_bit(conf->proto)) == 0 :
+					     !keyed_mode(security))) {
+			errno = EINVAL;
+			return NULL;
+		}
+	} else if (conf->ikev2 && conf->exact_mode == 0 &&
 	    !keyed_mode(security)) {
 		errno = EINVAL; /* IKEv2Derived needs a keyed mode */
 		return NULL;
 	}
 	keyed = keyed_mode(security) || conf->ikev2;
-	if (keyed && ((conf->keyid == NULL && conf->keyid_raw == NULL) ||
+	if (keyed && conf->draft == NULL && ((conf->keyid == NULL && conf->keyid_raw == NULL) ||
 		      conf->secret == NULL || conf->secret_len == 0 ||
 		      (conf->token_key == TW_CRYPTO_TOKEN_KEY_DIRECT &&
 		       conf->secret_len < TW_CRYPTO_AES_KEY))) {
@@ -461,8 +495,15 @@ struct tw_ctrl_client *tw_ctrl_client_create(const struct tw_ctrl_client_conf *c
 	c->options = conf->options;
 	c->options_required = conf->options_required;
 	c->exact_mode = conf->exact_mode;
-	c->ikev2 = conf->ikev2 && conf->exact_mode == 0;
+	c->ikev2 = (conf->ikev2 || conf->draft != NULL) && conf->exact_mode == 0;
 	c->token_key = conf->token_key;
+	if (conf->draft != NULL) {
+		c->draft = true;
+		c->dc = *conf->draft;
+		c->dc.secret = NULL;
+		c->token_key = TW_CRYPTO_TOKEN_KEY_PBKDF2; /* base: RFC 4656 */
+		conf = draft_conf(conf, &dconf);
+	}
 	c->count_cap = conf->count_cap ? conf->count_cap : TW_CTRL_COUNT_CAP_DEFAULT;
 	c->timeout_ms = conf->timeout_ms ? conf->timeout_ms : TW_CTRL_CLIENT_TIMEOUT_MS;
 	if (conf->keyid != NULL) {
@@ -554,7 +595,9 @@ static int choose_mode(struct tw_ctrl_client *c, uint32_t offered,
 	*mode = 0;
 	if (c->ikev2 && !(offered & ike_bit(c->proto)))
 		return fail(c, -ENOPROTOOPT,
-			    "server offers modes {%s}: no IKEv2Derived (RFC 7717; it has no IKE SA)",
+			    c->draft ? "server offers modes {%s}: no IKEv2 bit (seed draft: it "
+				       "has no Child SA to this client)" :
+				       "server offers modes {%s}: no IKEv2Derived (RFC 7717; it has no IKE SA)",
 			    mode_names(c->proto, offered, a, sizeof(a)));
 	for (unsigned i = 0; i < sizeof(pref) / sizeof(pref[0]); i++) {
 		if (c->proto == TW_CTRL_OWAMP && pref[i] == TW_MODE_MIXED)
@@ -615,6 +658,74 @@ static void send_mode0(struct tw_ctrl_client *c)
 		(void)send(c->fd, b, sizeof(b), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+static const char *draft_name(enum tw_ctrl_draft_variant v)
+{
+	return v == TW_CTRL_DRAFT_ALT1 ? "alt1" : v == TW_CTRL_DRAFT_ALT2 ? "alt2" : "base";
+}
+
+/*
+ * Seed draft §4.1: a greeting with the IKEv2 bit carries the SA binding;
+ * "the client MUST close the connection if it receives a greeting with an
+ * erroneous SPI and protocol value": nothing more is sent.
+ */
+static int draft_greeting(struct tw_ctrl_client *c, struct tw_ctrl_greeting *g)
+{
+	struct tw_ctrl_draft_greeting d;
+	int r;
+
+	r = tw_proto_ctrl_draft_greeting_decode(c->dc.variant, c->buf, TW_CTRL_GREETING_LEN, &d);
+	if (r < 0)
+		return violate(c, -EPROTO, "Server Greeting (seed draft, %s): %s",
+			       draft_name(c->dc.variant), tw_proto_strerror(r));
+	c->server_modes = d.modes;
+	if (d.protocol != c->dc.protocol || d.spi_in != c->dc.spi_in ||
+	    d.spi_out != c->dc.spi_out)
+		return violate(c, -EKEYREJECTED,
+			       "Server Greeting binds %s SPIs 0x%08x (to server) / 0x%08x "
+			       "(from server), our SA is %s 0x%08x / 0x%08x: closed "
+			       "without a reply (seed draft: MUST close)",
+			       d.protocol == TW_CTRL_DRAFT_PROTO_AH ? "AH" : "ESP", d.spi_in,
+			       d.spi_out, c->dc.protocol == TW_CTRL_DRAFT_PROTO_AH ? "AH" : "ESP",
+			       c->dc.spi_in, c->dc.spi_out);
+	memset(g, 0, sizeof(*g));
+	g->modes = d.modes;
+	memcpy(g->challenge, d.challenge, 16);
+	memcpy(g->salt, d.salt, 16);
+	g->count = d.count;
+	tw_crypto_wipe(&d, sizeof(d));
+	return 0;
+}
+
+/*
+ * Seed draft §4.2.1 / §4.2.2: the Alternative 1 or 2 Set-Up-Response and
+ * the session keys it stands for (docs/protocol.md); sent here.
+ */
+static int draft_setup_response(struct tw_ctrl_client *c, const struct tw_ctrl_greeting *g,
+				uint32_t mode, uint8_t client_iv[16])
+{
+	struct tw_ctrl_draft_setup_response d;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	d.mode = mode;
+	if (tw_crypto_random(d.client_iv, sizeof(d.client_iv)) < 0)
+		return violate(c, -EIO, "Set-Up-Response: crypto failure");
+	if (c->dc.variant == TW_CTRL_DRAFT_ALT1) {
+		if (tw_crypto_draft_alt1_keys(c->dc.prf, c->secret, c->secret_len, &c->sk) < 0 ||
+		    tw_crypto_draft_alt1_token(c->secret, c->secret_len, g->challenge,
+					       d.token) < 0)
+			return violate(c, -EIO, "Set-Up-Response: crypto failure");
+	} else {
+		c->sk = c->dc.alt2;
+	}
+	memcpy(client_iv, d.client_iv, 16);
+	r = tw_proto_ctrl_draft_setup_response_encode(c->dc.variant, &d, c->buf, c->buf_cap);
+	tw_crypto_wipe(&d, sizeof(d));
+	if (r < 0)
+		return violate(c, -EIO, "Set-Up-Response: %s", tw_proto_strerror(r));
+	return io_write(c, c->buf, TW_CTRL_SETUP_RESPONSE_LEN, "Set-Up-Response");
+}
+
 static int setup(struct tw_ctrl_client *c)
 {
 	struct tw_ctrl_greeting g;
@@ -628,10 +739,16 @@ static int setup(struct tw_ctrl_client *c)
 		      now_ms() + c->timeout_ms, "Server Greeting");
 	if (r < 0)
 		return r;
-	r = tw_proto_ctrl_greeting_decode(c->buf, TW_CTRL_GREETING_LEN, &g);
-	if (r < 0)
-		return violate(c, -EPROTO, "Server Greeting: %s",
-			       tw_proto_strerror(r));
+	if (c->draft && (tw_get_be32(c->buf + 12) & ike_bit(c->proto)) != 0) {
+		r = draft_greeting(c, &g);
+		if (r < 0)
+			return r;
+	} else {
+		r = tw_proto_ctrl_greeting_decode(c->buf, TW_CTRL_GREETING_LEN, &g);
+		if (r < 0)
+			return violate(c, -EPROTO, "Server Greeting: %s",
+				       tw_proto_strerror(r));
+	}
 	c->server_modes = g.modes;
 	if (g.modes == 0)
 		return violate(c, -ECONNREFUSED,
@@ -645,6 +762,12 @@ static int setup(struct tw_ctrl_client *c)
 
 	memset(&sr, 0, sizeof(sr));
 	sr.mode = mode;
+	if (c->draft && c->dc.variant != TW_CTRL_DRAFT_BASE) {
+		r = draft_setup_response(c, &g, mode, sr.client_iv);
+		if (r < 0)
+			return r;
+		goto sent;
+	}
 	if (keyed_mode(mode)) {
 		r = token_key(c, &g, key);
 		if (r < 0) {
@@ -668,6 +791,7 @@ static int setup(struct tw_ctrl_client *c)
 	r = io_write(c, c->buf, TW_CTRL_SETUP_RESPONSE_LEN, "Set-Up-Response");
 	if (r < 0)
 		return r;
+sent:
 
 	/* Server-Start: octets 0-31 in clear; 32-47 the first encrypted block. */
 	r = read_part(c, 0, TW_CTRL_SERVER_START_LEN, false,
@@ -925,7 +1049,11 @@ static int test_keys(struct tw_ctrl_client *c, struct tw_ctrl_session *out)
 	/* Mixed mode (RFC 5618): encrypted control, unauthenticated test. */
 	if (!(c->mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED)))
 		return 0;
-	if (tw_crypto_test_keys(&c->sk, out->sid, &out->test_keys) < 0)
+	if (c->draft && c->dc.sid_key && (c->mode & ike_bit(c->proto)) ?
+		    /* seed draft §4.1: PRF{secret, SID} (docs/protocol.md) */
+		    tw_crypto_draft_sid_keys(c->dc.prf, c->secret, c->secret_len, out->sid,
+					     &out->test_keys) < 0 :
+		    tw_crypto_test_keys(&c->sk, out->sid, &out->test_keys) < 0)
 		return violate(c, -EIO, "test keys: crypto failure");
 	out->has_keys = true;
 	return 0;

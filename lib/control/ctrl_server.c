@@ -94,6 +94,15 @@ struct conn {
 	uint8_t challenge[16], salt[16];
 	struct tw_crypto_session_keys sk;
 	struct tw_crypto_ctrl *crypto;
+	/* the seed draft's profile: this greeting carried the SA binding; the
+	 * secret / root (base, Alt. 1) or session keys (Alt. 2) it stands for */
+	bool draft;
+	uint8_t draft_proto;
+	uint32_t draft_spi_in, draft_spi_out;
+	enum tw_crypto_prf draft_prf;
+	uint8_t draft_secret[TW_CTRL_DRAFT_SECRET_MAX];
+	size_t draft_secret_len;
+	struct tw_crypto_session_keys draft_sk;
 	uint8_t *in;
 	size_t in_len, in_cap, dec;
 	uint8_t *out;
@@ -340,6 +349,14 @@ static void change_state(struct conn *c, enum conn_state s)
 	c->state = s;
 }
 
+/* The draft SA's keys copied at the greeting (docs/protocol.md). */
+static void draft_wipe(struct conn *c)
+{
+	tw_crypto_wipe(c->draft_secret, sizeof(c->draft_secret));
+	c->draft_secret_len = 0;
+	tw_crypto_wipe(&c->draft_sk, sizeof(c->draft_sk));
+}
+
 static void conn_free(struct conn *c)
 {
 	if (c->fd >= 0) {
@@ -348,6 +365,7 @@ static void conn_free(struct conn *c)
 	}
 	tw_crypto_ctrl_destroy(c->crypto);
 	tw_crypto_wipe(&c->sk, sizeof(c->sk));
+	draft_wipe(c);
 	tw_crypto_wipe(c->challenge, sizeof(c->challenge));
 	if (c->in != NULL)
 		tw_crypto_wipe(c->in, c->in_cap);
@@ -421,7 +439,23 @@ static void send_greeting(struct conn *c, uint32_t modes)
 	}
 	memcpy(g.challenge, c->challenge, 16);
 	memcpy(g.salt, c->salt, 16);
-	if (tw_proto_ctrl_greeting_encode(&g, buf, sizeof(buf)) < 0) {
+	if (c->draft && modes != 0) {
+		/* seed draft §4.1, Figure 5: the SA binding in the Unused octets */
+		struct tw_ctrl_draft_greeting d = {
+			.protocol = c->draft_proto, .spi_in = c->draft_spi_in,
+			.spi_out = c->draft_spi_out, .modes = modes, .count = g.count,
+		};
+
+		memcpy(d.challenge, c->challenge, 16);
+		memcpy(d.salt, c->salt, 16);
+		if (c->srv->conf.draft_variant == TW_CTRL_DRAFT_ALT2)
+			memset(c->challenge, 0, 16);
+		if (tw_proto_ctrl_draft_greeting_encode(c->srv->conf.draft_variant, &d, buf,
+							sizeof(buf)) < 0) {
+			conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
+			return;
+		}
+	} else if (tw_proto_ctrl_greeting_encode(&g, buf, sizeof(buf)) < 0) {
 		conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
 		return;
 	}
@@ -434,11 +468,18 @@ static void send_greeting(struct conn *c, uint32_t modes)
  * Modes of a greeting: the configured ones, less IKEv2Derived while the
  * caller holds no IKE SA (RFC 7717 §5.2: offered when IKEv2 keys exist).
  */
-static uint32_t greeting_modes(struct tw_ctrl_server *srv, enum tw_ctrl_proto proto)
+static uint32_t greeting_modes(struct tw_ctrl_server *srv, enum tw_ctrl_proto proto,
+			       bool draft)
 {
 	uint32_t m = proto == TW_CTRL_TWAMP ? srv->conf.modes : srv->conf.owamp_modes;
 	uint32_t ike = proto == TW_CTRL_TWAMP ? TW_MODE_IKEV2 : TW_MODE_OWAMP_IKEV2;
 
+	if (srv->conf.draft) {
+		/* seed draft: offered when the Child SA to this peer is known */
+		if (!draft)
+			m &= ~ike;
+		return m;
+	}
 	if ((m & ike) != 0 &&
 	    (srv->ops.ike_lookup == NULL ||
 	     (srv->ops.ike_count != NULL && srv->ops.ike_count(srv->arg) == 0)))
@@ -446,10 +487,85 @@ static uint32_t greeting_modes(struct tw_ctrl_server *srv, enum tw_ctrl_proto pr
 	return m;
 }
 
+static const char *draft_variant_name(enum tw_ctrl_draft_variant v)
+{
+	return v == TW_CTRL_DRAFT_ALT1 ? "alt1" : v == TW_CTRL_DRAFT_ALT2 ? "alt2" : "base";
+}
+
+/*
+ * The seed draft's profile: copy from the Child SA between the two ends
+ * what this connection's greeting and Set-Up-Response need (docs/protocol.md).
+ * @return true when the IKEv2 bit can be offered.
+ */
+static bool draft_snapshot(struct conn *c, const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *peer)
+{
+	struct tw_ctrl_server *srv = c->srv;
+	const struct tw_ctrl_server_conf *cf = &srv->conf;
+	uint32_t m = c->proto == TW_CTRL_TWAMP ? cf->modes : cf->owamp_modes;
+	uint32_t ike = c->proto == TW_CTRL_TWAMP ? TW_MODE_IKEV2 : TW_MODE_OWAMP_IKEV2;
+	struct tw_ctrl_draft_sa sa;
+	const char *why = NULL;
+	int rc;
+
+	if (!cf->draft || (m & ike) == 0 || srv->ops.draft_lookup == NULL || c->family == 0)
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	rc = srv->ops.draft_lookup(srv->arg, (const struct sockaddr *)local,
+				   (const struct sockaddr *)peer, &sa);
+	if (rc != 0) {
+		tw_crypto_wipe(&sa, sizeof(sa));
+		logf_(srv, 6, "%s-Control %s: draft profile: no Child SA between the two ends, "
+		      "IKEv2 not offered", proto_name(c->proto), c->name);
+		return false;
+	}
+	if ((sa.protocol != TW_CTRL_DRAFT_PROTO_ESP && sa.protocol != TW_CTRL_DRAFT_PROTO_AH) ||
+	    sa.spi_in < TW_CTRL_DRAFT_SPI_MIN || sa.spi_out < TW_CTRL_DRAFT_SPI_MIN) {
+		why = "protocol or SPI invalid";
+	} else if (cf->draft_variant == TW_CTRL_DRAFT_ALT2) {
+		if (tw_crypto_draft_alt2_keys(sa.encr, sa.encr_key, sa.encr_key_len, sa.integ,
+					      sa.integ_key, sa.integ_key_len, &c->draft_sk) != 0)
+			why = "its algorithms cannot key Alternative 2 (AES-CBC/CTR-128 with "
+			      "HMAC-SHA1/SHA2-256 or AES-XCBC needed)";
+	} else {
+		const uint8_t *sec = cf->draft_secret == TW_CTRL_DRAFT_KEYMAT ? sa.keymat :
+										sa.skeyseed;
+		size_t len = cf->draft_secret == TW_CTRL_DRAFT_KEYMAT ? sa.keymat_len :
+									sa.skeyseed_len;
+
+		if (len == 0 || len > sizeof(c->draft_secret) ||
+		    tw_crypto_prf_len(sa.prf) < 0 ||
+		    (cf->draft_variant == TW_CTRL_DRAFT_ALT1 && len < TW_CRYPTO_AES_KEY)) {
+			why = cf->draft_secret == TW_CTRL_DRAFT_KEYMAT ?
+				"the key table has no KEYMAT for it (child-add keymat=)" :
+				"the key table has no SKEYSEED for its IKE SA (ike-up skeyseed=)";
+		} else {
+			memcpy(c->draft_secret, sec, len);
+			c->draft_secret_len = len;
+			c->draft_prf = sa.prf;
+		}
+	}
+	if (why != NULL) {
+		logf_(srv, 4, "%s-Control %s: draft profile (%s): Child SA %s SPIs 0x%08x/0x%08x: "
+		      "%s; IKEv2 not offered", proto_name(c->proto), c->name,
+		      draft_variant_name(cf->draft_variant), sa.protocol == 51 ? "AH" : "ESP",
+		      sa.spi_in, sa.spi_out, why);
+		tw_crypto_wipe(&sa, sizeof(sa));
+		draft_wipe(c);
+		return false;
+	}
+	c->draft = true;
+	c->draft_proto = sa.protocol;
+	c->draft_spi_in = sa.spi_in;
+	c->draft_spi_out = sa.spi_out;
+	tw_crypto_wipe(&sa, sizeof(sa));
+	return true;
+}
+
 static int conn_new(struct tw_ctrl_server *srv, int fd, enum tw_ctrl_proto proto)
 {
 	struct epoll_event ev;
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss, ls;
 	socklen_t sl;
 	struct conn *c;
 	char a[INET6_ADDRSTRLEN];
@@ -472,6 +588,7 @@ static int conn_new(struct tw_ctrl_server *srv, int fd, enum tw_ctrl_proto proto
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		addr_of(&ss, &c->family, c->local, &c->lport);
+	ls = ss;
 	sl = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
@@ -501,7 +618,7 @@ static int conn_new(struct tw_ctrl_server *srv, int fd, enum tw_ctrl_proto proto
 		conn_close(c, TW_CTRL_SRV_CLOSE_CONN_LIMIT);
 		return -EMFILE;
 	}
-	c->offered = greeting_modes(srv, proto);
+	c->offered = greeting_modes(srv, proto, draft_snapshot(c, &ls, &ss));
 	send_greeting(c, c->offered);
 	out_flush(c);
 	return 0;
@@ -569,6 +686,62 @@ static int ike_token_key(struct conn *c, const uint8_t keyid[TW_CTRL_KEYID_LEN],
 	return rc;
 }
 
+/*
+ * The seed draft's profile, a keyed mode with the IKEv2 bit: the session
+ * keys by variant (docs/protocol.md): base = RFC 4656 with the SKEYSEED or
+ * KEYMAT as passphrase; Alt. 1 = Token Enc_root(Challenge) checked, keys
+ * prf+(root, "O/TWAMP enc" / "O/TWAMP auth"); Alt. 2 = the Child SA's keys.
+ * @return 0 (c->sk set, r->client_iv the response's), or the Accept value
+ *         with *why the close reason.
+ */
+static uint8_t draft_setup(struct conn *c, const uint8_t *msg, size_t len,
+			   struct tw_ctrl_setup_response *r, enum tw_ctrl_srv_close *why)
+{
+	struct tw_ctrl_server *srv = c->srv;
+	enum tw_ctrl_draft_variant v = srv->conf.draft_variant;
+	struct tw_ctrl_draft_setup_response d;
+	uint8_t key[TW_CRYPTO_AES_KEY];
+	int rc;
+
+	*why = TW_CTRL_SRV_CLOSE_INTERNAL;
+	if (v == TW_CTRL_DRAFT_BASE) {
+		rc = tw_crypto_token_key(c->draft_secret, c->draft_secret_len, c->salt,
+					 srv->conf.count, 0, key);
+		if (rc == 0)
+			rc = tw_crypto_token_decrypt(key, c->challenge, r->token, &c->sk);
+		tw_crypto_wipe(key, sizeof(key));
+	} else {
+		rc = tw_proto_ctrl_draft_setup_response_decode(v, msg, len, &d);
+		if (rc == -TW_PROTO_E_MBZ) {
+			logf_(srv, 4, "%s-Control %s: draft %s Set-Up-Response with non-zero MBZ "
+			      "octets (a client of another variant?) (Accept 1)",
+			      proto_name(c->proto), c->name, draft_variant_name(v));
+			*why = TW_CTRL_SRV_CLOSE_DRAFT_MBZ;
+			return TW_ACCEPT_FAILURE;
+		}
+		if (rc >= 0 && v == TW_CTRL_DRAFT_ALT1) {
+			rc = tw_crypto_draft_alt1_token_check(c->draft_secret, c->draft_secret_len,
+							      c->challenge, d.token);
+			if (rc == 0)
+				rc = tw_crypto_draft_alt1_keys(c->draft_prf, c->draft_secret,
+							       c->draft_secret_len, &c->sk);
+		} else if (rc >= 0) {
+			c->sk = c->draft_sk;
+			rc = 0;
+		}
+		memcpy(r->client_iv, d.client_iv, 16);
+		tw_crypto_wipe(&d, sizeof(d));
+	}
+	/* the base variant's per-SID key needs the secret until the end */
+	if (!(v == TW_CTRL_DRAFT_BASE && srv->conf.draft_sid_key))
+		draft_wipe(c);
+	if (rc == -TW_PROTO_E_TOKEN) {
+		*why = TW_CTRL_SRV_CLOSE_TOKEN;
+		return TW_ACCEPT_FAILURE;
+	}
+	return rc == 0 ? TW_ACCEPT_OK : TW_ACCEPT_INTERNAL;
+}
+
 static void on_setup(struct conn *c, const uint8_t *msg, size_t len)
 {
 	struct tw_ctrl_server *srv = c->srv;
@@ -596,10 +769,33 @@ static void on_setup(struct conn *c, const uint8_t *msg, size_t len)
 		return;
 	}
 	c->mode = r.mode;
+	if (c->draft && !(r.mode & ike_bit) &&
+	    srv->conf.draft_variant != TW_CTRL_DRAFT_BASE &&
+	    (r.mode & sec_bits) != TW_MODE_UNAUTH) {
+		/* an Alt. 1/2 greeting has no Salt/Count for a passphrase */
+		server_start(c, TW_ACCEPT_NOT_SUPPORTED, NULL);
+		conn_close(c, TW_CTRL_SRV_CLOSE_MODE);
+		return;
+	}
+	if (!(r.mode & ike_bit))
+		draft_wipe(c);
 	if ((r.mode & sec_bits) == TW_MODE_UNAUTH) {
 		server_start(c, TW_ACCEPT_OK, NULL);
 		change_state(c, ST_IDLE);
 		return;
+	}
+	if ((r.mode & ike_bit) && c->draft) {
+		enum tw_ctrl_srv_close why;
+		uint8_t acc = draft_setup(c, msg, len, &r, &why);
+
+		tw_crypto_wipe(&r.token, sizeof(r.token));
+		if (acc != TW_ACCEPT_OK) {
+			server_start(c, acc, NULL);
+			conn_close(c, why);
+			return;
+		}
+		rc = 0;
+		goto keyed;
 	}
 	if (r.mode & ike_bit) {
 		rc = ike_token_key(c, r.keyid, key);
@@ -628,6 +824,7 @@ static void on_setup(struct conn *c, const uint8_t *msg, size_t len)
 		conn_close(c, TW_CTRL_SRV_CLOSE_TOKEN);
 		return;
 	}
+keyed:
 	if (rc != 0 || tw_crypto_random(iv, sizeof(iv)) != 0) {
 		server_start(c, TW_ACCEPT_INTERNAL, NULL);
 		conn_close(c, TW_CTRL_SRV_CLOSE_INTERNAL);
@@ -793,7 +990,11 @@ static void on_request(struct conn *c, const uint8_t *msg, size_t len)
 	s.test_mode = sec == TW_MODE_AUTH ? TW_CTRL_SRV_TEST_AUTH :
 		      sec == TW_MODE_ENCRYPTED ? TW_CTRL_SRV_TEST_ENC : TW_CTRL_SRV_TEST_OPEN;
 	if (s.test_mode != TW_CTRL_SRV_TEST_OPEN &&
-	    tw_crypto_test_keys(&c->sk, s.sid, &s.test_keys) != 0) {
+	    (c->draft_secret_len > 0 ?
+		     /* seed draft §4.1: PRF{secret, SID} (docs/protocol.md) */
+		     tw_crypto_draft_sid_keys(c->draft_prf, c->draft_secret, c->draft_secret_len,
+					      s.sid, &s.test_keys) :
+		     tw_crypto_test_keys(&c->sk, s.sid, &s.test_keys)) != 0) {
 		accept_session(c, TW_ACCEPT_INTERNAL, 0, NULL, 0);
 		return;
 	}
@@ -1357,7 +1558,14 @@ struct tw_ctrl_server *tw_ctrl_server_create(const struct tw_ctrl_server_conf *c
 	    conf->servwait_s == 0 ||
 	    (conf->modes & TW_MODE_SECURITY_TWAMP) == 0 ||
 	    (conf->ike_token_key != TW_CRYPTO_TOKEN_KEY_PBKDF2 &&
-	     conf->ike_token_key != TW_CRYPTO_TOKEN_KEY_DIRECT)) {
+	     conf->ike_token_key != TW_CRYPTO_TOKEN_KEY_DIRECT) ||
+	    (conf->draft &&
+	     ((conf->draft_variant != TW_CTRL_DRAFT_BASE &&
+	       conf->draft_variant != TW_CTRL_DRAFT_ALT1 &&
+	       conf->draft_variant != TW_CTRL_DRAFT_ALT2) ||
+	      (conf->draft_secret != TW_CTRL_DRAFT_SKEYSEED &&
+	       conf->draft_secret != TW_CTRL_DRAFT_KEYMAT) ||
+	      (conf->draft_sid_key && conf->draft_variant != TW_CTRL_DRAFT_BASE)))) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -28,8 +28,9 @@
  * mismatch), -ETIMEDOUT, -ECONNRESET (peer closed mid-exchange),
  * -ECONNREFUSED (greeting with Modes 0, or TCP refused), -ENOPROTOOPT (no
  * mode the caller allows is offered, or a required option is not),
- * -ERANGE (greeting Count above the cap), -EINVAL (bad argument: nothing
- * was sent), -ENOTCONN, -ENOMEM, -EIO (crypto library failure).
+ * -ERANGE (greeting Count above the cap), -EKEYREJECTED (seed draft: the
+ * greeting binds another SA; nothing was sent), -EINVAL (bad argument:
+ * nothing was sent), -ENOTCONN, -ENOMEM, -EIO (crypto library failure).
  *
  * Secrets (passphrase, token key, session keys) are wiped when the
  * connection closes and on destroy.
@@ -60,6 +61,29 @@ extern "C" {
 #define TW_CTRL_CLIENT_OPTIONS                                                 \
 	(TW_MODE_INDIVIDUAL | TW_MODE_REFLECT_OCTETS | TW_MODE_SYMMETRICAL |   \
 	 TW_MODE_DSCP_ECN)
+
+/**
+ * The seed draft's profile (docs/protocol.md, "The seed draft's
+ * mechanisms"): the SA binding the client expects in the greeting and the
+ * keys of the configured variant. The greeting's Protocol and SPIs must be
+ * exactly these; on any difference the client sends nothing more and
+ * closes (-EKEYREJECTED).
+ */
+struct tw_ctrl_client_draft {
+	enum tw_ctrl_draft_variant variant;
+	uint8_t protocol;          /**< 50 ESP or 51 AH */
+	uint32_t spi_in;           /**< the server's inbound SPI = our outbound SA's */
+	uint32_t spi_out;          /**< the server's outbound SPI = our inbound SA's */
+	enum tw_crypto_prf prf;    /**< the IKE SA's PRF (base, Alt. 1) */
+	/** base: the passphrase; Alt. 1: the root key (>= 16 octets).
+	 *  SKEYSEED or the Child SA's KEYMAT, as the server is configured. */
+	const uint8_t *secret;
+	size_t secret_len;
+	/** base only: test keys = prf+(secret, SID). */
+	bool sid_key;
+	/** Alt. 2: tw_crypto_draft_alt2_keys() of our outbound SA. */
+	struct tw_crypto_session_keys alt2;
+};
 
 /** Client configuration; copied by tw_ctrl_client_create(). */
 struct tw_ctrl_client_conf {
@@ -93,6 +117,13 @@ struct tw_ctrl_client_conf {
 	 * With exact_mode, put the bit in exact_mode instead.
 	 */
 	bool ikev2;
+
+	/**
+	 * Non-NULL: the seed draft's profile instead of RFC 7717 (copied; the
+	 * IKEv2 bit is asked for as with @p ikev2, which may stay false;
+	 * keyid, keyid_raw, secret and token_key are not used).
+	 */
+	const struct tw_ctrl_client_draft *draft;
 
 	/* ---- keys (authenticated, encrypted, mixed) ---- */
 	/** KeyID as a UTF-8 name (1..80 octets), or NULL. */

@@ -22,6 +22,9 @@
  * Accept codes the server chooses (docs/protocol.md):
  *  - 1 (failure): wrong passphrase (Token does not carry the Challenge) or
  *    unknown KeyID, in Server-Start; then close;
+ *  - 1 also for the seed draft's profile: a wrong Alternative 1 Token or
+ *    base-variant Token, or an Alternative 1/2 Set-Up-Response whose MBZ
+ *    octets are not zero (a client of another variant);
  *  - 6 (RFC 7717 §5.3): IKEv2Derived mode chosen and no IKE SA for the
  *    KeyID's SPIi/SPIr, in Server-Start; logged, then close;
  *  - 3 (not supported): Request-TW-Session with Conf flags, an unknown
@@ -46,6 +49,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "tw_crypto.h"
 #include "tw_proto.h"
@@ -77,7 +81,8 @@ struct tw_ctrl_server;
 	X(IO, "io_error", "socket error or output buffer overflow")            \
 	X(INTERNAL, "internal", "crypto or allocation failure")                \
 	X(SHUTDOWN, "shutdown", "server destroyed")                            \
-	X(NO_IKE_SA, "no_ike_sa", "IKEv2Derived KeyID names no IKE SA (Accept 6)")
+	X(NO_IKE_SA, "no_ike_sa", "IKEv2Derived KeyID names no IKE SA (Accept 6)") \
+	X(DRAFT_MBZ, "draft_mbz", "draft Set-Up-Response with a non-zero MBZ field (Accept 1)")
 
 #define TW_CTRL_SRV_CLOSE_ENUM(name, id, text) TW_CTRL_SRV_CLOSE_##name,
 /** Close reasons. */
@@ -166,6 +171,42 @@ struct tw_ctrl_ike_key {
 	size_t secret_len;                      /**< tw_crypto_prf_len(prf) */
 };
 
+/** Which IKEv2 secret keys the seed draft's base variant and Alternative 1. */
+enum tw_ctrl_draft_secret {
+	TW_CTRL_DRAFT_SKEYSEED = 0, /**< the IKE SA's SKEYSEED (RFC 7296 §2.14) */
+	TW_CTRL_DRAFT_KEYMAT = 1,   /**< the Child SA's KEYMAT (RFC 7296 §2.17) */
+};
+
+#define TW_CTRL_DRAFT_SECRET_MAX 64u  /**< SKEYSEED / KEYMAT octets */
+#define TW_CTRL_DRAFT_ENCR_MAX 36u    /**< AES-256 + 4-octet salt */
+#define TW_CTRL_DRAFT_INTEG_MAX 64u   /**< HMAC-SHA2-512 */
+
+/**
+ * The seed draft's view of the Child SA between the control connection's
+ * two ends (docs/protocol.md), as the caller's SA table gives it. The
+ * server copies what the configured variant needs into the connection
+ * when it sends the greeting, and wipes it after the Set-Up-Response (the
+ * base variant with sid_key keeps its secret until the connection
+ * closes): a rekey or delete never disturbs a running connection.
+ */
+struct tw_ctrl_draft_sa {
+	uint8_t protocol;            /**< 50 ESP, 51 AH */
+	uint32_t spi_in;             /**< the server's inbound SPI (client -> server) */
+	uint32_t spi_out;            /**< the server's outbound SPI */
+	enum tw_crypto_prf prf;      /**< the owning IKE SA's PRF */
+	uint8_t skeyseed[TW_CTRL_DRAFT_SECRET_MAX];
+	size_t skeyseed_len;         /**< 0: not known */
+	uint8_t keymat[TW_CTRL_DRAFT_SECRET_MAX];
+	size_t keymat_len;           /**< 0: not known */
+	/** The server's inbound SA keys (Alternative 2), IKEv2 transform IDs. */
+	uint16_t encr;
+	uint8_t encr_key[TW_CTRL_DRAFT_ENCR_MAX];
+	size_t encr_key_len;         /**< incl. the salt/nonce of GCM/CTR */
+	uint16_t integ;
+	uint8_t integ_key[TW_CTRL_DRAFT_INTEG_MAX];
+	size_t integ_key_len;
+};
+
 /**
  * The caller's side. Every member may be NULL except session_add.
  * Handles are the caller's (e.g. its table index); the server never
@@ -194,6 +235,15 @@ struct tw_ctrl_server_ops {
 	 * set): always offered.
 	 */
 	unsigned (*ike_count)(void *arg);
+	/**
+	 * The seed draft's profile (conf.draft): the Child SA whose outer
+	 * addresses are @p local (the server's end of the control connection)
+	 * and @p peer. Asked once per connection, for its greeting; -ENOENT:
+	 * the IKEv2 bit is not offered on that greeting.
+	 * @return 0 with @p out filled, or -ENOENT.
+	 */
+	int (*draft_lookup)(void *arg, const struct sockaddr *local,
+			    const struct sockaddr *peer, struct tw_ctrl_draft_sa *out);
 	/**
 	 * Install a session (not yet started). May change s->local_port.
 	 * @return an Accept value (0 = accepted, *handle set; 1..5 refused).
@@ -247,6 +297,18 @@ struct tw_ctrl_server_conf {
 	/** RFC 7717 shared secret -> Token key: PBKDF2 (default) or DIRECT
 	 *  (docs/protocol.md). */
 	enum tw_crypto_token_key_mode ike_token_key;
+	/**
+	 * The seed draft's profile instead of RFC 7717 (docs/protocol.md):
+	 * the IKEv2 bit is offered when ops.draft_lookup finds the Child SA
+	 * between the two ends, whose Protocol and SPIs the greeting then
+	 * carries; ike_lookup / ike_count are not used.
+	 */
+	bool draft;
+	enum tw_ctrl_draft_variant draft_variant;
+	/** base and Alternative 1: SKEYSEED or KEYMAT as the secret / root. */
+	enum tw_ctrl_draft_secret draft_secret;
+	/** base only: test keys = prf+(secret, SID) (tw_crypto_draft_sid_keys()). */
+	bool draft_sid_key;
 	/** SID IPv4 address (RFC 4656 §3.5; zero: the connection's local
 	 *  IPv4 address, or the last 4 octets of its IPv6 one). */
 	uint8_t sid_addr[4];

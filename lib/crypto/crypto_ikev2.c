@@ -420,3 +420,111 @@ int tw_crypto_rfc7717_token_key(enum tw_crypto_token_key_mode mode,
 	}
 	return -TW_PROTO_E_INVAL;
 }
+
+/* ------------------------------------------------------------------ */
+/* The seed draft's derivations (docs/protocol.md, reconstruction)     */
+/* ------------------------------------------------------------------ */
+
+/* IKEv2 transform IDs (IANA, RFC 7296 §3.3.2) that Alternative 2 reads. */
+enum {
+	ENCR_AES_CBC = 12,
+	ENCR_AES_CTR = 13,
+	AUTH_HMAC_SHA1_96 = 2,
+	AUTH_AES_XCBC_96 = 5,
+	AUTH_HMAC_SHA2_256_128 = 12,
+};
+
+/* Seed draft §4.2.1: AES Session-key = PRF(root, "O/TWAMP enc") and HMAC
+ * Session-key = PRF(root, "O/TWAMP auth"), through prf+ (RFC 7296 §2.13). */
+int tw_crypto_draft_alt1_keys(enum tw_crypto_prf prf, const uint8_t *root,
+			      size_t root_len, struct tw_crypto_session_keys *out)
+{
+	static const char enc[] = "O/TWAMP enc", auth[] = "O/TWAMP auth";
+	struct tw_crypto_session_keys k;
+	int rc;
+
+	if (root == NULL || root_len == 0 || out == NULL)
+		return -TW_PROTO_E_INVAL;
+	rc = tw_crypto_prf_plus(prf, root, root_len, (const uint8_t *)enc,
+				sizeof(enc) - 1, k.aes, sizeof(k.aes));
+	if (rc == 0)
+		rc = tw_crypto_prf_plus(prf, root, root_len, (const uint8_t *)auth,
+					sizeof(auth) - 1, k.hmac, sizeof(k.hmac));
+	if (rc == 0)
+		*out = k;
+	tw_crypto_wipe(&k, sizeof(k));
+	return rc;
+}
+
+/* Seed draft §4.2.1: Token = Enc_root(Challenge), AES-128-ECB with the
+ * first 16 octets of the root key. */
+int tw_crypto_draft_alt1_token(const uint8_t *root, size_t root_len,
+			       const uint8_t challenge[TW_CRYPTO_BLOCK],
+			       uint8_t token[TW_CRYPTO_BLOCK])
+{
+	if (root == NULL || root_len < TW_CRYPTO_AES_KEY || challenge == NULL ||
+	    token == NULL)
+		return -TW_PROTO_E_INVAL;
+	return tw_aes128(EVP_aes_128_ecb(), 1, root, NULL, challenge, token,
+			 TW_CRYPTO_BLOCK) == 0 ? 0 : -TW_PROTO_E_CRYPTO;
+}
+
+int tw_crypto_draft_alt1_token_check(const uint8_t *root, size_t root_len,
+				     const uint8_t challenge[TW_CRYPTO_BLOCK],
+				     const uint8_t token[TW_CRYPTO_BLOCK])
+{
+	uint8_t want[TW_CRYPTO_BLOCK];
+	int rc;
+
+	if (token == NULL)
+		return -TW_PROTO_E_INVAL;
+	rc = tw_crypto_draft_alt1_token(root, root_len, challenge, want);
+	if (rc == 0 && !tw_crypto_memeq(want, token, sizeof(want)))
+		rc = -TW_PROTO_E_TOKEN;
+	tw_crypto_wipe(want, sizeof(want));
+	return rc;
+}
+
+/* Seed draft §4.1 "PRF{SKEYSEED, Session ID}", read as the test session's
+ * keys: TestAESKey | TestHMACKey = prf+(secret, SID) (RFC 7296 §2.13). */
+int tw_crypto_draft_sid_keys(enum tw_crypto_prf prf, const uint8_t *secret,
+			     size_t secret_len, const uint8_t sid[16],
+			     struct tw_crypto_session_keys *test)
+{
+	uint8_t k[TW_CRYPTO_AES_KEY + TW_CRYPTO_HMAC_KEY];
+	int rc;
+
+	if (secret == NULL || secret_len == 0 || sid == NULL || test == NULL)
+		return -TW_PROTO_E_INVAL;
+	rc = tw_crypto_prf_plus(prf, secret, secret_len, sid, 16, k, sizeof(k));
+	if (rc == 0) {
+		memcpy(test->aes, k, TW_CRYPTO_AES_KEY);
+		memcpy(test->hmac, k + TW_CRYPTO_AES_KEY, TW_CRYPTO_HMAC_KEY);
+	}
+	tw_crypto_wipe(k, sizeof(k));
+	return rc;
+}
+
+/* Seed draft §4.2.2: the control session keys are the Child SA's own
+ * (docs/protocol.md: AES-128 key, HMAC key zero-extended to 32 octets). */
+int tw_crypto_draft_alt2_keys(uint16_t encr, const uint8_t *encr_key,
+			      size_t encr_key_len, uint16_t integ,
+			      const uint8_t *integ_key, size_t integ_key_len,
+			      struct tw_crypto_session_keys *out)
+{
+	if (encr_key == NULL || integ_key == NULL || out == NULL)
+		return -TW_PROTO_E_INVAL;
+	/* AES-CBC-128 (16 octets) or AES-CTR-128 (16 + 4 nonce, RFC 5930) */
+	if (!((encr == ENCR_AES_CBC && encr_key_len == 16) ||
+	      (encr == ENCR_AES_CTR && encr_key_len == 20)))
+		return -TW_PROTO_E_RANGE;
+	/* an integrity key of at most 32 octets: AEAD SAs have none */
+	if (!((integ == AUTH_HMAC_SHA1_96 && integ_key_len == 20) ||
+	      (integ == AUTH_AES_XCBC_96 && integ_key_len == 16) ||
+	      (integ == AUTH_HMAC_SHA2_256_128 && integ_key_len == 32)))
+		return -TW_PROTO_E_RANGE;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->aes, encr_key, TW_CRYPTO_AES_KEY);
+	memcpy(out->hmac, integ_key, integ_key_len);
+	return 0;
+}

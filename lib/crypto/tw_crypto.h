@@ -595,6 +595,71 @@ int tw_crypto_rfc7717_token_key(enum tw_crypto_token_key_mode mode,
 				uint32_t count, uint32_t cap,
 				uint8_t key[TW_CRYPTO_AES_KEY]);
 
+/* ------------------------------------------------------------------ */
+/* The seed draft's profile (ipsec.ikev2.profile: draft;               */
+/* docs/protocol.md "The seed draft's mechanisms": reconstruction)     */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Alternative 1 session keys from the root key (SKEYSEED or KEYMAT):
+ * AES Session-key = first 16 octets of prf+(root, "O/TWAMP enc"), HMAC
+ * Session-key = first 32 octets of prf+(root, "O/TWAMP auth"), with the
+ * IKE SA's PRF. @p out is written only on success.
+ *
+ * @return 0, -TW_PROTO_E_INVAL (unknown PRF, empty root) or
+ *         -TW_PROTO_E_CRYPTO.
+ */
+int tw_crypto_draft_alt1_keys(enum tw_crypto_prf prf, const uint8_t *root,
+			      size_t root_len, struct tw_crypto_session_keys *out);
+
+/**
+ * Alternative 1 Token = AES-128-ECB(first 16 octets of root, Challenge).
+ *
+ * @return 0, -TW_PROTO_E_INVAL (root shorter than 16 octets) or
+ *         -TW_PROTO_E_CRYPTO.
+ */
+int tw_crypto_draft_alt1_token(const uint8_t *root, size_t root_len,
+			       const uint8_t challenge[TW_CRYPTO_BLOCK],
+			       uint8_t token[TW_CRYPTO_BLOCK]);
+
+/**
+ * Check an Alternative 1 Token in constant time (server side).
+ *
+ * @return 0, -TW_PROTO_E_TOKEN (another root key: Accept 1),
+ *         -TW_PROTO_E_INVAL or -TW_PROTO_E_CRYPTO.
+ */
+int tw_crypto_draft_alt1_token_check(const uint8_t *root, size_t root_len,
+				     const uint8_t challenge[TW_CRYPTO_BLOCK],
+				     const uint8_t token[TW_CRYPTO_BLOCK]);
+
+/**
+ * The optional per-SID key of the base variant: TestAESKey (16) |
+ * TestHMACKey (32) = prf+(secret, SID) with the IKE SA's PRF, in place of
+ * tw_crypto_test_keys().
+ *
+ * @return 0, -TW_PROTO_E_INVAL or -TW_PROTO_E_CRYPTO.
+ */
+int tw_crypto_draft_sid_keys(enum tw_crypto_prf prf, const uint8_t *secret,
+			     size_t secret_len, const uint8_t sid[16],
+			     struct tw_crypto_session_keys *test);
+
+/**
+ * Alternative 2 session keys from one Child SA direction (the client ->
+ * server SA): AES Session-key = its AES-128 key (ENCR_AES_CBC 12 with 16
+ * octets, or ENCR_AES_CTR 13 with 16 + 4 nonce octets, nonce dropped);
+ * HMAC Session-key = its integrity key (AUTH_HMAC_SHA1_96 2, 20 octets;
+ * AUTH_AES_XCBC_96 5, 16; AUTH_HMAC_SHA2_256_128 12, 32) zero-extended to
+ * 32 octets. Transform IDs are IANA's (RFC 7296 §3.3.2).
+ *
+ * @return 0, -TW_PROTO_E_RANGE (another cipher or key size, an AEAD or
+ *         a longer integrity key: the SA cannot key Alternative 2) or
+ *         -TW_PROTO_E_INVAL (NULL).
+ */
+int tw_crypto_draft_alt2_keys(uint16_t encr, const uint8_t *encr_key,
+			      size_t encr_key_len, uint16_t integ,
+			      const uint8_t *integ_key, size_t integ_key_len,
+			      struct tw_crypto_session_keys *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,7 +53,9 @@ extern "C" {
 	X(HMAC, "HMAC verification failed")                                    \
 	X(TOKEN, "token does not decrypt to the challenge (wrong key)")        \
 	X(CRYPTO, "crypto library failure")                                    \
-	X(NOMEM, "out of memory")
+	X(NOMEM, "out of memory")                                              \
+	X(MBZ, "must-be-zero field not zero")                                  \
+	X(PROTOCOL, "protocol neither ESP (50) nor AH (51)")
 
 #define TW_PROTO_ERR_ENUM(name, str) TW_PROTO_E_##name,
 /** Error codes; functions return them negated. 0 is success. */

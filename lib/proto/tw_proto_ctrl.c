@@ -221,6 +221,150 @@ int tw_proto_ctrl_setup_response_decode(const uint8_t *buf, size_t len,
 	return TW_CTRL_SETUP_RESPONSE_LEN;
 }
 
+/* ---- the seed draft's profile (docs/protocol.md: reconstruction) ---- */
+
+static bool zeros(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static bool draft_variant_valid(enum tw_ctrl_draft_variant v)
+{
+	return v == TW_CTRL_DRAFT_BASE || v == TW_CTRL_DRAFT_ALT1 || v == TW_CTRL_DRAFT_ALT2;
+}
+
+/*
+ * Seed draft §4.1 (Figure 2) and Figure 5: Server Greeting with the SA
+ * binding in the Unused octets; Salt and Count MBZ in Alt. 1 (§4.2.1),
+ * Challenge too in Alt. 2 (§4.2.2).
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |   Protocol    |                 MBZ (3 octets)                |
+ * |             SPI of the server's inbound SA (client -> server) |
+ * |            SPI of the server's outbound SA (server -> client) |
+ * |                            Modes                              |
+ * .                  Challenge (16 octets; Alt. 2: MBZ)           .
+ * .                  Salt (16 octets; Alt. 1 and 2: MBZ)          .
+ * |                  Count (Alt. 1 and 2: MBZ)                    |
+ * .                  MBZ (12 octets)                              .
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ */
+int tw_proto_ctrl_draft_greeting_encode(enum tw_ctrl_draft_variant v,
+					const struct tw_ctrl_draft_greeting *m,
+					uint8_t *buf, size_t cap)
+{
+	if (cap < TW_CTRL_GREETING_LEN)
+		return -TW_PROTO_E_NOSPACE;
+	if (!draft_variant_valid(v))
+		return -TW_PROTO_E_INVAL;
+	if (m->protocol != TW_CTRL_DRAFT_PROTO_ESP && m->protocol != TW_CTRL_DRAFT_PROTO_AH)
+		return -TW_PROTO_E_PROTOCOL;
+	if (m->spi_in < TW_CTRL_DRAFT_SPI_MIN || m->spi_out < TW_CTRL_DRAFT_SPI_MIN)
+		return -TW_PROTO_E_RANGE;
+	if (v == TW_CTRL_DRAFT_BASE && !count_valid(m->count))
+		return -TW_PROTO_E_COUNT;
+	memset(buf, 0, TW_CTRL_GREETING_LEN);
+	buf[0] = m->protocol;
+	tw_put_be32(buf + 4, m->spi_in);
+	tw_put_be32(buf + 8, m->spi_out);
+	tw_put_be32(buf + 12, m->modes);
+	if (v != TW_CTRL_DRAFT_ALT2)
+		memcpy(buf + 16, m->challenge, 16);
+	if (v == TW_CTRL_DRAFT_BASE) {
+		memcpy(buf + 32, m->salt, 16);
+		tw_put_be32(buf + 48, m->count);
+	}
+	return TW_CTRL_GREETING_LEN;
+}
+
+int tw_proto_ctrl_draft_greeting_decode(enum tw_ctrl_draft_variant v,
+					const uint8_t *buf, size_t len,
+					struct tw_ctrl_draft_greeting *out)
+{
+	uint32_t spi_in, spi_out, count;
+
+	if (len < TW_CTRL_GREETING_LEN)
+		return -TW_PROTO_E_TRUNCATED;
+	if (!draft_variant_valid(v))
+		return -TW_PROTO_E_INVAL;
+	if (buf[0] != TW_CTRL_DRAFT_PROTO_ESP && buf[0] != TW_CTRL_DRAFT_PROTO_AH)
+		return -TW_PROTO_E_PROTOCOL;
+	spi_in = tw_get_be32(buf + 4);
+	spi_out = tw_get_be32(buf + 8);
+	if (spi_in < TW_CTRL_DRAFT_SPI_MIN || spi_out < TW_CTRL_DRAFT_SPI_MIN)
+		return -TW_PROTO_E_RANGE;
+	count = tw_get_be32(buf + 48);
+	if (!zeros(buf + 1, 3) || !zeros(buf + 52, 12) ||
+	    (v != TW_CTRL_DRAFT_BASE && (!zeros(buf + 32, 16) || count != 0)) ||
+	    (v == TW_CTRL_DRAFT_ALT2 && !zeros(buf + 16, 16)))
+		return -TW_PROTO_E_MBZ;
+	if (v == TW_CTRL_DRAFT_BASE && !count_valid(count))
+		return -TW_PROTO_E_COUNT;
+	out->protocol = buf[0];
+	out->spi_in = spi_in;
+	out->spi_out = spi_out;
+	out->modes = tw_get_be32(buf + 12);
+	memcpy(out->challenge, buf + 16, 16);
+	memcpy(out->salt, buf + 32, 16);
+	out->count = count;
+	return TW_CTRL_GREETING_LEN;
+}
+
+/*
+ * Seed draft §4.2.1 / §4.2.2 (Figure 6): Set-Up-Response of Alternatives 1
+ * and 2, kept at RFC 4656's 164 octets (docs/protocol.md).
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                             Mode                              |
+ * .                    MBZ (80 octets, the KeyID)                 .
+ * .          Token (16 octets; Alt. 2: MBZ) | MBZ (48 octets)     .
+ * .                     Client-IV (16 octets)                     .
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ */
+int tw_proto_ctrl_draft_setup_response_encode(enum tw_ctrl_draft_variant v,
+					      const struct tw_ctrl_draft_setup_response *m,
+					      uint8_t *buf, size_t cap)
+{
+	if (cap < TW_CTRL_SETUP_RESPONSE_LEN)
+		return -TW_PROTO_E_NOSPACE;
+	if (v != TW_CTRL_DRAFT_ALT1 && v != TW_CTRL_DRAFT_ALT2)
+		return -TW_PROTO_E_INVAL;
+	memset(buf, 0, TW_CTRL_SETUP_RESPONSE_LEN);
+	tw_put_be32(buf, m->mode);
+	if (v == TW_CTRL_DRAFT_ALT1)
+		memcpy(buf + 84, m->token, 16);
+	memcpy(buf + 148, m->client_iv, TW_CTRL_IV_LEN);
+	return TW_CTRL_SETUP_RESPONSE_LEN;
+}
+
+int tw_proto_ctrl_draft_setup_response_decode(enum tw_ctrl_draft_variant v,
+					      const uint8_t *buf, size_t len,
+					      struct tw_ctrl_draft_setup_response *out)
+{
+	uint32_t mode;
+
+	if (len < TW_CTRL_SETUP_RESPONSE_LEN)
+		return -TW_PROTO_E_TRUNCATED;
+	if (v != TW_CTRL_DRAFT_ALT1 && v != TW_CTRL_DRAFT_ALT2)
+		return -TW_PROTO_E_INVAL;
+	mode = tw_get_be32(buf);
+	if (mode != 0 &&
+	    (!zeros(buf + 4, TW_CTRL_KEYID_LEN) || !zeros(buf + 100, 48) ||
+	     (v == TW_CTRL_DRAFT_ALT2 && !zeros(buf + 84, 16))))
+		return -TW_PROTO_E_MBZ;
+	memset(out, 0, sizeof(*out));
+	out->mode = mode;
+	memcpy(out->token, buf + 84, 16);
+	memcpy(out->client_iv, buf + 148, TW_CTRL_IV_LEN);
+	return TW_CTRL_SETUP_RESPONSE_LEN;
+}
+
 int tw_proto_ctrl_mode_check(enum tw_ctrl_proto proto, uint32_t offered,
 			     uint32_t chosen)
 {

@@ -244,6 +244,81 @@ int tw_proto_ctrl_keyid_from_name(uint8_t keyid[TW_CTRL_KEYID_LEN],
  */
 int tw_proto_ctrl_keyid_name_len(const uint8_t keyid[TW_CTRL_KEYID_LEN]);
 
+/* ---- the seed draft's profile (docs/protocol.md, "The seed draft's
+ *      mechanisms"; draft-ietf-ippm-ipsec, the early form of RFC 7717) ---- */
+
+/** Which of the seed draft's key mechanisms a connection uses. */
+enum tw_ctrl_draft_variant {
+	TW_CTRL_DRAFT_BASE = 0, /**< §4.1: RFC 4656 keyed by SKEYSEED or KEYMAT */
+	TW_CTRL_DRAFT_ALT1 = 1, /**< §4.2.1: root key, Token = Enc_root(Challenge) */
+	TW_CTRL_DRAFT_ALT2 = 2, /**< §4.2.2: session keys = the Child SA's keys */
+};
+
+#define TW_CTRL_DRAFT_PROTO_ESP 50u /**< IP protocol number of ESP */
+#define TW_CTRL_DRAFT_PROTO_AH  51u /**< IP protocol number of AH */
+/** SPIs 0-255 never name an SA (RFC 4303 §2.1, RFC 4302 §2.4). */
+#define TW_CTRL_DRAFT_SPI_MIN   256u
+
+/** Server Greeting with the Child SA binding (every draft variant). */
+struct tw_ctrl_draft_greeting {
+	uint8_t protocol;     /**< 50 ESP or 51 AH */
+	uint32_t spi_in;      /**< server's inbound SA (client -> server) */
+	uint32_t spi_out;     /**< server's outbound SA (server -> client) */
+	uint32_t modes;
+	uint8_t challenge[16]; /**< base, Alt. 1; MBZ in Alt. 2 */
+	uint8_t salt[16];      /**< base only; MBZ in Alt. 1 and 2 */
+	uint32_t count;        /**< base only (power of 2 >= 1024); MBZ otherwise */
+};
+
+/**
+ * Encode a draft Server Greeting of variant @p v (64 octets); the fields
+ * the variant drops are written as zeros whatever @p m holds.
+ * @return 64, -TW_PROTO_E_NOSPACE, -TW_PROTO_E_INVAL (unknown variant),
+ *         -TW_PROTO_E_PROTOCOL (not 50/51), -TW_PROTO_E_RANGE (an SPI
+ *         below 256) or -TW_PROTO_E_COUNT (base: Count invalid).
+ */
+int tw_proto_ctrl_draft_greeting_encode(enum tw_ctrl_draft_variant v,
+					const struct tw_ctrl_draft_greeting *m,
+					uint8_t *buf, size_t cap);
+
+/**
+ * Decode a draft Server Greeting of variant @p v. Unlike the RFC 4656
+ * decoder, every MBZ field of the variant is checked: a greeting of
+ * another variant (or an RFC 4656 one) must not pass as this one.
+ * @return 64, -TW_PROTO_E_TRUNCATED, -TW_PROTO_E_INVAL (unknown variant),
+ *         -TW_PROTO_E_PROTOCOL, -TW_PROTO_E_RANGE (SPI below 256),
+ *         -TW_PROTO_E_MBZ or -TW_PROTO_E_COUNT (base: Count invalid).
+ */
+int tw_proto_ctrl_draft_greeting_decode(enum tw_ctrl_draft_variant v,
+					const uint8_t *buf, size_t len,
+					struct tw_ctrl_draft_greeting *out);
+
+/** Set-Up-Response of Alternatives 1 and 2 (164 octets, KeyID MBZ). */
+struct tw_ctrl_draft_setup_response {
+	uint32_t mode;
+	uint8_t token[16];   /**< Alt. 1: AES-128-ECB(root, Challenge); Alt. 2 MBZ */
+	uint8_t client_iv[TW_CTRL_IV_LEN];
+};
+
+/**
+ * Encode an Alternative 1 or 2 Set-Up-Response (the base variant uses
+ * tw_proto_ctrl_setup_response_encode() with KeyID zero).
+ * @return 164, -TW_PROTO_E_NOSPACE or -TW_PROTO_E_INVAL (base or unknown).
+ */
+int tw_proto_ctrl_draft_setup_response_encode(enum tw_ctrl_draft_variant v,
+					      const struct tw_ctrl_draft_setup_response *m,
+					      uint8_t *buf, size_t cap);
+
+/**
+ * Decode an Alternative 1 or 2 Set-Up-Response, MBZ checked (KeyID, the
+ * 48 octets after Alt. 1's Token, Alt. 2's whole Token); Mode 0 (the
+ * client quits) decodes whatever follows it.
+ * @return 164, -TW_PROTO_E_TRUNCATED, -TW_PROTO_E_INVAL or -TW_PROTO_E_MBZ.
+ */
+int tw_proto_ctrl_draft_setup_response_decode(enum tw_ctrl_draft_variant v,
+					      const uint8_t *buf, size_t len,
+					      struct tw_ctrl_draft_setup_response *out);
+
 /** Server-Start (RFC 4656 §3.1). */
 struct tw_ctrl_server_start {
 	uint8_t accept;                   /**< enum tw_ctrl_accept */

@@ -24,6 +24,7 @@
 #include "tw_crypto.h"
 
 #include "rfc_vectors.h"
+#include "draft_vectors.h"
 
 /* ---- helpers ---- */
 
@@ -1824,6 +1825,84 @@ static void add(const char *name, CMUnitTestFunction fn,
 #define ADD(fn) add(#fn, fn, NULL, NULL, NULL)
 #define ADD_F(fn, s, t) add(#fn, fn, s, t, NULL)
 
+/* ---- the seed draft's derivations (vectors: draft_vectors.py) ---- */
+
+static void test_draft_alt1_vectors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(kat_draft); i++) {
+		const struct kat_draft *v = &kat_draft[i];
+		const uint8_t *root = (const uint8_t *)v->root;
+		struct tw_crypto_session_keys k, t;
+		uint8_t tok[16], bad[16];
+
+		assert_int_equal(tw_crypto_draft_alt1_keys((enum tw_crypto_prf)v->prf, root,
+							   v->root_len, &k), 0);
+		assert_memory_equal(k.aes, v->aes, 16);
+		assert_memory_equal(k.hmac, v->hmac, 32);
+		assert_int_equal(tw_crypto_draft_alt1_token(root, v->root_len,
+							    (const uint8_t *)v->challenge, tok), 0);
+		assert_memory_equal(tok, v->token, 16);
+		assert_int_equal(tw_crypto_draft_alt1_token_check(root, v->root_len,
+								  (const uint8_t *)v->challenge,
+								  tok), 0);
+		memcpy(bad, tok, 16);
+		bad[15] ^= 1;
+		assert_int_equal(tw_crypto_draft_alt1_token_check(root, v->root_len,
+								  (const uint8_t *)v->challenge,
+								  bad), -TW_PROTO_E_TOKEN);
+		assert_int_equal(tw_crypto_draft_sid_keys((enum tw_crypto_prf)v->prf, root,
+							  v->root_len, (const uint8_t *)v->sid,
+							  &t), 0);
+		assert_memory_equal(t.aes, v->sid_aes, 16);
+		assert_memory_equal(t.hmac, v->sid_hmac, 32);
+	}
+}
+
+static void test_draft_inval(void **state)
+{
+	struct tw_crypto_session_keys k, keep;
+	uint8_t root[20] = { 1 }, ch[16] = { 2 }, tok[16], sid[16] = { 3 };
+	uint8_t e[36], a[64];
+
+	(void)state;
+	memset(&k, 0x5a, sizeof(k));
+	keep = k;
+	/* unknown PRF, empty root: nothing written */
+	assert_int_equal(tw_crypto_draft_alt1_keys((enum tw_crypto_prf)1, root, 20, &k),
+			 -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_crypto_draft_alt1_keys(TW_CRYPTO_PRF_HMAC_SHA1, root, 0, &k),
+			 -TW_PROTO_E_INVAL);
+	assert_int_equal(tw_crypto_draft_sid_keys(TW_CRYPTO_PRF_HMAC_SHA1, NULL, 20, sid, &k),
+			 -TW_PROTO_E_INVAL);
+	assert_memory_equal(&k, &keep, sizeof(k));
+	/* the Token key is the first 16 octets: a shorter root is refused */
+	assert_int_equal(tw_crypto_draft_alt1_token(root, 15, ch, tok), -TW_PROTO_E_INVAL);
+	/* Alternative 2: AES-CBC-128 + HMAC-SHA1 keys, zero-extended */
+	for (int i = 0; i < 36; i++)
+		e[i] = (uint8_t)(0x10 + i);
+	for (int i = 0; i < 64; i++)
+		a[i] = (uint8_t)(0x80 + i);
+	assert_int_equal(tw_crypto_draft_alt2_keys(12, e, 16, 2, a, 20, &k), 0);
+	assert_memory_equal(k.aes, e, 16);
+	assert_memory_equal(k.hmac, a, 20);
+	for (int i = 20; i < 32; i++)
+		assert_int_equal(k.hmac[i], 0);
+	/* AES-CTR-128: the 4-octet nonce is dropped; SHA2-256 key as it is */
+	assert_int_equal(tw_crypto_draft_alt2_keys(13, e, 20, 12, a, 32, &k), 0);
+	assert_memory_equal(k.aes, e, 16);
+	assert_memory_equal(k.hmac, a, 32);
+	keep = k;
+	/* AES-256, AES-GCM (no integrity key), SHA2-512, bad lengths: refused */
+	assert_int_equal(tw_crypto_draft_alt2_keys(12, e, 32, 2, a, 20, &k), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_crypto_draft_alt2_keys(20, e, 20, 0, a, 0, &k), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_crypto_draft_alt2_keys(12, e, 16, 14, a, 64, &k), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_crypto_draft_alt2_keys(12, e, 16, 2, a, 19, &k), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_crypto_draft_alt2_keys(13, e, 16, 2, a, 20, &k), -TW_PROTO_E_RANGE);
+	assert_int_equal(tw_crypto_draft_alt2_keys(12, NULL, 16, 2, a, 20, &k), -TW_PROTO_E_INVAL);
+	assert_memory_equal(&k, &keep, sizeof(k));
+}
+
 int main(void)
 {
 	char name[160];
@@ -1935,5 +2014,7 @@ int main(void)
 	ADD(test_rfc7717_token_key_both_readings);
 	ADD(test_rfc7717_chain);
 	ADD(test_ike_inval);
+	ADD(test_draft_alt1_vectors);
+	ADD(test_draft_inval);
 	return _cmocka_run_group_tests("crypto", tests, ntests, NULL, NULL);
 }

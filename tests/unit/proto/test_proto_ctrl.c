@@ -1825,6 +1825,245 @@ static void test_keyid_from_spis_clears(void **state)
 	{ "nospace " label, check_nospace, NULL, NULL, &(c) },        \
 	{ "roundtrip " label, check_roundtrip, NULL, NULL, &(c) }
 
+/* ---- the seed draft's greeting and Set-Up-Response (docs/protocol.md) ---- */
+
+/* A base-variant draft greeting: ESP, SPIs 0x0000c001 / 0xc0de0002,
+ * Modes auth|IKEv2, Challenge 0x10.., Salt 0x20.., Count 1024. */
+static void draft_wire(uint8_t w[64])
+{
+	memset(w, 0, 64);
+	w[0] = 50;
+	w[6] = 0xc0, w[7] = 0x01;
+	w[8] = 0xc0, w[9] = 0xde, w[11] = 0x02;
+	w[15] = 0x82;
+	for (int i = 0; i < 16; i++) {
+		w[16 + i] = (uint8_t)(0x10 + i);
+		w[32 + i] = (uint8_t)(0x20 + i);
+	}
+	w[50] = 0x04; /* 1024 */
+}
+
+static void test_draft_greeting_round_trip(void **state)
+{
+	static const enum tw_ctrl_draft_variant vs[] = { TW_CTRL_DRAFT_BASE, TW_CTRL_DRAFT_ALT1,
+							 TW_CTRL_DRAFT_ALT2 };
+	struct tw_ctrl_draft_greeting m, d;
+	uint8_t w[64], b[64];
+
+	(void)state;
+	draft_wire(w);
+	assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_BASE, w, 64, &m), 64);
+	assert_int_equal(m.protocol, 50);
+	assert_int_equal(m.spi_in, 0xc001);
+	assert_int_equal(m.spi_out, 0xc0de0002);
+	assert_int_equal(m.modes, 0x82);
+	assert_int_equal(m.count, 1024);
+	assert_memory_equal(m.challenge, w + 16, 16);
+	assert_memory_equal(m.salt, w + 32, 16);
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode(TW_CTRL_DRAFT_BASE, &m, b, 64), 64);
+	assert_memory_equal(b, w, 64);
+	/* a base draft greeting is also a valid RFC 4656 greeting */
+	{
+		struct tw_ctrl_greeting g;
+
+		assert_int_equal(tw_proto_ctrl_greeting_decode(w, 64, &g), 64);
+		assert_memory_equal(g.unused, w, 12);
+	}
+	/* Alt. 1 drops Salt and Count, Alt. 2 the Challenge too: the encoder
+	 * writes zeros whatever the struct holds, the decoder gives them back */
+	for (unsigned i = 1; i < 3; i++) {
+		assert_int_equal(tw_proto_ctrl_draft_greeting_encode(vs[i], &m, b, 64), 64);
+		assert_true(b[0] == 50 && b[15] == 0x82);
+		for (int j = 32; j < 64; j++)
+			assert_int_equal(b[j], 0);
+		for (int j = 16; j < 32; j++)
+			assert_int_equal(b[j], vs[i] == TW_CTRL_DRAFT_ALT2 ? 0 : w[j]);
+		assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], b, 64, &d), 64);
+		assert_int_equal(d.spi_in, 0xc001);
+		assert_int_equal(d.count, 0);
+		/* Count 0: the RFC 4656 decoder refuses it, as a non-draft client would */
+		{
+			struct tw_ctrl_greeting g;
+
+			assert_int_equal(tw_proto_ctrl_greeting_decode(b, 64, &g), -TW_PROTO_E_COUNT);
+		}
+	}
+	/* AH */
+	m.protocol = 51;
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode(TW_CTRL_DRAFT_ALT1, &m, b, 64), 64);
+	assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_ALT1, b, 64, &d), 64);
+	assert_int_equal(d.protocol, 51);
+}
+
+static void test_draft_greeting_malformed(void **state)
+{
+	static const enum tw_ctrl_draft_variant vs[] = { TW_CTRL_DRAFT_BASE, TW_CTRL_DRAFT_ALT1,
+							 TW_CTRL_DRAFT_ALT2 };
+	struct tw_ctrl_draft_greeting m, keep;
+	uint8_t w[64], b[64], alt[3][64];
+
+	(void)state;
+	draft_wire(w);
+	assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_BASE, w, 64, &m), 64);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(tw_proto_ctrl_draft_greeting_encode(vs[i], &m, alt[i], 64), 64);
+	memset(&keep, 0x77, sizeof(keep));
+	for (unsigned i = 0; i < 3; i++) {
+		struct tw_ctrl_draft_greeting d = keep;
+
+		/* short input, unknown variant */
+		assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], alt[i], 63, &d),
+				 -TW_PROTO_E_TRUNCATED);
+		assert_int_equal(tw_proto_ctrl_draft_greeting_decode((enum tw_ctrl_draft_variant)3,
+								     alt[i], 64, &d),
+				 -TW_PROTO_E_INVAL);
+		/* protocol neither 50 nor 51 (0: an RFC 4656 greeting's Unused) */
+		for (unsigned p = 0; p < 256; p++) {
+			if (p == 50 || p == 51)
+				continue;
+			memcpy(b, alt[i], 64);
+			b[0] = (uint8_t)p;
+			assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], b, 64, &d),
+					 -TW_PROTO_E_PROTOCOL);
+		}
+		/* reserved SPIs 0..255 */
+		memcpy(b, alt[i], 64);
+		memset(b + 4, 0, 4);
+		b[7] = 0xff;
+		assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], b, 64, &d),
+				 -TW_PROTO_E_RANGE);
+		memcpy(b, alt[i], 64);
+		memset(b + 8, 0, 4);
+		assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], b, 64, &d),
+				 -TW_PROTO_E_RANGE);
+		/* every MBZ octet of the variant, one at a time */
+		for (unsigned o = 0; o < 64; o++) {
+			bool mbz = (o >= 1 && o < 4) || o >= 52 ||
+				   (vs[i] != TW_CTRL_DRAFT_BASE && o >= 32) ||
+				   (vs[i] == TW_CTRL_DRAFT_ALT2 && o >= 16);
+
+			if (!mbz)
+				continue;
+			memcpy(b, alt[i], 64);
+			b[o] ^= 0x01;
+			assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], b, 64, &d),
+					 -TW_PROTO_E_MBZ);
+		}
+		/* base: Count must be a power of 2 >= 1024 */
+		if (vs[i] == TW_CTRL_DRAFT_BASE) {
+			memcpy(b, alt[i], 64);
+			b[48] = b[49] = b[50] = b[51] = 0;
+			assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], b, 64, &d),
+					 -TW_PROTO_E_COUNT);
+			b[50] = 0x03;
+			assert_int_equal(tw_proto_ctrl_draft_greeting_decode(vs[i], b, 64, &d),
+					 -TW_PROTO_E_COUNT);
+		}
+		/* nothing written on failure */
+		assert_memory_equal(&d, &keep, sizeof(d));
+	}
+	/* a base greeting read as Alt. 1 / Alt. 2 (another variant) */
+	assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_ALT1, alt[0], 64, &m),
+			 -TW_PROTO_E_MBZ);
+	assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_ALT2, alt[1], 64, &m),
+			 -TW_PROTO_E_MBZ);
+	/* encoder refusals, nothing written */
+	assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_BASE, w, 64, &m), 64);
+	memset(b, 0xee, 64);
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode(TW_CTRL_DRAFT_BASE, &m, b, 63),
+			 -TW_PROTO_E_NOSPACE);
+	keep = m;
+	m.protocol = 17;
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode(TW_CTRL_DRAFT_ALT1, &m, b, 64),
+			 -TW_PROTO_E_PROTOCOL);
+	m = keep;
+	m.spi_out = 255;
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode(TW_CTRL_DRAFT_ALT2, &m, b, 64),
+			 -TW_PROTO_E_RANGE);
+	m = keep;
+	m.count = 1000;
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode(TW_CTRL_DRAFT_BASE, &m, b, 64),
+			 -TW_PROTO_E_COUNT);
+	/* Alt. 1/2 do not carry Count: any value is fine, 0 is sent */
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode(TW_CTRL_DRAFT_ALT1, &m, b, 64), 64);
+	m = keep;
+	assert_int_equal(tw_proto_ctrl_draft_greeting_encode((enum tw_ctrl_draft_variant)7, &m,
+							     b, 64), -TW_PROTO_E_INVAL);
+}
+
+static void test_draft_setup_response(void **state)
+{
+	struct tw_ctrl_draft_setup_response m, d, keep;
+	uint8_t b[TW_CTRL_SETUP_RESPONSE_LEN], c[TW_CTRL_SETUP_RESPONSE_LEN];
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.mode = TW_MODE_ENCRYPTED | TW_MODE_IKEV2;
+	for (int i = 0; i < 16; i++) {
+		m.token[i] = (uint8_t)(0xa0 + i);
+		m.client_iv[i] = (uint8_t)(0x50 + i);
+	}
+	/* Alt. 1: Mode | 80 MBZ | Token 16 | 48 MBZ | Client-IV 16 */
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_encode(TW_CTRL_DRAFT_ALT1, &m, b,
+								   sizeof(b)), 164);
+	assert_int_equal(b[3], 0x84);
+	for (int i = 4; i < 84; i++)
+		assert_int_equal(b[i], 0);
+	assert_memory_equal(b + 84, m.token, 16);
+	for (int i = 100; i < 148; i++)
+		assert_int_equal(b[i], 0);
+	assert_memory_equal(b + 148, m.client_iv, 16);
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_ALT1, b,
+								   sizeof(b), &d), 164);
+	assert_memory_equal(&d, &m, sizeof(d));
+	/* Alt. 2: no Token, whatever the struct holds */
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_encode(TW_CTRL_DRAFT_ALT2, &m, c,
+								   sizeof(c)), 164);
+	for (int i = 4; i < 148; i++)
+		assert_int_equal(c[i], 0);
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_ALT2, c,
+								   sizeof(c), &d), 164);
+	assert_memory_equal(d.client_iv, m.client_iv, 16);
+	/* malformed: short, base/unknown variant, every MBZ octet */
+	memset(&keep, 0x33, sizeof(keep));
+	d = keep;
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_ALT1, b, 163, &d),
+			 -TW_PROTO_E_TRUNCATED);
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_BASE, b, 164, &d),
+			 -TW_PROTO_E_INVAL);
+	for (unsigned o = 4; o < 148; o++) {
+		uint8_t x[TW_CTRL_SETUP_RESPONSE_LEN];
+
+		memcpy(x, c, sizeof(x));
+		x[o] ^= 0x80;
+		assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_ALT2, x,
+									   164, &d),
+				 -TW_PROTO_E_MBZ);
+		if (o >= 84 && o < 100)
+			continue; /* Alt. 1's Token */
+		memcpy(x, b, sizeof(x));
+		x[o] ^= 0x80;
+		assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_ALT1, x,
+									   164, &d),
+				 -TW_PROTO_E_MBZ);
+	}
+	assert_memory_equal(&d, &keep, sizeof(d));
+	/* an Alt. 1 response read as Alt. 2 (the Token is not zero) */
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_ALT2, b, 164, &d),
+			 -TW_PROTO_E_MBZ);
+	/* Mode 0 (the client quits) decodes whatever follows */
+	b[3] = 0;
+	b[10] = 1;
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_decode(TW_CTRL_DRAFT_ALT2, b, 164, &d),
+			 164);
+	assert_int_equal(d.mode, 0);
+	/* encoder refusals */
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_encode(TW_CTRL_DRAFT_ALT1, &m, b, 163),
+			 -TW_PROTO_E_NOSPACE);
+	assert_int_equal(tw_proto_ctrl_draft_setup_response_encode(TW_CTRL_DRAFT_BASE, &m, b, 164),
+			 -TW_PROTO_E_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1906,6 +2145,9 @@ int main(void)
 		cmocka_unit_test(test_mode_bits),
 		cmocka_unit_test(test_mode_matrix),
 		cmocka_unit_test(test_keyid_from_spis_clears),
+		cmocka_unit_test(test_draft_greeting_round_trip),
+		cmocka_unit_test(test_draft_greeting_malformed),
+		cmocka_unit_test(test_draft_setup_response),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
