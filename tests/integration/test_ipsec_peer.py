@@ -8,7 +8,7 @@ the outbound SA's keys and checked field by field. One "ok - ..." /
 
   test_ipsec_peer.py check IFACE DUT_MAC PEER DUT PORT --proto light|stamp
         --spi-in X --spi-out Y --cipher C --ckey HEX [--auth A --akey HEX] [--udp]
-        [--count N]
+        [--count N] [--ah] [--transport] [--no-replay] [--gone]
   test_ipsec_peer.py tel PREFIX CMD      print a DPDK telemetry reply (JSON)
 """
 import argparse
@@ -34,7 +34,7 @@ SPORT = 40862
 
 def sa(a, spi, src, dst, out=False):
     l3 = IP if ":" not in src else IPv6
-    kw = dict(tunnel_header=l3(src=src, dst=dst))
+    kw = {} if a.transport else dict(tunnel_header=l3(src=src, dst=dst))
     if a.udp:
         kw["nat_t_header"] = UDP(sport=4500, dport=4500)
     ckey, akey = (a.ckey_out, a.akey_out) if out else (a.ckey, a.akey)
@@ -105,8 +105,18 @@ def cmd_check(a):
     l3 = IP if ":" not in a.peer else IPv6
     xp = "AH" if a.ah else "ESP"
     L = AH if a.ah else ESP
-    tag = "%s %s%s %s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
-                          "ESP-in-UDP" if a.udp else xp)
+    tag = "%s %s%s %s%s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
+                            "ESP-in-UDP" if a.udp else xp,
+                            " transport" if a.transport else "")
+    if a.gone:
+        # the SA was deleted: a well-formed packet on it gets no answer
+        inner = l3(bytes(l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=a.port) /
+                         Raw(pr.encode(7000, now_ntp()))))
+        s.send(frame(a, sa_in.encrypt(inner, seq_num=a.count + 1)))
+        quiet = recv_reply(s, a, 0.5) is None
+        print("%s - %s: SPI 0x%x deleted, a valid packet on it is not answered"
+              % ("ok" if quiet else "not ok", tag, a.spi_in))
+        return 0 if quiet else 1
     names = ["a reply for every packet",
              "replies are %s%s from %s to %s" % (xp, " in UDP 4500->4500" if a.udp else "",
                                                  a.dut, a.peer),
@@ -161,8 +171,9 @@ def cmd_check(a):
         except Exception as ex:  # the ICV or the padding
             fail(names[4], str(ex)[:100])
             continue
-        if not isinstance(d, (IP, IPv6)):
-            d = l3(bytes(d))  # scapy 2.5's AH tunnel over IPv4 leaves the inner IP raw
+        # scapy 2.5 leaves parts raw: the inner IP of AH tunnel mode over
+        # IPv4, the UDP header after AH transport mode over IPv6
+        d = l3(bytes(d))
         if d.src != a.dut or d.dst != a.peer or UDP not in d or d[UDP].sport != a.port \
                 or d[UDP].dport != SPORT:
             fail(names[5], d.summary())
@@ -269,6 +280,9 @@ def main():
     c.add_argument("--udp", action="store_true")
     c.add_argument("--ah", action="store_true", help="AH (RFC 4302), --auth/--akey only")
     c.add_argument("--count", type=int, default=10)
+    c.add_argument("--transport", action="store_true", help="transport mode (RFC 4302 §3.1.1)")
+    c.add_argument("--gone", action="store_true",
+                   help="the SA is deleted: one packet (sequence --count + 1), no answer")
     c.add_argument("--no-replay", action="store_true",
                    help="the inbound SA has replay_window 0: a replay is answered")
     t = sub.add_parser("tel")
