@@ -24,7 +24,8 @@
 #      (tests/bench/refl/dp_sample.py, as scripts/bench-reflector.sh), the
 #      turnaround p50/p99 since start, and /twamp/ipsec/stats over the
 #      window: every packet received must have been decrypted on the
-#      inbound SA and sent on the outbound one, with no drop of any kind
+#      inbound SA and sent on the outbound one (within 0.5 %: the two
+#      counters are read one after the other), with no drop of any kind
 #      (else the row says so and the script exits 1).
 # --runs R repeats the sequence R times (cases interleaved); the table shows
 # medians. --json FILE writes one object per case. Hugepages through
@@ -240,9 +241,9 @@ for c in order:
             if k.startswith("drop_") and v:
                 problems.append("%s %d" % (k, v))
         rx, tx = d["delta"].get("rx", 0), d["delta"].get("tx", 0)
-        # the counters are read one after the other: allow the packets of
-        # a few bursts between two reads
-        slack = max(1024, rx // 1000)
+        # /twamp/ipsec/stats is read right after /twamp/dp/stats, not at the
+        # same instant: allow what the worker forwards between two reads
+        slack = max(1024, rx // 200)
         if abs(dl.get("in_packets", 0) - rx) > slack:
             problems.append("decrypted %d of %d received" % (dl.get("in_packets", 0), rx))
         if abs(dl.get("out_packets", 0) - tx) > slack:

@@ -109,14 +109,14 @@ def main():
         time.sleep(0.05)
     time.sleep(a.warmup)
     r0 = t.cmd("/twamp/refl/stats") or {}
-    e0 = {c: t.cmd(c) or {} for c in a.extra}
     c0 = worker_ns(a.pid)
     s0, t0 = t.cmd("/twamp/dp/stats"), time.monotonic()
+    e0 = {c: t.cmd(c) or {} for c in a.extra}  # right after: the same packets
     time.sleep(a.seconds)
     s1, t1 = t.cmd("/twamp/dp/stats"), time.monotonic()
+    e1 = {c: t.cmd(c) or {} for c in a.extra}
     c1 = worker_ns(a.pid)
     r1 = t.cmd("/twamp/refl/stats") or {}
-    e1 = {c: t.cmd(c) or {} for c in a.extra}
     ta = t.cmd("/twamp/dp/turnaround")
     t.close()
     dt = t1 - t0
