@@ -273,12 +273,18 @@ for c in order:
 print("# %d run(s); bare: %ss per run; twamp-dp: %ss window after %ss warm-up; %s packets "
       "in the pcap; medians; Mpps per second of CPU time of the forwarding thread"
       % (len(rows[order[0]]) if order else 0, seconds, seconds, warmup, count))
+def rng(v, fmt="%.2f"):
+    v = [x for x in v if x is not None]
+    return "(%s-%s)" % (fmt % min(v), fmt % max(v)) if len(v) > 1 else ""
+
 print("| case | bare librte_ipsec Mpps | twamp-dp Mpps | ratio | twamp-dp wall Mpps "
-      "| p50 ns | p99 ns |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+      "| worker CPU share | p50 ns | p99 ns |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for o in objs:
-    print("| %s | %s | %s | %s | %s | %s | %s |" % (
-        o["name"], f(o["bare_mpps"]), f(o["mpps_cpu"]), f(o["ratio"]), f(o["mpps"]),
+    print("| %s | %s %s | %s %s | %s | %s | %s | %s | %s |" % (
+        o["name"], f(o["bare_mpps"]), rng(o["bare_mpps_runs"]), f(o["mpps_cpu"]),
+        rng(o["mpps_cpu_runs"]), f(o["ratio"]), f(o["mpps"]),
+        rng(o["cpu_share"], "%.2f") or f(med(o["cpu_share"])),
         f(o["turnaround_ns"]["p50"], "%d"), f(o["turnaround_ns"]["p99"], "%d")))
     if o["problems"]:
         print("|  | NOT CLEAN: %s |" % ", ".join(o["problems"]))
