@@ -1408,6 +1408,12 @@ static void parse_sas(struct pctx *p, const struct ynode *n)
 			if (sa->esn && sa->proto == TW_CONFIG_SA_AH)
 				cfg_err(&p->c, s->v[A_ESN], "%s.esn: not implemented for AH "
 					"(32-bit sequence numbers only)", path);
+			/* RFC 4303 Appendix A: the receiver infers the high-order bits
+			 * from its window; without one a replay reads as a wrap */
+			else if (sa->esn && sa->dir == TW_CONFIG_DIR_IN && sa->replay_window == 0)
+				cfg_err(&p->c, s->v[A_ESN], "%s.esn: needs an anti-replay window "
+					"(replay_window 0): the receiver infers the high-order "
+					"sequence bits from it (RFC 4303 Appendix A)", path);
 		}
 		for (unsigned j = 0; j + 1 < ip->n_sas; j++)
 			if (sa->spi && ip->sas[j].spi == sa->spi && ip->sas[j].dir == sa->dir)

@@ -8,7 +8,7 @@ the outbound SA's keys and checked field by field. One "ok - ..." /
 
   test_ipsec_peer.py check IFACE DUT_MAC PEER DUT PORT --proto light|stamp
         --spi-in X --spi-out Y --cipher C --ckey HEX [--auth A --akey HEX] [--udp]
-        [--count N] [--ah] [--transport] [--no-replay] [--gone]
+        [--count N] [--ah] [--transport] [--esn] [--no-replay] [--gone]
   test_ipsec_peer.py tel PREFIX CMD      print a DPDK telemetry reply (JSON)
 """
 import argparse
@@ -41,6 +41,8 @@ def sa(a, spi, src, dst, out=False):
     if a.ah:  # RFC 4302: integrity only
         return SecurityAssociation(AH, spi=spi, auth_algo=a.auth, auth_key=bytes.fromhex(akey),
                                    **kw)
+    if a.esn:  # RFC 4303 §2.2.1: the high 32 bits (0 here) enter the ICV
+        kw.update(esn_en=True, esn=0)
     return SecurityAssociation(ESP, spi=spi, crypt_algo=a.cipher, crypt_key=bytes.fromhex(ckey),
                                auth_algo=a.auth, auth_key=bytes.fromhex(akey) if akey else None,
                                **kw)
@@ -105,9 +107,9 @@ def cmd_check(a):
     l3 = IP if ":" not in a.peer else IPv6
     xp = "AH" if a.ah else "ESP"
     L = AH if a.ah else ESP
-    tag = "%s %s%s %s%s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
-                            "ESP-in-UDP" if a.udp else xp,
-                            " transport" if a.transport else "")
+    tag = "%s %s%s %s%s%s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
+                              "ESP-in-UDP" if a.udp else xp,
+                              " transport" if a.transport else "", " ESN" if a.esn else "")
     if a.gone:
         # the SA was deleted: a well-formed packet on it gets no answer
         inner = l3(bytes(l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=a.port) /
@@ -281,6 +283,7 @@ def main():
     c.add_argument("--ah", action="store_true", help="AH (RFC 4302), --auth/--akey only")
     c.add_argument("--count", type=int, default=10)
     c.add_argument("--transport", action="store_true", help="transport mode (RFC 4302 §3.1.1)")
+    c.add_argument("--esn", action="store_true", help="ESP with 64-bit sequence numbers")
     c.add_argument("--gone", action="store_true",
                    help="the SA is deleted: one packet (sequence --count + 1), no answer")
     c.add_argument("--no-replay", action="store_true",
