@@ -6,8 +6,8 @@
 #            [--pages N] [--keep] [--micro]
 #
 # Appliance mode (the default; needs root for hugepages). CASE: gcm128
-# (ESP AES-GCM-128) and cbc-sha256 (ESP AES-CBC-128 + HMAC-SHA256-128),
-# tunnel mode, IPv4. A pcap of --count (default 1024) TWAMP-Light test
+# (ESP AES-GCM-128), cbc-sha256 (ESP AES-CBC-128 + HMAC-SHA256-128) and
+# gcm128-udp (AES-GCM-128, ESP in UDP 4500, RFC 3948), tunnel mode, IPv4. A pcap of --count (default 1024) TWAMP-Light test
 # packets over 4 flows (tests/bench/refl/gen_refl_pcap twamp-light-unauth,
 # the clear benchmark's packets) is wrapped in ESP by scapy
 # (tests/bench/ipsec/gen_esp_pcap.py, keys of tests/bench/ipsec/
@@ -38,7 +38,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
-build=build seconds=3 runs=3 warmup=1 json="" cases="gcm128 cbc-sha256"
+build=build seconds=3 runs=3 warmup=1 json="" cases="gcm128 cbc-sha256 gcm128-udp"
 count=1024 pages=512 keep=0 micro=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -59,7 +59,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 for c in $cases; do
-	case "$c" in gcm128 | cbc-sha256) ;; *) echo "bench-ipsec: unknown case $c" >&2; exit 2 ;; esac
+	case "$c" in gcm128 | cbc-sha256 | gcm128-udp) ;; *) echo "bench-ipsec: unknown case $c" >&2; exit 2 ;; esac
 done
 if [ -n "$json" ]; then
 	case "$json" in /*) ;; *) json=$top/$json ;; esac
@@ -133,17 +133,18 @@ key_of() { sed -n "s/^ *$1: *\"\\([0-9a-f]*\\)\".*/\\1/p" "$work/bench-keys.yaml
 "$build/tests/bench/refl/gen_refl_pcap" --case twamp-light-unauth --out "$work/clear.pcap" \
 	--count "$count" --flows 4
 
-# case -> config cipher, auth, cipher key name, auth key name
+# case -> config encap, cipher, auth, cipher key name, auth key name
 case_params() {
 	case "$1" in
-	gcm128) echo "aes-gcm-128 none esp-gcm -" ;;
-	cbc-sha256) echo "aes-cbc-128 hmac-sha256-128 esp-cbc esp-sha256" ;;
+	gcm128) echo "none aes-gcm-128 none esp-gcm -" ;;
+	cbc-sha256) echo "none aes-cbc-128 hmac-sha256-128 esp-cbc esp-sha256" ;;
+	gcm128-udp) echo "udp aes-gcm-128 none esp-gcm -" ;;
 	esac
 }
 
 declare -A ckey akey
 for c in $cases; do
-	read -r cipher auth ck ak < <(case_params "$c")
+	read -r encap cipher auth ck ak < <(case_params "$c")
 	ckey[$c]=$(key_of "$ck")
 	akey[$c]=""
 	[ "$ak" = - ] || akey[$c]=$(key_of "$ak")
@@ -151,7 +152,7 @@ for c in $cases; do
 	[ -z "${akey[$c]}" ] || args+=(--auth-key "${akey[$c]}")
 	/usr/bin/python3 tests/bench/ipsec/gen_esp_pcap.py "${args[@]}"
 	sed -e "s|@PCAP@|$work/$c.pcap|" -e "s|@PREFIX@|$dp_prefix|" \
-		-e "s|@CIPHER@|$cipher|" -e "s|@AUTH@|$auth|" -e "s|@CKEY@|$ck|" \
+		-e "s|@ENCAP@|$encap|" -e "s|@CIPHER@|$cipher|" -e "s|@AUTH@|$auth|" -e "s|@CKEY@|$ck|" \
 		-e "s|@AKEY@|$ak|" tests/bench/ipsec/appliance.yaml.in >"$work/$c.yaml"
 	[ "$ak" != - ] || sed -i '/auth_key:/d' "$work/$c.yaml"
 done
@@ -221,7 +222,8 @@ def med(v):
 def f(x, fmt="%.2f"):
     return "n/a" if x is None else fmt % x
 
-names = {"gcm128": "ESP AES-GCM-128", "cbc-sha256": "ESP AES-CBC-128 + HMAC-SHA256-128"}
+names = {"gcm128": "ESP AES-GCM-128", "cbc-sha256": "ESP AES-CBC-128 + HMAC-SHA256-128",
+         "gcm128-udp": "ESP-in-UDP AES-GCM-128"}
 bad_keys = ("auth_fail", "replay_drop", "bad", "inner_drop", "no_reply_sa", "seq_overflow",
             "errors")
 objs, failed = [], False

@@ -9,8 +9,9 @@
  * it). The anti-replay window is off so the frames can be reused. The two
  * alternate in 50 ms slices; rates are per second of the thread's CPU time.
  *
- *   bench_ipsec [gcm128|cbc-sha256] [SECONDS] [PCAP CIPHER_KEY_HEX [AUTH_KEY_HEX]]
+ *   bench_ipsec [gcm128|cbc-sha256|gcm128-udp] [SECONDS] [PCAP CIPHER_KEY_HEX [AUTH_KEY_HEX]]
  * prints: case, Mpps bare, Mpps lib/ipsec, ratio
+ * gcm128-udp: AES-GCM-128 in UDP 4500 (RFC 3948) on every SA.
  *
  * Without PCAP the frames are 32 ESP packets encrypted here. With PCAP
  * (scripts/bench-ipsec.sh appliance mode: the file twamp-dp replays) they
@@ -133,7 +134,8 @@ int main(int argc, char **argv)
 			"--no-telemetry", "-l", "0", "--log-level=*:error", NULL };
 	const char *which = argc > 1 ? argv[1] : "gcm128";
 	double secs = argc > 2 ? atof(argv[2]) : 2.0;
-	bool gcm = strcmp(which, "gcm128") == 0;
+	bool udp = strcmp(which, "gcm128-udp") == 0;
+	bool gcm = udp || strcmp(which, "gcm128") == 0;
 	struct tw_ipsec_conf cc = { .n_workers = 1, .max_sas = 16, .socket = SOCKET_ID_ANY,
 				    .action = TW_IPSEC_ACT_CPU_CRYPTO, .name = "bench" };
 	struct tw_ipsec_sa_conf gen = { 0 }, in, out;
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 	gen.ipv = 4;
 	gen.cipher = gcm ? TW_IPSEC_CIPHER_AES_GCM_128 : TW_IPSEC_CIPHER_AES_CBC_128;
 	gen.auth = gcm ? TW_IPSEC_AUTH_NONE : TW_IPSEC_AUTH_HMAC_SHA256_128;
+	gen.encap_udp = udp;
 	gen.cipher_key_len = (uint8_t)tw_ipsec_cipher_key_len(gen.cipher);
 	gen.auth_key_len = (uint8_t)tw_ipsec_auth_key_len(gen.auth);
 	memset(gen.cipher_key, 0x11, gen.cipher_key_len);
@@ -174,12 +177,15 @@ int main(int argc, char **argv)
 		n_frames = read_pcap(pcap, esp, esp_len);
 		if (n_frames == 0)
 			return 1;
-		if (esp_len[0] < 14 + 20 + 8 || esp[0][23] != 50) {
-			fprintf(stderr, "bench_ipsec: %s: the first frame is not IPv4 ESP\n", pcap);
+		unsigned o = udp ? 42 : 34;   /* the SPI behind IPv4 (+ UDP) */
+
+		if (esp_len[0] < o + 8 || esp[0][23] != (udp ? 17 : 50)) {
+			fprintf(stderr, "bench_ipsec: %s: the first frame is not IPv4 ESP%s\n",
+				pcap, udp ? " in UDP" : "");
 			return 1;
 		}
-		gen.spi = (uint32_t)esp[0][34] << 24 | (uint32_t)esp[0][35] << 16 |
-			  (uint32_t)esp[0][36] << 8 | esp[0][37];
+		gen.spi = (uint32_t)esp[0][o] << 24 | (uint32_t)esp[0][o + 1] << 16 |
+			  (uint32_t)esp[0][o + 2] << 8 | esp[0][o + 3];
 		kl = argc > 4 ? unhex(argv[4], gen.cipher_key, sizeof(gen.cipher_key)) : -1;
 		if (kl != gen.cipher_key_len ||
 		    unhex(argc > 5 ? argv[5] : "", gen.auth_key, sizeof(gen.auth_key)) !=
@@ -220,6 +226,13 @@ int main(int argc, char **argv)
 		if (rte_ipsec_pkt_cpu_prepare(&sgen->ss, &m, 1) != 1 ||
 		    rte_ipsec_pkt_process(&sgen->ss, &m, 1) != 1)
 			return 1;
+		if (udp) {
+			/* RFC 768: the UDP length (librte_ipsec leaves the template's) */
+			uint8_t *u = rte_pktmbuf_mtod_offset(m, uint8_t *, 20);
+
+			u[4] = (uint8_t)((m->pkt_len - 20) >> 8);
+			u[5] = (uint8_t)(m->pkt_len - 20);
+		}
 		memcpy(rte_pktmbuf_prepend(m, 14), f, 14);
 		esp_len[i] = (uint16_t)m->pkt_len;
 		memcpy(esp[i], rte_pktmbuf_mtod(m, void *), m->pkt_len);
@@ -250,6 +263,10 @@ int main(int argc, char **argv)
 				/* bare librte_ipsec: decap, the same swap, encap */
 				uint8_t l2[14];
 
+				/* librte_ipsec finds ESP at l2_len + l3_len:
+				 * behind the UDP header in UDP encapsulation */
+				for (unsigned i = 0; udp && i < B; i++)
+					m[i]->l3_len = 28;
 				k = rte_ipsec_pkt_cpu_prepare(&sin->ss, m, B);
 				k = rte_ipsec_pkt_process(&sin->ss, m, k);
 				memcpy(l2, esp[0], 14);
