@@ -28,7 +28,11 @@
 #      counters are read one after the other), with no drop of any kind
 #      (else the row says so and the script exits 1).
 # --runs R repeats the sequence R times (cases interleaved); the table shows
-# medians. --json FILE writes one object per case. Hugepages through
+# medians, the ratio of each run's pair (bare, then twamp-dp, one right after
+# the other) and the worker's share of a CPU over its window: on a shared VM
+# (vCPUs that may be hyperthreads of one core) the per-CPU-second rates of
+# both sides drop with the neighbours' load, so compare the pairs of runs
+# where the share is near 1. --json FILE writes one object per case. Hugepages through
 # scripts/hugepages.sh (--pages, default 512), given back on exit and on
 # SIGINT/SIGTERM, as is the scratch directory (kept with --keep).
 #
@@ -269,6 +273,9 @@ for c in order:
     }
     if o["mpps_cpu"] is not None and o["bare_mpps"]:
         o["ratio"] = round(o["mpps_cpu"] / o["bare_mpps"], 3)
+    # the two measured one right after the other: the pair of one run
+    o["ratio_runs"] = [None if b is None or d is None else round(d / b, 3)
+                       for b, d in zip(o["bare_mpps_runs"], o["mpps_cpu_runs"])]
     failed = failed or bool(problems)
     objs.append(o)
 
@@ -279,14 +286,14 @@ def rng(v, fmt="%.2f"):
     v = [x for x in v if x is not None]
     return "(%s-%s)" % (fmt % min(v), fmt % max(v)) if len(v) > 1 else ""
 
-print("| case | bare librte_ipsec Mpps | twamp-dp Mpps | ratio | twamp-dp wall Mpps "
-      "| worker CPU share | p50 ns | p99 ns |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| case | bare librte_ipsec Mpps | twamp-dp Mpps | ratio | ratio per run "
+      "| twamp-dp wall Mpps | worker CPU share per run | p50 ns | p99 ns |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for o in objs:
-    print("| %s | %s %s | %s %s | %s | %s | %s | %s | %s |" % (
+    print("| %s | %s %s | %s %s | %s | %s | %s | %s | %s | %s |" % (
         o["name"], f(o["bare_mpps"]), rng(o["bare_mpps_runs"]), f(o["mpps_cpu"]),
-        rng(o["mpps_cpu_runs"]), f(o["ratio"]), f(o["mpps"]),
-        rng(o["cpu_share"], "%.2f") or f(med(o["cpu_share"])),
+        rng(o["mpps_cpu_runs"]), f(o["ratio"]), " ".join(f(x) for x in o["ratio_runs"]),
+        f(o["mpps"]), " ".join(f(x) for x in o["cpu_share"]),
         f(o["turnaround_ns"]["p50"], "%d"), f(o["turnaround_ns"]["p99"], "%d")))
     if o["problems"]:
         print("|  | NOT CLEAN: %s |" % ", ".join(o["problems"]))
