@@ -116,7 +116,12 @@ static int sa_conf(const struct tw_config *cfg, unsigned i, struct tw_ipsec_sa_c
 	c->encap_dport = s->encap_dport;
 	c->cipher = map_cipher(s->cipher);
 	c->auth = map_auth(s->auth);
-	c->replay_window = TW_IPSEC_REPLAY_DEFAULT;
+	c->esn = s->esn;
+	if (c->dir == TW_IPSEC_IN) {
+		/* RFC 4303 §3.4.3: window 0 = the receiver does not check */
+		c->replay_window = s->replay_window;
+		c->no_replay = s->replay_window == 0;
+	}
 	if (secret(cfg, s->cipher_key, tw_ipsec_cipher_key_len(c->cipher), c->cipher_key,
 		   &c->cipher_key_len, i, "cipher_key") != 0 ||
 	    secret(cfg, s->auth_key, tw_ipsec_auth_key_len(c->auth), c->auth_key,
@@ -155,6 +160,10 @@ static int install(const struct tw_config *cfg)
 			if (sa_conf(cfg, i, &c) != 0)
 				return -1;
 			if (c.dir == TW_IPSEC_IN) {
+				if (c.no_replay)
+					app_log("ipsec.sas[%u]: SPI 0x%x: warning: replay_window 0, "
+						"replay protection is off (RFC 4303 §3.4.3): replayed "
+						"packets are reflected", i, c.spi);
 				c.reply_spi = reply_spi(cfg, s);
 				if (c.reply_spi == 0)
 					app_log("ipsec.sas[%u]: no outbound SA back to its source: "
@@ -168,11 +177,11 @@ static int install(const struct tw_config *cfg)
 					strerror(-rc));
 				return -1;
 			}
-			app_log("ipsec: SA %s SPI 0x%x %s/%s %s%s", s->dir == TW_CONFIG_DIR_IN ?
+			app_log("ipsec: SA %s SPI 0x%x %s/%s %s%s%s", s->dir == TW_CONFIG_DIR_IN ?
 				"in" : "out", s->spi, tw_ipsec_cipher_name(map_cipher(s->cipher)),
 				tw_ipsec_auth_name(map_auth(s->auth)),
 				s->mode == TW_CONFIG_SA_TRANSPORT ? "transport" : "tunnel",
-				s->encap_udp ? " udp-encap" : "");
+				s->encap_udp ? " udp-encap" : "", s->esn ? " esn" : "");
 		}
 	}
 	return 0;

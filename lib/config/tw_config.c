@@ -85,10 +85,10 @@ static const char *const ikev2_keys[] = { "profile", "token_key", "variant", "se
 	"sid_key", NULL };
 
 enum { A_SPI, A_DIR, A_SRC, A_DST, A_PROTO, A_MODE, A_ENCAP, A_ESPORT,
-       A_EDPORT, A_CIPHER, A_AUTH, A_CKEY, A_AKEY };
+       A_EDPORT, A_CIPHER, A_AUTH, A_CKEY, A_AKEY, A_REPLAY, A_ESN };
 static const char *const sa_keys[] = { "spi", "direction", "src", "dst", "proto",
 	"mode", "encap", "encap_sport", "encap_dport", "cipher", "auth",
-	"cipher_key", "auth_key", NULL };
+	"cipher_key", "auth_key", "replay_window", "esn", NULL };
 
 enum { TE_COUNTERS, TE_TURN, TE_INTERVAL };
 static const char *const tel_keys[] = { "counters", "turnaround", "interval_s",
@@ -1402,6 +1402,28 @@ static void parse_sas(struct pctx *p, const struct ynode *n)
 		if (s->v[A_AKEY] != NULL)
 			get_str(p, s->v[A_AKEY], FP(path, "auth_key"), sa->auth_key,
 				sizeof(sa->auth_key), true);
+		/* RFC 4303 §3.4.3 / RFC 4302 §3.4.3: the receiver may turn the
+		 * anti-replay check off (0); it is the receiver's, never the sender's */
+		sa->replay_window = 64;
+		if (s->v[A_REPLAY] != NULL) {
+			GET_UINT(p, s->v[A_REPLAY], FP(path, "replay_window"), 0, 4096,
+				 sa->replay_window);
+			if (sa->dir == TW_CONFIG_DIR_OUT)
+				cfg_err(&p->c, s->v[A_REPLAY], "%s.replay_window: the anti-replay "
+					"window is the receiver's (direction: in only)", path);
+		}
+		if (s->v[A_ESN] != NULL) {
+			get_bool(p, s->v[A_ESN], FP(path, "esn"), &sa->esn);
+			if (sa->esn && sa->proto == TW_CONFIG_SA_AH)
+				cfg_err(&p->c, s->v[A_ESN], "%s.esn: not implemented for AH "
+					"(32-bit sequence numbers only)", path);
+			/* RFC 4303 Appendix A: the receiver infers the high-order bits
+			 * from its window; without one a replay reads as a wrap */
+			else if (sa->esn && sa->dir == TW_CONFIG_DIR_IN && sa->replay_window == 0)
+				cfg_err(&p->c, s->v[A_ESN], "%s.esn: needs an anti-replay window "
+					"(replay_window 0): the receiver infers the high-order "
+					"sequence bits from it (RFC 4303 Appendix A)", path);
+		}
 		for (unsigned j = 0; j + 1 < ip->n_sas; j++)
 			if (sa->spi && ip->sas[j].spi == sa->spi && ip->sas[j].dir == sa->dir)
 				cfg_err(&p->c, s->v[A_SPI], "%s.spi: SPI 0x%x (%s) is already "

@@ -247,6 +247,8 @@ struct tw_config_sa {
 	enum tw_config_auth auth;
 	char cipher_key[TW_CONFIG_KEYID_MAX + 1]; /**< key-file secret name */
 	char auth_key[TW_CONFIG_KEYID_MAX + 1];   /**< key-file secret name */
+	uint32_t replay_window;   /**< in: packets 0..4096, 0 = no anti-replay check */
+	bool esn;                 /**< 64-bit sequence numbers (RFC 4303 §2.2.1) */
 };
 
 struct tw_config_ipsec {

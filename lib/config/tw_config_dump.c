@@ -239,7 +239,9 @@ static void dump_ipsec(const struct tw_config_ipsec *ip, FILE *f)
 		put_str(f, sa->cipher_key);
 		fputs("\n      auth_key: ", f);
 		put_str(f, sa->auth_key);
-		fputc('\n', f);
+		if (sa->dir == TW_CONFIG_DIR_IN)
+			fprintf(f, "\n      replay_window: %u", sa->replay_window);
+		fprintf(f, "\n      esn: %s\n", sa->esn ? "true" : "false");
 	}
 }
 

@@ -8,7 +8,7 @@ the outbound SA's keys and checked field by field. One "ok - ..." /
 
   test_ipsec_peer.py check IFACE DUT_MAC PEER DUT PORT --proto light|stamp
         --spi-in X --spi-out Y --cipher C --ckey HEX [--auth A --akey HEX] [--udp]
-        [--count N]
+        [--count N] [--ah] [--transport] [--esn] [--no-replay] [--gone]
   test_ipsec_peer.py tel PREFIX CMD      print a DPDK telemetry reply (JSON)
 """
 import argparse
@@ -34,13 +34,15 @@ SPORT = 40862
 
 def sa(a, spi, src, dst, out=False):
     l3 = IP if ":" not in src else IPv6
-    kw = dict(tunnel_header=l3(src=src, dst=dst))
+    kw = {} if a.transport else dict(tunnel_header=l3(src=src, dst=dst))
     if a.udp:
         kw["nat_t_header"] = UDP(sport=4500, dport=4500)
     ckey, akey = (a.ckey_out, a.akey_out) if out else (a.ckey, a.akey)
     if a.ah:  # RFC 4302: integrity only
         return SecurityAssociation(AH, spi=spi, auth_algo=a.auth, auth_key=bytes.fromhex(akey),
                                    **kw)
+    if a.esn:  # RFC 4303 §2.2.1: the high 32 bits (0 here) enter the ICV
+        kw.update(esn_en=True, esn=0)
     return SecurityAssociation(ESP, spi=spi, crypt_algo=a.cipher, crypt_key=bytes.fromhex(ckey),
                                auth_algo=a.auth, auth_key=bytes.fromhex(akey) if akey else None,
                                **kw)
@@ -105,8 +107,18 @@ def cmd_check(a):
     l3 = IP if ":" not in a.peer else IPv6
     xp = "AH" if a.ah else "ESP"
     L = AH if a.ah else ESP
-    tag = "%s %s%s %s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
-                          "ESP-in-UDP" if a.udp else xp)
+    tag = "%s %s%s %s%s%s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
+                              "ESP-in-UDP" if a.udp else xp,
+                              " transport" if a.transport else "", " ESN" if a.esn else "")
+    if a.gone:
+        # the SA was deleted: a well-formed packet on it gets no answer
+        inner = l3(bytes(l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=a.port) /
+                         Raw(pr.encode(7000, now_ntp()))))
+        s.send(frame(a, sa_in.encrypt(inner, seq_num=a.count + 1)))
+        quiet = recv_reply(s, a, 0.5) is None
+        print("%s - %s: SPI 0x%x deleted, a valid packet on it is not answered"
+              % ("ok" if quiet else "not ok", tag, a.spi_in))
+        return 0 if quiet else 1
     names = ["a reply for every packet",
              "replies are %s%s from %s to %s" % (xp, " in UDP 4500->4500" if a.udp else "",
                                                  a.dut, a.peer),
@@ -161,8 +173,9 @@ def cmd_check(a):
         except Exception as ex:  # the ICV or the padding
             fail(names[4], str(ex)[:100])
             continue
-        if not isinstance(d, (IP, IPv6)):
-            d = l3(bytes(d))  # scapy 2.5's AH tunnel over IPv4 leaves the inner IP raw
+        # scapy 2.5 leaves parts raw: the inner IP of AH tunnel mode over
+        # IPv4, the UDP header after AH transport mode over IPv6
+        d = l3(bytes(d))
         if d.src != a.dut or d.dst != a.peer or UDP not in d or d[UDP].sport != a.port \
                 or d[UDP].dport != SPORT:
             fail(names[5], d.summary())
@@ -203,7 +216,21 @@ def cmd_check(a):
         else:
             rc = 1
             print("not ok - %s: %s is not answered" % (tag, name))
-    silent("a replayed packet", frames[0])
+    if a.no_replay:
+        # replay_window 0 (RFC 4303 §3.4.3: the receiver does not check)
+        s.send(frames[0])
+        ip = recv_reply(s, a, 1.0)
+        e = as_esp(a, ip) if ip is not None else None
+        try:
+            ok_ = e is not None and L in e and e[L].seq == a.count + 1 and \
+                sa_out.decrypt(e) is not None
+        except Exception:  # the ICV or the padding
+            ok_ = False
+        print("%s - %s: a replayed packet is answered (replay_window 0), reply %d verifies"
+              % ("ok" if ok_ else "not ok", tag, a.count + 1))
+        rc = rc if ok_ else 1
+    else:
+        silent("a replayed packet", frames[0])
     seq, ts = 5000, now_ntp()
     inner = l3(bytes(l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=a.port) / Raw(pr.encode(seq, ts))))
     bad = bytearray(frame(a, sa_in.encrypt(inner, seq_num=a.count + 1)))
@@ -255,6 +282,12 @@ def main():
     c.add_argument("--udp", action="store_true")
     c.add_argument("--ah", action="store_true", help="AH (RFC 4302), --auth/--akey only")
     c.add_argument("--count", type=int, default=10)
+    c.add_argument("--transport", action="store_true", help="transport mode (RFC 4302 §3.1.1)")
+    c.add_argument("--esn", action="store_true", help="ESP with 64-bit sequence numbers")
+    c.add_argument("--gone", action="store_true",
+                   help="the SA is deleted: one packet (sequence --count + 1), no answer")
+    c.add_argument("--no-replay", action="store_true",
+                   help="the inbound SA has replay_window 0: a replay is answered")
     t = sub.add_parser("tel")
     t.add_argument("prefix")
     t.add_argument("cmd")

@@ -3,6 +3,7 @@
 """Measure a running twamp-dp data plane through DPDK telemetry.
 
   dp_sample.py SOCKET [--warmup S] [--seconds S] [--pid PID] [--wait S]
+               [--extra CMD ...]
 
 Waits for the telemetry socket (and for packets to flow), lets the worker
 warm up, reads /twamp/dp/stats at the start and end of a fixed window
@@ -10,7 +11,9 @@ warm up, reads /twamp/dp/stats at the start and end of a fixed window
 Prints one JSON object: rx/tx Mpps over the window (and per second of CPU
 time of the process's EAL worker thread, with --pid), counter deltas (drops
 by reason included; /twamp/refl/stats too when the reflector serves it) and
-the turnaround percentiles. Exit 1 when the socket
+the turnaround percentiles. --extra CMD (repeatable, e.g. /twamp/ipsec/stats)
+adds that command's integer fields: "extra": {CMD: {"delta": over the window,
+"end": at its end}}. Exit 1 when the socket
 never appears or the process dies first.
 """
 import argparse
@@ -89,6 +92,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--pid", type=int)
     ap.add_argument("--wait", type=float, default=30.0)
+    ap.add_argument("--extra", action="append", default=[])
     a = ap.parse_args()
 
     t = connect(a.socket, a.pid, a.wait)
@@ -97,7 +101,8 @@ def main():
         return 1
     # wait until the worker forwards, then warm up
     end = time.monotonic() + a.wait
-    while t.cmd("/twamp/dp/stats").get("rx", 0) == 0:
+    # (null until twamp-dp has registered its commands)
+    while (t.cmd("/twamp/dp/stats") or {}).get("rx", 0) == 0:
         if time.monotonic() > end or not alive(a.pid):
             print("dp_sample: no packets received", file=sys.stderr)
             return 1
@@ -106,8 +111,10 @@ def main():
     r0 = t.cmd("/twamp/refl/stats") or {}
     c0 = worker_ns(a.pid)
     s0, t0 = t.cmd("/twamp/dp/stats"), time.monotonic()
+    e0 = {c: t.cmd(c) or {} for c in a.extra}  # right after: the same packets
     time.sleep(a.seconds)
     s1, t1 = t.cmd("/twamp/dp/stats"), time.monotonic()
+    e1 = {c: t.cmd(c) or {} for c in a.extra}
     c1 = worker_ns(a.pid)
     r1 = t.cmd("/twamp/refl/stats") or {}
     ta = t.cmd("/twamp/dp/turnaround")
@@ -131,6 +138,11 @@ def main():
         "turnaround_ns": {"p50": ta.get("p50_ns"), "p99": ta.get("p99_ns"),
                           "max": ta.get("max_ns"), "count": ta.get("count")},
     }
+    if a.extra:
+        out["extra"] = {c: {"delta": {k: v - e0[c].get(k, 0) for k, v in e1[c].items()
+                                      if isinstance(v, int)},
+                            "end": {k: v for k, v in e1[c].items() if isinstance(v, int)}}
+                        for c in a.extra}
     print(json.dumps(out))
     return 0
 

@@ -9,9 +9,18 @@
  * it). The anti-replay window is off so the frames can be reused. The two
  * alternate in 50 ms slices; rates are per second of the thread's CPU time.
  *
- *   bench_ipsec [gcm128|cbc-sha256] [SECONDS]
+ *   bench_ipsec [gcm128|cbc-sha256|gcm128-udp] [SECONDS] [PCAP CIPHER_KEY_HEX [AUTH_KEY_HEX]]
  * prints: case, Mpps bare, Mpps lib/ipsec, ratio
+ * gcm128-udp: AES-GCM-128 in UDP 4500 (RFC 3948) on every SA.
+ *
+ * Without PCAP the frames are 32 ESP packets encrypted here. With PCAP
+ * (scripts/bench-ipsec.sh appliance mode: the file twamp-dp replays) they
+ * are that file's frames (Ethernet, IPv4 outer, ESP tunnel from 198.18.0.2
+ * to 198.18.0.1), cycled 32 at a time; the inbound SA takes the SPI of the
+ * first frame and the keys given, the reply SA is 0x1001; the thread runs
+ * on lcore 1 (CPU 1), where twamp-dp's worker runs in that script.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +63,61 @@ static struct rte_mbuf *copy(const uint8_t *b, uint16_t len)
 	return m;
 }
 
+#define MAX_FRAMES 65536u
+#define MAX_FRAME 256u
+
+/* Ethernet frames of a classic pcap file into @p f (MAX_FRAME each); the
+ * count, or 0 after a message. */
+static unsigned read_pcap(const char *path, uint8_t (*f)[MAX_FRAME], uint16_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	uint32_t gh[6], rh[4];
+	unsigned n = 0;
+
+	if (fp == NULL) {
+		fprintf(stderr, "bench_ipsec: %s: %s\n", path, strerror(errno));
+		return 0;
+	}
+	if (fread(gh, sizeof(gh), 1, fp) != 1 || (gh[0] != 0xa1b2c3d4u && gh[0] != 0xa1b23c4du) ||
+	    gh[5] != 1) {
+		fprintf(stderr, "bench_ipsec: %s: not a little-endian Ethernet pcap\n", path);
+		fclose(fp);
+		return 0;
+	}
+	while (fread(rh, sizeof(rh), 1, fp) == 1) {
+		if (n == MAX_FRAMES || rh[2] > MAX_FRAME || rh[2] != rh[3] ||
+		    fread(f[n], rh[2], 1, fp) != 1) {
+			fprintf(stderr, "bench_ipsec: %s: frame %u: more than %u frames, longer "
+				"than %u octets, truncated or cut short\n", path, n, MAX_FRAMES,
+				MAX_FRAME);
+			fclose(fp);
+			return 0;
+		}
+		len[n++] = (uint16_t)rh[2];
+	}
+	fclose(fp);
+	if (n == 0)
+		fprintf(stderr, "bench_ipsec: %s: no frames\n", path);
+	return n;
+}
+
+/* @p hex into @p out (at most @p cap octets); the length, or -1 */
+static int unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
 /* the reflector's rewrite of the inner packet: MACs, addresses, ports */
 static void swap(struct rte_mbuf *m)
 {
@@ -70,16 +134,23 @@ int main(int argc, char **argv)
 			"--no-telemetry", "-l", "0", "--log-level=*:error", NULL };
 	const char *which = argc > 1 ? argv[1] : "gcm128";
 	double secs = argc > 2 ? atof(argv[2]) : 2.0;
-	bool gcm = strcmp(which, "gcm128") == 0;
+	bool udp = strcmp(which, "gcm128-udp") == 0;
+	bool gcm = udp || strcmp(which, "gcm128") == 0;
 	struct tw_ipsec_conf cc = { .n_workers = 1, .max_sas = 16, .socket = SOCKET_ID_ANY,
 				    .action = TW_IPSEC_ACT_CPU_CRYPTO, .name = "bench" };
 	struct tw_ipsec_sa_conf gen = { 0 }, in, out;
 	struct ipsec_sa *sgen, *sin, *sout;
-	static uint8_t esp[B][256];
-	uint16_t esp_len[B];
+	static uint8_t esp[MAX_FRAMES][MAX_FRAME];
+	static uint16_t esp_len[MAX_FRAMES];
+	const char *pcap = argc > 3 ? argv[3] : NULL;
+	unsigned n_frames = B, next = 0;
 	struct tw_ipsec *ctx;
 	double mpps[2];
+	int kl;
 
+	/* with a pcap: lcore 1, the CPU of twamp-dp's worker in the same script */
+	if (argc > 3)
+		eal[8] = "1";
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0)
 		return 1;
 	cc.qsbr = rte_zmalloc("q", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
@@ -95,12 +166,36 @@ int main(int argc, char **argv)
 	gen.ipv = 4;
 	gen.cipher = gcm ? TW_IPSEC_CIPHER_AES_GCM_128 : TW_IPSEC_CIPHER_AES_CBC_128;
 	gen.auth = gcm ? TW_IPSEC_AUTH_NONE : TW_IPSEC_AUTH_HMAC_SHA256_128;
+	gen.encap_udp = udp;
 	gen.cipher_key_len = (uint8_t)tw_ipsec_cipher_key_len(gen.cipher);
 	gen.auth_key_len = (uint8_t)tw_ipsec_auth_key_len(gen.auth);
 	memset(gen.cipher_key, 0x11, gen.cipher_key_len);
 	memset(gen.auth_key, 0x22, gen.auth_key_len);
 	/* the peer's encryptor (peer -> us), our inbound twin, our reply SA */
 	gen.spi = 0x2001;
+	if (pcap != NULL) {
+		n_frames = read_pcap(pcap, esp, esp_len);
+		if (n_frames == 0)
+			return 1;
+		unsigned o = udp ? 42 : 34;   /* the SPI behind IPv4 (+ UDP) */
+
+		if (esp_len[0] < o + 8 || esp[0][23] != (udp ? 17 : 50)) {
+			fprintf(stderr, "bench_ipsec: %s: the first frame is not IPv4 ESP%s\n",
+				pcap, udp ? " in UDP" : "");
+			return 1;
+		}
+		gen.spi = (uint32_t)esp[0][o] << 24 | (uint32_t)esp[0][o + 1] << 16 |
+			  (uint32_t)esp[0][o + 2] << 8 | esp[0][o + 3];
+		kl = argc > 4 ? unhex(argv[4], gen.cipher_key, sizeof(gen.cipher_key)) : -1;
+		if (kl != gen.cipher_key_len ||
+		    unhex(argc > 5 ? argv[5] : "", gen.auth_key, sizeof(gen.auth_key)) !=
+			    gen.auth_key_len) {
+			fprintf(stderr, "bench_ipsec: %s needs a %u-octet cipher key and a "
+				"%u-octet auth key (hex)\n", which, gen.cipher_key_len,
+				gen.auth_key_len);
+			return 1;
+		}
+	}
 	memcpy(gen.src, PEER, 4);
 	memcpy(gen.dst, US, 4);
 	out = gen;
@@ -117,7 +212,7 @@ int main(int argc, char **argv)
 	sin = sa_of(ctx, TW_IPSEC_IN, in.spi, US);
 	sout = sa_of(ctx, TW_IPSEC_OUT, out.spi, PEER);
 	/* 32 TWAMP-Light-sized test packets (41-octet payload), encrypted once */
-	for (unsigned i = 0; i < B; i++) {
+	for (unsigned i = 0; pcap == NULL && i < B; i++) {
 		uint8_t f[14 + 20 + 8 + 41] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0,
 						0x45, 0, 0, 20 + 8 + 41, 0, 0, 0, 0, 255, 17 };
 		struct rte_mbuf *m;
@@ -131,6 +226,13 @@ int main(int argc, char **argv)
 		if (rte_ipsec_pkt_cpu_prepare(&sgen->ss, &m, 1) != 1 ||
 		    rte_ipsec_pkt_process(&sgen->ss, &m, 1) != 1)
 			return 1;
+		if (udp) {
+			/* RFC 768: the UDP length (librte_ipsec leaves the template's) */
+			uint8_t *u = rte_pktmbuf_mtod_offset(m, uint8_t *, 20);
+
+			u[4] = (uint8_t)((m->pkt_len - 20) >> 8);
+			u[5] = (uint8_t)(m->pkt_len - 20);
+		}
 		memcpy(rte_pktmbuf_prepend(m, 14), f, 14);
 		esp_len[i] = (uint16_t)m->pkt_len;
 		memcpy(esp[i], rte_pktmbuf_mtod(m, void *), m->pkt_len);
@@ -153,12 +255,18 @@ int main(int argc, char **argv)
 			uint8_t v[B];
 			uint16_t k;
 
-			for (unsigned i = 0; i < B; i++)
-				m[i] = copy(esp[i], esp_len[i]);
+			for (unsigned i = 0; i < B; i++) {
+				m[i] = copy(esp[next], esp_len[next]);
+				next = next + 1 == n_frames ? 0 : next + 1;
+			}
 			if (mode == 0) {
 				/* bare librte_ipsec: decap, the same swap, encap */
 				uint8_t l2[14];
 
+				/* librte_ipsec finds ESP at l2_len + l3_len:
+				 * behind the UDP header in UDP encapsulation */
+				for (unsigned i = 0; udp && i < B; i++)
+					m[i]->l3_len = 28;
 				k = rte_ipsec_pkt_cpu_prepare(&sin->ss, m, B);
 				k = rte_ipsec_pkt_process(&sin->ss, m, k);
 				memcpy(l2, esp[0], 14);
