@@ -21,7 +21,7 @@
 #      Accept 1: the run fails saying so, nothing sent.
 # Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
 # OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
-# Prints TAP; needs root; about 30 s.
+# Prints TAP; needs root; about 60 s.
 #
 #   tests/integration/test_sender_ipsec.sh BUILD_DIR
 # (KEEP_LOG=DIR copies the logs, captures and results there before cleaning up)
