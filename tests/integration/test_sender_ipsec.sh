@@ -483,8 +483,8 @@ for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
   draft_run d-$vn-auth twamp auth $DC; rc=$?
   check "(e) $v: TWAMP authenticated keyed by the draft: exit $rc, $DC back, through Child SA 0x1001" \
     run_ok d-$vn-auth $DC authenticated
-  check "(e) $v: the server offered and matched the draft's binding (no refusal logged)" \
-    sh -c "! grep -q 'Server Greeting binds' '$LOG/a.err'"
+  check "(e) $v: B served the seed draft's profile of variant $vn" \
+    grep -q "control: mode ikev2 (seed draft profile, variant $vn" "$LOG/b.err"
   np=$DC
   if [ "$vn" = base ]; then
     draft_run d-base-twenc twamp enc $DC; rc=$?
@@ -503,6 +503,16 @@ for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
     test "$got" = "A out $np in $nb, B in $np out $nb"
   if [ "$vn" != base ]; then continue; fi
 
+  # no Child SA pair between the two ends (IPv6: none pushed): refused
+  # before connecting
+  before=$(sent_a)
+  ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V6 --protocol twamp --ikev2 --count 5 \
+    --name d-nopair >"$LOG/d-nopair.out" 2>&1
+  rc=$?
+  after=$(sent_a)
+  check "(e) no Child SA pair with the peer: run fails (exit $rc), says so, nothing sent ($before -> $after)" \
+    sh -c "[ $rc -ne 0 ] && [ '$before' = '$after' ] &&
+           grep -qF 'session d-nopair: ikev2 (seed draft): no Child SA pair (both directions, of an IKE SA) between $A_V6 and $B_V6 in the key-import table: nothing sent' '$LOG/a.err'"
   # binding mismatch: A's pair has other SPIs (0x1003 / 0x2003) than B's
   fail_run d-mismatch "$v" $SKS 3 "mismatch: A restarts with Child SA pair 3, B keeps pair 1" \
     "the greeting binds other SPIs: the run fails" \
