@@ -71,6 +71,7 @@ struct ctl {
 	char keyid[TW_CONFIG_KEYID_MAX + 1];
 	uint8_t keyid_raw[TW_CTRL_KEYID_LEN]; /* RFC 7717: SPIi | SPIr | zeros */
 	uint8_t secret[TW_CONFIG_PASS_MAX];
+	struct tw_ctrl_client_draft draft;    /* seed draft: .secret -> secret */
 	struct sockaddr_storage server, local;
 	socklen_t server_len, local_len;
 	struct tw_ctrl_session_req req;
@@ -811,6 +812,57 @@ static void *ctl_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The seed draft's profile (docs/protocol.md): the newest Child SA pair
+ * whose outer addresses are this session's two ends gives the binding the
+ * greeting must carry and, per ipsec.ikev2.variant / secret / sid_key, the
+ * keys. 0, or the run failed (said why, nothing sent).
+ */
+static int draft_begin(struct app_send *a, struct run *r, struct ctl *c)
+{
+	const struct tw_config_ipsec *ip = &a->cfg->ipsec;
+	const struct tw_keyimp *t = app_keyimp_table();
+	struct tw_keyimp_addr local = { .family = (uint8_t)r->family };
+	struct tw_keyimp_addr peer = { .family = (uint8_t)r->family };
+	enum tw_ctrl_draft_variant v = ip->variant == TW_CONFIG_VARIANT_ALT2 ? TW_CTRL_DRAFT_ALT2 :
+				       ip->variant == TW_CONFIG_VARIANT_ALT1 ? TW_CTRL_DRAFT_ALT1 :
+				       TW_CTRL_DRAFT_BASE;
+	bool keymat = ip->secret == TW_CONFIG_SECRET_KEYMAT;
+	struct tw_keyimp_draft d;
+	char ls[INET6_ADDRSTRLEN], ps[INET6_ADDRSTRLEN];
+	int rc;
+
+	memcpy(local.addr, r->src, 16);
+	memcpy(peer.addr, r->dst, 16);
+	if (inet_ntop(r->family, r->src, ls, sizeof(ls)) == NULL)
+		snprintf(ls, sizeof(ls), "?");
+	tw_config_addr_str(&r->cs.peer, ps, sizeof(ps));
+	rc = t != NULL ? tw_keyimp_draft_find(t, &local, &peer, &d) : -ENOENT;
+	if (rc != 0) {
+		run_fail(a, r, "ikev2 (seed draft): no Child SA pair (both directions, of an "
+			 "IKE SA) between %s and %s in the key-import table: nothing sent",
+			 ls, ps);
+		return -1;
+	}
+	rc = tw_keyimp_draft_client(&d, v, keymat, ip->sid_key, c->secret, sizeof(c->secret),
+				    &c->draft);
+	tw_keyimp_draft_wipe(&d);
+	if (rc == -ENOTSUP)
+		run_fail(a, r, "ikev2 (seed draft, alt2): the Child SA between %s and %s "
+			 "cannot key Alternative 2 (AES-CBC/CTR-128 with HMAC-SHA1-96, "
+			 "HMAC-SHA2-256-128 or AES-XCBC-96 needed): nothing sent", ls, ps);
+	else if (rc == -ENOKEY)
+		run_fail(a, r, "ikev2 (seed draft): %s between %s and %s: nothing sent",
+			 keymat ? "the Child SA pair has no keymat= (both directions)" :
+			 "the IKE SA of the Child SA pair has no skeyseed=", ls, ps);
+	else if (rc != 0)
+		run_fail(a, r, "ikev2 (seed draft): %s", strerror(-rc));
+	if (rc != 0)
+		return -1;
+	c->conf.draft = &c->draft;
+	return 0;
+}
+
 /* Next hop known: start the control connection (the thread). */
 static void ctl_begin(struct app_send *a, struct run *r)
 {
@@ -830,7 +882,13 @@ static void ctl_begin(struct app_send *a, struct run *r)
 	 * must be offered (a test without it would measure something else) */
 	c->conf.options = cs->options & TW_CTRL_CLIENT_OPTIONS;
 	c->conf.options_required = c->conf.options;
-	if (cs->ikev2) {
+	if (cs->ikev2 && a->cfg->ipsec.profile == TW_CONFIG_IKEV2_DRAFT) {
+		if (draft_begin(a, r, c) != 0) {
+			explicit_bzero(c, sizeof(*c));
+			free(c);
+			return;
+		}
+	} else if (cs->ikev2) {
 		/* RFC 7717 §5.3 (client side): the newest IKE SA with the
 		 * server; KeyID = SPIi | SPIr | zeros, secret prf(SK_d, "IPPM") */
 		const struct tw_keyimp *t = app_keyimp_table();
@@ -1550,10 +1608,15 @@ static int parse_run(const struct tw_config *cfg, const char *params,
 	}
 	if (cs->ikev2) {
 		/* as lib/config's sender.sessions[].ikev2 */
+		bool draft = cfg->ipsec.profile == TW_CONFIG_IKEV2_DRAFT;
+
 		if (cs->protocol != TW_CONFIG_PROTO_TWAMP && cs->protocol != TW_CONFIG_PROTO_OWAMP)
-			snprintf(err, errlen, "ikev2 (RFC 7717) needs protocol twamp or owamp");
+			snprintf(err, errlen, "ikev2 (%s) needs protocol twamp or owamp",
+				 draft ? "seed draft" : "RFC 7717");
 		else if (cs->key_id[0] != '\0')
-			snprintf(err, errlen, "ikev2: the KeyID is the IKE SA's SPIs; no key_id");
+			snprintf(err, errlen, draft ? "ikev2 (seed draft): the keys come from the "
+				 "Child SA pair with the peer; no key_id" :
+				 "ikev2: the KeyID is the IKE SA's SPIs; no key_id");
 		else if (cfg->ipsec.key_import_socket[0] == '\0')
 			snprintf(err, errlen, "ikev2 needs ipsec.key_import in the configuration");
 		else

@@ -230,37 +230,21 @@ static int wait_socket(struct ping *p, struct tw_keyimp *t, struct want *w)
 /* The seed draft's client view of the pair (the server sees it mirrored). */
 static int draft_take(struct ping *p, const struct tw_keyimp_draft *d)
 {
-	struct tw_ctrl_client_draft *c = &p->draft;
-	const uint8_t *sec = p->o.ike_keymat ? d->keymat : d->skeyseed;
-	size_t len = p->o.ike_keymat ? d->keymat_len : d->skeyseed_len;
-	int rc;
+	int rc = tw_keyimp_draft_client(d, (enum tw_ctrl_draft_variant)p->o.ike_variant,
+					p->o.ike_keymat, p->o.ike_sid_key, p->ike_secret,
+					sizeof(p->ike_secret), &p->draft);
 
-	memset(c, 0, sizeof(*c));
-	c->variant = (enum tw_ctrl_draft_variant)p->o.ike_variant;
-	c->protocol = d->proto;
-	c->spi_in = d->spi_out;  /* the server's inbound = our outbound */
-	c->spi_out = d->spi_in;
-	c->prf = (enum tw_crypto_prf)d->prf;
-	c->sid_key = p->o.ike_sid_key;
-	if (c->variant == TW_CTRL_DRAFT_ALT2) {
-		/* docs/protocol.md: the client -> server SA's keys */
-		rc = tw_crypto_draft_alt2_keys(d->encr, d->encr_key_out, d->encr_key_len,
-					       d->integ, d->integ_key_out, d->integ_key_len,
-					       &c->alt2);
-		if (rc != 0)
-			return setup_fail_ike("the Child SA cannot key the draft's Alternative 2 "
-					      "(AES-CBC/CTR-128 with HMAC-SHA1-96, "
-					      "HMAC-SHA2-256-128 or AES-XCBC-96 needed)");
-	} else {
-		if (len == 0 || len > sizeof(p->ike_secret))
-			return setup_fail_ike(p->o.ike_keymat ?
-					      "the Child SA has no keymat= (both directions)" :
-					      "its IKE SA has no skeyseed=");
-		memcpy(p->ike_secret, sec, len);
-		p->ike_secret_len = len;
-		c->secret = p->ike_secret;
-		c->secret_len = len;
-	}
+	if (rc == -ENOTSUP)
+		return setup_fail_ike("the Child SA cannot key the draft's Alternative 2 "
+				      "(AES-CBC/CTR-128 with HMAC-SHA1-96, "
+				      "HMAC-SHA2-256-128 or AES-XCBC-96 needed)");
+	if (rc == -ENOKEY)
+		return setup_fail_ike(p->o.ike_keymat ?
+				      "the Child SA has no keymat= (both directions)" :
+				      "its IKE SA has no skeyseed=");
+	if (rc != 0)
+		return setup_fail_ike(strerror(-rc));
+	p->ike_secret_len = p->draft.secret_len;
 	p->have_draft = true;
 	return 0;
 }

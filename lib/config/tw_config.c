@@ -1605,31 +1605,44 @@ static void check_sa_spi(struct pctx *p, const struct tw_config *cfg, const stru
 		path, ss->sa_spi);
 }
 
-/* RFC 7717 sender sessions: the keys come from an IKE SA (key import). */
+/*
+ * Sender sessions keyed by IKEv2 (key import): RFC 7717 (an IKE SA) or the
+ * seed draft's profile (the Child SA pair between the two ends, whose SPIs
+ * the greeting binds; docs/protocol.md).
+ */
 static void check_ikev2(struct pctx *p, const struct tw_config *cfg, const struct slots *s,
 			const char *path, const struct tw_config_session *ss)
 {
 	const struct ynode *at = s->v[S_IKEV2];
+	bool draft = cfg->ipsec.profile == TW_CONFIG_IKEV2_DRAFT;
+	const char *who = draft ? "the seed draft's profile" : "RFC 7717";
 
 	if (ss->protocol != TW_CONFIG_PROTO_TWAMP && ss->protocol != TW_CONFIG_PROTO_OWAMP)
-		cfg_err(&p->c, at, "%s.ikev2: RFC 7717 keys TWAMP-Control and "
-			"OWAMP-Control; protocol %s has none", path, proto_names[ss->protocol]);
+		cfg_err(&p->c, at, "%s.ikev2: %s keys TWAMP-Control and "
+			"OWAMP-Control; protocol %s has none", path, who,
+			proto_names[ss->protocol]);
 	else if (ss->mode == TW_CONFIG_TMODE_OPEN)
 		cfg_err(&p->c, s->v[S_MODE] ? s->v[S_MODE] : at, "%s.ikev2: needs mode auth, "
-			"enc%s (RFC 7717 keys a secured mode)", path,
-			ss->protocol == TW_CONFIG_PROTO_TWAMP ? " or mixed" : "");
+			"enc%s (%s keys a secured mode)", path,
+			ss->protocol == TW_CONFIG_PROTO_TWAMP ? " or mixed" : "", who);
 	else if (ss->mode == TW_CONFIG_TMODE_MIXED && ss->protocol != TW_CONFIG_PROTO_TWAMP)
 		cfg_err(&p->c, s->v[S_MODE], "%s.mode: mixed (RFC 5618) is a TWAMP-Control "
 			"mode: sender sessions of protocol twamp only", path);
 	if (ss->key_id[0] != '\0')
-		cfg_err(&p->c, s->v[S_KEYID], "%s.key_id: with ikev2 the KeyID is the IKE "
-			"SA's SPIs (RFC 7717 §5.3); no key_id", path);
+		cfg_err(&p->c, s->v[S_KEYID], draft ?
+			"%s.key_id: with ikev2 under the seed draft the keys come from the "
+			"Child SA pair with the peer; no key_id" :
+			"%s.key_id: with ikev2 the KeyID is the IKE SA's SPIs (RFC 7717 §5.3); "
+			"no key_id", path);
 	if (cfg->ipsec.key_import_socket[0] == '\0')
-		cfg_err(&p->c, at, "%s.ikev2: needs ipsec.key_import (the IKE SA table "
-			"the keys come from)", path);
-	if (cfg->ipsec.profile != TW_CONFIG_IKEV2_RFC7717)
-		cfg_err(&p->c, at, "%s.ikev2: the client speaks ipsec.ikev2.profile "
-			"rfc7717 only", path);
+		cfg_err(&p->c, at, "%s.ikev2: needs ipsec.key_import (the %s table "
+			"the keys come from)", path, draft ? "Child SA" : "IKE SA");
+	/* the greeting binds the Child SA pair between the two ends: the test
+	 * stream must ride it, not a static SA */
+	if (draft && ss->sa_spi != 0)
+		cfg_err(&p->c, s->v[S_SASPI], "%s.sa_spi: with ikev2 under the seed draft "
+			"the test stream rides the Child SA the greeting binds, not a static "
+			"SA", path);
 }
 
 bool tw_config_addr_in_prefix(const struct tw_config_addr *net,

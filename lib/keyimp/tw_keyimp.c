@@ -1259,6 +1259,54 @@ void tw_keyimp_draft_wipe(struct tw_keyimp_draft *d)
 		wipe(d, sizeof(*d));
 }
 
+/* Seed draft §4.1 / §4.2 (docs/protocol.md): the client's side of the pair. */
+int tw_keyimp_draft_client(const struct tw_keyimp_draft *d, enum tw_ctrl_draft_variant variant,
+			   bool keymat, bool sid_key, uint8_t *secret_buf, size_t secret_cap,
+			   struct tw_ctrl_client_draft *out)
+{
+	const uint8_t *sec;
+	size_t len;
+	int rc = 0;
+
+	if (out == NULL)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (d == NULL || secret_buf == NULL || secret_cap < TW_KEYIMP_SECRET_MAX ||
+	    (variant != TW_CTRL_DRAFT_BASE && variant != TW_CTRL_DRAFT_ALT1 &&
+	     variant != TW_CTRL_DRAFT_ALT2) || (sid_key && variant != TW_CTRL_DRAFT_BASE)) {
+		if (secret_buf != NULL)
+			wipe(secret_buf, secret_cap);
+		return -EINVAL;
+	}
+	wipe(secret_buf, secret_cap);
+	out->variant = variant;
+	out->protocol = d->proto;
+	out->spi_in = d->spi_out;  /* the server's inbound = our outbound */
+	out->spi_out = d->spi_in;
+	out->prf = (enum tw_crypto_prf)d->prf;
+	out->sid_key = sid_key;
+	if (variant == TW_CTRL_DRAFT_ALT2) {
+		/* §4.2.2: the client -> server SA's keys */
+		if (tw_crypto_draft_alt2_keys(d->encr, d->encr_key_out, d->encr_key_len,
+					      d->integ, d->integ_key_out, d->integ_key_len,
+					      &out->alt2) != 0)
+			rc = -ENOTSUP;
+	} else {
+		sec = keymat ? d->keymat : d->skeyseed;
+		len = keymat ? d->keymat_len : d->skeyseed_len;
+		if (len == 0 || len > TW_KEYIMP_SECRET_MAX) {
+			rc = -ENOKEY;
+		} else {
+			memcpy(secret_buf, sec, len);
+			out->secret = secret_buf;
+			out->secret_len = len;
+		}
+	}
+	if (rc != 0)
+		wipe(out, sizeof(*out));
+	return rc;
+}
+
 /* Whether out is the outbound direction of the Child SA whose inbound
  * direction is in: same protocol, mirrored outer addresses, same IKE SA,
  * same transforms, and no peer-spi naming another SA. */

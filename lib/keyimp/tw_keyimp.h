@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tw_ctrl_client.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -281,6 +283,24 @@ int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr 
 
 /** Wipe a draft view (its keys). NULL is a no-op. */
 void tw_keyimp_draft_wipe(struct tw_keyimp_draft *d);
+
+/**
+ * The seed draft's client configuration (lib/control) from a pair
+ * tw_keyimp_draft_find() gave (docs/protocol.md): the binding the greeting
+ * must carry as the server sees it (its inbound SPI is our outbound one),
+ * the IKE SA's PRF and, per @p variant, the secret (base, Alt. 1: the IKE
+ * SA's SKEYSEED or, with @p keymat, the pair's KEYMAT; copied into
+ * @p secret_buf, which @p out->secret then points to) or the keys of our
+ * outbound SA (Alt. 2, @p keymat unused). @p sid_key: base only.
+ * @return 0; -ENOKEY (base/Alt. 1: the pair has no such secret), -ENOTSUP
+ *         (Alt. 2: the SA's transforms cannot key it), -EINVAL (NULL, an
+ *         unknown variant, sid_key outside base, @p secret_cap below
+ *         TW_KEYIMP_SECRET_MAX). On error @p out and @p secret_buf are
+ *         zeroed. The caller wipes both when done.
+ */
+int tw_keyimp_draft_client(const struct tw_keyimp_draft *d, enum tw_ctrl_draft_variant variant,
+			   bool keymat, bool sid_key, uint8_t *secret_buf, size_t secret_cap,
+			   struct tw_ctrl_client_draft *out);
 
 /** Read the counters. */
 void tw_keyimp_stats_get(const struct tw_keyimp *t, struct tw_keyimp_stats *st);

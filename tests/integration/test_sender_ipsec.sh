@@ -12,10 +12,16 @@
 #      deleted): the sender moves to the new SA, no packet lost;
 #  (c) no IKE SA for the peer: the run fails saying so, nothing sent;
 #  (d) scapy (an independent ESP implementation) decrypts a captured sender
-#      packet with the SA keys and decodes the inner TWAMP-Test packet.
+#      packet with the SA keys and decodes the inner TWAMP-Test packet;
+#  (e) the seed draft's profile (ipsec.ikev2.profile: draft) on both ends,
+#      keyed by the Child SA pair (SKEYSEED / KEYMAT from key import): each
+#      variant with TWAMP authenticated, OWAMP and TWAMP encrypted once, the
+#      streams through that Child SA; a client whose pair has other SPIs
+#      than the server's closes at the greeting, a wrong SKEYSEED gets
+#      Accept 1: the run fails saying so, nothing sent.
 # Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
 # OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
-# Prints TAP; needs root; about 30 s.
+# Prints TAP; needs root; about 60 s.
 #
 #   tests/integration/test_sender_ipsec.sh BUILD_DIR
 # (KEEP_LOG=DIR copies the logs, captures and results there before cleaning up)
@@ -26,9 +32,12 @@ case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 DP="$BUILD/app/twamp-dp/twamp-dp"
 CTL="$BUILD/app/twamp-ctl/twamp-ctl"
 PY=/usr/bin/python3
-NS_A=sni-a NS_B=sni-b IF_A=sni-a0 IF_B=sni-b0
+# TW_TB=NAME: namespaces, veth and EAL prefixes named after it (runs beside
+# another copy of this test)
+TAG=${TW_TB:-sni}
+NS_A=$TAG-a NS_B=$TAG-b IF_A=$TAG-a0 IF_B=$TAG-b0
 A_V4=198.51.100.1 B_V4=198.51.100.2 A_V6=2001:db8:7::1 B_V6=2001:db8:7::2
-PREFIX=sn-sni-$$
+PREFIX=${TW_TB:+$TW_TB-}sn-sni-$$
 LIGHT=8620
 COUNT=50
 # the IKE SA (RFC 7717 KeyID = SPIi | SPIr) and SK_d, PRF HMAC-SHA2-256
@@ -406,5 +415,114 @@ kill -TERM "$PA" 2>/dev/null; wait "$PA"; rc=$?; PA=0
 check "SIGTERM stops the client with exit 0 (got $rc)" test "$rc" -eq 0
 kill -TERM "$PB" 2>/dev/null; wait "$PB"; rc=$?; PB=0
 check "SIGTERM stops the server with exit 0 (got $rc)" test "$rc" -eq 0
+
+# (e) the seed draft's profile: both ends restarted with ipsec.ikev2 =
+# {profile: draft, ...}; the IKE SA carries skeyseed=, the Child SA pair
+# keymat= (docs/key-import.md §6.7)
+SKS=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
+SKS_BAD=00a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
+KM=5f5e5d5c5b5a595857565554535251504f4e4d4c4b4a49484746454443424140
+draft_recs() { # SIDE SKEYSEED PAIR: the side's IKE SA and Child SA pair PAIR
+  local role=initiator l=$A_V4 r=$B_V4
+  [ "$1" = b ] && role=responder l=$B_V4 r=$A_V4
+  ike "$1" $l $r $role | sed "s/ local=/ skeyseed=$2 local=/"
+  "pair_$1" "$3" "$(cbc $CBC_AB $SHA_AB)" "$(cbc $CBC_BA $SHA_BA)" | sed "s/\$/ keymat=$KM/"
+}
+draft_up() { # SIDE IKEV2-MAP SKEYSEED PAIR: (re)start one side, push its keys
+  local side=$1 pid
+  if [ "$side" = a ]; then pid=$PA; PA=0; else pid=$PB; PB=0; fi
+  if [ "$pid" -ne 0 ]; then kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+  sed "s|ikev2: {profile: rfc7717, token_key: pbkdf2}|ikev2: {profile: draft, $2}|" \
+    "$LOG/$side.yaml" >"$LOG/$side-draft.yaml"
+  rm -f "$LOG/$side.sock"
+  if [ "$side" = a ]; then
+    start $NS_A "$LOG/a-draft.yaml" "$LOG/a.err"; PA=$STARTED
+  else
+    start $NS_B "$LOG/b-draft.yaml" "$LOG/b.err"; PB=$STARTED
+  fi
+  for _ in $(seq 1 50); do [ -S "$LOG/$side.sock" ] && break; sleep 0.1; done
+  draft_recs "$side" "$3" "$4" | key "$side" add - >"$LOG/kdraft-$side" 2>&1
+  [ "$(grep -c '^ok added' "$LOG/kdraft-$side")" -eq 3 ] &&
+    grep -q "twamp-dp: running:" "$LOG/$side.err"
+}
+draft_run() { # NAME PROTOCOL MODE COUNT: a run keyed by the draft, --json
+  ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --protocol "$2" --ikev2 --mode "$3" \
+    --count "$4" --interval-us 2000 --name "$1" --json >"$LOG/$1.json" 2>"$LOG/$1.err"
+}
+run_ok() { # NAME COUNT MODE-WORD: every packet back, the mode and the Child SA logged
+  "$PY" -c "
+import json
+r = json.load(open('$LOG/$1.json'))
+p = r['packets']
+assert p['sent'] == $2 and p['received'] == $2 and p['lost'] == 0, p
+assert r['session']['timestamps'] == 'user-before-esp', r['session']
+" && grep -q "session $1: .*-Control with $B_V4 port 86[12]: $3 mode" "$LOG/a.err" &&
+    grep -q "session $1: test stream .* protected by outbound SA 0x00001001" "$LOG/a.err"
+}
+sent_a() { tel a /twamp/send/stats | "$PY" -c "import json,sys; print(json.load(sys.stdin)['sent'])"; }
+
+# NAME IKEV2-MAP SKEYSEED PAIR WHAT-UP WHAT-FAILS LOG-TEXT CTL-TEXT: A
+# restarts with that IKE SA and pair, a run fails before sending anything
+fail_run() {
+  local before after rc
+  check "(e) $5" draft_up a "$2" "$3" "$4"
+  before=$(sent_a)
+  draft_run "$1" twamp auth 10; rc=$?
+  after=$(sent_a)
+  check "(e) $6 (exit $rc), nothing sent ($before -> $after)" \
+    sh -c "[ $rc -ne 0 ] && [ '$before' = 0 ] && [ '$after' = 0 ] &&
+           grep -qF 'session $1: TWAMP-Control connect: $7' '$LOG/a.err' &&
+           grep -qF '$8' '$LOG/$1.err'"
+}
+
+DC=30 DO=20
+for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
+  vn=${v#variant: }; vn=${vn%%,*}
+  check "(e) $v: B restarts with profile draft and learns its view of pair 1" draft_up b "$v" $SKS 1
+  check "(e) $v: A restarts with profile draft and learns its view of pair 1" draft_up a "$v" $SKS 1
+  draft_run d-$vn-auth twamp auth $DC; rc=$?
+  check "(e) $v: TWAMP authenticated keyed by the draft: exit $rc, $DC back, through Child SA 0x1001" \
+    run_ok d-$vn-auth $DC authenticated
+  check "(e) $v: B served the seed draft's profile of variant $vn" \
+    grep -q "control: mode ikev2 (seed draft profile, variant $vn" "$LOG/b.err"
+  np=$DC
+  if [ "$vn" = base ]; then
+    draft_run d-base-twenc twamp enc $DC; rc=$?
+    check "(e) $v: TWAMP encrypted keyed by the draft: exit $rc, $DC back" \
+      run_ok d-base-twenc $DC encrypted
+    draft_run d-base-owenc owamp enc $DO; rc=$?
+    check "(e) $v: OWAMP encrypted keyed by the draft: exit $rc, $DO received by B" \
+      run_ok d-base-owenc $DO encrypted
+    np=$((2 * DC + DO))
+    nb=$((2 * DC))
+  else
+    nb=$DC
+  fi
+  got="A out $(sa a out:0x00001001 packets) in $(sa a in:0x00002001 packets), B in $(sa b in:0x00001001 packets) out $(sa b out:0x00002001 packets)"
+  check "(e) $v: per-SA counters: the test streams on the bound Child SA ($got)" \
+    test "$got" = "A out $np in $nb, B in $np out $nb"
+  if [ "$vn" != base ]; then continue; fi
+
+  # no Child SA pair between the two ends (IPv6: none pushed): refused
+  # before connecting
+  before=$(sent_a)
+  ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V6 --protocol twamp --ikev2 --count 5 \
+    --name d-nopair >"$LOG/d-nopair.out" 2>&1
+  rc=$?
+  after=$(sent_a)
+  check "(e) no Child SA pair with the peer: run fails (exit $rc), says so, nothing sent ($before -> $after)" \
+    sh -c "[ $rc -ne 0 ] && [ '$before' = '$after' ] &&
+           grep -qF 'session d-nopair: ikev2 (seed draft): no Child SA pair (both directions, of an IKE SA) between $A_V6 and $B_V6 in the key-import table: nothing sent' '$LOG/a.err'"
+  # binding mismatch: A's pair has other SPIs (0x1003 / 0x2003) than B's
+  fail_run d-mismatch "$v" $SKS 3 "mismatch: A restarts with Child SA pair 3, B keeps pair 1" \
+    "the greeting binds other SPIs: the run fails" \
+    'Server Greeting binds ESP SPIs 0x00001001 (to server) / 0x00002001 (from server), our SA is ESP 0x00001003 / 0x00002003' \
+    'Server Greeting binds'
+  # wrong SKEYSEED on A: the base variant's Token does not decrypt: Accept 1
+  fail_run d-badseed "$v" $SKS_BAD 1 "wrong SKEYSEED: A restarts with another SKEYSEED, pair 1" \
+    "wrong SKEYSEED: Accept 1 reported" \
+    'server refused the connection (Server-Start): Accept 1' 'Accept 1'
+done
+stop_pids "$PA" "$PB"; PA=0 PB=0
 
 finish

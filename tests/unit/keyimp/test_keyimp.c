@@ -1211,6 +1211,97 @@ static void test_draft(void **state)
 	fx_free(f);
 }
 
+/* tw_keyimp_draft_client(): the client's side of a pair, per variant */
+static void test_draft_client(void **state)
+{
+	struct tw_keyimp_draft d;
+	struct tw_ctrl_client_draft c;
+	struct tw_crypto_session_keys want;
+	uint8_t buf[TW_KEYIMP_SECRET_MAX], zero[sizeof(c)];
+
+	(void)state;
+	memset(zero, 0, sizeof(zero));
+	memset(&d, 0, sizeof(d));
+	d.proto = 50;
+	d.spi_in = 0x2001;   /* this host's inbound = the server's outbound */
+	d.spi_out = 0x1001;
+	d.prf = TW_CRYPTO_PRF_HMAC_SHA2_256;
+	memset(d.skeyseed, 0xa5, 32);
+	d.skeyseed_len = 32;
+	memset(d.keymat, 0x5a, 20);
+	d.keymat_len = 20;
+	d.encr = 12;         /* AES-CBC-128 */
+	d.encr_keylen = 128;
+	hex2(ENC_A, d.encr_key_out, 16);
+	hex2(ENC_B, d.encr_key_in, 16);
+	d.encr_key_len = 16;
+	d.integ = 12;        /* HMAC-SHA2-256-128 */
+	memset(d.integ_key_out, 0x01, 32);
+	memset(d.integ_key_in, 0x02, 32);
+	d.integ_key_len = 32;
+
+	/* base, SKEYSEED, per-SID key: the binding as the server sends it */
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_BASE, false, true, buf,
+						sizeof(buf), &c), 0);
+	assert_int_equal(c.variant, TW_CTRL_DRAFT_BASE);
+	assert_int_equal(c.protocol, 50);
+	assert_int_equal(c.spi_in, 0x1001);
+	assert_int_equal(c.spi_out, 0x2001);
+	assert_int_equal(c.prf, TW_CRYPTO_PRF_HMAC_SHA2_256);
+	assert_true(c.sid_key);
+	assert_ptr_equal(c.secret, buf);
+	assert_int_equal(c.secret_len, 32);
+	assert_memory_equal(buf, d.skeyseed, 32);
+	/* Alt. 1 keyed by KEYMAT */
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_ALT1, true, false, buf,
+						sizeof(buf), &c), 0);
+	assert_int_equal(c.variant, TW_CTRL_DRAFT_ALT1);
+	assert_false(c.sid_key);
+	assert_int_equal(c.secret_len, 20);
+	assert_memory_equal(c.secret, d.keymat, 20);
+	/* Alt. 2: the keys of our outbound SA (client -> server), no secret */
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_ALT2, false, false, buf,
+						sizeof(buf), &c), 0);
+	assert_int_equal(tw_crypto_draft_alt2_keys(d.encr, d.encr_key_out, d.encr_key_len,
+						   d.integ, d.integ_key_out, d.integ_key_len,
+						   &want), 0);
+	assert_memory_equal(&c.alt2, &want, sizeof(want));
+	assert_memory_equal(c.alt2.aes, d.encr_key_out, 16);
+	assert_null(c.secret);
+	assert_int_equal(c.secret_len, 0);
+
+	/* no such secret: -ENOKEY, out and buf zeroed */
+	d.keymat_len = 0;
+	memset(buf, 0xff, sizeof(buf));
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_BASE, true, false, buf,
+						sizeof(buf), &c), -ENOKEY);
+	assert_memory_equal(&c, zero, sizeof(c));
+	assert_memory_equal(buf, zero, sizeof(buf));
+	/* an SA Alt. 2 cannot use (AES-GCM: no integrity key): -ENOTSUP */
+	d.encr = 20;
+	d.integ = 0;
+	d.integ_key_len = 0;
+	d.encr_key_len = 20;
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_ALT2, false, false, buf,
+						sizeof(buf), &c), -ENOTSUP);
+	assert_memory_equal(&c, zero, sizeof(c));
+	/* bad arguments */
+	assert_int_equal(tw_keyimp_draft_client(NULL, TW_CTRL_DRAFT_BASE, false, false, buf,
+						sizeof(buf), &c), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_BASE, false, false, buf,
+						sizeof(buf), NULL), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_BASE, false, false, NULL,
+						sizeof(buf), &c), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_BASE, false, false, buf,
+						16, &c), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_client(&d, (enum tw_ctrl_draft_variant)3, false,
+						false, buf, sizeof(buf), &c), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_client(&d, TW_CTRL_DRAFT_ALT1, false, true, buf,
+						sizeof(buf), &c), -EINVAL);
+	assert_memory_equal(&c, zero, sizeof(c));
+	tw_keyimp_draft_wipe(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1224,6 +1315,7 @@ int main(void)
 		cmocka_unit_test(test_limits_and_ready),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_draft),
+		cmocka_unit_test(test_draft_client),
 		cmocka_unit_test(test_server),
 	};
 
