@@ -163,6 +163,9 @@ charon {
 			reply_timeout = 3s
 			reconnect_max = 1s
 			draft_keys = ${E2E_DRAFT:-no}
+			# the dut's: twamp-dp's workers send on the exported SAs;
+			# twamp-ping (the peer's) never does, and is new every run
+			rekey_resynced = $([ "$s" = dut ] && echo yes || echo no)
 		}
 	}
 }

@@ -6,7 +6,10 @@
 # "twamp" (keymat=) to twamp-dp's key-import socket, whose workers terminate
 # that Child SA; the peer charon pushes the same SAs, as it sees them, to
 # twamp-ping's --ike-socket. twamp-dp runs with ipsec.ikev2.profile: draft,
-# restarted for each variant (the plugin resyncs): base with SKEYSEED, base
+# restarted for each variant (the plugin resyncs, then rekeys the Child SA,
+# new to twamp-dp, so the workers never reuse a sequence number the peer has
+# seen: rekey_resynced; without it every reply is dropped as a replay):
+# base with SKEYSEED, base
 # with KEYMAT and the per-SID key, Alternative 1, Alternative 2 (on a new
 # AES-CBC-128 + HMAC-SHA2-256 Child SA: it refuses AEAD). In each, an
 # authenticated and an encrypted TWAMP session: every packet back; tshark
@@ -70,19 +73,21 @@ sessions() {
 # variant NAME IKEV2-MAP LOG-TEXT: twamp-dp restarted with that profile; the
 # dut's plugin resyncs the IKE SA and the Child SA into it. The restarted
 # workers would number the outbound SA's packets from 1 again, which the
-# peer has seen (RFC 4303 §3.3.3, §3.4.3: it drops them as replays): a Child
-# SA rekey gives fresh SAs (docs/strongswan.md)
+# peer has seen (RFC 4303 §3.3.3, §3.4.3: it drops them as replays): the
+# plugin rekeys a Child SA new to the server after a resync (its
+# rekey_resynced), so twamp-dp ends up with fresh SAs
 variant() {
-  local old
+  local old n0
+  sa_table >"$LOG/$1.sa" 2>&1
+  old=$(tail -1 "$LOG/$1.sa")
+  n0=$(grep -c "is new to the server after a resync" "$LOG/dut/charon.log")
   e2e_dp_yaml "$MODES" "$2"
   dp_start "$1"
   check "$1: twamp-dp offers ikev2 ($3)" grep -q "mode ikev2 ($3)" "$LOG/app.err"
-  check "$1: twamp-dp's SA table = the dut's Child SA twamp (the plugin's resync)" \
-    wait_for 15 sa_table
-  sa_table >"$LOG/$1.sa" 2>&1
-  old=$(tail -1 "$LOG/$1.sa")
-  check "$1: swanctl --rekey --child twamp (fresh sequence numbers)" sw peer --rekey --child twamp
-  check "$1: twamp-dp's SA table follows the rekey" wait_for 10 sa_table "$old"
+  check "$1: the dut's plugin resynced, then rekeyed the Child SA new to twamp-dp: its SA table = charon's new Child SA twamp, not $old" \
+    wait_for 15 sa_table "$old"
+  check "$1: the dut's charon logged the rekey once" \
+    test "$(grep -c "is new to the server after a resync" "$LOG/dut/charon.log")" -eq $((n0 + 1))
 }
 
 # ---- base variant, SKEYSEED
