@@ -106,22 +106,24 @@ read -r IN1 OUT1 < <(child_sa dut twamp spi-in spi-out)
 sessions base-skeyseed
 
 # ---- rekeys: a session across each, a new session after each
-ping_run across-ike enc 300 "${D[@]}" &
-RUN=$!
-check "a session (enc, 300 packets) running" wait_for 20 wait_running
-sleep 0.5
-check "swanctl --rekey --ike during it (a new SKEYSEED)" sw peer --rekey --ike meas
-run_ok across-ike enc 300 "the session across the IKE rekey"
+# across OUT MODE WHAT SWANCTL-ARGS...: a 300-packet session, and swanctl
+# on the peer while it runs
+across() {
+  local out=$1 mode=$2 what=$3
+  shift 3
+  ping_run "$out" "$mode" 300 "${D[@]}" &
+  RUN=$!
+  check "a session ($mode, 300 packets) running" wait_for 20 wait_running
+  sleep 0.5
+  check "swanctl $* during it ($what)" sw peer "$@"
+  run_ok "$out" "$mode" 300 "the session across swanctl $*"
+}
+across across-ike enc "a new SKEYSEED" --rekey --ike meas
 check "the IKE rekey reached twamp-dp: its only IKE SA is charon's new one" \
   wait_for 10 ike_table "$IKE1"
 # base, SKEYSEED: a wrong (old) SKEYSEED on either side would be Accept 1
 sessions after-ike-rekey
-ping_run across-child auth 300 "${D[@]}" &
-RUN=$!
-check "a session (auth, 300 packets) running" wait_for 20 wait_running
-sleep 0.5
-check "swanctl --rekey --child during it (new SPIs)" sw peer --rekey --child twamp
-run_ok across-child auth 300 "the session across the Child SA rekey"
+across across-child auth "new SPIs" --rekey --child twamp
 check "twamp-dp's SA table follows: the new Child SA only, old SPIs gone" \
   wait_for 10 sa_table "$SPIS1"
 read -r IN2 OUT2 < <(child_sa dut twamp spi-in spi-out)
