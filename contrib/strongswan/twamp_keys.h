@@ -30,6 +30,14 @@ typedef void (*twamp_keys_snapshot_t)(void *ctx,
 		void *list);
 
 /**
+ * Callback after a resync, once for each outbound `child-add` the server
+ * answered `ok added` (it did not hold that SA: it restarted, or never had
+ * it); @p what is the record's summary as given to the snapshot's add.
+ * Called from the writer's thread without the lock.
+ */
+typedef void (*twamp_keys_fresh_t)(void *ctx, const char *what);
+
+/**
  * The socket writer: a queue of lines and a job that delivers them.
  */
 struct twamp_keys_writer_t {
@@ -58,11 +66,13 @@ struct twamp_keys_writer_t {
  *
  * @param path		socket path
  * @param snapshot	state callback for the resync (called with the lock held)
+ * @param fresh		outbound Child SAs new to the server after a resync, or NULL
  * @param ctx		its context
  * @return			the writer, NULL on failure
  */
 twamp_keys_writer_t *twamp_keys_writer_create(const char *path,
-		twamp_keys_snapshot_t snapshot, void *ctx);
+		twamp_keys_snapshot_t snapshot, twamp_keys_fresh_t fresh,
+		void *ctx);
 
 /** Free a line that may hold key material (wipes it). NULL is a no-op. */
 void twamp_keys_free_line(char *line);

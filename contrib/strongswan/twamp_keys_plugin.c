@@ -33,6 +33,7 @@
 #include <bus/listeners/listener.h>
 #include <collections/linked_list.h>
 #include <sa/ikev2/keymat_v2.h>
+#include <processing/jobs/rekey_child_sa_job.h>
 
 typedef struct private_twamp_keys_plugin_t private_twamp_keys_plugin_t;
 
@@ -52,6 +53,9 @@ typedef struct {
 typedef struct {
 	uint32_t unique;        /**< child_sa unique ID */
 	uint64_t ike_spi_i, ike_spi_r;
+	protocol_id_t proto;    /**< for a rekey: the inbound SA's protocol, */
+	uint32_t spi_in;        /**< SPI (network order) */
+	host_t *me;             /**< and destination (our address) */
 	char *out, *in;         /**< child-add bodies without IKE SPIs (keys) */
 	char *del_in, *del_out; /**< child-del lines */
 	char what[64];          /**< key-free summary */
@@ -71,6 +75,7 @@ struct private_twamp_keys_plugin_t {
 	linked_list_t *children;  /**< child_entry_t */
 	bool send_skd;            /**< send sk-d instead of the RFC 7717 key */
 	bool draft_keys;          /**< send skeyseed / keymat (seed draft) */
+	bool rekey_fresh;         /**< rekey a Child SA new to the server after a resync */
 	bool warned_prf;          /**< logged once: no draft keys for a PRF */
 	linked_list_t *seeds;     /**< seed_entry_t */
 	char *ike_patterns;       /**< peer config names to export */
@@ -602,6 +607,7 @@ static void child_entry_destroy(child_entry_t *c)
 	twamp_keys_free_line(c->out);
 	twamp_keys_free_line(c->in);
 	chunk_clear(&c->keymat);
+	DESTROY_IF(c->me);
 	free(c->del_in);
 	free(c->del_out);
 	free(c);
@@ -987,6 +993,9 @@ METHOD(listener_t, child_derived_keys, bool,
 	}
 	INIT(c,
 		.unique = child_sa->get_unique_id(child_sa),
+		.proto = proto,
+		.spi_in = child_sa->get_spi(child_sa, TRUE),
+		.me = ike_sa->get_my_host(ike_sa)->clone(ike_sa->get_my_host(ike_sa)),
 		/* the initiator of the exchange sends with the _i keys */
 		.out = child_body(ike_sa, child_sa, TRUE,
 						  initiator ? encr_i : encr_r,
@@ -1195,6 +1204,44 @@ METHOD(listener_t, child_state_change, bool,
 	return TRUE;
 }
 
+/*
+ * After a resync, an outbound child-add the server answered "ok added": it
+ * did not hold that SA (it restarted, or never had it), so its outbound
+ * sequence numbers start again at 1, which the peer may have seen and would
+ * drop as replays (RFC 4303 §3.3.3: never reuse one in an SA); its inbound
+ * replay window is empty too. A rekey (RFC 7296 §2.8) gives fresh SAs.
+ */
+static void fresh(void *ctx, const char *what)
+{
+	private_twamp_keys_plugin_t *this = ctx;
+	enumerator_t *e;
+	child_entry_t *c;
+	char w[96];
+
+	if (!this->rekey_fresh)
+	{
+		return;
+	}
+	this->writer->lock(this->writer);
+	e = this->children->create_enumerator(this->children);
+	while (e->enumerate(e, &c))
+	{
+		snprintf(w, sizeof(w), "child-add %s out", c->what);
+		if (c->announced && streq(w, what))
+		{
+			DBG1(DBG_CFG, "twamp-keys: CHILD_SA %s is new to the server after "
+				 "a resync (its outbound sequence numbers restart): rekeying",
+				 c->what);
+			lib->processor->queue_job(lib->processor,
+					(job_t*)rekey_child_sa_job_create(c->proto, c->spi_in,
+													  c->me));
+			break;
+		}
+	}
+	e->destroy(e);
+	this->writer->unlock(this->writer);
+}
+
 /** Resync snapshot: every IKE SA, then every announced Child SA. */
 static void snapshot(void *ctx,
 		void (*add)(void *list, const char *line, const char *what),
@@ -1296,8 +1343,8 @@ plugin_t *twamp_keys_plugin_create(void);
 /**
  * Plugin constructor (charon loads libstrongswan-twamp-keys.so and calls
  * this). Settings in strongswan.conf, charon.plugins.twamp-keys:
- * socket, send (key | sk-d), ikes, children, draft_keys, reply_timeout,
- * reconnect_max.
+ * socket, send (key | sk-d), ikes, children, draft_keys, rekey_resynced,
+ * reply_timeout, reconnect_max.
  */
 plugin_t *twamp_keys_plugin_create(void)
 {
@@ -1337,12 +1384,14 @@ plugin_t *twamp_keys_plugin_create(void)
 		.send_skd = streq(send, "sk-d"),
 		.draft_keys = lib->settings->get_bool(lib->settings,
 				"%s.plugins.twamp-keys.draft_keys", FALSE, lib->ns),
+		.rekey_fresh = lib->settings->get_bool(lib->settings,
+				"%s.plugins.twamp-keys.rekey_resynced", TRUE, lib->ns),
 		.ike_patterns = strdup(lib->settings->get_str(lib->settings,
 				"%s.plugins.twamp-keys.ikes", "*", lib->ns)),
 		.child_patterns = strdup(lib->settings->get_str(lib->settings,
 				"%s.plugins.twamp-keys.children", "", lib->ns)),
 	);
-	this->writer = twamp_keys_writer_create(socket, snapshot, this);
+	this->writer = twamp_keys_writer_create(socket, snapshot, fresh, this);
 	if (!this->writer)
 	{
 		this->ikes->destroy(this->ikes);

@@ -40,6 +40,7 @@ struct private_twamp_keys_writer_t {
 
 	char *path;
 	twamp_keys_snapshot_t snapshot;
+	twamp_keys_fresh_t fresh;
 	void *ctx;
 
 	mutex_t *mutex;
@@ -348,8 +349,21 @@ static void snapshot_add(void *list, const char *line, const char *what)
 	l->insert_last(l, item_create(line, what));
 }
 
-/** Send every item of @p list (consumed); FALSE on transport failure. */
-static bool send_list(private_twamp_keys_writer_t *this, linked_list_t *list)
+/** Whether @p what names an outbound child-add ("child-add ... out"). */
+static bool child_add_out(const char *what)
+{
+	size_t n = strlen(what);
+
+	return strpfx(what, "child-add ") && n > 4 && streq(what + n - 4, " out");
+}
+
+/**
+ * Send every item of @p list (consumed); FALSE on transport failure. With
+ * @p added, the summaries of the outbound child-add the server answered
+ * "ok added" go there (docs/key-import.md §7: a repeat is "ok unchanged").
+ */
+static bool send_list(private_twamp_keys_writer_t *this, linked_list_t *list,
+					  linked_list_t *added)
 {
 	char reply[TWAMP_KEYS_LINE_MAX];
 	item_t *item;
@@ -360,6 +374,11 @@ static bool send_list(private_twamp_keys_writer_t *this, linked_list_t *list)
 		if (ok && !this->stop)
 		{
 			ok = exchange(this, item->line, item->what, reply, sizeof(reply));
+			if (ok && added && streq(reply, "ok added") &&
+				child_add_out(item->what))
+			{
+				added->insert_last(added, strdup(item->what));
+			}
 		}
 		item_destroy(item);
 	}
@@ -373,7 +392,9 @@ static bool send_list(private_twamp_keys_writer_t *this, linked_list_t *list)
  */
 static bool resync(private_twamp_keys_writer_t *this)
 {
-	linked_list_t *list = linked_list_create();
+	linked_list_t *list = linked_list_create(), *added = linked_list_create();
+	char *what;
+	bool ok;
 	u_int n;
 
 	this->mutex->lock(this->mutex);
@@ -387,13 +408,20 @@ static bool resync(private_twamp_keys_writer_t *this)
 
 	n = list->get_count(list) - 2;
 	DBG1(DBG_CFG, "twamp-keys: resync to %s: %u records", this->path, n);
-	if (!send_list(this, list))
-	{
-		list->destroy(list);
-		return FALSE;
-	}
+	ok = send_list(this, list, added);
 	list->destroy(list);
-	return TRUE;
+	/* after sync-end: what the plugin does about it (a rekey) is new
+	 * records, queued behind the resync */
+	while (added->remove_first(added, (void**)&what) == SUCCESS)
+	{
+		if (ok && this->fresh)
+		{
+			this->fresh(this->ctx, what);
+		}
+		free(what);
+	}
+	added->destroy(added);
+	return ok;
 }
 
 static bool hello(private_twamp_keys_writer_t *this)
@@ -499,7 +527,7 @@ static void *run(private_twamp_keys_writer_t *this)
 		}
 		this->mutex->unlock(this->mutex);
 
-		if (!send_list(this, batch))
+		if (!send_list(this, batch, NULL))
 		{
 			DBG1(DBG_CFG, "twamp-keys: lost %s, reconnecting", this->path);
 			disconnect(this);
@@ -540,7 +568,7 @@ METHOD(twamp_keys_writer_t, destroy, void,
 }
 
 twamp_keys_writer_t *twamp_keys_writer_create(const char *path,
-		twamp_keys_snapshot_t snapshot, void *ctx)
+		twamp_keys_snapshot_t snapshot, twamp_keys_fresh_t fresh, void *ctx)
 {
 	private_twamp_keys_writer_t *this;
 
@@ -553,6 +581,7 @@ twamp_keys_writer_t *twamp_keys_writer_create(const char *path,
 		},
 		.path = strdup(path),
 		.snapshot = snapshot,
+		.fresh = fresh,
 		.ctx = ctx,
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.cond = condvar_create(CONDVAR_TYPE_DEFAULT),

@@ -3,19 +3,27 @@
 # (twamp-keys plugin) and twamp-ping on one test bed (docs/strongswan.md
 # "End to end with twamp-dp"). The caller sets BUILD (argument 1) and
 # E2E_TB (the test bed's default name; TW_TB overrides it), then:
-#   e2e_dp_yaml MODES        twamp-dp's configuration; MODES of the server
+#   e2e_dp_yaml MODES [IKEV2]   twamp-dp's configuration; MODES of the
+#                            server, IKEV2 the ipsec.ikev2 map's entries
 #   e2e_swan CTL             both charons' configuration: Child SA "twamp"
 #                            (exported to twamp-dp), with CTL=ctl also a
-#                            Child SA "ctl" for TCP 861-862 (not exported)
+#                            Child SA "ctl" for TCP 861-862 (not exported).
+#                            E2E_ESP: twamp's esp_proposals (aes128gcm16);
+#                            E2E_DRAFT=yes: both plugins send draft_keys and
+#                            the peer's also exports "twamp*" to twamp-ping
 #   e2e_start                test bed, twamp-dp, charons, table-220 rules
 #                            gone, peer's route for the test ports; exits
 #                            the script when twamp-dp does not start
+#   dp_start / dp_stop       twamp-dp alone (after a new e2e_dp_yaml): the
+#                            dut's plugin reconnects and resyncs its SAs
 #   e2e_initiate CHILD       the peer initiates CHILD (exits on failure)
 #   sw SIDE ARGS...          swanctl on SIDE's charon (dut, peer)
 #   tel CMD                  one telemetry reply of twamp-dp (JSON)
 #   tel_get CMD FIELD        one field of it
 #   sa_table [OLD-SPIS]      twamp-dp's SA table = the dut's Child SA twamp
 #   ike_table [OLD-SPI-I]    twamp-dp's IKE SAs = the dut's IKE SA
+#   child_sa SIDE NAME FIELD...   fields (spi-in, ...) of SIDE's newest
+#                            installed Child SA NAME
 #   results_ok FILE N MODE   twamp-ping's JSON: N sent, N back, MODE
 #   ping_run OUT MODE N [ARGS...]   twamp-ping from the peer, test ports
 #                            T_PORT/S_PORT; --ike-socket unless MODE open;
@@ -25,6 +33,7 @@
 #   cap_start IFACE NS FILE / cap_stop   tcpdump of host DUT_V4 / stop all
 #   wire_csv PCAP CSV        tshark fields: src, protocols, ports, ESP SPI
 #   esp_n CSV SRC / no_clear_test CSV   ESP-in-UDP from SRC / no test port
+#   spi_n CSV SRC SPI        ESP-in-UDP from SRC with SPI (hex, no 0x)
 #   sa_pk NAME               the worker's packet counter of SA NAME
 #   wait_running             a session runs in twamp-dp's control server
 #   wait_for SEC CMD...      poll until CMD succeeds
@@ -51,16 +60,20 @@ chmod 700 "$LOG"
 . "$top/tests/integration/tap_lib.sh"
 
 peer() { ip netns exec "$PEER_NS" "$@"; }
-cleanup() {
-  local p
-  for p in $CAP; do kill -INT "$p" 2>/dev/null; done
-  stop_pids "$RUN" "$C_DUT" "$C_PEER"
+dp_stop() {
   if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
     kill -TERM "$APP" 2>/dev/null # twamp-dp stops its workers: allow 5 s
     for _ in $(seq 1 50); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$APP" 2>/dev/null
     wait "$APP" 2>/dev/null
   fi
+  APP=0
+}
+cleanup() {
+  local p
+  for p in $CAP; do kill -INT "$p" 2>/dev/null; done
+  stop_pids "$RUN" "$C_DUT" "$C_PEER"
+  dp_stop
   "$TESTBED" down >/dev/null 2>&1
   [ -n "${KEEP:-}" ] && echo "# kept $LOG" || rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
 }
@@ -98,7 +111,8 @@ reflector:
     listen: ["$DUT_V4:862"]
     modes: [$1]
 ipsec:
-  key_import: {socket: $LOG/keys.sock}
+  key_import: {socket: $LOG/keys.sock}${2:+
+  ikev2: {$2\}}
 EOF
   )
 }
@@ -148,6 +162,10 @@ charon {
 			children = $children
 			reply_timeout = 3s
 			reconnect_max = 1s
+			draft_keys = ${E2E_DRAFT:-no}
+			# the dut's: twamp-dp's workers send on the exported SAs;
+			# twamp-ping (the peer's) never does, and is new every run
+			rekey_resynced = $([ "$s" = dut ] && echo yes || echo no)
 		}
 	}
 }
@@ -173,7 +191,7 @@ connections {
 			twamp {
 				local_ts = $lts
 				remote_ts = $rts
-				esp_proposals = aes128gcm16
+				esp_proposals = ${E2E_ESP:-aes128gcm16}
 				rekey_time = 0
 			}$ctl
 		}
@@ -189,10 +207,13 @@ secrets {
 EOF
 }
 # the dut exports the measurement Child SA (twamp) to twamp-dp's workers,
-# never "ctl" (the plugin's children pattern); the peer's plugin exports no
-# Child SA (its libipsec keeps them), only the IKE SA for twamp-ping
+# never "ctl" (the plugin's children pattern); the peer's plugin exports
+# the IKE SA for twamp-ping and, for the seed draft's profile (E2E_DRAFT),
+# the Child SA twamp too (the binding and its keys; its libipsec keeps the
+# SA itself)
 e2e_swan() {
-  local dctl=() pctl=()
+  local dctl=() pctl=() pch=""
+  [ "${E2E_DRAFT:-no}" = yes ] && pch="twamp*"
   if [ "${1:-}" = ctl ]; then
     dctl=("$DUT_V4/32[tcp/861-862]" "$PEER_V4/32[tcp]")
     pctl=("$PEER_V4/32[tcp]" "$DUT_V4/32[tcp/861-862]")
@@ -200,7 +221,7 @@ e2e_swan() {
   (umask 077
    swan_conf dut $DUT_V4 $PEER_V4 "$LOG/keys.sock" "twamp*" \
      "$DUT_V4/32[udp/20000-29999]" "$PEER_V4/32[udp]" "${dctl[@]}"
-   swan_conf peer $PEER_V4 $DUT_V4 "$LOG/ping.sock" "" \
+   swan_conf peer $PEER_V4 $DUT_V4 "$LOG/ping.sock" "$pch" \
      "$PEER_V4/32[udp]" "$DUT_V4/32[udp/20000-29999]" "${pctl[@]}")
 }
 
@@ -215,15 +236,7 @@ no220() { ip -n "$1" rule show | grep -q "lookup 220" && ip -n "$1" rule del pre
 e2e_start() {
   "$TESTBED" down >/dev/null 2>&1
   check "test bed $TW_TB up" "$TESTBED" up
-  ip netns exec "$DUT_NS" "$DP" -c "$LOG/twamp-dp.yaml" --idle-us 100 2>"$LOG/app.err" &
-  APP=$!
-  app_up() { grep -q "twamp-dp: running:" "$LOG/app.err" && [ -S "$LOG/keys.sock" ]; }
-  if wait_for 20 app_up; then ok "twamp-dp runs and serves its key-import socket"; else
-    notok "twamp-dp runs and serves its key-import socket"
-    sed 's/^/# /' "$LOG/app.err" | tail -5
-    finish
-    exit 1
-  fi
+  dp_start
 
   STRONGSWAN_CONF=$LOG/dut/strongswan.conf ip netns exec "$DUT_NS" \
     /usr/sbin/charon-systemd >"$LOG/dut/charon.out" 2>&1 &
@@ -247,6 +260,23 @@ e2e_start() {
   check "peer: policy route for UDP to $DUT_V4:20000-29999 via ipsec0" \
     sh -c "ip -n $PEER_NS route add $DUT_V4/32 dev ipsec0 src $PEER_V4 table 100 &&
            ip -n $PEER_NS rule add to $DUT_V4 ipproto udp dport 20000-29999 lookup 100 pref 100"
+}
+
+# dp_start: twamp-dp with $LOG/twamp-dp.yaml (exits the script when it
+# does not start); its key-import socket is new, the dut's plugin connects
+# within reconnect_max
+dp_start() {
+  dp_stop
+  rm -f "$LOG/keys.sock"
+  ip netns exec "$DUT_NS" "$DP" -c "$LOG/twamp-dp.yaml" --idle-us 100 2>"$LOG/app.err" &
+  APP=$!
+  app_up() { grep -q "twamp-dp: running:" "$LOG/app.err" && [ -S "$LOG/keys.sock" ]; }
+  if wait_for 20 app_up; then ok "twamp-dp runs and serves its key-import socket${1:+ ($1)}"; else
+    notok "twamp-dp runs and serves its key-import socket${1:+ ($1)}"
+    sed 's/^/# /' "$LOG/app.err" | tail -5
+    finish
+    exit 1
+  fi
 }
 
 e2e_initiate() {
@@ -315,6 +345,22 @@ print(list(want)[0][0])
 EOF
 }
 
+# child_sa SIDE NAME FIELD...: fields (spi-in, spi-out, packets-in, ...) of
+# SIDE's installed Child SA NAME (the newest when a rekey left two)
+child_sa() {
+  sw "$1" --list-sas --raw >"$LOG/child.raw" 2>&1 || return 1
+  shift
+  "$PY" - "$LOG/child.raw" "$@" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+got = [b for b in re.findall(r"\{name=%s (.*?)\}" % re.escape(sys.argv[2]), t)
+       if "state=INSTALLED" in b]
+assert got, "no installed Child SA " + sys.argv[2]
+b = max(got, key=lambda b: int(re.search(r"uniqueid=(\d+)", b).group(1)))
+print(" ".join(re.search(r"\b%s=(\S+)" % f, b).group(1) for f in sys.argv[3:]))
+EOF
+}
+
 # results_ok FILE COUNT MODE: every packet back, in the mode asked for
 results_ok() {
   "$PY" - "$@" <<'EOF'
@@ -380,6 +426,7 @@ wire_csv() { # PCAP CSV
 }
 # esp_n CSV SRC: ESP-in-UDP 4500/4500 packets from SRC
 esp_n() { grep "^$2,.*udp:udpencap:esp,4500,4500" "$1" | wc -l; }
+spi_n() { grep -c "^$2,.*udp:udpencap:esp,4500,4500,0x$3\$" "$1"; }
 # no_clear_test CSV: no UDP from or to the test ports
 no_clear_test() { ! grep -q -e ",$T_PORT," -e ",$S_PORT," "$1"; }
 # the worker's packet counter of one SA (in:0x... / out:0x...)

@@ -44,20 +44,8 @@ check "peer: policy route for TCP to $DUT_V4:861-862 via ipsec0" \
 e2e_initiate twamp
 e2e_initiate ctl
 
-# child NAME FIELD...: fields (spi-in, spi-out, packets-in, ...) of the
-# dut's installed Child SA NAME (the newest when a rekey left two)
-child() {
-  sw dut --list-sas --raw >"$LOG/child.raw" 2>&1 || return 1
-  "$PY" - "$LOG/child.raw" "$@" <<'EOF'
-import re, sys
-t = open(sys.argv[1]).read()
-got = [b for b in re.findall(r"\{name=%s (.*?)\}" % re.escape(sys.argv[2]), t)
-       if "state=INSTALLED" in b]
-assert got, "no installed Child SA " + sys.argv[2]
-b = max(got, key=lambda b: int(re.search(r"uniqueid=(\d+)", b).group(1)))
-print(" ".join(re.search(r"\b%s=(\S+)" % f, b).group(1) for f in sys.argv[3:]))
-EOF
-}
+# child NAME FIELD...: fields of the dut's newest installed Child SA NAME
+child() { child_sa dut "$@"; }
 check "twamp-dp's SA table = the dut's Child SA twamp only (from the plugin)" wait_for 10 sa_table
 sa_table >"$LOG/sa1.txt" 2>&1
 SPIS1=$(tail -1 "$LOG/sa1.txt")
@@ -82,8 +70,6 @@ cap_stop
 EXC1=$(tel_get /twamp/dp/stats exc_in) HOST1=$(tel_get /twamp/dp/stats esp_host)
 wire_csv "$LOG/wire.pcap" "$LOG/wire.csv"
 wire_csv "$LOG/tap.pcap" "$LOG/tap.csv"
-# spi_n CSV SRC SPI: ESP-in-UDP packets from SRC with SPI
-spi_n() { grep -c "^$2,.*udp:udpencap:esp,4500,4500,0x$3\$" "$1"; }
 # only_ike_esp CSV: every IPv4 packet is UDP 500/4500 (IKE, ESP-in-UDP)
 only_ike_esp() {
   awk -F, '$1 != "" && !($2 ~ /:udp:/ && ($3 == 500 || $3 == 4500) &&
