@@ -13,10 +13,15 @@
 # (tests/bench/ipsec/gen_esp_pcap.py, keys of tests/bench/ipsec/
 # bench-keys.yaml, sequence numbers 1..N). Then, for each case, one after
 # the other, each on one core:
-#   a) bare librte_ipsec over the same pcap's frames
-#      (tests/unit/ipsec/bench_ipsec CASE SECONDS PCAP KEYS: inbound
-#      session, MAC/address/port swap, outbound session): Mpps per second of
-#      the thread's CPU time;
+#   a) bare librte_ipsec as a minimal forwarder on the same
+#      net_pcap0,rx_pcap=FILE,infinite_rx=1 port (tests/unit/ipsec/
+#      bench_ipsec --port PREFIX CASE SECONDS PCAP KEYS: rte_eth_rx_burst,
+#      inbound session, MAC/address/port swap, outbound session,
+#      rte_eth_tx_burst; lcore 1; 1 s warm-up): Mpps per second of the
+#      thread's CPU time, the baseline of the ratio (issue 5: "on net_pcap
+#      replay"); and, second column, the same loop in process without a port
+#      (bench_ipsec CASE SECONDS PCAP KEYS: the pcap's frames copied into
+#      fresh mbufs 32 at a time, freed after the encap);
 #   b) twamp-dp (tests/bench/ipsec/appliance.yaml.in: static SAs with
 #      replay_window 0, one worker on lcore 1) on
 #      net_pcap0,rx_pcap=FILE,infinite_rx=1: the "tx" counter over --seconds
@@ -94,7 +99,7 @@ fi
 work=$(mktemp -d /tmp/bench-ipsec.XXXXXX)
 . "$top/scripts/hugepages.sh"
 child="" sampler=""
-dp_prefix=bn-ipsec-dp-$$
+dp_prefix=bn-ipsec-dp-$$ bare_prefix=bn-ipsec-bare-$$
 
 stop_child() {
 	# the process we started: SIGINT (clean DPDK shutdown), then force
@@ -117,7 +122,7 @@ cleanup() {
 	[ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
 	[ -z "$child" ] || stop_child "$child"
 	hp_release
-	rm -rf "/var/run/dpdk/$dp_prefix"
+	rm -rf "/var/run/dpdk/$dp_prefix" "/var/run/dpdk/$bare_prefix"
 	if [ "$keep" = 1 ]; then
 		echo "bench-ipsec: scratch kept in $work" >&2
 	else
@@ -168,9 +173,14 @@ nap() {
 
 run_bare() {
 	local c=$1
-	bare_res=$("$bin" "$c" "$seconds" "$work/$c.pcap" "${ckey[$c]}" ${akey[$c]:+"${akey[$c]}"} |
-		sed -n 's/.*bare_librte_ipsec_mpps=\([0-9.]*\).*/\1/p')
+	# the forwarder on net_pcap (the baseline), then the in-process loop
+	bare_res=$("$bin" --port "$bare_prefix" "$c" "$seconds" "$work/$c.pcap" "${ckey[$c]}" \
+		${akey[$c]:+"${akey[$c]}"} 2>>"$work/bare.log" |
+		sed -n 's/.*bare_port_mpps=\([0-9.]*\).*/\1/p') || true
 	[ -n "$bare_res" ] || bare_res=nan
+	inproc_res=$("$bin" "$c" "$seconds" "$work/$c.pcap" "${ckey[$c]}" ${akey[$c]:+"${akey[$c]}"} |
+		sed -n 's/.*bare_librte_ipsec_mpps=\([0-9.]*\).*/\1/p')
+	[ -n "$inproc_res" ] || inproc_res=nan
 }
 
 run_dp() {
@@ -200,8 +210,8 @@ for r in $(seq 1 "$runs"); do
 	for c in $cases; do
 		run_bare "$c"
 		run_dp "$c" "$r"
-		echo "$r $c $bare_res $dp_res" >>"$results"
-		echo "bench-ipsec: run $r $c: bare librte_ipsec $bare_res Mpps, twamp-dp $(echo "$dp_res" |
+		echo "$r $c $bare_res $inproc_res $dp_res" >>"$results"
+		echo "bench-ipsec: run $r $c: bare forwarder $bare_res Mpps, in process $inproc_res Mpps, twamp-dp $(echo "$dp_res" |
 			/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("mpps_cpu"))') Mpps/cpu" >&2
 	done
 done
@@ -211,13 +221,15 @@ done
 import json, statistics, sys
 
 path, out, seconds, warmup, count = sys.argv[1:6]
-rows, order = {}, []
+rows, inp, order = {}, {}, []
 for line in open(path):
-    r, c, bare, d = line.split(" ", 3)
+    r, c, bare, inproc, d = line.split(" ", 4)
     if c not in rows:
         rows[c] = []
+        inp[c] = []
         order.append(c)
     rows[c].append((None if bare == "nan" else float(bare), json.loads(d)))
+    inp[c].append(None if inproc == "nan" else float(inproc))
 
 def med(v):
     v = [x for x in v if x is not None]
@@ -258,6 +270,8 @@ for c in order:
         "case": c,
         "name": names[c],
         "bare_mpps": med([b for b, _ in rows[c]]),
+        "bare_inproc_mpps": med(inp[c]),
+        "bare_inproc_mpps_runs": inp[c],
         "mpps_cpu": med([d.get("mpps_cpu") for _, d in rows[c]]),
         "mpps": med([d.get("mpps") for _, d in rows[c]]),
         "cpu_share": [d.get("cpu_share") for _, d in rows[c]],
@@ -286,14 +300,15 @@ def rng(v, fmt="%.2f"):
     v = [x for x in v if x is not None]
     return "(%s-%s)" % (fmt % min(v), fmt % max(v)) if len(v) > 1 else ""
 
-print("| case | bare librte_ipsec Mpps | twamp-dp Mpps | ratio | ratio per run "
-      "| twamp-dp wall Mpps | worker CPU share per run | p50 ns | p99 ns |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| case | bare librte_ipsec forwarder on net_pcap Mpps | twamp-dp Mpps | ratio "
+      "| ratio per run | bare in process (no port) Mpps | twamp-dp wall Mpps "
+      "| worker CPU share per run | p50 ns | p99 ns |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for o in objs:
-    print("| %s | %s %s | %s %s | %s | %s | %s | %s | %s | %s |" % (
+    print("| %s | %s %s | %s %s | %s | %s | %s %s | %s | %s | %s | %s |" % (
         o["name"], f(o["bare_mpps"]), rng(o["bare_mpps_runs"]), f(o["mpps_cpu"]),
         rng(o["mpps_cpu_runs"]), f(o["ratio"]), " ".join(f(x) for x in o["ratio_runs"]),
-        f(o["mpps"]), " ".join(f(x) for x in o["cpu_share"]),
+        f(o["bare_inproc_mpps"]), rng(o["bare_inproc_mpps_runs"]), f(o["mpps"]), " ".join(f(x) for x in o["cpu_share"]),
         f(o["turnaround_ns"]["p50"], "%d"), f(o["turnaround_ns"]["p99"], "%d")))
     if o["problems"]:
         print("|  | NOT CLEAN: %s |" % ", ".join(o["problems"]))

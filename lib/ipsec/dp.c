@@ -34,6 +34,16 @@ static inline void put16(uint8_t *p, unsigned v)
 	p[1] = (uint8_t)v;
 }
 
+/* The saved L2 header (Ethernet, or with one VLAN tag) back in front:
+ * constant-size copies the compiler inlines */
+static inline void l2_put(uint8_t *h, const uint8_t *l2, unsigned l2len)
+{
+	if (l2len == 14)
+		memcpy(h, l2, 14);
+	else
+		memcpy(h, l2, L2_MAX);
+}
+
 /* librte_ipsec on one SA's packets: @p mb reordered, the first (return
  * value) done; failed crypto is marked RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED. */
 static uint16_t run(struct tw_ipsec *ctx, unsigned worker, struct ipsec_sa *sa,
@@ -212,7 +222,7 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		/* RFC 4303 §2.1: the SPI with the destination names the SA */
 		spi = be32(f + esp);
 		if (last != NULL && spi == last_spi && ipv == last_ipv &&
-		    memcmp(dst, last_dst, ipv == 4 ? 4 : 16) == 0) {
+		    (ipv == 4 ? memcmp(dst, last_dst, 4) : memcmp(dst, last_dst, 16)) == 0) {
 			sa = last;
 		} else {
 			sa_key(&k, TW_IPSEC_IN, TW_IPSEC_ESP, spi, ipv, dst);
@@ -240,14 +250,17 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		}
 		m->l3_len = (uint16_t)(esp - m->l2_len);
 		m->hash.usr = i;   /* the RSS hash is not needed any more */
-		memcpy(l2[i], f, m->l2_len);
+		/* a constant size (no libc call): the frame holds more than
+		 * L2_MAX octets (off + 8 <= len, l3_len >= 20) */
+		memcpy(l2[i], f, L2_MAX);
 		sa_of[i] = sa;
 	}
 	/* one librte_ipsec call per SA present, packets in arrival order */
 	for (uint16_t i = 0; i < n; i++) {
 		struct ipsec_sa *sa = sa_of[i];
 		struct rte_mbuf *grp[BURST];
-		uint16_t g, ok, prep;
+		uint16_t g, ok, prep, np = 0;
+		uint64_t octets = 0;
 
 		if (sa == NULL)
 			continue;
@@ -277,7 +290,7 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 					sa->cnt[worker].errors++;
 					continue;
 				}
-				memcpy(h, l2[x], l2len);
+				l2_put(h, l2[x], l2len);
 				put16(h + l2len - 2, inner == 6 ? ETH_P_IPV6 : ETH_P_IPV4);
 			} else {
 				h = rte_pktmbuf_mtod(m, uint8_t *);
@@ -291,11 +304,14 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 			m->l2_len = (uint16_t)l2len;
 			m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK |
 					 RTE_MBUF_F_RX_SEC_OFFLOAD);
-			sa->cnt[worker].packets++;
-			sa->cnt[worker].octets += olen[x];
+			np++;
+			octets += olen[x];
 			verdict[x] = TW_IPSEC_V_INNER;
 			n_inner++;
 		}
+		/* one counter update per SA and burst */
+		sa->cnt[worker].packets += np;
+		sa->cnt[worker].octets += octets;
 	}
 	return n_inner;
 }
@@ -412,7 +428,8 @@ static uint16_t outbound(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf 
 		}
 		if (l2len + tot < m->pkt_len)
 			rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - l2len - tot));
-		memcpy(l2[i], f, l2len);
+		/* constant size: data_len >= l2len + 40 > L2_MAX */
+		memcpy(l2[i], f, L2_MAX);
 		if (out->ah != NULL) {
 			if (ah_out(out, worker, m, l2[i], l2len, tot) == 0) {
 				done[i] = 1;
@@ -433,7 +450,8 @@ static uint16_t outbound(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf 
 	for (uint16_t i = 0; i < n; i++) {
 		struct ipsec_sa *sa = sa_of[i];
 		struct rte_mbuf *grp[BURST];
-		uint16_t g, ok, prep;
+		uint16_t g, ok, prep, np = 0;
+		uint64_t octets = 0;
 
 		if (sa == NULL)
 			continue;
@@ -458,7 +476,7 @@ static uint16_t outbound(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf 
 					sa->cnt[worker].errors++;
 					continue;
 				}
-				memcpy(h, l2[x], l2len);
+				l2_put(h, l2[x], l2len);
 				put16(h + l2len - 2, sa->ipv == 6 ? ETH_P_IPV6 : ETH_P_IPV4);
 				m->l2_len = (uint16_t)l2len;
 				outer_fix(sa, h + l2len, m->pkt_len - l2len);
@@ -471,11 +489,13 @@ static uint16_t outbound(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf 
 					v4->hdr_checksum = rte_ipv4_cksum(v4);
 				}
 			}
-			sa->cnt[worker].packets++;
-			sa->cnt[worker].octets += m->pkt_len - l2len;
+			np++;
+			octets += m->pkt_len - l2len;
 			done[x] = 1;
 			good[ng++] = m;
 		}
+		sa->cnt[worker].packets += np;
+		sa->cnt[worker].octets += octets;
 	}
 	/* everything not in good[] failed */
 	for (uint16_t i = 0; i < n; i++)

@@ -19,6 +19,15 @@
  * to 198.18.0.1), cycled 32 at a time; the inbound SA takes the SPI of the
  * first frame and the keys given, the reply SA is 0x1001; the thread runs
  * on lcore 1 (CPU 1), where twamp-dp's worker runs in that script.
+ *
+ *   bench_ipsec --port PREFIX CASE SECONDS PCAP CIPHER_KEY_HEX [AUTH_KEY_HEX]
+ * the bare loop as a minimal forwarder instead (issue 5's baseline "on
+ * net_pcap replay"): EAL with hugepages (--in-memory, file prefix PREFIX),
+ * one port net_pcap0,rx_pcap=PCAP,infinite_rx=1 as twamp-dp's, lcore 1;
+ * rte_eth_rx_burst, the inbound session, the swap, the outbound session,
+ * rte_eth_tx_burst (net_pcap frees what it sends without a tx_pcap), the
+ * failed and unsent freed. 1 s warm-up, then SECONDS; prints
+ * bare_port_mpps (per second of the thread's CPU time) and the wall rate.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +37,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_ipsec.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -128,10 +138,102 @@ static void swap(struct rte_mbuf *m)
 	memcpy(t, f + 34, 2); memcpy(f + 34, f + 36, 2); memcpy(f + 36, t, 2);
 }
 
+/* The bare loop as a forwarder on port 0 (net_pcap): what a minimal
+ * librte_ipsec reflector does per burst and nothing else. */
+static int forward(struct ipsec_sa *sin, struct ipsec_sa *sout, bool udp, double secs,
+		   const char *which)
+{
+	struct rte_eth_conf pc = { 0 };
+	uint64_t hz = rte_get_tsc_hz(), done = 0, t0 = 0;
+	struct timespec c0 = { 0 }, c1;
+	double cpu;
+	uint8_t l2[14];
+	bool have_l2 = false, timing = false;
+
+	if (rte_eth_dev_count_avail() != 1 || rte_eth_dev_configure(0, 1, 1, &pc) != 0 ||
+	    rte_eth_rx_queue_setup(0, 0, 512, (unsigned)rte_socket_id(), NULL, pool) != 0 ||
+	    rte_eth_tx_queue_setup(0, 0, 512, (unsigned)rte_socket_id(), NULL) != 0 ||
+	    rte_eth_dev_start(0) != 0) {
+		fprintf(stderr, "bench_ipsec: the net_pcap port did not start\n");
+		return 1;
+	}
+	for (uint64_t warm = rte_rdtsc() + hz;;) {
+		struct rte_mbuf *m[B];
+		uint16_t n, k, t;
+
+		if (!timing && rte_rdtsc() >= warm) {
+			timing = true;
+			done = 0;
+			t0 = rte_rdtsc();
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+		}
+		if (timing && rte_rdtsc() - t0 >= (uint64_t)(secs * (double)hz))
+			break;
+		n = rte_eth_rx_burst(0, 0, m, B);
+		if (n == 0)
+			continue;
+		if (!have_l2) {
+			/* the reply's L2 header: the frames' own, as the swap
+			 * exchanges the MACs (the pcap has one pair) */
+			memcpy(l2, rte_pktmbuf_mtod(m[0], void *), 14);
+			have_l2 = true;
+		}
+		for (uint16_t i = 0; i < n; i++) {
+			m[i]->l2_len = 14;
+			/* librte_ipsec finds ESP at l2_len + l3_len */
+			m[i]->l3_len = udp ? 28 : 20;
+		}
+		k = rte_ipsec_pkt_cpu_prepare(&sin->ss, m, n);
+		k = rte_ipsec_pkt_process(&sin->ss, m, k);
+		for (uint16_t i = 0; i < k; i++) {
+			memcpy(rte_pktmbuf_prepend(m[i], 14), l2, 14);
+			swap(m[i]);
+			rte_pktmbuf_adj(m[i], 14);
+			m[i]->l2_len = 0;
+			m[i]->l3_len = 20;
+		}
+		if (k < n)   /* failed: behind the good ones */
+			rte_pktmbuf_free_bulk(m + k, n - k);
+		n = k;
+		k = rte_ipsec_pkt_cpu_prepare(&sout->ss, m, n);
+		k = rte_ipsec_pkt_process(&sout->ss, m, k);
+		for (uint16_t i = 0; i < k; i++)
+			memcpy(rte_pktmbuf_prepend(m[i], 14), l2, 14);
+		if (k < n)
+			rte_pktmbuf_free_bulk(m + k, n - k);
+		t = rte_eth_tx_burst(0, 0, m, k);
+		if (t < k)
+			rte_pktmbuf_free_bulk(m + t, k - t);
+		done += t;
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+	printf("%s bare_port_mpps=%.2f wall_mpps=%.2f\n", which, (double)done / cpu / 1e6,
+	       (double)done / ((double)(rte_rdtsc() - t0) / (double)hz) / 1e6);
+	rte_eth_dev_stop(0);
+	rte_eth_dev_close(0);
+	return done != 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 			"--no-telemetry", "-l", "0", "--log-level=*:error", NULL };
+	char vdev[600], *eal_port[] = { argv[0], "--in-memory", "--no-pci", "--no-telemetry",
+					"--file-prefix", NULL, "--vdev", vdev, "-l", "1",
+					"--log-level=*:error", NULL };
+	const char *prefix = NULL;
+
+	if (argc > 2 && strcmp(argv[1], "--port") == 0) {
+		prefix = argv[2];
+		argc -= 2;
+		argv += 2;
+		if (argc < 4) {
+			fprintf(stderr, "bench_ipsec: --port needs CASE SECONDS PCAP KEYS\n");
+			return 2;
+		}
+	}
+
 	const char *which = argc > 1 ? argv[1] : "gcm128";
 	double secs = argc > 2 ? atof(argv[2]) : 2.0;
 	bool udp = strcmp(which, "gcm128-udp") == 0;
@@ -151,11 +253,22 @@ int main(int argc, char **argv)
 	/* with a pcap: lcore 1, the CPU of twamp-dp's worker in the same script */
 	if (argc > 3)
 		eal[8] = "1";
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0)
+	if (prefix != NULL) {
+		if (snprintf(vdev, sizeof(vdev), "net_pcap0,rx_pcap=%s,infinite_rx=1", pcap) >=
+		    (int)sizeof(vdev)) {
+			fprintf(stderr, "bench_ipsec: %s: path too long\n", pcap);
+			return 2;
+		}
+		eal_port[5] = (char *)(uintptr_t)prefix;
+		if (rte_eal_init((int)(sizeof(eal_port) / sizeof(eal_port[0])) - 1, eal_port) < 0)
+			return 1;
+	} else if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
 		return 1;
+	}
 	cc.qsbr = rte_zmalloc("q", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	rte_rcu_qsbr_init(cc.qsbr, 1);
-	pool = rte_pktmbuf_pool_create("bp", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	/* the port: net_pcap keeps the whole file in mbufs of this pool */
+	pool = rte_pktmbuf_pool_create("bp", prefix != NULL ? 8191 : 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
 	ctx = tw_ipsec_create(&cc);
 	if (pool == NULL || ctx == NULL)
@@ -237,6 +350,13 @@ int main(int argc, char **argv)
 		esp_len[i] = (uint16_t)m->pkt_len;
 		memcpy(esp[i], rte_pktmbuf_mtod(m, void *), m->pkt_len);
 		rte_pktmbuf_free(m);
+	}
+	if (prefix != NULL) {
+		int rc = forward(sin, sout, udp, secs, which);
+
+		tw_ipsec_destroy(ctx);
+		rte_eal_cleanup();
+		return rc;
 	}
 	/* the two modes alternate in 50 ms slices; the rate is per second of
 	 * this thread's CPU time (a shared machine's steal does not count) */
