@@ -63,6 +63,22 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
+struct tw_ctrl_server_conf e2e_srv_conf(void)
+{
+	struct tw_ctrl_server_conf conf = {
+		.modes = TW_MODE_SECURITY_TWAMP | TW_MODE_IKEV2,
+		.owamp_modes = TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_OWAMP_IKEV2,
+		.count = 1024,
+		.max_connections = 8,
+		.max_sessions = E2E_SESS_MAX,
+		.max_sessions_per_connection = 8,
+		.servwait_s = 30,
+		.refwait_s = 30,
+	};
+
+	return conf;
+}
+
 void e2e_srv_start(struct e2e_srv *e, const struct tw_ctrl_server_conf *conf,
 		   const struct tw_ctrl_server_ops *ops, const uint8_t addr[16])
 {
@@ -113,4 +129,18 @@ unsigned e2e_find_sess(struct e2e_srv *e, const uint8_t sid[16])
 	pthread_mutex_unlock(&e->mu);
 	fail_msg("session not installed");
 	return 0;
+}
+
+void e2e_same_keys(struct e2e_srv *e, unsigned i, const struct tw_ctrl_session *s,
+		   uint32_t mode)
+{
+	pthread_mutex_lock(&e->mu);
+	assert_int_equal(e->s[i].mode, mode);
+	if (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED)) {
+		assert_true(s->has_keys);
+		assert_memory_equal(&e->s[i].test_keys, &s->test_keys, sizeof(s->test_keys));
+	} else {
+		assert_int_equal(e->s[i].test_mode, TW_CTRL_SRV_TEST_OPEN);
+	}
+	pthread_mutex_unlock(&e->mu);
 }

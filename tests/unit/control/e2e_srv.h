@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tw_ctrl_client.h"
 #include "tw_ctrl_server.h"
 
 #define E2E_SESS_MAX 64
@@ -36,6 +37,11 @@ int e2e_session_stop(void *arg, uint64_t h, uint64_t timeout_ns, uint32_t next_s
 		     const struct tw_owamp_skip *skips, uint32_t n_skips);
 
 /*
+ * The server's configuration both tests start from: TWAMP and OWAMP with the
+ * IKEv2 bit, authenticated and encrypted, room for E2E_SESS_MAX sessions.
+ */
+struct tw_ctrl_server_conf e2e_srv_conf(void);
+/*
  * Create the server from @p conf and @p ops (their argument is @p e), listen
  * for TWAMP and OWAMP on @p addr (IPv4, port 0) and start the poll thread.
  */
@@ -47,5 +53,8 @@ void e2e_srv_stop(struct e2e_srv *e);
 uint64_t e2e_srv_closes(struct e2e_srv *e, unsigned reason, int tries);
 /* The index of the installed session with @p sid; fails the test if none. */
 unsigned e2e_find_sess(struct e2e_srv *e, const uint8_t sid[16]);
+/* The keys both ends hold for session @p i agree, and the mode is right. */
+void e2e_same_keys(struct e2e_srv *e, unsigned i, const struct tw_ctrl_session *s,
+		   uint32_t mode);
 
 #endif

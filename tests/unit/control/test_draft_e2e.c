@@ -120,24 +120,15 @@ static struct srv *srv_start(enum tw_ctrl_draft_variant v, enum tw_ctrl_draft_se
 		.session_start = e2e_session_start,
 		.session_stop = e2e_session_stop,
 	};
-	struct tw_ctrl_server_conf conf = {
-		.modes = TW_MODE_SECURITY_TWAMP | TW_MODE_IKEV2,
-		.owamp_modes = TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_OWAMP_IKEV2,
-		.count = 1024,
-		.max_connections = 8,
-		.max_sessions = E2E_SESS_MAX,
-		.max_sessions_per_connection = 8,
-		.servwait_s = 30,
-		.refwait_s = 30,
-		.draft = true,
-		.draft_variant = v,
-		.draft_secret = sec,
-		.draft_sid_key = sid_key,
-	};
+	struct tw_ctrl_server_conf conf = e2e_srv_conf();
 	struct srv *a = calloc(1, sizeof(*a));
 	static const uint8_t any[16] = { 0 };
 
 	assert_non_null(a);
+	conf.draft = true;
+	conf.draft_variant = v;
+	conf.draft_secret = sec;
+	conf.draft_sid_key = sid_key;
 	e2e_srv_start(&a->e, &conf, &ops, any);
 	return a;
 }
@@ -242,15 +233,7 @@ static void check_keys(struct srv *a, unsigned i, struct tw_ctrl_client *c,
 	size_t root_len = sec == TW_CTRL_DRAFT_KEYMAT ? e->sa.keymat_len : e->sa.skeyseed_len;
 	struct tw_crypto_session_keys sk, want;
 
-	pthread_mutex_lock(&a->e.mu);
-	assert_int_equal(a->e.s[i].mode, mode);
-	if (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED)) {
-		assert_true(s->has_keys);
-		assert_memory_equal(&a->e.s[i].test_keys, &s->test_keys, sizeof(s->test_keys));
-	} else {
-		assert_int_equal(a->e.s[i].test_mode, TW_CTRL_SRV_TEST_OPEN);
-	}
-	pthread_mutex_unlock(&a->e.mu);
+	e2e_same_keys(&a->e, i, s, mode);
 	assert_int_equal(tw_ctrl_client_session_keys(c, &sk), 0);
 	if (v == TW_CTRL_DRAFT_ALT1) {
 		assert_int_equal(tw_crypto_draft_alt1_keys(e->sa.prf, root, root_len, &want), 0);

@@ -119,21 +119,12 @@ static struct srv *srv_start(enum tw_crypto_token_key_mode tk)
 		.session_start = e2e_session_start,
 		.session_stop = e2e_session_stop,
 	};
-	struct tw_ctrl_server_conf conf = {
-		.modes = TW_MODE_SECURITY_TWAMP | TW_MODE_IKEV2,
-		.owamp_modes = TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_OWAMP_IKEV2,
-		.count = 1024,
-		.max_connections = 8,
-		.max_sessions = E2E_SESS_MAX,
-		.max_sessions_per_connection = 8,
-		.servwait_s = 30,
-		.refwait_s = 30,
-		.ike_token_key = tk,
-	};
+	struct tw_ctrl_server_conf conf = e2e_srv_conf();
 	struct srv *a = calloc(1, sizeof(*a));
 	static const uint8_t lo[16] = { 127, 0, 0, 1 };
 
 	assert_non_null(a);
+	conf.ike_token_key = tk;
 	e2e_srv_start(&a->e, &conf, &ops, lo);
 	return a;
 }
@@ -203,21 +194,6 @@ static unsigned twamp_request(struct srv *a, struct tw_ctrl_client *c, uint16_t 
 	return e2e_find_sess(&a->e, s->sid);
 }
 
-/* The keys both ends hold for session @p i agree, and the mode is right. */
-static void same_keys(struct srv *a, unsigned i, const struct tw_ctrl_session *s,
-		      uint32_t mode)
-{
-	pthread_mutex_lock(&a->e.mu);
-	assert_int_equal(a->e.s[i].mode, mode);
-	if (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED)) {
-		assert_true(s->has_keys);
-		assert_memory_equal(&a->e.s[i].test_keys, &s->test_keys, sizeof(s->test_keys));
-	} else {
-		assert_int_equal(a->e.s[i].test_mode, TW_CTRL_SRV_TEST_OPEN);
-	}
-	pthread_mutex_unlock(&a->e.mu);
-}
-
 /* ------------------------------------------------------------ tests */
 
 static void test_modes(void **state)
@@ -247,7 +223,7 @@ static void test_modes(void **state)
 			assert_int_equal(tw_ctrl_client_start(c), 0);
 			assert_int_equal(tw_ctrl_client_stop(c, 0), 0);
 			assert_true(tw_ctrl_client_connected(c));
-			same_keys(a, i, &s, tw[m] | TW_MODE_IKEV2);
+			e2e_same_keys(&a->e, i, &s, tw[m] | TW_MODE_IKEV2);
 			tw_ctrl_client_destroy(c);
 		}
 		/* OWAMP, bit 4 */
@@ -396,7 +372,7 @@ static void test_rekey_delete(void **state)
 	c2 = ike_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &new_sa, TW_CRYPTO_TOKEN_KEY_PBKDF2);
 	assert_int_equal(connect_to(c2, a->e.port_twamp), 0);
 	i2 = twamp_request(a, c2, 5002, &s2);
-	same_keys(a, i2, &s2, TW_MODE_AUTH | TW_MODE_IKEV2);
+	e2e_same_keys(&a->e, i2, &s2, TW_MODE_AUTH | TW_MODE_IKEV2);
 	c3 = ike_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &old, TW_CRYPTO_TOKEN_KEY_PBKDF2);
 	assert_int_equal(connect_to(c3, a->e.port_twamp), -ENOKEY);
 	tw_ctrl_client_destroy(c3);
@@ -412,8 +388,8 @@ static void test_rekey_delete(void **state)
 	assert_int_equal(tw_ctrl_client_stop(c1, 0), 0);
 	assert_int_equal(tw_ctrl_client_stop(c2, 0), 0);
 	i3 = twamp_request(a, c1, 5003, &s3);
-	same_keys(a, i1, &s1, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
-	same_keys(a, i3, &s3, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
+	e2e_same_keys(&a->e, i1, &s1, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
+	e2e_same_keys(&a->e, i3, &s3, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
 	assert_true(tw_ctrl_client_connected(c1));
 	assert_true(tw_ctrl_client_connected(c2));
 	pthread_mutex_lock(&a->e.mu);
