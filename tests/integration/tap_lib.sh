@@ -6,6 +6,10 @@
 #   stop_pids PID...         SIGTERM each PID still alive (0 = none), SIGKILL
 #                            a second later: only processes the test started
 # The caller sets LOG (a scratch directory) before calling check.
+#   dp_stop                  SIGTERM twamp-dp $APP (it stops its workers:
+#                            up to 5 s), then SIGKILL; APP=0 after
+#   results_ok FILE N MODE   twamp-ping's --json FILE: N sent, N back, none
+#                            rejected, MODE in the session (PY: python)
 # The two-appliance bed of test_sender_twamp.sh and test_sender_ipsec.sh
 # (the caller sets NS_A, NS_B, IF_A, IF_B and PA, PB, the twamp-dp PIDs):
 #   bed_down / bed_up        remove / make the two namespaces and the veth
@@ -83,3 +87,24 @@ bed_stop() {
   check "SIGTERM stops the server with exit 0 (got $rc)" test "$rc" -eq 0
 }
 
+dp_stop() {
+  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
+    kill -TERM "$APP" 2>/dev/null # twamp-dp stops its workers: allow 5 s
+    for _ in $(seq 1 50); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$APP" 2>/dev/null
+    wait "$APP" 2>/dev/null
+  fi
+  APP=0
+}
+# results_ok FILE COUNT MODE: every packet back, in the mode asked for
+results_ok() {
+  "$PY" - "$@" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = int(sys.argv[2])
+pk = d["packets"]
+assert pk["sent"] == n and pk["received"] == n and pk["lost"] == 0, pk
+assert d["twamp_ping"]["rejected"]["total"] == 0, d["twamp_ping"]["rejected"]
+assert sys.argv[3] in json.dumps(d["session"]), (sys.argv[3], d["session"])
+EOF
+}
