@@ -98,39 +98,11 @@ fi
 # ---- clean-up: processes we started, hugepages, scratch --------------------
 work=$(mktemp -d /tmp/bench-ipsec.XXXXXX)
 . "$top/scripts/hugepages.sh"
-child="" sampler=""
+. "$top/scripts/bench_lib.sh"
+bench="bench-ipsec" child="" sampler=""
 dp_prefix=bn-ipsec-dp-$$ bare_prefix=bn-ipsec-bare-$$
-
-stop_child() {
-	# the process we started: SIGINT (clean DPDK shutdown), then force
-	local pid=$1
-	kill -INT "$pid" 2>/dev/null || return 0
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "bench-ipsec: PID $pid did not stop on SIGINT; killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
-	[ -z "$child" ] || stop_child "$child"
-	hp_release
-	rm -rf "/var/run/dpdk/$dp_prefix" "/var/run/dpdk/$bare_prefix"
-	if [ "$keep" = 1 ]; then
-		echo "bench-ipsec: scratch kept in $work" >&2
-	else
-		rm -rf "$work"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+prefixes="$dp_prefix $bare_prefix"
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 hp_reserve "$pages" bench-ipsec
@@ -138,7 +110,6 @@ hp_reserve "$pages" bench-ipsec
 # ---- input ---------------------------------------------------------------
 cp tests/bench/ipsec/bench-keys.yaml "$work/bench-keys.yaml"
 chmod 600 "$work/bench-keys.yaml"
-key_of() { sed -n "s/^ *$1: *\"\\([0-9a-f]*\\)\".*/\\1/p" "$work/bench-keys.yaml"; }
 "$build/tests/bench/refl/gen_refl_pcap" --case twamp-light-unauth --out "$work/clear.pcap" \
 	--count "$count" --flows 4
 
@@ -166,11 +137,6 @@ for c in $cases; do
 	[ "$ak" != - ] || sed -i '/auth_key:/d' "$work/$c.yaml"
 done
 
-nap() {
-	sleep "$1" &
-	wait $!
-}
-
 run_bare() {
 	local c=$1
 	# the forwarder on net_pcap (the baseline), then the in-process loop
@@ -187,21 +153,7 @@ run_dp() {
 	local c=$1 out=$work/$1.dp.$2.log
 	"$build/app/twamp-dp/twamp-dp" -c "$work/$c.yaml" </dev/null >"$out" 2>&1 &
 	child=$!
-	/usr/bin/python3 tests/bench/refl/dp_sample.py \
-		"/var/run/dpdk/$dp_prefix/dpdk_telemetry.v2" --pid "$child" \
-		--warmup "$warmup" --seconds "$seconds" --wait 20 --extra /twamp/ipsec/stats \
-		>"$work/sample.json" 2>>"$out" &
-	sampler=$!
-	if wait "$sampler"; then
-		dp_res=$(cat "$work/sample.json")
-	else
-		dp_res='{"mpps": null, "error": true}'
-		echo "bench-ipsec: $c: twamp-dp gave no figures; its output:" >&2
-		tail -n 5 "$out" | sed 's/^/    /' >&2
-	fi
-	sampler=""
-	stop_child "$child"
-	child=""
+	sample_dp "$c" "$out" "$dp_prefix" twamp-dp --extra /twamp/ipsec/stats
 }
 
 results=$work/results.txt

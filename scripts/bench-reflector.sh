@@ -94,44 +94,16 @@ gen=$build/tests/bench/refl/gen_refl_pcap
 # ---- clean-up: processes we started, hugepages, scratch --------------------
 work=$(mktemp -d /tmp/bench-reflector.XXXXXX)
 . "$top/scripts/hugepages.sh"
+. "$top/scripts/bench_lib.sh"
+bench="bench-reflector"
 child=""
 sampler=""
 # EAL file prefixes of our own (telemetry socket, runtime dir): another run
 # of this script on the machine must not answer our telemetry queries
 dp_prefix=twbench-dp-$$
 tp_prefix=twbench-tp-$$
-
-stop_child() {
-	# stop the process we started (SIGINT: clean DPDK shutdown), then force
-	local pid=$1
-	kill -INT "$pid" 2>/dev/null || return 0
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "bench-reflector: PID $pid did not stop on SIGINT; killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
-	[ -z "$child" ] || stop_child "$child"
-	# give back what we reserved, unless someone changed the count since
-	hp_release
-	rm -rf "/var/run/dpdk/$dp_prefix" "/var/run/dpdk/$tp_prefix"
-	if [ "$keep" = 1 ]; then
-		echo "bench-reflector: scratch kept in $work" >&2
-	else
-		rm -rf "$work"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+prefixes="$dp_prefix $tp_prefix"
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 hp_reserve "$pages" bench-reflector
@@ -139,7 +111,6 @@ hp_reserve "$pages" bench-reflector
 # ---- input ---------------------------------------------------------------
 cp tests/bench/refl/bench-keys.yaml "$work/bench-keys.yaml"
 chmod 600 "$work/bench-keys.yaml"
-key_of() { sed -n "s/^ *$1: *\"\\([0-9a-f]*\\)\".*/\\1/p" "$work/bench-keys.yaml"; }
 light_key=$(key_of light-bench)
 stamp_key=$(key_of stamp-bench)
 
@@ -168,12 +139,6 @@ for c in $cases; do
 done
 
 # ---- one measurement each ----------------------------------------------------
-# Sleep in the background and wait: a signal's trap runs at once, not after.
-nap() {
-	sleep "$1" &
-	wait $!
-}
-
 # CPU time (ns) of the EAL worker thread of PID, empty if none.
 worker_ns() {
 	local t
@@ -226,21 +191,7 @@ run_dp() {
 			</dev/null >"$out" 2>&1 &
 	fi
 	child=$!
-	python3 tests/bench/refl/dp_sample.py \
-		"/var/run/dpdk/$prefix/dpdk_telemetry.v2" --pid "$child" \
-		--warmup "$warmup" --seconds "$seconds" --wait 20 \
-		>"$work/sample.json" 2>>"$out" &
-	sampler=$!
-	if wait "$sampler"; then
-		dp_res=$(cat "$work/sample.json")
-	else
-		dp_res='{"mpps": null, "error": true}'
-		echo "bench-reflector: $c: $dp gave no figures; its output:" >&2
-		tail -n 5 "$out" | sed 's/^/    /' >&2
-	fi
-	sampler=""
-	stop_child "$child"
-	child=""
+	sample_dp "$c" "$out" "$prefix" "$dp"
 }
 
 # one line per measurement: run case testpmd_mpps dp_json

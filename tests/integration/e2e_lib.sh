@@ -16,6 +16,7 @@
 #                            the script when twamp-dp does not start
 #   dp_start / dp_stop       twamp-dp alone (after a new e2e_dp_yaml): the
 #                            dut's plugin reconnects and resyncs its SAs
+#                            (dp_stop from tap_lib.sh)
 #   e2e_initiate CHILD       the peer initiates CHILD (exits on failure)
 #   sw SIDE ARGS...          swanctl on SIDE's charon (dut, peer)
 #   tel CMD                  one telemetry reply of twamp-dp (JSON)
@@ -24,7 +25,7 @@
 #   ike_table [OLD-SPI-I]    twamp-dp's IKE SAs = the dut's IKE SA
 #   child_sa SIDE NAME FIELD...   fields (spi-in, ...) of SIDE's newest
 #                            installed Child SA NAME
-#   results_ok FILE N MODE   twamp-ping's JSON: N sent, N back, MODE
+#   results_ok FILE N MODE   twamp-ping's JSON: N sent, N back, MODE (tap_lib.sh)
 #   ping_run OUT MODE N [ARGS...]   twamp-ping from the peer, test ports
 #                            T_PORT/S_PORT; --ike-socket unless MODE open;
 #                            NO_TP=1: no -P (OWAMP)
@@ -57,18 +58,10 @@ CAP="" # the tcpdump pids
 APP=0 C_DUT=0 C_PEER=0 RUN=0
 LOG=$(mktemp -d "/tmp/tw-$TW_TB.XXXXXX")
 chmod 700 "$LOG"
+# shellcheck source=tests/integration/tap_lib.sh
 . "$top/tests/integration/tap_lib.sh"
 
 peer() { ip netns exec "$PEER_NS" "$@"; }
-dp_stop() {
-  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
-    kill -TERM "$APP" 2>/dev/null # twamp-dp stops its workers: allow 5 s
-    for _ in $(seq 1 50); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$APP" 2>/dev/null
-    wait "$APP" 2>/dev/null
-  fi
-  APP=0
-}
 cleanup() {
   local p
   for p in $CAP; do kill -INT "$p" 2>/dev/null; done
@@ -361,18 +354,6 @@ print(" ".join(re.search(r"\b%s=(\S+)" % f, b).group(1) for f in sys.argv[3:]))
 EOF
 }
 
-# results_ok FILE COUNT MODE: every packet back, in the mode asked for
-results_ok() {
-  "$PY" - "$@" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-n = int(sys.argv[2])
-pk = d["packets"]
-assert pk["sent"] == n and pk["received"] == n and pk["lost"] == 0, pk
-assert d["twamp_ping"]["rejected"]["total"] == 0, d["twamp_ping"]["rejected"]
-assert sys.argv[3] in json.dumps(d["session"]), d["session"]
-EOF
-}
 ping_run() { # OUT MODE COUNT [ARGS...]: twamp-ping, keys pushed by the peer's plugin
   local out=$1 mode=$2 n=$3 ike=(--ike-socket "$LOG/ping.sock" --ike-wait 15) tp=(-P $T_PORT)
   shift 3

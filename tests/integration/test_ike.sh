@@ -26,16 +26,12 @@ COUNT=20
 APP=0
 LOG=$(mktemp -d /tmp/tw-ike.XXXXXX)
 SOCK=$LOG/keys.sock
+# shellcheck source=tests/integration/tap_lib.sh
 . "$top/tests/integration/tap_lib.sh"
 
 peer() { ip netns exec $PEER_NS "$@"; }
 cleanup() {
-  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
-    kill -TERM "$APP" 2>/dev/null  # twamp-dp stops its workers: allow 5 s
-    for _ in $(seq 1 50); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$APP" 2>/dev/null
-    wait "$APP" 2>/dev/null
-  fi
+  dp_stop
   "$TESTBED" down >/dev/null 2>&1
   [ -n "${KEEP:-}" ] || rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
 }
@@ -154,19 +150,6 @@ check "ike-up records accepted on the key-import socket" push \
   "$(ike_rec ike-up $SPI1I $SPI1R 5 $SKD1 $DUT_V4 $PEER_V4 responder)" \
   "$(ike_rec ike-up ${SPI1I%??}01 $SPI1R 5 $SKD1 $DUT_V6 $PEER_V6 responder)"
 
-# results_ok FILE COUNT MODE: every packet back, in the mode asked for
-results_ok() {
-  "$PY" - "$@" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-n = int(sys.argv[2])
-pk = d["packets"]
-assert pk["sent"] == n and pk["received"] == n and pk["lost"] == 0, pk
-assert d["twamp_ping"]["rejected"]["total"] == 0, d["twamp_ping"]["rejected"]
-s = json.dumps(d["session"])
-assert sys.argv[3] in s, (sys.argv[3], d["session"])
-EOF
-}
 run() { # LABEL DST MODE-WORD ARGS...
   local label=$1 dst=$2 word=$3 out
   shift 3

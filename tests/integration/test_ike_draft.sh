@@ -32,20 +32,12 @@ COUNT=20
 APP=0 CAP=0
 LOG=$(mktemp -d /tmp/dr-ike.XXXXXX)
 SOCK=$LOG/keys.sock
+# shellcheck source=tests/integration/tap_lib.sh
 . "$top/tests/integration/tap_lib.sh"
 
 peer() { ip netns exec $PEER_NS "$@"; }
-stop_dp() {
-  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
-    kill -TERM "$APP" 2>/dev/null  # twamp-dp stops its workers: allow 5 s
-    for _ in $(seq 1 50); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$APP" 2>/dev/null
-    wait "$APP" 2>/dev/null
-  fi
-  APP=0
-}
 cleanup() {
-  stop_dp
+  dp_stop
   stop_pids "$CAP"
   "$TESTBED" down >/dev/null 2>&1
   [ -n "${KEEP:-}" ] || rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
@@ -123,7 +115,7 @@ accepted() { # sessions_accepted of /twamp/ctrl/stats
 
 # start_dp VARIANT-MAP: twamp-dp with ipsec.ikev2 = {profile: draft, ...}
 start_dp() {
-  stop_dp
+  dp_stop
   rm -f "$SOCK"
   cat >"$LOG/twamp-dp.yaml" <<EOF
 eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $PREFIX,
@@ -162,18 +154,6 @@ EOF
   return 0
 }
 
-# results_ok FILE COUNT MODE: every packet back, in the mode asked for
-results_ok() {
-  "$PY" - "$@" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-n = int(sys.argv[2])
-pk = d["packets"]
-assert pk["sent"] == n and pk["received"] == n and pk["lost"] == 0, pk
-assert d["twamp_ping"]["rejected"]["total"] == 0, d["twamp_ping"]["rejected"]
-assert sys.argv[3] in json.dumps(d["session"]), (sys.argv[3], d["session"])
-EOF
-}
 run() { # LABEL MODE-WORD ARGS... (to $DST, default the IPv4 address)
   local label=$1 word=$2 out="$LOG/$1" rc
   shift 2
@@ -321,5 +301,5 @@ if start_dp "variant: alt2"; then
   check "after child-del: exit 1 (got $rc), no IKEv2 bit" \
     sh -c "[ $rc -eq 1 ] && grep -q 'no IKEv2 bit' '$LOG/gone.err'"
 fi
-stop_dp
+dp_stop
 finish

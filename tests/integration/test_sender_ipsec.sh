@@ -55,12 +55,6 @@ LOG=$(mktemp -d /tmp/tw-sni.XXXXXX)
 # shellcheck source=tests/integration/tap_lib.sh
 . "$top/tests/integration/tap_lib.sh"
 
-bed_down() {
-  ip netns del $NS_A 2>/dev/null
-  ip netns del $NS_B 2>/dev/null
-  ip link del $IF_A 2>/dev/null
-  return 0
-}
 cleanup() {
   [ "$CAP" -gt 0 ] && kill -INT "$CAP" 2>/dev/null && wait "$CAP" 2>/dev/null
   [ "$CAP2" -gt 0 ] && kill -INT "$CAP2" 2>/dev/null && wait "$CAP2" 2>/dev/null
@@ -78,33 +72,11 @@ if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
   exit 0
 fi
 
-bed_up() {
-  bed_down
-  ip netns add $NS_A && ip netns add $NS_B &&
-  ip link add $IF_A type veth peer name $IF_B &&
-  ip link set $IF_A netns $NS_A && ip link set $IF_B netns $NS_B || return 1
-  for x in "$NS_A $IF_A" "$NS_B $IF_B"; do
-    set -- $x
-    ip netns exec "$1" ip link set lo up
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    ip netns exec "$1" ip link set "$2" arp off
-    ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
-    ip netns exec "$1" ip link set "$2" up || return 1
-  done
-}
 check "two namespaces joined by a veth pair" bed_up
 
-config() { # name iface v4 v6 prefix
+config() { # name iface v4 v6 prefix dir-of-0x3001 dir-of-0x4001
+  bed_config "$1" "$2" "$3" "$4" "$5"
   cat <<EOF
-eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $5,
-      -l, "0-1", --log-level, "lib.eal:notice"]
-ports:
-  - name: $1
-    device: net_af_packet0,iface=$2
-    ipv4: [$3/24]
-    ipv6: ["$4/64"]
-workers:
-  lcores: [1]
 ipsec:
   key_import: {socket: $LOG/$1.sock}
   ikev2: {profile: rfc7717, token_key: pbkdf2}
@@ -411,10 +383,7 @@ assert abs(t - time.time()) < 3600, t
 assert len(raw) == 14 + 27, len(raw)
 "
 
-kill -TERM "$PA" 2>/dev/null; wait "$PA"; rc=$?; PA=0
-check "SIGTERM stops the client with exit 0 (got $rc)" test "$rc" -eq 0
-kill -TERM "$PB" 2>/dev/null; wait "$PB"; rc=$?; PB=0
-check "SIGTERM stops the server with exit 0 (got $rc)" test "$rc" -eq 0
+bed_stop
 
 # (e) the seed draft's profile: both ends restarted with ipsec.ikev2 =
 # {profile: draft, ...}; the IKE SA carries skeyseed=, the Child SA pair

@@ -31,12 +31,6 @@ LOG=$(mktemp -d /tmp/tw-snt.XXXXXX)
 # shellcheck source=tests/integration/tap_lib.sh
 . "$top/tests/integration/tap_lib.sh"
 
-bed_down() {
-  ip netns del $NS_A 2>/dev/null
-  ip netns del $NS_B 2>/dev/null
-  ip link del $IF_A 2>/dev/null
-  return 0
-}
 cleanup() {
   stop_pids "$PA" "$PB"
   [ -n "${KEEP_LOG:-}" ] && cp -r "$LOG" "$KEEP_LOG"
@@ -52,22 +46,6 @@ if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
   exit 0
 fi
 
-# the wire: a veth pair whose kernel ends have no address and answer nothing
-# (DPDK owns them; each side's kernel talks through its twamp-dp's TAP)
-bed_up() {
-  bed_down
-  ip netns add $NS_A && ip netns add $NS_B &&
-  ip link add $IF_A type veth peer name $IF_B &&
-  ip link set $IF_A netns $NS_A && ip link set $IF_B netns $NS_B || return 1
-  for x in "$NS_A $IF_A" "$NS_B $IF_B"; do
-    set -- $x
-    ip netns exec "$1" ip link set lo up
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-    ip netns exec "$1" ip link set "$2" arp off
-    ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
-    ip netns exec "$1" ip link set "$2" up || return 1
-  done
-}
 check "two namespaces joined by a veth pair" bed_up
 
 umask 077
@@ -82,20 +60,7 @@ keys:
   other: "not the server's passphrase"
 EOF
 umask 022
-config() { # name iface v4 v6 prefix
-  cat <<EOF
-eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $5,
-      -l, "0-1", --log-level, "lib.eal:notice"]
-ports:
-  - name: $1
-    device: net_af_packet0,iface=$2
-    ipv4: [$3/24]
-    ipv6: ["$4/64"]
-workers:
-  lcores: [1]
-EOF
-}
-{ config b $IF_B $B_V4 $B_V6 $PREFIX-b; cat <<EOF
+{ bed_config b $IF_B $B_V4 $B_V6 $PREFIX-b; cat <<EOF
 reflector:
   control:
     listen: ["$B_V4:862", "[$B_V6]:862"]
@@ -104,7 +69,7 @@ reflector:
     owamp_port: 8610
 EOF
 } >"$LOG/b.yaml"
-{ config a $IF_A $A_V4 $A_V6 $PREFIX-a; cat <<EOF
+{ bed_config a $IF_A $A_V4 $A_V6 $PREFIX-a; cat <<EOF
 reflector:
   control: {enabled: false, keys: keys-a.yaml}
 sender:
@@ -260,9 +225,6 @@ rc=$?
 check "twamp-ctl run with a KeyID the key file lacks: exit 1, named" \
   sh -c "[ $rc -eq 1 ] && grep -q \"key 'nosuch': no such passphrase\" '$LOG/run2.out'"
 
-kill -TERM "$PA" 2>/dev/null; wait "$PA"; rc=$?; PA=0
-check "SIGTERM stops the client with exit 0 (got $rc)" test "$rc" -eq 0
-kill -TERM "$PB" 2>/dev/null; wait "$PB"; rc=$?; PB=0
-check "SIGTERM stops the server with exit 0 (got $rc)" test "$rc" -eq 0
+bed_stop
 
 finish

@@ -30,8 +30,9 @@
 #include "tw_ctrl_client.h"
 #include "tw_ctrl_server.h"
 
+#include "e2e_srv.h"
+
 #define SA_MAX 4
-#define SESS_MAX 64
 
 /* ------------------------------------------------ the Child SA table */
 
@@ -42,14 +43,8 @@ struct child_sa {
 };
 
 struct srv {
-	struct tw_ctrl_server *srv;
-	pthread_t th;
-	atomic_bool stop;
-	pthread_mutex_t mu;
-	struct child_sa tab[SA_MAX];
-	struct tw_ctrl_srv_session s[SESS_MAX];
-	unsigned n;
-	int port_twamp, port_owamp;
+	struct e2e_srv e;            /* first: the server ops' argument */
+	struct child_sa tab[SA_MAX]; /* under e.mu */
 };
 
 /*
@@ -86,12 +81,12 @@ static void sa_make(struct child_sa *e, uint8_t tag, uint8_t peer_last, enum tw_
 
 static void sa_put(struct srv *a, unsigned slot, const struct child_sa *e)
 {
-	pthread_mutex_lock(&a->mu);
+	pthread_mutex_lock(&a->e.mu);
 	if (e != NULL)
 		a->tab[slot] = *e;
 	else
 		memset(&a->tab[slot], 0, sizeof(a->tab[slot]));
-	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_unlock(&a->e.mu);
 }
 
 static int draft_lookup(void *arg, const struct sockaddr *local, const struct sockaddr *peer,
@@ -104,7 +99,7 @@ static int draft_lookup(void *arg, const struct sockaddr *local, const struct so
 
 	if (local->sa_family != AF_INET || peer->sa_family != AF_INET)
 		return -ENOENT;
-	pthread_mutex_lock(&a->mu);
+	pthread_mutex_lock(&a->e.mu);
 	for (unsigned i = 0; i < SA_MAX; i++) {
 		if (a->tab[i].used && memcmp(a->tab[i].local, &l->sin_addr, 4) == 0 &&
 		    memcmp(a->tab[i].peer, &p->sin_addr, 4) == 0) {
@@ -112,50 +107,8 @@ static int draft_lookup(void *arg, const struct sockaddr *local, const struct so
 			rc = 0;
 		}
 	}
-	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_unlock(&a->e.mu);
 	return rc;
-}
-
-static uint8_t session_add(void *arg, struct tw_ctrl_srv_session *s, uint64_t *h)
-{
-	struct srv *a = arg;
-	uint8_t acc = 0;
-
-	pthread_mutex_lock(&a->mu);
-	if (a->n == SESS_MAX) {
-		acc = TW_ACCEPT_TEMPORARY;
-	} else {
-		if (s->local_port == 0)
-			s->local_port = (uint16_t)(20000 + a->n);
-		a->s[a->n] = *s;
-		a->s[a->n].req = NULL;
-		a->s[a->n].req_wire = NULL;
-		*h = a->n++;
-	}
-	pthread_mutex_unlock(&a->mu);
-	return acc;
-}
-
-static int session_start(void *arg, uint64_t h)
-{
-	(void)arg, (void)h;
-	return 0;
-}
-
-static int session_stop(void *arg, uint64_t h, uint64_t timeout_ns, uint32_t next_seqno,
-			const struct tw_owamp_skip *skips, uint32_t n_skips)
-{
-	(void)arg, (void)h, (void)timeout_ns, (void)next_seqno, (void)skips, (void)n_skips;
-	return 0;
-}
-
-static void *server_main(void *arg)
-{
-	struct srv *a = arg;
-
-	while (!atomic_load(&a->stop))
-		tw_ctrl_server_poll(a->srv, 10);
-	return NULL;
 }
 
 static struct srv *srv_start(enum tw_ctrl_draft_variant v, enum tw_ctrl_draft_secret sec,
@@ -163,62 +116,32 @@ static struct srv *srv_start(enum tw_ctrl_draft_variant v, enum tw_ctrl_draft_se
 {
 	static const struct tw_ctrl_server_ops ops = {
 		.draft_lookup = draft_lookup,
-		.session_add = session_add,
-		.session_start = session_start,
-		.session_stop = session_stop,
+		.session_add = e2e_session_add,
+		.session_start = e2e_session_start,
+		.session_stop = e2e_session_stop,
 	};
-	struct tw_ctrl_server_conf conf = {
-		.modes = TW_MODE_SECURITY_TWAMP | TW_MODE_IKEV2,
-		.owamp_modes = TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_OWAMP_IKEV2,
-		.count = 1024,
-		.max_connections = 8,
-		.max_sessions = SESS_MAX,
-		.max_sessions_per_connection = 8,
-		.servwait_s = 30,
-		.refwait_s = 30,
-		.draft = true,
-		.draft_variant = v,
-		.draft_secret = sec,
-		.draft_sid_key = sid_key,
-	};
+	struct tw_ctrl_server_conf conf = e2e_srv_conf();
 	struct srv *a = calloc(1, sizeof(*a));
-	uint8_t any[16] = { 0 };
-	int i;
+	static const uint8_t any[16] = { 0 };
 
 	assert_non_null(a);
-	pthread_mutex_init(&a->mu, NULL);
-	a->srv = tw_ctrl_server_create(&conf, &ops, a);
-	assert_non_null(a->srv);
-	i = tw_ctrl_server_listen(a->srv, AF_INET, any, 0, TW_CTRL_TWAMP);
-	assert_true(i >= 0);
-	a->port_twamp = tw_ctrl_server_listen_port(a->srv, i);
-	i = tw_ctrl_server_listen(a->srv, AF_INET, any, 0, TW_CTRL_OWAMP);
-	assert_true(i >= 0);
-	a->port_owamp = tw_ctrl_server_listen_port(a->srv, i);
-	assert_int_equal(pthread_create(&a->th, NULL, server_main, a), 0);
+	conf.draft = true;
+	conf.draft_variant = v;
+	conf.draft_secret = sec;
+	conf.draft_sid_key = sid_key;
+	e2e_srv_start(&a->e, &conf, &ops, any);
 	return a;
 }
 
 static void srv_free(struct srv *a)
 {
-	atomic_store(&a->stop, true);
-	pthread_join(a->th, NULL);
-	tw_ctrl_server_destroy(a->srv);
-	pthread_mutex_destroy(&a->mu);
+	e2e_srv_stop(&a->e);
 	free(a);
 }
 
 static uint64_t closes(struct srv *a, unsigned reason)
 {
-	struct tw_ctrl_server_stats st;
-
-	for (int i = 0; i < 400; i++) {
-		assert_int_equal(tw_ctrl_server_stats(a->srv, &st), 0);
-		if (st.closes[reason] > 0)
-			break;
-		usleep(5000);
-	}
-	return st.closes[reason];
+	return e2e_srv_closes(&a->e, reason, 400);
 }
 
 /* ------------------------------------------------------- the client */
@@ -269,16 +192,7 @@ static int connect_from(struct tw_ctrl_client *c, int port, uint8_t from_last)
 
 static unsigned find_sess(struct srv *a, const uint8_t sid[16])
 {
-	pthread_mutex_lock(&a->mu);
-	for (unsigned i = 0; i < a->n; i++) {
-		if (memcmp(a->s[i].sid, sid, 16) == 0) {
-			pthread_mutex_unlock(&a->mu);
-			return i;
-		}
-	}
-	pthread_mutex_unlock(&a->mu);
-	fail_msg("session not installed");
-	return 0;
+	return e2e_find_sess(&a->e, sid);
 }
 
 static unsigned twamp_request(struct srv *a, struct tw_ctrl_client *c, uint16_t port,
@@ -319,15 +233,7 @@ static void check_keys(struct srv *a, unsigned i, struct tw_ctrl_client *c,
 	size_t root_len = sec == TW_CTRL_DRAFT_KEYMAT ? e->sa.keymat_len : e->sa.skeyseed_len;
 	struct tw_crypto_session_keys sk, want;
 
-	pthread_mutex_lock(&a->mu);
-	assert_int_equal(a->s[i].mode, mode);
-	if (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED)) {
-		assert_true(s->has_keys);
-		assert_memory_equal(&a->s[i].test_keys, &s->test_keys, sizeof(s->test_keys));
-	} else {
-		assert_int_equal(a->s[i].test_mode, TW_CTRL_SRV_TEST_OPEN);
-	}
-	pthread_mutex_unlock(&a->mu);
+	e2e_same_keys(&a->e, i, s, mode);
 	assert_int_equal(tw_ctrl_client_session_keys(c, &sk), 0);
 	if (v == TW_CTRL_DRAFT_ALT1) {
 		assert_int_equal(tw_crypto_draft_alt1_keys(e->sa.prf, root, root_len, &want), 0);
@@ -378,7 +284,7 @@ static void test_variants(void **state)
 			struct tw_ctrl_session s;
 			unsigned i;
 
-			if (connect_from(c, a->port_twamp, 1) != 0)
+			if (connect_from(c, a->e.port_twamp, 1) != 0)
 				fail_msg("case %u TWAMP 0x%x: %s", k, tw[m], tw_ctrl_client_error(c));
 			assert_int_equal(tw_ctrl_client_mode(c), tw[m] | TW_MODE_IKEV2);
 			i = twamp_request(a, c, (uint16_t)(5000 + m), &s);
@@ -398,7 +304,7 @@ static void test_variants(void **state)
 			struct tw_ctrl_session s;
 			unsigned i;
 
-			if (connect_from(c, a->port_owamp, 1) != 0)
+			if (connect_from(c, a->e.port_owamp, 1) != 0)
 				fail_msg("case %u OWAMP 0x%x: %s", k, mode, tw_ctrl_client_error(c));
 			assert_int_equal(tw_ctrl_client_mode(c), mode | TW_MODE_OWAMP_IKEV2);
 			i = owamp_request(a, c, &s);
@@ -450,7 +356,7 @@ static void test_binding_and_no_sa(void **state)
 	sa_make(&e, 1, 1, TW_CRYPTO_PRF_HMAC_SHA2_256);
 	sa_put(a, 0, &e);
 	/* the greeting carries exactly the Child SA's Protocol and SPIs */
-	fd = raw_connect(a->port_twamp, 1);
+	fd = raw_connect(a->e.port_twamp, 1);
 	recv_all(fd, b, sizeof(b));
 	assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_ALT1, b, 64, &g), 64);
 	assert_int_equal(g.protocol, 50);
@@ -463,7 +369,7 @@ static void test_binding_and_no_sa(void **state)
 	other.sa.spi_in ^= 0x100;
 	c = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &other, TW_CTRL_DRAFT_ALT1,
 			 TW_CTRL_DRAFT_SKEYSEED, false);
-	assert_int_equal(connect_from(c, a->port_twamp, 1), -EKEYREJECTED);
+	assert_int_equal(connect_from(c, a->e.port_twamp, 1), -EKEYREJECTED);
 	assert_non_null(strstr(tw_ctrl_client_error(c), "MUST close"));
 	assert_false(tw_ctrl_client_connected(c));
 	tw_ctrl_client_destroy(c);
@@ -471,21 +377,21 @@ static void test_binding_and_no_sa(void **state)
 	other.sa.spi_out ^= 0x100;
 	c = draft_client(TW_CTRL_OWAMP, TW_MODE_ENCRYPTED, &other, TW_CTRL_DRAFT_ALT1,
 			 TW_CTRL_DRAFT_SKEYSEED, false);
-	assert_int_equal(connect_from(c, a->port_owamp, 1), -EKEYREJECTED);
+	assert_int_equal(connect_from(c, a->e.port_owamp, 1), -EKEYREJECTED);
 	tw_ctrl_client_destroy(c);
 	/* AH where the server has ESP */
 	other = e;
 	other.sa.protocol = TW_CTRL_DRAFT_PROTO_AH;
 	c = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &other, TW_CTRL_DRAFT_ALT1,
 			 TW_CTRL_DRAFT_SKEYSEED, false);
-	assert_int_equal(connect_from(c, a->port_twamp, 1), -EKEYREJECTED);
+	assert_int_equal(connect_from(c, a->e.port_twamp, 1), -EKEYREJECTED);
 	tw_ctrl_client_destroy(c);
 	/* the server saw three peers close without a Set-Up-Response */
 	{
 		struct tw_ctrl_server_stats st;
 
 		for (int i = 0; i < 400; i++) {
-			assert_int_equal(tw_ctrl_server_stats(a->srv, &st), 0);
+			assert_int_equal(tw_ctrl_server_stats(a->e.srv, &st), 0);
 			if (st.closes[TW_CTRL_SRV_CLOSE_PEER] >= 4)
 				break;
 			usleep(5000);
@@ -497,15 +403,15 @@ static void test_binding_and_no_sa(void **state)
 	/* a client of another variant: the greeting does not decode as its own */
 	c = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &e, TW_CTRL_DRAFT_ALT2,
 			 TW_CTRL_DRAFT_SKEYSEED, false);
-	assert_int_equal(connect_from(c, a->port_twamp, 1), -EPROTO);
+	assert_int_equal(connect_from(c, a->e.port_twamp, 1), -EPROTO);
 	tw_ctrl_client_destroy(c);
 	c = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &e, TW_CTRL_DRAFT_BASE,
 			 TW_CTRL_DRAFT_SKEYSEED, false);
-	assert_int_equal(connect_from(c, a->port_twamp, 1), -EPROTO);
+	assert_int_equal(connect_from(c, a->e.port_twamp, 1), -EPROTO);
 	tw_ctrl_client_destroy(c);
 	/* from 127.0.0.2 there is no Child SA: an RFC 4656 greeting without
 	 * the IKEv2 bit, and the client says so */
-	fd = raw_connect(a->port_twamp, 2);
+	fd = raw_connect(a->e.port_twamp, 2);
 	recv_all(fd, b, sizeof(b));
 	for (int i = 0; i < 12; i++)
 		assert_int_equal(b[i], 0);
@@ -518,7 +424,7 @@ static void test_binding_and_no_sa(void **state)
 	close(fd);
 	c = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &e, TW_CTRL_DRAFT_ALT1,
 			 TW_CTRL_DRAFT_SKEYSEED, false);
-	assert_int_equal(connect_from(c, a->port_twamp, 2), -ENOPROTOOPT);
+	assert_int_equal(connect_from(c, a->e.port_twamp, 2), -ENOPROTOOPT);
 	assert_int_equal(tw_ctrl_client_server_modes(c) & TW_MODE_IKEV2, 0);
 	assert_non_null(strstr(tw_ctrl_client_error(c), "no Child SA"));
 	tw_ctrl_client_destroy(c);
@@ -545,12 +451,12 @@ static void test_wrong_key(void **state)
 				 TW_CTRL_DRAFT_SKEYSEED, false);
 		if (v != TW_CTRL_DRAFT_ALT2) {
 			/* base: the Token does not decrypt; Alt. 1: Enc_root(Challenge) differs */
-			assert_int_equal(connect_from(c, a->port_twamp, 1), -EACCES);
+			assert_int_equal(connect_from(c, a->e.port_twamp, 1), -EACCES);
 			assert_int_equal(tw_ctrl_client_last_accept(c), TW_ACCEPT_FAILURE);
 			assert_int_equal(closes(a, TW_CTRL_SRV_CLOSE_TOKEN), 1);
 		} else {
 			/* Alt. 2 has no Token: the first command's HMAC fails */
-			assert_int_equal(connect_from(c, a->port_twamp, 1), 0);
+			assert_int_equal(connect_from(c, a->e.port_twamp, 1), 0);
 			memset(&q, 0, sizeof(q));
 			q.sender_port = 5000;
 			q.timeout = 1ull << 32;
@@ -561,7 +467,7 @@ static void test_wrong_key(void **state)
 				struct tw_ctrl_server_stats st;
 
 				for (int i = 0; i < 400; i++) {
-					assert_int_equal(tw_ctrl_server_stats(a->srv, &st), 0);
+					assert_int_equal(tw_ctrl_server_stats(a->e.srv, &st), 0);
 					if (st.connections == 0)
 						break;
 					usleep(5000);
@@ -592,7 +498,7 @@ static void test_garbage(void **state)
 	sa_put(a, 0, &e);
 	/* Alt. 1 Set-Up-Response with non-zero MBZ (KeyID): Accept 1, close */
 	for (int k = 0; k < 2; k++) {
-		fd = raw_connect(a->port_twamp, 1);
+		fd = raw_connect(a->e.port_twamp, 1);
 		recv_all(fd, b, TW_CTRL_GREETING_LEN);
 		assert_int_equal(tw_proto_ctrl_draft_greeting_decode(TW_CTRL_DRAFT_ALT1, b, 64, &g),
 				 64);
@@ -611,7 +517,7 @@ static void test_garbage(void **state)
 	}
 	assert_int_equal(closes(a, TW_CTRL_SRV_CLOSE_DRAFT_MBZ), 2);
 	/* a keyed mode without the IKEv2 bit: no Salt/Count for a passphrase */
-	fd = raw_connect(a->port_twamp, 1);
+	fd = raw_connect(a->e.port_twamp, 1);
 	recv_all(fd, b, TW_CTRL_GREETING_LEN);
 	memset(&d, 0, sizeof(d));
 	d.mode = TW_MODE_ENCRYPTED;
@@ -622,7 +528,7 @@ static void test_garbage(void **state)
 	assert_int_equal(b[15], TW_ACCEPT_NOT_SUPPORTED);
 	close(fd);
 	/* open mode with the IKEv2 bit: Accept 3 */
-	fd = raw_connect(a->port_twamp, 1);
+	fd = raw_connect(a->e.port_twamp, 1);
 	recv_all(fd, b, TW_CTRL_GREETING_LEN);
 	d.mode = TW_MODE_UNAUTH | TW_MODE_IKEV2;
 	assert_int_equal(tw_proto_ctrl_draft_setup_response_encode(TW_CTRL_DRAFT_ALT1, &d, b,
@@ -691,7 +597,7 @@ static void test_garbage(void **state)
 	}
 	/* and the server those it cannot serve */
 	{
-		static const struct tw_ctrl_server_ops ops = { .session_add = session_add };
+		static const struct tw_ctrl_server_ops ops = { .session_add = e2e_session_add };
 		struct tw_ctrl_server_conf conf = {
 			.modes = TW_MODE_AUTH | TW_MODE_IKEV2, .count = 1024, .max_connections = 1,
 			.max_sessions = 1, .max_sessions_per_connection = 1, .servwait_s = 1,
@@ -724,18 +630,18 @@ static void test_rekey_delete(void **state)
 	sa_put(a, 0, &old);
 	c1 = draft_client(TW_CTRL_TWAMP, TW_MODE_ENCRYPTED, &old, TW_CTRL_DRAFT_BASE,
 			  TW_CTRL_DRAFT_KEYMAT, true);
-	assert_int_equal(connect_from(c1, a->port_twamp, 1), 0);
+	assert_int_equal(connect_from(c1, a->e.port_twamp, 1), 0);
 	(void)twamp_request(a, c1, 5001, &s1);
 	assert_int_equal(tw_ctrl_client_start(c1), 0);
 	/* rekey: the new SA replaces the old one */
 	sa_put(a, 0, &new_sa);
 	c2 = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &old, TW_CTRL_DRAFT_BASE,
 			  TW_CTRL_DRAFT_KEYMAT, true);
-	assert_int_equal(connect_from(c2, a->port_twamp, 1), -EKEYREJECTED);
+	assert_int_equal(connect_from(c2, a->e.port_twamp, 1), -EKEYREJECTED);
 	tw_ctrl_client_destroy(c2);
 	c2 = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &new_sa, TW_CTRL_DRAFT_BASE,
 			  TW_CTRL_DRAFT_KEYMAT, true);
-	assert_int_equal(connect_from(c2, a->port_twamp, 1), 0);
+	assert_int_equal(connect_from(c2, a->e.port_twamp, 1), 0);
 	i = twamp_request(a, c2, 5002, &s2);
 	check_keys(a, i, c2, &s2, TW_MODE_AUTH | TW_MODE_IKEV2, &new_sa, TW_CTRL_DRAFT_BASE,
 		   TW_CTRL_DRAFT_KEYMAT, true);
@@ -744,7 +650,7 @@ static void test_rekey_delete(void **state)
 	tw_ctrl_client_destroy(c2);
 	c2 = draft_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &new_sa, TW_CTRL_DRAFT_BASE,
 			  TW_CTRL_DRAFT_KEYMAT, true);
-	assert_int_equal(connect_from(c2, a->port_twamp, 1), -ENOPROTOOPT);
+	assert_int_equal(connect_from(c2, a->e.port_twamp, 1), -ENOPROTOOPT);
 	tw_ctrl_client_destroy(c2);
 	/* the first connection still speaks, with per-SID keys of the old KEYMAT */
 	assert_int_equal(tw_ctrl_client_stop(c1, 0), 0);

@@ -28,8 +28,9 @@
 #include "tw_ctrl_client.h"
 #include "tw_ctrl_server.h"
 
+#include "e2e_srv.h"
+
 #define IKE_MAX 4
-#define SESS_MAX 64
 
 /* ------------------------------------------------ the IKE SA table */
 
@@ -42,15 +43,8 @@ struct ike_sa {
 };
 
 struct srv {
-	struct tw_ctrl_server *srv;
-	pthread_t th;
-	atomic_bool stop;
-	pthread_mutex_t mu;          /* ike[] and the session records */
-	struct ike_sa ike[IKE_MAX];
-	struct tw_ctrl_srv_session s[SESS_MAX];
-	bool started[SESS_MAX], stopped[SESS_MAX];
-	unsigned n;
-	int port_twamp, port_owamp;
+	struct e2e_srv e;            /* first: the server ops' argument */
+	struct ike_sa ike[IKE_MAX];  /* under e.mu */
 };
 
 /* An IKE SA with SPIs made from @p tag and SK_d of @p prf's length. */
@@ -70,12 +64,12 @@ static void sa_make(struct ike_sa *sa, uint8_t tag, enum tw_crypto_prf prf)
 
 static void sa_put(struct srv *a, unsigned slot, const struct ike_sa *sa)
 {
-	pthread_mutex_lock(&a->mu);
+	pthread_mutex_lock(&a->e.mu);
 	if (sa != NULL)
 		a->ike[slot] = *sa;
 	else
 		memset(&a->ike[slot], 0, sizeof(a->ike[slot]));
-	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_unlock(&a->e.mu);
 }
 
 static int ike_lookup(void *arg, const uint8_t spi_i[8], const uint8_t spi_r[8],
@@ -84,7 +78,7 @@ static int ike_lookup(void *arg, const uint8_t spi_i[8], const uint8_t spi_r[8],
 	struct srv *a = arg;
 	int rc = -ENOENT;
 
-	pthread_mutex_lock(&a->mu);
+	pthread_mutex_lock(&a->e.mu);
 	for (unsigned i = 0; i < IKE_MAX; i++) {
 		const struct ike_sa *sa = &a->ike[i];
 		int n;
@@ -100,7 +94,7 @@ static int ike_lookup(void *arg, const uint8_t spi_i[8], const uint8_t spi_r[8],
 		}
 		break;
 	}
-	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_unlock(&a->e.mu);
 	return rc;
 }
 
@@ -109,62 +103,11 @@ static unsigned ike_count(void *arg)
 	struct srv *a = arg;
 	unsigned n = 0;
 
-	pthread_mutex_lock(&a->mu);
+	pthread_mutex_lock(&a->e.mu);
 	for (unsigned i = 0; i < IKE_MAX; i++)
 		n += a->ike[i].used;
-	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_unlock(&a->e.mu);
 	return n;
-}
-
-static uint8_t session_add(void *arg, struct tw_ctrl_srv_session *s, uint64_t *h)
-{
-	struct srv *a = arg;
-	uint8_t acc = 0;
-
-	pthread_mutex_lock(&a->mu);
-	if (a->n == SESS_MAX) {
-		acc = TW_ACCEPT_TEMPORARY;
-	} else {
-		if (s->local_port == 0)
-			s->local_port = (uint16_t)(20000 + a->n);
-		a->s[a->n] = *s;
-		a->s[a->n].req = NULL;
-		a->s[a->n].req_wire = NULL;
-		*h = a->n++;
-	}
-	pthread_mutex_unlock(&a->mu);
-	return acc;
-}
-
-static int session_start(void *arg, uint64_t h)
-{
-	struct srv *a = arg;
-
-	pthread_mutex_lock(&a->mu);
-	a->started[h] = true;
-	pthread_mutex_unlock(&a->mu);
-	return 0;
-}
-
-static int session_stop(void *arg, uint64_t h, uint64_t timeout_ns, uint32_t next_seqno,
-			const struct tw_owamp_skip *skips, uint32_t n_skips)
-{
-	struct srv *a = arg;
-
-	(void)timeout_ns, (void)next_seqno, (void)skips, (void)n_skips;
-	pthread_mutex_lock(&a->mu);
-	a->stopped[h] = true;
-	pthread_mutex_unlock(&a->mu);
-	return 0;
-}
-
-static void *server_main(void *arg)
-{
-	struct srv *a = arg;
-
-	while (!atomic_load(&a->stop))
-		tw_ctrl_server_poll(a->srv, 10);
-	return NULL;
 }
 
 static struct srv *srv_start(enum tw_crypto_token_key_mode tk)
@@ -172,59 +115,29 @@ static struct srv *srv_start(enum tw_crypto_token_key_mode tk)
 	static const struct tw_ctrl_server_ops ops = {
 		.ike_lookup = ike_lookup,
 		.ike_count = ike_count,
-		.session_add = session_add,
-		.session_start = session_start,
-		.session_stop = session_stop,
+		.session_add = e2e_session_add,
+		.session_start = e2e_session_start,
+		.session_stop = e2e_session_stop,
 	};
-	struct tw_ctrl_server_conf conf = {
-		.modes = TW_MODE_SECURITY_TWAMP | TW_MODE_IKEV2,
-		.owamp_modes = TW_MODE_AUTH | TW_MODE_ENCRYPTED | TW_MODE_OWAMP_IKEV2,
-		.count = 1024,
-		.max_connections = 8,
-		.max_sessions = SESS_MAX,
-		.max_sessions_per_connection = 8,
-		.servwait_s = 30,
-		.refwait_s = 30,
-		.ike_token_key = tk,
-	};
+	struct tw_ctrl_server_conf conf = e2e_srv_conf();
 	struct srv *a = calloc(1, sizeof(*a));
-	uint8_t lo[16] = { 127, 0, 0, 1 };
-	int i;
+	static const uint8_t lo[16] = { 127, 0, 0, 1 };
 
 	assert_non_null(a);
-	pthread_mutex_init(&a->mu, NULL);
-	a->srv = tw_ctrl_server_create(&conf, &ops, a);
-	assert_non_null(a->srv);
-	i = tw_ctrl_server_listen(a->srv, AF_INET, lo, 0, TW_CTRL_TWAMP);
-	assert_true(i >= 0);
-	a->port_twamp = tw_ctrl_server_listen_port(a->srv, i);
-	i = tw_ctrl_server_listen(a->srv, AF_INET, lo, 0, TW_CTRL_OWAMP);
-	assert_true(i >= 0);
-	a->port_owamp = tw_ctrl_server_listen_port(a->srv, i);
-	assert_int_equal(pthread_create(&a->th, NULL, server_main, a), 0);
+	conf.ike_token_key = tk;
+	e2e_srv_start(&a->e, &conf, &ops, lo);
 	return a;
 }
 
 static void srv_free(struct srv *a)
 {
-	atomic_store(&a->stop, true);
-	pthread_join(a->th, NULL);
-	tw_ctrl_server_destroy(a->srv);
-	pthread_mutex_destroy(&a->mu);
+	e2e_srv_stop(&a->e);
 	free(a);
 }
 
 static uint64_t closes(struct srv *a, unsigned reason)
 {
-	struct tw_ctrl_server_stats st;
-
-	for (int i = 0; i < 200; i++) {
-		assert_int_equal(tw_ctrl_server_stats(a->srv, &st), 0);
-		if (st.closes[reason] > 0)
-			break;
-		usleep(5000);
-	}
-	return st.closes[reason];
+	return e2e_srv_closes(&a->e, reason, 200);
 }
 
 /* ------------------------------------------------------- the client */
@@ -278,31 +191,7 @@ static unsigned twamp_request(struct srv *a, struct tw_ctrl_client *c, uint16_t 
 	r = tw_ctrl_client_request_tw_session(c, &q, s);
 	if (r != 0)
 		fail_msg("request: %s", tw_ctrl_client_error(c));
-	pthread_mutex_lock(&a->mu);
-	for (unsigned i = 0; i < a->n; i++) {
-		if (memcmp(a->s[i].sid, s->sid, 16) == 0) {
-			pthread_mutex_unlock(&a->mu);
-			return i;
-		}
-	}
-	pthread_mutex_unlock(&a->mu);
-	fail_msg("session not installed");
-	return 0;
-}
-
-/* The keys both ends hold for session @p i agree, and the mode is right. */
-static void same_keys(struct srv *a, unsigned i, const struct tw_ctrl_session *s,
-		      uint32_t mode)
-{
-	pthread_mutex_lock(&a->mu);
-	assert_int_equal(a->s[i].mode, mode);
-	if (mode & (TW_MODE_AUTH | TW_MODE_ENCRYPTED)) {
-		assert_true(s->has_keys);
-		assert_memory_equal(&a->s[i].test_keys, &s->test_keys, sizeof(s->test_keys));
-	} else {
-		assert_int_equal(a->s[i].test_mode, TW_CTRL_SRV_TEST_OPEN);
-	}
-	pthread_mutex_unlock(&a->mu);
+	return e2e_find_sess(&a->e, s->sid);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -327,14 +216,14 @@ static void test_modes(void **state)
 			struct tw_ctrl_session s;
 			unsigned i;
 
-			if (connect_to(c, a->port_twamp) != 0)
+			if (connect_to(c, a->e.port_twamp) != 0)
 				fail_msg("TWAMP 0x%x tk %d: %s", tw[m], t, tw_ctrl_client_error(c));
 			assert_int_equal(tw_ctrl_client_mode(c), tw[m] | TW_MODE_IKEV2);
 			i = twamp_request(a, c, (uint16_t)(5000 + m), &s);
 			assert_int_equal(tw_ctrl_client_start(c), 0);
 			assert_int_equal(tw_ctrl_client_stop(c, 0), 0);
 			assert_true(tw_ctrl_client_connected(c));
-			same_keys(a, i, &s, tw[m] | TW_MODE_IKEV2);
+			e2e_same_keys(&a->e, i, &s, tw[m] | TW_MODE_IKEV2);
 			tw_ctrl_client_destroy(c);
 		}
 		/* OWAMP, bit 4 */
@@ -346,7 +235,7 @@ static void test_modes(void **state)
 			struct tw_ctrl_session_req q;
 			struct tw_ctrl_session s;
 
-			if (connect_to(c, a->port_owamp) != 0)
+			if (connect_to(c, a->e.port_owamp) != 0)
 				fail_msg("OWAMP 0x%x tk %d: %s", mode, t, tw_ctrl_client_error(c));
 			assert_int_equal(tw_ctrl_client_mode(c), mode | TW_MODE_OWAMP_IKEV2);
 			memset(&q, 0, sizeof(q));
@@ -357,11 +246,11 @@ static void test_modes(void **state)
 			q.num_slots = 1;
 			if (tw_ctrl_client_request_ow_session(c, &q, &s) != 0)
 				fail_msg("OWAMP request: %s", tw_ctrl_client_error(c));
-			pthread_mutex_lock(&a->mu);
-			assert_memory_equal(&a->s[a->n - 1].test_keys, &s.test_keys,
+			pthread_mutex_lock(&a->e.mu);
+			assert_memory_equal(&a->e.s[a->e.n - 1].test_keys, &s.test_keys,
 					    sizeof(s.test_keys));
-			assert_int_equal(a->s[a->n - 1].mode, mode | TW_MODE_OWAMP_IKEV2);
-			pthread_mutex_unlock(&a->mu);
+			assert_int_equal(a->e.s[a->e.n - 1].mode, mode | TW_MODE_OWAMP_IKEV2);
+			pthread_mutex_unlock(&a->e.mu);
 			tw_ctrl_client_destroy(c);
 		}
 		srv_free(a);
@@ -379,13 +268,13 @@ static void test_refusals(void **state)
 	sa_make(&other, 2, TW_CRYPTO_PRF_HMAC_SHA2_256);
 	/* no IKE SA at all: IKEv2Derived is not offered */
 	c = ike_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &sa, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c, a->port_twamp), -ENOPROTOOPT);
+	assert_int_equal(connect_to(c, a->e.port_twamp), -ENOPROTOOPT);
 	assert_int_equal(tw_ctrl_client_server_modes(c) & TW_MODE_IKEV2, 0);
 	tw_ctrl_client_destroy(c);
 	/* unknown SPIs: Server-Start Accept 6 and close */
 	sa_put(a, 0, &sa);
 	c = ike_client(TW_CTRL_TWAMP, TW_MODE_ENCRYPTED, &other, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c, a->port_twamp), -ENOKEY);
+	assert_int_equal(connect_to(c, a->e.port_twamp), -ENOKEY);
 	assert_int_equal(tw_ctrl_client_last_accept(c), TW_ACCEPT_NO_IKEV2_SA);
 	assert_false(tw_ctrl_client_connected(c));
 	tw_ctrl_client_destroy(c);
@@ -394,23 +283,23 @@ static void test_refusals(void **state)
 	memcpy(other.spi_i, sa.spi_i, 8);
 	memcpy(other.spi_r, sa.spi_r, 8);
 	c = ike_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &other, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c, a->port_twamp), -EACCES);
+	assert_int_equal(connect_to(c, a->e.port_twamp), -EACCES);
 	assert_int_equal(tw_ctrl_client_last_accept(c), TW_ACCEPT_FAILURE);
 	tw_ctrl_client_destroy(c);
 	assert_int_equal(closes(a, TW_CTRL_SRV_CLOSE_TOKEN), 1);
 	/* the right key read the other way (direct vs PBKDF2): Accept 1 */
 	c = ike_client(TW_CTRL_OWAMP, TW_MODE_AUTH, &sa, TW_CRYPTO_TOKEN_KEY_DIRECT);
-	assert_int_equal(connect_to(c, a->port_owamp), -EACCES);
+	assert_int_equal(connect_to(c, a->e.port_owamp), -EACCES);
 	tw_ctrl_client_destroy(c);
 	/* OWAMP unknown SPIs: Accept 6 too */
 	sa_make(&other, 3, TW_CRYPTO_PRF_HMAC_SHA1);
 	c = ike_client(TW_CTRL_OWAMP, TW_MODE_ENCRYPTED, &other, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c, a->port_owamp), -ENOKEY);
+	assert_int_equal(connect_to(c, a->e.port_owamp), -ENOKEY);
 	tw_ctrl_client_destroy(c);
 	/* open mode with the IKEv2Derived bit (raw): Accept 3, close */
 	{
 		struct sockaddr_in s4 = { .sin_family = AF_INET,
-					  .sin_port = htons((uint16_t)a->port_twamp) };
+					  .sin_port = htons((uint16_t)a->e.port_twamp) };
 		struct tw_ctrl_setup_response sr;
 		uint8_t b[TW_CTRL_SETUP_RESPONSE_LEN];
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -473,7 +362,7 @@ static void test_rekey_delete(void **state)
 	sa_make(&new_sa, 4, TW_CRYPTO_PRF_HMAC_SHA2_512);
 	sa_put(a, 0, &old);
 	c1 = ike_client(TW_CTRL_TWAMP, TW_MODE_ENCRYPTED, &old, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c1, a->port_twamp), 0);
+	assert_int_equal(connect_to(c1, a->e.port_twamp), 0);
 	i1 = twamp_request(a, c1, 5001, &s1);
 	assert_int_equal(tw_ctrl_client_start(c1), 0);
 
@@ -481,32 +370,32 @@ static void test_rekey_delete(void **state)
 	sa_put(a, 1, &new_sa);
 	sa_put(a, 0, NULL);
 	c2 = ike_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &new_sa, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c2, a->port_twamp), 0);
+	assert_int_equal(connect_to(c2, a->e.port_twamp), 0);
 	i2 = twamp_request(a, c2, 5002, &s2);
-	same_keys(a, i2, &s2, TW_MODE_AUTH | TW_MODE_IKEV2);
+	e2e_same_keys(&a->e, i2, &s2, TW_MODE_AUTH | TW_MODE_IKEV2);
 	c3 = ike_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &old, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c3, a->port_twamp), -ENOKEY);
+	assert_int_equal(connect_to(c3, a->e.port_twamp), -ENOKEY);
 	tw_ctrl_client_destroy(c3);
 
 	/* delete every IKE SA while both connections run */
 	assert_int_equal(tw_ctrl_client_start(c2), 0);
 	sa_put(a, 1, NULL);
 	c3 = ike_client(TW_CTRL_TWAMP, TW_MODE_AUTH, &new_sa, TW_CRYPTO_TOKEN_KEY_PBKDF2);
-	assert_int_equal(connect_to(c3, a->port_twamp), -ENOPROTOOPT);
+	assert_int_equal(connect_to(c3, a->e.port_twamp), -ENOPROTOOPT);
 	tw_ctrl_client_destroy(c3);
 
 	/* the old connections still speak with their own keys */
 	assert_int_equal(tw_ctrl_client_stop(c1, 0), 0);
 	assert_int_equal(tw_ctrl_client_stop(c2, 0), 0);
 	i3 = twamp_request(a, c1, 5003, &s3);
-	same_keys(a, i1, &s1, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
-	same_keys(a, i3, &s3, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
+	e2e_same_keys(&a->e, i1, &s1, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
+	e2e_same_keys(&a->e, i3, &s3, TW_MODE_ENCRYPTED | TW_MODE_IKEV2);
 	assert_true(tw_ctrl_client_connected(c1));
 	assert_true(tw_ctrl_client_connected(c2));
-	pthread_mutex_lock(&a->mu);
-	assert_true(a->started[i1] && a->stopped[i1]);
-	assert_true(a->started[i2] && a->stopped[i2]);
-	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_lock(&a->e.mu);
+	assert_true(a->e.started[i1] && a->e.stopped[i1]);
+	assert_true(a->e.started[i2] && a->e.stopped[i2]);
+	pthread_mutex_unlock(&a->e.mu);
 	tw_ctrl_client_destroy(c1);
 	tw_ctrl_client_destroy(c2);
 	srv_free(a);
