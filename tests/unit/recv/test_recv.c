@@ -1268,6 +1268,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_worker_loop_pcap),
 		cmocka_unit_test(test_concurrent_add_del),
 	};
+	char rundir[4096];
 	int rc;
 
 	(void)argc;
@@ -1292,6 +1293,8 @@ int main(int argc, char **argv)
 	unlink(pcap_out);
 	tw_crypto_engine_destroy(teng);
 	rte_mempool_free(pool);
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(rundir);   /* --no-shconf leaves it empty: don't leave it behind */
 	return rc;
 }
