@@ -22,6 +22,7 @@
 #include <rte_ethdev.h>
 
 #include "tw_dataplane.h"
+#include "tw_test_eal.h"
 
 static char pcap_in[64], pcap_out[64];
 
@@ -766,6 +767,6 @@ int main(void)
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(pcap_in);
 	unlink(pcap_out);
-	rte_eal_cleanup();
+	tw_test_eal_cleanup();
 	return rc;
 }

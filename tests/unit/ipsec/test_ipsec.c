@@ -28,6 +28,7 @@
 #include "tw_ipsec.h"
 #include "esp_vectors.h"
 #include "ah_vectors.h"
+#include "tw_test_eal.h"
 
 #define N_VEC (sizeof(esp_vecs) / sizeof(esp_vecs[0]))
 
@@ -687,6 +688,6 @@ int main(int argc, char **argv)
 	if (pool == NULL)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	rte_eal_cleanup();
+	tw_test_eal_cleanup();
 	return rc;
 }

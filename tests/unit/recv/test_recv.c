@@ -36,6 +36,7 @@
 #include "tw_dp_reflect.h"
 #include "tw_proto_stamp.h"
 #include "tw_proto_test.h"
+#include "tw_test_eal.h"
 
 static struct rte_mempool *pool;
 static struct tw_crypto_engine *teng;
@@ -1268,7 +1269,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_worker_loop_pcap),
 		cmocka_unit_test(test_concurrent_add_del),
 	};
-	char rundir[4096];
 	int rc;
 
 	(void)argc;
@@ -1293,8 +1293,6 @@ int main(int argc, char **argv)
 	unlink(pcap_out);
 	tw_crypto_engine_destroy(teng);
 	rte_mempool_free(pool);
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir);   /* --no-shconf leaves it empty: don't leave it behind */
+	tw_test_eal_cleanup();
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 
 #include "tw_keys.h"
+#include "tw_test_eal.h"
 
 static struct rte_rcu_qsbr *qsbr;
 static unsigned n_freed;
@@ -283,6 +284,6 @@ int main(int argc, char **argv)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_free(qsbr);
-	rte_eal_cleanup();
+	tw_test_eal_cleanup();
 	return rc;
 }

@@ -32,6 +32,7 @@
 #include "tw_dp_reflect.h"
 #include "tw_proto_stamp.h"
 #include "tw_proto_test.h"
+#include "tw_test_eal.h"
 
 static struct rte_mempool *pool;
 static struct tw_crypto_engine *teng;
@@ -1708,6 +1709,6 @@ int main(int argc, char **argv)
 	unlink(pcap_out);
 	tw_crypto_engine_destroy(teng);
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
+	tw_test_eal_cleanup();
 	return rc;
 }

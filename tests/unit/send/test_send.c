@@ -29,6 +29,7 @@
 #include "tw_dp_send.h"
 #include "tw_ipsec.h"
 #include "tw_proto_stamp.h"
+#include "tw_test_eal.h"
 
 static const uint8_t light_key[48] = {
 	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
@@ -744,6 +745,6 @@ int main(void)
 		return 1;
 	}
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	rte_eal_cleanup();
+	tw_test_eal_cleanup();
 	return rc;
 }
