@@ -181,15 +181,6 @@ static void logf_(struct tw_ctrl_server *srv, int level, const char *fmt, ...)
 	srv->ops.log(srv->arg, level, buf);
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 static const char *proto_name(enum tw_ctrl_proto p)
 {
 	return p == TW_CTRL_OWAMP ? "OWAMP" : "TWAMP";
@@ -891,7 +882,7 @@ static int make_sid(struct conn *c, uint8_t sid[TW_CTRL_SID_LEN])
 {
 	const struct tw_ctrl_server_conf *cf = &c->srv->conf;
 
-	if (!all_zero(cf->sid_addr, 4))
+	if (!tw_proto_is_zero(cf->sid_addr, 4))
 		memcpy(sid, cf->sid_addr, 4);
 	else if (c->family == AF_INET)
 		memcpy(sid, c->local, 4);
@@ -945,7 +936,7 @@ static void on_request(struct conn *c, const uint8_t *msg, size_t len)
 		return;
 	}
 	/* all-zero address: the control connection's end (RFC 4656 §3.5) */
-	if (all_zero(req.sender_addr, 16)) {
+	if (tw_proto_is_zero(req.sender_addr, 16)) {
 		if (c->family != s.family) {
 			accept_session(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
 			return;
@@ -954,7 +945,7 @@ static void on_request(struct conn *c, const uint8_t *msg, size_t len)
 	} else {
 		memcpy(s.peer_addr, req.sender_addr, (size_t)alen);
 	}
-	if (all_zero(req.receiver_addr, 16)) {
+	if (tw_proto_is_zero(req.receiver_addr, 16)) {
 		if (c->family != s.family) {
 			accept_session(c, TW_ACCEPT_NOT_SUPPORTED, 0, NULL, 0);
 			return;

@@ -223,15 +223,6 @@ int tw_proto_ctrl_setup_response_decode(const uint8_t *buf, size_t len,
 
 /* ---- the seed draft's profile (docs/protocol.md: reconstruction) ---- */
 
-static bool zeros(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 static bool draft_variant_valid(enum tw_ctrl_draft_variant v)
 {
 	return v == TW_CTRL_DRAFT_BASE || v == TW_CTRL_DRAFT_ALT1 || v == TW_CTRL_DRAFT_ALT2;
@@ -299,9 +290,10 @@ int tw_proto_ctrl_draft_greeting_decode(enum tw_ctrl_draft_variant v,
 	if (spi_in < TW_CTRL_DRAFT_SPI_MIN || spi_out < TW_CTRL_DRAFT_SPI_MIN)
 		return -TW_PROTO_E_RANGE;
 	count = tw_get_be32(buf + 48);
-	if (!zeros(buf + 1, 3) || !zeros(buf + 52, 12) ||
-	    (v != TW_CTRL_DRAFT_BASE && (!zeros(buf + 32, 16) || count != 0)) ||
-	    (v == TW_CTRL_DRAFT_ALT2 && !zeros(buf + 16, 16)))
+	if (!tw_proto_is_zero(buf + 1, 3) || !tw_proto_is_zero(buf + 52, 12) ||
+	    (v != TW_CTRL_DRAFT_BASE &&
+	     (!tw_proto_is_zero(buf + 32, 16) || count != 0)) ||
+	    (v == TW_CTRL_DRAFT_ALT2 && !tw_proto_is_zero(buf + 16, 16)))
 		return -TW_PROTO_E_MBZ;
 	if (v == TW_CTRL_DRAFT_BASE && !count_valid(count))
 		return -TW_PROTO_E_COUNT;
@@ -355,8 +347,9 @@ int tw_proto_ctrl_draft_setup_response_decode(enum tw_ctrl_draft_variant v,
 		return -TW_PROTO_E_INVAL;
 	mode = tw_get_be32(buf);
 	if (mode != 0 &&
-	    (!zeros(buf + 4, TW_CTRL_KEYID_LEN) || !zeros(buf + 100, 48) ||
-	     (v == TW_CTRL_DRAFT_ALT2 && !zeros(buf + 84, 16))))
+	    (!tw_proto_is_zero(buf + 4, TW_CTRL_KEYID_LEN) ||
+	     !tw_proto_is_zero(buf + 100, 48) ||
+	     (v == TW_CTRL_DRAFT_ALT2 && !tw_proto_is_zero(buf + 84, 16))))
 		return -TW_PROTO_E_MBZ;
 	memset(out, 0, sizeof(*out));
 	out->mode = mode;
