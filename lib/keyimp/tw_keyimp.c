@@ -56,21 +56,16 @@ struct tw_keyimp_sess {
 
 /* ---- table helpers ---- */
 
-static void wipe(void *p, size_t n)
-{
-	explicit_bzero(p, n);
-}
-
 void tw_keyimp_ike_wipe(struct tw_keyimp_ike *ike)
 {
 	if (ike != NULL)
-		wipe(ike, sizeof(*ike));
+		tw_crypto_wipe(ike, sizeof(*ike));
 }
 
 void tw_keyimp_child_wipe(struct tw_keyimp_child *c)
 {
 	if (c != NULL)
-		wipe(c, sizeof(*c));
+		tw_crypto_wipe(c, sizeof(*c));
 }
 
 static void logf_(struct tw_keyimp *t, const char *fmt, ...)
@@ -105,7 +100,7 @@ static void ike_remove(struct tw_keyimp *t, struct ike_ent *e)
 
 	if (e != last)
 		*e = *last;
-	wipe(last, sizeof(*last));
+	tw_crypto_wipe(last, sizeof(*last));
 	t->n_ike--;
 }
 
@@ -132,7 +127,7 @@ static void child_remove(struct tw_keyimp *t, struct child_ent *e)
 		t->conf.ops.child_del(t->conf.ops.arg, &e->sa);
 	if (e != last)
 		*e = *last;
-	wipe(last, sizeof(*last));
+	tw_crypto_wipe(last, sizeof(*last));
 	t->n_child--;
 	t->st.child_deleted++;
 }
@@ -165,15 +160,6 @@ static unsigned ike_remove_all(struct tw_keyimp *t, struct ike_ent *e)
 	return n;
 }
 
-static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
-}
-
 static bool addr_eq(const struct tw_keyimp_addr *a, const struct tw_keyimp_addr *b)
 {
 	return a->family == b->family && ki_addr_cmp(a, b) == 0;
@@ -187,10 +173,10 @@ static bool ike_same(const struct tw_keyimp_ike *a, const struct tw_keyimp_ike *
 	return memcmp(a->spi_i, b->spi_i, 8) == 0 &&
 	       memcmp(a->spi_r, b->spi_r, 8) == 0 && a->prf == b->prf &&
 	       a->secret_len == b->secret_len &&
-	       ct_equal(a->secret, b->secret, a->secret_len) &&
+	       tw_crypto_memeq(a->secret, b->secret, a->secret_len) &&
 	       (b->skeyseed_len == 0 ||
 		(a->skeyseed_len == b->skeyseed_len &&
-		 ct_equal(a->skeyseed, b->skeyseed, a->skeyseed_len))) &&
+		 tw_crypto_memeq(a->skeyseed, b->skeyseed, a->skeyseed_len))) &&
 	       addr_eq(&a->local, &b->local) && addr_eq(&a->remote, &b->remote) &&
 	       a->local_port == b->local_port && a->remote_port == b->remote_port &&
 	       a->initiator == b->initiator && a->has_unique == b->has_unique &&
@@ -270,9 +256,9 @@ static bool child_same(struct tw_keyimp *t, const struct tw_keyimp_child *a,
 	/* a record without keymat matches a stored one, as for skeyseed */
 	if (a->encr_key_len != b->encr_key_len || a->integ_key_len != b->integ_key_len ||
 	    (b->keymat_len != 0 && a->keymat_len != b->keymat_len) ||
-	    !ct_equal(a->encr_key, b->encr_key, a->encr_key_len) ||
-	    !ct_equal(a->integ_key, b->integ_key, a->integ_key_len) ||
-	    (b->keymat_len != 0 && !ct_equal(a->keymat, b->keymat, a->keymat_len)))
+	    !tw_crypto_memeq(a->encr_key, b->encr_key, a->encr_key_len) ||
+	    !tw_crypto_memeq(a->integ_key, b->integ_key, a->integ_key_len) ||
+	    (b->keymat_len != 0 && !tw_crypto_memeq(a->keymat, b->keymat, a->keymat_len)))
 		return false;
 	fa->len = fb->len = 0;
 	child_format(fa, a);
@@ -329,19 +315,19 @@ static int parse_ike(const struct ki_line *l, struct tw_keyimp_ike *s,
 		return ki_refuse(e, 402, "field-not-allowed key/sk-d: exactly one");
 	if (ki_hex(key != NULL ? key : skd, key != NULL ? "key" : "sk-d", raw,
 		   (size_t)prf->len, sizeof(raw), &got, e) != 0) {
-		wipe(raw, sizeof(raw));
+		tw_crypto_wipe(raw, sizeof(raw));
 		return -1;
 	}
 	if (skd != NULL) {
 		/* RFC 7717 §5.1: the shared secret is prf(SK_d, "IPPM") */
 		rc = tw_crypto_rfc7717_secret((enum tw_crypto_prf)prf->id, raw, got,
 					      s->secret);
-		wipe(raw, sizeof(raw));
+		tw_crypto_wipe(raw, sizeof(raw));
 		if (rc != prf->len)
 			return ki_refuse(e, 500, "internal: RFC 7717 key derivation failed");
 	} else {
 		memcpy(s->secret, raw, got);
-		wipe(raw, sizeof(raw));
+		tw_crypto_wipe(raw, sizeof(raw));
 	}
 	s->secret_len = (uint8_t)prf->len;
 	/* SKEYSEED: one PRF output (its length is checked by the caller) */
@@ -671,7 +657,7 @@ static int rec_ike_up(struct tw_keyimp_sess *s, const struct ki_line *l,
 	if (old != NULL) {
 		/* one step: the new SA takes the old one's slot and children */
 		move_children(t, oi, or_, &n);
-		wipe(&old->sa, sizeof(old->sa));
+		tw_crypto_wipe(&old->sa, sizeof(old->sa));
 		old->sa = n;
 		old->mark = NULL;
 		t->st.ike_rekeyed++;
@@ -691,7 +677,7 @@ static int rec_ike_up(struct tw_keyimp_sess *s, const struct ki_line *l,
 	r->log = true;
 	rc = 0;
 out:
-	wipe(&n, sizeof(n));
+	tw_crypto_wipe(&n, sizeof(n));
 	return rc;
 }
 
@@ -783,7 +769,7 @@ static int rec_child_add(struct tw_keyimp_sess *s, const struct ki_line *l,
 	r->log = true;
 	rc = 0;
 out:
-	wipe(c, sizeof(*c));
+	tw_crypto_wipe(c, sizeof(*c));
 	return rc;
 }
 
@@ -1046,7 +1032,7 @@ int tw_keyimp_sess_line(struct tw_keyimp_sess *s, const char *line, size_t len,
 	if (rc == 0)
 		rc = dispatch(s, l, r, &e, emit, arg);
 	if (r->emit_rc != 0) {
-		wipe(l, sizeof(*l));
+		tw_crypto_wipe(l, sizeof(*l));
 		return r->emit_rc;
 	}
 	if (rc != 0) {
@@ -1063,7 +1049,7 @@ int tw_keyimp_sess_line(struct tw_keyimp_sess *s, const char *line, size_t len,
 			logf_(t, "key import (%s): %s: %s", s->source, l->verb,
 			      r->reply.s);
 	}
-	wipe(l, sizeof(*l));
+	tw_crypto_wipe(l, sizeof(*l));
 	rc = emit_buf(&r->reply, emit, arg);
 	if (rc != 0)
 		return rc;
@@ -1153,8 +1139,8 @@ void tw_keyimp_destroy(struct tw_keyimp *t)
 		return;
 	while (t->n_child > 0)
 		child_remove(t, &t->child[t->n_child - 1]);
-	wipe(t->ike, sizeof(*t->ike) * t->conf.max_ike);
-	wipe(t->child, sizeof(*t->child) * (t->conf.max_child + 1));
+	tw_crypto_wipe(t->ike, sizeof(*t->ike) * t->conf.max_ike);
+	tw_crypto_wipe(t->child, sizeof(*t->child) * (t->conf.max_child + 1));
 	free(t->ike);
 	free(t->child);
 	free(t);
@@ -1256,7 +1242,7 @@ void ki_stats_conn(struct tw_keyimp *t, int what)
 void tw_keyimp_draft_wipe(struct tw_keyimp_draft *d)
 {
 	if (d != NULL)
-		wipe(d, sizeof(*d));
+		tw_crypto_wipe(d, sizeof(*d));
 }
 
 /* Seed draft §4.1 / §4.2 (docs/protocol.md): the client's side of the pair. */
@@ -1275,10 +1261,10 @@ int tw_keyimp_draft_client(const struct tw_keyimp_draft *d, enum tw_ctrl_draft_v
 	    (variant != TW_CTRL_DRAFT_BASE && variant != TW_CTRL_DRAFT_ALT1 &&
 	     variant != TW_CTRL_DRAFT_ALT2) || (sid_key && variant != TW_CTRL_DRAFT_BASE)) {
 		if (secret_buf != NULL)
-			wipe(secret_buf, secret_cap);
+			tw_crypto_wipe(secret_buf, secret_cap);
 		return -EINVAL;
 	}
-	wipe(secret_buf, secret_cap);
+	tw_crypto_wipe(secret_buf, secret_cap);
 	out->variant = variant;
 	out->protocol = d->proto;
 	out->spi_in = d->spi_out;  /* the server's inbound = our outbound */
@@ -1303,7 +1289,7 @@ int tw_keyimp_draft_client(const struct tw_keyimp_draft *d, enum tw_ctrl_draft_v
 		}
 	}
 	if (rc != 0)
-		wipe(out, sizeof(*out));
+		tw_crypto_wipe(out, sizeof(*out));
 	return rc;
 }
 
@@ -1384,7 +1370,7 @@ int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr 
 	out->skeyseed_len = ike->sa.skeyseed_len;
 	memcpy(out->skeyseed, ike->sa.skeyseed, ike->sa.skeyseed_len);
 	if (bin->keymat_len != 0 && bin->keymat_len == bout->keymat_len &&
-	    ct_equal(bin->keymat, bout->keymat, bin->keymat_len)) {
+	    tw_crypto_memeq(bin->keymat, bout->keymat, bin->keymat_len)) {
 		out->keymat_len = bin->keymat_len;
 		memcpy(out->keymat, bin->keymat, bin->keymat_len);
 	}
