@@ -681,8 +681,8 @@ static void print_stats(const json_t *all)
 		print_turnaround_workers(json_object_get(other, "/twamp/app/turnaround"));
 	}
 	print_reflector(all);
-	print_receiver(json_object_get(json_object_get(all, "other"), "/twamp/recv/stats"));
-	print_control(json_object_get(json_object_get(all, "other"), "/twamp/ctrl/stats"));
+	print_receiver(json_object_get(other, "/twamp/recv/stats"));
+	print_control(json_object_get(other, "/twamp/ctrl/stats"));
 	print_keys(json_object_get(other, "/twamp/keys/stats"));
 	print_sender(json_object_get(other, "/twamp/send/stats"),
 		     json_object_get(other, "/twamp/send/runs"));

@@ -32,7 +32,7 @@
 #include "tw_dp_reflect.h"
 #include "tw_proto_stamp.h"
 #include "tw_proto_test.h"
-#include "tw_test_eal.h"
+#include "tw_test_dp.h"
 
 static struct rte_mempool *pool;
 static struct tw_crypto_engine *teng;
@@ -1633,11 +1633,6 @@ static void test_concurrent_add_del(void **state)
 
 int main(int argc, char **argv)
 {
-	static const struct rte_mbuf_dynfield ntp_field = {
-		.name = "tw_dp_rx_ntp",
-		.size = sizeof(tw_ntp_t),
-		.align = __alignof__(tw_ntp_t),
-	};
 	char *eal[] = { argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
 			"--no-telemetry", "-l", "0-1", "--log-level=lib.eal:error", NULL };
 	const struct CMUnitTest tests[] = {
@@ -1689,26 +1684,13 @@ int main(int argc, char **argv)
 	int rc;
 
 	(void)argc;
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (tw_test_dp_init(eal, "refl_test", 2047, &pool, &teng, &clk) != 0)
 		return 1;
-	}
-	tw_dp_rx_ntp_offset = rte_mbuf_dynfield_register(&ntp_field);
-	pool = rte_pktmbuf_pool_create("refl_test", 2047, 0, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	teng = tw_crypto_engine_create(TW_CRYPTO_IMPL_BEST);
-	if (tw_dp_rx_ntp_offset < 0 || pool == NULL || teng == NULL ||
-	    tw_dp_clock_init(&clk, rte_get_tsc_hz()) != 0) {
-		fprintf(stderr, "setup failed\n");
-		return 1;
-	}
 	snprintf(pcap_in, sizeof(pcap_in), "/tmp/tw-refl-test-%d-in.pcap", (int)getpid());
 	snprintf(pcap_out, sizeof(pcap_out), "/tmp/tw-refl-test-%d-out.pcap", (int)getpid());
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(pcap_in);
 	unlink(pcap_out);
-	tw_crypto_engine_destroy(teng);
-	rte_mempool_free(pool);
-	tw_test_eal_cleanup();
+	tw_test_dp_fini(pool, teng);
 	return rc;
 }
