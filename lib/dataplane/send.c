@@ -722,7 +722,9 @@ unsigned tw_send_poll(struct tw_send *s)
 		return 0;
 	now = rte_rdtsc();
 	commands(s, now);
-	if (s->n_heap == 0)
+	/* nothing due (most polls between departures): no ring, clock or
+	 * SA-table reads */
+	if (s->n_heap == 0 || s->slots[s->heap[0]].next_tsc > now)
 		return 0;
 	if (s->ipsec.generation != NULL)
 		s->ipsec_gen = s->ipsec.generation(s->ipsec_arg);
