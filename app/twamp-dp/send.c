@@ -1117,13 +1117,20 @@ static void ow_skip(struct run *r, uint32_t from, uint32_t to)
 /* Packets sent since the last call go to their runs' statistics. */
 static void drain_sent(struct app_send *a)
 {
+	struct run *r = NULL;
+	uint32_t rid = 0;
+	bool have = false;
 	unsigned n;
 
 	do {
 		n = tw_send_drain(a->s, a->srec, DRAIN);
 		for (unsigned i = 0; i < n; i++) {
-			struct run *r = by_stream(a, a->srec[i].stream);
-
+			/* records come in runs of one stream: one search per run */
+			if (!have || a->srec[i].stream != rid) {
+				rid = a->srec[i].stream;
+				r = by_stream(a, rid);
+				have = true;
+			}
 			if (r == NULL || r->st == NULL)
 				continue;
 			if (r->cs.protocol == TW_CONFIG_PROTO_OWAMP)
@@ -1139,12 +1146,10 @@ static void drain_sent(struct app_send *a)
 	} while (n == DRAIN);
 }
 
-/* A reply: counted now, or held until its packet is reported sent. */
-static bool feed_reply(struct app_send *a, uint32_t session, const struct tw_stats_rec *rec,
-		       bool may_hold)
+/* A reply of run @p r (by_rsess()): counted now, or held until its packet
+ * is reported sent. */
+static bool feed_reply(struct run *r, const struct tw_stats_rec *rec, bool may_hold)
 {
-	struct run *r = by_rsess(a, session);
-
 	if (r == NULL)
 		return true; /* its run is over: nothing to account it to */
 	/* once the stream is over every sent record is in: nothing to wait for */
@@ -1159,7 +1164,7 @@ static void feed_held(struct app_send *a)
 	unsigned keep = 0;
 
 	for (unsigned i = 0; i < a->n_hold; i++)
-		if (!feed_reply(a, a->hold[i].session, &a->hold[i].rec, true))
+		if (!feed_reply(by_rsess(a, a->hold[i].session), &a->hold[i].rec, true))
 			a->hold[keep++] = a->hold[i];
 	a->n_hold = keep;
 }
@@ -1170,11 +1175,13 @@ static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *r
 		       unsigned n)
 {
 	struct app_send *a = arg;
+	struct run *r;
 
 	drain_sent(a);
 	feed_held(a);
+	r = by_rsess(a, session); /* one session's replies: one search */
 	for (unsigned i = 0; i < n; i++) {
-		if (feed_reply(a, session, &recs[i], a->n_hold < HOLD_MAX))
+		if (feed_reply(r, &recs[i], a->n_hold < HOLD_MAX))
 			continue;
 		a->hold[a->n_hold].session = session;
 		a->hold[a->n_hold++].rec = recs[i];

@@ -101,6 +101,7 @@ struct tw_send {
 	uint32_t *heap;                    /* slot indices, min next_tsc on top */
 	uint32_t n_heap;
 	uint64_t tsc_hz;
+	uint64_t busy_tsc;                 /* HOOK_BUSY_NS in TSC ticks (attach) */
 	/* outbound IPsec (tw_send_set_ipsec()); ipsec_gen: read at each pass */
 	struct tw_send_ipsec_ops ipsec;
 	void *ipsec_arg;
@@ -721,7 +722,9 @@ unsigned tw_send_poll(struct tw_send *s)
 		return 0;
 	now = rte_rdtsc();
 	commands(s, now);
-	if (s->n_heap == 0)
+	/* nothing due (most polls between departures): no ring, clock or
+	 * SA-table reads */
+	if (s->n_heap == 0 || s->slots[s->heap[0]].next_tsc > now)
 		return 0;
 	if (s->ipsec.generation != NULL)
 		s->ipsec_gen = s->ipsec.generation(s->ipsec_arg);
@@ -820,7 +823,7 @@ static unsigned hook(void *arg)
 	unsigned n = tw_send_poll(s);
 
 	if (n == 0 && s->n_heap != 0 &&
-	    s->slots[s->heap[0]].next_tsc < rte_rdtsc() + ns_to_tsc(HOOK_BUSY_NS, s->tsc_hz))
+	    s->slots[s->heap[0]].next_tsc < rte_rdtsc() + s->busy_tsc)
 		n = 1;
 	return n;
 }
@@ -896,6 +899,7 @@ int tw_send_attach(struct tw_send *s, struct tw_dp *dp, bool dedicated)
 	/* pace with the measured TSC rate, not the nominal one (tw_dp_clock_init()) */
 	if (tw_dp_clock_hz(tw_dp_clock(dp)) != 0)
 		s->tsc_hz = tw_dp_clock_hz(tw_dp_clock(dp));
+	s->busy_tsc = ns_to_tsc(HOOK_BUSY_NS, s->tsc_hz);
 	if (dedicated) {
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			if (tw_dp_sender_txq(dp, i) < 0)
