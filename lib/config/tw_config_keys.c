@@ -25,17 +25,6 @@ static bool keyid_valid(const char *s, size_t n)
 	return tw_proto_ctrl_keyid_from_name(keyid, s, n) == 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static const char *const sections[] = { "keys", "secrets" };
 
 static void parse_entries(struct cctx *c, const struct ynode *m, bool secret,
@@ -107,7 +96,8 @@ static void parse_entries(struct cctx *c, const struct ynode *m, bool secret,
 			}
 			ok = n % 2 == 0 && n / 2 >= 16 && n / 2 <= TW_CONFIG_SECRET_MAX;
 			for (size_t j = 0; ok && j < n; j += 2) {
-				int hi = hexval(h[j]), lo = hexval(h[j + 1]);
+				int hi = tw_proto_hex_digit(h[j]);
+				int lo = tw_proto_hex_digit(h[j + 1]);
 
 				ok = hi >= 0 && lo >= 0;
 				if (ok)

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "keyimp_priv.h"
+#include "tw_proto.h"
 
 int ki_refuse(struct ki_err *e, int code, const char *fmt, ...)
 {
@@ -69,17 +70,6 @@ static bool is_text_field(const char *name)
 	return false;
 }
 
-static int hexdig(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX in place; the decoded value must not contain NUL. */
 static int unescape(char *v, struct ki_err *e, const char *name)
 {
@@ -90,7 +80,8 @@ static int unescape(char *v, struct ki_err *e, const char *name)
 			*w++ = *r;
 			continue;
 		}
-		int hi = hexdig(r[1]), lo = hi < 0 ? -1 : hexdig(r[2]);
+		int hi = tw_proto_hex_digit(r[1]);
+		int lo = hi < 0 ? -1 : tw_proto_hex_digit(r[2]);
 
 		if (hi < 0 || lo < 0 || (hi | lo) == 0) {
 			char tok[KI_TOKEN_MAX];
@@ -217,7 +208,7 @@ int ki_hex(const char *v, const char *name, uint8_t *out, size_t need,
 	if (n == 0 || n % 2 != 0)
 		return ki_bad(e, name, "not an even number of hex digits");
 	for (size_t i = 0; i < n; i++)
-		if (hexdig(v[i]) < 0)
+		if (tw_proto_hex_digit(v[i]) < 0)
 			return ki_bad(e, name, "not an even number of hex digits");
 	n /= 2;
 	if (need != 0 && n != need) {
@@ -230,7 +221,8 @@ int ki_hex(const char *v, const char *name, uint8_t *out, size_t need,
 	if (n > max)
 		return ki_bad(e, name, "too long");
 	for (size_t i = 0; i < n; i++)
-		out[i] = (uint8_t)(hexdig(v[2 * i]) << 4 | hexdig(v[2 * i + 1]));
+		out[i] = (uint8_t)(tw_proto_hex_digit(v[2 * i]) << 4 |
+				   tw_proto_hex_digit(v[2 * i + 1]));
 	*got = n;
 	return 0;
 }

@@ -114,6 +114,18 @@ static inline void tw_put_be64(uint8_t *p, uint64_t v)
 /** True when every octet of [p, p+n) is zero. */
 bool tw_proto_is_zero(const uint8_t *p, size_t n);
 
+/** Value of one hex digit (0-9, a-f, A-F), or -1 for any other character. */
+static inline int tw_proto_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* ---- timestamps (RFC 4656 §4.1.2, RFC 5905 §6, RFC 8186 §2.3) ---- */
 
 /** Seconds from the NTP epoch (1900) to the Unix epoch (1970). */
