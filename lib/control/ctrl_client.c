@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctrl_priv.h"
 #include "tw_ctrl_client.h"
 
 enum sess_state {
@@ -1156,18 +1157,13 @@ int tw_ctrl_client_request_tw_session(struct tw_ctrl_client *c,
 	return test_keys(c, out);
 }
 
-/* RFC 4656 §3.5: SID = IPv4 address | NTP timestamp | 4 random octets. */
+/* RFC 4656 §3.5: the client receives, so it makes the SID from its address. */
 static int make_sid(struct tw_ctrl_client *c, uint8_t sid[TW_CTRL_SID_LEN])
 {
 	uint8_t a[16];
-	struct timespec ts;
 	uint8_t ipvn = sock_addr(&c->local, a);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	memcpy(sid, ipvn == 6 ? a + 12 : a, 4);
-	tw_put_be64(sid + 4, tw_ntp_from_unix((uint64_t)ts.tv_sec,
-					      (uint32_t)ts.tv_nsec));
-	return tw_crypto_random(sid + 12, 4) < 0 ? -EIO : 0;
+	return ctrl_sid_make(sid, ipvn == 6 ? a + 12 : a, ctrl_ntp_now());
 }
 
 int tw_ctrl_client_request_ow_session(struct tw_ctrl_client *c,

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctrl_priv.h"
 #include "tw_ctrl_server.h"
 
 #define LISTEN_MAX 16
@@ -147,12 +148,9 @@ static uint64_t elapsed(uint64_t now, uint64_t t)
 
 static tw_ntp_t ntp_now(const struct tw_ctrl_server *srv)
 {
-	struct timespec ts;
-
 	if (srv->ops.now != NULL)
 		return srv->ops.now(srv->arg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return tw_ntp_from_unix((uint64_t)ts.tv_sec, (uint32_t)ts.tv_nsec);
+	return ctrl_ntp_now();
 }
 
 /* An NTP-format interval (RFC 4656 §3.5 Timeout) in ns, saturating. */
@@ -877,19 +875,14 @@ static void accept_session(struct conn *c, uint8_t accept, uint16_t port,
 	accept_msg(c, accept, port, sid, reflected);
 }
 
-/* RFC 4656 §3.5: IPv4 address | NTP timestamp | 4 random octets. */
+/* RFC 4656 §3.5: the configured SID address, else the local one. */
 static int make_sid(struct conn *c, uint8_t sid[TW_CTRL_SID_LEN])
 {
 	const struct tw_ctrl_server_conf *cf = &c->srv->conf;
+	const uint8_t *a = !tw_proto_is_zero(cf->sid_addr, 4) ? cf->sid_addr :
+			   c->family == AF_INET ? c->local : c->local + 12;
 
-	if (!tw_proto_is_zero(cf->sid_addr, 4))
-		memcpy(sid, cf->sid_addr, 4);
-	else if (c->family == AF_INET)
-		memcpy(sid, c->local, 4);
-	else
-		memcpy(sid, c->local + 12, 4);
-	tw_put_be64(sid + 4, ntp_now(c->srv));
-	return tw_crypto_random(sid + 12, 4);
+	return ctrl_sid_make(sid, a, ntp_now(c->srv));
 }
 
 static uint8_t dscp_of(const struct tw_typep *t)
