@@ -840,6 +840,24 @@ static int cat_file(const char *path)
 	return 0;
 }
 
+/* A run's "error": the pieces of one message (telemetry strings are short),
+ * printed joined; a plain string is taken as it is. */
+static void print_run_error(const json_t *e)
+{
+	size_t i;
+	json_t *piece;
+
+	fputs("twamp-ctl run: ", stderr);
+	if (json_is_string(e))
+		fputs(json_string_value(e), stderr);
+	else if (json_is_array(e) && json_array_size(e) > 0)
+		json_array_foreach(e, i, piece)
+			fputs(json_string_value(piece) ?: "", stderr);
+	else
+		fputs("refused", stderr);
+	fputc('\n', stderr);
+}
+
 /* Start a run, show progress once a second on a terminal, then the summary
  * (or, with --json, the results file the appliance wrote). */
 static int cmd_run(struct tel *t, int argc, char **argv, bool as_json)
@@ -859,7 +877,7 @@ static int cmd_run(struct tel *t, int argc, char **argv, bool as_json)
 	}
 	e = json_object_get(v, "error");
 	if (e != NULL) {
-		fprintf(stderr, "twamp-ctl run: %s\n", json_string_value(e) ?: "refused");
+		print_run_error(e);
 		json_decref(v);
 		return 1;
 	}
@@ -890,7 +908,7 @@ static int cmd_run(struct tel *t, int argc, char **argv, bool as_json)
 		fputc('\n', stderr);
 	e = json_object_get(v, "error");
 	if (e != NULL) {
-		fprintf(stderr, "twamp-ctl run: %s\n", json_string_value(e));
+		print_run_error(e);
 	} else if (as_json) {
 		const char *file = json_string_value(json_object_get(v, "json"));
 

@@ -46,6 +46,9 @@
 #define DRAIN 1024u
 #define HOLD_MAX 4096u
 #define SRC_PORT_BASE 50000u
+/* a run's failure text: the longest built (a Control client error of up to
+ * 255 octets behind "OWAMP-Control Request-TW-Session: ") fits whole */
+#define ERR_MAX 512u
 
 enum run_state { R_FREE = 0, R_RESOLVE, R_CONTROL, R_RUN, R_WAIT, R_FETCH, R_DONE, R_FAILED };
 static const char *const state_names[] = { "free", "resolving", "control", "running",
@@ -79,7 +82,7 @@ struct ctl {
 	bool ready, done;
 	int rc;
 	struct tw_ctrl_session sess;
-	char err[200];
+	char err[ERR_MAX];
 	/* control thread -> thread */
 	bool stop;
 	uint32_t next_seqno;             /* OWAMP: set before stop: the first */
@@ -127,7 +130,7 @@ struct run {
 	uint32_t n_skips, cap_skips;
 	tw_ntp_t start, end;
 	char file[PATH_MAX];
-	char err[256];
+	char err[ERR_MAX];
 	/* for telemetry, under the lock: refreshed once a second and at the end */
 	struct tw_stats_result snap;
 	bool has_snap;
@@ -152,7 +155,7 @@ struct app_send {
 	struct tw_config_session req;
 	int req_rc;
 	unsigned req_id;
-	char req_err[256];
+	char req_err[ERR_MAX];
 	pthread_cond_t req_cond;
 };
 
@@ -186,6 +189,31 @@ static const char *mode_name(enum tw_config_mode m)
 	       m == TW_CONFIG_TMODE_MIXED ? "mixed" : "open";
 }
 
+/* Format a message into buf; one too long for it ends with "..." rather
+ * than stopping silently mid-word. */
+static void msg_vset(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void msg_vset(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, size, fmt, ap);
+
+	if (n >= 0 && (size_t)n >= size && size > 3)
+		memcpy(buf + size - 4, "...", 4);
+}
+
+static void msg_set(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void msg_set(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vset(buf, size, fmt, ap);
+	va_end(ap);
+}
+
 static void run_fail(struct app_send *a, struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -195,7 +223,7 @@ static void run_fail(struct app_send *a, struct run *r, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	pthread_mutex_lock(&a->lock);
-	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	msg_vset(r->err, sizeof(r->err), fmt, ap);
 	r->state = R_FAILED;
 	pthread_mutex_unlock(&a->lock);
 	va_end(ap);
@@ -733,8 +761,8 @@ static int ow_stop_fetch(struct app_send *a, struct ctl *c, struct tw_ctrl_clien
 	if (rc != 0) {
 		c->n_recs = 0;
 		pthread_mutex_lock(&a->lock);
-		snprintf(c->err, sizeof(c->err), "OWAMP-Control %s: %s", what,
-			 tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) : strerror(-rc));
+		msg_set(c->err, sizeof(c->err), "OWAMP-Control %s: %s", what,
+			tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) : strerror(-rc));
 		pthread_mutex_unlock(&a->lock);
 	}
 	return rc;
@@ -785,10 +813,10 @@ static void *ctl_main(void *arg)
 	c->rc = rc;
 	c->sess = sess;
 	if (rc != 0)
-		snprintf(c->err, sizeof(c->err), "%s-Control %s: %s",
-			 c->conf.proto == TW_CTRL_OWAMP ? "OWAMP" : "TWAMP", step,
-			 cc != NULL && tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) :
-			 strerror(-rc));
+		msg_set(c->err, sizeof(c->err), "%s-Control %s: %s",
+			c->conf.proto == TW_CTRL_OWAMP ? "OWAMP" : "TWAMP", step,
+			cc != NULL && tw_ctrl_client_error(cc)[0] ? tw_ctrl_client_error(cc) :
+			strerror(-rc));
 	c->ready = true;
 	pthread_mutex_unlock(&a->lock);
 	explicit_bzero(&sess, sizeof(sess));
@@ -1703,12 +1731,67 @@ static void serve_request(struct app_send *a)
 	pthread_mutex_unlock(&tel_mutex);
 }
 
+/* Add [p, p+n) to a string array in pieces a telemetry string holds
+ * (RTE_TEL_MAX_STRING_LEN), never splitting a UTF-8 sequence. */
+static void add_pieces(struct rte_tel_data *arr, const char *p, size_t n)
+{
+	do {
+		char piece[RTE_TEL_MAX_STRING_LEN];
+		size_t k = n < sizeof(piece) - 1 ? n : sizeof(piece) - 1;
+		size_t b = k;
+
+		while (b < n && b > 0 && ((unsigned char)p[b] & 0xc0) == 0x80)
+			b--;
+		if (b > 0)
+			k = b;
+		memcpy(piece, p, k);
+		piece[k] = '\0';
+		rte_tel_data_add_array_string(arr, piece);
+		p += k;
+		n -= k;
+	} while (n > 0);
+}
+
+/* The summary text as an array of lines; a line longer than a telemetry
+ * string goes as several. */
+static void add_lines(struct rte_tel_data *d, const char *name, const char *text)
+{
+	struct rte_tel_data *arr = rte_tel_data_alloc();
+	const char *p = text;
+
+	if (arr == NULL)
+		return;
+	rte_tel_data_start_array(arr, RTE_TEL_STRING_VAL);
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		add_pieces(arr, p, nl != NULL ? (size_t)(nl - p) : strlen(p));
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	if (rte_tel_data_add_dict_container(d, name, arr, 0) != 0)
+		rte_tel_data_free(arr);
+}
+
+/* "error": the message as an array of pieces to join (a telemetry string
+ * holds 127 octets, the longest message more: docs/operations.md). */
+static void add_error(struct rte_tel_data *d, const char *msg)
+{
+	struct rte_tel_data *arr = rte_tel_data_alloc();
+
+	if (arr == NULL)
+		return;
+	rte_tel_data_start_array(arr, RTE_TEL_STRING_VAL);
+	add_pieces(arr, msg, strlen(msg));
+	if (rte_tel_data_add_dict_container(d, "error", arr, 0) != 0)
+		rte_tel_data_free(arr);
+}
+
 static int tel_run(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct app_send *a;
 	struct tw_config_session cs;
 	struct timespec until;
-	char err[256] = "";
+	char err[ERR_MAX] = "";
 	int rc;
 
 	(void)cmd;
@@ -1745,39 +1828,10 @@ static int tel_run(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (rc == 0) {
 		rte_tel_data_add_dict_u64(d, "id", a->req_id);
 	} else {
-		rte_tel_data_add_dict_string(d, "error", err[0] ? err : strerror(-rc));
+		add_error(d, err[0] ? err : strerror(-rc));
 	}
 	pthread_mutex_unlock(&tel_mutex);
 	return 0;
-}
-
-/* The summary text as an array of lines (telemetry strings are short). */
-static void add_lines(struct rte_tel_data *d, const char *name, const char *text)
-{
-	struct rte_tel_data *arr = rte_tel_data_alloc();
-	const char *p = text;
-
-	if (arr == NULL)
-		return;
-	rte_tel_data_start_array(arr, RTE_TEL_STRING_VAL);
-	while (p != NULL && *p != '\0') {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-
-		do { /* long lines are cut into pieces that fit */
-			char line[RTE_TEL_MAX_STRING_LEN];
-			size_t k = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
-
-			memcpy(line, p, k);
-			line[k] = '\0';
-			rte_tel_data_add_array_string(arr, line);
-			p += k;
-			n -= k;
-		} while (n > 0);
-		p = nl != NULL ? nl + 1 : NULL;
-	}
-	if (rte_tel_data_add_dict_container(d, name, arr, 0) != 0)
-		rte_tel_data_free(arr);
 }
 
 static int tel_result(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -1807,7 +1861,7 @@ static int tel_result(const char *cmd, const char *params, struct rte_tel_data *
 			rte_tel_data_add_dict_string(d, "name", r->cs.name);
 			rte_tel_data_add_dict_string(d, "state", state_names[r->state]);
 			if (r->err[0] != '\0')
-				rte_tel_data_add_dict_string(d, "error", r->err);
+				add_error(d, r->err);
 			rte_tel_data_add_dict_u64(d, "sent", s->sent);
 			rte_tel_data_add_dict_u64(d, "received", s->received);
 			rte_tel_data_add_dict_u64(d, "lost", s->lost);

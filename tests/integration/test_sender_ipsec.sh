@@ -479,14 +479,16 @@ for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
     --name d-nopair >"$LOG/d-nopair.out" 2>&1
   rc=$?
   after=$(sent_a)
-  check "(e) no Child SA pair with the peer: run fails (exit $rc), says so, nothing sent ($before -> $after)" \
+  nopair="ikev2 (seed draft): no Child SA pair (both directions, of an IKE SA) between $A_V6 and $B_V6 in the key-import table: nothing sent"
+  check "(e) no Child SA pair with the peer: run fails (exit $rc), says so in full in the log and from twamp-ctl, nothing sent ($before -> $after)" \
     sh -c "[ $rc -ne 0 ] && [ '$before' = '$after' ] &&
-           grep -qF 'session d-nopair: ikev2 (seed draft): no Child SA pair (both directions, of an IKE SA) between $A_V6 and $B_V6 in the key-import table: nothing sent' '$LOG/a.err'"
+           grep -qF 'session d-nopair: $nopair' '$LOG/a.err' &&
+           grep -qxF 'twamp-ctl run: $nopair' '$LOG/d-nopair.out'"
   # binding mismatch: A's pair has other SPIs (0x1003 / 0x2003) than B's
   fail_run d-mismatch "$v" $SKS 3 "mismatch: A restarts with Child SA pair 3, B keeps pair 1" \
-    "the greeting binds other SPIs: the run fails" \
+    "the greeting binds other SPIs: the run fails, twamp-ctl prints the whole message" \
     'Server Greeting binds ESP SPIs 0x00001001 (to server) / 0x00002001 (from server), our SA is ESP 0x00001003 / 0x00002003' \
-    'Server Greeting binds'
+    'twamp-ctl run: TWAMP-Control connect: Server Greeting binds ESP SPIs 0x00001001 (to server) / 0x00002001 (from server), our SA is ESP 0x00001003 / 0x00002003: closed without a reply (seed draft: MUST close)'
   # wrong SKEYSEED on A: the base variant's Token does not decrypt: Accept 1
   fail_run d-badseed "$v" $SKS_BAD 1 "wrong SKEYSEED: A restarts with another SKEYSEED, pair 1" \
     "wrong SKEYSEED: Accept 1 reported" \
