@@ -137,6 +137,14 @@ struct run {
 	char *summary;                   /* final text summary (malloc) */
 };
 
+/* A reply ahead of its packet's sent record, with the slot of its run so
+ * that finding the run again costs no search. */
+struct held {
+	struct tw_stats_rec rec;
+	uint32_t session;                /* the run's receive session */
+	uint32_t run;                    /* index in app_send.runs[] */
+};
+
 struct app_send {
 	const struct tw_config *cfg;
 	struct tw_dp *dp;
@@ -147,7 +155,7 @@ struct app_send {
 	struct run runs[MAX_RUNS];
 	unsigned next_id;
 	struct tw_send_rec srec[DRAIN];
-	struct tw_recv_rec hold[HOLD_MAX]; /* replies ahead of their sent record */
+	struct held hold[HOLD_MAX];      /* replies ahead of their sent record */
 	unsigned n_hold;
 	pthread_mutex_t lock;            /* runs[].snap/summary/state for telemetry, req */
 	/* one ad-hoc request at a time from the telemetry thread */
@@ -1187,12 +1195,20 @@ static bool feed_reply(struct run *r, const struct tw_stats_rec *rec, bool may_h
 	return true;
 }
 
+/* The run of a held reply (what by_rsess() finds), or NULL once over. */
+static struct run *held_run(struct app_send *a, const struct held *h)
+{
+	struct run *r = &a->runs[h->run];
+
+	return r->has_rsess && r->rsess == h->session && r->st != NULL ? r : NULL;
+}
+
 static void feed_held(struct app_send *a)
 {
 	unsigned keep = 0;
 
 	for (unsigned i = 0; i < a->n_hold; i++)
-		if (!feed_reply(by_rsess(a, a->hold[i].session), &a->hold[i].rec, true))
+		if (!feed_reply(held_run(a, &a->hold[i]), &a->hold[i].rec, true))
 			a->hold[keep++] = a->hold[i];
 	a->n_hold = keep;
 }
@@ -1211,7 +1227,9 @@ static void on_replies(void *arg, uint32_t session, const struct tw_stats_rec *r
 	for (unsigned i = 0; i < n; i++) {
 		if (feed_reply(r, &recs[i], a->n_hold < HOLD_MAX))
 			continue;
+		/* held only when r != NULL: feed_reply() takes the others */
 		a->hold[a->n_hold].session = session;
+		a->hold[a->n_hold].run = (uint32_t)(r - a->runs);
 		a->hold[a->n_hold++].rec = recs[i];
 	}
 }
