@@ -17,6 +17,20 @@
 #   bed_config NAME IFACE V4 V6 PREFIX   the YAML both ends start with (EAL
 #                            without hugepages, port NAME on IFACE, worker 1)
 #   bed_stop                 SIGTERM A, then B: one TAP line each for exit 0
+# The one-appliance bed of scripts/testbed.sh (test_reflector.sh,
+# test_ping.sh, test_sender.sh; namespaces $TW_TB-dut and $TW_TB-peer). The
+# caller sets top (the repository) and exports TW_TB, then:
+#   tb_open NAME BUILD TOOL...  the opening such a test shares: BUILD (the
+#                            argument, else $BUILD, else build; relative to
+#                            $top), DP, CTL, PING, PY, TESTBED, DUT_NS,
+#                            PEER_NS, PREFIX (EAL: $TW_TB-NAME-PID), LOG
+#                            (/tmp/tw-NAME.XXXXXX); tb_close on exit, exit 130
+#                            on SIGINT/SIGTERM; without root or one of the
+#                            TOOLs (twamp-dp, twamp-ctl, twamp-ping) a skipped
+#                            plan and exit 0; umask 077 (the key files)
+#   tb_close                 the caller's tb_stop if it has one (its own
+#                            processes), the bed down, LOG and the EAL
+#                            runtime directory removed
 N=0 FAILED=0
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
 notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
@@ -107,4 +121,38 @@ assert pk["sent"] == n and pk["received"] == n and pk["lost"] == 0, pk
 assert d["twamp_ping"]["rejected"]["total"] == 0, d["twamp_ping"]["rejected"]
 assert sys.argv[3] in json.dumps(d["session"]), (sys.argv[3], d["session"])
 EOF
+}
+
+tb_open() {
+  local name=$1 t need="" missing=0
+  BUILD=${2:-${BUILD:-build}}
+  shift 2
+  case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+  DP="$BUILD/app/twamp-dp/twamp-dp"
+  CTL="$BUILD/app/twamp-ctl/twamp-ctl"
+  PING="$BUILD/app/twamp-ping/twamp-ping"
+  PY=/usr/bin/python3
+  TESTBED="$top/scripts/testbed.sh"
+  DUT_NS=$TW_TB-dut PEER_NS=$TW_TB-peer
+  PREFIX=$TW_TB-$name-$$
+  LOG=$(mktemp -d "/tmp/tw-$name.XXXXXX")
+  trap tb_close EXIT
+  # background jobs are started with a plain `ip netns exec` (it execs): $!
+  # is the process itself, so only the test's own processes are signalled
+  trap 'exit 130' INT TERM
+  for t in "$@"; do
+    need="${need:+$need and }$BUILD/app/$t/$t"
+    [ -x "$BUILD/app/$t/$t" ] || missing=1
+  done
+  if [ "$(id -u)" -ne 0 ] || [ "$missing" -ne 0 ]; then
+    echo "1..1"
+    echo "ok 1 - # SKIP needs root, $need"
+    exit 0
+  fi
+  umask 077
+}
+tb_close() {
+  if declare -F tb_stop >/dev/null; then tb_stop; fi
+  "$TESTBED" down >/dev/null 2>&1
+  rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
 }

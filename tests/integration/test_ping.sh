@@ -11,17 +11,11 @@
 #   tests/integration/test_ping.sh BUILD_DIR
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-${BUILD:-build}}
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-DP="$BUILD/app/twamp-dp/twamp-dp"
-PING="$BUILD/app/twamp-ping/twamp-ping"
-PY=/usr/bin/python3
 FORGER="$top/tests/integration/test_ping_forger.py"
-TESTBED="$top/scripts/testbed.sh"
 # a test bed of this run's own (png + PID): the same script may run from
 # several work trees at once
-export TW_TB=png$(($$ % 100000))
-DUT_NS=$TW_TB-dut PEER_NS=$TW_TB-peer PEER_IF=$TW_TB-peer0
+export TW_TB=${TW_TB:-png$(($$ % 100000))}
+PEER_IF=$TW_TB-peer0
 DUT_V4=198.18.0.1 DUT_V6=2001:2::1 PEER_V4=198.18.0.2 PEER_V6=2001:2::2
 P_LIGHT_OPEN=8620 P_LIGHT_AUTH=8621 P_LIGHT_ENC=8622 P_STAMP_OPEN=8623 P_STAMP_AUTH=8624
 P_NOBODY=8699 P_FORGER=8690
@@ -30,40 +24,19 @@ LIGHT_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122
 STAMP_KEY=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
 WRONG_KEY=ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
 PASSPHRASE="twamp-ping test passphrase"
-PREFIX=tw-png-$$
 COUNT=50
+APP=0 FORGE=0 CAP=0
 
-N=0 FAILED=0 APP=0 FORGE=0 CAP=0
-LOG=$(mktemp -d /tmp/tw-png.XXXXXX)
-
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
-check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; fi; }
-peer() { ip netns exec $PEER_NS "$@"; }
-
-cleanup() {
+# shellcheck source=tests/integration/tap_lib.sh
+. "$top/tests/integration/tap_lib.sh"
+peer() { ip netns exec "$PEER_NS" "$@"; }
+tb_stop() {
   [ "$FORGE" -ne 0 ] && kill "$FORGE" 2>/dev/null
   [ "$CAP" -ne 0 ] && kill -INT "$CAP" 2>/dev/null
-  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
-    kill -TERM "$APP" 2>/dev/null
-    sleep 1
-    kill -KILL "$APP" 2>/dev/null
-  fi
-  "$TESTBED" down >/dev/null 2>&1
-  rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
+  stop_pids "$APP"
 }
-trap cleanup EXIT
-# background jobs are started with a plain `ip netns exec` (it execs): $! is
-# the process itself, so only our own processes are ever signalled
-trap 'exit 130' INT TERM
+tb_open png "${1:-}" twamp-dp twamp-ping
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$PING" ]; then
-  echo "1..1"
-  echo "ok 1 - # SKIP needs root, $DP and $PING"
-  exit 0
-fi
-
-umask 077
 cat >"$LOG/keys.yaml" <<EOF
 keys:
   lab: "$PASSPHRASE"
@@ -115,7 +88,7 @@ check "unresolvable host: exit 1 (got $rc), says so" \
 
 "$TESTBED" down >/dev/null 2>&1
 check "test bed up" "$TESTBED" up
-ip netns exec $DUT_NS "$DP" -c "$LOG/reflector.yaml" --idle-us 100 2>"$LOG/app.err" &
+ip netns exec "$DUT_NS" "$DP" -c "$LOG/reflector.yaml" --idle-us 100 2>"$LOG/app.err" &
 APP=$!
 for _ in $(seq 1 200); do
   grep -q "twamp-dp: running:" "$LOG/app.err" 2>/dev/null && break
@@ -256,7 +229,7 @@ done
 # decoder): numbered from 0, TTL 255, DSCP AF41, Don't Fragment, 14 + 200
 # octets of UDP payload, a valid Error Estimate
 if command -v tshark >/dev/null && command -v tcpdump >/dev/null; then
-  ip netns exec $PEER_NS tcpdump -i $PEER_IF --immediate-mode -U -w "$LOG/tx.pcap" \
+  ip netns exec "$PEER_NS" tcpdump -i "$PEER_IF" --immediate-mode -U -w "$LOG/tx.pcap" \
     "udp and dst port $P_LIGHT_OPEN and src host $PEER_V4" 2>"$LOG/tcpdump.err" &
   CAP=$!
   for _ in $(seq 1 50); do grep -q listening "$LOG/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
@@ -304,7 +277,7 @@ check "-d 1 -r 200: 200 sent, sent = received + lost" \
   "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['packets']; sys.exit(0 if r['sent']==200 and r['sent']==r['received']+r['lost'] else 1)" "$LOG/dur.json"
 
 # NIC timestamps asked for on a NIC without them (veth): a clear error
-peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN --hw-timestamps $PEER_IF -c 5 $DUT_V4 >/dev/null 2>"$LOG/hw.err"; rc=$?
+peer timeout 30 "$PING" --light -p $P_LIGHT_OPEN --hw-timestamps "$PEER_IF" -c 5 $DUT_V4 >/dev/null 2>"$LOG/hw.err"; rc=$?
 check "--hw-timestamps on a veth: exit 1 (got $rc), names the interface" \
   sh -c "[ $rc -eq 1 ] && grep -q 'hardware timestamps on $PEER_IF' '$LOG/hw.err'"
 
@@ -336,7 +309,7 @@ check "unanswered port: 100 % loss in the JSON" \
 
 # forged replies: counted by reason, never used; all rejected -> exit 3
 forge() { # KIND -> runs a forger in the peer namespace on $PEER_V4:$P_FORGER
-  ip netns exec $PEER_NS "$PY" "$FORGER" $PEER_V4 $P_FORGER --kind "$1" --seconds 10 >"$LOG/forger.out" 2>&1 &
+  ip netns exec "$PEER_NS" "$PY" "$FORGER" $PEER_V4 $P_FORGER --kind "$1" --seconds 10 >"$LOG/forger.out" 2>&1 &
   FORGE=$!
   for _ in $(seq 1 300); do grep -q ready "$LOG/forger.out" 2>/dev/null && break; sleep 0.1; done
   grep -q ready "$LOG/forger.out" 2>/dev/null || { echo "forger ($1) did not start:"; cat "$LOG/forger.out"; } >>"$LOG/steps"
@@ -363,9 +336,6 @@ APP=0
 if [ "$FAILED" -ne 0 ]; then
   echo "# twamp-dp log:"
   sed 's/^/#   /' "$LOG/app.err" | tail -n 20
-  echo "# step output:"
-  tail -n 40 "$LOG/steps" | sed 's/^/#   /'
 fi
 check "test bed down" "$TESTBED" down
-echo "1..$N"
-[ "$FAILED" -eq 0 ]
+finish

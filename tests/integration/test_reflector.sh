@@ -10,13 +10,7 @@
 #   tests/integration/test_reflector.sh BUILD_DIR
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-${BUILD:-build}}
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-DP="$BUILD/app/twamp-dp/twamp-dp"
-CTL="$BUILD/app/twamp-ctl/twamp-ctl"
-PY=/usr/bin/python3
 SENDER="$top/tests/integration/twl_sender.py"
-TESTBED="$top/scripts/testbed.sh"
 # a test bed of its own, so other suites and developers can run beside it
 export TW_TB=${TW_TB:-rfl}
 TB=$TW_TB
@@ -26,15 +20,11 @@ P_STATIC=8625
 # test keys (not secret): TWAMP Light AES-128 key | HMAC key, STAMP HMAC key
 LIGHT_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
 STAMP_KEY=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
-PREFIX=tw-refl-$$
 COUNT=10
+APP=0 CAP=0
 
-N=0 FAILED=0 APP=0 CAP=0
-LOG=$(mktemp -d /tmp/tw-refl.XXXXXX)
-
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
-check() { local name=$1; shift; if "$@" >>"$LOG/steps" 2>&1; then ok "$name"; else notok "$name"; fi; }
+# shellcheck source=tests/integration/tap_lib.sh
+. "$top/tests/integration/tap_lib.sh"
 # relay "ok - ..." / "not ok - ..." lines of a helper as numbered TAP
 relay() {
   local line any=0
@@ -49,30 +39,13 @@ relay() {
 }
 peer() { ip netns exec $TB-peer "$@"; }
 ctl_json() { "$CTL" -p "$PREFIX" stats --json; }
-
-cleanup() {
+tb_stop() {
   [ "$CAP" -ne 0 ] && kill -INT "$CAP" 2>/dev/null
-  if [ "$APP" -ne 0 ] && kill -0 "$APP" 2>/dev/null; then
-    kill -TERM "$APP" 2>/dev/null
-    sleep 1
-    kill -KILL "$APP" 2>/dev/null
-  fi
-  "$TESTBED" down >/dev/null 2>&1
-  rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
+  stop_pids "$APP"
 }
-trap cleanup EXIT
-# background jobs are started with a plain `ip netns exec` (it execs): $! is
-# the process itself, so only our own processes are ever signalled
-trap 'exit 130' INT TERM
+tb_open refl "${1:-}" twamp-dp twamp-ctl
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
-  echo "1..1"
-  echo "ok 1 - # SKIP needs root, $DP and $CTL"
-  exit 0
-fi
-
-# the configuration under test, its key file private (mode 600)
-umask 077
+# the configuration under test, its key file private (tb_open: umask 077)
 cat >"$LOG/keys.yaml" <<EOF
 secrets:
   light-key: $LIGHT_KEY
@@ -258,9 +231,6 @@ check "stop logged: SIGTERM, workers and ports stopped, exit 0" \
 if [ "$FAILED" -ne 0 ]; then
   echo "# twamp-dp log:"
   sed 's/^/#   /' "$LOG/app.err"
-  echo "# step output:"
-  tail -n 30 "$LOG/steps" | sed 's/^/#   /'
 fi
 check "test bed down" "$TESTBED" down
-echo "1..$N"
-[ "$FAILED" -eq 0 ]
+finish

@@ -10,46 +10,24 @@
 # Prints TAP; needs root; about 30 s.
 #
 #   tests/integration/test_sender.sh BUILD_DIR
+# (TW_TB=NAME: a test bed of that name instead of "snd")
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-${BUILD:-build}}
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-DP="$BUILD/app/twamp-dp/twamp-dp"
-CTL="$BUILD/app/twamp-ctl/twamp-ctl"
-PY=/usr/bin/python3
 REFL="$top/tests/integration/twl_reflector.py"
-TESTBED="$top/scripts/testbed.sh"
-export TW_TB=snd
-DUT_NS=snd-dut PEER_NS=snd-peer
+export TW_TB=${TW_TB:-snd}
 PEER_V4=198.18.0.2 PEER_V6=2001:2::2
 # test keys (not secret): TWAMP Light AES-128 key | HMAC key, STAMP HMAC key
 LIGHT_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
 STAMP_KEY=c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
-PREFIX=tw-snd-$$
 COUNT=50
-
 APP=0 RPID=0
-LOG=$(mktemp -d /tmp/tw-snd.XXXXXX)
 
 # shellcheck source=tests/integration/tap_lib.sh
 . "$top/tests/integration/tap_lib.sh"
 ctl() { ip netns exec "$DUT_NS" "$CTL" -p "$PREFIX" "$@"; }
+tb_stop() { stop_pids "$APP" "$RPID"; }
+tb_open snd "${1:-}" twamp-dp twamp-ctl
 
-cleanup() {
-  stop_pids "$APP" "$RPID"
-  "$TESTBED" down >/dev/null 2>&1
-  rm -rf "$LOG" "/var/run/dpdk/$PREFIX"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ "$(id -u)" -ne 0 ] || [ ! -x "$DP" ] || [ ! -x "$CTL" ]; then
-  echo "1..1"
-  echo "ok 1 - # SKIP needs root, $DP and $CTL"
-  exit 0
-fi
-
-umask 077
 cat >"$LOG/keys.yaml" <<EOF
 secrets:
   light-key: $LIGHT_KEY
@@ -63,7 +41,7 @@ eal: [--no-huge, -m, "256", --no-pci, --no-shconf, --file-prefix, $PREFIX,
       -l, "0-1", --log-level, "lib.eal:notice"]
 ports:
   - name: snd
-    device: net_af_packet0,iface=snd-dut
+    device: net_af_packet0,iface=$TW_TB-dut
     ipv4: [198.18.0.1/24]
     ipv6: ["2001:2::1/64"]
 workers:
