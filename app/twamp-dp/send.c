@@ -1749,6 +1749,56 @@ static void serve_request(struct app_send *a)
 	pthread_mutex_unlock(&tel_mutex);
 }
 
+static void add_error(struct rte_tel_data *d, const char *msg);
+
+static int tel_run(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct app_send *a;
+	struct tw_config_session cs;
+	struct timespec until;
+	char err[ERR_MAX] = "";
+	int rc;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL; /* a reader listing every command gets nothing */
+	pthread_mutex_lock(&tel_mutex);
+	a = tel_app;
+	if (a == NULL) {
+		pthread_mutex_unlock(&tel_mutex);
+		return -ENODEV;
+	}
+	rte_tel_data_start_dict(d);
+	rc = parse_run(a->cfg, params, &cs, err, sizeof(err));
+	if (rc == 0 && a->req_pending) {
+		rc = -EBUSY;
+		snprintf(err, sizeof(err), "another request is being served; retry");
+	}
+	if (rc == 0) {
+		a->req = cs;
+		a->req_pending = true;
+		a->req_done = false;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		while (!a->req_done && rc == 0)
+			rc = -pthread_cond_timedwait(&a->req_cond, &tel_mutex, &until);
+		if (rc != 0) {
+			a->req_pending = false;
+			snprintf(err, sizeof(err), "twamp-dp did not take the request");
+		} else {
+			rc = a->req_rc;
+			snprintf(err, sizeof(err), "%s", a->req_err);
+		}
+	}
+	if (rc == 0) {
+		rte_tel_data_add_dict_u64(d, "id", a->req_id);
+	} else {
+		add_error(d, err[0] ? err : strerror(-rc));
+	}
+	pthread_mutex_unlock(&tel_mutex);
+	return 0;
+}
+
 /* Add [p, p+n) to a string array in pieces a telemetry string holds
  * (RTE_TEL_MAX_STRING_LEN), never splitting a UTF-8 sequence. */
 static void add_pieces(struct rte_tel_data *arr, const char *p, size_t n)
@@ -1802,54 +1852,6 @@ static void add_error(struct rte_tel_data *d, const char *msg)
 	add_pieces(arr, msg, strlen(msg));
 	if (rte_tel_data_add_dict_container(d, "error", arr, 0) != 0)
 		rte_tel_data_free(arr);
-}
-
-static int tel_run(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	struct app_send *a;
-	struct tw_config_session cs;
-	struct timespec until;
-	char err[ERR_MAX] = "";
-	int rc;
-
-	(void)cmd;
-	if (params == NULL || *params == '\0')
-		return -EINVAL; /* a reader listing every command gets nothing */
-	pthread_mutex_lock(&tel_mutex);
-	a = tel_app;
-	if (a == NULL) {
-		pthread_mutex_unlock(&tel_mutex);
-		return -ENODEV;
-	}
-	rte_tel_data_start_dict(d);
-	rc = parse_run(a->cfg, params, &cs, err, sizeof(err));
-	if (rc == 0 && a->req_pending) {
-		rc = -EBUSY;
-		snprintf(err, sizeof(err), "another request is being served; retry");
-	}
-	if (rc == 0) {
-		a->req = cs;
-		a->req_pending = true;
-		a->req_done = false;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 5;
-		while (!a->req_done && rc == 0)
-			rc = -pthread_cond_timedwait(&a->req_cond, &tel_mutex, &until);
-		if (rc != 0) {
-			a->req_pending = false;
-			snprintf(err, sizeof(err), "twamp-dp did not take the request");
-		} else {
-			rc = a->req_rc;
-			snprintf(err, sizeof(err), "%s", a->req_err);
-		}
-	}
-	if (rc == 0) {
-		rte_tel_data_add_dict_u64(d, "id", a->req_id);
-	} else {
-		add_error(d, err[0] ? err : strerror(-rc));
-	}
-	pthread_mutex_unlock(&tel_mutex);
-	return 0;
 }
 
 static int tel_result(const char *cmd, const char *params, struct rte_tel_data *d)
