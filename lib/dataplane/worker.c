@@ -232,6 +232,21 @@ static inline bool esp_candidate(const struct tw_dp *dp, const struct tw_dp_l34 
 	return l->ipv == 6 || (tw_get_be16(ip + 6) & 0x3fff) == 0;
 }
 
+/* RFC 1122 §3.2.1.2: the IPv4 header checksum of ESP and AH. The
+ * classifier checks it only on the UDP path (ESP in UDP among it); the
+ * SA's ICV does not cover the outer header (ESP) or leaves the checksum
+ * out as mutable (AH, RFC 4302 §3.3.3.1.1.1). */
+static inline bool esp_l3_ok(const struct tw_dp_l34 *l, const struct rte_mbuf *m,
+			     unsigned flags)
+{
+	if (l->ipv != 4 || l->proto == 17 || (flags & TW_DP_PARSE_L3_CKSUM_GOOD))
+		return true;
+	if (flags & TW_DP_PARSE_L3_CKSUM_BAD)
+		return false;
+	return tw_dp_ipv4_hdr_sum(rte_pktmbuf_mtod_offset(m, const uint8_t *, l->l2_len),
+				  l->l3_len) == 0;
+}
+
 /* Decrypt, classify the inner packets, run their handlers; the replies
  * leave through the paired outbound SA (reply()). */
 static __attribute__((noinline)) void
@@ -328,6 +343,7 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 		struct rte_mbuf *m = pkts[i];
 		struct tw_dp_l34 l;
 		enum tw_dp_class c;
+		unsigned flags;
 
 		/* a PMD that stripped the tag anyway: put it back, the parser
 		 * and the TAP side expect what was on the wire */
@@ -343,8 +359,9 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		flags = parse_flags(m);
 		c = tw_dp_parse(&p->match, rte_pktmbuf_mtod(m, const uint8_t *),
-				rte_pktmbuf_data_len(m), parse_flags(m), &l);
+				rte_pktmbuf_data_len(m), flags, &l);
 		/* headers split over segments: let the kernel judge */
 		if (c == TW_DP_CLS_DROP && m->nb_segs > 1 &&
 		    (l.drop == TW_DP_DROP_L3_TRUNC || l.drop == TW_DP_DROP_L4_TRUNC))
@@ -360,6 +377,11 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 			break;
 		case TW_DP_CLS_EXCEPTION:
 			if (unlikely(esp_candidate(dp, &l, m))) {
+				if (!esp_l3_ok(&l, m, flags)) {
+					st->drop[TW_DP_DROP_L3_CKSUM]++;
+					bad[nb++] = m;
+					break;
+				}
 				m->l2_len = l.l2_len;
 				m->l3_len = l.l3_len;
 				esp[nesp++] = m;
