@@ -101,6 +101,7 @@ struct tw_send {
 	uint32_t *heap;                    /* slot indices, min next_tsc on top */
 	uint32_t n_heap;
 	uint64_t tsc_hz;
+	uint64_t ns_q32;                   /* ns per TSC tick, 32.32 fixed point */
 	uint64_t busy_tsc;                 /* HOOK_BUSY_NS in TSC ticks (attach) */
 	/* outbound IPsec (tw_send_set_ipsec()); ipsec_gen: read at each pass */
 	struct tw_send_ipsec_ops ipsec;
@@ -116,9 +117,16 @@ static uint64_t ns_to_tsc(uint64_t ns, uint64_t hz)
 	return (uint64_t)(((unsigned __int128)ns * hz) / 1000000000u);
 }
 
-static uint64_t tsc_to_ns(uint64_t t, uint64_t hz)
+/* ns per tick in 32.32 fixed point: the departure error of every packet
+ * becomes a multiply (no 128-bit division); relative error below 2^-31 */
+static uint64_t ns_q32_of(uint64_t hz)
 {
-	return (uint64_t)(((unsigned __int128)t * 1000000000u) / hz);
+	return (uint64_t)(((unsigned __int128)1000000000u << 32) / hz);
+}
+
+static uint64_t tsc_to_ns(uint64_t t, uint64_t ns_q32)
+{
+	return (uint64_t)(((unsigned __int128)t * ns_q32) >> 32);
 }
 
 /* ---- PRNG and the exponential schedule ---- */
@@ -690,7 +698,7 @@ static void send_group(struct tw_send *s, struct pending *p, unsigned *idx, unsi
 	for (unsigned k = 0; k < nt; k++) {
 		unsigned i = txi[k];
 		struct slot *sl = &s->slots[p->slot[i]];
-		uint64_t err = now > p->sched[i] ? tsc_to_ns(now - p->sched[i], s->tsc_hz) : 0;
+		uint64_t err = now > p->sched[i] ? tsc_to_ns(now - p->sched[i], s->ns_q32) : 0;
 
 		if (k >= sent) {
 			sl->tx_drop++;
@@ -887,6 +895,7 @@ struct tw_send *tw_send_create(const struct tw_send_conf *conf)
 	for (uint32_t i = 0; i < conf->max_streams; i++)
 		s->slots[i].heap_pos = UINT32_MAX;
 	s->tsc_hz = rte_get_tsc_hz();
+	s->ns_q32 = ns_q32_of(s->tsc_hz);
 	return s;
 }
 
@@ -899,6 +908,7 @@ int tw_send_attach(struct tw_send *s, struct tw_dp *dp, bool dedicated)
 	/* pace with the measured TSC rate, not the nominal one (tw_dp_clock_init()) */
 	if (tw_dp_clock_hz(tw_dp_clock(dp)) != 0)
 		s->tsc_hz = tw_dp_clock_hz(tw_dp_clock(dp));
+	s->ns_q32 = ns_q32_of(s->tsc_hz);
 	s->busy_tsc = ns_to_tsc(HOOK_BUSY_NS, s->tsc_hz);
 	if (dedicated) {
 		for (unsigned i = 0; i < dp->n_ports; i++)

@@ -176,42 +176,57 @@ owned(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q, unsigned
 		reply(dp, w, pidx, q, cls, txp, nt, hctx != NULL ? txh : NULL);
 }
 
-/* Owned packets while several classes own ports: each packet's class from
- * its destination port (read once: every packet goes to exactly one
- * handler). A burst of one class (the usual case) is one handler call;
- * otherwise one call per class present, each with its packets in arrival
- * order. */
+/* Owned packets of several classes, each packet's class in @p cls (out of
+ * range: a port released meanwhile, NONE, which owned() hands on): a burst
+ * of one class (the usual case) is one handler call; otherwise one call per
+ * class present, each with its packets in arrival order. @p hctx: the ESP
+ * reply handles (NULL for clear traffic). */
 static __attribute__((noinline)) void
-owned_mixed(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
-	    struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+owned_split(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
+	    struct rte_mbuf **pkts, uint16_t n, const uint8_t *cls, void **hctx,
+	    struct rte_mbuf **exc, uint16_t *ne)
 {
 	struct rte_mbuf *sub[TW_DP_UDP_CLASS_MAX][TW_DP_BURST];
+	void *subh[TW_DP_UDP_CLASS_MAX][TW_DP_BURST];
 	uint16_t ns[TW_DP_UDP_CLASS_MAX] = { 0 };
-	uint8_t cls[TW_DP_BURST], c_or = 0, c_and = 0xff;
+	uint8_t c_or = 0, c_and = 0xff;
 
 	for (uint16_t i = 0; i < n; i++) {
-		const uint8_t *udp = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
-							     pkts[i]->l2_len + pkts[i]->l3_len);
-		uint8_t c = __atomic_load_n(&dp->udp_class[tw_get_be16(udp + 2)],
-					    __ATOMIC_RELAXED);
-
-		cls[i] = c;
-		c_or |= c;
-		c_and &= c;
+		c_or |= cls[i];
+		c_and &= cls[i];
 	}
 	if (c_or == c_and) {
-		owned(dp, w, pidx, q, c_or, pkts, n, exc, ne, NULL);
+		owned(dp, w, pidx, q, c_or, pkts, n, exc, ne, hctx);
 		return;
 	}
-	/* NONE (a port released meanwhile) goes to owned(), which hands it on */
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t c = cls[i] < TW_DP_UDP_CLASS_MAX ? cls[i] : TW_DP_UDP_NONE;
 
+		if (hctx != NULL)
+			subh[c][ns[c]] = hctx[i];
 		sub[c][ns[c]++] = pkts[i];
 	}
 	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++)
 		if (ns[c] != 0)
-			owned(dp, w, pidx, q, c, sub[c], ns[c], exc, ne, NULL);
+			owned(dp, w, pidx, q, c, sub[c], ns[c], exc, ne,
+			      hctx != NULL ? subh[c] : NULL);
+}
+
+/* Owned clear packets while several classes own ports: each packet's class
+ * from its destination port (read once: every packet goes to exactly one
+ * handler). */
+static void owned_mixed(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
+			struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
+{
+	uint8_t cls[TW_DP_BURST];
+
+	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *udp = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *,
+							     pkts[i]->l2_len + pkts[i]->l3_len);
+
+		cls[i] = __atomic_load_n(&dp->udp_class[tw_get_be16(udp + 2)], __ATOMIC_RELAXED);
+	}
+	owned_split(dp, w, pidx, q, pkts, n, cls, NULL, exc, ne);
 }
 
 /* ESP or ESP-in-UDP that the classifier left for the kernel: ours when
@@ -232,6 +247,21 @@ static inline bool esp_candidate(const struct tw_dp *dp, const struct tw_dp_l34 
 	return l->ipv == 6 || (tw_get_be16(ip + 6) & 0x3fff) == 0;
 }
 
+/* RFC 1122 §3.2.1.2: the IPv4 header checksum of ESP and AH. The
+ * classifier checks it only on the UDP path (ESP in UDP among it); the
+ * SA's ICV does not cover the outer header (ESP) or leaves the checksum
+ * out as mutable (AH, RFC 4302 §3.3.3.1.1.1). */
+static inline bool esp_l3_ok(const struct tw_dp_l34 *l, const struct rte_mbuf *m,
+			     unsigned flags)
+{
+	if (l->ipv != 4 || l->proto == 17 || (flags & TW_DP_PARSE_L3_CKSUM_GOOD))
+		return true;
+	if (flags & TW_DP_PARSE_L3_CKSUM_BAD)
+		return false;
+	return tw_dp_ipv4_hdr_sum(rte_pktmbuf_mtod_offset(m, const uint8_t *, l->l2_len),
+				  l->l3_len) == 0;
+}
+
 /* Decrypt, classify the inner packets, run their handlers; the replies
  * leave through the paired outbound SA (reply()). */
 static __attribute__((noinline)) void
@@ -239,8 +269,8 @@ esp_in(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
        struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **exc, uint16_t *ne)
 {
 	struct dp_port *p = &dp->ports[pidx];
-	struct rte_mbuf *in[TW_DP_BURST], *sub[TW_DP_BURST];
-	void *h[TW_DP_BURST], *ih[TW_DP_BURST], *subh[TW_DP_BURST];
+	struct rte_mbuf *in[TW_DP_BURST];
+	void *h[TW_DP_BURST], *ih[TW_DP_BURST];
 	uint8_t v[TW_DP_BURST], cls[TW_DP_BURST], single;
 	uint16_t ni = 0, nd = 0;
 
@@ -279,21 +309,10 @@ esp_in(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
 		return;
 	w->st[pidx].cnt[TW_DP_CNT_OWNED] += ni;
 	single = __atomic_load_n(&dp->udp_single, __ATOMIC_ACQUIRE);
-	if (single != TW_DP_UDP_NONE) {
+	if (single != TW_DP_UDP_NONE)
 		owned(dp, w, pidx, q, single, in, ni, exc, ne, ih);
-		return;
-	}
-	for (unsigned c = 0; c < TW_DP_UDP_CLASS_MAX; c++) {
-		uint16_t ns = 0;
-
-		for (uint16_t i = 0; i < ni; i++)
-			if (cls[i] == c || (c == TW_DP_UDP_NONE && cls[i] >= TW_DP_UDP_CLASS_MAX)) {
-				subh[ns] = ih[i];
-				sub[ns++] = in[i];
-			}
-		if (ns != 0)
-			owned(dp, w, pidx, q, c, sub, ns, exc, ne, subh);
-	}
+	else
+		owned_split(dp, w, pidx, q, in, ni, cls, ih, exc, ne);
 }
 
 static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
@@ -328,6 +347,7 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 		struct rte_mbuf *m = pkts[i];
 		struct tw_dp_l34 l;
 		enum tw_dp_class c;
+		unsigned flags;
 
 		/* a PMD that stripped the tag anyway: put it back, the parser
 		 * and the TAP side expect what was on the wire */
@@ -343,8 +363,9 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		flags = parse_flags(m);
 		c = tw_dp_parse(&p->match, rte_pktmbuf_mtod(m, const uint8_t *),
-				rte_pktmbuf_data_len(m), parse_flags(m), &l);
+				rte_pktmbuf_data_len(m), flags, &l);
 		/* headers split over segments: let the kernel judge */
 		if (c == TW_DP_CLS_DROP && m->nb_segs > 1 &&
 		    (l.drop == TW_DP_DROP_L3_TRUNC || l.drop == TW_DP_DROP_L4_TRUNC))
@@ -360,6 +381,11 @@ static uint16_t poll_port(struct tw_dp *dp, struct dp_worker *w, unsigned pidx,
 			break;
 		case TW_DP_CLS_EXCEPTION:
 			if (unlikely(esp_candidate(dp, &l, m))) {
+				if (!esp_l3_ok(&l, m, flags)) {
+					st->drop[TW_DP_DROP_L3_CKSUM]++;
+					bad[nb++] = m;
+					break;
+				}
 				m->l2_len = l.l2_len;
 				m->l3_len = l.l3_len;
 				esp[nesp++] = m;

@@ -3,7 +3,9 @@
 # ipsec.sas, scapy's AH in the peer namespace (test_ipsec_peer.py --ah).
 # TWAMP Light over AH tunnel mode with HMAC-SHA1-96 (IPv4) and STAMP with
 # HMAC-SHA2-256-128 (IPv6); replies' ICVs verified by scapy, fields checked;
-# replays and forged ICVs not answered and counted per SA (telemetry).
+# replays and forged ICVs not answered and counted per SA (telemetry); an
+# IPv4 header with a wrong checksum (the ICV leaves it out) not answered and
+# counted as drop_l3_cksum (RFC 1122 §3.2.1.2).
 # Then AH SA pairs pushed through key import (`twamp-ctl key add child-add
 # proto=ah`, docs/key-import.md §6.4): TWAMP Light over AH tunnel mode
 # (HMAC-SHA1-96, IPv4) and STAMP over AH transport mode (HMAC-SHA2-256-128,
@@ -103,6 +105,9 @@ for n in 1 2; do
     sh -c "[ $(jq_sa in:0x0000300$n packets) = 10 ] && [ $(jq_sa in:0x0000300$n replay_drop) = 1 ] && [ $(jq_sa in:0x0000300$n auth_fail) = 1 ]"
   check "SA out 0x400$n: 10 packets" test "$(jq_sa out:0x0000400$n packets)" = 10
 done
+tel /twamp/dp/stats >"$LOG/dp.json" 2>>"$LOG/steps"
+check "the IPv4 AH packet with a wrong header checksum: dropped as drop_l3_cksum (1), before its SA" \
+  test "$("$PY" -c "import json; print(json.load(open('$LOG/dp.json'))['/twamp/dp/stats']['drop_l3_cksum'])")" = 1
 check "telemetry shows proto ah" sh -c "grep -q '\"proto\": \"ah\"' '$LOG/in:0x00003001.json'"
 check "telemetry never shows keys" sh -c "! cat '$LOG'/*:0x*.json | grep -qi '${S1_IN:0:16}\|${S2_IN:0:16}\|key'"
 

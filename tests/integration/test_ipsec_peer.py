@@ -236,6 +236,13 @@ def cmd_check(a):
     bad = bytearray(frame(a, sa_in.encrypt(inner, seq_num=a.count + 1)))
     bad[-1] ^= 1
     silent("a packet with a wrong ICV", bytes(bad))
+    if l3 is IP:
+        # RFC 1122 §3.2.1.2: a wrong IPv4 header checksum is discarded; the
+        # ICV does not cover the outer header (ESP) or leaves the checksum
+        # out as mutable (AH, RFC 4302 §3.3.3.1.1.1), so it would verify
+        f = bytearray(frame(a, sa_in.encrypt(inner, seq_num=a.count + 2)))
+        f[14 + 10] ^= 0x5a
+        silent("a packet with a wrong outer IPv4 header checksum (ICV good)", bytes(f))
     other = sa(a, a.spi_in + 0x100, a.peer, a.dut)
     silent("a packet for an SPI the appliance does not own", frame(a, other.encrypt(inner, seq_num=1)))
     if a.udp and l3 is IP:

@@ -106,6 +106,10 @@ EOF
 { config a $IF_A $A_V4 $A_V6 $PREFIX-a out in; cat <<EOF
 reflector:
   control: {enabled: false, keys: keys.yaml}
+  # a light port too: two owner classes (receiver, reflector), so the
+  # decrypted replies take the worker's class split (owned_split)
+  light:
+    - {port: $LIGHT, protocol: twamp-light, mode: open}
 results: {dir: $LOG/results}
 EOF
 } >"$LOG/a.yaml"
