@@ -114,6 +114,11 @@ struct run {
 	bool ipsec;
 	struct tw_send_sa sa;
 	uint64_t sa_serial;
+	/* seed draft: the stream is pinned to the outbound SA the Server
+	 * Greeting bound (the server's inbound SPI), never another one */
+	bool bound;
+	uint8_t bound_proto;             /* 50 ESP, 51 AH */
+	uint32_t bound_spi;
 	struct app_send *ctl_app;
 	char sid[2 * TW_CTRL_SID_LEN + 1]; /* full TWAMP, hex */
 	uint16_t dport;                  /* test port: peer_port, or the server's */
@@ -387,9 +392,11 @@ static void run_layout(const struct run *r, enum tw_test_mode tmode, struct tw_t
 }
 
 /*
- * The outbound SA protecting run @p r's test stream (spd.h): of the
- * key-import Child SAs whose selectors cover the stream, the newest one
- * in the data plane. 0 with @p sa and @p serial, or -ENOENT.
+ * The outbound SA protecting run @p r's test stream: under the seed
+ * draft's profile the one the Server Greeting bound (r->bound: by its SPI,
+ * whatever the selectors say), else (spd.h) of the key-import Child SAs
+ * whose selectors cover the stream, the newest one in the data plane.
+ * 0 with @p sa and @p serial, or -ENOENT.
  */
 static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa *sa,
 		     uint64_t *serial)
@@ -404,6 +411,21 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 
 	if (a->ipsec == NULL)
 		return -ENOENT;
+	if (r->bound) {
+		/* seed draft §4.1: the greeting bound this Child SA (its outer
+		 * addresses are the control connection's ends); gone = none */
+		unsigned ipv = r->family == AF_INET6 ? 6 : 4;
+
+		if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, r->bound_proto == IPPROTO_AH ?
+				    TW_IPSEC_AH : TW_IPSEC_ESP, r->bound_spi, ipv, r->dst,
+				    &info) != 0)
+			return -ENOENT;
+		sa->spi = r->bound_spi;
+		sa->ipv = (uint8_t)ipv;
+		memcpy(sa->dst, r->dst, 16);
+		*serial = info.serial;
+		return 0;
+	}
 	if (r->cs.sa_spi != 0) {
 		/* a static SA named by the session (ipsec.sas[] has no selectors) */
 		for (unsigned j = 0; j < a->cfg->ipsec.n_sas; j++) {
@@ -603,6 +625,24 @@ static int launch(struct app_send *a, struct run *r)
 		st.rfc4656_sched = true;
 		memcpy(st.sid, r->ctl->sess.sid, sizeof(st.sid));
 	}
+	if (full && r->ctl->conf.draft != NULL) {
+		/* the seed draft's profile: the Server Greeting bound this
+		 * connection to a Child SA pair; its test packets go in that
+		 * pair's outbound SA and no other (the greeting's first SPI,
+		 * the server's inbound SA, is our outbound one) */
+		r->bound = true;
+		r->bound_proto = r->ctl->draft.protocol;
+		r->bound_spi = r->ctl->draft.spi_in;
+		if (select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
+			run_fail(a, r, "ikev2 (seed draft): outbound %s SA 0x%08x, the one the "
+				 "Server Greeting bound, is not in the data plane (deleted since?): "
+				 "nothing sent", r->bound_proto == IPPROTO_AH ? "AH" : "ESP",
+				 r->bound_spi);
+			explicit_bzero(&st.keys, sizeof(st.keys));
+			explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
+			return -ENOENT;
+		}
+	}
 	if (cs->sa_spi != 0 && select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
 		run_fail(a, r, "sa_spi 0x%x: no such outbound SA in the data plane; nothing "
 			 "sent", cs->sa_spi);
@@ -623,8 +663,9 @@ static int launch(struct app_send *a, struct run *r)
 		r->ipsec = true;
 		r->sa = st.sa;
 		app_log("session %s: test stream from UDP %u to port %u protected by outbound "
-			"SA 0x%08x (Sender Timestamp written before the encryption)", cs->name,
-			r->sport, r->dport, st.sa.spi);
+			"SA 0x%08x%s (Sender Timestamp written before the encryption)", cs->name,
+			r->sport, r->dport, st.sa.spi,
+			r->bound ? ", the Child SA the Server Greeting bound" : "");
 	}
 	rc = tw_send_stream_add(a->s, &st, &r->stream);
 	explicit_bzero(&st.keys, sizeof(st.keys));
@@ -1985,6 +2026,8 @@ void app_send_start(struct app_send *a)
  * protected run takes the newest SA that covers it now (a rekey installs
  * the new pair before the old one goes: no packet waits). A run that
  * none covers any more stops: its packets are never sent in the clear.
+ * A run the seed draft bound to one SA (r->bound) keeps it; when it is
+ * deleted the run stops (a later run binds to the newer pair).
  */
 static void reselect(struct app_send *a)
 {
@@ -2002,16 +2045,22 @@ static void reselect(struct app_send *a)
 			continue;
 		if (select_sa(a, r, &sa, &ser) != 0) {
 			tw_send_stream_stop(a->s, r->stream);
-			run_fail(a, r, "outbound SA 0x%08x is gone and no other Child SA covers "
-				 "the test stream: stopped (nothing sent in the clear)", r->sa.spi);
+			if (r->bound) /* seed draft: no other SA may carry this session */
+				run_fail(a, r, "ikev2 (seed draft): outbound SA 0x%08x, the one "
+					 "the Server Greeting bound, is gone: stopped (no other SA "
+					 "taken, nothing sent in the clear)", r->sa.spi);
+			else
+				run_fail(a, r, "outbound SA 0x%08x is gone and no other Child "
+					 "SA covers the test stream: stopped (nothing sent in the "
+					 "clear)", r->sa.spi);
 			continue;
 		}
 		if (ser == r->sa_serial)
 			continue;
 		if (tw_send_stream_set_sa(a->s, r->stream, &sa) != 0)
 			continue;
-		app_log("session %s: outbound SA 0x%08x -> 0x%08x (Child SA rekey)", r->cs.name,
-			r->sa.spi, sa.spi);
+		app_log("session %s: outbound SA 0x%08x -> 0x%08x (%s)", r->cs.name, r->sa.spi,
+			sa.spi, r->bound ? "the bound SA installed again" : "Child SA rekey");
 		r->sa = sa;
 		r->sa_serial = ser;
 	}
