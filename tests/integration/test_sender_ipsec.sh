@@ -18,7 +18,11 @@
 #      variant with TWAMP authenticated, OWAMP and TWAMP encrypted once, the
 #      streams through that Child SA; a client whose pair has other SPIs
 #      than the server's closes at the greeting, a wrong SKEYSEED gets
-#      Accept 1: the run fails saying so, nothing sent.
+#      Accept 1: the run fails saying so, nothing sent;
+#  (f) under the seed draft, two Child SA pairs between the same two
+#      addresses: the stream rides the one the greeting bound, not the one
+#      the selectors pick (per-SA counters); that SA deleted mid-run stops
+#      the run (no fallback); the next run binds to the pair left.
 # Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
 # OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
 # Prints TAP; needs root; about 60 s.
@@ -444,6 +448,65 @@ fail_run() {
            grep -qF '$8' '$LOG/$1.err'"
 }
 
+# (f) two Child SA pairs between the same two addresses (after alt2's
+# pair 1): pair 2 (0x1002 / 0x2002, other keys) is newer, so the greeting
+# binds it, but its selectors are TCP only: by the selectors the stream
+# would ride pair 1. The seed draft pins it to the bound SA: the per-SA
+# counters show every test packet in pair 2 and none in pair 1. Then
+# pair 2 is deleted mid-run: the run stops and says so (no fallback to
+# pair 1, which still covers it); the next run binds to pair 1.
+sa_a1() { sa a out:0x00001001 packets; }
+all_back() { # NAME COUNT SPI: every packet back, the stream pinned to SPI
+  "$PY" -c "
+import json
+p = json.load(open('$LOG/$1.json'))['packets']
+assert p['sent'] == $2 and p['received'] == $2 and p['lost'] == 0, p
+" && grep -q "session $1: test stream .* protected by outbound SA $3, the Child SA the Server Greeting bound" "$LOG/a.err"
+}
+pair2() { # SIDE: pair 2, its keys swapped, TCP selectors only
+  "pair_$1" 2 "$(cbc $CBC_BA $SHA_BA)" "$(cbc $CBC_AB $SHA_AB)" | sed 's|\[17/|[6/|g'
+}
+pinned() {
+  local base1 got rc run
+  pair2 b | key b add - >"$LOG/kpin-b" 2>&1
+  pair2 a | key a add - >"$LOG/kpin-a" 2>&1
+  check "(f) both sides learn a second pair (0x1002 / 0x2002, TCP selectors only)" \
+    test "$(grep -c '^ok added' "$LOG/kpin-a") $(grep -c '^ok added' "$LOG/kpin-b")" = "2 2"
+  base1=$(sa_a1)
+  draft_run d-pin twamp auth $DC; rc=$?
+  check "(f) the greeting binds pair 2: exit $rc, $DC back, the stream pinned to SA 0x1002" \
+    all_back d-pin $DC 0x00001002
+  got="A out $(sa a out:0x00001002 packets) in $(sa a in:0x00002002 packets), B in $(sa b in:0x00001002 packets) out $(sa b out:0x00002002 packets); pair 1 A out +$(($(sa_a1) - base1))"
+  check "(f) per-SA counters: every test packet in the bound pair 2, none in pair 1 ($got)" \
+    test "$got" = "A out $DC in $DC, B in $DC out $DC; pair 1 A out +0"
+  # a long run bound to pair 2; once its packets flow, pair 2 is deleted
+  # (A's outbound first)
+  base1=$(sa_a1)
+  draft_run d-gone twamp auth 5000 &
+  run=$!
+  for _ in $(seq 1 100); do
+    [ "$(sa a out:0x00001002 packets)" -gt $DC ] 2>/dev/null && break
+    sleep 0.1
+  done
+  {
+    key a del child-del spi=00001002 dir=out proto=esp dst=$B_V4
+    key a del child-del spi=00002002 dir=in proto=esp dst=$A_V4
+    key b del child-del spi=00001002 dir=in proto=esp dst=$B_V4
+    key b del child-del spi=00002002 dir=out proto=esp dst=$A_V4
+  } >"$LOG/kpin-del" 2>&1
+  wait $run; rc=$?
+  got=$(($(sa_a1) - base1))
+  check "(f) the bound SA deleted mid-run: the run stops (exit $rc), says so, pair 1 carried none of it (+$got)" \
+    sh -c "[ $rc -ne 0 ] && [ \$(grep -c '^ok deleted' '$LOG/kpin-del') -eq 4 ] && [ $got -eq 0 ] &&
+           grep -qF 'session d-gone: ikev2 (seed draft): outbound SA 0x00001002, the one the Server Greeting bound, is gone: stopped (no other SA taken, nothing sent in the clear)' '$LOG/a.err'"
+  base1=$(sa_a1)
+  draft_run d-rebind twamp auth $DC; rc=$?
+  got=$(($(sa_a1) - base1))
+  check "(f) the next run binds to pair 1, the pair left: exit $rc, $DC back, pinned to SA 0x1001" \
+    all_back d-rebind $DC 0x00001001
+  check "(f) SA 0x1001's counter counts that run's $DC packets (+$got)" test "$got" = "$DC"
+}
+
 DC=30 DO=20
 for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
   vn=${v#variant: }; vn=${vn%%,*}
@@ -470,6 +533,7 @@ for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
   got="A out $(sa a out:0x00001001 packets) in $(sa a in:0x00002001 packets), B in $(sa b in:0x00001001 packets) out $(sa b out:0x00002001 packets)"
   check "(e) $v: per-SA counters: the test streams on the bound Child SA ($got)" \
     test "$got" = "A out $np in $nb, B in $np out $nb"
+  if [ "$vn" = alt2 ]; then pinned; fi
   if [ "$vn" != base ]; then continue; fi
 
   # no Child SA pair between the two ends (IPv6: none pushed): refused
