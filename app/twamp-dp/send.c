@@ -117,6 +117,16 @@ struct run {
 	bool ipsec;
 	struct tw_send_sa sa;
 	uint64_t sa_serial;
+	/* seed draft: the stream is pinned to the outbound SA the Server
+	 * Greeting bound (the server's inbound SPI), never another one */
+	bool bound;
+	uint8_t bound_proto;             /* 50 ESP, 51 AH */
+	uint32_t bound_spi;
+	/* the bound pair as the key-import table showed it (keys wiped): its
+	 * rekey successor takes the stream over (tw_keyimp_draft_successor) */
+	bool has_bview;
+	struct tw_keyimp_draft bview;
+	uint64_t sa_rekeys;              /* moves to a rekeyed SA (telemetry) */
 	struct app_send *ctl_app;
 	char sid[2 * TW_CTRL_SID_LEN + 1]; /* full TWAMP, hex */
 	uint16_t dport;                  /* test port: peer_port, or the server's */
@@ -224,6 +234,7 @@ static void msg_set(char *buf, size_t size, const char *fmt, ...)
 
 static void run_fail(struct app_send *a, struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static bool bound_successor(struct app_send *a, struct run *r);
 
 static void run_fail(struct app_send *a, struct run *r, const char *fmt, ...)
 {
@@ -423,9 +434,11 @@ static void run_layout(const struct run *r, enum tw_test_mode tmode, struct tw_t
 }
 
 /*
- * The outbound SA protecting run @p r's test stream (spd.h): of the
- * key-import Child SAs whose selectors cover the stream, the newest one
- * in the data plane. 0 with @p sa and @p serial, or -ENOENT.
+ * The outbound SA protecting run @p r's test stream: under the seed
+ * draft's profile the one the Server Greeting bound (r->bound: by its SPI,
+ * whatever the selectors say), else (spd.h) of the key-import Child SAs
+ * whose selectors cover the stream, the newest one in the data plane.
+ * 0 with @p sa and @p serial, or -ENOENT.
  */
 static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa *sa,
 		     uint64_t *serial)
@@ -440,6 +453,21 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 
 	if (a->ipsec == NULL)
 		return -ENOENT;
+	if (r->bound) {
+		/* seed draft §4.1: the greeting bound this Child SA (its outer
+		 * addresses are the control connection's ends); gone = none */
+		unsigned ipv = r->family == AF_INET6 ? 6 : 4;
+
+		if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, r->bound_proto == IPPROTO_AH ?
+				    TW_IPSEC_AH : TW_IPSEC_ESP, r->bound_spi, ipv, r->dst,
+				    &info) != 0)
+			return -ENOENT;
+		sa->spi = r->bound_spi;
+		sa->ipv = (uint8_t)ipv;
+		memcpy(sa->dst, r->dst, 16);
+		*serial = info.serial;
+		return 0;
+	}
 	if (r->cs.sa_spi != 0) {
 		/* a static SA named by the session (ipsec.sas[] has no selectors) */
 		for (unsigned j = 0; j < a->cfg->ipsec.n_sas; j++) {
@@ -639,6 +667,24 @@ static int launch(struct app_send *a, struct run *r)
 		st.rfc4656_sched = true;
 		memcpy(st.sid, r->ctl->sess.sid, sizeof(st.sid));
 	}
+	if (full && r->ctl->conf.draft != NULL) {
+		/* the seed draft's profile: the Server Greeting bound this
+		 * connection to a Child SA pair; its test packets go in that
+		 * pair's outbound SA and no other (the greeting's first SPI,
+		 * the server's inbound SA, is our outbound one) */
+		r->bound = true;
+		r->bound_proto = r->ctl->draft.protocol;
+		r->bound_spi = r->ctl->draft.spi_in;
+		if (select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
+			run_fail(a, r, "ikev2 (seed draft): outbound %s SA 0x%08x, the one the "
+				 "Server Greeting bound, is not in the data plane (deleted since?): "
+				 "nothing sent", r->bound_proto == IPPROTO_AH ? "AH" : "ESP",
+				 r->bound_spi);
+			explicit_bzero(&st.keys, sizeof(st.keys));
+			explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
+			return -ENOENT;
+		}
+	}
 	if (cs->sa_spi != 0 && select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
 		run_fail(a, r, "sa_spi 0x%x: no such outbound SA in the data plane; nothing "
 			 "sent", cs->sa_spi);
@@ -659,8 +705,9 @@ static int launch(struct app_send *a, struct run *r)
 		r->ipsec = true;
 		r->sa = st.sa;
 		app_log("session %s: test stream from UDP %u to port %u protected by outbound "
-			"SA 0x%08x (Sender Timestamp written before the encryption)", cs->name,
-			r->sport, r->dport, st.sa.spi);
+			"SA 0x%08x%s (Sender Timestamp written before the encryption)", cs->name,
+			r->sport, r->dport, st.sa.spi,
+			r->bound ? ", the Child SA the Server Greeting bound" : "");
 	}
 	rc = tw_send_stream_add(a->s, &st, &r->stream);
 	explicit_bzero(&st.keys, sizeof(st.keys));
@@ -674,6 +721,8 @@ static int launch(struct app_send *a, struct run *r)
 	pthread_mutex_lock(&a->lock);
 	r->state = R_RUN;
 	pthread_mutex_unlock(&a->lock);
+	if (r->bound) /* a rekey of the pair during the control exchange */
+		(void)bound_successor(a, r);
 	return 0;
 }
 
@@ -848,6 +897,20 @@ static void *ctl_main(void *arg)
 	return NULL;
 }
 
+/* Keep the pair @p d (its SPIs, owner, transforms, add sequence; not its
+ * keys) as run @p r's bound pair, for finding its rekey successor. */
+static void bound_view(struct run *r, const struct tw_keyimp_draft *d)
+{
+	r->bview = *d;
+	explicit_bzero(r->bview.skeyseed, sizeof(r->bview.skeyseed));
+	explicit_bzero(r->bview.keymat, sizeof(r->bview.keymat));
+	explicit_bzero(r->bview.encr_key_in, sizeof(r->bview.encr_key_in));
+	explicit_bzero(r->bview.encr_key_out, sizeof(r->bview.encr_key_out));
+	explicit_bzero(r->bview.integ_key_in, sizeof(r->bview.integ_key_in));
+	explicit_bzero(r->bview.integ_key_out, sizeof(r->bview.integ_key_out));
+	r->has_bview = true;
+}
+
 /*
  * The seed draft's profile (docs/protocol.md): the newest Child SA pair
  * whose outer addresses are this session's two ends gives the binding the
@@ -882,6 +945,7 @@ static int draft_begin(struct app_send *a, struct run *r, struct ctl *c)
 	}
 	rc = tw_keyimp_draft_client(&d, v, keymat, ip->sid_key, c->secret, sizeof(c->secret),
 				    &c->draft);
+	bound_view(r, &d);
 	tw_keyimp_draft_wipe(&d);
 	if (rc == -ENOTSUP)
 		run_fail(a, r, "ikev2 (seed draft, alt2): the Child SA between %s and %s "
@@ -1887,6 +1951,8 @@ static int tel_result(const char *cmd, const char *params, struct rte_tel_data *
 			rte_tel_data_add_dict_u64(d, "lost", s->lost);
 			rte_tel_data_add_dict_u64(d, "in_flight", s->in_flight);
 			rte_tel_data_add_dict_u64(d, "dup", s->dup);
+			if (r->ipsec)
+				rte_tel_data_add_dict_u64(d, "sa_rekeys", r->sa_rekeys);
 			/* RTT without the reflector's processing time: >= 0 unless
 			 * the reflector's clock jumped; telemetry has no int64 */
 			rte_tel_data_add_dict_u64(d, "rtt_min_ns",
@@ -2055,10 +2121,62 @@ void app_send_start(struct app_send *a)
 }
 
 /*
+ * Seed draft §4.1 (lines ~331-334, ~439-442: a rekeyed SA's key replaces
+ * the old one): run @p r, bound to a Child SA pair, moves its stream to
+ * that pair's rekey successor (tw_keyimp_draft_successor(): same outer
+ * addresses, protocol, owning IKE SA and transforms, added after it) once
+ * the successor's outbound SA is in the data plane, the bound one still
+ * there or not. Only the ESP/AH protection moves: the TWAMP-Test keys
+ * (Alt. 2: those of the bound SA) stay the control connection's. true if
+ * it moved.
+ */
+static bool bound_successor(struct app_send *a, struct run *r)
+{
+	const struct tw_keyimp *t = app_keyimp_table();
+	struct tw_keyimp_draft n;
+	struct tw_ipsec_sa_info info;
+	struct tw_send_sa sa;
+	unsigned ipv = r->family == AF_INET6 ? 6 : 4;
+	uint32_t old = r->bound_spi;
+
+	if (t == NULL || !r->has_bview || tw_keyimp_draft_successor(t, &r->bview, &n) != 0)
+		return false;
+	if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, n.proto == IPPROTO_AH ? TW_IPSEC_AH :
+			    TW_IPSEC_ESP, n.spi_out, ipv, r->dst, &info) != 0) {
+		tw_keyimp_draft_wipe(&n);
+		return false;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.spi = n.spi_out;
+	sa.ipv = (uint8_t)ipv;
+	memcpy(sa.dst, r->dst, 16);
+	if (tw_send_stream_set_sa(a->s, r->stream, &sa) != 0) {
+		tw_keyimp_draft_wipe(&n);
+		return false;
+	}
+	bound_view(r, &n);
+	tw_keyimp_draft_wipe(&n);
+	r->bound_proto = r->bview.proto;
+	r->bound_spi = sa.spi;
+	r->sa = sa;
+	r->sa_serial = info.serial;
+	pthread_mutex_lock(&a->lock);
+	r->sa_rekeys++;
+	pthread_mutex_unlock(&a->lock);
+	app_log("session %s: bound SA 0x%08x rekeyed: stream continues in 0x%08x, its "
+		"successor (same IKE SA, addresses and transforms; the TWAMP-Test keys stay "
+		"the control connection's)", r->cs.name, old, sa.spi);
+	return true;
+}
+
+/*
  * The SA table changed (a Child SA added, deleted or re-paired): each
  * protected run takes the newest SA that covers it now (a rekey installs
  * the new pair before the old one goes: no packet waits). A run that
  * none covers any more stops: its packets are never sent in the clear.
+ * A run the seed draft bound to one SA (r->bound) keeps it until a rekey
+ * successor of its pair appears (bound_successor()); deleted with none,
+ * the run stops.
  */
 static void reselect(struct app_send *a)
 {
@@ -2074,18 +2192,31 @@ static void reselect(struct app_send *a)
 
 		if (!r->ipsec || !r->has_stream || r->state != R_RUN)
 			continue;
+		if (r->bound && bound_successor(a, r))
+			continue;
 		if (select_sa(a, r, &sa, &ser) != 0) {
 			tw_send_stream_stop(a->s, r->stream);
-			run_fail(a, r, "outbound SA 0x%08x is gone and no other Child SA covers "
-				 "the test stream: stopped (nothing sent in the clear)", r->sa.spi);
+			if (r->bound) /* seed draft: no other SA may carry this session */
+				run_fail(a, r, "ikev2 (seed draft): outbound SA 0x%08x, the one "
+					 "the Server Greeting bound, is gone with no rekey successor: "
+					 "stopped (no other SA taken, nothing sent in the clear)",
+					 r->sa.spi);
+			else
+				run_fail(a, r, "outbound SA 0x%08x is gone and no other Child "
+					 "SA covers the test stream: stopped (nothing sent in the "
+					 "clear)", r->sa.spi);
 			continue;
 		}
 		if (ser == r->sa_serial)
 			continue;
 		if (tw_send_stream_set_sa(a->s, r->stream, &sa) != 0)
 			continue;
-		app_log("session %s: outbound SA 0x%08x -> 0x%08x (Child SA rekey)", r->cs.name,
-			r->sa.spi, sa.spi);
+		app_log("session %s: outbound SA 0x%08x -> 0x%08x (%s)", r->cs.name, r->sa.spi,
+			sa.spi, r->bound ? "the bound SA installed again" : "Child SA rekey");
+		pthread_mutex_lock(&a->lock);
+		if (!r->bound)
+			r->sa_rekeys++;
+		pthread_mutex_unlock(&a->lock);
 		r->sa = sa;
 		r->sa_serial = ser;
 	}

@@ -1316,19 +1316,42 @@ static bool draft_named(const struct tw_keyimp_child *in,
 	return in->peer_spi == out->spi || out->peer_spi == in->spi;
 }
 
-int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr *local,
-			 const struct tw_keyimp_addr *remote, struct tw_keyimp_draft *out)
+/* What a draft search keeps: every pair (NULL), or the rekey successors
+ * of one (tw_keyimp_draft_successor()). */
+struct draft_filter {
+	uint8_t proto;
+	uint8_t ike_spi_i[8], ike_spi_r[8];
+	uint64_t after;
+	const struct tw_keyimp_draft *of;
+};
+
+/* Seed draft §4.1 (lines ~331-334): a rekey of the pair of @p f gives a
+ * pair of the same protocol, owning IKE SA (its current one) and
+ * transforms, added after it, with new SPIs both ways; the reqid, when
+ * both carry one, is kept. */
+static bool draft_keep(const struct draft_filter *f, const struct tw_keyimp_child *in,
+		       const struct tw_keyimp_child *out, uint64_t gen)
+{
+	const struct tw_keyimp_draft *b = f->of;
+
+	return in->proto == f->proto && gen > f->after && in->spi != b->spi_in &&
+	       out->spi != b->spi_out &&
+	       child_of(in, f->ike_spi_i, f->ike_spi_r) && in->encr == b->encr &&
+	       in->encr_keylen == b->encr_keylen && in->encr_key_len == b->encr_key_len &&
+	       in->integ == b->integ && in->integ_key_len == b->integ_key_len &&
+	       (!b->has_reqid || !in->has_reqid || in->reqid == b->reqid);
+}
+
+/* The newest pair between local and remote (that f keeps, if given) into
+ * out; 0 or -ENOENT. */
+static int draft_search(const struct tw_keyimp *t, const struct tw_keyimp_addr *local,
+			const struct tw_keyimp_addr *remote, const struct draft_filter *f,
+			struct tw_keyimp_draft *out)
 {
 	const struct tw_keyimp_child *bin = NULL, *bout = NULL;
 	const struct ike_ent *ike;
 	uint64_t bgen = 0;
 
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	if (t == NULL || local == NULL || remote == NULL || out == NULL ||
-	    (local->family != AF_INET && local->family != AF_INET6) ||
-	    local->family != remote->family)
-		return -EINVAL;
 	for (uint32_t i = 0; i < t->n_child; i++) {
 		const struct tw_keyimp_child *in = &t->child[i].sa, *po = NULL;
 		uint64_t gen;
@@ -1352,6 +1375,8 @@ int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr 
 		if (po == NULL)
 			continue;
 		gen = in->generation > po->generation ? in->generation : po->generation;
+		if (f != NULL && !draft_keep(f, in, po, gen))
+			continue;
 		if (bin == NULL || gen > bgen) {
 			bin = in;
 			bout = po;
@@ -1366,6 +1391,13 @@ int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr 
 	out->proto = bin->proto;
 	out->spi_in = bin->spi;
 	out->spi_out = bout->spi;
+	out->local = *local;
+	out->remote = *remote;
+	memcpy(out->ike_spi_i, bin->ike_spi_i, 8);
+	memcpy(out->ike_spi_r, bin->ike_spi_r, 8);
+	out->has_reqid = bin->has_reqid;
+	out->reqid = bin->reqid;
+	out->generation = bgen;
 	out->prf = ike->sa.prf;
 	out->skeyseed_len = ike->sa.skeyseed_len;
 	memcpy(out->skeyseed, ike->sa.skeyseed, ike->sa.skeyseed_len);
@@ -1384,4 +1416,50 @@ int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr 
 	memcpy(out->integ_key_in, bin->integ_key, bin->integ_key_len);
 	memcpy(out->integ_key_out, bout->integ_key, bout->integ_key_len);
 	return 0;
+}
+
+static bool draft_addr_ok(const struct tw_keyimp_addr *local, const struct tw_keyimp_addr *remote)
+{
+	return (local->family == AF_INET || local->family == AF_INET6) &&
+	       local->family == remote->family;
+}
+
+int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr *local,
+			 const struct tw_keyimp_addr *remote, struct tw_keyimp_draft *out)
+{
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (t == NULL || local == NULL || remote == NULL || out == NULL ||
+	    !draft_addr_ok(local, remote))
+		return -EINVAL;
+	return draft_search(t, local, remote, NULL, out);
+}
+
+/* Seed draft §4.1 (lines ~331-334, ~439-442): a rekeyed Child SA's keys
+ * replace the old ones; here, which pair replaced the bound one. */
+int tw_keyimp_draft_successor(const struct tw_keyimp *t, struct tw_keyimp_draft *bound,
+			      struct tw_keyimp_draft *out)
+{
+	const struct child_ent *cur;
+	struct draft_filter f;
+
+	if (out != NULL && out != bound)
+		memset(out, 0, sizeof(*out));
+	if (t == NULL || bound == NULL || out == NULL || bound == out ||
+	    !draft_addr_ok(&bound->local, &bound->remote) ||
+	    (bound->proto != TW_KEYIMP_ESP && bound->proto != TW_KEYIMP_AH))
+		return -EINVAL;
+	/* still here: its owner now (an ike-rekey re-parents the children) */
+	cur = child_find(t, bound->proto, bound->spi_in, &bound->local, TW_KEYIMP_DIR_IN);
+	if (cur != NULL && cur->sa.has_ike) {
+		memcpy(bound->ike_spi_i, cur->sa.ike_spi_i, 8);
+		memcpy(bound->ike_spi_r, cur->sa.ike_spi_r, 8);
+	}
+	memset(&f, 0, sizeof(f));
+	f.proto = bound->proto;
+	memcpy(f.ike_spi_i, bound->ike_spi_i, 8);
+	memcpy(f.ike_spi_r, bound->ike_spi_r, 8);
+	f.after = bound->generation;
+	f.of = bound;
+	return draft_search(t, &bound->local, &bound->remote, &f, out);
 }

@@ -264,6 +264,13 @@ struct tw_keyimp_draft {
 	uint16_t integ;
 	uint8_t integ_key_in[TW_KEYIMP_INTEG_KEY_MAX], integ_key_out[TW_KEYIMP_INTEG_KEY_MAX];
 	uint8_t integ_key_len;
+	struct tw_keyimp_addr local, remote; /**< the outer addresses searched */
+	uint8_t ike_spi_i[8], ike_spi_r[8];  /**< the owning IKE SA (when found) */
+	bool has_reqid;                 /**< the inbound direction's reqid */
+	uint32_t reqid;
+	/** The pair's add sequence: the generation of its later-added
+	 *  direction (struct tw_keyimp_child); a higher one was added later. */
+	uint64_t generation;
 };
 
 /**
@@ -280,6 +287,23 @@ struct tw_keyimp_draft {
  */
 int tw_keyimp_draft_find(const struct tw_keyimp *t, const struct tw_keyimp_addr *local,
 			 const struct tw_keyimp_addr *remote, struct tw_keyimp_draft *out);
+
+/**
+ * The rekey successor of the pair @p bound (a view tw_keyimp_draft_find()
+ * or this call gave, kept by the caller; its keys are not used): the
+ * newest pair between the same outer addresses, of the same protocol and
+ * owning IKE SA, with the same transforms (and reqid, when both carry
+ * one), added after it (higher generation). A pair that existed before
+ * @p bound is never its successor. While @p bound's inbound SA is still in
+ * the table its owner is re-read into @p bound->ike_spi_* (an ike-rekey
+ * re-parents the children); once it is gone the owner last seen is
+ * compared, so call this at every table change while bound.
+ * @return 0 with @p *out (wipe it), -ENOENT (no successor), -EINVAL (NULL,
+ *         @p out = @p bound, bad addresses or protocol); on error @p *out
+ *         is zeroed (unless it is @p bound, left as it was).
+ */
+int tw_keyimp_draft_successor(const struct tw_keyimp *t, struct tw_keyimp_draft *bound,
+			      struct tw_keyimp_draft *out);
 
 /** Wipe a draft view (its keys). NULL is a no-op. */
 void tw_keyimp_draft_wipe(struct tw_keyimp_draft *d);

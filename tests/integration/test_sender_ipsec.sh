@@ -18,10 +18,17 @@
 #      variant with TWAMP authenticated, OWAMP and TWAMP encrypted once, the
 #      streams through that Child SA; a client whose pair has other SPIs
 #      than the server's closes at the greeting, a wrong SKEYSEED gets
-#      Accept 1: the run fails saying so, nothing sent.
+#      Accept 1: the run fails saying so, nothing sent;
+#  (f) under the seed draft, two Child SA pairs between the same two
+#      addresses: the stream rides the one the greeting bound, not the one
+#      the selectors pick (per-SA counters); that SA deleted mid-run stops
+#      the run (no fallback to an older pair); the next run binds to the
+#      pair left; a Child SA rekey of that bound pair mid-run (a new pair
+#      added, the old one deleted) moves the stream to the new pair: every
+#      packet back, the move logged once and counted (sa_rekeys).
 # Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
 # OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
-# Prints TAP; needs root; about 60 s.
+# Prints TAP; needs root; about 95 s.
 #
 #   tests/integration/test_sender_ipsec.sh BUILD_DIR
 # (KEEP_LOG=DIR copies the logs, captures and results there before cleaning up)
@@ -448,6 +455,129 @@ fail_run() {
            grep -qF '$8' '$LOG/$1.err'"
 }
 
+# (f) two Child SA pairs between the same two addresses (after alt2's
+# pair 1): pair 2 (0x1002 / 0x2002, other keys) is newer, so the greeting
+# binds it, but its selectors are TCP only: by the selectors the stream
+# would ride pair 1. The seed draft pins it to the bound SA: the per-SA
+# counters show every test packet in pair 2 and none in pair 1. Then
+# pair 2 is deleted mid-run: the run stops and says so (no fallback to
+# pair 1, which still covers it); the next run binds to pair 1.
+sa_a1() { sa a out:0x00001001 packets; }
+all_back() { # NAME COUNT SPI: every packet back, the stream pinned to SPI
+  "$PY" -c "
+import json
+p = json.load(open('$LOG/$1.json'))['packets']
+assert p['sent'] == $2 and p['received'] == $2 and p['lost'] == 0, p
+" && grep -q "session $1: test stream .* protected by outbound SA $3, the Child SA the Server Greeting bound" "$LOG/a.err"
+}
+pair2() { # SIDE: pair 2, its keys swapped, TCP selectors only
+  "pair_$1" 2 "$(cbc $CBC_BA $SHA_BA)" "$(cbc $CBC_AB $SHA_AB)" | sed 's|\[17/|[6/|g'
+}
+pinned() {
+  local base1 got rc run
+  pair2 b | key b add - >"$LOG/kpin-b" 2>&1
+  pair2 a | key a add - >"$LOG/kpin-a" 2>&1
+  check "(f) both sides learn a second pair (0x1002 / 0x2002, TCP selectors only)" \
+    test "$(grep -c '^ok added' "$LOG/kpin-a") $(grep -c '^ok added' "$LOG/kpin-b")" = "2 2"
+  base1=$(sa_a1)
+  draft_run d-pin twamp auth $DC; rc=$?
+  check "(f) the greeting binds pair 2: exit $rc, $DC back, the stream pinned to SA 0x1002" \
+    all_back d-pin $DC 0x00001002
+  got="A out $(sa a out:0x00001002 packets) in $(sa a in:0x00002002 packets), B in $(sa b in:0x00001002 packets) out $(sa b out:0x00002002 packets); pair 1 A out +$(($(sa_a1) - base1))"
+  check "(f) per-SA counters: every test packet in the bound pair 2, none in pair 1 ($got)" \
+    test "$got" = "A out $DC in $DC, B in $DC out $DC; pair 1 A out +0"
+  # a long run bound to pair 2; once its packets flow, pair 2 is deleted
+  # (A's outbound first)
+  base1=$(sa_a1)
+  draft_run d-gone twamp auth 5000 &
+  run=$!
+  for _ in $(seq 1 100); do
+    [ "$(sa a out:0x00001002 packets)" -gt $DC ] 2>/dev/null && break
+    sleep 0.1
+  done
+  {
+    key a del child-del spi=00001002 dir=out proto=esp dst=$B_V4
+    key a del child-del spi=00002002 dir=in proto=esp dst=$A_V4
+    key b del child-del spi=00001002 dir=in proto=esp dst=$B_V4
+    key b del child-del spi=00002002 dir=out proto=esp dst=$A_V4
+  } >"$LOG/kpin-del" 2>&1
+  wait $run; rc=$?
+  got=$(($(sa_a1) - base1))
+  check "(f) the bound SA deleted mid-run: the run stops (exit $rc), says so, pair 1 carried none of it (+$got)" \
+    sh -c "[ $rc -ne 0 ] && [ \$(grep -c '^ok deleted' '$LOG/kpin-del') -eq 4 ] && [ $got -eq 0 ] &&
+           grep -qF 'session d-gone: ikev2 (seed draft): outbound SA 0x00001002, the one the Server Greeting bound, is gone with no rekey successor: stopped (no other SA taken, nothing sent in the clear)' '$LOG/a.err'"
+  base1=$(sa_a1)
+  draft_run d-rebind twamp auth $DC; rc=$?
+  got=$(($(sa_a1) - base1))
+  check "(f) the next run binds to pair 1, the pair left: exit $rc, $DC back, pinned to SA 0x1001" \
+    all_back d-rebind $DC 0x00001001
+  check "(f) SA 0x1001's counter counts that run's $DC packets (+$got)" test "$got" = "$DC"
+  rekeyed
+}
+
+# (f) a Child SA rekey of the bound pair 1 during a long run: pair 3
+# (0x1003 / 0x2003: same IKE SA, addresses and transforms, new keys) is
+# added, B first (its inbound half ready before A sends in it); once A has
+# both halves the stream moves to pair 3 and says so; after pair 1's last
+# replies are back, pair 1 is deleted (as strongSwan does after a rekey):
+# the run goes on to the end with every packet back.
+pair3() { "pair_$1" 3 "$(cbc $CBC_BA $SHA_BA)" "$(cbc $CBC_AB $SHA_AB)"; }
+sa_a3() { sa a out:0x00001003 packets; }
+rekey_ok() { [ "$1" -eq 0 ] && all_back d-rekey "$2" 0x00001001; } # RC COUNT
+run_rekeys() { # NAME: sa_rekeys of the run NAME in /twamp/send/result
+  local id
+  for id in $(tel a /twamp/send/runs | "$PY" -c "import json,sys; print(' '.join(json.load(sys.stdin)))"); do
+    tel a "/twamp/send/result,$id" | "$PY" -c "
+import json, sys
+r = json.load(sys.stdin)
+if r.get('name') == '$1':
+    print(r.get('sa_rekeys'))"
+  done
+}
+rekeyed() {
+  local base1 basein rc run n p1 p3 got moved="session d-rekey: bound SA 0x00001001 rekeyed: stream continues in 0x00001003, its successor"
+  local nr=5000
+  base1=$(sa_a1)
+  basein=$(sa a in:0x00002001 packets)
+  draft_run d-rekey twamp auth $nr &
+  run=$!
+  for _ in $(seq 1 100); do
+    [ "$(sa_a1)" -gt $((base1 + DC)) ] 2>/dev/null && break
+    sleep 0.1
+  done
+  pair3 b | key b add - >"$LOG/kre-b" 2>&1
+  pair3 a | key a add - >"$LOG/kre-a" 2>&1
+  for _ in $(seq 1 100); do grep -qF "$moved" "$LOG/a.err" && break; sleep 0.1; done
+  # pair 1's outbound is no longer used: wait until its replies are in
+  for _ in $(seq 1 100); do
+    [ $(($(sa a in:0x00002001 packets) - basein)) -eq $(($(sa_a1) - base1)) ] && break
+    sleep 0.1
+  done
+  p1=$(($(sa_a1) - base1)) # frozen since the move (and gone with pair 1)
+  {
+    key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4
+    key a del child-del spi=00002001 dir=in proto=esp dst=$A_V4
+    key b del child-del spi=00001001 dir=in proto=esp dst=$B_V4
+    key b del child-del spi=00002001 dir=out proto=esp dst=$A_V4
+  } >"$LOG/kre-del" 2>&1
+  n=$(($(sa a out:0x00001003 packets) + 0))
+  wait $run; rc=$?
+  p3=$(sa_a3)
+  check "(f) rekey of the bound pair: pair 3 added on both sides (2 + 2), pair 1 deleted (4) while the run sends ($n sent in pair 3 then)" \
+    sh -c "[ \$(grep -c '^ok added' '$LOG/kre-a') -eq 2 ] && [ \$(grep -c '^ok added' '$LOG/kre-b') -eq 2 ] &&
+           [ \$(grep -c '^ok deleted' '$LOG/kre-del') -eq 4 ] && [ $n -lt $nr ]"
+  check "(f) the run survives the rekey: exit $rc, all $nr back, none lost" \
+    rekey_ok $rc $nr
+  check "(f) the log names the move once: bound SA 0x00001001 rekeyed, continues in 0x00001003" \
+    test "$(grep -cF "$moved" "$LOG/a.err")" = 1
+  got="A out pair 1 +$p1, pair 3 $p3, in pair 3 $(sa a in:0x00002003 packets); B in pair 3 $(sa b in:0x00001003 packets) out $(sa b out:0x00002003 packets)"
+  check "(f) exact counters: A out pair 1 + pair 3 = $nr, both used, pair 3's replies all back ($got)" \
+    sh -c "[ $((p1 + p3)) -eq $nr ] && [ $p1 -gt 0 ] && [ $p3 -gt 0 ] &&
+           [ '$got' = 'A out pair 1 +$p1, pair 3 $p3, in pair 3 $p3; B in pair 3 $p3 out $p3' ]"
+  got=$(run_rekeys d-rekey)
+  check "(f) /twamp/send/result counts the move: sa_rekeys $got" test "$got" = 1
+}
+
 DC=30 DO=20
 for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
   vn=${v#variant: }; vn=${vn%%,*}
@@ -474,6 +604,7 @@ for v in "variant: base" "variant: alt1, secret: keymat" "variant: alt2"; do
   got="A out $(sa a out:0x00001001 packets) in $(sa a in:0x00002001 packets), B in $(sa b in:0x00001001 packets) out $(sa b out:0x00002001 packets)"
   check "(e) $v: per-SA counters: the test streams on the bound Child SA ($got)" \
     test "$got" = "A out $np in $nb, B in $np out $nb"
+  if [ "$vn" = alt2 ]; then pinned; fi
   if [ "$vn" != base ]; then continue; fi
 
   # no Child SA pair between the two ends (IPv6: none pushed): refused

@@ -1302,6 +1302,127 @@ static void test_draft_client(void **state)
 	tw_keyimp_draft_wipe(&d);
 }
 
+/* ---- a bound pair's rekey successor (tw_keyimp_draft_successor) ---- */
+
+#define SPI_I2 "1111111111111111"
+#define SPI_R2 "2222222222222222"
+/* a pair (out SPI 0xN001, in 0xN002) between 198.18.0.1 and .2 under the
+ * IKE SA si/sr, AES-CBC with @p bits and @p extra fields on both halves */
+static void pair(struct fx *f, unsigned n, const char *si, const char *sr, unsigned bits,
+		 const char *extra)
+{
+	char line[1024];
+	const char *key = bits == 256 ? ENC_A ENC_A : ENC_A;
+
+	snprintf(line, sizeof(line), "child-add spi=0000%x001 dir=out peer-spi=0000%x002 "
+		 "proto=esp mode=tunnel src=198.18.0.1 dst=198.18.0.2 encap=none encr=12 "
+		 "encr-keylen=%u encr-key=%s integ=12 integ-key=" SHAKEY TS " ike-spi-i=%s "
+		 "ike-spi-r=%s%s", n, n, bits, key, si, sr, extra);
+	REQ(f, line, "ok added");
+	snprintf(line, sizeof(line), "child-add spi=0000%x002 dir=in peer-spi=0000%x001 "
+		 "proto=esp mode=tunnel src=198.18.0.2 dst=198.18.0.1 encap=none encr=12 "
+		 "encr-keylen=%u encr-key=%s integ=12 integ-key=" SHAKEY TS " ike-spi-i=%s "
+		 "ike-spi-r=%s%s", n, n, bits, key, si, sr, extra);
+	REQ(f, line, "ok added");
+}
+
+static void successor(struct fx *f, struct tw_keyimp_draft *bound, int want_rc,
+		      uint32_t want_in)
+{
+	struct tw_keyimp_draft n;
+
+	assert_int_equal(tw_keyimp_draft_successor(f->t, bound, &n), want_rc);
+	assert_int_equal(n.spi_in, want_in);
+	if (want_rc == 0) {
+		assert_int_equal(n.spi_out, want_in - 1);
+		assert_true(n.generation > bound->generation);
+		assert_memory_equal(n.ike_spi_i, bound->ike_spi_i, 8);
+	}
+	tw_keyimp_draft_wipe(&n);
+}
+
+static void test_draft_successor(void **state)
+{
+	struct fx *f = fx_new(0, 0, true);
+	struct tw_keyimp_draft p, s, t;
+	uint8_t si2[8];
+
+	(void)state;
+	REQ(f, "hello versions=1 source=strongswan", "ok version=1");
+	REQ(f, "ike-up spi-i=" SPI_I " spi-r=" SPI_R " prf=5 sk-d=" K32 " local=198.18.0.1 "
+	    "remote=198.18.0.2 local-id=dut.example remote-id=peer role=responder", "ok added");
+	REQ(f, "ike-up spi-i=" SPI_I2 " spi-r=" SPI_R2 " prf=5 sk-d=" K32 " local=198.18.0.1 "
+	    "remote=198.18.0.2 local-id=dut.example remote-id=peer2 role=responder", "ok added");
+	/* pair 1, then pair 2 which the run binds (the newest): pair 1 existed
+	 * before it, so it is never its successor, even once pair 2 is gone */
+	pair(f, 1, SPI_I, SPI_R, 128, "");
+	pair(f, 2, SPI_I, SPI_R, 128, "");
+	find(f, "198.18.0.1", "198.18.0.2", 0, &p);
+	assert_int_equal(p.spi_in, 0x2002);
+	assert_int_equal(p.spi_out, 0x2001);
+	assert_int_equal(p.local.addr[3], 1);
+	assert_int_equal(p.remote.addr[3], 2);
+	assert_true(p.generation >= 4);
+	successor(f, &p, -ENOENT, 0);
+
+	/* bad arguments: nothing found, out zeroed */
+	assert_int_equal(tw_keyimp_draft_successor(NULL, &p, &s), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_successor(f->t, NULL, &s), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_successor(f->t, &p, NULL), -EINVAL);
+	assert_int_equal(tw_keyimp_draft_successor(f->t, &p, &p), -EINVAL);
+	t = p;
+	t.proto = 17;
+	assert_int_equal(tw_keyimp_draft_successor(f->t, &t, &s), -EINVAL);
+	t = p;
+	t.remote.family = 10; /* AF_INET6 against an IPv4 local */
+	assert_int_equal(tw_keyimp_draft_successor(f->t, &t, &s), -EINVAL);
+	assert_int_equal(s.spi_in, 0);
+
+	/* newer pairs that are no rekey of it: other transforms (AES-256),
+	 * another IKE SA, only the outbound half of pair 5 */
+	pair(f, 3, SPI_I, SPI_R, 256, "");
+	pair(f, 4, SPI_I2, SPI_R2, 128, "");
+	REQ(f, D_OUT("00005001", " peer-spi=00005002", ENC_A, ""), "ok added");
+	successor(f, &p, -ENOENT, 0);
+
+	/* the IKE SA is rekeyed (its children re-parented), then pair 5's
+	 * inbound half arrives under the new IKE SA: the successor, found
+	 * while pair 2 is still there (its owner is re-read) */
+	REQ(f, "ike-rekey old-spi-i=" SPI_I " old-spi-r=" SPI_R " spi-i=51c0de2277aa9031 "
+	    "spi-r=e0f1a2b3c4d5e6f7 prf=5 sk-d=" K32 " local=198.18.0.1 remote=198.18.0.2 "
+	    "local-id=dut.example remote-id=peer role=initiator", "ok added");
+	REQ(f, "child-add spi=00005002 dir=in peer-spi=00005001 proto=esp mode=tunnel "
+	    "src=198.18.0.2 dst=198.18.0.1 encap=none encr=12 encr-keylen=128 encr-key="
+	    ENC_A " integ=12 integ-key=" SHAKEY TS " ike-spi-i=51c0de2277aa9031 "
+	    "ike-spi-r=e0f1a2b3c4d5e6f7", "ok added");
+	successor(f, &p, 0, 0x5002);
+	hex2("51c0de2277aa9031", si2, 8);
+	assert_memory_equal(p.ike_spi_i, si2, 8);
+	/* pair 2 deleted: still found (the owner last seen) */
+	REQ(f, "child-del spi=00002002 dir=in proto=esp dst=198.18.0.1", "ok deleted");
+	REQ(f, "child-del spi=00002001 dir=out proto=esp dst=198.18.0.2", "ok deleted");
+	successor(f, &p, 0, 0x5002);
+	assert_int_equal(tw_keyimp_draft_successor(f->t, &p, &s), 0);
+	tw_keyimp_draft_wipe(&p);
+	/* the successor (no reqid) has none yet; pair 6 (reqid 9) follows it
+	 * (a reqid is compared only when both carry one) */
+	successor(f, &s, -ENOENT, 0);
+	pair(f, 6, "51c0de2277aa9031", "e0f1a2b3c4d5e6f7", 128, " reqid=9");
+	successor(f, &s, 0, 0x6002);
+	assert_int_equal(tw_keyimp_draft_successor(f->t, &s, &t), 0);
+	assert_true(t.has_reqid);
+	assert_int_equal(t.reqid, 9);
+	/* from pair 6: a pair of another reqid is another Child SA, not its
+	 * rekey; one of reqid 9 is */
+	pair(f, 7, "51c0de2277aa9031", "e0f1a2b3c4d5e6f7", 128, " reqid=10");
+	successor(f, &t, -ENOENT, 0);
+	pair(f, 8, "51c0de2277aa9031", "e0f1a2b3c4d5e6f7", 128, " reqid=9");
+	successor(f, &t, 0, 0x8002);
+	tw_keyimp_draft_wipe(&s);
+	tw_keyimp_draft_wipe(&t);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1316,6 +1437,7 @@ int main(void)
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_draft),
 		cmocka_unit_test(test_draft_client),
+		cmocka_unit_test(test_draft_successor),
 		cmocka_unit_test(test_server),
 	};
 
