@@ -29,6 +29,13 @@ static void esp_inner_drop(void *arg, unsigned worker, void *reply)
 	tw_ipsec_dp_inner_drop(arg, worker, reply);
 }
 
+static bool esp_inner_ok(void *arg, unsigned worker, void *reply, unsigned ipv,
+			 const uint8_t *src, const uint8_t *dst, uint8_t proto,
+			 uint16_t sport, uint16_t dport)
+{
+	return tw_ipsec_dp_inner_ok(arg, worker, reply, ipv, src, dst, proto, sport, dport);
+}
+
 _Static_assert((int)TW_DP_ESP_NOT_OURS == (int)TW_IPSEC_V_NOT_OURS &&
 	       (int)TW_DP_ESP_INNER == (int)TW_IPSEC_V_INNER &&
 	       (int)TW_DP_ESP_DROP == (int)TW_IPSEC_V_DROP &&
@@ -190,7 +197,8 @@ static int install(const struct tw_config *cfg)
 int app_ipsec_attach(struct tw_dp *dp, const struct tw_config *cfg)
 {
 	const struct tw_dp_esp_ops ops = { .in = esp_in, .out = esp_out,
-					   .inner_drop = esp_inner_drop };
+					   .inner_drop = esp_inner_drop,
+					   .inner_ok = esp_inner_ok };
 	int rc;
 
 	if (ctx == NULL)

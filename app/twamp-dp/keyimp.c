@@ -201,6 +201,22 @@ static unsigned ipv_of(const struct tw_keyimp_addr *a)
 
 /* docs/key-import.md §8 -> lib/ipsec; -ENOTSUP (encr) or -ENOPROTOOPT
  * (integ) for what this data plane lacks. */
+_Static_assert(TW_IPSEC_TS_MAX == TW_KEYIMP_TS_MAX, "selector lists of one size");
+
+/* A key-import selector list as lib/ipsec's (RFC 4301 §5.2 inbound check) */
+static uint8_t ts_copy(struct tw_ipsec_ts *o, const struct tw_keyimp_ts *ts, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		o[i].ipv = (uint8_t)ipv_of(&ts[i].from);
+		o[i].proto = ts[i].proto;
+		o[i].port_lo = ts[i].port_lo;
+		o[i].port_hi = ts[i].port_hi;
+		memcpy(o[i].from, ts[i].from.addr, 16);
+		memcpy(o[i].to, ts[i].to.addr, 16);
+	}
+	return (uint8_t)n;
+}
+
 static int to_ipsec(const struct tw_keyimp_child *c, struct tw_ipsec_sa_conf *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -263,6 +279,8 @@ static int to_ipsec(const struct tw_keyimp_child *c, struct tw_ipsec_sa_conf *o)
 	if (o->dir == TW_IPSEC_IN) {
 		o->replay_window = c->replay_window;
 		o->no_replay = c->replay_window == 0;
+		o->n_ts_local = ts_copy(o->ts_local, c->ts_local, c->n_ts_local);
+		o->n_ts_remote = ts_copy(o->ts_remote, c->ts_remote, c->n_ts_remote);
 	}
 	return 0;
 }
@@ -337,7 +355,7 @@ static void ipsec_counters(void *arg, const struct tw_keyimp_child *c,
 	out->packets = info.stats.packets;
 	out->bytes = info.stats.octets;
 	out->errors = info.stats.auth_fail + info.stats.replay_drop + info.stats.bad +
-		      info.stats.inner_drop + info.stats.no_reply_sa +
+		      info.stats.inner_drop + info.stats.ts_mismatch + info.stats.no_reply_sa +
 		      info.stats.seq_overflow + info.stats.errors;
 }
 

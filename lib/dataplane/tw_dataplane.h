@@ -407,6 +407,12 @@ struct tw_dp_esp_ops {
 	uint16_t (*out)(void *arg, unsigned worker, struct rte_mbuf **pkts,
 			void *reply[], uint16_t n);
 	void (*inner_drop)(void *arg, unsigned worker, void *reply);
+	/** Optional (NULL: not checked): RFC 4301 §5.2, does the decrypted
+	 *  packet match the selectors of the SA @p reply? false: the worker
+	 *  drops it (the hook counts it on the SA). Ports in host order. */
+	bool (*inner_ok)(void *arg, unsigned worker, void *reply, unsigned ipv,
+			 const uint8_t *src, const uint8_t *dst, uint8_t proto,
+			 uint16_t sport, uint16_t dport);
 };
 
 /**

@@ -291,6 +291,19 @@ esp_in(struct tw_dp *dp, struct dp_worker *w, unsigned pidx, uint16_t q,
 				inner_drop(dp, w, pidx, m, h[i]);
 				continue;
 			}
+			if (dp->esp.inner_ok != NULL) {
+				const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+									    l.l2_len);
+				unsigned ao = l.ipv == 4 ? 12 : 8, al = l.ipv == 4 ? 4 : 16;
+
+				if (!dp->esp.inner_ok(dp->esp_arg, w->idx, h[i], l.ipv, ip + ao,
+						      ip + ao + al, l.proto, l.sport, l.dport)) {
+					/* counted on the SA (ts_mismatch) */
+					w->st[pidx].drop[TW_DP_DROP_HANDLER]++;
+					rte_pktmbuf_free(m);
+					continue;
+				}
+			}
 			m->l2_len = l.l2_len;
 			m->l3_len = l.l3_len;
 			m->packet_type = (l.vlan ? RTE_PTYPE_L2_ETHER_VLAN : RTE_PTYPE_L2_ETHER) |

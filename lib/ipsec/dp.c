@@ -325,6 +325,46 @@ void tw_ipsec_dp_inner_drop(struct tw_ipsec *ctx, unsigned worker, void *reply)
 		sa->cnt[worker].inner_drop++;
 }
 
+/* RFC 7296 §3.13.1: one selector holds the address, protocol and port */
+static bool ts_holds(const struct tw_ipsec_ts *ts, unsigned ipv, const uint8_t *a,
+		     uint8_t proto, uint16_t port)
+{
+	size_t len = ipv == 4 ? 4 : 16;
+
+	return ts->ipv == ipv && memcmp(a, ts->from, len) >= 0 && memcmp(a, ts->to, len) <= 0 &&
+	       (ts->proto == 0 || ts->proto == proto) && port >= ts->port_lo &&
+	       port <= ts->port_hi;
+}
+
+static bool ts_any(const struct tw_ipsec_ts *ts, unsigned n, unsigned ipv, const uint8_t *a,
+		   uint8_t proto, uint16_t port)
+{
+	if (n == 0)
+		return true;   /* no selectors (static SA): not checked */
+	for (unsigned i = 0; i < n; i++)
+		if (ts_holds(&ts[i], ipv, a, proto, port))
+			return true;
+	return false;
+}
+
+/* RFC 4301 §5.2 (step 4 of inbound processing): the decrypted packet must
+ * match the SA's selectors, else it is discarded and counted */
+bool tw_ipsec_dp_inner_ok(struct tw_ipsec *ctx, unsigned worker, void *reply, unsigned ipv,
+			  const uint8_t *src, const uint8_t *dst, uint8_t proto,
+			  uint16_t sport, uint16_t dport)
+{
+	struct ipsec_sa *sa = reply;
+
+	(void)ctx;
+	if (sa == NULL)
+		return true;
+	if (ts_any(sa->conf.ts_local, sa->conf.n_ts_local, ipv, dst, proto, dport) &&
+	    ts_any(sa->conf.ts_remote, sa->conf.n_ts_remote, ipv, src, proto, sport))
+		return true;
+	sa->cnt[worker].ts_mismatch++;
+	return false;
+}
+
 /* Outer headers after librte_ipsec: the IPv4 checksum, the UDP length and
  * (IPv6) checksum of RFC 3948 encapsulation. */
 static void outer_fix(const struct ipsec_sa *sa, uint8_t *ip, uint32_t ip_len)

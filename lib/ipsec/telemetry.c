@@ -20,7 +20,7 @@ static struct tw_ipsec *tel_ctx;
 static bool tel_registered;
 
 #define STATS(X) X(packets) X(octets) X(auth_fail) X(replay_drop) X(bad) \
-	X(inner_drop) X(no_reply_sa) X(seq_overflow) X(errors)
+	X(inner_drop) X(ts_mismatch) X(no_reply_sa) X(seq_overflow) X(errors)
 
 static void add_stats(struct rte_tel_data *d, const struct tw_ipsec_sa_stats *s)
 {

@@ -235,10 +235,23 @@ void tw_ipsec_destroy(struct tw_ipsec *ctx)
 	rte_free(ctx);
 }
 
+static bool ts_list_ok(const struct tw_ipsec_ts *ts, unsigned n)
+{
+	if (n > TW_IPSEC_TS_MAX)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if ((ts[i].ipv != 4 && ts[i].ipv != 6) || ts[i].port_lo > ts[i].port_hi ||
+		    memcmp(ts[i].from, ts[i].to, ts[i].ipv == 4 ? 4 : 16) > 0)
+			return false;
+	return true;
+}
+
 static int check_conf(const struct tw_ipsec_sa_conf *c)
 {
 	unsigned inner;
 
+	if (!ts_list_ok(c->ts_local, c->n_ts_local) || !ts_list_ok(c->ts_remote, c->n_ts_remote))
+		return -EINVAL;
 	if (c->spi < 256 || (c->dir != TW_IPSEC_IN && c->dir != TW_IPSEC_OUT) ||
 	    (c->ipv != 4 && c->ipv != 6) ||
 	    (unsigned)c->cipher >= TW_IPSEC_CIPHER__MAX ||
@@ -544,7 +557,7 @@ static void sa_info(const struct ipsec_sa *sa, unsigned n_workers,
 
 #define SUM(f) out->stats.f += __atomic_load_n(&c->f, __ATOMIC_RELAXED)
 		SUM(packets); SUM(octets); SUM(auth_fail); SUM(replay_drop); SUM(bad);
-		SUM(inner_drop); SUM(no_reply_sa); SUM(seq_overflow); SUM(errors);
+		SUM(inner_drop); SUM(ts_mismatch); SUM(no_reply_sa); SUM(seq_overflow); SUM(errors);
 #undef SUM
 	}
 	if (sa->ah != NULL) {

@@ -94,6 +94,17 @@ enum tw_ipsec_action {
 };
 
 /** One SA, as tw_ipsec_sa_add() takes it (the key file's or IKE's). */
+#define TW_IPSEC_TS_MAX 16u /**< traffic selectors per list */
+
+/** A traffic selector (RFC 7296 §3.13.1): an inclusive address range of
+ *  one family, a protocol (0 = any), an inclusive port range. */
+struct tw_ipsec_ts {
+	uint8_t ipv;                  /**< 4 or 6 */
+	uint8_t proto;                /**< 0 = any */
+	uint16_t port_lo, port_hi;    /**< host order */
+	uint8_t from[16], to[16];     /**< network order (IPv4: 4 octets) */
+};
+
 struct tw_ipsec_sa_conf {
 	uint32_t spi;                 /**< >= 256 (RFC 4303 §2.1) */
 	enum tw_ipsec_dir dir;
@@ -120,6 +131,14 @@ struct tw_ipsec_sa_conf {
 	 *  arrives on this one (0 = none: replies are dropped and counted).
 	 *  The outbound SA must exist; its destination is this SA's source. */
 	uint32_t reply_spi;
+	/** IN only: the SA's traffic selectors (RFC 4301 §5.2): a decrypted
+	 *  packet's destination (address, protocol, port) must lie in one of
+	 *  @c ts_local, its source in one of @c ts_remote, else it is dropped
+	 *  and counted (ts_mismatch). An empty list is not checked (static SAs
+	 *  have none). */
+	uint8_t n_ts_local, n_ts_remote;
+	struct tw_ipsec_ts ts_local[TW_IPSEC_TS_MAX];
+	struct tw_ipsec_ts ts_remote[TW_IPSEC_TS_MAX];
 };
 
 /** Per-SA counters (summed over the workers). */
@@ -130,6 +149,7 @@ struct tw_ipsec_sa_stats {
 	uint64_t replay_drop;  /**< IN: outside or seen in the window (§3.4.3) */
 	uint64_t bad;          /**< IN: malformed (length, padding, next header) */
 	uint64_t inner_drop;   /**< IN: decrypted, but no test session took it */
+	uint64_t ts_mismatch;  /**< IN: decrypted, outside the SA's selectors (RFC 4301 §5.2) */
 	uint64_t no_reply_sa;  /**< IN: reply dropped: no paired outbound SA */
 	uint64_t seq_overflow; /**< OUT: sequence numbers exhausted (§3.3.3) */
 	uint64_t errors;       /**< crypto device or buffer errors */
@@ -288,6 +308,17 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
  * caller): counted as inner_drop on the SA it came from.
  */
 void tw_ipsec_dp_inner_drop(struct tw_ipsec *ctx, unsigned worker, void *reply);
+
+/**
+ * RFC 4301 §5.2: does a decrypted packet (family @p ipv, addresses @p src
+ * and @p dst, transport protocol @p proto and ports, host order) match the
+ * traffic selectors of the inbound SA @p reply it came in on? A mismatch
+ * is counted as ts_mismatch on that SA; the caller drops the packet. An
+ * SA without selectors matches everything.
+ */
+bool tw_ipsec_dp_inner_ok(struct tw_ipsec *ctx, unsigned worker, void *reply, unsigned ipv,
+			  const uint8_t *src, const uint8_t *dst, uint8_t proto,
+			  uint16_t sport, uint16_t dport);
 
 /**
  * Outbound, on a worker: protect replies (Ethernet + IP + UDP, as the

@@ -5,7 +5,9 @@
 # HMAC-SHA2-256-128 (IPv6); replies' ICVs verified by scapy, fields checked;
 # replays and forged ICVs not answered and counted per SA (telemetry); an
 # IPv4 header with a wrong checksum (the ICV leaves it out) not answered and
-# counted as drop_l3_cksum (RFC 1122 §3.2.1.2).
+# counted as drop_l3_cksum (RFC 1122 §3.2.1.2); key-imported SAs drop and
+# count (ts_mismatch) a packet whose inner source their traffic selectors
+# do not hold (RFC 4301 §5.2).
 # Then AH SA pairs pushed through key import (`twamp-ctl key add child-add
 # proto=ah`, docs/key-import.md §6.4): TWAMP Light over AH tunnel mode
 # (HMAC-SHA1-96, IPv4) and STAMP over AH transport mode (HMAC-SHA2-256-128,
@@ -126,17 +128,20 @@ check "key-imported SA in 0x6001 is AH, tunnel, hmac-sha1-96, replies on 0x5001"
   "$PY" -c "import json; d = json.load(open('$LOG/in:0x00006001.json'))['/twamp/ipsec/sa']; assert (d['proto'], d['mode'], d['auth'], d['reply_spi']) == ('ah', 'tunnel', 'hmac-sha1-96', 0x5001), d"
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V4 $DUT_V4 $P_LIGHT --proto light --ah \
   --spi-in 0x6001 --spi-out 0x5001 --cipher NULL --ckey "" --ckey-out "" \
-  --auth HMAC-SHA1-96 --akey $K1_IN --akey-out $K1_OUT --count 5
+  --auth HMAC-SHA1-96 --akey $K1_IN --akey-out $K1_OUT --count 5 --spoof-src 198.18.0.77
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V6 $DUT_V6 $P_STAMP --proto stamp --ah \
   --transport --spi-in 0x6002 --spi-out 0x5002 --cipher NULL --ckey "" --ckey-out "" \
-  --auth SHA2-256-128 --akey $K2_IN --akey-out $K2_OUT --count 5
+  --auth SHA2-256-128 --akey $K2_IN --akey-out $K2_OUT --count 5 --spoof-src 2001:2::77
 for sa in in:0x00006001 out:0x00005001 in:0x00006002 out:0x00005002; do
   tel "/twamp/ipsec/sa,$sa" >"$LOG/$sa.json" 2>>"$LOG/steps"
 done
 for n in 1 2; do
-  check "key-imported SA in 0x600$n: 5 packets, 1 replay, 1 ICV failure" \
-    sh -c "[ $(jq_sa in:0x0000600$n packets) = 5 ] && [ $(jq_sa in:0x0000600$n replay_drop) = 1 ] && [ $(jq_sa in:0x0000600$n auth_fail) = 1 ]"
+  # 6 verified: the 5 answered and the one outside the selectors
+  check "key-imported SA in 0x600$n: 6 packets, 1 replay, 1 ICV failure" \
+    sh -c "[ $(jq_sa in:0x0000600$n packets) = 6 ] && [ $(jq_sa in:0x0000600$n replay_drop) = 1 ] && [ $(jq_sa in:0x0000600$n auth_fail) = 1 ]"
   check "key-imported SA out 0x500$n: 5 packets" test "$(jq_sa out:0x0000500$n packets)" = 5
+  check "key-imported SA in 0x600$n: the packet outside its selectors counted as ts_mismatch (1)" \
+    test "$(jq_sa in:0x0000600$n ts_mismatch)" = 1
 done
 # child-del: inbound first, then outbound (§6.5)
 printf '%s\n' "child-del spi=00006001 dir=in proto=ah dst=$DUT_V4" \

@@ -243,6 +243,13 @@ def cmd_check(a):
         f = bytearray(frame(a, sa_in.encrypt(inner, seq_num=a.count + 2)))
         f[14 + 10] ^= 0x5a
         silent("a packet with a wrong outer IPv4 header checksum (ICV good)", bytes(f))
+    if a.spoof_src:
+        # RFC 4301 §5.2: a decrypted packet the SA's selectors do not hold
+        # (its source) is dropped, however good its ICV
+        sp = l3(src=a.spoof_src, dst=a.dut) / UDP(sport=SPORT, dport=a.port) / \
+            Raw(pr.encode(seq + 1, ts))
+        f = frame(a, sa_in.encrypt(l3(bytes(sp)), seq_num=a.count + 3))
+        silent("a packet from %s, outside the SA's traffic selectors (ICV good)" % a.spoof_src, f)
     other = sa(a, a.spi_in + 0x100, a.peer, a.dut)
     silent("a packet for an SPI the appliance does not own", frame(a, other.encrypt(inner, seq_num=1)))
     if a.udp and l3 is IP:
@@ -289,6 +296,8 @@ def main():
     c.add_argument("--udp", action="store_true")
     c.add_argument("--ah", action="store_true", help="AH (RFC 4302), --auth/--akey only")
     c.add_argument("--count", type=int, default=10)
+    c.add_argument("--spoof-src", default="",
+                   help="also send a valid packet with this inner source (outside the selectors)")
     c.add_argument("--transport", action="store_true", help="transport mode (RFC 4302 §3.1.1)")
     c.add_argument("--esn", action="store_true", help="ESP with 64-bit sequence numbers")
     c.add_argument("--gone", action="store_true",

@@ -360,6 +360,19 @@ static void test_api_errors(void **state)
 	c.mode = TW_IPSEC_TRANSPORT;
 	c.encap_udp = true;
 	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -ENOTSUP);
+	/* traffic selectors: at most TW_IPSEC_TS_MAX, a family, ordered ranges */
+	c = out;
+	c.n_ts_local = TW_IPSEC_TS_MAX + 1;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c = out;
+	c.n_ts_remote = 1;
+	c.ts_remote[0] = (struct tw_ipsec_ts){ .ipv = 5, .port_hi = 65535 };
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c.ts_remote[0] = (struct tw_ipsec_ts){ .ipv = 4, .port_lo = 2, .port_hi = 1 };
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c.ts_remote[0] = (struct tw_ipsec_ts){ .ipv = 4, .port_hi = 65535,
+					       .from = { 10, 0, 0, 2 }, .to = { 10, 0, 0, 1 } };
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
 	assert_int_equal(tw_ipsec_sa_count(ctx), 0);
 
 	assert_int_equal(tw_ipsec_sa_add(ctx, &out), 0);
