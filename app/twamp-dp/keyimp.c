@@ -12,6 +12,7 @@
 #include <rte_telemetry.h>
 
 #include "keyimp.h"
+#include "spd.h"
 #include "twamp_dp.h"
 #include <sys/socket.h>
 
@@ -206,14 +207,8 @@ _Static_assert(TW_IPSEC_TS_MAX == TW_KEYIMP_TS_MAX, "selector lists of one size"
 /* A key-import selector list as lib/ipsec's (RFC 4301 §5.2 inbound check) */
 static uint8_t ts_copy(struct tw_ipsec_ts *o, const struct tw_keyimp_ts *ts, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		o[i].ipv = (uint8_t)ipv_of(&ts[i].from);
-		o[i].proto = ts[i].proto;
-		o[i].port_lo = ts[i].port_lo;
-		o[i].port_hi = ts[i].port_hi;
-		memcpy(o[i].from, ts[i].from.addr, 16);
-		memcpy(o[i].to, ts[i].to.addr, 16);
-	}
+	for (unsigned i = 0; i < n; i++)
+		app_spd_ts_to_ipsec(&o[i], &ts[i]);
 	return (uint8_t)n;
 }
 

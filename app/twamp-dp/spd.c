@@ -6,20 +6,26 @@
 
 #include "spd.h"
 
+void app_spd_ts_to_ipsec(struct tw_ipsec_ts *o, const struct tw_keyimp_ts *ts)
+{
+	/* one family for both ends of the range, else it holds nothing */
+	o->ipv = ts->from.family != ts->to.family ? 0 :
+		 ts->from.family == AF_INET ? 4 : ts->from.family == AF_INET6 ? 6 : 0;
+	o->proto = ts->proto;
+	o->port_lo = ts->port_lo;
+	o->port_hi = ts->port_hi;
+	memcpy(o->from, ts->from.addr, 16);
+	memcpy(o->to, ts->to.addr, 16);
+}
+
 bool app_spd_ts_holds(const struct tw_keyimp_ts *ts, uint8_t family, const uint8_t *addr,
 		      uint8_t proto, uint16_t port)
 {
-	size_t len = family == AF_INET ? 4 : 16;
+	struct tw_ipsec_ts t;
 
-	/* RFC 7296 §3.13.1: an inclusive address range of one family,
-	 * protocol 0 = any, an inclusive port range */
-	if (ts->from.family != family || ts->to.family != family)
-		return false;
-	if (memcmp(addr, ts->from.addr, len) < 0 || memcmp(addr, ts->to.addr, len) > 0)
-		return false;
-	if (ts->proto != 0 && ts->proto != proto)
-		return false;
-	return port >= ts->port_lo && port <= ts->port_hi;
+	app_spd_ts_to_ipsec(&t, ts);
+	return tw_ipsec_ts_holds(&t, family == AF_INET ? 4 : family == AF_INET6 ? 6 : 0, addr,
+				 proto, port);
 }
 
 bool app_spd_covers(const struct tw_keyimp_child *c, const struct app_spd_flow *f)

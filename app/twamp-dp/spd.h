@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tw_ipsec_ts.h"
 #include "tw_keyimp.h"
 
 /* A test stream's packets as the SPD sees them (outbound). */
@@ -27,7 +28,12 @@ struct app_spd_flow {
 	uint16_t sport, dport;   /* host order */
 };
 
-/* True when selector @p ts holds address @p addr, @p proto and @p port. */
+/* A key-import selector in lib/ipsec's form (tw_ipsec_ts.h; a range whose
+ * ends differ in family holds nothing). */
+void app_spd_ts_to_ipsec(struct tw_ipsec_ts *o, const struct tw_keyimp_ts *ts);
+
+/* True when selector @p ts holds address @p addr, @p proto and @p port
+ * (tw_ipsec_ts_holds(), RFC 7296 §3.13.1). */
 bool app_spd_ts_holds(const struct tw_keyimp_ts *ts, uint8_t family, const uint8_t *addr,
 		      uint8_t proto, uint16_t port);
 

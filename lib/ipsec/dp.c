@@ -325,24 +325,13 @@ void tw_ipsec_dp_inner_drop(struct tw_ipsec *ctx, unsigned worker, void *reply)
 		sa->cnt[worker].inner_drop++;
 }
 
-/* RFC 7296 §3.13.1: one selector holds the address, protocol and port */
-static bool ts_holds(const struct tw_ipsec_ts *ts, unsigned ipv, const uint8_t *a,
-		     uint8_t proto, uint16_t port)
-{
-	size_t len = ipv == 4 ? 4 : 16;
-
-	return ts->ipv == ipv && memcmp(a, ts->from, len) >= 0 && memcmp(a, ts->to, len) <= 0 &&
-	       (ts->proto == 0 || ts->proto == proto) && port >= ts->port_lo &&
-	       port <= ts->port_hi;
-}
-
 static bool ts_any(const struct tw_ipsec_ts *ts, unsigned n, unsigned ipv, const uint8_t *a,
 		   uint8_t proto, uint16_t port)
 {
 	if (n == 0)
 		return true;   /* no selectors (static SA): not checked */
 	for (unsigned i = 0; i < n; i++)
-		if (ts_holds(&ts[i], ipv, a, proto, port))
+		if (tw_ipsec_ts_holds(&ts[i], ipv, a, proto, port))
 			return true;
 	return false;
 }

@@ -31,6 +31,8 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+
+#include "tw_ipsec_ts.h"
 #include <rte_rcu_qsbr.h>
 
 #ifdef __cplusplus
@@ -94,17 +96,6 @@ enum tw_ipsec_action {
 };
 
 /** One SA, as tw_ipsec_sa_add() takes it (the key file's or IKE's). */
-#define TW_IPSEC_TS_MAX 16u /**< traffic selectors per list */
-
-/** A traffic selector (RFC 7296 §3.13.1): an inclusive address range of
- *  one family, a protocol (0 = any), an inclusive port range. */
-struct tw_ipsec_ts {
-	uint8_t ipv;                  /**< 4 or 6 */
-	uint8_t proto;                /**< 0 = any */
-	uint16_t port_lo, port_hi;    /**< host order */
-	uint8_t from[16], to[16];     /**< network order (IPv4: 4 octets) */
-};
-
 struct tw_ipsec_sa_conf {
 	uint32_t spi;                 /**< >= 256 (RFC 4303 §2.1) */
 	enum tw_ipsec_dir dir;
