@@ -3,7 +3,7 @@
 #
 # usage: scripts/bench-ipsec.sh [--build DIR] [--seconds N] [--runs R]
 #            [--warmup S] [--json FILE] [--cases "CASE ..."] [--count N]
-#            [--pages N] [--keep] [--micro]
+#            [--sizes "SIZE ..."] [--pages N] [--keep] [--micro]
 #
 # Appliance mode (the default; needs root for hugepages). CASE: gcm128
 # (ESP AES-GCM-128), cbc-sha256 (ESP AES-CBC-128 + HMAC-SHA256-128) and
@@ -32,6 +32,35 @@
 #      inbound SA and sent on the outbound one (within 0.5 %: the two
 #      counters are read one after the other), with no drop of any kind
 #      (else the row says so and the script exits 1).
+# --sizes "SIZE ...": a frame-size sweep (RFC 2544 §9: 64 128 256 512 1024
+# 1280 1518). SIZE is an Ethernet frame size as RFC 2544 counts it, with the
+# 4-octet FCS, so 1518 is the largest untagged frame (outer IPv4 packet 1500
+# octets); or "min", the default and the only size without --sizes: the
+# smallest TWAMP-Light packet as above. For each SIZE the TWAMP-Light test
+# packet gets as much Packet Padding (RFC 5357 §4.1.2: gen_refl_pcap
+# --padding, never less than the 27 octets that make the reply as long as
+# the request, so both directions carry the same octets) as keeps the ESP
+# frame within SIZE - 4 octets; ESP pads to 4 octets (GCM) or 16 (CBC), so
+# the frame may be up to 15 octets shorter. The tables give that outer frame
+# without FCS, as the pcap holds it (add 4 for the size on the wire). A SIZE
+# below a case's smallest frame (GCM 142, ESP-in-UDP 150, CBC+HMAC 158 with
+# FCS) or above 1518 is refused before anything runs. With --sizes a second
+# table per case follows: bare and twamp-dp Mpps and ns per packet (1000 /
+# Mpps per CPU second), their ratio and the difference in ns per packet.
+#
+# Not measured: anti-replay. twamp-dp's inbound SA and the bare forwarder's
+# both run with the window off (replay_window 0, bench_ipsec no_replay), and
+# there is no --replay option. With a window, net_pcap's infinite_rx replays
+# the file's sequence numbers 1..N again on every pass, so from the second
+# pass on every packet is a replay (RFC 4303 §3.4.3) and is dropped before
+# its ICV is checked: what would be timed is the drop, not the decap. ESN
+# does not help (a number below the window is taken as the next 2^32 cycle,
+# and the ICV then fails, RFC 4303 Appendix A2.2). Fresh numbers for the
+# whole window would need a pcap of rate x (warm-up + seconds) packets, some
+# 10 million, which infinite_rx loads into mbufs (tens of GB) and scapy
+# encrypts at a few thousand a second; without infinite_rx net_pcap reads
+# the file as it goes, another RX path than the one measured here.
+#
 # --runs R repeats the sequence R times (cases interleaved); the table shows
 # medians, the ratio of each run's pair (bare, then twamp-dp, one right after
 # the other) and the worker's share of a CPU over its window: on a shared VM
@@ -48,7 +77,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 build=build seconds=3 runs=3 warmup=1 json="" cases="gcm128 cbc-sha256 gcm128-udp"
-count=1024 pages=512 keep=0 micro=0
+count=1024 pages=512 keep=0 micro=0 sizes=min sweep=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -59,6 +88,7 @@ while [ $# -gt 0 ]; do
 	--json) json=$2; shift ;;
 	--cases) cases=$2; shift ;;
 	--count) count=$2; shift ;;
+	--sizes) sizes=$2; sweep=1; shift ;;
 	--pages) pages=$2; shift ;;
 	--keep) keep=1 ;;
 	--micro) micro=1 ;;
@@ -70,6 +100,51 @@ done
 for c in $cases; do
 	case "$c" in gcm128 | cbc-sha256 | gcm128-udp) ;; *) echo "bench-ipsec: unknown case $c" >&2; exit 2 ;; esac
 done
+# ESP tunnel frame octets (no FCS) of case $1 around a TWAMP-Light packet
+# with $2 octets of Packet Padding: Ethernet 14, outer IPv4 20, (UDP 8),
+# ESP header 8, IV (GCM 8, RFC 4106 §3.1; CBC 16, RFC 3602 §3), the inner
+# IPv4 20 + UDP 8 + 14 + padding with the 2-octet trailer padded to 4 (GCM)
+# or 16 (CBC) octets (RFC 4303 §2.4), ICV 16 (RFC 4106 §5, RFC 4868 §2.3)
+frame_len() {
+	local iv=8 align=4 udp=0 inner=$((20 + 8 + 14 + $2))
+	case "$1" in
+	cbc-sha256) iv=16 align=16 ;;
+	gcm128-udp) udp=8 ;;
+	esac
+	echo $((14 + 20 + udp + 8 + iv + (inner + 2 + align - 1) / align * align + 16))
+}
+min_pad=27 # RFC 5357 §4.2.1: unauthenticated replies are 41 octets, requests 14 + padding
+# padding_for CASE SIZE: the Packet Padding of the largest frame within
+# SIZE - 4 octets (SIZE counts the FCS); "min": the smallest TWAMP packet
+padding_for() {
+	local c=$1 size=$2 lo hi mid
+	[ "$size" != min ] || { echo "$min_pad"; return 0; }
+	lo=$min_pad hi=1500
+	[ "$(frame_len "$c" "$lo")" -le $((size - 4)) ] || return 1
+	while [ "$lo" -lt "$hi" ]; do
+		mid=$(((lo + hi + 1) / 2))
+		if [ "$(frame_len "$c" "$mid")" -le $((size - 4)) ]; then lo=$mid; else hi=$((mid - 1)); fi
+	done
+	echo "$lo"
+}
+for z in $sizes; do
+	case "$z" in
+	min) ;;
+	*[!0-9]* | '') echo "bench-ipsec: --sizes: $z is neither min nor a frame size in octets" >&2; exit 2 ;;
+	*)
+		if [ "$z" -gt 1518 ]; then
+			echo "bench-ipsec: --sizes: $z: above 1518, the largest untagged Ethernet frame (MTU 1500)" >&2
+			exit 2
+		fi
+		for c in $cases; do
+			padding_for "$c" "$z" >/dev/null || {
+				echo "bench-ipsec: --sizes: $z: $c's smallest ESP frame is $(($(frame_len "$c" "$min_pad") + 4)) octets with the FCS" >&2
+				exit 2
+			}
+		done ;;
+	esac
+done
+[ -n "$sizes" ] || { echo "bench-ipsec: --sizes: no size given" >&2; exit 2; }
 if [ -n "$json" ]; then
 	case "$json" in /*) ;; *) json=$top/$json ;; esac
 fi
@@ -110,8 +185,26 @@ hp_reserve "$pages" bench-ipsec
 # ---- input ---------------------------------------------------------------
 cp tests/bench/ipsec/bench-keys.yaml "$work/bench-keys.yaml"
 chmod 600 "$work/bench-keys.yaml"
-"$build/tests/bench/refl/gen_refl_pcap" --case twamp-light-unauth --out "$work/clear.pcap" \
-	--count "$count" --flows 4
+# one clear pcap per padding: the clear benchmark's packets, padded
+clear_pcap() {
+	local pad=$1 f=$work/clear.$1.pcap
+	if [ ! -e "$f" ]; then
+		if [ "$pad" = "$min_pad" ]; then
+			# today's packets exactly (gen_refl_pcap's own equal padding)
+			"$build/tests/bench/refl/gen_refl_pcap" --case twamp-light-unauth --out "$f" \
+				--count "$count" --flows 4
+		else
+			"$build/tests/bench/refl/gen_refl_pcap" --case twamp-light-unauth --out "$f" \
+				--count "$count" --flows 4 --padding "$pad"
+		fi
+	fi
+	echo "$f"
+}
+
+# the first frame's length in a pcap (little-endian, as scapy writes it)
+first_frame_len() {
+	od -An -tu4 -j 32 -N 4 "$1" | tr -d ' '
+}
 
 # case -> config encap, cipher, auth, cipher key name, auth key name
 case_params() {
@@ -122,36 +215,47 @@ case_params() {
 	esac
 }
 
-declare -A ckey akey
+# per case and size ("$c.$z"): the ESP pcap, twamp-dp's YAML, the frame
+declare -A ckey akey flen tpay
 for c in $cases; do
 	read -r encap cipher auth ck ak < <(case_params "$c")
 	ckey[$c]=$(key_of "$ck")
 	akey[$c]=""
 	[ "$ak" = - ] || akey[$c]=$(key_of "$ak")
-	args=(--in "$work/clear.pcap" --out "$work/$c.pcap" --case "$c" --cipher-key "${ckey[$c]}")
-	[ -z "${akey[$c]}" ] || args+=(--auth-key "${akey[$c]}")
-	/usr/bin/python3 tests/bench/ipsec/gen_esp_pcap.py "${args[@]}"
-	sed -e "s|@PCAP@|$work/$c.pcap|" -e "s|@PREFIX@|$dp_prefix|" \
-		-e "s|@ENCAP@|$encap|" -e "s|@CIPHER@|$cipher|" -e "s|@AUTH@|$auth|" -e "s|@CKEY@|$ck|" \
-		-e "s|@AKEY@|$ak|" tests/bench/ipsec/appliance.yaml.in >"$work/$c.yaml"
-	[ "$ak" != - ] || sed -i '/auth_key:/d' "$work/$c.yaml"
+	for z in $sizes; do
+		pad=$(padding_for "$c" "$z")
+		args=(--in "$(clear_pcap "$pad")" --out "$work/$c.$z.pcap" --case "$c" --cipher-key "${ckey[$c]}")
+		[ -z "${akey[$c]}" ] || args+=(--auth-key "${akey[$c]}")
+		/usr/bin/python3 tests/bench/ipsec/gen_esp_pcap.py "${args[@]}"
+		flen[$c.$z]=$(first_frame_len "$work/$c.$z.pcap") tpay[$c.$z]=$((14 + pad))
+		if [ "${flen[$c.$z]}" != "$(frame_len "$c" "$pad")" ]; then
+			echo "bench-ipsec: $c, size $z: scapy's frame is ${flen[$c.$z]} octets, expected $(frame_len "$c" "$pad")" >&2
+			exit 1
+		fi
+		sed -e "s|@PCAP@|$work/$c.$z.pcap|" -e "s|@PREFIX@|$dp_prefix|" \
+			-e "s|@ENCAP@|$encap|" -e "s|@CIPHER@|$cipher|" -e "s|@AUTH@|$auth|" -e "s|@CKEY@|$ck|" \
+			-e "s|@AKEY@|$ak|" tests/bench/ipsec/appliance.yaml.in >"$work/$c.$z.yaml"
+		[ "$ak" != - ] || sed -i '/auth_key:/d' "$work/$c.$z.yaml"
+	done
 done
 
+# run_bare CASE SIZE
 run_bare() {
-	local c=$1
+	local c=$1 p=$work/$1.$2.pcap
 	# the forwarder on net_pcap (the baseline), then the in-process loop
-	bare_res=$("$bin" --port "$bare_prefix" "$c" "$seconds" "$work/$c.pcap" "${ckey[$c]}" \
+	bare_res=$("$bin" --port "$bare_prefix" "$c" "$seconds" "$p" "${ckey[$c]}" \
 		${akey[$c]:+"${akey[$c]}"} 2>>"$work/bare.log" |
 		sed -n 's/.*bare_port_mpps=\([0-9.]*\).*/\1/p') || true
 	[ -n "$bare_res" ] || bare_res=nan
-	inproc_res=$("$bin" "$c" "$seconds" "$work/$c.pcap" "${ckey[$c]}" ${akey[$c]:+"${akey[$c]}"} |
+	inproc_res=$("$bin" "$c" "$seconds" "$p" "${ckey[$c]}" ${akey[$c]:+"${akey[$c]}"} |
 		sed -n 's/.*bare_librte_ipsec_mpps=\([0-9.]*\).*/\1/p')
 	[ -n "$inproc_res" ] || inproc_res=nan
 }
 
+# run_dp CASE SIZE RUN
 run_dp() {
-	local c=$1 out=$work/$1.dp.$2.log
-	"$build/app/twamp-dp/twamp-dp" -c "$work/$c.yaml" </dev/null >"$out" 2>&1 &
+	local c=$1 out=$work/$1.$2.dp.$3.log
+	"$build/app/twamp-dp/twamp-dp" -c "$work/$c.$2.yaml" </dev/null >"$out" 2>&1 &
 	child=$!
 	sample_dp "$c" "$out" "$dp_prefix" twamp-dp --extra /twamp/ipsec/stats
 }
@@ -160,28 +264,35 @@ results=$work/results.txt
 : >"$results"
 for r in $(seq 1 "$runs"); do
 	for c in $cases; do
-		run_bare "$c"
-		run_dp "$c" "$r"
-		echo "$r $c $bare_res $inproc_res $dp_res" >>"$results"
-		echo "bench-ipsec: run $r $c: bare forwarder $bare_res Mpps, in process $inproc_res Mpps, twamp-dp $(echo "$dp_res" |
-			/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("mpps_cpu"))') Mpps/cpu" >&2
+		for z in $sizes; do
+			run_bare "$c" "$z"
+			run_dp "$c" "$z" "$r"
+			echo "$r $c $z ${flen[$c.$z]} ${tpay[$c.$z]} $bare_res $inproc_res $dp_res" >>"$results"
+			echo "bench-ipsec: run $r $c ${flen[$c.$z]}-octet frames: bare forwarder $bare_res Mpps, in process $inproc_res Mpps, twamp-dp $(echo "$dp_res" |
+				/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("mpps_cpu"))') Mpps/cpu" >&2
+		done
 	done
 done
 
 # ---- table and JSON -----------------------------------------------------------
-/usr/bin/python3 - "$results" "$json" "$seconds" "$warmup" "$count" <<'EOF'
+/usr/bin/python3 - "$results" "$json" "$seconds" "$warmup" "$count" "$sweep" <<'EOF'
 import json, statistics, sys
 
-path, out, seconds, warmup, count = sys.argv[1:6]
-rows, inp, order = {}, {}, []
+path, out, seconds, warmup, count, sweep = sys.argv[1:7]
+sweep = sweep == "1"
+# rows by (case, size): a run's pair (bare, twamp-dp sample)
+rows, inp, order, flen, tpay = {}, {}, [], {}, {}
 for line in open(path):
-    r, c, bare, inproc, d = line.split(" ", 4)
-    if c not in rows:
-        rows[c] = []
-        inp[c] = []
-        order.append(c)
-    rows[c].append((None if bare == "nan" else float(bare), json.loads(d)))
-    inp[c].append(None if inproc == "nan" else float(inproc))
+    r, c, z, fl, pl, bare, inproc, d = line.split(" ", 7)
+    k = (c, z)
+    if k not in rows:
+        rows[k] = []
+        inp[k] = []
+        order.append(k)
+        flen[k] = int(fl)
+        tpay[k] = int(pl)
+    rows[k].append((None if bare == "nan" else float(bare), json.loads(d)))
+    inp[k].append(None if inproc == "nan" else float(inproc))
 
 def med(v):
     v = [x for x in v if x is not None]
@@ -195,21 +306,22 @@ names = {"gcm128": "ESP AES-GCM-128", "cbc-sha256": "ESP AES-CBC-128 + HMAC-SHA2
 bad_keys = ("auth_fail", "replay_drop", "bad", "inner_drop", "no_reply_sa", "seq_overflow",
             "errors")
 objs, failed = [], False
-for c in order:
+for k in order:
+    c, z = k
     problems = []
-    for _, d in rows[c]:
+    for _, d in rows[k]:
         if d.get("error"):
             problems.append("no figures")
             continue
         ip = (d.get("extra") or {}).get("/twamp/ipsec/stats", {})
         dl, end = ip.get("delta", {}), ip.get("end", {})
-        for k in bad_keys:
+        for b in bad_keys:
             for io in ("in_", "out_"):
-                if end.get(io + k):
-                    problems.append("%s%s %d" % (io, k, end[io + k]))
-        for k, v in (d.get("delta") or {}).items():
-            if k.startswith("drop_") and v:
-                problems.append("%s %d" % (k, v))
+                if end.get(io + b):
+                    problems.append("%s%s %d" % (io, b, end[io + b]))
+        for b, v in (d.get("delta") or {}).items():
+            if b.startswith("drop_") and v:
+                problems.append("%s %d" % (b, v))
         rx, tx = d["delta"].get("rx", 0), d["delta"].get("tx", 0)
         # /twamp/ipsec/stats is read right after /twamp/dp/stats, not at the
         # same instant: allow what the worker forwards between two reads
@@ -220,20 +332,23 @@ for c in order:
             problems.append("encrypted %d of %d sent" % (dl.get("out_packets", 0), tx))
     o = {
         "case": c,
-        "name": names[c],
-        "bare_mpps": med([b for b, _ in rows[c]]),
-        "bare_inproc_mpps": med(inp[c]),
-        "bare_inproc_mpps_runs": inp[c],
-        "mpps_cpu": med([d.get("mpps_cpu") for _, d in rows[c]]),
-        "mpps": med([d.get("mpps") for _, d in rows[c]]),
-        "cpu_share": [d.get("cpu_share") for _, d in rows[c]],
-        "runs": len(rows[c]),
-        "bare_mpps_runs": [b for b, _ in rows[c]],
-        "mpps_cpu_runs": [d.get("mpps_cpu") for _, d in rows[c]],
-        "turnaround_ns": {k: med([(d.get("turnaround_ns") or {}).get(k) for _, d in rows[c]])
-                          for k in ("p50", "p99", "max")},
+        "name": names[c] + (", %d-octet frames" % flen[k] if sweep else ""),
+        "size": z,
+        "frame_len": flen[k],
+        "payload": tpay[k],
+        "bare_mpps": med([b for b, _ in rows[k]]),
+        "bare_inproc_mpps": med(inp[k]),
+        "bare_inproc_mpps_runs": inp[k],
+        "mpps_cpu": med([d.get("mpps_cpu") for _, d in rows[k]]),
+        "mpps": med([d.get("mpps") for _, d in rows[k]]),
+        "cpu_share": [d.get("cpu_share") for _, d in rows[k]],
+        "runs": len(rows[k]),
+        "bare_mpps_runs": [b for b, _ in rows[k]],
+        "mpps_cpu_runs": [d.get("mpps_cpu") for _, d in rows[k]],
+        "turnaround_ns": {q: med([(d.get("turnaround_ns") or {}).get(q) for _, d in rows[k]])
+                          for q in ("p50", "p99", "max")},
         "ipsec_end": [((d.get("extra") or {}).get("/twamp/ipsec/stats") or {}).get("end")
-                      for _, d in rows[c]],
+                      for _, d in rows[k]],
         "problems": sorted(set(problems)),
         "ratio": None,
     }
@@ -248,6 +363,8 @@ for c in order:
 print("# %d run(s); bare: %ss per run; twamp-dp: %ss window after %ss warm-up; %s packets "
       "in the pcap; medians; Mpps per second of CPU time of the forwarding thread"
       % (len(rows[order[0]]) if order else 0, seconds, seconds, warmup, count))
+if sweep:
+    print("# frames: the outer Ethernet frame without FCS (the pcap's octets; +4 on the wire)")
 def rng(v, fmt="%.2f"):
     v = [x for x in v if x is not None]
     return "(%s-%s)" % (fmt % min(v), fmt % max(v)) if len(v) > 1 else ""
@@ -264,6 +381,30 @@ for o in objs:
         f(o["turnaround_ns"]["p50"], "%d"), f(o["turnaround_ns"]["p99"], "%d")))
     if o["problems"]:
         print("|  | NOT CLEAN: %s |" % ", ".join(o["problems"]))
+
+# the sweep: per case, ns per packet of each side and their difference
+ns = lambda m: None if not m else 1000.0 / m
+if sweep:
+    for c in dict.fromkeys(o["case"] for o in objs):
+        print()
+        print("%s: frame sizes (outer Ethernet frame without FCS; medians; ns per packet = "
+              "1000 / Mpps per CPU second)" % names[c])
+        print("| frame octets (+4 FCS) | TWAMP-Light payload octets | bare Mpps | bare ns/pkt "
+              "| twamp-dp Mpps | twamp-dp ns/pkt | ratio | ratio per run "
+              "| twamp-dp - bare ns/pkt | worker CPU share per run |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for o in objs:
+            if o["case"] != c:
+                continue
+            b, d = ns(o["bare_mpps"]), ns(o["mpps_cpu"])
+            o["bare_ns"], o["ns"] = b, d
+            o["diff_ns"] = None if b is None or d is None else d - b
+            print("| %d (%d) | %s | %s | %s | %s | %s | %s | %s | %s | %s |%s" % (
+                o["frame_len"], o["frame_len"] + 4, o.get("payload", "n/a"),
+                f(o["bare_mpps"]), f(b, "%.0f"), f(o["mpps_cpu"]), f(d, "%.0f"),
+                f(o["ratio"]), " ".join(f(x) for x in o["ratio_runs"]),
+                f(o["diff_ns"], "%+.0f"), " ".join(f(x) for x in o["cpu_share"]),
+                " NOT CLEAN" if o["problems"] else ""))
 if out:
     with open(out, "w") as fh:
         json.dump(objs, fh, indent=1)

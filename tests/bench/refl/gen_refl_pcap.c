@@ -6,7 +6,7 @@
  * (checksum, decode, HMAC verify/decrypt) and reflects every packet.
  *
  *   gen_refl_pcap --case CASE --out FILE [--count N] [--flows F]
- *                 [--src A] [--dst A] [--dport P] [--key HEX]
+ *                 [--src A] [--dst A] [--dport P] [--key HEX] [--padding N]
  *
  * CASE: twamp-light-unauth | twamp-light-auth | twamp-light-enc |
  *       stamp-unauth | stamp-auth.
@@ -18,6 +18,10 @@
  * 32-octet HMAC key) used as TestAESKey | TestHMACKey; STAMP auth: the
  * HMAC-SHA-256 key (16..64 octets). Padding makes replies as long as the
  * requests (RFC 5357 §4.1.2 with the 112-octet reflector header, RFC 6038).
+ * --padding N (TWAMP Light cases): N octets of Packet Padding instead of
+ * that smallest equal amount, to make larger test packets (a frame-size
+ * sweep, scripts/bench-ipsec.sh --sizes); N below it is refused, as the
+ * replies would then be longer than the requests.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,14 +80,17 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: gen_refl_pcap --case CASE --out FILE [--count N] [--flows F]\n"
 		"                     [--src A] [--dst A] [--dport P] [--key HEX]\n"
+		"                     [--padding N]\n"
 		"CASE: twamp-light-unauth twamp-light-auth twamp-light-enc\n"
-		"      stamp-unauth stamp-auth\n");
+		"      stamp-unauth stamp-auth\n"
+		"--padding: TWAMP Light Packet Padding octets (default: the least\n"
+		"           that makes replies as long as requests)\n");
 }
 
 /* Build packet i of the case into buf; return its length or -1. */
 static int build(enum bench_case c, uint32_t seq, uint8_t *buf, size_t cap,
 		 struct tw_crypto_engine *eng, const struct tw_crypto_test *tt,
-		 const struct tw_crypto_stamp *st)
+		 const struct tw_crypto_stamp *st, long padding)
 {
 	tw_ntp_t ts = tw_ntp_from_unix(BASE_UNIX + seq / 1000000u,
 				       (seq % 1000000u) * 1000u);
@@ -115,7 +122,7 @@ static int build(enum bench_case c, uint32_t seq, uint8_t *buf, size_t cap,
 		.seq = seq,
 		.ts = ts,
 		.errest = errest,
-		.pad_len = tw_proto_test_equal_padding(&l),
+		.pad_len = padding >= 0 ? (uint32_t)padding : tw_proto_test_equal_padding(&l),
 	};
 
 	len = tw_proto_test_sender_encode(&l, &s, buf, cap);
@@ -139,6 +146,7 @@ int main(int argc, char **argv)
 		{ "dst", required_argument, NULL, 'd' },
 		{ "dport", required_argument, NULL, 'p' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "padding", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -147,8 +155,10 @@ int main(int argc, char **argv)
 	uint8_t key[64];
 	size_t key_len = 0;
 	int c = -1, o, rc = 1;
+	long padding = -1;
+	char *end;
 
-	while ((o = getopt_long(argc, argv, "c:o:n:f:s:d:p:k:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:o:n:f:s:d:p:k:P:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			for (unsigned i = 0; i < sizeof(case_names) / sizeof(case_names[0]); i++)
@@ -183,6 +193,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'P':
+			errno = 0;
+			padding = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || padding < 0 ||
+			    padding > 65000) {
+				fprintf(stderr, "gen_refl_pcap: --padding %s: not 0..65000\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -196,6 +216,30 @@ int main(int argc, char **argv)
 	    dport > 65535) {
 		usage();
 		return 2;
+	}
+
+	if (padding >= 0) {
+		struct tw_test_layout l;
+		struct tw_test_sizes sz;
+
+		/* RFC 5357 §4.1.2: the reply is at least the reflector's header,
+		 * so less padding than this makes it longer than the request */
+		if (c == C_STAMP_UNAUTH || c == C_STAMP_AUTH) {
+			fprintf(stderr, "gen_refl_pcap: --padding is for the TWAMP Light cases\n");
+			return 2;
+		}
+		if (tw_proto_test_layout_init(&l, c == C_TL_AUTH ? TW_TEST_AUTH :
+					      c == C_TL_ENC ? TW_TEST_ENC : TW_TEST_UNAUTH,
+					      false, false, 0) != 0)
+			return 1;
+		if ((uint32_t)padding < tw_proto_test_equal_padding(&l) ||
+		    tw_proto_test_session_sizes(&l, (uint32_t)padding, &sz) != 0 ||
+		    !sz.symmetric || sz.sender_len > 65000) {
+			fprintf(stderr, "gen_refl_pcap: --padding %ld: %s needs %u..%u octets "
+				"for replies as long as the requests\n", padding, case_names[c],
+				tw_proto_test_equal_padding(&l), 65000u - l.sender_hdr);
+			return 2;
+		}
 	}
 
 	struct in_addr src0;
@@ -244,11 +288,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (unsigned long i = 0; i < count; i++) {
-		uint8_t buf[256];
+		static uint8_t buf[65536];
 		char a[INET_ADDRSTRLEN];
 		struct in_addr sa = { htonl(ntohl(src0.s_addr) + (uint32_t)(i % flows)) };
 		int len = build((enum bench_case)c, (uint32_t)i, buf, sizeof(buf), eng,
-				tt, st);
+				tt, st, padding);
 		struct tw_pcap_flow fl;
 
 		inet_ntop(AF_INET, &sa, a, sizeof(a));
