@@ -241,12 +241,16 @@ done
 
 # run_bare CASE SIZE
 run_bare() {
-	local c=$1 p=$work/$1.$2.pcap
+	local c=$1 p=$work/$1.$2.pcap line wall
 	# the forwarder on net_pcap (the baseline), then the in-process loop
-	bare_res=$("$bin" --port "$bare_prefix" "$c" "$seconds" "$p" "${ckey[$c]}" \
-		${akey[$c]:+"${akey[$c]}"} 2>>"$work/bare.log" |
-		sed -n 's/.*bare_port_mpps=\([0-9.]*\).*/\1/p') || true
+	line=$("$bin" --port "$bare_prefix" "$c" "$seconds" "$p" "${ckey[$c]}" \
+		${akey[$c]:+"${akey[$c]}"} 2>>"$work/bare.log") || true
+	bare_res=$(echo "$line" | sed -n 's/.*bare_port_mpps=\([0-9.]*\).*/\1/p')
 	[ -n "$bare_res" ] || bare_res=nan
+	# the forwarder's share of a CPU: its wall rate over its CPU-time rate
+	wall=$(echo "$line" | sed -n 's/.*wall_mpps=\([0-9.]*\).*/\1/p')
+	bare_share=$(awk -v b="$bare_res" -v w="${wall:-nan}" \
+		'BEGIN { if (b + 0 > 0 && w != "nan") printf "%.2f\n", w / b; else print "nan" }')
 	inproc_res=$("$bin" "$c" "$seconds" "$p" "${ckey[$c]}" ${akey[$c]:+"${akey[$c]}"} |
 		sed -n 's/.*bare_librte_ipsec_mpps=\([0-9.]*\).*/\1/p')
 	[ -n "$inproc_res" ] || inproc_res=nan
@@ -267,8 +271,8 @@ for r in $(seq 1 "$runs"); do
 		for z in $sizes; do
 			run_bare "$c" "$z"
 			run_dp "$c" "$z" "$r"
-			echo "$r $c $z ${flen[$c.$z]} ${tpay[$c.$z]} $bare_res $inproc_res $dp_res" >>"$results"
-			echo "bench-ipsec: run $r $c ${flen[$c.$z]}-octet frames: bare forwarder $bare_res Mpps, in process $inproc_res Mpps, twamp-dp $(echo "$dp_res" |
+			echo "$r $c $z ${flen[$c.$z]} ${tpay[$c.$z]} $bare_res $bare_share $inproc_res $dp_res" >>"$results"
+			echo "bench-ipsec: run $r $c ${flen[$c.$z]}-octet frames: bare forwarder $bare_res Mpps (CPU share $bare_share), in process $inproc_res Mpps, twamp-dp $(echo "$dp_res" |
 				/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("mpps_cpu"))') Mpps/cpu" >&2
 		done
 	done
@@ -281,9 +285,9 @@ import json, statistics, sys
 path, out, seconds, warmup, count, sweep = sys.argv[1:7]
 sweep = sweep == "1"
 # rows by (case, size): a run's pair (bare, twamp-dp sample)
-rows, inp, order, flen, tpay = {}, {}, [], {}, {}
+rows, inp, order, flen, tpay, bsh = {}, {}, [], {}, {}, {}
 for line in open(path):
-    r, c, z, fl, pl, bare, inproc, d = line.split(" ", 7)
+    r, c, z, fl, pl, bare, bshare, inproc, d = line.split(" ", 8)
     k = (c, z)
     if k not in rows:
         rows[k] = []
@@ -292,6 +296,7 @@ for line in open(path):
         flen[k] = int(fl)
         tpay[k] = int(pl)
     rows[k].append((None if bare == "nan" else float(bare), json.loads(d)))
+    bsh.setdefault(k, []).append(None if bshare == "nan" else float(bshare))
     inp[k].append(None if inproc == "nan" else float(inproc))
 
 def med(v):
@@ -342,6 +347,7 @@ for k in order:
         "mpps_cpu": med([d.get("mpps_cpu") for _, d in rows[k]]),
         "mpps": med([d.get("mpps") for _, d in rows[k]]),
         "cpu_share": [d.get("cpu_share") for _, d in rows[k]],
+        "bare_cpu_share": bsh[k],
         "runs": len(rows[k]),
         "bare_mpps_runs": [b for b, _ in rows[k]],
         "mpps_cpu_runs": [d.get("mpps_cpu") for _, d in rows[k]],
@@ -391,7 +397,7 @@ if sweep:
               "1000 / Mpps per CPU second)" % names[c])
         print("| frame octets (+4 FCS) | TWAMP-Light payload octets | bare Mpps | bare ns/pkt "
               "| twamp-dp Mpps | twamp-dp ns/pkt | ratio | ratio per run "
-              "| twamp-dp - bare ns/pkt | worker CPU share per run |")
+              "| twamp-dp - bare ns/pkt | CPU share per run, bare / twamp-dp |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for o in objs:
             if o["case"] != c:
@@ -403,7 +409,8 @@ if sweep:
                 o["frame_len"], o["frame_len"] + 4, o.get("payload", "n/a"),
                 f(o["bare_mpps"]), f(b, "%.0f"), f(o["mpps_cpu"]), f(d, "%.0f"),
                 f(o["ratio"]), " ".join(f(x) for x in o["ratio_runs"]),
-                f(o["diff_ns"], "%+.0f"), " ".join(f(x) for x in o["cpu_share"]),
+                f(o["diff_ns"], "%+.0f"),
+                " ".join("%s/%s" % (f(b), f(d)) for b, d in zip(o["bare_cpu_share"], o["cpu_share"])),
                 " NOT CLEAN" if o["problems"] else ""))
 if out:
     with open(out, "w") as fh:
