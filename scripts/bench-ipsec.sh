@@ -46,7 +46,8 @@
 # below a case's smallest frame (GCM 142, ESP-in-UDP 150, CBC+HMAC 158 with
 # FCS) or above 1518 is refused before anything runs. With --sizes a second
 # table per case follows: bare and twamp-dp Mpps and ns per packet (1000 /
-# Mpps per CPU second), their ratio and the difference in ns per packet.
+# Mpps per CPU second), the ratio and the difference in ns per packet, each
+# the median over the runs' pairs.
 #
 # Not measured: anti-replay. twamp-dp's inbound SA and the bare forwarder's
 # both run with the window off (replay_window 0, bench_ipsec no_replay), and
@@ -388,13 +389,21 @@ for o in objs:
     if o["problems"]:
         print("|  | NOT CLEAN: %s |" % ", ".join(o["problems"]))
 
-# the sweep: per case, ns per packet of each side and their difference
+# the sweep: per case, ns per packet of each side (from the median rates);
+# the ratio and the difference are medians over the runs' pairs (bare, then
+# twamp-dp, one right after the other): one disturbed run does not skew them
 ns = lambda m: None if not m else 1000.0 / m
+
+def pair_med(o, fn):
+    v = [fn(b, d) for b, d in zip(o["bare_mpps_runs"], o["mpps_cpu_runs"]) if b and d]
+    return statistics.median(v) if v else None
+
 if sweep:
     for c in dict.fromkeys(o["case"] for o in objs):
         print()
-        print("%s: frame sizes (outer Ethernet frame without FCS; medians; ns per packet = "
-              "1000 / Mpps per CPU second)" % names[c])
+        print("%s: frame sizes (outer Ethernet frame without FCS; Mpps medians; ns per packet "
+              "= 1000 / Mpps per CPU second; ratio and difference: medians of the runs' pairs)"
+              % names[c])
         print("| frame octets (+4 FCS) | TWAMP-Light payload octets | bare Mpps | bare ns/pkt "
               "| twamp-dp Mpps | twamp-dp ns/pkt | ratio | ratio per run "
               "| twamp-dp - bare ns/pkt | CPU share per run, bare / twamp-dp |")
@@ -402,14 +411,14 @@ if sweep:
         for o in objs:
             if o["case"] != c:
                 continue
-            b, d = ns(o["bare_mpps"]), ns(o["mpps_cpu"])
-            o["bare_ns"], o["ns"] = b, d
-            o["diff_ns"] = None if b is None or d is None else d - b
+            o["bare_ns"], o["ns"] = ns(o["bare_mpps"]), ns(o["mpps_cpu"])
+            o["pair_ratio"] = pair_med(o, lambda b, d: d / b)
+            o["diff_ns"] = pair_med(o, lambda b, d: 1000.0 / d - 1000.0 / b)
             print("| %d (%d) | %s | %s | %s | %s | %s | %s | %s | %s | %s |%s" % (
                 o["frame_len"], o["frame_len"] + 4, o.get("payload", "n/a"),
-                f(o["bare_mpps"]), f(b, "%.0f"), f(o["mpps_cpu"]), f(d, "%.0f"),
-                f(o["ratio"]), " ".join(f(x) for x in o["ratio_runs"]),
-                f(o["diff_ns"], "%+.0f"),
+                f(o["bare_mpps"]), f(o["bare_ns"], "%.0f"), f(o["mpps_cpu"]),
+                f(o["ns"], "%.0f"), f(o["pair_ratio"]),
+                " ".join(f(x) for x in o["ratio_runs"]), f(o["diff_ns"], "%+.0f"),
                 " ".join("%s/%s" % (f(b), f(d)) for b, d in zip(o["bare_cpu_share"], o["cpu_share"])),
                 " NOT CLEAN" if o["problems"] else ""))
 if out:
