@@ -57,9 +57,9 @@
 # its ICV is checked: what would be timed is the drop, not the decap. ESN
 # does not help (a number below the window is taken as the next 2^32 cycle,
 # and the ICV then fails, RFC 4303 Appendix A2.2). Fresh numbers for the
-# whole window would need a pcap of rate x (warm-up + seconds) packets, some
-# 10 million, which infinite_rx loads into mbufs (tens of GB) and scapy
-# encrypts at a few thousand a second; without infinite_rx net_pcap reads
+# whole window would need a pcap of rate x (warm-up + seconds) packets, 4 to
+# 13 million, which infinite_rx loads into mbufs (tens of GB) and scapy
+# encrypts at about a thousand a second; without infinite_rx net_pcap reads
 # the file as it goes, another RX path than the one measured here.
 #
 # --runs R repeats the sequence R times (cases interleaved); the table shows
