@@ -146,6 +146,10 @@ for z in $sizes; do
 	esac
 done
 [ -n "$sizes" ] || { echo "bench-ipsec: --sizes: no size given" >&2; exit 2; }
+if [ "$micro" = 1 ] && [ "$sweep" = 1 ]; then
+	echo "bench-ipsec: --sizes is for the appliance mode; --micro uses bench_ipsec's own frames" >&2
+	exit 2
+fi
 if [ -n "$json" ]; then
 	case "$json" in /*) ;; *) json=$top/$json ;; esac
 fi
