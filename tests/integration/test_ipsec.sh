@@ -5,7 +5,8 @@
 # (AES-GCM-128, IPv4) and plain ESP (AES-CBC-256 + HMAC-SHA256-128, IPv6; the
 # other algorithms and transport mode are in tests/unit/ipsec); every reply is
 # decrypted with the outbound SA's keys and
-# checked field by field; replays, forged ICVs and unknown SPIs are not
+# checked field by field; replays, forged ICVs, unknown SPIs and inner
+# sources no reply may go to (multicast, broadcast, loopback) are not
 # answered and are counted per SA; IKE (non-ESP marker) reaches the host stack;
 # tshark sees only ESP on the wire. Then again with replay_window 0 on the
 # IPv6 inbound SA (a replay is answered there, warned about at start) and
@@ -98,11 +99,16 @@ ip netns exec $PEER_NS tcpdump -i $PEER_IF --immediate-mode -U -w "$LOG/cap.pcap
 CAP=$!
 for _ in $(seq 1 50); do grep -q listening "$LOG/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
 
+# --martian-src: decrypted packets from sources no reply may go to (static
+# SAs have no traffic selectors; the classifier refuses them, RFC 1122
+# §3.2.1.3, RFC 4291 §2.7), counted inner_drop on their SA
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V4 $DUT_V4 $P_LIGHT --proto light \
-  --spi-in 0x2001 --spi-out 0x1001 --cipher AES-GCM --ckey $GCM_KEY --ckey-out $GCM_KEY_OUT --udp --count 10
+  --spi-in 0x2001 --spi-out 0x1001 --cipher AES-GCM --ckey $GCM_KEY --ckey-out $GCM_KEY_OUT --udp --count 10 \
+  --martian-src 224.0.0.9 --martian-src 255.255.255.255
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V6 $DUT_V6 $P_STAMP --proto stamp \
   --spi-in 0x2002 --spi-out 0x1002 --cipher AES-CBC --ckey $CBC_KEY \
-  --auth SHA2-256-128 --akey $SHA_KEY --akey-out $SHA_KEY_OUT --ckey-out $CBC_KEY_OUT --count 10
+  --auth SHA2-256-128 --akey $SHA_KEY --akey-out $SHA_KEY_OUT --ckey-out $CBC_KEY_OUT --count 10 \
+  --martian-src ff02::1 --martian-src ::1
 
 sleep 0.3
 kill -INT "$CAP" 2>/dev/null
@@ -125,12 +131,17 @@ for sa in in:0x00002001 out:0x00001001 in:0x00002002 out:0x00001002; do
 done
 check "telemetry lists the 4 SAs" \
   "$PY" -c "import json; assert sorted(json.load(open('$LOG/sas.json'))['/twamp/ipsec/sas']) == sorted(['in:0x00002001', 'out:0x00001001', 'in:0x00002002', 'out:0x00001002'])"
-check "SA in 0x2001: 10 packets" test "$(jq_sa in:0x00002001 packets)" = 10
+check "SA in 0x2001: 12 packets (10 answered, 2 from martian inner sources)" \
+  test "$(jq_sa in:0x00002001 packets)" = 12
+check "SA in 0x2001: the 2 from 224.0.0.9 and 255.255.255.255 counted inner_drop" \
+  test "$(jq_sa in:0x00002001 inner_drop)" = 2
 check "SA in 0x2001: 1 replay dropped, 1 ICV failure" \
   sh -c "[ $(jq_sa in:0x00002001 replay_drop) = 1 ] && [ $(jq_sa in:0x00002001 auth_fail) = 1 ]"
 check "SA out 0x1001: 10 packets" test "$(jq_sa out:0x00001001 packets)" = 10
-check "SA in 0x2002: 10 packets, 1 replay, 1 ICV failure" \
-  sh -c "[ $(jq_sa in:0x00002002 packets) = 10 ] && [ $(jq_sa in:0x00002002 replay_drop) = 1 ] && [ $(jq_sa in:0x00002002 auth_fail) = 1 ]"
+check "SA in 0x2002: 12 packets (2 from ff02::1 and ::1), 1 replay, 1 ICV failure" \
+  sh -c "[ $(jq_sa in:0x00002002 packets) = 12 ] && [ $(jq_sa in:0x00002002 replay_drop) = 1 ] && [ $(jq_sa in:0x00002002 auth_fail) = 1 ]"
+check "SA in 0x2002: the 2 from ff02::1 and ::1 counted inner_drop" \
+  test "$(jq_sa in:0x00002002 inner_drop)" = 2
 check "SA out 0x1002: 10 packets" test "$(jq_sa out:0x00001002 packets)" = 10
 check "telemetry never shows keys" sh -c "! cat '$LOG'/*:0x*.json | grep -qi '${GCM_KEY:0:16}\|${CBC_KEY:0:16}\|${SHA_KEY:0:16}\|key'"
 

@@ -9,6 +9,7 @@ the outbound SA's keys and checked field by field. One "ok - ..." /
   test_ipsec_peer.py check IFACE DUT_MAC PEER DUT PORT --proto light|stamp
         --spi-in X --spi-out Y --cipher C --ckey HEX [--auth A --akey HEX] [--udp]
         [--count N] [--ah] [--transport] [--esn] [--no-replay] [--gone]
+        [--spoof-src ADDR] [--martian-src ADDR ...]
   test_ipsec_peer.py tel PREFIX CMD      print a DPDK telemetry reply (JSON)
 """
 import argparse
@@ -250,6 +251,14 @@ def cmd_check(a):
             Raw(pr.encode(seq + 1, ts))
         f = frame(a, sa_in.encrypt(l3(bytes(sp)), seq_num=a.count + 3))
         silent("a packet from %s, outside the SA's traffic selectors (ICV good)" % a.spoof_src, f)
+    for k, src in enumerate(a.martian_src):
+        # RFC 1122 §3.2.1.3, RFC 4291 §2.7: no reply may go to a multicast,
+        # broadcast, loopback or unspecified inner source, however good the
+        # ICV (a static SA has no traffic selectors to refuse it)
+        mp = l3(src=src, dst=a.dut) / UDP(sport=SPORT, dport=a.port) / \
+            Raw(pr.encode(seq + 2 + k, ts))
+        f = frame(a, sa_in.encrypt(l3(bytes(mp)), seq_num=a.count + 4 + k))
+        silent("a packet from inner source %s (ICV good)" % src, f)
     other = sa(a, a.spi_in + 0x100, a.peer, a.dut)
     silent("a packet for an SPI the appliance does not own", frame(a, other.encrypt(inner, seq_num=1)))
     if a.udp and l3 is IP:
@@ -298,6 +307,9 @@ def main():
     c.add_argument("--count", type=int, default=10)
     c.add_argument("--spoof-src", default="",
                    help="also send a valid packet with this inner source (outside the selectors)")
+    c.add_argument("--martian-src", action="append", default=[], metavar="ADDR",
+                   help="also send a valid packet with this inner source, one a reply must "
+                        "never go to (multicast, broadcast, ...); repeatable")
     c.add_argument("--transport", action="store_true", help="transport mode (RFC 4302 §3.1.1)")
     c.add_argument("--esn", action="store_true", help="ESP with 64-bit sequence numbers")
     c.add_argument("--gone", action="store_true",
