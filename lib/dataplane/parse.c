@@ -79,12 +79,13 @@ static enum tw_dp_class drop(struct tw_dp_l34 *out, enum tw_dp_drop why)
 	return TW_DP_CLS_DROP;
 }
 
-static bool v4_ours(const struct tw_dp_match *m, const uint8_t *a)
+/* Index of @a in the port's IPv4 addresses, or -1. */
+static int v4_ours(const struct tw_dp_match *m, const uint8_t *a)
 {
 	for (unsigned i = 0; i < m->n_v4 && i < TW_DP_ADDRS_MAX; i++)
 		if (memcmp(m->v4[i], a, 4) == 0)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
 static bool v6_ours(const struct tw_dp_match *m, const uint8_t *a)
@@ -99,19 +100,22 @@ static bool v6_ours(const struct tw_dp_match *m, const uint8_t *a)
  * RFC 1122 §3.2.1.3 (a host MUST silently discard a datagram whose source is
  * invalid by that section), RFC 1812 §5.3.7 (martians), RFC 1112 §4: no
  * reply may go to network 0 (0/8), loopback (127/8), multicast (224/4) or
- * class E (240/4, 255.255.255.255 among them). A source equal to the
- * destination is a looped or forged packet whose reply would come back to
- * us: the UDP echo loop. One octet's range and one 32-bit compare; another
- * of the port's addresses as source would cost a loop over them per packet
- * and is not checked.
+ * class E (240/4, 255.255.255.255 among them), nor (§3.2.1.3 (d)) to the
+ * directed broadcast @p bcast of the destination's prefix. A source equal to
+ * the destination is a looped or forged packet whose reply would come back
+ * to us: the UDP echo loop. One octet's range and two 32-bit compares;
+ * another of the port's addresses as source would cost a loop over them per
+ * packet and is not checked.
  */
-static inline __attribute__((always_inline)) bool v4_src_bad(const uint8_t *ip)
+static inline __attribute__((always_inline)) bool
+v4_src_bad(const uint8_t *ip, const uint8_t *bcast)
 {
-	uint32_t s, d;
+	uint32_t s, d, b;
 
 	memcpy(&s, ip + 12, 4);
 	memcpy(&d, ip + 16, 4);
-	return ip[12] == 0 || ip[12] == 127 || ip[12] >= 224 || s == d;
+	memcpy(&b, bcast, 4);
+	return ip[12] == 0 || ip[12] == 127 || ip[12] >= 224 || s == d || s == b;
 }
 
 /*
@@ -147,11 +151,12 @@ static inline __attribute__((always_inline)) bool v6_src_bad(const uint8_t *ip)
  * UDP header at l4, @avail octets of IP payload: lengths, ownership, the
  * source a reply would go to, checksum. The source is judged before the
  * checksum so that a flood of refused packets costs no checksum; IPv4's
- * header checksum already covers it.
+ * header checksum already covers it. @p bcast: IPv4, the directed broadcast
+ * of the destination's prefix.
  */
 static inline __attribute__((always_inline)) enum tw_dp_class
 udp(const struct tw_dp_match *m, const uint8_t *ip, const uint8_t *l4, uint32_t avail,
-    bool ours, unsigned flags, struct tw_dp_l34 *out)
+    bool ours, const uint8_t *bcast, unsigned flags, struct tw_dp_l34 *out)
 {
 	uint16_t ck;
 
@@ -164,7 +169,7 @@ udp(const struct tw_dp_match *m, const uint8_t *ip, const uint8_t *l4, uint32_t 
 		return drop(out, TW_DP_DROP_L4_TRUNC);
 	if (!ours || !tw_dp_port_is_owned(m->udp_owned, out->dport))
 		return TW_DP_CLS_EXCEPTION;
-	if (out->ipv == 4 ? v4_src_bad(ip) : v6_src_bad(ip))
+	if (out->ipv == 4 ? v4_src_bad(ip, bcast) : v6_src_bad(ip))
 		return drop(out, TW_DP_DROP_SRC_ADDR);
 	if (flags & TW_DP_PARSE_L4_CKSUM_BAD)
 		return drop(out, TW_DP_DROP_L4_CKSUM);
@@ -183,6 +188,7 @@ static enum tw_dp_class ipv4(const struct tw_dp_match *m, const uint8_t *h,
 			     uint32_t len, unsigned flags, struct tw_dp_l34 *out)
 {
 	unsigned ihl, tot;
+	int i;
 
 	out->ipv = 4;
 	if (len < 20 || (h[0] >> 4) != 4)
@@ -197,13 +203,14 @@ static enum tw_dp_class ipv4(const struct tw_dp_match *m, const uint8_t *h,
 	/* MF set or offset non-zero: a fragment, reassembly is the kernel's job */
 	if (out->proto != IPPROTO_UDP_ || (be16(h + 6) & 0x3fff) != 0)
 		return TW_DP_CLS_EXCEPTION;
-	if (!v4_ours(m, h + 16))
-		return udp(m, h, h + ihl, tot - ihl, false, flags, out);
+	i = v4_ours(m, h + 16);
+	if (i < 0)
+		return udp(m, h, h + ihl, tot - ihl, false, NULL, flags, out);
 	if (flags & TW_DP_PARSE_L3_CKSUM_BAD)
 		return drop(out, TW_DP_DROP_L3_CKSUM);
 	if (!(flags & TW_DP_PARSE_L3_CKSUM_GOOD) && tw_dp_ipv4_hdr_sum(h, ihl) != 0)
 		return drop(out, TW_DP_DROP_L3_CKSUM);
-	return udp(m, h, h + ihl, tot - ihl, true, flags, out);
+	return udp(m, h, h + ihl, tot - ihl, true, m->v4_bcast[i], flags, out);
 }
 
 /* RFC 8200 §3: fixed 40-octet header; only UDP as the first next header. */
@@ -223,7 +230,7 @@ static enum tw_dp_class ipv6(const struct tw_dp_match *m, const uint8_t *h,
 	out->ttl = h[7];
 	if (out->proto != IPPROTO_UDP_)
 		return TW_DP_CLS_EXCEPTION;
-	return udp(m, h, h + IPV6_HLEN, plen, v6_ours(m, h + 24), flags, out);
+	return udp(m, h, h + IPV6_HLEN, plen, v6_ours(m, h + 24), NULL, flags, out);
 }
 
 enum tw_dp_class tw_dp_parse(const struct tw_dp_match *m, const uint8_t *f,

@@ -220,18 +220,18 @@ check "dpdk-telemetry.py reads /twamp/dp/stats" \
   sh -c "echo /twamp/dp/stats | dpdk-telemetry.py -f '$PREFIX' | grep -q '\"rx\"'"
 
 # forged sources a reply must never go to (RFC 1122 §3.2.1.3, RFC 4291 §2.7):
-# multicast, limited broadcast, IPv6 all-nodes; not answered, each counted
-# as drop_src_addr by the data plane
+# multicast, limited broadcast, the broadcast of the port's 198.18.0.0/24,
+# IPv6 all-nodes; not answered, each counted as drop_src_addr by the data plane
 MAC=$(ip -n $TB-peer neigh show $DUT_V4 | awk '{for (i=1;i<NF;i++) if ($i=="lladdr") print $(i+1)}')
 ctl_json >"$LOG/mbefore.json" 2>>"$LOG/ctl.err"
 relay peer "$PY" "$top/tests/integration/martian_src.py" $TB-peer0 "$MAC" $P_LIGHT_OPEN \
   --dut4 $DUT_V4 --peer4 $PEER_V4 --dut6 $DUT_V6 --peer6 $PEER_V6 \
-  --src 224.0.0.9 --src 255.255.255.255 --src ff02::1 --count 3
+  --src 224.0.0.9 --src 255.255.255.255 --src 198.18.0.255 --src ff02::1 --count 3
 ctl_json >"$LOG/mafter.json" 2>>"$LOG/ctl.err"
-check "twamp-ctl stats --json: drop_src_addr rose by the 9 forged packets" \
-  "$PY" -c "import json,sys; g=lambda p: json.load(open(p))['stats']['drop_src_addr']; d=g('$LOG/mafter.json')-g('$LOG/mbefore.json'); print('# +%d' % d); sys.exit(d != 9)"
-check "twamp-ctl stats shows the drop reason: drop_src_addr 9 (total)" \
-  sh -c "'$CTL' -p '$PREFIX' stats | grep -Eq '^drop_src_addr +9 '"
+check "twamp-ctl stats --json: drop_src_addr rose by the 12 forged packets" \
+  "$PY" -c "import json,sys; g=lambda p: json.load(open(p))['stats']['drop_src_addr']; d=g('$LOG/mafter.json')-g('$LOG/mbefore.json'); print('# +%d' % d); sys.exit(d != 12)"
+check "twamp-ctl stats shows the drop reason: drop_src_addr 12 (total)" \
+  sh -c "'$CTL' -p '$PREFIX' stats | grep -Eq '^drop_src_addr +12 '"
 
 kill -TERM "$APP" 2>/dev/null
 rc=124

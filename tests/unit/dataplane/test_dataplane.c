@@ -738,6 +738,38 @@ static void test_v4_src_unicast_edges(void **state)
 	assert_int_equal(l.drop, TW_DP_DROP_SRC_ADDR);
 }
 
+/* RFC 1122 §3.2.1.3 (d): the directed broadcast of the destination's prefix
+ * (tw_dp_match.v4_bcast, filled from the port's prefix lengths). */
+static void test_v4_src_directed_broadcast(void **state)
+{
+	static const uint8_t bcast[4] = { 198, 18, 0, 255 }, below[4] = { 198, 18, 0, 254 };
+	static const uint8_t other[4] = { 198, 19, 7, 7 };
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	struct tw_dp_l34 l;
+	size_t n;
+
+	(void)state;
+	memcpy(m.v4_bcast[0], bcast, 4);            /* 198.18.0.1/24 */
+	memcpy(m.v4[1], other, 4);
+	memcpy(m.v4_bcast[1], other, 4);            /* a /32: none */
+	m.n_v4 = 2;
+	n = udp4(f, 0, 5, 862, OUR_V4, 20);
+	src4(f, bcast);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_DROP);
+	assert_int_equal(l.drop, TW_DP_DROP_SRC_ADDR);
+	n = udp4(f, 0, 5, 863, OUR_V4, 20);
+	src4(f, bcast);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_EXCEPTION);
+	n = udp4(f, 0, 5, 862, OUR_V4, 20);
+	src4(f, below);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	/* judged against the destination's own prefix only */
+	n = udp4(f, 0, 5, 862, other, 20);
+	src4(f, bcast);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+}
+
 /* RFC 4291 §2.7, §2.5.2, §2.5.3, §2.5.5.2: ff00::/8, ::, ::1, ::ffff:0:0/96,
  * and our own destination. */
 static void test_v6_src_not_unicast(void **state)
@@ -1186,6 +1218,7 @@ int main(void)
 		cmocka_unit_test_setup(test_v6_udp_cksum, setup_owned),
 		cmocka_unit_test_setup(test_v4_src_not_unicast, setup_owned),
 		cmocka_unit_test_setup(test_v4_src_unicast_edges, setup_owned),
+		cmocka_unit_test_setup(test_v4_src_directed_broadcast, setup_owned),
 		cmocka_unit_test_setup(test_v6_src_not_unicast, setup_owned),
 		cmocka_unit_test_setup(test_v6_src_unicast_edges, setup_owned),
 		cmocka_unit_test(test_drop_names),
