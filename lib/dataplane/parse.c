@@ -110,12 +110,14 @@ static bool v6_ours(const struct tw_dp_match *m, const uint8_t *a)
 static inline __attribute__((always_inline)) bool
 v4_src_bad(const uint8_t *ip, const uint8_t *bcast)
 {
+	uint8_t o = ip[12];
 	uint32_t s, d, b;
 
 	memcpy(&s, ip + 12, 4);
 	memcpy(&d, ip + 16, 4);
 	memcpy(&b, bcast, 4);
-	return ip[12] == 0 || ip[12] == 127 || ip[12] >= 224 || s == d || s == b;
+	/* 0 and 224..255 wrap to 32 and 0..31 */
+	return (uint8_t)(o + 32) <= 32 || o == 127 || s == d || s == b;
 }
 
 /*
@@ -151,12 +153,14 @@ static inline __attribute__((always_inline)) bool v6_src_bad(const uint8_t *ip)
  * UDP header at l4, @avail octets of IP payload: lengths, ownership, the
  * source a reply would go to, checksum. The source is judged before the
  * checksum so that a flood of refused packets costs no checksum; IPv4's
- * header checksum already covers it. @p bcast: IPv4, the directed broadcast
- * of the destination's prefix.
+ * header checksum already covers it. @p ipv: 4 or 6, a constant at each
+ * call (out->ipv is reloaded after every store through @p out, which may
+ * alias the frame); @p bcast: IPv4, the directed broadcast of the
+ * destination's prefix.
  */
 static inline __attribute__((always_inline)) enum tw_dp_class
 udp(const struct tw_dp_match *m, const uint8_t *ip, const uint8_t *l4, uint32_t avail,
-    bool ours, const uint8_t *bcast, unsigned flags, struct tw_dp_l34 *out)
+    unsigned ipv, bool ours, const uint8_t *bcast, unsigned flags, struct tw_dp_l34 *out)
 {
 	uint16_t ck;
 
@@ -169,16 +173,16 @@ udp(const struct tw_dp_match *m, const uint8_t *ip, const uint8_t *l4, uint32_t 
 		return drop(out, TW_DP_DROP_L4_TRUNC);
 	if (!ours || !tw_dp_port_is_owned(m->udp_owned, out->dport))
 		return TW_DP_CLS_EXCEPTION;
-	if (out->ipv == 4 ? v4_src_bad(ip, bcast) : v6_src_bad(ip))
+	if (ipv == 4 ? v4_src_bad(ip, bcast) : v6_src_bad(ip))
 		return drop(out, TW_DP_DROP_SRC_ADDR);
 	if (flags & TW_DP_PARSE_L4_CKSUM_BAD)
 		return drop(out, TW_DP_DROP_L4_CKSUM);
 	if (flags & TW_DP_PARSE_L4_CKSUM_GOOD)
 		return TW_DP_CLS_OWNED;
 	ck = be16(l4 + 6);
-	if (ck == 0 && out->ipv == 4) /* RFC 768: no checksum sent */
+	if (ck == 0 && ipv == 4) /* RFC 768: no checksum sent */
 		return TW_DP_CLS_OWNED;
-	if (ck == 0 || udp_sum(ip, out->ipv, l4, out->udp_len) != 0)
+	if (ck == 0 || udp_sum(ip, ipv, l4, out->udp_len) != 0)
 		return drop(out, TW_DP_DROP_L4_CKSUM);
 	return TW_DP_CLS_OWNED;
 }
@@ -205,12 +209,12 @@ static enum tw_dp_class ipv4(const struct tw_dp_match *m, const uint8_t *h,
 		return TW_DP_CLS_EXCEPTION;
 	i = v4_ours(m, h + 16);
 	if (i < 0)
-		return udp(m, h, h + ihl, tot - ihl, false, NULL, flags, out);
+		return udp(m, h, h + ihl, tot - ihl, 4, false, NULL, flags, out);
 	if (flags & TW_DP_PARSE_L3_CKSUM_BAD)
 		return drop(out, TW_DP_DROP_L3_CKSUM);
 	if (!(flags & TW_DP_PARSE_L3_CKSUM_GOOD) && tw_dp_ipv4_hdr_sum(h, ihl) != 0)
 		return drop(out, TW_DP_DROP_L3_CKSUM);
-	return udp(m, h, h + ihl, tot - ihl, true, m->v4_bcast[i], flags, out);
+	return udp(m, h, h + ihl, tot - ihl, 4, true, m->v4_bcast[i], flags, out);
 }
 
 /* RFC 8200 §3: fixed 40-octet header; only UDP as the first next header. */
@@ -230,7 +234,7 @@ static enum tw_dp_class ipv6(const struct tw_dp_match *m, const uint8_t *h,
 	out->ttl = h[7];
 	if (out->proto != IPPROTO_UDP_)
 		return TW_DP_CLS_EXCEPTION;
-	return udp(m, h, h + IPV6_HLEN, plen, v6_ours(m, h + 24), NULL, flags, out);
+	return udp(m, h, h + IPV6_HLEN, plen, 6, v6_ours(m, h + 24), NULL, flags, out);
 }
 
 enum tw_dp_class tw_dp_parse(const struct tw_dp_match *m, const uint8_t *f,
