@@ -23,9 +23,10 @@
 #      addresses: the stream rides the one the greeting bound, not the one
 #      the selectors pick (per-SA counters); that SA deleted mid-run stops
 #      the run (no fallback to an older pair); the next run binds to the
-#      pair left; a Child SA rekey of that bound pair mid-run (a new pair
-#      added, the old one deleted) moves the stream to the new pair: every
-#      packet back, the move logged once and counted (sa_rekeys).
+#      pair left; a Child SA rekey of that bound pair mid-run: with the new
+#      pair on both sides but nothing received in it the stream stays
+#      (RFC 7296 §2.8); the old pair's deletion moves it to the new pair:
+#      every packet back, the move logged once and counted (sa_rekeys).
 # Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
 # OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
 # Prints TAP; needs root; about 95 s.
@@ -523,10 +524,12 @@ pinned() {
 
 # (f) a Child SA rekey of the bound pair 1 during a long run: pair 3
 # (0x1003 / 0x2003: same IKE SA, addresses and transforms, new keys) is
-# added, B first (its inbound half ready before A sends in it); once A has
-# both halves the stream moves to pair 3 and says so; after pair 1's last
-# replies are back, pair 1 is deleted (as strongSwan does after a rekey):
-# the run goes on to the end with every packet back.
+# added, B first. RFC 7296 §2.8: A keeps sending in pair 1 while nothing
+# has arrived in pair 3 and pair 1 is not being deleted (B, a reflector,
+# answers in the pair it was asked in, so nothing will). Then pair 1's
+# outbound half goes on A (the IKE delete of the replaced SA): the stream
+# moves to pair 3 at once and says so; once pair 1's last replies are back
+# the rest of pair 1 goes: the run ends with every packet back.
 pair3() { "pair_$1" 3 "$(cbc $CBC_BA $SHA_BA)" "$(cbc $CBC_AB $SHA_AB)"; }
 sa_a3() { sa a out:0x00001003 packets; }
 rekey_ok() { [ "$1" -eq 0 ] && all_back d-rekey "$2" 0x00001001; } # RC COUNT
@@ -541,10 +544,11 @@ if r.get('name') == '$1':
   done
 }
 rekeyed() {
-  local base1 basein rc run n p1 p3 got moved="session d-rekey: bound SA 0x00001001 rekeyed: stream continues in 0x00001003, its successor"
+  local base1 basein bbase rc run n p1 p3 got moved="session d-rekey: bound SA 0x00001001 rekeyed: stream continues in 0x00001003, its successor"
   local nr=5000
   base1=$(sa_a1)
   basein=$(sa a in:0x00002001 packets)
+  bbase=$(sa b in:0x00001001 packets)
   draft_run d-rekey twamp auth $nr &
   run=$!
   for _ in $(seq 1 100); do
@@ -553,19 +557,30 @@ rekeyed() {
   done
   pair3 b | key b add - >"$LOG/kre-b" 2>&1
   pair3 a | key a add - >"$LOG/kre-a" 2>&1
+  n=$(sa_a1)
+  for _ in $(seq 1 100); do [ "$(sa_a1)" -gt $((n + 50)) ] && break; sleep 0.1; done
+  n=$(($(sa_a1) - n))
+  got="+$n in pair 1, $(sa_a3) in pair 3, moves logged $(grep -cF "$moved" "$LOG/a.err")"
+  check "(f) pair 3 on both sides, nothing received in it: the stream stays in pair 1 (RFC 7296 §2.8; $got)" \
+    sh -c "[ $n -gt 50 ] && [ '$got' = '+$n in pair 1, 0 in pair 3, moves logged 0' ]"
+  key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4 >"$LOG/kre-del" 2>&1
   for _ in $(seq 1 100); do grep -qF "$moved" "$LOG/a.err" && break; sleep 0.1; done
-  # pair 1's outbound is no longer used: wait until its replies are in
+  # every pair-1 packet B took is answered and back at A (checked twice:
+  # a last one may still be on its way)
   for _ in $(seq 1 100); do
-    [ $(($(sa a in:0x00002001 packets) - basein)) -eq $(($(sa_a1) - base1)) ] && break
+    p1=$(($(sa b in:0x00001001 packets) - bbase))
+    if [ $(($(sa a in:0x00002001 packets) - basein)) -eq $p1 ]; then
+      sleep 0.2
+      [ $(($(sa a in:0x00002001 packets) - basein)) -eq $(($(sa b in:0x00001001 packets) - bbase)) ] && break
+    fi
     sleep 0.1
   done
-  p1=$(($(sa_a1) - base1)) # frozen since the move (and gone with pair 1)
+  p1=$(($(sa a in:0x00002001 packets) - basein))
   {
-    key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4
     key a del child-del spi=00002001 dir=in proto=esp dst=$A_V4
     key b del child-del spi=00001001 dir=in proto=esp dst=$B_V4
     key b del child-del spi=00002001 dir=out proto=esp dst=$A_V4
-  } >"$LOG/kre-del" 2>&1
+  } >>"$LOG/kre-del" 2>&1
   n=$(($(sa a out:0x00001003 packets) + 0))
   wait $run; rc=$?
   p3=$(sa_a3)
