@@ -26,10 +26,12 @@
 #      pair left; a Child SA rekey of that bound pair mid-run: with the new
 #      pair on both sides but nothing received in it the stream stays
 #      (RFC 7296 §2.8); the old pair's deletion moves it to the new pair:
-#      every packet back, the move logged once and counted (sa_rekeys).
+#      every packet back, the move logged once and counted (sa_rekeys);
+#      a second rekey moves the stream as soon as the peer's own traffic
+#      arrives in the new pair (B's TWAMP Light run), before any deletion.
 # Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
 # OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
-# Prints TAP; needs root; about 95 s.
+# Prints TAP; needs root; about 105 s.
 #
 #   tests/integration/test_sender_ipsec.sh BUILD_DIR
 # (KEEP_LOG=DIR copies the logs, captures and results there before cleaning up)
@@ -520,6 +522,7 @@ pinned() {
     all_back d-rebind $DC 0x00001001
   check "(f) SA 0x1001's counter counts that run's $DC packets (+$got)" test "$got" = "$DC"
   rekeyed
+  rekeyed_by_traffic
 }
 
 # (f) a Child SA rekey of the bound pair 1 during a long run: pair 3
@@ -597,6 +600,64 @@ rekeyed() {
            [ '$got' = 'A out pair 1 +$p1, pair 3 $p3, in pair 3 $p3; B in pair 3 $p3 out $p3' ]"
   got=$(run_rekeys d-rekey)
   check "(f) /twamp/send/result counts the move: sa_rekeys $got" test "$got" = 1
+}
+
+# (f) again, now the peer sends first in the new pair: the run binds pair 3
+# (the one left); pair 4 comes on both sides; the stream stays in pair 3
+# until B's own TWAMP Light run to A, which B's SPD puts in pair 4 (the
+# newest), arrives in A's inbound half of pair 4: RFC 7296 §2.8 (1), the
+# stream moves at once, before pair 3 is deleted.
+pair4() { "pair_$1" 4 "$(cbc $CBC_BA $SHA_BA)" "$(cbc $CBC_AB $SHA_AB)"; }
+rekeyed_by_traffic() {
+  local b3 ain3 bin3 rc run n got nr=3000 moved="session d-rekey2: bound SA 0x00001003 rekeyed: stream continues in 0x00001004, its successor"
+  b3=$(sa_a3)
+  ain3=$(sa a in:0x00002003 packets)
+  bin3=$(sa b in:0x00001003 packets)
+  draft_run d-rekey2 twamp auth $nr &
+  run=$!
+  for _ in $(seq 1 100); do [ "$(sa_a3)" -gt $((b3 + DC)) ] 2>/dev/null && break; sleep 0.1; done
+  pair4 b | key b add - >"$LOG/kre4-b" 2>&1
+  pair4 a | key a add - >"$LOG/kre4-a" 2>&1
+  n=$(sa_a3)
+  for _ in $(seq 1 100); do [ "$(sa_a3)" -gt $((n + 50)) ] && break; sleep 0.1; done
+  got="$(sa a out:0x00001004 packets) in pair 4, moves logged $(grep -cF "$moved" "$LOG/a.err")"
+  check "(f) pair 4 on both sides (2 + 2), nothing received in it: the stream stays in pair 3 ($got)" \
+    sh -c "[ \$(grep -c '^ok added' '$LOG/kre4-a') -eq 2 ] && [ \$(grep -c '^ok added' '$LOG/kre4-b') -eq 2 ] &&
+           [ '$got' = '0 in pair 4, moves logged 0' ]"
+  ip netns exec $NS_B "$CTL" -p $PREFIX-b run $A_V4 --port $LIGHT --count 3 \
+    --interval-us 2000 --name b-light --json >"$LOG/b-light.json" 2>"$LOG/b-light.err"
+  rc=$?
+  for _ in $(seq 1 100); do grep -qF "$moved" "$LOG/a.err" && break; sleep 0.1; done
+  got="B's run exit $rc, A in pair 4 $(sa a in:0x00002004 packets), moves logged $(grep -cF "$moved" "$LOG/a.err")"
+  check "(f) B's TWAMP Light run to A rides pair 4 (3 back); arriving in A's pair 4 it moves the stream there, pair 3 still present ($got)" \
+    b_light_moved $rc "$moved"
+  # pair 3's last replies back (checked twice), then pair 3 goes
+  for _ in $(seq 1 100); do
+    if [ $(($(sa a in:0x00002003 packets) - ain3)) -eq $(($(sa b in:0x00001003 packets) - bin3)) ]; then
+      sleep 0.2
+      [ $(($(sa a in:0x00002003 packets) - ain3)) -eq $(($(sa b in:0x00001003 packets) - bin3)) ] && break
+    fi
+    sleep 0.1
+  done
+  {
+    key a del child-del spi=00001003 dir=out proto=esp dst=$B_V4
+    key a del child-del spi=00002003 dir=in proto=esp dst=$A_V4
+    key b del child-del spi=00001003 dir=in proto=esp dst=$B_V4
+    key b del child-del spi=00002003 dir=out proto=esp dst=$A_V4
+  } >"$LOG/kre4-del" 2>&1
+  wait $run; rc=$?
+  got=$(run_rekeys d-rekey2)
+  check "(f) the run survives: exit $rc, all $nr back, none lost; pair 3 deleted (4); sa_rekeys $got" \
+    rekey2_ok $rc $nr "$got"
+}
+b_light_moved() { # RC MOVED-LINE
+  [ "$1" -eq 0 ] && grep -q 'session b-light: test stream .* protected by outbound SA 0x00002004' "$LOG/b.err" &&
+    "$PY" -c "import json; p = json.load(open('$LOG/b-light.json'))['packets']; assert p['received'] == 3, p" &&
+    [ "$(sa a in:0x00002004 packets)" -ge 3 ] && [ "$(grep -cF "$2" "$LOG/a.err")" -eq 1 ]
+}
+rekey2_ok() { # RC COUNT SA_REKEYS
+  [ "$1" -eq 0 ] && all_back d-rekey2 "$2" 0x00001003 &&
+    [ "$(grep -c '^ok deleted' "$LOG/kre4-del")" -eq 4 ] && [ "$3" = 1 ]
 }
 
 DC=30 DO=20
