@@ -466,6 +466,26 @@ fail_run() {
 # pair 2 is deleted mid-run: the run stops and says so (no fallback to
 # pair 1, which still covers it); the next run binds to pair 1.
 sa_a1() { sa a out:0x00001001 packets; }
+# pair N's halves on both sides deleted (with "rest": all but A's outbound
+# half, deleted before)
+pair_del() { # N [rest]
+  [ "${2:-}" = rest ] || key a del child-del spi=0000100$1 dir=out proto=esp dst=$B_V4
+  key a del child-del spi=0000200$1 dir=in proto=esp dst=$A_V4
+  key b del child-del spi=0000100$1 dir=in proto=esp dst=$B_V4
+  key b del child-del spi=0000200$1 dir=out proto=esp dst=$A_V4
+}
+# wait until every pair-N packet B took since B_IN is answered and back at
+# A since A_IN (looked at twice: a last one may still be on its way)
+replies_back() { # N A_IN B_IN
+  for _ in $(seq 1 100); do
+    if [ $(($(sa a in:0x0000200$1 packets) - $2)) -eq $(($(sa b in:0x0000100$1 packets) - $3)) ]; then
+      sleep 0.2
+      [ $(($(sa a in:0x0000200$1 packets) - $2)) -eq $(($(sa b in:0x0000100$1 packets) - $3)) ] && return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
 all_back() { # NAME COUNT SPI: every packet back, the stream pinned to SPI
   "$PY" -c "
 import json
@@ -504,12 +524,7 @@ pinned() {
     [ "$(sa a out:0x00001002 packets)" -gt $DC ] 2>/dev/null && break
     sleep 0.1
   done
-  {
-    key a del child-del spi=00001002 dir=out proto=esp dst=$B_V4
-    key a del child-del spi=00002002 dir=in proto=esp dst=$A_V4
-    key b del child-del spi=00001002 dir=in proto=esp dst=$B_V4
-    key b del child-del spi=00002002 dir=out proto=esp dst=$A_V4
-  } >"$LOG/kpin-del" 2>&1
+  pair_del 2 >"$LOG/kpin-del" 2>&1
   wait $run; rc=$?
   got=$(($(sa_a1) - base1))
   check "(f) the bound SA deleted mid-run: the run stops (exit $rc), says so, pair 1 carried none of it (+$got)" \
@@ -568,22 +583,9 @@ rekeyed() {
     sh -c "[ $n -gt 50 ] && [ '$got' = '+$n in pair 1, 0 in pair 3, moves logged 0' ]"
   key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4 >"$LOG/kre-del" 2>&1
   for _ in $(seq 1 100); do grep -qF "$moved" "$LOG/a.err" && break; sleep 0.1; done
-  # every pair-1 packet B took is answered and back at A (checked twice:
-  # a last one may still be on its way)
-  for _ in $(seq 1 100); do
-    p1=$(($(sa b in:0x00001001 packets) - bbase))
-    if [ $(($(sa a in:0x00002001 packets) - basein)) -eq $p1 ]; then
-      sleep 0.2
-      [ $(($(sa a in:0x00002001 packets) - basein)) -eq $(($(sa b in:0x00001001 packets) - bbase)) ] && break
-    fi
-    sleep 0.1
-  done
+  replies_back 1 $basein $bbase
   p1=$(($(sa a in:0x00002001 packets) - basein))
-  {
-    key a del child-del spi=00002001 dir=in proto=esp dst=$A_V4
-    key b del child-del spi=00001001 dir=in proto=esp dst=$B_V4
-    key b del child-del spi=00002001 dir=out proto=esp dst=$A_V4
-  } >>"$LOG/kre-del" 2>&1
+  pair_del 1 rest >>"$LOG/kre-del" 2>&1
   n=$(($(sa a out:0x00001003 packets) + 0))
   wait $run; rc=$?
   p3=$(sa_a3)
@@ -631,20 +633,9 @@ rekeyed_by_traffic() {
   got="B's run exit $rc, A in pair 4 $(sa a in:0x00002004 packets), moves logged $(grep -cF "$moved" "$LOG/a.err")"
   check "(f) B's TWAMP Light run to A rides pair 4 (3 back); arriving in A's pair 4 it moves the stream there, pair 3 still present ($got)" \
     b_light_moved $rc "$moved"
-  # pair 3's last replies back (checked twice), then pair 3 goes
-  for _ in $(seq 1 100); do
-    if [ $(($(sa a in:0x00002003 packets) - ain3)) -eq $(($(sa b in:0x00001003 packets) - bin3)) ]; then
-      sleep 0.2
-      [ $(($(sa a in:0x00002003 packets) - ain3)) -eq $(($(sa b in:0x00001003 packets) - bin3)) ] && break
-    fi
-    sleep 0.1
-  done
-  {
-    key a del child-del spi=00001003 dir=out proto=esp dst=$B_V4
-    key a del child-del spi=00002003 dir=in proto=esp dst=$A_V4
-    key b del child-del spi=00001003 dir=in proto=esp dst=$B_V4
-    key b del child-del spi=00002003 dir=out proto=esp dst=$A_V4
-  } >"$LOG/kre4-del" 2>&1
+  # pair 3's last replies back, then pair 3 goes
+  replies_back 3 $ain3 $bin3
+  pair_del 3 >"$LOG/kre4-del" 2>&1
   wait $run; rc=$?
   got=$(run_rekeys d-rekey2)
   check "(f) the run survives: exit $rc, all $nr back, none lost; pair 3 deleted (4); sa_rekeys $got" \
