@@ -374,6 +374,20 @@ static void test_api_errors(void **state)
 	c.ts_remote[0] = (struct tw_ipsec_ts){ .ipv = 4, .port_hi = 65535,
 					       .from = { 10, 0, 0, 2 }, .to = { 10, 0, 0, 1 } };
 	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	/* a configured outer DSCP: 0..63, outbound tunnel SAs only (ESP, AH) */
+	c = out;
+	c.outer_dscp_fixed = true;
+	c.outer_dscp = 64;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c.outer_dscp = 10;
+	c.mode = TW_IPSEC_TRANSPORT;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c = in;
+	c.reply_spi = 0;
+	c.outer_dscp_fixed = true;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c.proto = TW_IPSEC_AH;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
 	assert_int_equal(tw_ipsec_sa_count(ctx), 0);
 
 	assert_int_equal(tw_ipsec_sa_add(ctx, &out), 0);
