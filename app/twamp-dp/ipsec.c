@@ -124,6 +124,8 @@ static int sa_conf(const struct tw_config *cfg, unsigned i, struct tw_ipsec_sa_c
 	c->cipher = map_cipher(s->cipher);
 	c->auth = map_auth(s->auth);
 	c->esn = s->esn;
+	c->outer_dscp_fixed = s->outer_dscp_fixed;
+	c->outer_dscp = s->outer_dscp;
 	if (c->dir == TW_IPSEC_IN) {
 		/* RFC 4303 §3.4.3: window 0 = the receiver does not check */
 		c->replay_window = s->replay_window;

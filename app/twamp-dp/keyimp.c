@@ -351,7 +351,7 @@ static void ipsec_counters(void *arg, const struct tw_keyimp_child *c,
 	out->bytes = info.stats.octets;
 	out->errors = info.stats.auth_fail + info.stats.replay_drop + info.stats.bad +
 		      info.stats.inner_drop + info.stats.ts_mismatch + info.stats.no_reply_sa +
-		      info.stats.seq_overflow + info.stats.errors;
+		      info.stats.seq_overflow + info.stats.errors + info.stats.ecn_drop;
 }
 
 void app_keyimp_use_ipsec(struct app_keyimp *k, struct tw_ipsec *ctx, struct tw_dp *dp)

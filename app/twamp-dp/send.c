@@ -40,6 +40,8 @@
 #include "tw_stats.h"
 #include "twamp_dp.h"
 
+/* how often a bound run looks whether its rekey successor may carry it */
+#define SUCC_POLL_NS 10000000ull
 #define MAX_RUNS 256u           /* configured + ad-hoc at once */
 #define RESOLVE_TIMEOUT_NS 3000000000ull
 #define PROBE_EVERY_NS 500000000ull
@@ -126,6 +128,10 @@ struct run {
 	 * rekey successor takes the stream over (tw_keyimp_draft_successor) */
 	bool has_bview;
 	struct tw_keyimp_draft bview;
+	/* a successor exists but the peer may not receive on it yet (RFC
+	 * 7296 §2.8): looked at again at next_succ (monotonic ns) */
+	bool succ_wait;
+	uint64_t next_succ;
 	uint64_t sa_rekeys;              /* moves to a rekeyed SA (telemetry) */
 	struct app_send *ctl_app;
 	char sid[2 * TW_CTRL_SID_LEN + 1]; /* full TWAMP, hex */
@@ -2125,25 +2131,42 @@ void app_send_start(struct app_send *a)
  * the old one): run @p r, bound to a Child SA pair, moves its stream to
  * that pair's rekey successor (tw_keyimp_draft_successor(): same outer
  * addresses, protocol, owning IKE SA and transforms, added after it) once
- * the successor's outbound SA is in the data plane, the bound one still
- * there or not. Only the ESP/AH protection moves: the TWAMP-Test keys
- * (Alt. 2: those of the bound SA) stay the control connection's. true if
- * it moved.
+ * the successor's outbound SA is in the data plane and the peer is known
+ * to receive on it. RFC 7296 §2.8: the rekey responder keeps sending on
+ * the old SA until (1) a valid packet arrived on the new pair's inbound
+ * half or (2) the old SA is being deleted; we may be either end, so the
+ * rule holds for both (as initiator it costs at most the time until the
+ * old pair's deletion). Until then r->succ_wait asks to look again. Only
+ * the ESP/AH protection moves: the TWAMP-Test keys (Alt. 2: those of the
+ * bound SA) stay the control connection's. true if it moved.
  */
 static bool bound_successor(struct app_send *a, struct run *r)
 {
 	const struct tw_keyimp *t = app_keyimp_table();
 	struct tw_keyimp_draft n;
-	struct tw_ipsec_sa_info info;
+	struct tw_ipsec_sa_info info, seen;
 	struct tw_send_sa sa;
 	unsigned ipv = r->family == AF_INET6 ? 6 : 4;
 	uint32_t old = r->bound_spi;
 
 	if (t == NULL || !r->has_bview || tw_keyimp_draft_successor(t, &r->bview, &n) != 0)
 		return false;
-	if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, n.proto == IPPROTO_AH ? TW_IPSEC_AH :
-			    TW_IPSEC_ESP, n.spi_out, ipv, r->dst, &info) != 0) {
+	enum tw_ipsec_proto xp = n.proto == IPPROTO_AH ? TW_IPSEC_AH : TW_IPSEC_ESP;
+
+	r->succ_wait = false;
+	if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, xp, n.spi_out, ipv, r->dst, &info) != 0) {
 		tw_keyimp_draft_wipe(&n);
+		return false;
+	}
+	/* (2): either half of the bound pair gone; else (1) */
+	if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, xp, old, ipv, r->dst, &seen) == 0 &&
+	    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, xp, r->bview.spi_in, ipv,
+			    r->bview.local.addr, &seen) == 0 &&
+	    (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, xp, n.spi_in, ipv, n.local.addr,
+			     &seen) != 0 || seen.stats.packets == 0)) {
+		tw_keyimp_draft_wipe(&n);
+		r->succ_wait = true;
+		r->next_succ = mono_ns() + SUCC_POLL_NS;
 		return false;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -2222,14 +2245,30 @@ static void reselect(struct app_send *a)
 	}
 }
 
+/* Bound runs whose rekey successor waits for the peer (bound_successor()):
+ * looked at every SUCC_POLL_NS; a table change looks at once (reselect()). */
+static void succ_poll(struct app_send *a)
+{
+	uint64_t now = mono_ns();
+
+	for (unsigned i = 0; i < MAX_RUNS; i++) {
+		struct run *r = &a->runs[i];
+
+		if (r->succ_wait && r->state == R_RUN && r->has_stream && now >= r->next_succ)
+			(void)bound_successor(a, r);
+	}
+}
+
 void app_send_service(struct app_send *a)
 {
 	uint64_t now;
 
 	if (a == NULL)
 		return;
-	if (a->ipsec != NULL)
+	if (a->ipsec != NULL) {
 		reselect(a);
+		succ_poll(a);
+	}
 	serve_request(a);
 	drain_sent(a);
 	feed_held(a);

@@ -85,10 +85,10 @@ static const char *const ikev2_keys[] = { "profile", "token_key", "variant", "se
 	"sid_key", NULL };
 
 enum { A_SPI, A_DIR, A_SRC, A_DST, A_PROTO, A_MODE, A_ENCAP, A_ESPORT,
-       A_EDPORT, A_CIPHER, A_AUTH, A_CKEY, A_AKEY, A_REPLAY, A_ESN };
+       A_EDPORT, A_CIPHER, A_AUTH, A_CKEY, A_AKEY, A_REPLAY, A_ESN, A_ODSCP };
 static const char *const sa_keys[] = { "spi", "direction", "src", "dst", "proto",
 	"mode", "encap", "encap_sport", "encap_dport", "cipher", "auth",
-	"cipher_key", "auth_key", "replay_window", "esn", NULL };
+	"cipher_key", "auth_key", "replay_window", "esn", "outer_dscp", NULL };
 
 enum { TE_COUNTERS, TE_TURN, TE_INTERVAL };
 static const char *const tel_keys[] = { "counters", "turnaround", "interval_s",
@@ -1323,6 +1323,38 @@ static void parse_sessions(struct pctx *p, const struct ynode *n)
 	}
 }
 
+/* RFC 4301 §5.1.2.1: the outer DSCP of an outbound tunnel SA is copied
+ * from the inner header unless configured: "copy", 0..63 or a DSCP name */
+static void parse_outer_dscp(struct pctx *p, const struct ynode *v, const char *path,
+			     struct tw_config_sa *sa)
+{
+	int d;
+
+	if (!scalar(p, v, FP(path, "outer_dscp")))
+		return;
+	if (sa->dir != TW_CONFIG_DIR_OUT || sa->mode != TW_CONFIG_SA_TUNNEL) {
+		cfg_err(&p->c, v, "%s.outer_dscp: only for direction: out, mode: tunnel "
+			"(the outer header this appliance builds)", path);
+		return;
+	}
+	if (strcmp(v->str, "copy") == 0) {
+		sa->outer_dscp_fixed = false;
+	} else if (v->str[0] >= '0' && v->str[0] <= '9') {
+		uint64_t x;
+
+		if (get_uint(p, v, FP(path, "outer_dscp"), 0, 63, &x)) {
+			sa->outer_dscp_fixed = true;
+			sa->outer_dscp = (uint8_t)x;
+		}
+	} else if ((d = dscp_parse(v->str)) < 0) {
+		cfg_err(&p->c, v, "%s.outer_dscp: '%s' is not copy, a DSCP name "
+			"(BE, EF, CS0..CS7, AF11..AF43) or 0..63", path, SHOW(v));
+	} else {
+		sa->outer_dscp_fixed = true;
+		sa->outer_dscp = (uint8_t)d;
+	}
+}
+
 static void parse_sas(struct pctx *p, const struct ynode *n)
 {
 	struct tw_config_ipsec *ip = &p->cfg->ipsec;
@@ -1424,6 +1456,8 @@ static void parse_sas(struct pctx *p, const struct ynode *n)
 					"(replay_window 0): the receiver infers the high-order "
 					"sequence bits from it (RFC 4303 Appendix A)", path);
 		}
+		if (s->v[A_ODSCP] != NULL)
+			parse_outer_dscp(p, s->v[A_ODSCP], path, sa);
 		for (unsigned j = 0; j + 1 < ip->n_sas; j++)
 			if (sa->spi && ip->sas[j].spi == sa->spi && ip->sas[j].dir == sa->dir)
 				cfg_err(&p->c, s->v[A_SPI], "%s.spi: SPI 0x%x (%s) is already "

@@ -249,6 +249,10 @@ struct tw_config_sa {
 	char auth_key[TW_CONFIG_KEYID_MAX + 1];   /**< key-file secret name */
 	uint32_t replay_window;   /**< in: packets 0..4096, 0 = no anti-replay check */
 	bool esn;                 /**< 64-bit sequence numbers (RFC 4303 §2.2.1) */
+	/** out, tunnel: outer DSCP @c outer_dscp (0..63) instead of the inner
+	 *  packet's (RFC 4301 §5.1.2.1); false = copy (the default) */
+	bool outer_dscp_fixed;
+	uint8_t outer_dscp;
 };
 
 struct tw_config_ipsec {

@@ -242,6 +242,12 @@ static void dump_ipsec(const struct tw_config_ipsec *ip, FILE *f)
 		if (sa->dir == TW_CONFIG_DIR_IN)
 			fprintf(f, "\n      replay_window: %u", sa->replay_window);
 		fprintf(f, "\n      esn: %s\n", sa->esn ? "true" : "false");
+		if (sa->dir == TW_CONFIG_DIR_OUT && sa->mode == TW_CONFIG_SA_TUNNEL) {
+			if (sa->outer_dscp_fixed)
+				fprintf(f, "      outer_dscp: %u\n", sa->outer_dscp);
+			else
+				fputs("      outer_dscp: copy\n", f);
+		}
 	}
 }
 

@@ -173,10 +173,22 @@ static void fill_match(struct tw_dp *dp, struct dp_port *p)
 	for (unsigned a = 0; a < p->conf.n_addrs; a++) {
 		const struct tw_dp_prefix *x = &p->conf.addrs[a];
 
-		if (x->family == AF_INET)
+		if (x->family == AF_INET) {
+			/* RFC 1122 §3.2.1.3 (d): the prefix's broadcast is
+			 * never a source; RFC 3021: a /31 or /32 has none */
+			uint32_t bc = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
+				      (uint32_t)x->addr[2] << 8 | x->addr[3];
+
+			if (x->len < 31)
+				bc |= UINT32_MAX >> x->len;
+			m->v4_bcast[m->n_v4][0] = (uint8_t)(bc >> 24);
+			m->v4_bcast[m->n_v4][1] = (uint8_t)(bc >> 16);
+			m->v4_bcast[m->n_v4][2] = (uint8_t)(bc >> 8);
+			m->v4_bcast[m->n_v4][3] = (uint8_t)bc;
 			memcpy(m->v4[m->n_v4++], x->addr, 4);
-		else
+		} else {
 			memcpy(m->v6[m->n_v6++], x->addr, 16);
+		}
 	}
 }
 

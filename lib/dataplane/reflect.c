@@ -642,15 +642,18 @@ int tw_refl_light_stats(const struct tw_refl *r, uint16_t port,
 /* ---- fast path ---- */
 
 /* RFC 768 / RFC 8200 §8.1 over the reply, the Timestamp still zero; the
- * sums are native-order words (tw_dp_csum_*), stored with memcpy */
-static void udp_cksum_set(uint8_t *ip, unsigned ipv, uint8_t *udp, uint16_t ulen)
+ * sums are native-order words (tw_dp_csum_*), stored with memcpy. The
+ * first @p summed octets of the UDP datagram (header included) are summed
+ * here, the sum of the rest is @p rest (0 when summed = ulen). */
+static void udp_cksum_set(uint8_t *ip, unsigned ipv, uint8_t *udp, uint16_t ulen,
+			  uint16_t summed, uint16_t rest)
 {
-	uint64_t sum = (uint64_t)tw_dp_csum_be16(17 /* UDP */) + tw_dp_csum_be16(ulen);
+	uint64_t sum = (uint64_t)tw_dp_csum_be16(17 /* UDP */) + tw_dp_csum_be16(ulen) + rest;
 	uint16_t c;
 
 	memset(udp + 6, 0, 2);
 	sum = ipv == 4 ? tw_dp_csum_add(sum, ip + 12, 8) : tw_dp_csum_add(sum, ip + 8, 32);
-	c = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add(sum, udp, ulen));
+	c = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add(sum, udp, summed));
 	if (c == 0)
 		c = 0xffff;
 	memcpy(udp + 6, &c, 2);
@@ -744,6 +747,47 @@ struct pkt {
 	int16_t cos_tos;       /* STAMP Class of Service TLV: reply TOS */
 	bool stamp_integ_fail;
 };
+
+/*
+ * The reply's UDP sum without a pass over its padding (RFC 1624), for an
+ * unauthenticated TWAMP reply: call before tw_proto_test_reflect_inplace().
+ * The reply is the reflector's header (refl_hdr octets, all written anew)
+ * and the sender's padding from sender_hdr on, moved to refl_hdr. The
+ * request's checksum was verified (the classifier owns only such packets:
+ * its own sum, or the NIC's verdict; a zero over IPv4 means none was sent
+ * and is not used): the whole request sums to -0 (RFC 1071), so its
+ * payload's sum is minus that of its pseudo header and UDP header; less its
+ * header and the tail the reply drops, it is the moved run's sum, byte-
+ * swapped by a move of odd length (RFC 1071 §2(B)). Taken only when that
+ * costs fewer octets than a pass over the reply. @return true with
+ * @p *msum the moved run's sum as it lies in the reply (native order).
+ */
+static bool moved_sum(const struct pkt *p, const struct tw_test_layout *l, uint16_t *msum)
+{
+	uint32_t s = l->sender_hdr, r = l->refl_hdr, pad, tail;
+	uint64_t sum;
+	uint16_t ck, pay, head, tl, ms;
+	int n = tw_proto_test_reply_len(l, p->plen);
+
+	memcpy(&ck, p->udp + 6, 2);
+	if (n < 0 || ck == 0 || (uint32_t)n < r || p->plen < s + ((uint32_t)n - r))
+		return false;
+	pad = (uint32_t)n - r;
+	tail = p->plen - s - pad;
+	/* octets summed here and at the checksum, against a pass over the reply */
+	if (s + tail + r + (p->ipv == 4 ? 8u : 32u) >= (uint32_t)n)
+		return false;
+	sum = (uint64_t)tw_dp_csum_be16(17 /* UDP */) + tw_dp_csum_be16((uint16_t)(UDP_HDR + p->plen));
+	sum = p->ipv == 4 ? tw_dp_csum_add(sum, p->ip + 12, 8) : tw_dp_csum_add(sum, p->ip + 8, 32);
+	pay = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add(sum, p->udp, UDP_HDR));
+	head = tw_dp_csum_fold(tw_dp_csum_add(0, p->pl, s));
+	tl = tw_dp_csum_fold(tw_dp_csum_add(0, p->pl + s + pad, tail));
+	if ((s + pad) & 1)
+		tl = __builtin_bswap16(tl);
+	ms = tw_dp_csum_fold((uint64_t)pay + (uint16_t)~head + (uint16_t)~tl);
+	*msum = (r - s) & 1 ? __builtin_bswap16(ms) : ms;
+	return true;
+}
 
 /* The headers of an owned packet (the parser set l2_len and l3_len). */
 static inline void pkt_init(struct pkt *p, struct rte_mbuf *m)
@@ -1018,6 +1062,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		size_t room;
 		struct pend *pd;
 		uint32_t seq = 0;
+		uint16_t msum = 0;
+		bool moved = false;
 		uint8_t tos;
 		int rl;
 
@@ -1035,6 +1081,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		} else {
 			struct tw_test_reflect_info ri;
 
+			if (t->mode == TW_REFL_OPEN)
+				moved = moved_sum(p, &t->layout, &msum);
 			ri.seq = t->own_seq ? p->c->seq : tw_proto_test_get_seq(p->pl);
 			ri.rx_ts = tw_dp_rx_ntp(m);
 			ri.errest = errest;
@@ -1090,7 +1138,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 			}
 		}
 		if (pd->kind == K_TS_INC)
-			udp_cksum_set(p->ip, p->ipv, p->udp, (uint16_t)(UDP_HDR + rl));
+			udp_cksum_set(p->ip, p->ipv, p->udp, (uint16_t)(UDP_HDR + rl),
+				      (uint16_t)(UDP_HDR + (moved ? t->layout.refl_hdr : rl)), msum);
 	}
 	/* authenticated TWAMP: the HMAC does not cover the Timestamp */
 	if (nv != 0) {
@@ -1114,8 +1163,8 @@ void tw_refl_udp_handler(void *arg, unsigned worker, unsigned port,
 		struct pend *pd = &w->pend[vi[k]];
 
 		if (pd->m != NULL)
-			udp_cksum_set(pd->ip, pd->ipv, pd->udp,
-				      (uint16_t)(UDP_HDR + pd->plen));
+			udp_cksum_set(pd->ip, pd->ipv, pd->udp, (uint16_t)(UDP_HDR + pd->plen),
+				      (uint16_t)(UDP_HDR + pd->plen), 0);
 	}
 }
 
@@ -1131,7 +1180,8 @@ static void tx_protected(struct refl_worker *w, const uint16_t *idx, uint16_t n,
 			memset(pd->pl, 0, pd->plen);
 			w->c.drop[TW_REFL_DROP_CRYPTO]++;
 		}
-		udp_cksum_set(pd->ip, pd->ipv, pd->udp, (uint16_t)(UDP_HDR + pd->plen));
+		udp_cksum_set(pd->ip, pd->ipv, pd->udp, (uint16_t)(UDP_HDR + pd->plen),
+			      (uint16_t)(UDP_HDR + pd->plen), 0);
 	}
 }
 

@@ -576,6 +576,7 @@ static unsigned ipsec_out(struct tw_send *s, const struct pending *p, struct rte
 {
 	struct rte_mbuf *ep[TW_DP_BURST];
 	void *eh[TW_DP_BURST];
+	bool failed[TW_DP_BURST] = { false };
 	unsigned ne = 0, keep = 0;
 	uint16_t ok;
 
@@ -591,13 +592,18 @@ static unsigned ipsec_out(struct tw_send *s, const struct pending *p, struct rte
 		return nt;
 	/* the sender runs in worker 0's loop: its counters and crypto queue */
 	ok = s->ipsec.protect(s->ipsec_arg, 0, ep, eh, (uint16_t)ne);
+	/* protect() returns the failed ones after the good: only those (none,
+	 * as a rule) are looked up */
+	for (unsigned j = ok; j < ne; j++)
+		for (unsigned k = 0; k < nt; k++)
+			if (txp[k] == ep[j]) {
+				failed[k] = true;
+				break;
+			}
 	for (unsigned k = 0; k < nt; k++) {
 		struct slot *sl = &s->slots[p->slot[txi[k]]];
-		bool good = !sl->cfg.ipsec;
 
-		for (unsigned j = 0; !good && j < ok; j++)
-			good = ep[j] == txp[k];
-		if (!good) {
+		if (failed[k]) {
 			sl->crypto_err++;
 			rte_pktmbuf_free(txp[k]);
 			continue;

@@ -36,7 +36,10 @@ extern "C" {
 	X(PORT_TX, "port_tx", "port TX queue full")                           \
 	X(VLAN_INSERT, "vlan_insert", "could not add the VLAN tag")           \
 	X(NO_EXCEPTION, "no_exception", "not for the fast path, no exception path")\
-	X(L4_CKSUM, "l4_cksum", "bad UDP checksum (or zero over IPv6)")
+	X(L4_CKSUM, "l4_cksum", "bad UDP checksum (or zero over IPv6)")       \
+	X(SRC_ADDR, "src_addr",                                               \
+	  "source address not a unicast address of another node "            \
+	  "(RFC 1122 3.2.1.3, RFC 4291 2.7)")
 
 #define TW_DP_DROP_ENUM(name, id, text) TW_DP_DROP_##name,
 /** Drop reasons (indices into the per-lcore drop counters). */
@@ -61,6 +64,9 @@ struct tw_dp_match {
 	uint16_t vlan;                          /**< 802.1Q VID, 0 = untagged */
 	uint8_t n_v4, n_v6;
 	uint8_t v4[TW_DP_ADDRS_MAX][4];         /**< network order */
+	/** per v4[i]: the directed broadcast of its prefix, refused as a source
+	 * (RFC 1122 §3.2.1.3 (d)); v4[i] itself for a /31 or /32 (RFC 3021) */
+	uint8_t v4_bcast[TW_DP_ADDRS_MAX][4];
 	uint8_t v6[TW_DP_ADDRS_MAX][16];
 	const uint64_t *udp_owned;              /**< 65536-bit map of UDP ports, may be NULL */
 };
@@ -183,8 +189,11 @@ static inline bool tw_dp_port_is_owned(const uint64_t *map, uint16_t port)
  * judge (non-IP EtherTypes, ICMP, TCP, fragments, extension headers, UDP to
  * other ports or addresses, multicast).
  * DROP: runts, a wrong or missing VLAN tag, truncated or inconsistent IP or
- * UDP headers, a bad IPv4 header or UDP checksum on an owned packet;
- * @p out->drop says which.
+ * UDP headers, a bad IPv4 header or UDP checksum on an owned packet, an
+ * owned packet whose source a reply must never go to (TW_DP_DROP_SRC_ADDR:
+ * IPv4 0/8, 127/8, 224/4, 240/4, the directed broadcast of the destination's
+ * prefix; IPv6 ::, ::1, ff00::/8, ::ffff:0:0/96; or the packet's own
+ * destination); @p out->drop says which.
  *
  * @param m     the port's match (never NULL)
  * @param f     frame octets

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include "tw_ipsec_ah.h"
+#include "tw_ipsec_ds.h"
 
 #define AH_FIXED 12u     /* next header, length, reserved, SPI, sequence */
 #define V4_HLEN 20u
@@ -28,6 +29,8 @@ union hctx {
 struct tw_ipsec_ah {
 	enum tw_ipsec_auth auth;
 	bool tunnel, in, no_replay;
+	bool dscp_fixed;            /* OUT tunnel: outer DSCP = dscp */
+	uint8_t dscp;
 	uint8_t ipv, inner_ipv;
 	uint8_t icv_len, hdr_len;   /* AH length incl. ICV and padding */
 	uint32_t spi;
@@ -129,6 +132,8 @@ struct tw_ipsec_ah *tw_ipsec_ah_create(const struct tw_ipsec_sa_conf *c)
 	ah->tunnel = c->mode == TW_IPSEC_TUNNEL;
 	ah->in = c->dir == TW_IPSEC_IN;
 	ah->no_replay = c->no_replay;
+	ah->dscp_fixed = c->outer_dscp_fixed;
+	ah->dscp = c->outer_dscp;
 	ah->ipv = c->ipv;
 	ah->inner_ipv = (uint8_t)inner;
 	ah->icv_len = (uint8_t)icv;
@@ -375,9 +380,14 @@ int tw_ipsec_ah_outbound(struct tw_ipsec_ah *ah, const uint8_t *in, uint32_t len
 	} while (!__atomic_compare_exchange_n(&ah->seq, &seq, seq + 1, false,
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	if (ah->tunnel) {
+		/* RFC 4301 §5.1.2.1, RFC 6040 §4.1: the inner DS field (or the
+		 * SA's DSCP with the inner ECN); mutable, outside the ICV */
+		uint8_t ds = tw_ipsec_outer_ds(tw_ipsec_ds_get(in), ah->dscp_fixed, ah->dscp);
+
 		memset(out, 0, hlen);
 		if (ah->ipv == 4) {
 			out[0] = 0x45;
+			out[1] = ds;
 			put16(out + 2, total);
 			out[6] = 0x40;
 			out[8] = 64;
@@ -385,7 +395,8 @@ int tw_ipsec_ah_outbound(struct tw_ipsec_ah *ah, const uint8_t *in, uint32_t len
 			memcpy(out + 12, ah->src, 4);
 			memcpy(out + 16, ah->dst, 4);
 		} else {
-			out[0] = 0x60;
+			out[0] = (uint8_t)(0x60 | ds >> 4);
+			out[1] = (uint8_t)(ds << 4);
 			put16(out + 4, total - V6_HLEN);
 			out[6] = TW_IPSEC_AH_PROTO;
 			out[7] = 64;

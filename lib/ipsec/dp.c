@@ -44,6 +44,26 @@ static inline void l2_put(uint8_t *h, const uint8_t *l2, unsigned l2len)
 		memcpy(h, l2, L2_MAX);
 }
 
+/* RFC 6040 §4.2 (normal mode): the outer ECN field @p ods (the outer DS
+ * octet as it arrived) onto the inner IP header @p ih of a decapsulated
+ * packet (@p len octets); the inner DSCP stays (RFC 4301 §5.1.2.1). false:
+ * the packet must be dropped (CE over Not-ECT). */
+static inline bool ecn_decap(uint8_t ods, uint8_t *ih, uint32_t len)
+{
+	uint8_t ids;
+	int ecn;
+
+	if (len < 20)
+		return true;   /* not an IP packet: the worker drops it */
+	ids = tw_ipsec_ds_get(ih);
+	ecn = tw_ipsec_ecn_decap(ods, ids);
+	if (ecn == TW_ECN_DROP)
+		return false;
+	if ((unsigned)ecn != (ids & 3u))
+		tw_ipsec_ds_set(ih, (uint8_t)((ids & 0xfcu) | (unsigned)ecn));
+	return true;
+}
+
 /* librte_ipsec on one SA's packets: @p mb reordered, the first (return
  * value) done; failed crypto is marked RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED. */
 static uint16_t run(struct tw_ipsec *ctx, unsigned worker, struct ipsec_sa *sa,
@@ -124,7 +144,7 @@ static void ah_in(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf *m,
 	uint32_t avail = rte_pktmbuf_data_len(m) - l2len, o, ol;
 	struct tw_keys_5t k;
 	struct ipsec_sa *sa;
-	uint8_t l2[L2_MAX], *h;
+	uint8_t l2[L2_MAX], *h, ods = tw_ipsec_ds_get(ip);
 	void *d;
 
 	if (hl < (ipv == 4 ? 20u : 40u) || avail < hl + 12u)
@@ -153,6 +173,10 @@ static void ah_in(struct tw_ipsec *ctx, unsigned worker, struct rte_mbuf *m,
 	put16(h + l2len - 2, (h[l2len] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IPV4);
 	m->l3_len = (uint16_t)((h[l2len] >> 4) == 6 ? 40u : (h[l2len] & 0xfu) * 4u);
 	m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
+	if (sa->tunnel && !ecn_decap(ods, h + l2len, ol)) {
+		sa->cnt[worker].ecn_drop++;
+		return;
+	}
 	*verdict = TW_IPSEC_V_INNER;
 }
 
@@ -162,6 +186,7 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 {
 	struct ipsec_sa *sa_of[BURST];
 	uint8_t l2[BURST][L2_MAX];
+	uint8_t ods[BURST];   /* outer DS octets: librte_ipsec drops the header */
 	uint32_t olen[BURST];
 	uint16_t n_inner = 0;
 	/* the last SA found: a burst is mostly one flow, one lookup serves it */
@@ -253,6 +278,7 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 		/* a constant size (no libc call): the frame holds more than
 		 * L2_MAX octets (off + 8 <= len, l3_len >= 20) */
 		memcpy(l2[i], f, L2_MAX);
+		ods[i] = tw_ipsec_ds_get(ip);
 		sa_of[i] = sa;
 	}
 	/* one librte_ipsec call per SA present, packets in arrival order */
@@ -283,8 +309,13 @@ uint16_t tw_ipsec_dp_inbound(struct tw_ipsec *ctx, unsigned worker,
 			if (sa->tunnel) {
 				/* RFC 4301 §5.2: the inner packet, behind the
 				 * original L2 header */
-				unsigned inner = *rte_pktmbuf_mtod(m, const uint8_t *) >> 4;
+				uint8_t *ih = rte_pktmbuf_mtod(m, uint8_t *);
+				unsigned inner = ih[0] >> 4;
 
+				if (!ecn_decap(ods[x], ih, rte_pktmbuf_data_len(m))) {
+					sa->cnt[worker].ecn_drop++;
+					continue;
+				}
 				h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)l2len);
 				if (h == NULL) {
 					sa->cnt[worker].errors++;

@@ -14,7 +14,7 @@
 /* One worker's counters of one SA (the last slot: the control thread). */
 struct ipsec_cnt {
 	uint64_t packets, octets, auth_fail, replay_drop, bad, inner_drop,
-		 no_reply_sa, seq_overflow, errors, ts_mismatch;
+		 no_reply_sa, seq_overflow, errors, ts_mismatch, ecn_drop;
 } __rte_cache_aligned;
 
 struct ipsec_sa {

@@ -20,7 +20,7 @@ static struct tw_ipsec *tel_ctx;
 static bool tel_registered;
 
 #define STATS(X) X(packets) X(octets) X(auth_fail) X(replay_drop) X(bad) \
-	X(inner_drop) X(ts_mismatch) X(no_reply_sa) X(seq_overflow) X(errors)
+	X(inner_drop) X(ts_mismatch) X(no_reply_sa) X(seq_overflow) X(errors) X(ecn_drop)
 
 static void add_stats(struct rte_tel_data *d, const struct tw_ipsec_sa_stats *s)
 {
@@ -94,6 +94,14 @@ static int tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(d, "esn", info.conf.esn);
 			if (info.conf.dir == TW_IPSEC_IN)
 				rte_tel_data_add_dict_u64(d, "reply_spi", info.conf.reply_spi);
+			/* RFC 4301 §5.1.2.1: the outer DSCP, copied or the SA's */
+			if (info.conf.dir == TW_IPSEC_OUT && info.conf.mode == TW_IPSEC_TUNNEL) {
+				if (info.conf.outer_dscp_fixed)
+					rte_tel_data_add_dict_u64(d, "outer_dscp",
+								  info.conf.outer_dscp);
+				else
+					rte_tel_data_add_dict_string(d, "outer_dscp", "copy");
+			}
 			add_stats(d, &info.stats);
 			rc = 0;
 			break;

@@ -258,6 +258,10 @@ static int check_conf(const struct tw_ipsec_sa_conf *c)
 	    (unsigned)c->auth >= TW_IPSEC_AUTH__MAX ||
 	    (c->mode != TW_IPSEC_TUNNEL && c->mode != TW_IPSEC_TRANSPORT))
 		return -EINVAL;
+	/* a configured outer DSCP needs an outer header we build */
+	if (c->outer_dscp_fixed && (c->dir != TW_IPSEC_OUT || c->mode != TW_IPSEC_TUNNEL ||
+				    c->outer_dscp > 63))
+		return -EINVAL;
 	if (c->proto == TW_IPSEC_AH)
 		return 0;   /* RFC 4302: tw_ipsec_ah_create() checks the rest */
 	if (c->proto != TW_IPSEC_ESP)
@@ -323,14 +327,20 @@ static struct rte_crypto_sym_xform *sa_xforms(const struct tw_ipsec_sa_conf *c,
 	return &xf[0];
 }
 
-/* Outer header template of an outbound tunnel SA: IPv4/IPv6 (+ UDP). */
+/* Outer header template of an outbound tunnel SA: IPv4/IPv6 (+ UDP).
+ * RFC 4301 §5.1.2.1: TTL / hop limit are the encapsulator's (64), the
+ * flow label is ours (0); the DS field is the inner packet's, set per
+ * packet by librte_ipsec (sa_build()), but for a configured DSCP, which
+ * stands here (the ECN field is copied either way). */
 static unsigned tun_template(const struct tw_ipsec_sa_conf *c, uint8_t *h)
 {
 	unsigned n, proto = c->encap_udp ? IPPROTO_UDP_ : IPPROTO_ESP_;
+	uint8_t ds = tw_ipsec_outer_ds(0, c->outer_dscp_fixed, c->outer_dscp);
 
 	if (c->ipv == 4) {
 		memset(h, 0, 20);
 		h[0] = 0x45;
+		h[1] = ds;
 		h[6] = 0x40;        /* DF */
 		h[8] = 64;
 		h[9] = (uint8_t)proto;
@@ -339,7 +349,8 @@ static unsigned tun_template(const struct tw_ipsec_sa_conf *c, uint8_t *h)
 		n = 20;
 	} else {
 		memset(h, 0, 40);
-		h[0] = 0x60;
+		h[0] = (uint8_t)(0x60 | ds >> 4);
+		h[1] = (uint8_t)(ds << 4);
 		h[6] = (uint8_t)proto;
 		h[7] = 64;
 		memcpy(h + 8, c->src, 16);
@@ -386,6 +397,16 @@ static int sa_build(struct tw_ipsec *ctx, const struct tw_ipsec_sa_conf *c,
 		prm.tun.hdr_len = sa->hdr_len;
 		prm.tun.hdr_l3_off = 0;
 		prm.tun.next_proto = inner == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+		/* RFC 4301 §5.1.2.1 / RFC 6040 §4.1: librte_ipsec copies the
+		 * inner DSCP (unless configured) and ECN into the outer header
+		 * of each packet (update_outb_tun_tos: template bits outside
+		 * the mask, inner bits inside). Not on inbound SAs: there
+		 * RFC 6040 §4.2 needs more than the library does (ECT(1),
+		 * the drop, the inner IPv4 checksum): dp.c decaps it. */
+		if (c->dir == TW_IPSEC_OUT) {
+			prm.ipsec_xform.options.ecn = 1;
+			prm.ipsec_xform.options.copy_dscp = !c->outer_dscp_fixed;
+		}
 	} else {
 		prm.ipsec_xform.mode = RTE_SECURITY_IPSEC_SA_MODE_TRANSPORT;
 		prm.trs.proto = c->ipv == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
@@ -558,6 +579,7 @@ static void sa_info(const struct ipsec_sa *sa, unsigned n_workers,
 #define SUM(f) out->stats.f += __atomic_load_n(&c->f, __ATOMIC_RELAXED)
 		SUM(packets); SUM(octets); SUM(auth_fail); SUM(replay_drop); SUM(bad);
 		SUM(inner_drop); SUM(ts_mismatch); SUM(no_reply_sa); SUM(seq_overflow); SUM(errors);
+		SUM(ecn_drop);
 #undef SUM
 	}
 	if (sa->ah != NULL) {

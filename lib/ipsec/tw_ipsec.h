@@ -32,6 +32,7 @@
 
 #include <rte_mbuf.h>
 
+#include "tw_ipsec_ds.h"
 #include "tw_ipsec_ts.h"
 #include <rte_rcu_qsbr.h>
 
@@ -118,6 +119,12 @@ struct tw_ipsec_sa_conf {
 	uint32_t replay_window;       /**< IN: packets, 0 = TW_IPSEC_REPLAY_DEFAULT */
 	bool no_replay;               /**< IN: disable the anti-replay check */
 	uint64_t seq_start;           /**< OUT: last sequence number used (0) */
+	/** OUT tunnel only: the outer DSCP is @c outer_dscp (0..63) rather
+	 *  than the inner packet's (RFC 4301 §5.1.2.1: copied unless
+	 *  configured); the outer ECN field is the inner's either way (RFC
+	 *  6040 §4.1). false (the default): DSCP copied. */
+	bool outer_dscp_fixed;
+	uint8_t outer_dscp;
 	/** IN only: SPI of the outbound SA that protects the replies to what
 	 *  arrives on this one (0 = none: replies are dropped and counted).
 	 *  The outbound SA must exist; its destination is this SA's source. */
@@ -142,6 +149,7 @@ struct tw_ipsec_sa_stats {
 	uint64_t inner_drop;   /**< IN: decrypted, but no test session took it */
 	uint64_t ts_mismatch;  /**< IN: decrypted, outside the SA's selectors (RFC 4301 §5.2) */
 	uint64_t no_reply_sa;  /**< IN: reply dropped: no paired outbound SA */
+	uint64_t ecn_drop;     /**< IN tunnel: outer CE over a Not-ECT inner packet (RFC 6040 §4.2) */
 	uint64_t seq_overflow; /**< OUT: sequence numbers exhausted (§3.3.3) */
 	uint64_t errors;       /**< crypto device or buffer errors */
 };

@@ -72,7 +72,9 @@ int tw_ipsec_ah_inbound(struct tw_ipsec_ah *ah, uint8_t *pkt, uint32_t len,
  * packet in tunnel mode, the packet itself in transport mode) into
  * @p out (capacity @p cap; must not overlap @p in): the next sequence
  * number, the outer header from the SA's addresses in tunnel mode
- * (IPv4: DF, TTL 64, ID 0; IPv6: hop limit 64), AH and its ICV.
+ * (IPv4: DF, TTL 64, ID 0; IPv6: hop limit 64, flow label 0; the DS field
+ * the inner packet's, or the SA's outer_dscp with the inner ECN: RFC 4301
+ * §5.1.2.1, RFC 6040 §4.1), AH and its ICV.
  * @return the output length, -EINVAL (bad arguments or packet),
  *         -ENOSPC (@p cap too small), -EOVERFLOW (sequence numbers
  *         exhausted, §3.3.3: counted as seq_overflow).

@@ -61,14 +61,29 @@ static void run_parse(const uint8_t *data, size_t len)
 				       tw_dp_udp_sum(f + l.l2_len, l.ipv, u, l.udp_len) == 0);
 		}
 		if (l.ipv == 4) {
+			const uint8_t *s = f + l.l2_len + 12;
+
 			TW_FUZZ_ASSERT(l.l3_len >= 20 && l.l3_len <= 60);
 			TW_FUZZ_ASSERT(memcmp(f + l.l2_len + 16, V4, 4) == 0);
+			/* a reply never goes to 0/8, 127/8, 224/4, 240/4 nor to us */
+			TW_FUZZ_ASSERT(s[0] != 0 && s[0] != 127 && s[0] < 224 &&
+				       memcmp(s, V4, 4) != 0);
 			if (!(flags & TW_DP_PARSE_L3_CKSUM_GOOD))
 				TW_FUZZ_ASSERT(tw_dp_ipv4_hdr_sum(f + l.l2_len, l.l3_len) == 0);
 			TW_FUZZ_ASSERT(!(flags & TW_DP_PARSE_L3_CKSUM_BAD));
 		} else {
+			static const uint8_t zero[10];
+			const uint8_t *s = f + l.l2_len + 8;
+
 			TW_FUZZ_ASSERT(l.l3_len == 40);
 			TW_FUZZ_ASSERT(memcmp(f + l.l2_len + 24, V6, 16) == 0);
+			/* nor to ff00::/8, ::, ::1, ::ffff:0:0/96 */
+			TW_FUZZ_ASSERT(s[0] != 0xff && memcmp(s, V6, 16) != 0);
+			TW_FUZZ_ASSERT(memcmp(s, zero, 10) != 0 ||
+				       (!(s[10] == 0xff && s[11] == 0xff) &&
+					(s[10] | s[11] | s[12] | s[13] | s[14] | s[15]) != 0 &&
+					!(s[10] == 0 && s[11] == 0 && s[12] == 0 && s[13] == 0 &&
+					  s[14] == 0 && s[15] == 1)));
 		}
 	}
 	free(f);
@@ -91,6 +106,8 @@ static void emit_frame(tw_fuzz_emit_fn emit, void *ctx, uint8_t cfg, bool v6,
 	ip = o;
 	if (v6) {
 		b[o] = 0x60, b[o + 5] = 8 + 20, b[o + 6] = 17, b[o + 7] = 64;
+		memcpy(b + o + 8, V6, 16);
+		b[o + 8 + 15] = 2; /* a unicast source that is not ours */
 		memcpy(b + o + 24, V6, 16);
 		o += 40;
 	} else {

@@ -5,12 +5,17 @@
 # (AES-GCM-128, IPv4) and plain ESP (AES-CBC-256 + HMAC-SHA256-128, IPv6; the
 # other algorithms and transport mode are in tests/unit/ipsec); every reply is
 # decrypted with the outbound SA's keys and
-# checked field by field; replays, forged ICVs and unknown SPIs are not
+# checked field by field; replays, forged ICVs, unknown SPIs and inner
+# sources no reply may go to (multicast, broadcast, loopback) are not
 # answered and are counted per SA; IKE (non-ESP marker) reaches the host stack;
-# tshark sees only ESP on the wire. Then again with replay_window 0 on the
-# IPv6 inbound SA (a replay is answered there, warned about at start) and
-# ESN on the IPv4 pair (default window: a replay is still dropped).
-# Prints TAP; needs root; ~25 s.
+# tshark sees only ESP on the wire. The DS field across the tunnel (RFC
+# 4301 §5.1.2.1, RFC 6040): the replies' outer DS field is their inner one,
+# the reflector sees an outer CE / ECT(1) mark (STAMP Class of Service TLV),
+# outer CE over Not-ECT is dropped and counted (ecn_drop). Then again with
+# replay_window 0 on the IPv6 inbound SA (a replay is answered there, warned
+# about at start), ESN on the IPv4 pair (default window: a replay is still
+# dropped) and outer_dscp 10 on the IPv6 outbound SA.
+# Prints TAP; needs root; ~27 s.
 #
 #   tests/integration/test_ipsec.sh BUILD_DIR
 set -uo pipefail
@@ -98,11 +103,16 @@ ip netns exec $PEER_NS tcpdump -i $PEER_IF --immediate-mode -U -w "$LOG/cap.pcap
 CAP=$!
 for _ in $(seq 1 50); do grep -q listening "$LOG/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
 
+# --martian-src: decrypted packets from sources no reply may go to (static
+# SAs have no traffic selectors; the classifier refuses them, RFC 1122
+# §3.2.1.3, RFC 4291 §2.7), counted inner_drop on their SA
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V4 $DUT_V4 $P_LIGHT --proto light \
-  --spi-in 0x2001 --spi-out 0x1001 --cipher AES-GCM --ckey $GCM_KEY --ckey-out $GCM_KEY_OUT --udp --count 10
+  --spi-in 0x2001 --spi-out 0x1001 --cipher AES-GCM --ckey $GCM_KEY --ckey-out $GCM_KEY_OUT --udp --count 10 \
+  --martian-src 224.0.0.9 --martian-src 255.255.255.255
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V6 $DUT_V6 $P_STAMP --proto stamp \
   --spi-in 0x2002 --spi-out 0x1002 --cipher AES-CBC --ckey $CBC_KEY \
-  --auth SHA2-256-128 --akey $SHA_KEY --akey-out $SHA_KEY_OUT --ckey-out $CBC_KEY_OUT --count 10
+  --auth SHA2-256-128 --akey $SHA_KEY --akey-out $SHA_KEY_OUT --ckey-out $CBC_KEY_OUT --count 10 \
+  --martian-src ff02::1 --martian-src ::1
 
 sleep 0.3
 kill -INT "$CAP" 2>/dev/null
@@ -125,14 +135,39 @@ for sa in in:0x00002001 out:0x00001001 in:0x00002002 out:0x00001002; do
 done
 check "telemetry lists the 4 SAs" \
   "$PY" -c "import json; assert sorted(json.load(open('$LOG/sas.json'))['/twamp/ipsec/sas']) == sorted(['in:0x00002001', 'out:0x00001001', 'in:0x00002002', 'out:0x00001002'])"
-check "SA in 0x2001: 10 packets" test "$(jq_sa in:0x00002001 packets)" = 10
+check "SA in 0x2001: 12 packets (10 answered, 2 from martian inner sources)" \
+  test "$(jq_sa in:0x00002001 packets)" = 12
+check "SA in 0x2001: the 2 from 224.0.0.9 and 255.255.255.255 counted inner_drop" \
+  test "$(jq_sa in:0x00002001 inner_drop)" = 2
 check "SA in 0x2001: 1 replay dropped, 1 ICV failure" \
   sh -c "[ $(jq_sa in:0x00002001 replay_drop) = 1 ] && [ $(jq_sa in:0x00002001 auth_fail) = 1 ]"
 check "SA out 0x1001: 10 packets" test "$(jq_sa out:0x00001001 packets)" = 10
-check "SA in 0x2002: 10 packets, 1 replay, 1 ICV failure" \
-  sh -c "[ $(jq_sa in:0x00002002 packets) = 10 ] && [ $(jq_sa in:0x00002002 replay_drop) = 1 ] && [ $(jq_sa in:0x00002002 auth_fail) = 1 ]"
+check "SA in 0x2002: 12 packets (2 from ff02::1 and ::1), 1 replay, 1 ICV failure" \
+  sh -c "[ $(jq_sa in:0x00002002 packets) = 12 ] && [ $(jq_sa in:0x00002002 replay_drop) = 1 ] && [ $(jq_sa in:0x00002002 auth_fail) = 1 ]"
+check "SA in 0x2002: the 2 from ff02::1 and ::1 counted inner_drop" \
+  test "$(jq_sa in:0x00002002 inner_drop)" = 2
 check "SA out 0x1002: 10 packets" test "$(jq_sa out:0x00001002 packets)" = 10
 check "telemetry never shows keys" sh -c "! cat '$LOG'/*:0x*.json | grep -qi '${GCM_KEY:0:16}\|${CBC_KEY:0:16}\|${SHA_KEY:0:16}\|key'"
+
+# The DS field across the tunnel (RFC 4301 §5.1.2.1, RFC 6040), after the
+# counts above: the replies' outer DS field is their inner one; the
+# reflector (STAMP Class of Service TLV) sees the outer CE / ECT(1) mark;
+# outer CE over a Not-ECT packet is dropped and counted (ecn_drop)
+relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V4 $DUT_V4 $P_LIGHT --proto light \
+  --spi-in 0x2001 --spi-out 0x1001 --cipher AES-GCM --ckey $GCM_KEY --ckey-out $GCM_KEY_OUT --udp \
+  --tos 40 --stamp-port $P_STAMP
+relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V6 $DUT_V6 $P_STAMP --proto stamp \
+  --spi-in 0x2002 --spi-out 0x1002 --cipher AES-CBC --ckey $CBC_KEY \
+  --auth SHA2-256-128 --akey $SHA_KEY --akey-out $SHA_KEY_OUT --ckey-out $CBC_KEY_OUT \
+  --tos 40 --stamp-port $P_STAMP
+for sa in in:0x00002001 in:0x00002002 out:0x00001001; do
+  tel "/twamp/ipsec/sa,$sa" >"$LOG/$sa.json" 2>>"$LOG/steps"
+done
+tel /twamp/ipsec/stats >"$LOG/stats.json" 2>>"$LOG/steps"
+check "SA in 0x2001, in 0x2002: the packet with outer CE over Not-ECT counted as ecn_drop (1 each)" \
+  sh -c "[ $(jq_sa in:0x00002001 ecn_drop) = 1 ] && [ $(jq_sa in:0x00002002 ecn_drop) = 1 ]"
+check "telemetry: out 0x1001 builds its outer DSCP by copy; /twamp/ipsec/stats in_ecn_drop 2" \
+  sh -c "[ $(jq_sa out:0x00001001 outer_dscp) = copy ] && $PY -c \"import json; assert json.load(open('$LOG/stats.json'))['/twamp/ipsec/stats']['in_ecn_drop'] == 2\""
 
 stop_pids "$APP"
 wait "$APP" 2>/dev/null; rc=$?
@@ -146,7 +181,8 @@ check "SIGTERM: twamp-dp exits 0 (got $rc)" test "$rc" -eq 0
 # scapy 2.5 leaves the high bits out of ESP HMACs, so not the CBC pair),
 # whose default window still drops a replay.
 sed -e 's/cipher_key: gcm-\(in\|out\)}/cipher_key: gcm-\1, esn: true}/' \
-  -e 's/auth_key: sha-in}/auth_key: sha-in, replay_window: 0}/' "$LOG/ipsec.yaml" \
+  -e 's/auth_key: sha-in}/auth_key: sha-in, replay_window: 0}/' \
+  -e 's/auth_key: sha-out}/auth_key: sha-out, outer_dscp: 10}/' "$LOG/ipsec.yaml" \
   >"$LOG/noreplay.yaml"
 check "esn (IPv4 pair) and replay_window 0 (IPv6 in) in the configuration" \
   sh -c "grep -q 'sha-in, replay_window: 0}' '$LOG/noreplay.yaml' && [ \$(grep -c 'esn: true}' '$LOG/noreplay.yaml') = 2 ]"
@@ -171,6 +207,14 @@ check "SA in 0x2001 (ESN, window 64): 5 packets, 1 replay dropped, esn 1 in tele
   sh -c "[ $(jq_sa in:0x00002001 packets) = 5 ] && [ $(jq_sa in:0x00002001 replay_drop) = 1 ] && [ $(jq_sa in:0x00002001 esn) = 1 ]"
 check "SA in 0x2002 (window 0): 6 packets, the replay among them, no replay drop" \
   sh -c "[ $(jq_sa in:0x00002002 packets) = 6 ] && [ $(jq_sa in:0x00002002 replay_drop) = 0 ]"
+# outer_dscp: 10 on the IPv6 outbound SA (RFC 4301 §5.1.2.1: the
+# encapsulator's mapping): outer DSCP 10 whatever the inner one, ECN copied
+relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V6 $DUT_V6 $P_STAMP --proto stamp \
+  --spi-in 0x2002 --spi-out 0x1002 --cipher AES-CBC --ckey $CBC_KEY \
+  --auth SHA2-256-128 --akey $SHA_KEY --akey-out $SHA_KEY_OUT --ckey-out $CBC_KEY_OUT \
+  --tos 40 --stamp-port $P_STAMP --outer-dscp 10
+tel "/twamp/ipsec/sa,out:0x00001002" >"$LOG/out:0x00001002.json" 2>>"$LOG/steps"
+check "telemetry: out 0x1002 shows outer_dscp 10" test "$(jq_sa out:0x00001002 outer_dscp)" = 10
 stop_pids "$APP"
 wait "$APP" 2>/dev/null; rc=$?
 APP=0

@@ -7,7 +7,8 @@
 # IPv4 header with a wrong checksum (the ICV leaves it out) not answered and
 # counted as drop_l3_cksum (RFC 1122 §3.2.1.2); key-imported SAs drop and
 # count (ts_mismatch) a packet whose inner source their traffic selectors
-# do not hold (RFC 4301 §5.2).
+# do not hold (RFC 4301 §5.2); static SAs drop and count (inner_drop) a
+# packet whose inner source no reply may go to (127.0.0.1, ::ffff:0:0/96).
 # Then AH SA pairs pushed through key import (`twamp-ctl key add child-add
 # proto=ah`, docs/key-import.md §6.4): TWAMP Light over AH tunnel mode
 # (HMAC-SHA1-96, IPv4) and STAMP over AH transport mode (HMAC-SHA2-256-128,
@@ -94,17 +95,19 @@ dut_mac
 
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V4 $DUT_V4 $P_LIGHT --proto light --ah \
   --spi-in 0x3001 --spi-out 0x4001 --cipher NULL --ckey "" --ckey-out "" \
-  --auth HMAC-SHA1-96 --akey $S1_IN --akey-out $S1_OUT --count 10
+  --auth HMAC-SHA1-96 --akey $S1_IN --akey-out $S1_OUT --count 10 --martian-src 127.0.0.1
 relay peer "$PY" "$PEERPY" check $PEER_IF "$MAC" $PEER_V6 $DUT_V6 $P_STAMP --proto stamp --ah \
   --spi-in 0x3002 --spi-out 0x4002 --cipher NULL --ckey "" --ckey-out "" \
-  --auth SHA2-256-128 --akey $S2_IN --akey-out $S2_OUT --count 10
+  --auth SHA2-256-128 --akey $S2_IN --akey-out $S2_OUT --count 10 --martian-src ::ffff:198.18.0.2
 
 for sa in in:0x00003001 out:0x00004001 in:0x00003002 out:0x00004002; do
   tel "/twamp/ipsec/sa,$sa" >"$LOG/$sa.json" 2>>"$LOG/steps"
 done
 for n in 1 2; do
-  check "SA in 0x300$n: 10 packets, 1 replay, 1 ICV failure" \
-    sh -c "[ $(jq_sa in:0x0000300$n packets) = 10 ] && [ $(jq_sa in:0x0000300$n replay_drop) = 1 ] && [ $(jq_sa in:0x0000300$n auth_fail) = 1 ]"
+  check "SA in 0x300$n: 11 packets (1 from a loopback / IPv4-mapped inner source), 1 replay, 1 ICV failure" \
+    sh -c "[ $(jq_sa in:0x0000300$n packets) = 11 ] && [ $(jq_sa in:0x0000300$n replay_drop) = 1 ] && [ $(jq_sa in:0x0000300$n auth_fail) = 1 ]"
+  check "SA in 0x300$n: the packet from the martian inner source counted inner_drop (1)" \
+    test "$(jq_sa in:0x0000300$n inner_drop)" = 1
   check "SA out 0x400$n: 10 packets" test "$(jq_sa out:0x0000400$n packets)" = 10
 done
 tel /twamp/dp/stats >"$LOG/dp.json" 2>>"$LOG/steps"

@@ -9,6 +9,8 @@ the outbound SA's keys and checked field by field. One "ok - ..." /
   test_ipsec_peer.py check IFACE DUT_MAC PEER DUT PORT --proto light|stamp
         --spi-in X --spi-out Y --cipher C --ckey HEX [--auth A --akey HEX] [--udp]
         [--count N] [--ah] [--transport] [--esn] [--no-replay] [--gone]
+        [--tos SEQ --stamp-port P [--outer-dscp N]]
+        [--spoof-src ADDR] [--martian-src ADDR ...]
   test_ipsec_peer.py tel PREFIX CMD      print a DPDK telemetry reply (JSON)
 """
 import argparse
@@ -97,6 +99,122 @@ def as_esp(a, ip):
     return IPv6(bytes(IPv6(src=ip.src, dst=ip.dst, nh=50) / esp))
 
 
+def ds_of(ip):
+    """The DS field (IPv4 TOS, IPv6 Traffic Class)."""
+    return ip.tos if isinstance(ip, IP) else ip.tc
+
+
+def set_ds(ip, ds):
+    if isinstance(ip, IP):
+        ip.tos = ds
+        del ip.chksum  # scapy recomputes it
+    else:
+        ip.tc = ds
+
+
+ECN = {0: "Not-ECT", 1: "ECT(1)", 2: "ECT(0)", 3: "CE"}
+COS_TLV = 4  # RFC 8972 §4.4 (Class of Service), IANA STAMP TLV type
+
+
+def cos_tlv(dscp1):
+    """A STAMP Class of Service TLV asking for reply DSCP @dscp1."""
+    return bytes([0, COS_TLV, 0, 4, dscp1 << 2, 0, 0, 0])
+
+
+def cos_of(b):
+    """The Class of Service TLV of a STAMP reply (after the 44-octet base):
+    dict(dscp1, dscp2, ecn, rp), or a string saying what is wrong."""
+    if len(b) < 44 + 8:
+        return "reply of %d octets: no TLV" % len(b)
+    t = b[44:52]
+    if t[1] != COS_TLV or t[2:4] != b"\x00\x04":
+        return "TLV type %d length %d, not Class of Service" % (t[1], t[2] << 8 | t[3])
+    if t[0] & 0x60:  # U (unrecognized) or M (malformed) flag set
+        return "TLV flags 0x%02x" % t[0]
+    return dict(dscp1=t[4] >> 2, dscp2=(t[4] & 3) << 4 | t[5] >> 4, ecn=(t[5] >> 2) & 3,
+                rp=t[5] & 3)
+
+
+def cmd_tos(a, s, sa_in, sa_out, l3, tag):
+    """RFC 4301 §5.1.2.1 / RFC 6040 across the tunnel: the replies' outer DS
+    field against their inner one, and the inner ECN field the reflector
+    saw after decapsulation (STAMP Class of Service TLV, RFC 8972 §4.4).
+    ESP sequence numbers from --tos on."""
+    pr = Proto(a.proto, "open", None)
+    stamp = Proto("stamp", "open", None)
+    seq = [a.tos]
+    rc = 0
+
+    def exchange(inner_ds, outer_ds, port, payload):
+        inner = l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=port) / Raw(payload)
+        set_ds(inner, inner_ds)
+        enc = sa_in.encrypt(l3(bytes(inner)), seq_num=seq[0])
+        seq[0] += 1
+        set_ds(enc, outer_ds)
+        s.send(frame(a, enc))
+        ip = recv_reply(s, a, 1.0)
+        if ip is None:
+            return None, "no reply"
+        try:
+            d = l3(bytes(sa_out.decrypt(as_esp(a, ip))))
+        except Exception as ex:  # the ICV or the padding
+            return None, "reply does not decrypt: %s" % str(ex)[:80]
+        if UDP not in d:
+            return None, "inner reply %s" % d.summary()
+        return (ip, d), None
+
+    def outer_ok(ip, d):
+        """The outer DS field the SA must build from the inner one."""
+        want = ds_of(d) if a.outer_dscp is None else a.outer_dscp << 2 | (ds_of(d) & 3)
+        if ds_of(ip) != want:
+            return "outer DS 0x%02x, inner 0x%02x: want 0x%02x" % (ds_of(ip), ds_of(d), want)
+        return None
+
+    def result(name, why):
+        nonlocal rc
+        if why is None:
+            print("ok - %s: %s" % (tag, name))
+        else:
+            rc = 1
+            print("not ok - %s: %s # %s" % (tag, name, why))
+
+    od = "outer DSCP %d" % a.outer_dscp if a.outer_dscp is not None else "outer DS = inner DS"
+    # 1. the reflector copies the request's DSCP (46, EF) into its reply
+    #    (ECN 0); the reply's outer header must carry it (or the SA's DSCP)
+    r, why = exchange(46 << 2 | 2, 0, a.port, pr.encode(9000, now_ntp()))
+    if why is None:
+        ip, d = r
+        why = "inner reply DS 0x%02x, not EF (0xb8)" % ds_of(d) if ds_of(d) != 0xb8 \
+            else outer_ok(ip, d)
+    result("request EF + ECT(0) inside, DS 0 outside: the reply is EF inside, %s "
+           "(RFC 4301 §5.1.2.1)" % od, why)
+    # 2. outer CE over inner ECT(0) / ECT(1) over ECT(0): the reflector sees
+    #    CE / ECT(1) (RFC 6040 §4.2), DSCP 46 unchanged; its reply takes the
+    #    DSCP the CoS TLV asks for (18, AF21), outside too
+    for outer, want in ((3, 3), (1, 1)):
+        r, why = exchange(46 << 2 | 2, outer, a.stamp_port,
+                          stamp.encode(9100 + outer, now_ntp()) + cos_tlv(18))
+        if why is None:
+            ip, d = r
+            c = cos_of(bytes(d[UDP].payload))
+            if isinstance(c, str):
+                why = c
+            elif c["dscp2"] != 46 or c["ecn"] != want:
+                why = "CoS TLV: DSCP2 %d, ECN %s" % (c["dscp2"], ECN[c["ecn"]])
+            elif ds_of(d) != 18 << 2:
+                why = "inner reply DS 0x%02x, not DSCP 18 (the CoS TLV's DSCP1)" % ds_of(d)
+            else:
+                why = outer_ok(ip, d)
+        result("STAMP, outer %s over inner EF + ECT(0): answered, the Class of Service TLV "
+               "reports DSCP 46 and ECN %s (RFC 6040 §4.2, RFC 8972 §4.4); reply DSCP 18, %s"
+               % (ECN[outer], ECN[want], od), why)
+    # 3. outer CE over a Not-ECT inner packet: dropped (RFC 6040 §4.2)
+    r, why = exchange(46 << 2, 3, a.port, pr.encode(9200, now_ntp()))
+    result("outer CE over inner Not-ECT is not answered (RFC 6040 §4.2: dropped)",
+           "answered" if r is not None else None)
+    return rc
+
+
 def cmd_check(a):
     pr = Proto(a.proto, "open", None)
     sa_in = sa(a, a.spi_in, a.peer, a.dut)
@@ -110,6 +228,8 @@ def cmd_check(a):
     tag = "%s %s%s %s%s%s" % (a.proto, a.cipher, "/" + a.auth if a.auth != "NULL" else "",
                               "ESP-in-UDP" if a.udp else xp,
                               " transport" if a.transport else "", " ESN" if a.esn else "")
+    if a.tos:
+        return cmd_tos(a, s, sa_in, sa_out, l3, tag)
     if a.gone:
         # the SA was deleted: a well-formed packet on it gets no answer
         inner = l3(bytes(l3(src=a.peer, dst=a.dut) / UDP(sport=SPORT, dport=a.port) /
@@ -250,6 +370,14 @@ def cmd_check(a):
             Raw(pr.encode(seq + 1, ts))
         f = frame(a, sa_in.encrypt(l3(bytes(sp)), seq_num=a.count + 3))
         silent("a packet from %s, outside the SA's traffic selectors (ICV good)" % a.spoof_src, f)
+    for k, src in enumerate(a.martian_src):
+        # RFC 1122 §3.2.1.3, RFC 4291 §2.7: no reply may go to a multicast,
+        # broadcast, loopback or unspecified inner source, however good the
+        # ICV (a static SA has no traffic selectors to refuse it)
+        mp = l3(src=src, dst=a.dut) / UDP(sport=SPORT, dport=a.port) / \
+            Raw(pr.encode(seq + 2 + k, ts))
+        f = frame(a, sa_in.encrypt(l3(bytes(mp)), seq_num=a.count + 4 + k))
+        silent("a packet from inner source %s (ICV good)" % src, f)
     other = sa(a, a.spi_in + 0x100, a.peer, a.dut)
     silent("a packet for an SPI the appliance does not own", frame(a, other.encrypt(inner, seq_num=1)))
     if a.udp and l3 is IP:
@@ -298,12 +426,22 @@ def main():
     c.add_argument("--count", type=int, default=10)
     c.add_argument("--spoof-src", default="",
                    help="also send a valid packet with this inner source (outside the selectors)")
+    c.add_argument("--martian-src", action="append", default=[], metavar="ADDR",
+                   help="also send a valid packet with this inner source, one a reply must "
+                        "never go to (multicast, broadcast, ...); repeatable")
     c.add_argument("--transport", action="store_true", help="transport mode (RFC 4302 §3.1.1)")
     c.add_argument("--esn", action="store_true", help="ESP with 64-bit sequence numbers")
     c.add_argument("--gone", action="store_true",
                    help="the SA is deleted: one packet (sequence --count + 1), no answer")
     c.add_argument("--no-replay", action="store_true",
                    help="the inbound SA has replay_window 0: a replay is answered")
+    c.add_argument("--tos", type=int, default=0, metavar="SEQ",
+                   help="only the DS field / ECN checks (RFC 4301 §5.1.2.1, RFC 6040), "
+                   "ESP sequence numbers from SEQ on (4 packets, 3 replies)")
+    c.add_argument("--stamp-port", type=int, default=0,
+                   help="--tos: the STAMP light port (Class of Service TLV)")
+    c.add_argument("--outer-dscp", type=int, default=None,
+                   help="--tos: the outbound SA's outer_dscp (default: copy)")
     t = sub.add_parser("tel")
     t.add_argument("prefix")
     t.add_argument("cmd")

@@ -3,7 +3,8 @@
 # ports for TWAMP Light open/auth/enc and STAMP open/auth, a kernel-socket
 # sender in the peer namespace (twl_sender.py, its own crypto). Every reply is
 # checked field by field over IPv4 and IPv6; the unauthenticated replies are
-# captured and decoded by tshark; malformed packets must be counted and not
+# captured and decoded by tshark; malformed packets, and packets from a
+# multicast or broadcast source (martian_src.py, scapy), must be counted and not
 # answered; ping goes through the exception path; SIGTERM stops it with exit 0.
 # Prints TAP; needs root; about 30 s.
 #
@@ -217,6 +218,20 @@ check "twamp-ctl stats --json: reflector turnaround counted the replies" \
   "$PY" -c "import json,sys; t=json.load(open('$LOG/after.json'))['turnaround']; sys.exit(0 if t['count'] >= 100 and 0 < t['p50_ns'] <= t['max_ns'] else 1)"
 check "dpdk-telemetry.py reads /twamp/dp/stats" \
   sh -c "echo /twamp/dp/stats | dpdk-telemetry.py -f '$PREFIX' | grep -q '\"rx\"'"
+
+# forged sources a reply must never go to (RFC 1122 §3.2.1.3, RFC 4291 §2.7):
+# multicast, limited broadcast, the broadcast of the port's 198.18.0.0/24,
+# IPv6 all-nodes; not answered, each counted as drop_src_addr by the data plane
+MAC=$(ip -n $TB-peer neigh show $DUT_V4 | awk '{for (i=1;i<NF;i++) if ($i=="lladdr") print $(i+1)}')
+ctl_json >"$LOG/mbefore.json" 2>>"$LOG/ctl.err"
+relay peer "$PY" "$top/tests/integration/martian_src.py" $TB-peer0 "$MAC" $P_LIGHT_OPEN \
+  --dut4 $DUT_V4 --peer4 $PEER_V4 --dut6 $DUT_V6 --peer6 $PEER_V6 \
+  --src 224.0.0.9 --src 255.255.255.255 --src 198.18.0.255 --src ff02::1 --count 3
+ctl_json >"$LOG/mafter.json" 2>>"$LOG/ctl.err"
+check "twamp-ctl stats --json: drop_src_addr rose by the 12 forged packets" \
+  "$PY" -c "import json,sys; g=lambda p: json.load(open(p))['stats']['drop_src_addr']; d=g('$LOG/mafter.json')-g('$LOG/mbefore.json'); print('# +%d' % d); sys.exit(d != 12)"
+check "twamp-ctl stats shows the drop reason: drop_src_addr 12 (total)" \
+  sh -c "'$CTL' -p '$PREFIX' stats | grep -Eq '^drop_src_addr +12 '"
 
 kill -TERM "$APP" 2>/dev/null
 rc=124

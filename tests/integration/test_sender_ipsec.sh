@@ -23,12 +23,15 @@
 #      addresses: the stream rides the one the greeting bound, not the one
 #      the selectors pick (per-SA counters); that SA deleted mid-run stops
 #      the run (no fallback to an older pair); the next run binds to the
-#      pair left; a Child SA rekey of that bound pair mid-run (a new pair
-#      added, the old one deleted) moves the stream to the new pair: every
-#      packet back, the move logged once and counted (sa_rekeys).
+#      pair left; a Child SA rekey of that bound pair mid-run: with the new
+#      pair on both sides but nothing received in it the stream stays
+#      (RFC 7296 §2.8); the old pair's deletion moves it to the new pair:
+#      every packet back, the move logged once and counted (sa_rekeys);
+#      a second rekey moves the stream as soon as the peer's own traffic
+#      arrives in the new pair (B's TWAMP Light run), before any deletion.
 # Also: a configured session on a static SA (sa_spi), an IPv6 Child SA,
 # OWAMP encrypted and TWAMP mixed keyed by the IKE SA, `twamp-ctl stats`.
-# Prints TAP; needs root; about 95 s.
+# Prints TAP; needs root; about 105 s.
 #
 #   tests/integration/test_sender_ipsec.sh BUILD_DIR
 # (KEEP_LOG=DIR copies the logs, captures and results there before cleaning up)
@@ -463,6 +466,26 @@ fail_run() {
 # pair 2 is deleted mid-run: the run stops and says so (no fallback to
 # pair 1, which still covers it); the next run binds to pair 1.
 sa_a1() { sa a out:0x00001001 packets; }
+# pair N's halves on both sides deleted (with "rest": all but A's outbound
+# half, deleted before)
+pair_del() { # N [rest]
+  [ "${2:-}" = rest ] || key a del child-del spi=0000100$1 dir=out proto=esp dst=$B_V4
+  key a del child-del spi=0000200$1 dir=in proto=esp dst=$A_V4
+  key b del child-del spi=0000100$1 dir=in proto=esp dst=$B_V4
+  key b del child-del spi=0000200$1 dir=out proto=esp dst=$A_V4
+}
+# wait until every pair-N packet B took since B_IN is answered and back at
+# A since A_IN (looked at twice: a last one may still be on its way)
+replies_back() { # N A_IN B_IN
+  for _ in $(seq 1 100); do
+    if [ $(($(sa a in:0x0000200$1 packets) - $2)) -eq $(($(sa b in:0x0000100$1 packets) - $3)) ]; then
+      sleep 0.2
+      [ $(($(sa a in:0x0000200$1 packets) - $2)) -eq $(($(sa b in:0x0000100$1 packets) - $3)) ] && return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
 all_back() { # NAME COUNT SPI: every packet back, the stream pinned to SPI
   "$PY" -c "
 import json
@@ -501,12 +524,7 @@ pinned() {
     [ "$(sa a out:0x00001002 packets)" -gt $DC ] 2>/dev/null && break
     sleep 0.1
   done
-  {
-    key a del child-del spi=00001002 dir=out proto=esp dst=$B_V4
-    key a del child-del spi=00002002 dir=in proto=esp dst=$A_V4
-    key b del child-del spi=00001002 dir=in proto=esp dst=$B_V4
-    key b del child-del spi=00002002 dir=out proto=esp dst=$A_V4
-  } >"$LOG/kpin-del" 2>&1
+  pair_del 2 >"$LOG/kpin-del" 2>&1
   wait $run; rc=$?
   got=$(($(sa_a1) - base1))
   check "(f) the bound SA deleted mid-run: the run stops (exit $rc), says so, pair 1 carried none of it (+$got)" \
@@ -519,14 +537,17 @@ pinned() {
     all_back d-rebind $DC 0x00001001
   check "(f) SA 0x1001's counter counts that run's $DC packets (+$got)" test "$got" = "$DC"
   rekeyed
+  rekeyed_by_traffic
 }
 
 # (f) a Child SA rekey of the bound pair 1 during a long run: pair 3
 # (0x1003 / 0x2003: same IKE SA, addresses and transforms, new keys) is
-# added, B first (its inbound half ready before A sends in it); once A has
-# both halves the stream moves to pair 3 and says so; after pair 1's last
-# replies are back, pair 1 is deleted (as strongSwan does after a rekey):
-# the run goes on to the end with every packet back.
+# added, B first. RFC 7296 §2.8: A keeps sending in pair 1 while nothing
+# has arrived in pair 3 and pair 1 is not being deleted (B, a reflector,
+# answers in the pair it was asked in, so nothing will). Then pair 1's
+# outbound half goes on A (the IKE delete of the replaced SA): the stream
+# moves to pair 3 at once and says so; once pair 1's last replies are back
+# the rest of pair 1 goes: the run ends with every packet back.
 pair3() { "pair_$1" 3 "$(cbc $CBC_BA $SHA_BA)" "$(cbc $CBC_AB $SHA_AB)"; }
 sa_a3() { sa a out:0x00001003 packets; }
 rekey_ok() { [ "$1" -eq 0 ] && all_back d-rekey "$2" 0x00001001; } # RC COUNT
@@ -541,10 +562,11 @@ if r.get('name') == '$1':
   done
 }
 rekeyed() {
-  local base1 basein rc run n p1 p3 got moved="session d-rekey: bound SA 0x00001001 rekeyed: stream continues in 0x00001003, its successor"
+  local base1 basein bbase rc run n p1 p3 got moved="session d-rekey: bound SA 0x00001001 rekeyed: stream continues in 0x00001003, its successor"
   local nr=5000
   base1=$(sa_a1)
   basein=$(sa a in:0x00002001 packets)
+  bbase=$(sa b in:0x00001001 packets)
   draft_run d-rekey twamp auth $nr &
   run=$!
   for _ in $(seq 1 100); do
@@ -553,19 +575,17 @@ rekeyed() {
   done
   pair3 b | key b add - >"$LOG/kre-b" 2>&1
   pair3 a | key a add - >"$LOG/kre-a" 2>&1
+  n=$(sa_a1)
+  for _ in $(seq 1 100); do [ "$(sa_a1)" -gt $((n + 50)) ] && break; sleep 0.1; done
+  n=$(($(sa_a1) - n))
+  got="+$n in pair 1, $(sa_a3) in pair 3, moves logged $(grep -cF "$moved" "$LOG/a.err")"
+  check "(f) pair 3 on both sides, nothing received in it: the stream stays in pair 1 (RFC 7296 §2.8; $got)" \
+    sh -c "[ $n -gt 50 ] && [ '$got' = '+$n in pair 1, 0 in pair 3, moves logged 0' ]"
+  key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4 >"$LOG/kre-del" 2>&1
   for _ in $(seq 1 100); do grep -qF "$moved" "$LOG/a.err" && break; sleep 0.1; done
-  # pair 1's outbound is no longer used: wait until its replies are in
-  for _ in $(seq 1 100); do
-    [ $(($(sa a in:0x00002001 packets) - basein)) -eq $(($(sa_a1) - base1)) ] && break
-    sleep 0.1
-  done
-  p1=$(($(sa_a1) - base1)) # frozen since the move (and gone with pair 1)
-  {
-    key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4
-    key a del child-del spi=00002001 dir=in proto=esp dst=$A_V4
-    key b del child-del spi=00001001 dir=in proto=esp dst=$B_V4
-    key b del child-del spi=00002001 dir=out proto=esp dst=$A_V4
-  } >"$LOG/kre-del" 2>&1
+  replies_back 1 $basein $bbase
+  p1=$(($(sa a in:0x00002001 packets) - basein))
+  pair_del 1 rest >>"$LOG/kre-del" 2>&1
   n=$(($(sa a out:0x00001003 packets) + 0))
   wait $run; rc=$?
   p3=$(sa_a3)
@@ -582,6 +602,53 @@ rekeyed() {
            [ '$got' = 'A out pair 1 +$p1, pair 3 $p3, in pair 3 $p3; B in pair 3 $p3 out $p3' ]"
   got=$(run_rekeys d-rekey)
   check "(f) /twamp/send/result counts the move: sa_rekeys $got" test "$got" = 1
+}
+
+# (f) again, now the peer sends first in the new pair: the run binds pair 3
+# (the one left); pair 4 comes on both sides; the stream stays in pair 3
+# until B's own TWAMP Light run to A, which B's SPD puts in pair 4 (the
+# newest), arrives in A's inbound half of pair 4: RFC 7296 §2.8 (1), the
+# stream moves at once, before pair 3 is deleted.
+pair4() { "pair_$1" 4 "$(cbc $CBC_BA $SHA_BA)" "$(cbc $CBC_AB $SHA_AB)"; }
+rekeyed_by_traffic() {
+  local b3 ain3 bin3 rc run n got nr=3000 moved="session d-rekey2: bound SA 0x00001003 rekeyed: stream continues in 0x00001004, its successor"
+  b3=$(sa_a3)
+  ain3=$(sa a in:0x00002003 packets)
+  bin3=$(sa b in:0x00001003 packets)
+  draft_run d-rekey2 twamp auth $nr &
+  run=$!
+  for _ in $(seq 1 100); do [ "$(sa_a3)" -gt $((b3 + DC)) ] 2>/dev/null && break; sleep 0.1; done
+  pair4 b | key b add - >"$LOG/kre4-b" 2>&1
+  pair4 a | key a add - >"$LOG/kre4-a" 2>&1
+  n=$(sa_a3)
+  for _ in $(seq 1 100); do [ "$(sa_a3)" -gt $((n + 50)) ] && break; sleep 0.1; done
+  got="$(sa a out:0x00001004 packets) in pair 4, moves logged $(grep -cF "$moved" "$LOG/a.err")"
+  check "(f) pair 4 on both sides (2 + 2), nothing received in it: the stream stays in pair 3 ($got)" \
+    sh -c "[ \$(grep -c '^ok added' '$LOG/kre4-a') -eq 2 ] && [ \$(grep -c '^ok added' '$LOG/kre4-b') -eq 2 ] &&
+           [ '$got' = '0 in pair 4, moves logged 0' ]"
+  ip netns exec $NS_B "$CTL" -p $PREFIX-b run $A_V4 --port $LIGHT --count 3 \
+    --interval-us 2000 --name b-light --json >"$LOG/b-light.json" 2>"$LOG/b-light.err"
+  rc=$?
+  for _ in $(seq 1 100); do grep -qF "$moved" "$LOG/a.err" && break; sleep 0.1; done
+  got="B's run exit $rc, A in pair 4 $(sa a in:0x00002004 packets), moves logged $(grep -cF "$moved" "$LOG/a.err")"
+  check "(f) B's TWAMP Light run to A rides pair 4 (3 back); arriving in A's pair 4 it moves the stream there, pair 3 still present ($got)" \
+    b_light_moved $rc "$moved"
+  # pair 3's last replies back, then pair 3 goes
+  replies_back 3 $ain3 $bin3
+  pair_del 3 >"$LOG/kre4-del" 2>&1
+  wait $run; rc=$?
+  got=$(run_rekeys d-rekey2)
+  check "(f) the run survives: exit $rc, all $nr back, none lost; pair 3 deleted (4); sa_rekeys $got" \
+    rekey2_ok $rc $nr "$got"
+}
+b_light_moved() { # RC MOVED-LINE
+  [ "$1" -eq 0 ] && grep -q 'session b-light: test stream .* protected by outbound SA 0x00002004' "$LOG/b.err" &&
+    "$PY" -c "import json; p = json.load(open('$LOG/b-light.json'))['packets']; assert p['received'] == 3, p" &&
+    [ "$(sa a in:0x00002004 packets)" -ge 3 ] && [ "$(grep -cF "$2" "$LOG/a.err")" -eq 1 ]
+}
+rekey2_ok() { # RC COUNT SA_REKEYS
+  [ "$1" -eq 0 ] && all_back d-rekey2 "$2" 0x00001003 &&
+    [ "$(grep -c '^ok deleted' "$LOG/kre4-del")" -eq 4 ] && [ "$3" = 1 ]
 }
 
 DC=30 DO=20

@@ -404,6 +404,38 @@ static void test_ipsec_sas(void **state)
 	tw_config_free(c);
 }
 
+/* RFC 4301 §5.1.2.1: outer DSCP copied by default, or the SA's own */
+static void test_ipsec_outer_dscp(void **state)
+{
+	struct tw_config *c = load_ok(PORT LIGHT
+		"  control: {enabled: false, keys: keys.yaml}\n"
+		"ipsec:\n  sas:\n"
+		"    - {spi: 0x1001, direction: out, src: 198.18.0.1, dst: 198.18.0.2,"
+		" cipher: aes-gcm-128, cipher_key: gcm}\n"
+		"    - {spi: 0x1002, direction: out, src: 198.18.0.1, dst: 198.18.0.3,"
+		" cipher: aes-gcm-128, cipher_key: gcm, outer_dscp: 0}\n"
+		"    - {spi: 0x1003, direction: out, src: 198.18.0.1, dst: 198.18.0.4,"
+		" cipher: aes-gcm-128, cipher_key: gcm, outer_dscp: AF41}\n"
+		"    - {spi: 0x1004, direction: out, src: 198.18.0.1, dst: 198.18.0.5,"
+		" cipher: aes-gcm-128, cipher_key: gcm, outer_dscp: copy}\n");
+	const struct tw_config_sa *a = c->ipsec.sas;
+
+	(void)state;
+	assert_false(a[0].outer_dscp_fixed);
+	assert_true(a[1].outer_dscp_fixed);
+	assert_int_equal(a[1].outer_dscp, 0);
+	assert_true(a[2].outer_dscp_fixed);
+	assert_int_equal(a[2].outer_dscp, 34);
+	assert_false(a[3].outer_dscp_fixed);
+	tw_config_free(c);
+	expect_error(PORT LIGHT "ipsec:\n  sas:\n    - {spi: 300, direction: in, "
+		     "src: 198.18.0.2, dst: 198.18.0.1, cipher: aes-gcm-128, outer_dscp: 1}\n",
+		     "ipsec.sas[0].outer_dscp: only for direction: out, mode: tunnel");
+	expect_error(PORT LIGHT "ipsec:\n  sas:\n    - {spi: 300, direction: out, "
+		     "src: 198.18.0.1, dst: 198.18.0.2, cipher: aes-gcm-128, outer_dscp: 64}\n",
+		     "ipsec.sas[0].outer_dscp: 64 is out of range 0..63");
+}
+
 static void test_telemetry_results(void **state)
 {
 	struct tw_config *c = load_ok(PORT LIGHT
@@ -776,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_sessions_dscp_ecn),
 		cmocka_unit_test(test_sessions_pacing),
 		cmocka_unit_test(test_ipsec_sas),
+		cmocka_unit_test(test_ipsec_outer_dscp),
 		cmocka_unit_test(test_telemetry_results),
 		cmocka_unit_test(test_keys_values),
 		cmocka_unit_test(test_keys_errors),

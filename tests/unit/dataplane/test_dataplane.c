@@ -643,6 +643,192 @@ static void test_v6_udp_cksum(void **state)
 	assert_int_equal(l.drop, TW_DP_DROP_L4_CKSUM);
 }
 
+/* ---- the source a reply would go to ---- */
+
+/* Rewrite the IPv4 source of a udp4() frame (no VLAN, IHL 5), checksums kept valid. */
+static void src4(uint8_t *f, const uint8_t *src)
+{
+	uint8_t *ip = f + 14, *u = ip + 20;
+
+	memcpy(ip + 12, src, 4);
+	put16(ip + 10, 0);
+	put16(ip + 10, tw_dp_ipv4_hdr_sum(ip, 20));
+	put16(u + 6, 0);
+	put16(u + 6, tw_dp_udp_sum(ip, 4, u, (uint32_t)((u[4] << 8) | u[5])));
+}
+
+static void src6(uint8_t *f, const uint8_t *src)
+{
+	uint8_t *ip = f + 14, *u = ip + 40;
+
+	memcpy(ip + 8, src, 16);
+	put16(u + 6, 0);
+	put16(u + 6, tw_dp_udp_sum(ip, 6, u, (uint32_t)((u[4] << 8) | u[5])));
+}
+
+/* RFC 1122 §3.2.1.3, RFC 1812 §5.3.7: 0/8, 127/8, 224/4, 240/4 and our own
+ * destination are refused, whatever the NIC said about the checksums. */
+static void test_v4_src_not_unicast(void **state)
+{
+	static const uint8_t bad[][4] = {
+		{ 0, 0, 0, 0 },       { 0, 1, 2, 3 },         { 127, 0, 0, 1 },
+		{ 127, 255, 255, 254 }, { 224, 0, 0, 1 },     { 224, 0, 0, 9 },
+		{ 239, 255, 255, 255 }, { 240, 0, 0, 1 },     { 254, 1, 1, 1 },
+		{ 255, 255, 255, 255 }, { 198, 18, 0, 1 } /* OUR_V4: looped */,
+	};
+	static const unsigned flags[] = { 0, TW_DP_PARSE_L3_CKSUM_GOOD | TW_DP_PARSE_L4_CKSUM_GOOD };
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	struct tw_dp_l34 l;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t j = 0; j < 2; j++) {
+			size_t n = udp4(f, 0, 5, 862, OUR_V4, 20);
+
+			src4(f, bad[i]);
+			assert_int_equal(classify(&m, f, n, flags[j], &l), TW_DP_CLS_DROP);
+			assert_int_equal(l.drop, TW_DP_DROP_SRC_ADDR);
+			assert_int_equal(l.dport, 862);
+			/* not owned: the kernel's call, under its own rules */
+			n = udp4(f, 0, 5, 863, OUR_V4, 20);
+			src4(f, bad[i]);
+			assert_int_equal(classify(&m, f, n, flags[j], &l), TW_DP_CLS_EXCEPTION);
+		}
+		/* nor to an address that is not ours */
+		{
+			size_t n = udp4(f, 0, 5, 862, PEER_V4, 20);
+
+			src4(f, bad[i]);
+			assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_EXCEPTION);
+		}
+	}
+	assert_string_equal(tw_dp_drop_name(TW_DP_DROP_SRC_ADDR), "src_addr");
+}
+
+/* The unicast neighbours of every refused range are still owned. */
+static void test_v4_src_unicast_edges(void **state)
+{
+	static const uint8_t good[][4] = {
+		{ 1, 0, 0, 0 },     { 126, 255, 255, 255 }, { 128, 0, 0, 0 },
+		{ 223, 255, 255, 255 }, { 198, 18, 0, 255 }, { 10, 0, 0, 1 },
+	};
+	static const uint8_t other[4] = { 198, 19, 7, 7 };
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	struct tw_dp_l34 l;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		n = udp4(f, 0, 5, 862, OUR_V4, 20);
+		src4(f, good[i]);
+		assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	}
+	/* another of the port's addresses as source is not judged (a loop per
+	 * packet); only the packet's own destination is */
+	memcpy(m.v4[1], other, 4);
+	m.n_v4 = 2;
+	n = udp4(f, 0, 5, 862, OUR_V4, 20);
+	src4(f, other);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	n = udp4(f, 0, 5, 862, other, 20);
+	src4(f, other);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_DROP);
+	assert_int_equal(l.drop, TW_DP_DROP_SRC_ADDR);
+}
+
+/* RFC 1122 §3.2.1.3 (d): the directed broadcast of the destination's prefix
+ * (tw_dp_match.v4_bcast, filled from the port's prefix lengths). */
+static void test_v4_src_directed_broadcast(void **state)
+{
+	static const uint8_t bcast[4] = { 198, 18, 0, 255 }, below[4] = { 198, 18, 0, 254 };
+	static const uint8_t other[4] = { 198, 19, 7, 7 };
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	struct tw_dp_l34 l;
+	size_t n;
+
+	(void)state;
+	memcpy(m.v4_bcast[0], bcast, 4);            /* 198.18.0.1/24 */
+	memcpy(m.v4[1], other, 4);
+	memcpy(m.v4_bcast[1], other, 4);            /* a /32: none */
+	m.n_v4 = 2;
+	n = udp4(f, 0, 5, 862, OUR_V4, 20);
+	src4(f, bcast);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_DROP);
+	assert_int_equal(l.drop, TW_DP_DROP_SRC_ADDR);
+	n = udp4(f, 0, 5, 863, OUR_V4, 20);
+	src4(f, bcast);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_EXCEPTION);
+	n = udp4(f, 0, 5, 862, OUR_V4, 20);
+	src4(f, below);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	/* judged against the destination's own prefix only */
+	n = udp4(f, 0, 5, 862, other, 20);
+	src4(f, bcast);
+	assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+}
+
+/* RFC 4291 §2.7, §2.5.2, §2.5.3, §2.5.5.2: ff00::/8, ::, ::1, ::ffff:0:0/96,
+ * and our own destination. */
+static void test_v6_src_not_unicast(void **state)
+{
+	static const uint8_t bad[][16] = {
+		{ 0 },                                  /* :: */
+		{ [15] = 1 },                           /* ::1 */
+		{ 0xff, 0x02, [15] = 1 },               /* ff02::1 */
+		{ 0xff, 0x05, [15] = 2 },               /* ff05::2 */
+		{ 0xff },                               /* ff00:: */
+		{ [10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1 }, /* ::ffff:127.0.0.1 */
+		{ [10] = 0xff, [11] = 0xff, [12] = 198, [13] = 18, [15] = 2 },
+		{ 0x20, 0x01, 0, 2, [15] = 1 },         /* OUR_V6: looped */
+	};
+	static const unsigned flags[] = { 0, TW_DP_PARSE_L4_CKSUM_GOOD };
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	struct tw_dp_l34 l;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t j = 0; j < 2; j++) {
+			size_t n = udp6(f, 0, 17, 862, OUR_V6, 20);
+
+			src6(f, bad[i]);
+			assert_int_equal(classify(&m, f, n, flags[j], &l), TW_DP_CLS_DROP);
+			assert_int_equal(l.drop, TW_DP_DROP_SRC_ADDR);
+			n = udp6(f, 0, 17, 863, OUR_V6, 20);
+			src6(f, bad[i]);
+			assert_int_equal(classify(&m, f, n, flags[j], &l), TW_DP_CLS_EXCEPTION);
+		}
+	}
+}
+
+static void test_v6_src_unicast_edges(void **state)
+{
+	static const uint8_t good[][16] = {
+		{ [15] = 2 },                           /* ::2 (IPv4-compatible, deprecated) */
+		{ [8] = 0, [9] = 1 },                   /* ::1:0:0:0 */
+		{ [10] = 0xff, [11] = 0xfe, [15] = 1 }, /* ::fffe:0:1 */
+		{ [9] = 1, [10] = 0xff, [11] = 0xff, [15] = 1 }, /* ::1:ffff:0:1 */
+		{ [7] = 1, [15] = 1 },                  /* 0:0:0:1::1 */
+		{ 0xfe, 0x80, [15] = 1 },               /* fe80::1 */
+		{ 0xfe, 0xff, [15] = 1 },
+		{ 0x20, 0x01, 0, 2, [15] = 2 },
+	};
+	struct tw_dp_match m = match(0);
+	uint8_t f[256];
+	struct tw_dp_l34 l;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		size_t n = udp6(f, 0, 17, 862, OUR_V6, 20);
+
+		src6(f, good[i]);
+		assert_int_equal(classify(&m, f, n, 0, &l), TW_DP_CLS_OWNED);
+	}
+}
+
 static void test_drop_names(void **state)
 {
 	(void)state;
@@ -1030,6 +1216,11 @@ int main(void)
 		cmocka_unit_test_setup(test_v4_udp_cksum, setup_owned),
 		cmocka_unit_test_setup(test_udp_cksum_not_ours_to_kernel, setup_owned),
 		cmocka_unit_test_setup(test_v6_udp_cksum, setup_owned),
+		cmocka_unit_test_setup(test_v4_src_not_unicast, setup_owned),
+		cmocka_unit_test_setup(test_v4_src_unicast_edges, setup_owned),
+		cmocka_unit_test_setup(test_v4_src_directed_broadcast, setup_owned),
+		cmocka_unit_test_setup(test_v6_src_not_unicast, setup_owned),
+		cmocka_unit_test_setup(test_v6_src_unicast_edges, setup_owned),
 		cmocka_unit_test(test_drop_names),
 		cmocka_unit_test(test_anchor_rejects_bad_hz),
 		cmocka_unit_test(test_anchor_identity),

@@ -265,7 +265,8 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-static size_t frame(uint8_t *f, bool v6, uint16_t dport)
+/* UDP from 198.18.0.@src4 (IPv4) or 2001:2::2 (IPv6) to the port's address. */
+static size_t frame_from(uint8_t *f, bool v6, uint16_t dport, uint8_t src4)
 {
 	size_t o;
 
@@ -288,7 +289,7 @@ static size_t frame(uint8_t *f, bool v6, uint16_t dport)
 		put16(f + 16, 20 + 8 + 16);
 		f[22] = 64;
 		f[23] = 17;
-		f[26] = 198, f[27] = 18, f[28] = 0, f[29] = 2;
+		f[26] = 198, f[27] = 18, f[28] = 0, f[29] = src4;
 		f[30] = 198, f[31] = 18, f[32] = 0, f[33] = 1;
 		s = tw_dp_ipv4_hdr_sum(f + 14, 20);
 		put16(f + 24, s);
@@ -301,10 +302,17 @@ static size_t frame(uint8_t *f, bool v6, uint16_t dport)
 	return o + 8 + 16;
 }
 
+static size_t frame(uint8_t *f, bool v6, uint16_t dport)
+{
+	return frame_from(f, v6, dport, 2);
+}
+
 static int write_pcap(const char *path)
 {
-	static const struct { bool v6; uint16_t dport; uint32_t usec; } pk[] = {
-		{ false, 862, 123456 }, { true, 862, 123457 }, { false, 7, 999999 },
+	/* the last from 198.18.0.255, the broadcast of the port's 198.18.0.1/24 */
+	static const struct { bool v6; uint16_t dport; uint32_t usec; uint8_t src4; } pk[] = {
+		{ false, 862, 123456, 2 }, { true, 862, 123457, 2 }, { false, 7, 999999, 2 },
+		{ false, 862, 999999, 255 },
 	};
 	uint8_t gh[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0 };
 	FILE *f = fopen(path, "wb");
@@ -316,7 +324,7 @@ static int write_pcap(const char *path)
 	fwrite(gh, 1, sizeof(gh), f);
 	for (size_t i = 0; i < sizeof(pk) / sizeof(pk[0]); i++) {
 		uint8_t rec[16], fr[128];
-		size_t n = frame(fr, pk[i].v6, pk[i].dport);
+		size_t n = frame_from(fr, pk[i].v6, pk[i].dport, pk[i].src4);
 
 		le32(rec, PCAP_SEC);
 		le32(rec + 4, pk[i].usec);
@@ -394,12 +402,14 @@ static void test_pcap_hw_timestamps_and_verdicts(void **state)
 	assert_int_equal(tw_dp_stats_get(dp, &st), 0);
 	tw_dp_ports_destroy(dp);
 
-	assert_int_equal(st.cnt[TW_DP_CNT_RX], 3);
-	assert_int_equal(st.cnt[TW_DP_CNT_RX_HW_TS], 3);
+	assert_int_equal(st.cnt[TW_DP_CNT_RX], 4);
+	assert_int_equal(st.cnt[TW_DP_CNT_RX_HW_TS], 4);
 	assert_int_equal(st.cnt[TW_DP_CNT_OWNED], 2);
 	assert_int_equal(st.cnt[TW_DP_CNT_TX], 1);
 	assert_int_equal(st.drop[TW_DP_DROP_HANDLER], 1);
 	assert_int_equal(st.drop[TW_DP_DROP_NO_EXCEPTION], 1); /* UDP 7, no TAP */
+	/* RFC 1122 §3.2.1.3 (d): the /24's broadcast is never a source */
+	assert_int_equal(st.drop[TW_DP_DROP_SRC_ADDR], 1);
 	assert_int_equal(s.pkts, 2);
 	assert_int_equal(s.ts[0], tw_ntp_from_unix(PCAP_SEC, 123456000));
 	assert_int_equal(s.ts[1], tw_ntp_from_unix(PCAP_SEC, 123457000));

@@ -44,9 +44,12 @@ def sa(case, i, outbound):
     peer, us = V4 if ipv == 4 else V6
     src, dst = (us, peer) if outbound else (peer, us)
     kw = {}
+    # our outer DS field is the inner packet's (RFC 4301 §5.1.2.1, RFC 6040
+    # §4.1: TOS 0x48 below); TTL / hop limit our own, flow label 0
+    tos = 0x48 if outbound else 0
     if tun:
-        kw["tunnel_header"] = (IP(src=src, dst=dst, id=0, flags="DF", ttl=64) if ipv == 4
-                               else IPv6(src=src, dst=dst, hlim=64))
+        kw["tunnel_header"] = (IP(src=src, dst=dst, tos=tos, id=0, flags="DF", ttl=64)
+                               if ipv == 4 else IPv6(src=src, dst=dst, tc=tos, hlim=64))
     return SecurityAssociation(AH, spi=spi_of(i) + (1 if outbound else 0),
                                auth_algo=auth, auth_key=key(kl, i), **kw)
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -373,6 +374,20 @@ static void test_api_errors(void **state)
 	c.ts_remote[0] = (struct tw_ipsec_ts){ .ipv = 4, .port_hi = 65535,
 					       .from = { 10, 0, 0, 2 }, .to = { 10, 0, 0, 1 } };
 	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	/* a configured outer DSCP: 0..63, outbound tunnel SAs only (ESP, AH) */
+	c = out;
+	c.outer_dscp_fixed = true;
+	c.outer_dscp = 64;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c.outer_dscp = 10;
+	c.mode = TW_IPSEC_TRANSPORT;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c = in;
+	c.reply_spi = 0;
+	c.outer_dscp_fixed = true;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
+	c.proto = TW_IPSEC_AH;
+	assert_int_equal(tw_ipsec_sa_add(ctx, &c), -EINVAL);
 	assert_int_equal(tw_ipsec_sa_count(ctx), 0);
 
 	assert_int_equal(tw_ipsec_sa_add(ctx, &out), 0);
@@ -565,6 +580,166 @@ static void test_sender_protect(void **state)
 	tw_ipsec_destroy(ctx);
 }
 
+/* Ethernet + IP (family @p ipv, DS field @p ds, IPv4 checksum valid) +
+ * UDP + 24 octets, from us to the peer: a reply as the reflector leaves it */
+static uint16_t ds_frame(uint8_t *f, unsigned ipv, uint8_t ds)
+{
+	unsigned hl = ipv == 4 ? 20 : 40, al = ipv == 4 ? 4 : 16, len = hl + 8 + 24;
+
+	memset(f, 0, 14 + len);
+	f[0] = 2; f[5] = 2; f[6] = 2; f[11] = 1;
+	put_be16_(f + 12, ipv == 4 ? 0x0800 : 0x86dd);
+	if (ipv == 4) {
+		f[14] = 0x45;
+		put_be16_(f + 16, len);
+		f[14 + 8] = 255;
+		f[14 + 9] = 17;
+		memcpy(f + 14 + 12, V4_US, al);
+		memcpy(f + 14 + 16, V4_PEER, al);
+		f[15] = ds;
+		{
+			struct rte_ipv4_hdr *v4 = (void *)(f + 14);
+
+			v4->hdr_checksum = rte_ipv4_cksum(v4);
+		}
+	} else {
+		f[14] = (uint8_t)(0x60 | ds >> 4);
+		f[15] = (uint8_t)(ds << 4 | 0x1);   /* flow label 0x1xxxx: ours to keep */
+		put_be16_(f + 18, 8 + 24);
+		f[14 + 6] = 17;
+		f[14 + 7] = 255;
+		memcpy(f + 14 + 8, V6_US, al);
+		memcpy(f + 14 + 24, V6_PEER, al);
+	}
+	put_be16_(f + 14 + hl, 862);
+	put_be16_(f + 14 + hl + 2, 40862);
+	put_be16_(f + 14 + hl + 4, 8 + 24);
+	for (unsigned i = 0; i < 24; i++)
+		f[14 + hl + 8 + i] = (uint8_t)(i * 7);
+	return (uint16_t)(14 + len);
+}
+
+/* RFC 4301 §5.1.2.1 / RFC 6040 §4.1 on the way out (the outer DS field the
+ * inner one, or the SA's DSCP with the inner ECN; TTL 64, flow label 0),
+ * RFC 6040 §4.2 on the way in (through an inbound SA with the outbound
+ * SA's keys: the far end of the tunnel), for each outer/inner family. */
+static void test_ds_across_tunnel(void **state)
+{
+	static const struct {
+		unsigned ipv, inner;
+		bool fixed;
+		enum tw_ipsec_proto proto;
+	} fam[] = { { 4, 4, false, TW_IPSEC_ESP }, { 6, 6, false, TW_IPSEC_ESP },
+		    { 4, 6, false, TW_IPSEC_ESP }, { 6, 4, true, TW_IPSEC_ESP },
+		    { 4, 4, true, TW_IPSEC_ESP }, { 4, 4, false, TW_IPSEC_AH },
+		    { 6, 6, true, TW_IPSEC_AH } };
+	/* inner DS sent, outer ECN forced on the wire, inner DS decapsulated
+	 * (-1: dropped) */
+	static const struct {
+		uint8_t ds, outer_ecn;
+		int want;
+	} ecn[] = {
+		{ 0xb8 | TW_ECN_ECT0, TW_ECN_CE, 0xb8 | TW_ECN_CE },
+		{ 0xb8 | TW_ECN_ECT1, TW_ECN_CE, 0xb8 | TW_ECN_CE },
+		{ 0xb8 | TW_ECN_ECT0, TW_ECN_ECT1, 0xb8 | TW_ECN_ECT1 },
+		{ 0x28 | TW_ECN_ECT1, TW_ECN_ECT0, 0x28 | TW_ECN_ECT1 },
+		{ 0x28 | TW_ECN_ECT0, TW_ECN_ECT0, 0x28 | TW_ECN_ECT0 },
+		{ 0xb8 | TW_ECN_NOT_ECT, TW_ECN_NOT_ECT, 0xb8 },
+		{ 0xb8 | TW_ECN_CE, TW_ECN_NOT_ECT, 0xb8 | TW_ECN_CE },
+		{ 0xb8 | TW_ECN_NOT_ECT, TW_ECN_CE, -1 },
+	};
+
+	(void)state;
+	for (size_t fi = 0; fi < sizeof(fam) / sizeof(fam[0]); fi++) {
+		struct tw_ipsec *ctx = ctx_new();
+		struct tw_ipsec_sa_conf out = { 0 }, loop;
+		struct tw_ipsec_sa_info info;
+		unsigned ipv = fam[fi].ipv, al = ipv == 4 ? 4 : 16, drops = 0;
+		void *h;
+
+		print_message("# DS across an IPv%u %s tunnel, inner IPv%u, outer DSCP %s\n", ipv,
+			      fam[fi].proto == TW_IPSEC_AH ? "AH" : "ESP", fam[fi].inner,
+			      fam[fi].fixed ? "10" : "copied");
+		out.spi = 0x3001;
+		out.dir = TW_IPSEC_OUT;
+		out.proto = fam[fi].proto;
+		out.mode = TW_IPSEC_TUNNEL;
+		out.ipv = (uint8_t)ipv;
+		out.inner_ipv = (uint8_t)fam[fi].inner;
+		memcpy(out.src, ipv == 4 ? V4_US : V6_US, al);
+		memcpy(out.dst, ipv == 4 ? V4_PEER : V6_PEER, al);
+		if (out.proto == TW_IPSEC_AH) {
+			out.auth = TW_IPSEC_AUTH_HMAC_SHA256_128;
+			out.auth_key_len = 32;
+			memset(out.auth_key, 0x3d, 32);
+		} else {
+			out.cipher = TW_IPSEC_CIPHER_AES_GCM_128;
+			out.cipher_key_len = 20;
+			memset(out.cipher_key, 0x3c, 20);
+		}
+		out.outer_dscp_fixed = fam[fi].fixed;
+		out.outer_dscp = 10;
+		assert_int_equal(tw_ipsec_sa_add(ctx, &out), 0);
+		loop = out;
+		loop.dir = TW_IPSEC_IN;
+		loop.outer_dscp_fixed = false;
+		loop.replay_window = 64;
+		assert_int_equal(tw_ipsec_sa_add(ctx, &loop), 0);
+		h = tw_ipsec_dp_sa(ctx, out.proto, out.spi, ipv, out.dst);
+		assert_non_null(h);
+		for (size_t ei = 0; ei < sizeof(ecn) / sizeof(ecn[0]); ei++) {
+			uint8_t f[200], *o, *in;
+			uint16_t len = ds_frame(f, fam[fi].inner, ecn[ei].ds);
+			struct rte_mbuf *m = frame(f, len);
+			uint8_t verdict[1], ods;
+			void *hh[1] = { h }, *reply[1];
+
+			assert_int_equal(tw_ipsec_dp_protect(ctx, 0, &m, hh, 1), 1);
+			o = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
+			ods = tw_ipsec_ds_get(o);
+			assert_int_equal(ods, fam[fi].fixed ? 10 << 2 | (ecn[ei].ds & 3) : ecn[ei].ds);
+			if (ipv == 4) {
+				assert_int_equal(o[8], 64);
+				assert_int_equal(rte_raw_cksum(o, 20), 0xffff);
+			} else {
+				assert_int_equal(o[7], 64);
+				assert_int_equal(o[1] & 0xf, 0);   /* flow label 0 */
+				assert_int_equal(o[2] | o[3], 0);
+			}
+			/* a router on the way marks the outer header */
+			tw_ipsec_ds_set(o, (uint8_t)((ods & 0xfc) | ecn[ei].outer_ecn));
+			m->l2_len = 14;
+			m->l3_len = (uint16_t)(ipv == 4 ? 20 : 40);
+			if (ecn[ei].want < 0) {
+				assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, &m, 1, verdict, reply), 0);
+				assert_int_equal(verdict[0], TW_IPSEC_V_DROP);
+				rte_pktmbuf_free(m);
+				drops++;
+				continue;
+			}
+			assert_int_equal(tw_ipsec_dp_inbound(ctx, 0, &m, 1, verdict, reply), 1);
+			assert_int_equal(rte_pktmbuf_pkt_len(m), len);
+			in = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
+			assert_int_equal(tw_ipsec_ds_get(in), ecn[ei].want);
+			/* the rest of the packet as sent; the IPv4 checksum verifies */
+			if (fam[fi].inner == 4)
+				assert_int_equal(rte_raw_cksum(in, 20), 0xffff);
+			tw_ipsec_ds_set(f + 14, (uint8_t)ecn[ei].want);
+			assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *) + 12, f + 12, len - 12);
+			rte_pktmbuf_free(m);
+		}
+		assert_int_equal(tw_ipsec_sa_get(ctx, TW_IPSEC_IN, out.proto, loop.spi, ipv,
+						 loop.dst, &info), 0);
+		assert_int_equal(info.stats.ecn_drop, drops);
+		/* AH: the engine counts a packet when its ICV verifies */
+		if (out.proto == TW_IPSEC_AH)
+			info.stats.packets -= drops;
+		assert_int_equal(info.stats.packets, sizeof(ecn) / sizeof(ecn[0]) - drops);
+		assert_int_equal(info.stats.auth_fail + info.stats.bad + info.stats.errors, 0);
+		tw_ipsec_destroy(ctx);
+	}
+}
+
 static void test_lookaside_none(void **state)
 {
 	enum tw_ipsec_action saved = action;
@@ -683,6 +858,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_reply_sa),
 		cmocka_unit_test(test_esn_round_trip),
 		cmocka_unit_test(test_sender_protect),
+		cmocka_unit_test(test_ds_across_tunnel),
 		cmocka_unit_test(test_lookaside_none),
 	};
 	size_t sz;

@@ -82,6 +82,7 @@ static struct rte_mbuf *frame(const struct flow *fl, const uint8_t *pl,
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	unsigned l3 = l3len(fl->ipv);
 	uint8_t *f, *ip, *udp;
+	uint16_t ck;
 
 	assert_non_null(m);
 	f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + l3 + 8 + plen));
@@ -119,6 +120,10 @@ static struct rte_mbuf *frame(const struct flow *fl, const uint8_t *pl,
 	tw_put_be16(udp + 4, (uint16_t)(8 + plen));
 	memset(udp + 6, 0, 2);
 	memcpy(udp + 8, pl, plen);
+	/* a valid UDP checksum, as every packet the classifier owns has (the
+	 * reflector derives the reply's from it when the padding is long) */
+	ck = tw_dp_udp_sum(ip, fl->ipv, udp, (uint32_t)(8 + plen));
+	tw_put_be16(udp + 6, ck != 0 ? ck : 0xffff);
 	m->l2_len = 14;
 	m->l3_len = (uint16_t)l3;
 	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L4_UDP |
@@ -357,6 +362,19 @@ static void test_light_open_v4(void **s) { (void)s; light_case(4, TW_REFL_OPEN, 
 static void test_light_open_v6(void **s) { (void)s; light_case(6, TW_REFL_OPEN, 27); }
 static void test_light_open_short_sender(void **s) { (void)s; light_case(4, TW_REFL_OPEN, 0); }
 static void test_light_open_big_padding(void **s) { (void)s; light_case(6, TW_REFL_OPEN, 1000); }
+/* The reply's UDP sum derived from the request's (RFC 1624) when the
+ * padding is long: every length around the switch-over, odd and even
+ * (odd moves byte-swap the padding's sum), both families */
+static void test_light_open_pad_sweep(void **s)
+{
+	(void)s;
+	for (uint16_t pad = 27; pad < 200; pad++) {
+		light_case(4, TW_REFL_OPEN, pad);
+		light_case(6, TW_REFL_OPEN, pad);
+	}
+	light_case(4, TW_REFL_OPEN, 1431);
+	light_case(6, TW_REFL_OPEN, 1410);
+}
 static void test_light_auth_v4(void **s) { (void)s; light_case(4, TW_REFL_AUTH, 64); }
 static void test_light_auth_v6(void **s) { (void)s; light_case(6, TW_REFL_AUTH, 64); }
 static void test_light_auth_short_sender(void **s) { (void)s; light_case(4, TW_REFL_AUTH, 0); }
@@ -777,6 +795,17 @@ static void test_session_reflect_octets_v6(void **s)
 {
 	(void)s;
 	session_case(6, TW_REFL_OPEN, true, false, 8, 8);
+}
+/* the same with long padding: the reply's sum derived from the request's */
+static void test_session_long_padding(void **s)
+{
+	(void)s;
+	session_case(4, TW_REFL_OPEN, false, false, 0, 301);
+	session_case(6, TW_REFL_OPEN, true, false, 0, 300);
+	session_case(4, TW_REFL_OPEN, true, true, 0, 257);
+	session_case(6, TW_REFL_OPEN, false, true, 0, 1000);
+	session_case(4, TW_REFL_OPEN, false, false, 16, 401);
+	session_case(6, TW_REFL_OPEN, true, false, 8, 222);
 }
 static void test_session_auth_v4(void **s)
 {
@@ -1640,6 +1669,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_light_open_v6),
 		cmocka_unit_test(test_light_open_short_sender),
 		cmocka_unit_test(test_light_open_big_padding),
+		cmocka_unit_test(test_light_open_pad_sweep),
+		cmocka_unit_test(test_session_long_padding),
 		cmocka_unit_test(test_light_auth_v4),
 		cmocka_unit_test(test_light_auth_v6),
 		cmocka_unit_test(test_light_auth_short_sender),
