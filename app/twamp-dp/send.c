@@ -119,6 +119,10 @@ struct run {
 	bool ipsec;
 	struct tw_send_sa sa;
 	uint64_t sa_serial;
+	uint8_t sa_proto;                /* enum tw_ipsec_proto of sa */
+	/* a newer covering SA waits until the peer receives in it (RFC 7296
+	 * §2.8, reselect()): looked at again at next_succ */
+	bool sel_wait;
 	/* seed draft: the stream is pinned to the outbound SA the Server
 	 * Greeting bound (the server's inbound SPI), never another one */
 	bool bound;
@@ -446,8 +450,15 @@ static void run_layout(const struct run *r, enum tw_test_mode tmode, struct tw_t
  * whose selectors cover the stream, the newest one in the data plane.
  * 0 with @p sa and @p serial, or -ENOENT.
  */
+/* The inbound half paired with a chosen outbound SA (spi 0: none known). */
+struct sel_in {
+	uint8_t proto;                   /* enum tw_ipsec_proto */
+	uint32_t spi;
+	uint8_t ipv, dst[16];
+};
+
 static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa *sa,
-		     uint64_t *serial)
+		     uint64_t *serial, struct sel_in *in)
 {
 	const struct tw_keyimp *t = app_keyimp_table();
 	struct app_spd_flow f = { .family = (uint8_t)r->family, .proto = IPPROTO_UDP,
@@ -457,6 +468,8 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 	uint64_t best = 0;
 	uint32_t it = 0;
 
+	if (in != NULL)
+		memset(in, 0, sizeof(*in));
 	if (a->ipsec == NULL)
 		return -ENOENT;
 	if (r->bound) {
@@ -472,6 +485,8 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 		sa->ipv = (uint8_t)ipv;
 		memcpy(sa->dst, r->dst, 16);
 		*serial = info.serial;
+		if (in != NULL)
+			in->proto = info.conf.proto;
 		return 0;
 	}
 	if (r->cs.sa_spi != 0) {
@@ -488,6 +503,8 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 			sa->ipv = cs->dst.family;
 			memcpy(sa->dst, cs->dst.addr, 16);
 			*serial = info.serial;
+			if (in != NULL)
+				in->proto = info.conf.proto;
 			return 0;
 		}
 		return -ENOENT;
@@ -523,6 +540,12 @@ static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa 
 			sa->spi = c.spi;
 			sa->ipv = (uint8_t)ipv;
 			memcpy(sa->dst, c.dst.addr, 16);
+			if (in != NULL) {
+				in->proto = (uint8_t)proto;
+				in->spi = c.peer_spi;
+				in->ipv = (uint8_t)ipv;
+				memcpy(in->dst, c.src.addr, 16);
+			}
 		}
 	}
 	*serial = best;
@@ -544,6 +567,7 @@ static int launch(struct app_send *a, struct run *r)
 				  cs->mode == TW_CONFIG_TMODE_ENC ? TW_TEST_ENC : TW_TEST_UNAUTH;
 	bool ow = cs->protocol == TW_CONFIG_PROTO_OWAMP;
 	bool full = cs->protocol == TW_CONFIG_PROTO_TWAMP || ow; /* with a control session */
+	struct sel_in sel;
 	int rc;
 
 	/* full TWAMP: the test mode is the connection's (mixed: open tests) */
@@ -681,7 +705,7 @@ static int launch(struct app_send *a, struct run *r)
 		r->bound = true;
 		r->bound_proto = r->ctl->draft.protocol;
 		r->bound_spi = r->ctl->draft.spi_in;
-		if (select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
+		if (select_sa(a, r, &st.sa, &r->sa_serial, NULL) != 0) {
 			run_fail(a, r, "ikev2 (seed draft): outbound %s SA 0x%08x, the one the "
 				 "Server Greeting bound, is not in the data plane (deleted since?): "
 				 "nothing sent", r->bound_proto == IPPROTO_AH ? "AH" : "ESP",
@@ -691,14 +715,15 @@ static int launch(struct app_send *a, struct run *r)
 			return -ENOENT;
 		}
 	}
-	if (cs->sa_spi != 0 && select_sa(a, r, &st.sa, &r->sa_serial) != 0) {
+	if (cs->sa_spi != 0 && select_sa(a, r, &st.sa, &r->sa_serial, NULL) != 0) {
 		run_fail(a, r, "sa_spi 0x%x: no such outbound SA in the data plane; nothing "
 			 "sent", cs->sa_spi);
 		explicit_bzero(&st.keys, sizeof(st.keys));
 		explicit_bzero(st.stamp_key, sizeof(st.stamp_key));
 		return -ENOENT;
 	}
-	if (select_sa(a, r, &st.sa, &r->sa_serial) == 0) {
+	if (select_sa(a, r, &st.sa, &r->sa_serial, &sel) == 0) {
+		r->sa_proto = sel.proto;
 		if (a->dedicated) {
 			run_fail(a, r, "outbound SA 0x%08x covers the test stream, but the "
 				 "sender runs on sender.lcore: IPsec streams need it in worker 0 "
@@ -2183,6 +2208,7 @@ static bool bound_successor(struct app_send *a, struct run *r)
 	r->bound_spi = sa.spi;
 	r->sa = sa;
 	r->sa_serial = info.serial;
+	r->sa_proto = (uint8_t)xp;
 	pthread_mutex_lock(&a->lock);
 	r->sa_rekeys++;
 	pthread_mutex_unlock(&a->lock);
@@ -2192,32 +2218,51 @@ static bool bound_successor(struct app_send *a, struct run *r)
 	return true;
 }
 
-/*
- * The SA table changed (a Child SA added, deleted or re-paired): each
- * protected run takes the newest SA that covers it now (a rekey installs
- * the new pair before the old one goes: no packet waits). A run that
- * none covers any more stops: its packets are never sent in the clear.
- * A run the seed draft bound to one SA (r->bound) keeps it until a rekey
- * successor of its pair appears (bound_successor()); deleted with none,
- * the run stops.
- */
-static void reselect(struct app_send *a)
+/* RFC 7296 §2.8: the peer is known to receive in the SA whose paired
+ * inbound half @p in is: a verified packet arrived in that half. */
+static bool peer_receives(struct app_send *a, const struct sel_in *in)
 {
-	uint64_t gen = tw_ipsec_generation(a->ipsec);
+	struct tw_ipsec_sa_info info;
 
-	if (gen == a->ipsec_gen)
+	return tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, (enum tw_ipsec_proto)in->proto, in->spi,
+			       in->ipv, in->dst, &info) == 0 && info.stats.packets != 0;
+}
+
+/*
+ * The SA table changed (a Child SA added, deleted or re-paired), or a run
+ * waits (@p poll): each protected run takes the newest SA that covers it
+ * now. A run that none covers any more stops: its packets are never sent
+ * in the clear. RFC 7296 §2.8: while the SA a run uses is still there, a
+ * newer one (a rekey) is taken only once the peer is known to receive in
+ * it, a verified packet having arrived in its paired inbound half (the
+ * rekey responder "continues to send traffic on the old SA until" then or
+ * until the old one is deleted; we may be either end); until then the run
+ * waits (r->sel_wait) and is looked at every SUCC_POLL_NS. A run the seed
+ * draft bound to one SA (r->bound) keeps it until a rekey successor of its
+ * pair may carry it (bound_successor()); deleted with none, the run stops.
+ */
+static void reselect(struct app_send *a, bool poll)
+{
+	uint64_t gen = tw_ipsec_generation(a->ipsec), now = mono_ns();
+	bool changed = gen != a->ipsec_gen;
+
+	if (!changed && !poll)
 		return;
 	a->ipsec_gen = gen;
 	for (unsigned i = 0; i < MAX_RUNS; i++) {
 		struct run *r = &a->runs[i];
+		struct tw_ipsec_sa_info cur;
 		struct tw_send_sa sa;
+		struct sel_in in;
 		uint64_t ser;
 
 		if (!r->ipsec || !r->has_stream || r->state != R_RUN)
 			continue;
+		if (!changed && !((r->succ_wait || r->sel_wait) && now >= r->next_succ))
+			continue;
 		if (r->bound && bound_successor(a, r))
 			continue;
-		if (select_sa(a, r, &sa, &ser) != 0) {
+		if (select_sa(a, r, &sa, &ser, &in) != 0) {
 			tw_send_stream_stop(a->s, r->stream);
 			if (r->bound) /* seed draft: no other SA may carry this session */
 				run_fail(a, r, "ikev2 (seed draft): outbound SA 0x%08x, the one "
@@ -2230,8 +2275,17 @@ static void reselect(struct app_send *a)
 					 "clear)", r->sa.spi);
 			continue;
 		}
+		r->sel_wait = false;
 		if (ser == r->sa_serial)
 			continue;
+		if (!r->bound && in.spi != 0 &&
+		    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, (enum tw_ipsec_proto)r->sa_proto,
+				    r->sa.spi, r->sa.ipv, r->sa.dst, &cur) == 0 &&
+		    cur.serial == r->sa_serial && !peer_receives(a, &in)) {
+			r->sel_wait = true;
+			r->next_succ = now + SUCC_POLL_NS;
+			continue;
+		}
 		if (tw_send_stream_set_sa(a->s, r->stream, &sa) != 0)
 			continue;
 		app_log("session %s: outbound SA 0x%08x -> 0x%08x (%s)", r->cs.name, r->sa.spi,
@@ -2242,21 +2296,22 @@ static void reselect(struct app_send *a)
 		pthread_mutex_unlock(&a->lock);
 		r->sa = sa;
 		r->sa_serial = ser;
+		r->sa_proto = in.proto;
 	}
 }
 
-/* Bound runs whose rekey successor waits for the peer (bound_successor()):
- * looked at every SUCC_POLL_NS; a table change looks at once (reselect()). */
-static void succ_poll(struct app_send *a)
+/* Whether a run waits for the peer and is due to be looked at again. */
+static bool waits_due(const struct app_send *a)
 {
 	uint64_t now = mono_ns();
 
 	for (unsigned i = 0; i < MAX_RUNS; i++) {
-		struct run *r = &a->runs[i];
+		const struct run *r = &a->runs[i];
 
-		if (r->succ_wait && r->state == R_RUN && r->has_stream && now >= r->next_succ)
-			(void)bound_successor(a, r);
+		if ((r->succ_wait || r->sel_wait) && r->state == R_RUN && now >= r->next_succ)
+			return true;
 	}
+	return false;
 }
 
 void app_send_service(struct app_send *a)
@@ -2265,10 +2320,8 @@ void app_send_service(struct app_send *a)
 
 	if (a == NULL)
 		return;
-	if (a->ipsec != NULL) {
-		reselect(a);
-		succ_poll(a);
-	}
+	if (a->ipsec != NULL)
+		reselect(a, waits_due(a));
 	serve_request(a);
 	drain_sent(a);
 	feed_held(a);

@@ -304,7 +304,9 @@ check "TWAMP mixed mode keyed by the IKE SA, through ESP: exit $rc, $OW sent, 0 
          grep -q 'session ikemix: TWAMP-Control with $B_V4 port 862: mixed mode' '$LOG/a.err'"
 
 # (b) a Child SA rekey in the middle of a 3 s run: new pair on both sides,
-# then the old one deleted (inbound first, as strongSwan does)
+# then the old one deleted (A's outbound half first). RFC 7296 §2.8: with
+# both halves of pair 2 in and nothing received in it (B answers in the
+# pair it was asked in) the stream stays in pair 1 until pair 1 goes
 RK=600
 ip netns exec $NS_A "$CTL" -p $PREFIX-a run $B_V4 --port $LIGHT --count $RK \
   --interval-us 5000 --name rekey --json >"$LOG/rekey.json" 2>"$LOG/rekey.err" &
@@ -317,6 +319,7 @@ pair_a 2 "$(gcm $GCM_AB)" "$(gcm $GCM_BA)" | head -1 | key a add - >"$LOG/ka2" 2
 sleep 0.2
 pair_a 2 "$(gcm $GCM_AB)" "$(gcm $GCM_BA)" | tail -1 | key a add - >>"$LOG/ka2" 2>&1
 sleep 0.5
+before="A out pair 2 $(sa a out:0x00001002 packets), moves $(grep -c 'session rekey: outbound SA' "$LOG/a.err")"
 key a del child-del spi=00001001 dir=out proto=esp dst=$B_V4 >"$LOG/kd1" 2>&1
 sleep 0.3
 key b del child-del spi=00001001 dir=in proto=esp dst=$B_V4 >>"$LOG/kd1" 2>&1
@@ -328,6 +331,8 @@ rc=$?
 check "(b) rekey records accepted (2 added each side, 4 deleted)" \
   sh -c "[ \$(grep -c '^ok added' '$LOG/ka2') -eq 2 ] && [ \$(grep -c '^ok added' '$LOG/kb2') -eq 2 ] &&
          [ \$(grep -c '^ok deleted' '$LOG/kd1') -eq 4 ]"
+check "(b) pair 2 in on both sides, nothing received in it: the stream stays in pair 1 until pair 1 goes (RFC 7296 §2.8; $before)" \
+  test "$before" = "A out pair 2 0, moves 0"
 check "(b) the run moved to the new SA: outbound SA 0x00001001 -> 0x00001002" \
   grep -q "session rekey: outbound SA 0x00001001 -> 0x00001002 (Child SA rekey)" "$LOG/a.err"
 check "(b) Child SA rekey mid-run: exit $rc, $RK sent, $RK received, 0 lost" \
