@@ -120,9 +120,6 @@ struct run {
 	struct tw_send_sa sa;
 	uint64_t sa_serial;
 	uint8_t sa_proto;                /* enum tw_ipsec_proto of sa */
-	/* a newer covering SA waits until the peer receives in it (RFC 7296
-	 * §2.8, reselect()): looked at again at next_succ */
-	bool sel_wait;
 	/* seed draft: the stream is pinned to the outbound SA the Server
 	 * Greeting bound (the server's inbound SPI), never another one */
 	bool bound;
@@ -132,10 +129,11 @@ struct run {
 	 * rekey successor takes the stream over (tw_keyimp_draft_successor) */
 	bool has_bview;
 	struct tw_keyimp_draft bview;
-	/* a successor exists but the peer may not receive on it yet (RFC
-	 * 7296 §2.8): looked at again at next_succ (monotonic ns) */
-	bool succ_wait;
-	uint64_t next_succ;
+	/* a newer SA (for a bound run, the rekey successor) is there but the
+	 * peer may not receive in it yet (RFC 7296 §2.8, reselect()): looked
+	 * at again at next_look (monotonic ns) */
+	bool peer_wait;
+	uint64_t next_look;
 	uint64_t sa_rekeys;              /* moves to a rekeyed SA (telemetry) */
 	struct app_send *ctl_app;
 	char sid[2 * TW_CTRL_SID_LEN + 1]; /* full TWAMP, hex */
@@ -443,13 +441,6 @@ static void run_layout(const struct run *r, enum tw_test_mode tmode, struct tw_t
 				  (m & TW_MODE_REFLECT_OCTETS) ? r->cs.reflect_padding : 0);
 }
 
-/*
- * The outbound SA protecting run @p r's test stream: under the seed
- * draft's profile the one the Server Greeting bound (r->bound: by its SPI,
- * whatever the selectors say), else (spd.h) of the key-import Child SAs
- * whose selectors cover the stream, the newest one in the data plane.
- * 0 with @p sa and @p serial, or -ENOENT.
- */
 /* The inbound half paired with a chosen outbound SA (spi 0: none known). */
 struct sel_in {
 	uint8_t proto;                   /* enum tw_ipsec_proto */
@@ -457,6 +448,13 @@ struct sel_in {
 	uint8_t ipv, dst[16];
 };
 
+/*
+ * The outbound SA protecting run @p r's test stream: under the seed
+ * draft's profile the one the Server Greeting bound (r->bound: by its SPI,
+ * whatever the selectors say), else (spd.h) of the key-import Child SAs
+ * whose selectors cover the stream, the newest one in the data plane.
+ * 0 with @p sa, @p serial and (when not NULL) @p in, or -ENOENT.
+ */
 static int select_sa(struct app_send *a, const struct run *r, struct tw_send_sa *sa,
 		     uint64_t *serial, struct sel_in *in)
 {
@@ -2151,6 +2149,16 @@ void app_send_start(struct app_send *a)
 	}
 }
 
+/* RFC 7296 §2.8: the peer is known to receive in the SA whose paired
+ * inbound half @p in is: a verified packet arrived in that half. */
+static bool peer_receives(struct app_send *a, const struct sel_in *in)
+{
+	struct tw_ipsec_sa_info info;
+
+	return tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, (enum tw_ipsec_proto)in->proto, in->spi,
+			       in->ipv, in->dst, &info) == 0 && info.stats.packets != 0;
+}
+
 /*
  * Seed draft §4.1 (lines ~331-334, ~439-442: a rekeyed SA's key replaces
  * the old one): run @p r, bound to a Child SA pair, moves its stream to
@@ -2161,7 +2169,7 @@ void app_send_start(struct app_send *a)
  * the old SA until (1) a valid packet arrived on the new pair's inbound
  * half or (2) the old SA is being deleted; we may be either end, so the
  * rule holds for both (as initiator it costs at most the time until the
- * old pair's deletion). Until then r->succ_wait asks to look again. Only
+ * old pair's deletion). Until then r->peer_wait asks to look again. Only
  * the ESP/AH protection moves: the TWAMP-Test keys (Alt. 2: those of the
  * bound SA) stay the control connection's. true if it moved.
  */
@@ -2171,27 +2179,29 @@ static bool bound_successor(struct app_send *a, struct run *r)
 	struct tw_keyimp_draft n;
 	struct tw_ipsec_sa_info info, seen;
 	struct tw_send_sa sa;
+	struct sel_in in;
+	enum tw_ipsec_proto xp;
 	unsigned ipv = r->family == AF_INET6 ? 6 : 4;
 	uint32_t old = r->bound_spi;
 
+	r->peer_wait = false;
 	if (t == NULL || !r->has_bview || tw_keyimp_draft_successor(t, &r->bview, &n) != 0)
 		return false;
-	enum tw_ipsec_proto xp = n.proto == IPPROTO_AH ? TW_IPSEC_AH : TW_IPSEC_ESP;
-
-	r->succ_wait = false;
+	xp = n.proto == IPPROTO_AH ? TW_IPSEC_AH : TW_IPSEC_ESP;
 	if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, xp, n.spi_out, ipv, r->dst, &info) != 0) {
 		tw_keyimp_draft_wipe(&n);
 		return false;
 	}
 	/* (2): either half of the bound pair gone; else (1) */
+	in = (struct sel_in){ .proto = (uint8_t)xp, .spi = n.spi_in, .ipv = (uint8_t)ipv };
+	memcpy(in.dst, n.local.addr, 16);
 	if (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, xp, old, ipv, r->dst, &seen) == 0 &&
 	    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, xp, r->bview.spi_in, ipv,
 			    r->bview.local.addr, &seen) == 0 &&
-	    (tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, xp, n.spi_in, ipv, n.local.addr,
-			     &seen) != 0 || seen.stats.packets == 0)) {
+	    !peer_receives(a, &in)) {
 		tw_keyimp_draft_wipe(&n);
-		r->succ_wait = true;
-		r->next_succ = mono_ns() + SUCC_POLL_NS;
+		r->peer_wait = true;
+		r->next_look = mono_ns() + SUCC_POLL_NS;
 		return false;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -2218,36 +2228,24 @@ static bool bound_successor(struct app_send *a, struct run *r)
 	return true;
 }
 
-/* RFC 7296 §2.8: the peer is known to receive in the SA whose paired
- * inbound half @p in is: a verified packet arrived in that half. */
-static bool peer_receives(struct app_send *a, const struct sel_in *in)
-{
-	struct tw_ipsec_sa_info info;
-
-	return tw_ipsec_sa_get(a->ipsec, TW_IPSEC_IN, (enum tw_ipsec_proto)in->proto, in->spi,
-			       in->ipv, in->dst, &info) == 0 && info.stats.packets != 0;
-}
-
 /*
  * The SA table changed (a Child SA added, deleted or re-paired), or a run
- * waits (@p poll): each protected run takes the newest SA that covers it
+ * waits and is due: each protected run takes the newest SA that covers it
  * now. A run that none covers any more stops: its packets are never sent
  * in the clear. RFC 7296 §2.8: while the SA a run uses is still there, a
  * newer one (a rekey) is taken only once the peer is known to receive in
  * it, a verified packet having arrived in its paired inbound half (the
  * rekey responder "continues to send traffic on the old SA until" then or
  * until the old one is deleted; we may be either end); until then the run
- * waits (r->sel_wait) and is looked at every SUCC_POLL_NS. A run the seed
+ * waits (r->peer_wait) and is looked at every SUCC_POLL_NS. A run the seed
  * draft bound to one SA (r->bound) keeps it until a rekey successor of its
  * pair may carry it (bound_successor()); deleted with none, the run stops.
  */
-static void reselect(struct app_send *a, bool poll)
+static void reselect(struct app_send *a)
 {
 	uint64_t gen = tw_ipsec_generation(a->ipsec), now = mono_ns();
 	bool changed = gen != a->ipsec_gen;
 
-	if (!changed && !poll)
-		return;
 	a->ipsec_gen = gen;
 	for (unsigned i = 0; i < MAX_RUNS; i++) {
 		struct run *r = &a->runs[i];
@@ -2258,7 +2256,7 @@ static void reselect(struct app_send *a, bool poll)
 
 		if (!r->ipsec || !r->has_stream || r->state != R_RUN)
 			continue;
-		if (!changed && !((r->succ_wait || r->sel_wait) && now >= r->next_succ))
+		if (!changed && !(r->peer_wait && now >= r->next_look))
 			continue;
 		if (r->bound && bound_successor(a, r))
 			continue;
@@ -2275,15 +2273,16 @@ static void reselect(struct app_send *a, bool poll)
 					 "clear)", r->sa.spi);
 			continue;
 		}
-		r->sel_wait = false;
+		if (!r->bound)
+			r->peer_wait = false;
 		if (ser == r->sa_serial)
 			continue;
 		if (!r->bound && in.spi != 0 &&
 		    tw_ipsec_sa_get(a->ipsec, TW_IPSEC_OUT, (enum tw_ipsec_proto)r->sa_proto,
 				    r->sa.spi, r->sa.ipv, r->sa.dst, &cur) == 0 &&
 		    cur.serial == r->sa_serial && !peer_receives(a, &in)) {
-			r->sel_wait = true;
-			r->next_succ = now + SUCC_POLL_NS;
+			r->peer_wait = true;
+			r->next_look = now + SUCC_POLL_NS;
 			continue;
 		}
 		if (tw_send_stream_set_sa(a->s, r->stream, &sa) != 0)
@@ -2300,20 +2299,6 @@ static void reselect(struct app_send *a, bool poll)
 	}
 }
 
-/* Whether a run waits for the peer and is due to be looked at again. */
-static bool waits_due(const struct app_send *a)
-{
-	uint64_t now = mono_ns();
-
-	for (unsigned i = 0; i < MAX_RUNS; i++) {
-		const struct run *r = &a->runs[i];
-
-		if ((r->succ_wait || r->sel_wait) && r->state == R_RUN && now >= r->next_succ)
-			return true;
-	}
-	return false;
-}
-
 void app_send_service(struct app_send *a)
 {
 	uint64_t now;
@@ -2321,7 +2306,7 @@ void app_send_service(struct app_send *a)
 	if (a == NULL)
 		return;
 	if (a->ipsec != NULL)
-		reselect(a, waits_due(a));
+		reselect(a);
 	serve_request(a);
 	drain_sent(a);
 	feed_held(a);
