@@ -59,12 +59,7 @@ uint16_t tw_dp_ipv4_hdr_sum(const uint8_t *h, unsigned hlen)
 static inline __attribute__((always_inline)) uint16_t
 udp_sum(const uint8_t *ip, unsigned ipv, const uint8_t *udp, uint32_t len)
 {
-	uint64_t sum = (uint64_t)tw_dp_csum_be16(IPPROTO_UDP_) +
-		       tw_dp_csum_be16((uint16_t)len);
-
-	sum = ipv == 4 ? tw_dp_csum_add(sum, ip + 12, 8)
-		       : tw_dp_csum_add(sum, ip + 8, 32);
-	return fold(tw_dp_csum_add(sum, udp, len));
+	return fold(tw_dp_csum_add(tw_dp_udp_pseudo_sum(ip, ipv, (uint16_t)len), udp, len));
 }
 
 uint16_t tw_dp_udp_sum(const uint8_t *ip, unsigned ipv, const uint8_t *udp,

@@ -176,15 +176,11 @@ static void fill_match(struct tw_dp *dp, struct dp_port *p)
 		if (x->family == AF_INET) {
 			/* RFC 1122 §3.2.1.3 (d): the prefix's broadcast is
 			 * never a source; RFC 3021: a /31 or /32 has none */
-			uint32_t bc = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
-				      (uint32_t)x->addr[2] << 8 | x->addr[3];
+			uint32_t bc = tw_get_be32(x->addr);
 
 			if (x->len < 31)
 				bc |= UINT32_MAX >> x->len;
-			m->v4_bcast[m->n_v4][0] = (uint8_t)(bc >> 24);
-			m->v4_bcast[m->n_v4][1] = (uint8_t)(bc >> 16);
-			m->v4_bcast[m->n_v4][2] = (uint8_t)(bc >> 8);
-			m->v4_bcast[m->n_v4][3] = (uint8_t)bc;
+			tw_put_be32(m->v4_bcast[m->n_v4], bc);
 			memcpy(m->v4[m->n_v4++], x->addr, 4);
 		} else {
 			memcpy(m->v6[m->n_v6++], x->addr, 16);

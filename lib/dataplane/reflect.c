@@ -648,11 +648,10 @@ int tw_refl_light_stats(const struct tw_refl *r, uint16_t port,
 static void udp_cksum_set(uint8_t *ip, unsigned ipv, uint8_t *udp, uint16_t ulen,
 			  uint16_t summed, uint16_t rest)
 {
-	uint64_t sum = (uint64_t)tw_dp_csum_be16(17 /* UDP */) + tw_dp_csum_be16(ulen) + rest;
+	uint64_t sum = tw_dp_udp_pseudo_sum(ip, ipv, ulen) + rest;
 	uint16_t c;
 
 	memset(udp + 6, 0, 2);
-	sum = ipv == 4 ? tw_dp_csum_add(sum, ip + 12, 8) : tw_dp_csum_add(sum, ip + 8, 32);
 	c = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add(sum, udp, summed));
 	if (c == 0)
 		c = 0xffff;
@@ -765,7 +764,6 @@ struct pkt {
 static bool moved_sum(const struct pkt *p, const struct tw_test_layout *l, uint16_t *msum)
 {
 	uint32_t s = l->sender_hdr, r = l->refl_hdr, pad, tail;
-	uint64_t sum;
 	uint16_t ck, pay, head, tl, ms;
 	int n = tw_proto_test_reply_len(l, p->plen);
 
@@ -777,9 +775,8 @@ static bool moved_sum(const struct pkt *p, const struct tw_test_layout *l, uint1
 	/* octets summed here and at the checksum, against a pass over the reply */
 	if (s + tail + r + (p->ipv == 4 ? 8u : 32u) >= (uint32_t)n)
 		return false;
-	sum = (uint64_t)tw_dp_csum_be16(17 /* UDP */) + tw_dp_csum_be16((uint16_t)(UDP_HDR + p->plen));
-	sum = p->ipv == 4 ? tw_dp_csum_add(sum, p->ip + 12, 8) : tw_dp_csum_add(sum, p->ip + 8, 32);
-	pay = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add(sum, p->udp, UDP_HDR));
+	pay = (uint16_t)~tw_dp_csum_fold(tw_dp_csum_add(
+		tw_dp_udp_pseudo_sum(p->ip, p->ipv, (uint16_t)(UDP_HDR + p->plen)), p->udp, UDP_HDR));
 	head = tw_dp_csum_fold(tw_dp_csum_add(0, p->pl, s));
 	tl = tw_dp_csum_fold(tw_dp_csum_add(0, p->pl + s + pad, tail));
 	if ((s + pad) & 1)

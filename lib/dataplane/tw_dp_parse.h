@@ -170,6 +170,19 @@ static inline uint16_t tw_dp_csum_be16(uint16_t v)
 	return r;
 }
 
+/**
+ * The running sum of a UDP pseudo header (RFC 768; RFC 8200 §8.1): the
+ * addresses of the IP header @p ip (@p ipv 4 or 6), protocol 17 and the UDP
+ * length @p ulen.
+ */
+static inline __attribute__((always_inline)) uint64_t
+tw_dp_udp_pseudo_sum(const uint8_t *ip, unsigned ipv, uint16_t ulen)
+{
+	uint64_t sum = (uint64_t)tw_dp_csum_be16(17) + tw_dp_csum_be16(ulen);
+
+	return ipv == 4 ? tw_dp_csum_add(sum, ip + 12, 8) : tw_dp_csum_add(sum, ip + 8, 32);
+}
+
 /** True when @p port is marked in the 65536-bit map @p map. */
 static inline bool tw_dp_port_is_owned(const uint64_t *map, uint16_t port)
 {
