@@ -1316,37 +1316,26 @@ static bool draft_named(const struct tw_keyimp_child *in,
 	return in->peer_spi == out->spi || out->peer_spi == in->spi;
 }
 
-/* What a draft search keeps: every pair (NULL), or the rekey successors
- * of one (tw_keyimp_draft_successor()). */
-struct draft_filter {
-	uint8_t proto;
-	uint8_t ike_spi_i[8], ike_spi_r[8];
-	uint64_t after;
-	const struct tw_keyimp_draft *of;
-};
-
-/* Seed draft §4.1 (lines ~331-334): a rekey of the pair of @p f gives a
- * pair of the same protocol, owning IKE SA (its current one) and
- * transforms, added after it, with new SPIs both ways; the reqid, when
- * both carry one, is kept. */
-static bool draft_keep(const struct draft_filter *f, const struct tw_keyimp_child *in,
+/* Seed draft §4.1 (lines ~331-334): a rekey of the pair @p b gives a pair
+ * of the same protocol, owning IKE SA (its current one) and transforms,
+ * added after it, with new SPIs both ways; the reqid, when both carry one,
+ * is kept. */
+static bool draft_keep(const struct tw_keyimp_draft *b, const struct tw_keyimp_child *in,
 		       const struct tw_keyimp_child *out, uint64_t gen)
 {
-	const struct tw_keyimp_draft *b = f->of;
-
-	return in->proto == f->proto && gen > f->after && in->spi != b->spi_in &&
+	return in->proto == b->proto && gen > b->generation && in->spi != b->spi_in &&
 	       out->spi != b->spi_out &&
-	       child_of(in, f->ike_spi_i, f->ike_spi_r) && in->encr == b->encr &&
+	       child_of(in, b->ike_spi_i, b->ike_spi_r) && in->encr == b->encr &&
 	       in->encr_keylen == b->encr_keylen && in->encr_key_len == b->encr_key_len &&
 	       in->integ == b->integ && in->integ_key_len == b->integ_key_len &&
 	       (!b->has_reqid || !in->has_reqid || in->reqid == b->reqid);
 }
 
-/* The newest pair between local and remote (that f keeps, if given) into
- * out; 0 or -ENOENT. */
+/* The newest pair between local and remote (with @p succ_of, only the
+ * rekey successors of that pair) into out; 0 or -ENOENT. */
 static int draft_search(const struct tw_keyimp *t, const struct tw_keyimp_addr *local,
-			const struct tw_keyimp_addr *remote, const struct draft_filter *f,
-			struct tw_keyimp_draft *out)
+			const struct tw_keyimp_addr *remote,
+			const struct tw_keyimp_draft *succ_of, struct tw_keyimp_draft *out)
 {
 	const struct tw_keyimp_child *bin = NULL, *bout = NULL;
 	const struct ike_ent *ike;
@@ -1375,7 +1364,7 @@ static int draft_search(const struct tw_keyimp *t, const struct tw_keyimp_addr *
 		if (po == NULL)
 			continue;
 		gen = in->generation > po->generation ? in->generation : po->generation;
-		if (f != NULL && !draft_keep(f, in, po, gen))
+		if (succ_of != NULL && !draft_keep(succ_of, in, po, gen))
 			continue;
 		if (bin == NULL || gen > bgen) {
 			bin = in;
@@ -1441,7 +1430,6 @@ int tw_keyimp_draft_successor(const struct tw_keyimp *t, struct tw_keyimp_draft 
 			      struct tw_keyimp_draft *out)
 {
 	const struct child_ent *cur;
-	struct draft_filter f;
 
 	if (out != NULL && out != bound)
 		memset(out, 0, sizeof(*out));
@@ -1455,11 +1443,5 @@ int tw_keyimp_draft_successor(const struct tw_keyimp *t, struct tw_keyimp_draft 
 		memcpy(bound->ike_spi_i, cur->sa.ike_spi_i, 8);
 		memcpy(bound->ike_spi_r, cur->sa.ike_spi_r, 8);
 	}
-	memset(&f, 0, sizeof(f));
-	f.proto = bound->proto;
-	memcpy(f.ike_spi_i, bound->ike_spi_i, 8);
-	memcpy(f.ike_spi_r, bound->ike_spi_r, 8);
-	f.after = bound->generation;
-	f.of = bound;
-	return draft_search(t, &bound->local, &bound->remote, &f, out);
+	return draft_search(t, &bound->local, &bound->remote, bound, out);
 }
